@@ -1,0 +1,239 @@
+// Package catalog is the schema model migsafe replays migrations into. It is
+// lenient: a statement about an object the model has never seen (created
+// outside the migrations, by an extension, by hand) creates a placeholder that
+// counts as pre-existing, and the replay goes on.
+package catalog
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// Origin says where an object came from.
+type Origin struct {
+	Path   string
+	Deploy int
+	Stmt   int
+	Tx     int  // transaction id of the creating statement, 0 for autocommit
+	Base   bool // existed before any migration we saw (placeholder)
+}
+
+// Column is a column of a table.
+type Column struct {
+	Name      string
+	Type      change.Type
+	NotNull   bool
+	Default   *change.Expr
+	Generated string
+	Identity  string
+	Origin    Origin
+	// Deprecated is set by a migsafe:deprecate marker (expand-contract step 5).
+	Deprecated *Origin
+}
+
+// Constraint is a table constraint.
+type Constraint struct {
+	change.Constraint
+	Validated bool
+	Origin    Origin
+	// ValidatedAt is where a VALIDATE CONSTRAINT ran, when it did.
+	ValidatedAt *Origin
+}
+
+// Index is an index.
+type Index struct {
+	Name    string
+	Table   change.QName
+	Columns []string
+	Unique  bool
+	Origin  Origin
+}
+
+// Table is a table, view or materialized view.
+type Table struct {
+	Name        change.QName
+	Columns     []*Column
+	Constraints []*Constraint
+	Indexes     []string // index names
+	View        bool
+	Origin      Origin
+	Deprecated  *Origin
+}
+
+// Column returns the named column or nil.
+func (t *Table) Column(name string) *Column {
+	for _, c := range t.Columns {
+		if strings.EqualFold(c.Name, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// Constraint returns the named constraint or nil.
+func (t *Table) Constraint(name string) *Constraint {
+	for _, c := range t.Constraints {
+		if strings.EqualFold(c.Name, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// Enum is an enum type.
+type Enum struct {
+	Name   change.QName
+	Values []string
+	Origin Origin
+}
+
+// Function is a user-defined function with its declared volatility.
+type Function struct {
+	Name       change.QName
+	Volatility string
+	Origin     Origin
+}
+
+// Unmodeled records a statement or clause the model did not understand.
+type Unmodeled struct {
+	Origin Origin
+	Kind   string
+	Reason string
+}
+
+// Catalog is the whole schema model.
+type Catalog struct {
+	tables    *layer[*Table]
+	indexes   *layer[*Index]
+	enums     *layer[*Enum]
+	functions *layer[*Function]
+	schemas   *layer[Origin]
+	Unmodeled []Unmodeled
+}
+
+// New returns an empty catalog.
+func New() *Catalog {
+	return &Catalog{
+		tables:    newLayer(cloneTable),
+		indexes:   newLayer(func(i *Index) *Index { c := *i; c.Columns = slices.Clone(i.Columns); return &c }),
+		enums:     newLayer(func(e *Enum) *Enum { c := *e; c.Values = slices.Clone(e.Values); return &c }),
+		functions: newLayer(func(f *Function) *Function { c := *f; return &c }),
+		schemas:   newLayer(func(o Origin) Origin { return o }),
+	}
+}
+
+// Overlay returns a catalog that starts as a view of c: changes applied to
+// it do not touch c. c must not change while the overlay is in use.
+func (c *Catalog) Overlay() *Catalog {
+	return &Catalog{
+		tables:    c.tables.child(),
+		indexes:   c.indexes.child(),
+		enums:     c.enums.child(),
+		functions: c.functions.child(),
+		schemas:   c.schemas.child(),
+	}
+}
+
+func cloneTable(t *Table) *Table {
+	c := *t
+	c.Columns = make([]*Column, len(t.Columns))
+	for i, col := range t.Columns {
+		cc := *col
+		c.Columns[i] = &cc
+	}
+	c.Constraints = make([]*Constraint, len(t.Constraints))
+	for i, k := range t.Constraints {
+		kk := *k
+		kk.Columns = slices.Clone(k.Columns)
+		c.Constraints[i] = &kk
+	}
+	c.Indexes = slices.Clone(t.Indexes)
+	return &c
+}
+
+// Key normalises a name for lookups: the default schema is implied.
+func Key(q change.QName) string {
+	n := strings.ToLower(q.Name)
+	s := strings.ToLower(q.Schema)
+	if s == "" || s == "public" {
+		return n
+	}
+	return s + "." + n
+}
+
+// Table returns a table, view or materialized view, or nil.
+func (c *Catalog) Table(q change.QName) *Table { t, _ := c.tables.get(Key(q)); return t }
+
+// Index returns an index or nil.
+func (c *Catalog) Index(q change.QName) *Index { i, _ := c.indexes.get(Key(q)); return i }
+
+// Enum returns an enum type or nil.
+func (c *Catalog) Enum(q change.QName) *Enum { e, _ := c.enums.get(Key(q)); return e }
+
+// Function returns a user-defined function or nil.
+func (c *Catalog) Function(q change.QName) *Function { f, _ := c.functions.get(Key(q)); return f }
+
+// Tables returns all tables sorted by name.
+func (c *Catalog) Tables() []*Table {
+	all := c.tables.all()
+	out := make([]*Table, 0, len(all))
+	for _, t := range all {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *Table) int { return strings.Compare(Key(a.Name), Key(b.Name)) })
+	return out
+}
+
+// Enums returns all enum types sorted by name.
+func (c *Catalog) Enums() []*Enum {
+	all := c.enums.all()
+	out := make([]*Enum, 0, len(all))
+	for _, e := range all {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *Enum) int { return strings.Compare(Key(a.Name), Key(b.Name)) })
+	return out
+}
+
+// IndexesOf returns the indexes of a table sorted by name.
+func (c *Catalog) IndexesOf(t *Table) []*Index {
+	var out []*Index
+	for _, n := range t.Indexes {
+		if ix, _ := c.indexes.get(n); ix != nil {
+			out = append(out, ix)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Index) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// ensureTable returns the table, creating a pre-existing placeholder if the
+// model has never seen it.
+func (c *Catalog) ensureTable(q change.QName) *Table {
+	k := Key(q)
+	t, _ := c.tables.mut(k)
+	if t == nil {
+		t = &Table{Name: q, Origin: Origin{Base: true}}
+		c.tables.set(k, t)
+	}
+	return t
+}
+
+// ensureColumn returns the column, creating a pre-existing placeholder.
+func (t *Table) ensureColumn(name string) *Column {
+	col := t.Column(name)
+	if col == nil {
+		col = &Column{Name: name, Origin: Origin{Base: true}}
+		t.Columns = append(t.Columns, col)
+	}
+	return col
+}
+
+func (t *Table) dropColumn(name string) {
+	t.Columns = slices.DeleteFunc(t.Columns, func(c *Column) bool { return strings.EqualFold(c.Name, name) })
+	t.Constraints = slices.DeleteFunc(t.Constraints, func(k *Constraint) bool {
+		return len(k.Columns) == 1 && strings.EqualFold(k.Columns[0], name)
+	})
+}

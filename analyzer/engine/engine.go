@@ -1,0 +1,365 @@
+// Package engine runs rules over migrations: parse every part (in parallel),
+// then replay them in order into the schema model, checking the parts to lint
+// statement by statement, and finally match suppressions.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/catalog"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// RuleConfig is a rule enabled for a run, with its effective severity.
+type RuleConfig struct {
+	Rule     *analyzer.Rule
+	Severity analyzer.Severity
+}
+
+// Options configure a run.
+type Options struct {
+	Dialect analyzer.Dialect
+	// Rules are the enabled rules, already filtered to the dialect.
+	Rules []RuleConfig
+	// Known are all the rules migsafe has, enabled or not: suppressions may
+	// name any of them, by name or by code.
+	Known []*analyzer.Rule
+	// Workers is the number of files parsed at once; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Result is what a run produced.
+type Result struct {
+	Files    []*analyzer.File
+	Findings []analyzer.Finding // sorted by path, line, column, code
+	Catalog  *catalog.Catalog   // the schema after the last part
+	// Errors are internal failures (a rule that panicked). Findings are
+	// still complete for every other rule.
+	Errors []error
+}
+
+// Run lints files in order. Parts with Lint unset are replayed only.
+func Run(ctx context.Context, files []*analyzer.File, opt Options) (*Result, error) {
+	if opt.Dialect == nil {
+		return nil, fmt.Errorf("engine: no dialect")
+	}
+	if err := parseAll(ctx, files, opt); err != nil {
+		return nil, err
+	}
+	res := &Result{Files: files, Catalog: catalog.New()}
+	r := &run{opt: opt, known: map[string]*analyzer.Rule{}, enabled: map[string]bool{}}
+	for _, k := range opt.Known {
+		r.known[strings.ToLower(k.Code)] = k
+		r.known[k.Name] = k
+	}
+	for _, rc := range opt.Rules {
+		r.enabled[rc.Rule.Code] = true
+	}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res.lintFile(f, r)
+	}
+	sortFindings(res.Findings, files)
+	return res, nil
+}
+
+func parseAll(ctx context.Context, files []*analyzer.File, opt Options) error {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan *analyzer.File)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				if err := parseOne(f, opt.Dialect); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- f
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+func parseOne(f *analyzer.File, d analyzer.Dialect) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: internal error in the %s parser adapter: %v\n%s", f.Path, d.Name(), r, debug.Stack())
+		}
+	}()
+	if f.Lines == nil {
+		f.Lines = analyzer.NewLineIndex(f.Src)
+	}
+	rng := f.Range
+	if rng == (analyzer.Span{}) {
+		rng = analyzer.Span{Start: 0, End: len(f.Src)}
+		f.Range = rng
+	}
+	f.Stmts, f.Comments = d.Parse(f.Src, rng)
+	for i, s := range f.Stmts {
+		s.Index = i
+	}
+	return nil
+}
+
+type txCounter struct{ n int }
+
+func (t *txCounter) next() int { t.n++; return t.n }
+
+// run is the state of one Run call.
+type run struct {
+	opt     Options
+	tx      txCounter
+	known   map[string]*analyzer.Rule // by lower-case code and by name
+	enabled map[string]bool           // by code
+}
+
+func (r *run) lookup(nameOrCode string) *analyzer.Rule {
+	if k := r.known[strings.ToLower(nameOrCode)]; k != nil {
+		return k
+	}
+	return r.known[nameOrCode]
+}
+
+func (res *Result) lintFile(f *analyzer.File, r *run) {
+	opt := r.opt
+	assignTransactions(f, &r.tx)
+	var sups []*analyzer.Suppression
+	if f.Lint {
+		sups = parseSuppressions(f, r.lookup)
+	}
+	var fileFindings []analyzer.Finding
+	target := opt.Dialect.Target()
+	cat := res.Catalog
+	if f.Direction == analyzer.Down {
+		// A down migration is checked against the schema after its up
+		// migration, and what it does is not part of the history.
+		cat = res.Catalog.Overlay()
+	}
+	for _, s := range f.Stmts {
+		opt.Dialect.Analyze(s, cat)
+		if f.Lint {
+			for _, rc := range opt.Rules {
+				if rc.Rule.Check == nil {
+					continue
+				}
+				report := func(fd analyzer.Finding) {
+					fileFindings = append(fileFindings, res.complete(fd, rc, f))
+				}
+				p := analyzer.NewPass(rc.Rule, target, f, s, cat, report)
+				if err := runCheck(rc.Rule, p); err != nil {
+					pos := f.Lines.Position(s.Span.Start)
+					res.Errors = append(res.Errors, fmt.Errorf("%s:%d:%d: %w", f.Path, pos.Line, pos.Column, err))
+				}
+			}
+		}
+		at := catalog.Origin{Path: f.Path, Deploy: f.Deploy, Stmt: s.Index, Tx: s.Tx.ID}
+		for _, ch := range s.Changes {
+			cat.Apply(ch, at)
+		}
+	}
+	if !f.Lint {
+		return
+	}
+	fileFindings = applySuppressions(fileFindings, sups, r.lookup)
+	for _, rc := range opt.Rules {
+		if rc.Rule.Finish == nil {
+			continue
+		}
+		report := func(fd analyzer.Finding) {
+			fileFindings = append(fileFindings, res.complete(fd, rc, f))
+		}
+		fp := analyzer.NewFilePass(rc.Rule, target, f, sups, fileFindings, report)
+		fp.Lookup = r.lookup
+		fp.Enabled = func(code string) bool { return r.enabled[code] }
+		fp.Known = opt.Known
+		if err := runFinish(rc.Rule, fp); err != nil {
+			res.Errors = append(res.Errors, fmt.Errorf("%s: %w", f.Path, err))
+		}
+	}
+	res.Findings = append(res.Findings, fileFindings...)
+}
+
+func runCheck(r *analyzer.Rule, p *analyzer.Pass) (err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("internal error in rule %s (%s): %v\n%s", r.Name, r.Code, x, debug.Stack())
+		}
+	}()
+	r.Check(p)
+	return nil
+}
+
+func runFinish(r *analyzer.Rule, p *analyzer.FilePass) (err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("internal error in rule %s (%s): %v\n%s", r.Name, r.Code, x, debug.Stack())
+		}
+	}()
+	r.Finish(p)
+	return nil
+}
+
+// complete fills the fields of a finding that come from the engine.
+func (res *Result) complete(fd analyzer.Finding, rc RuleConfig, f *analyzer.File) analyzer.Finding {
+	fd.Code, fd.Name, fd.Severity = rc.Rule.Code, rc.Rule.Name, rc.Severity
+	fd.Path = f.Path
+	fd.Direction = f.Direction
+	if !fd.Span.Valid() {
+		fd.Span = analyzer.Span{Start: f.Range.Start, End: f.Range.Start}
+	}
+	fd.Start = f.Lines.Position(fd.Span.Start)
+	fd.End = f.Lines.Position(fd.Span.End)
+	if fd.Stmt >= 0 && fd.Stmt < len(f.Stmts) {
+		fd.StmtText = f.Text(f.Stmts[fd.Stmt].Span)
+	}
+	return fd
+}
+
+// assignTransactions computes each statement's transaction and session
+// settings from the part's TxMode and its own BEGIN/COMMIT statements.
+func assignTransactions(f *analyzer.File, txc *txCounter) {
+	n := 0
+	for _, s := range f.Stmts {
+		if s.SyntaxError == nil {
+			n++
+		}
+	}
+	implicit := f.TxMode == analyzer.TxModeWholeFile || (f.TxMode == analyzer.TxModeMultiExecImplicit && n > 1)
+	why := f.TxModeWhy
+	cur := analyzer.TxContext{}
+	newImplicit := func() analyzer.TxContext {
+		if !implicit {
+			return analyzer.TxContext{}
+		}
+		return analyzer.TxContext{Kind: analyzer.TxImplicit, ID: txc.next(), Why: why}
+	}
+	cur = newImplicit()
+	var sess, local analyzer.Session
+	localTx := 0
+	for _, s := range f.Stmts {
+		var kind change.TxKind
+		for _, ch := range s.Changes {
+			if t, ok := ch.(*change.Transaction); ok {
+				kind = t.Kind
+			}
+		}
+		switch kind {
+		case change.TxBegin:
+			if cur.Kind == analyzer.TxImplicit && f.TxMode == analyzer.TxModeWholeFile {
+				// already inside the tool's transaction: BEGIN is a no-op warning
+				s.Tx = cur
+			} else {
+				cur = analyzer.TxContext{Kind: analyzer.TxExplicit, ID: txc.next()}
+				s.Tx = cur
+			}
+		case change.TxCommit, change.TxRollback:
+			s.Tx = cur
+			if cur.Kind == analyzer.TxExplicit || f.TxMode != analyzer.TxModeWholeFile {
+				cur = newImplicit()
+			}
+		default:
+			s.Tx = cur
+		}
+		if localTx != s.Tx.ID || s.Tx.ID == 0 {
+			local = analyzer.Session{}
+			localTx = s.Tx.ID
+		}
+		s.Session = merge(sess, local)
+		for _, ch := range s.Changes {
+			sp, ok := ch.(*change.SetParam)
+			if !ok {
+				continue
+			}
+			if sp.Local {
+				if s.Tx.ID != 0 {
+					setSession(&local, sp)
+				}
+			} else {
+				setSession(&sess, sp)
+			}
+		}
+	}
+}
+
+func setSession(s *analyzer.Session, sp *change.SetParam) {
+	v := sp.Value
+	if sp.Reset || v == "0" || strings.EqualFold(v, "default") {
+		v = ""
+	}
+	switch sp.Name {
+	case "lock_timeout":
+		s.LockTimeout = v
+	case "statement_timeout":
+		s.StatementTimeout = v
+	case "lock_wait_timeout":
+		s.LockWaitTimeout = v
+	case "foreign_key_checks":
+		s.ForeignKeyChecks = v
+	}
+}
+
+func merge(a, b analyzer.Session) analyzer.Session {
+	if b.LockTimeout != "" {
+		a.LockTimeout = b.LockTimeout
+	}
+	if b.StatementTimeout != "" {
+		a.StatementTimeout = b.StatementTimeout
+	}
+	if b.LockWaitTimeout != "" {
+		a.LockWaitTimeout = b.LockWaitTimeout
+	}
+	if b.ForeignKeyChecks != "" {
+		a.ForeignKeyChecks = b.ForeignKeyChecks
+	}
+	return a
+}
+
+// sortFindings orders findings like the migrations they are in (apply
+// order), then by position and code.
+func sortFindings(fs []analyzer.Finding, files []*analyzer.File) {
+	rank := make(map[string]int, len(files))
+	for i, f := range files {
+		if _, ok := rank[f.Path]; !ok {
+			rank[f.Path] = i
+		}
+	}
+	slices.SortStableFunc(fs, func(a, b analyzer.Finding) int {
+		if ra, rb := rank[a.Path], rank[b.Path]; ra != rb {
+			return ra - rb
+		}
+		if a.Start.Offset != b.Start.Offset {
+			return a.Start.Offset - b.Start.Offset
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
+}

@@ -1,0 +1,195 @@
+// Package sarif is the SARIF 2.1.0 format that GitHub code scanning reads.
+package sarif
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/report"
+)
+
+type message struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
+type config struct {
+	Level   string `json:"level"`
+	Enabled bool   `json:"enabled"`
+}
+
+type rule struct {
+	ID                   string   `json:"id"`
+	Name                 string   `json:"name"`
+	ShortDescription     message  `json:"shortDescription"`
+	FullDescription      message  `json:"fullDescription"`
+	Help                 message  `json:"help"`
+	HelpURI              string   `json:"helpUri"`
+	DefaultConfiguration config   `json:"defaultConfiguration"`
+	Properties           ruleProp `json:"properties"`
+}
+
+type ruleProp struct {
+	Tags []string `json:"tags"`
+}
+
+type driver struct {
+	Name           string `json:"name"`
+	Version        string `json:"version"`
+	InformationURI string `json:"informationUri"`
+	Rules          []rule `json:"rules"`
+}
+
+type region struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn"`
+	EndLine     int `json:"endLine"`
+	EndColumn   int `json:"endColumn"`
+}
+
+type artifact struct {
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+type physical struct {
+	ArtifactLocation artifact `json:"artifactLocation"`
+	Region           region   `json:"region"`
+}
+
+type location struct {
+	PhysicalLocation physical `json:"physicalLocation"`
+}
+
+type suppression struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification,omitempty"`
+}
+
+type replacement struct {
+	DeletedRegion   region  `json:"deletedRegion"`
+	InsertedContent message `json:"insertedContent"`
+}
+
+type artifactChange struct {
+	ArtifactLocation artifact      `json:"artifactLocation"`
+	Replacements     []replacement `json:"replacements"`
+}
+
+type fix struct {
+	Description     message          `json:"description"`
+	ArtifactChanges []artifactChange `json:"artifactChanges"`
+}
+
+type result struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             message           `json:"message"`
+	Locations           []location        `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Suppressions        []suppression     `json:"suppressions,omitempty"`
+	Fixes               []fix             `json:"fixes,omitempty"`
+}
+
+type uriBase struct {
+	URI string `json:"uri"`
+}
+
+type run struct {
+	Tool struct {
+		Driver driver `json:"driver"`
+	} `json:"tool"`
+	ColumnKind         string             `json:"columnKind"`
+	OriginalURIBaseIDs map[string]uriBase `json:"originalUriBaseIds,omitempty"`
+	Results            []result           `json:"results"`
+}
+
+type log struct {
+	Schema  string `json:"$schema"`
+	Version string `json:"version"`
+	Runs    []run  `json:"runs"`
+}
+
+// SrcRoot is the uriBaseId of every artifact: the repository root.
+const SrcRoot = "%SRCROOT%"
+
+func level(s analyzer.Severity) string {
+	switch s {
+	case analyzer.SeverityError:
+		return "error"
+	case analyzer.SeverityWarning:
+		return "warning"
+	default:
+		return "note"
+	}
+}
+
+func reg(a, b analyzer.Position) region {
+	return region{StartLine: a.Line, StartColumn: max(1, a.Column), EndLine: max(a.Line, b.Line), EndColumn: max(1, b.Column)}
+}
+
+// Write writes the SARIF log.
+func Write(w io.Writer, r *report.Run) error {
+	var rn run
+	rn.Tool.Driver = driver{Name: r.Tool.Name, Version: r.Tool.Version, InformationURI: r.Tool.InformationURI, Rules: []rule{}}
+	rn.ColumnKind = "unicodeCodePoints"
+	if r.RootURI != "" {
+		rn.OriginalURIBaseIDs = map[string]uriBase{SrcRoot: {URI: r.RootURI}}
+	}
+	for _, ri := range r.Rules {
+		rn.Tool.Driver.Rules = append(rn.Tool.Driver.Rules, rule{
+			ID:                   ri.Code,
+			Name:                 ri.Name,
+			ShortDescription:     message{Text: ri.Summary},
+			FullDescription:      message{Text: ri.Why},
+			Help:                 message{Text: ri.Help, Markdown: ri.HelpMarkdown},
+			HelpURI:              ri.URL,
+			DefaultConfiguration: config{Level: level(ri.DefaultSeverity), Enabled: ri.Enabled},
+			Properties:           ruleProp{Tags: append([]string{"migsafe"}, ri.Dialects...)},
+		})
+	}
+	rn.Results = []result{}
+	fps := report.Fingerprints(r.Findings)
+	for i, f := range r.Findings {
+		_, idx := r.Rule(f.Code)
+		art := artifact{URI: f.Path, URIBaseID: SrcRoot}
+		res := result{
+			RuleID:              f.Code,
+			RuleIndex:           idx,
+			Level:               level(f.Severity),
+			Message:             message{Text: f.Message},
+			Locations:           []location{{PhysicalLocation: physical{ArtifactLocation: art, Region: reg(f.Start, f.End)}}},
+			PartialFingerprints: map[string]string{"migsafeFingerprint/v1": fps[i]},
+		}
+		if f.Help != "" {
+			res.Message.Text += "\nHelp: " + f.Help
+		}
+		if s := f.Suppressed; s != nil {
+			res.Suppressions = []suppression{{Kind: "inSource", Justification: s.Reason}}
+		}
+		var li *analyzer.LineIndex
+		if r.Sources != nil {
+			li = r.Sources(f.Path)
+		}
+		if li != nil {
+			for _, fx := range f.Fixes {
+				ac := artifactChange{ArtifactLocation: art}
+				for _, e := range fx.Edits {
+					ac.Replacements = append(ac.Replacements, replacement{
+						DeletedRegion:   reg(li.Position(e.Span.Start), li.Position(e.Span.End)),
+						InsertedContent: message{Text: e.NewText},
+					})
+				}
+				res.Fixes = append(res.Fixes, fix{Description: message{Text: fx.Description}, ArtifactChanges: []artifactChange{ac}})
+			}
+		}
+		rn.Results = append(rn.Results, res)
+	}
+	l := log{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []run{rn}}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(l)
+}

@@ -1,0 +1,97 @@
+// Package cli is migsafe's command line: it wires configuration, dialects,
+// the engine and the output formats together. It holds no global state; the
+// environment comes in through Env.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	ucli "github.com/urfave/cli/v3"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0 // nothing at or above the --fail-on threshold
+	ExitFindings = 1 // findings at or above the threshold
+	ExitError    = 2 // usage, configuration, I/O or internal error
+)
+
+// Env is what the command line gets from the process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// IsTerminal reports whether a writer is a terminal (for colour); nil
+	// means never.
+	IsTerminal func(io.Writer) bool
+	// Dir is the working directory; "" means the process's.
+	Dir string
+}
+
+// exitError carries an exit code; a nil err means nothing more to print.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: ExitError, err: fmt.Errorf(format, args...)}
+}
+
+// Version is migsafe's version: the module version when installed with
+// go install, "dev" in a checkout.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	app := &ucli.Command{
+		Name:                  "migsafe",
+		Usage:                 "make schema changes safe to ship and cheap to undo",
+		Version:               Version(),
+		Writer:                env.Stdout,
+		ErrWriter:             env.Stderr,
+		Suggest:               true,
+		HideHelpCommand:       true,
+		EnableShellCompletion: false,
+		ExitErrHandler:        func(context.Context, *ucli.Command, error) {},
+		Commands: []*ucli.Command{
+			checkCommand(env),
+			rulesCommand(env),
+			explainCommand(env),
+		},
+	}
+	err := app.Run(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(env.Stderr, "migsafe: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// urfave/cli usage errors (unknown flag, missing value, …)
+	fmt.Fprintf(env.Stderr, "migsafe: %v\n", err)
+	return ExitError
+}

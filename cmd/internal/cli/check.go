@@ -1,0 +1,359 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	ucli "github.com/urfave/cli/v3"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/engine"
+	"github.com/migsafe/migsafe/analyzer/migrations"
+	"github.com/migsafe/migsafe/analyzer/report"
+	"github.com/migsafe/migsafe/cmd/internal/config"
+	"github.com/migsafe/migsafe/rules"
+)
+
+func checkCommand(env Env) *ucli.Command {
+	return &ucli.Command{
+		Name:      "check",
+		Usage:     "lint migrations",
+		ArgsUsage: "[PATH...]",
+		Description: `Lints SQL migrations: files, or directories searched recursively for *.sql
+(default: the current directory). Migrations are replayed in order into a
+schema model, so that objects created earlier are known.
+
+Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a
+usage, configuration, I/O or internal error.`,
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres or mysql (default: from the configuration, else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
+			&ucli.StringFlag{Name: "target-version", Usage: targetVersionUsage, Sources: ucli.EnvVars("MIGSAFE_TARGET_VERSION")},
+			&ucli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: text, json or sarif; NAME=FILE writes that format to FILE (repeatable)", Sources: ucli.EnvVars("MIGSAFE_FORMAT")},
+			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the (first) format to `FILE` instead of standard output"},
+			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (default: .migsafe.yaml found upward from the working directory)", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
+			&ucli.StringFlag{Name: "fail-on", Usage: "lowest severity that makes the exit status 1: error, warning or never (default error)", Sources: ucli.EnvVars("MIGSAFE_FAIL_ON")},
+			&ucli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto, always or never (NO_COLOR is respected)"},
+			&ucli.Int64Flag{Name: "max-file-size", Value: MaxFileSize, Usage: "largest file to read, in bytes"},
+			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print notices (empty files) on standard error"},
+		},
+		Action: func(ctx context.Context, cmd *ucli.Command) error {
+			return runCheck(ctx, cmd, env)
+		},
+	}
+}
+
+// settings are the resolved options of a check run.
+type settings struct {
+	dir     string
+	cfg     *config.Config
+	dialect analyzer.Dialect
+	rules   []engine.RuleConfig
+	failOn  string
+}
+
+func workDir(env Env) (string, error) {
+	if env.Dir != "" {
+		return env.Dir, nil
+	}
+	return os.Getwd()
+}
+
+func isRule(s string) bool { return rules.Lookup(s) != nil }
+
+func ruleWords() []string {
+	var out []string
+	for _, r := range rules.All() {
+		out = append(out, r.Name, r.Code)
+	}
+	return out
+}
+
+func loadConfig(cmd *ucli.Command, dir string) (*config.Config, error) {
+	path := cmd.String("config")
+	if path == "" {
+		found, err := config.Find(dir)
+		if err != nil {
+			return nil, &exitError{ExitError, err}
+		}
+		if found == "" {
+			return &config.Config{Dir: dir}, nil
+		}
+		path = found
+	} else if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	c, err := config.Load(path, isRule, ruleWords())
+	if err != nil {
+		return nil, &exitError{ExitError, err}
+	}
+	return c, nil
+}
+
+func resolve(cmd *ucli.Command, env Env) (*settings, error) {
+	dir, err := workDir(env)
+	if err != nil {
+		return nil, &exitError{ExitError, err}
+	}
+	cfg, err := loadConfig(cmd, dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &settings{dir: dir, cfg: cfg}
+	d, err := newDialect(firstOf(cmd.String("dialect"), cfg.Dialect, analyzer.Postgres), firstOf(cmd.String("target-version"), cfg.TargetVersion))
+	if err != nil {
+		return nil, err
+	}
+	s.dialect = d
+	s.failOn = firstOf(cmd.String("fail-on"), cfg.FailOn, "error")
+	switch s.failOn {
+	case "error", "warning", "never":
+	default:
+		return nil, usageErr("--fail-on %q: want error, warning or never", s.failOn)
+	}
+	s.rules = enabledRules(cfg, d.Name())
+	return s, nil
+}
+
+// enabledRules applies the configuration to the rules' defaults.
+func enabledRules(cfg *config.Config, dialect string) []engine.RuleConfig {
+	var out []engine.RuleConfig
+	for _, r := range rules.All() {
+		if !r.AppliesTo(dialect) {
+			continue
+		}
+		on, sev := !r.Off, r.Severity
+		for _, rs := range cfg.Rules {
+			if rules.Lookup(rs.Key) != r {
+				continue
+			}
+			on = !rs.Off
+			if rs.Severity != 0 {
+				sev = rs.Severity
+			}
+		}
+		if on {
+			out = append(out, engine.RuleConfig{Rule: r, Severity: sev})
+		}
+	}
+	return out
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// excluder returns whether a path (relative to dir) matches an exclude
+// pattern of the configuration (relative to the configuration's directory).
+func excluder(cfg *config.Config, dir string) func(string) bool {
+	return func(p string) bool {
+		if len(cfg.Exclude) == 0 {
+			return false
+		}
+		full := p
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(dir, filepath.FromSlash(p))
+		}
+		rel, err := filepath.Rel(cfg.Dir, full)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return false
+		}
+		rel = filepath.ToSlash(rel)
+		for _, pat := range cfg.Exclude {
+			if config.Match(pat, rel) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
+	s, err := resolve(cmd, env)
+	if err != nil {
+		return err
+	}
+	outs, err := parseFormats(cmd.StringSlice("format"), cmd.String("output"))
+	if err != nil {
+		return err
+	}
+	paths := cmd.Args().Slice()
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	names, errs := discover(paths, s.dir, excluder(s.cfg, s.dir))
+	names, deploys := order(names)
+	var files []*analyzer.File
+	for i, name := range names {
+		src, bom, err := readSQL(s.dir, name, cmd.Int64("max-file-size"))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(strings.TrimSpace(string(src))) == 0 && !cmd.Bool("quiet") {
+			fmt.Fprintf(env.Stderr, "migsafe: note: %s is empty; nothing to check\n", name)
+		}
+		f := &analyzer.File{Path: name, Src: src, BOM: bom, Lint: true, Deploy: deploys[i]}
+		if _, _, d, ok := migrations.GolangMigrate(name); ok {
+			f.Direction = d
+		}
+		f.TxMode, f.TxModeWhy = migrations.DefaultTxMode(name)
+		files = append(files, f)
+	}
+	for _, e := range errs {
+		fmt.Fprintf(env.Stderr, "migsafe: error: %v\n", e)
+	}
+	res, err := engine.Run(ctx, files, engine.Options{Dialect: s.dialect, Rules: s.rules, Known: rules.All()})
+	if err != nil {
+		return &exitError{ExitError, err}
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(env.Stderr, "migsafe: internal error: %v\n", e)
+	}
+	run := buildRun(s, res, len(errs)+len(res.Errors))
+	if err := writeOutputs(outs, run, cmd, env, s.dir); err != nil {
+		return err
+	}
+	if len(errs) > 0 || len(res.Errors) > 0 {
+		return &exitError{code: ExitError}
+	}
+	if failing(res.Findings, s.failOn) {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+func failing(fs []analyzer.Finding, failOn string) bool {
+	if failOn == "never" {
+		return false
+	}
+	min := analyzer.SeverityError
+	if failOn == "warning" {
+		min = analyzer.SeverityWarning
+	}
+	for _, f := range fs {
+		if f.Suppressed == nil && f.Severity >= min {
+			return true
+		}
+	}
+	return false
+}
+
+func buildRun(s *settings, res *engine.Result, nerr int) *report.Run {
+	enabled := map[string]bool{}
+	for _, rc := range s.rules {
+		enabled[rc.Rule.Code] = true
+	}
+	run := &report.Run{
+		Tool:     report.Tool{Name: "migsafe", Version: Version(), InformationURI: "https://github.com/migsafe/migsafe"},
+		Target:   s.dialect.Target().String(),
+		Findings: res.Findings,
+		Stats:    report.Stats{Files: len(res.Files), Errors: nerr},
+	}
+	for _, r := range rules.All() {
+		if r.AppliesTo(s.dialect.Name()) {
+			run.Rules = append(run.Rules, report.Describe(r, enabled[r.Code]))
+		}
+	}
+	lines := map[string]*analyzer.LineIndex{}
+	for _, f := range res.Files {
+		run.Stats.Statements += len(f.Stmts)
+		lines[f.Path] = f.Lines
+	}
+	run.Sources = func(p string) *analyzer.LineIndex { return lines[p] }
+	if abs, err := filepath.Abs(s.dir); err == nil {
+		u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs) + "/"}
+		run.RootURI = u.String()
+	}
+	return run
+}
+
+// output is one requested format and where it goes ("" = stdout).
+type output struct {
+	format string
+	path   string
+}
+
+var formatNames = []string{"text", "json", "sarif"}
+
+func parseFormats(specs []string, outPath string) ([]output, error) {
+	var outs []output
+	for _, spec := range specs {
+		for _, one := range strings.Split(spec, ",") {
+			name, path, _ := strings.Cut(strings.TrimSpace(one), "=")
+			found := false
+			for _, f := range formatNames {
+				if f == name {
+					found = true
+				}
+			}
+			if !found {
+				msg := fmt.Sprintf("unknown format %q (want %s)", name, strings.Join(formatNames, ", "))
+				if sug := analyzer.Suggest(name, formatNames); sug != "" {
+					msg += fmt.Sprintf("; did you mean %q?", sug)
+				}
+				return nil, usageErr("--format: %s", msg)
+			}
+			outs = append(outs, output{format: name, path: path})
+		}
+	}
+	if len(outs) == 0 {
+		outs = []output{{format: "text"}}
+	}
+	if outPath != "" {
+		if outs[0].path != "" {
+			return nil, usageErr("--output and --format %s=%s both name a file", outs[0].format, outs[0].path)
+		}
+		outs[0].path = outPath
+	}
+	stdout := 0
+	for _, o := range outs {
+		if o.path == "" || o.path == "-" {
+			stdout++
+		}
+	}
+	if stdout > 1 {
+		return nil, usageErr("only one format can go to standard output; give the others a file (--format sarif=migsafe.sarif)")
+	}
+	return outs, nil
+}
+
+func writeOutputs(outs []output, run *report.Run, cmd *ucli.Command, env Env, dir string) error {
+	for _, o := range outs {
+		var w io.Writer = env.Stdout
+		var file *os.File
+		if o.path != "" && o.path != "-" {
+			p := o.path
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			f, err := os.Create(p)
+			if err != nil {
+				return &exitError{ExitError, pathError(o.path, err)}
+			}
+			file, w = f, f
+		}
+		err := writeFormat(w, o, run, cmd, env)
+		if file != nil {
+			if cerr := file.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return &exitError{ExitError, fmt.Errorf("writing %s output: %w", o.format, err)}
+		}
+	}
+	return nil
+}
+
+var errUnknownFormat = errors.New("unknown format")

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/migrations"
+)
+
+// MaxFileSize is the default largest migration file migsafe reads.
+const MaxFileSize = 16 << 20
+
+// discover expands the command-line paths into SQL files: files are taken
+// as given, directories are searched recursively for *.sql (hidden
+// directories skipped). Paths are returned relative to dir when below it.
+func discover(paths []string, dir string, excluded func(string) bool) ([]string, []error) {
+	var files []string
+	var errs []error
+	seen := map[string]bool{}
+	add := func(p string) {
+		if !seen[p] && !excluded(p) {
+			seen[p] = true
+			files = append(files, p)
+		}
+	}
+	for _, arg := range paths {
+		full := arg
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(dir, arg)
+		}
+		st, err := os.Stat(full)
+		if err != nil {
+			errs = append(errs, pathError(arg, err))
+			continue
+		}
+		if !st.IsDir() {
+			add(display(dir, full))
+			continue
+		}
+		n := 0
+		err = filepath.WalkDir(full, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, pathError(display(dir, p), err))
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if p != full && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if strings.EqualFold(filepath.Ext(d.Name()), ".sql") {
+				n++
+				add(display(dir, p))
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, pathError(arg, err))
+		}
+		if n == 0 {
+			errs = append(errs, fmt.Errorf("%s: no .sql files found in this directory (searched recursively)", arg))
+		}
+	}
+	return files, errs
+}
+
+func pathError(p string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: no such file or directory", p)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s: permission denied", p)
+	}
+	return fmt.Errorf("%s: %v", p, err)
+}
+
+// display returns p relative to dir when p is inside it, slash-separated.
+func display(dir, p string) string {
+	if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(p)
+}
+
+// readSQL reads a migration and checks that it is text migsafe can parse:
+// not larger than max, no NUL byte, valid UTF-8. A leading BOM is removed.
+func readSQL(dir, name string, max int64) ([]byte, bool, error) {
+	full := name
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(dir, filepath.FromSlash(name))
+	}
+	st, err := os.Stat(full)
+	if err != nil {
+		return nil, false, pathError(name, err)
+	}
+	if st.Size() > max {
+		return nil, false, fmt.Errorf("%s: file is %.1f MB, larger than the %.0f MB limit: migrations this large are usually data dumps; exclude it or raise --max-file-size", name, float64(st.Size())/(1<<20), float64(max)/(1<<20))
+	}
+	src, err := os.ReadFile(full)
+	if err != nil {
+		return nil, false, pathError(name, err)
+	}
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		li := analyzer.NewLineIndex(src[:i])
+		p := li.Position(i)
+		return nil, false, fmt.Errorf("%s:%d:%d: binary file (NUL byte at offset %d), not SQL", name, p.Line, p.Column, i)
+	}
+	bom := bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
+	if bom {
+		src = src[3:]
+	}
+	if !utf8.Valid(src) {
+		off := 0
+		for off < len(src) {
+			r, n := utf8.DecodeRune(src[off:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		p := analyzer.NewLineIndex(src).Position(off)
+		return nil, false, fmt.Errorf("%s:%d:%d: invalid UTF-8 (byte 0x%02x): migrations must be UTF-8 encoded; convert the file (iconv -f latin1 -t utf-8)", name, p.Line, p.Column, src[off])
+	}
+	return src, bom, nil
+}
+
+// orderKey sorts migrations in the order tools apply them: by directory,
+// then by numeric version when the name starts with one (so 2_x sorts before
+// 10_x), then by name, up before down.
+type orderKey struct {
+	dir     string
+	version *big.Int
+	rest    string
+	down    bool
+}
+
+func keyOf(p string) orderKey {
+	dir, base := filepath.Split(p)
+	k := orderKey{dir: dir, rest: base}
+	i := 0
+	for i < len(base) && base[i] >= '0' && base[i] <= '9' {
+		i++
+	}
+	if i > 0 {
+		k.version, _ = new(big.Int).SetString(base[:i], 10)
+		k.rest = base[i:]
+	}
+	if _, _, d, ok := migrations.GolangMigrate(base); ok && d == analyzer.Down {
+		k.down = true
+		k.rest = strings.TrimSuffix(k.rest, ".down.sql")
+	} else if ok {
+		k.rest = strings.TrimSuffix(k.rest, ".up.sql")
+	}
+	return k
+}
+
+func compareKeys(a, b orderKey) int {
+	if c := strings.Compare(a.dir, b.dir); c != 0 {
+		return c
+	}
+	switch {
+	case a.version != nil && b.version != nil:
+		if c := a.version.Cmp(b.version); c != 0 {
+			return c
+		}
+	case a.version != nil:
+		return -1
+	case b.version != nil:
+		return 1
+	}
+	if c := strings.Compare(a.rest, b.rest); c != 0 {
+		return c
+	}
+	switch {
+	case a.down == b.down:
+		return 0
+	case b.down:
+		return -1
+	}
+	return 1
+}
+
+// order sorts paths into apply order and numbers the deploys: each
+// migration version is its own deploy, its down part included.
+func order(paths []string) ([]string, []int) {
+	keys := make(map[string]orderKey, len(paths))
+	for _, p := range paths {
+		keys[p] = keyOf(p)
+	}
+	slices.SortStableFunc(paths, func(a, b string) int { return compareKeys(keys[a], keys[b]) })
+	deploys := make([]int, len(paths))
+	d := 0
+	for i, p := range paths {
+		if i == 0 || !sameVersion(keys[paths[i-1]], keys[p]) {
+			d++
+		}
+		deploys[i] = d
+	}
+	return paths, deploys
+}
+
+func sameVersion(a, b orderKey) bool {
+	return a.dir == b.dir && a.version != nil && b.version != nil && a.version.Cmp(b.version) == 0 && a.rest == b.rest
+}

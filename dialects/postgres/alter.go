@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// clauseSpans returns the span of each ALTER TABLE action: actions follow the
+// relation name and are separated by top-level commas. If the count does not
+// match the parse tree, every action gets the statement's span.
+func (t *translator) clauseSpans(rel *pg_query.RangeVar, n int) []change.Span {
+	out := make([]change.Span, n)
+	for i := range out {
+		out[i] = t.stmt.Span
+	}
+	if rel == nil {
+		return out
+	}
+	var toks []*pg_query.ScanToken
+	for _, x := range t.toks {
+		if !isComment(x) {
+			toks = append(toks, x)
+		}
+	}
+	i := 0
+	for i < len(toks) && int(toks[i].Start) < int(rel.Location) {
+		i++
+	}
+	if i >= len(toks) {
+		return out
+	}
+	i++ // the name (or its first part)
+	for i+1 < len(toks) && toks[i].Token == pg_query.Token_ASCII_46 {
+		i += 2 // . name
+	}
+	if i < len(toks) && toks[i].Token == pg_query.Token_ASCII_42 {
+		i++ // *
+	}
+	var spans []change.Span
+	depth := 0
+	start := i
+	for j := i; j < len(toks); j++ {
+		switch toks[j].Token {
+		case pg_query.Token_ASCII_40:
+			depth++
+		case pg_query.Token_ASCII_41:
+			depth--
+		case pg_query.Token_ASCII_44:
+			if depth == 0 {
+				if j > start {
+					spans = append(spans, change.Span{Start: int(toks[start].Start), End: int(toks[j-1].End)})
+				}
+				start = j + 1
+			}
+		}
+	}
+	if start < len(toks) {
+		spans = append(spans, change.Span{Start: int(toks[start].Start), End: int(toks[len(toks)-1].End)})
+	}
+	if len(spans) == n {
+		return spans
+	}
+	return out
+}
+
+func (t *translator) alterTable(a *pg_query.AlterTableStmt) {
+	table := rangeVar(a.Relation)
+	spans := t.clauseSpans(a.Relation, len(a.Cmds))
+	switch a.Objtype {
+	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+	default:
+		// ALTER INDEX / VIEW / SEQUENCE / MATERIALIZED VIEW … actions
+		kind := strings.ReplaceAll(strings.TrimPrefix(a.Objtype.String(), "OBJECT_"), "_", " ")
+		for i, cn := range a.Cmds {
+			cmd := cn.GetAlterTableCmd()
+			action := "ALTER " + kind
+			if cmd != nil {
+				action += " " + subtypeName(cmd.Subtype)
+			}
+			c := &change.AlterTableOther{Table: table, Action: action}
+			c.Span = spans[i]
+			t.add(c)
+		}
+		return
+	}
+	for i, cn := range a.Cmds {
+		cmd := cn.GetAlterTableCmd()
+		if cmd == nil {
+			u := &change.Unknown{Kind: "ALTER TABLE", Reason: "unexpected node " + nodeName(cn)}
+			u.Span = spans[i]
+			t.add(u)
+			continue
+		}
+		c := t.alterCmd(table, cmd)
+		c.Base().Span = spans[i]
+		t.add(c)
+	}
+}
+
+func subtypeName(s pg_query.AlterTableType) string {
+	return strings.TrimPrefix(s.String(), "AT_")
+}
+
+func (t *translator) alterCmd(table change.QName, cmd *pg_query.AlterTableCmd) change.Change {
+	cascade := cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE
+	switch cmd.Subtype {
+	case pg_query.AlterTableType_AT_AddColumn:
+		if cd := cmd.Def.GetColumnDef(); cd != nil {
+			return &change.AddColumn{Table: table, Column: t.column(cd), IfNotExists: cmd.MissingOk}
+		}
+	case pg_query.AlterTableType_AT_DropColumn:
+		return &change.DropColumn{Table: table, Column: cmd.Name, IfExists: cmd.MissingOk, Cascade: cascade}
+	case pg_query.AlterTableType_AT_AlterColumnType:
+		cd := cmd.Def.GetColumnDef()
+		if cd != nil {
+			return &change.AlterColumnType{Table: table, Column: cmd.Name, NewType: typeOf(cd.TypeName), Using: cd.RawDefault != nil}
+		}
+	case pg_query.AlterTableType_AT_SetNotNull:
+		return &change.SetNotNull{Table: table, Column: cmd.Name}
+	case pg_query.AlterTableType_AT_DropNotNull:
+		return &change.DropNotNull{Table: table, Column: cmd.Name}
+	case pg_query.AlterTableType_AT_ColumnDefault:
+		sd := &change.SetDefault{Table: table, Column: cmd.Name}
+		if cmd.Def != nil {
+			sd.Default = exprOf(cmd.Def)
+		}
+		return sd
+	case pg_query.AlterTableType_AT_AddConstraint:
+		if k := cmd.Def.GetConstraint(); k != nil {
+			return &change.AddConstraint{Table: table, Constraint: t.constraint(k)}
+		}
+	case pg_query.AlterTableType_AT_ValidateConstraint:
+		return &change.ValidateConstraint{Table: table, Name: cmd.Name}
+	case pg_query.AlterTableType_AT_DropConstraint:
+		return &change.DropConstraint{Table: table, Name: cmd.Name, IfExists: cmd.MissingOk, Cascade: cascade}
+	case pg_query.AlterTableType_AT_AttachPartition:
+		return &change.AttachPartition{Table: table, Partition: rangeVar(cmd.Def.GetPartitionCmd().GetName())}
+	case pg_query.AlterTableType_AT_DetachPartition:
+		pc := cmd.Def.GetPartitionCmd()
+		return &change.DetachPartition{Table: table, Partition: rangeVar(pc.GetName()), Concurrently: pc.GetConcurrent()}
+	case pg_query.AlterTableType_AT_DetachPartitionFinalize:
+		pc := cmd.Def.GetPartitionCmd()
+		return &change.DetachPartition{Table: table, Partition: rangeVar(pc.GetName()), Concurrently: true, Finalize: true}
+	case pg_query.AlterTableType_AT_SetTableSpace:
+		return &change.TableRewrite{Table: table, Action: "SET TABLESPACE"}
+	case pg_query.AlterTableType_AT_SetLogged:
+		return &change.TableRewrite{Table: table, Action: "SET LOGGED"}
+	case pg_query.AlterTableType_AT_SetUnLogged:
+		return &change.TableRewrite{Table: table, Action: "SET UNLOGGED"}
+	case pg_query.AlterTableType_AT_SetAccessMethod:
+		return &change.TableRewrite{Table: table, Action: "SET ACCESS METHOD"}
+	case pg_query.AlterTableType_AT_SetExpression:
+		return &change.TableRewrite{Table: table, Action: "ALTER COLUMN " + cmd.Name + " SET EXPRESSION"}
+	case pg_query.AlterTableType_AT_DropExpression, pg_query.AlterTableType_AT_SetStatistics,
+		pg_query.AlterTableType_AT_SetOptions, pg_query.AlterTableType_AT_ResetOptions,
+		pg_query.AlterTableType_AT_SetStorage, pg_query.AlterTableType_AT_SetCompression,
+		pg_query.AlterTableType_AT_AlterConstraint, pg_query.AlterTableType_AT_ChangeOwner,
+		pg_query.AlterTableType_AT_ClusterOn, pg_query.AlterTableType_AT_DropCluster,
+		pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ResetRelOptions,
+		pg_query.AlterTableType_AT_ReplaceRelOptions, pg_query.AlterTableType_AT_EnableTrig,
+		pg_query.AlterTableType_AT_EnableAlwaysTrig, pg_query.AlterTableType_AT_EnableReplicaTrig,
+		pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_EnableTrigAll,
+		pg_query.AlterTableType_AT_DisableTrigAll, pg_query.AlterTableType_AT_EnableTrigUser,
+		pg_query.AlterTableType_AT_DisableTrigUser, pg_query.AlterTableType_AT_EnableRule,
+		pg_query.AlterTableType_AT_EnableAlwaysRule, pg_query.AlterTableType_AT_EnableReplicaRule,
+		pg_query.AlterTableType_AT_DisableRule, pg_query.AlterTableType_AT_AddInherit,
+		pg_query.AlterTableType_AT_DropInherit, pg_query.AlterTableType_AT_AddOf,
+		pg_query.AlterTableType_AT_DropOf, pg_query.AlterTableType_AT_ReplicaIdentity,
+		pg_query.AlterTableType_AT_EnableRowSecurity, pg_query.AlterTableType_AT_DisableRowSecurity,
+		pg_query.AlterTableType_AT_ForceRowSecurity, pg_query.AlterTableType_AT_NoForceRowSecurity,
+		pg_query.AlterTableType_AT_GenericOptions, pg_query.AlterTableType_AT_AlterColumnGenericOptions,
+		pg_query.AlterTableType_AT_AddIdentity, pg_query.AlterTableType_AT_SetIdentity,
+		pg_query.AlterTableType_AT_DropIdentity:
+		return &change.AlterTableOther{Table: table, Action: subtypeName(cmd.Subtype)}
+	}
+	return &change.Unknown{Kind: "ALTER TABLE " + subtypeName(cmd.Subtype), Reason: "ALTER TABLE action not modelled"}
+}

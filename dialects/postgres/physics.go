@@ -1,0 +1,351 @@
+package postgres
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/catalog"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// PostgreSQL table-level lock modes.
+const (
+	accessExclusive      = "ACCESS EXCLUSIVE"
+	exclusive            = "EXCLUSIVE"
+	shareRowExclusive    = "SHARE ROW EXCLUSIVE"
+	share                = "SHARE"
+	shareUpdateExclusive = "SHARE UPDATE EXCLUSIVE"
+	rowExclusive         = "ROW EXCLUSIVE"
+)
+
+// blocksOf says what a lock mode blocks for ordinary reads (ACCESS SHARE)
+// and writes (ROW EXCLUSIVE).
+func blocksOf(mode string) change.Blocks {
+	switch mode {
+	case accessExclusive:
+		return change.BlocksReadsAndWrites
+	case exclusive, shareRowExclusive, share:
+		return change.BlocksWrites
+	default:
+		return change.BlocksNothing
+	}
+}
+
+func effect(mode string, on change.QName, work change.Work) change.Effect {
+	return change.Effect{Lock: mode, On: on.String(), Blocks: blocksOf(mode), Work: work}
+}
+
+// Analyze implements analyzer.Dialect: it fills in every change's Effect for
+// the target version, using the schema before the statement.
+func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
+	for _, ch := range stmt.Changes {
+		m := ch.Base()
+		m.Effect = d.effectOf(ch, cat)
+	}
+}
+
+func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect {
+	v := d.target
+	switch x := ch.(type) {
+	case *change.CreateTable:
+		return effect(accessExclusive, x.Table, change.WorkNone)
+	case *change.AddColumn:
+		e := effect(accessExclusive, x.Table, change.WorkNone)
+		if why := d.addColumnRewrite(x.Column, cat); why != "" {
+			e.Work, e.Note = change.WorkRewrite, why
+		} else if x.Column.Unique || x.Column.PrimaryKey {
+			e.Work = change.WorkIndexBuild
+		} else if x.Column.Check || x.Column.References != nil {
+			e.Work = change.WorkScan
+		}
+		return e
+	case *change.DropColumn, *change.RenameColumn, *change.RenameTable, *change.DropNotNull,
+		*change.SetDefault, *change.DropTable, *change.Truncate, *change.DropConstraint:
+		return effect(accessExclusive, tableOf(ch), change.WorkNone)
+	case *change.AlterColumnType:
+		e := effect(accessExclusive, x.Table, change.WorkRewrite)
+		if note, ok := binaryCoercible(x, cat); ok {
+			e.Work, e.Note = change.WorkNone, note
+		} else {
+			e.Note = note
+		}
+		return e
+	case *change.SetNotNull:
+		e := effect(accessExclusive, x.Table, change.WorkScan)
+		if v.AtLeast(12, 0, 0) && validNotNullCheck(cat, x.Table, x.Column) != "" {
+			e.Work = change.WorkNone
+			e.Note = "a validated CHECK (" + x.Column + " IS NOT NULL) lets PostgreSQL skip the scan"
+		}
+		return e
+	case *change.AddConstraint:
+		return d.addConstraint(x, cat)
+	case *change.ValidateConstraint:
+		return effect(shareUpdateExclusive, x.Table, change.WorkScan)
+	case *change.CreateIndex:
+		if x.Concurrently {
+			return effect(shareUpdateExclusive, x.Table, change.WorkIndexBuild)
+		}
+		return effect(share, x.Table, change.WorkIndexBuild)
+	case *change.DropIndex:
+		on := x.Name
+		if ix := cat.Index(x.Name); ix != nil {
+			on = ix.Table
+		}
+		if x.Concurrently {
+			return effect(shareUpdateExclusive, on, change.WorkNone)
+		}
+		return effect(accessExclusive, on, change.WorkNone)
+	case *change.Reindex:
+		on := change.QName{Name: x.Target}
+		if x.Concurrently {
+			return effect(shareUpdateExclusive, on, change.WorkIndexBuild)
+		}
+		e := effect(share, on, change.WorkIndexBuild)
+		e.Note = "and an ACCESS EXCLUSIVE lock on each index rebuilt, which blocks reads that use it"
+		return e
+	case *change.RefreshMatView:
+		if x.Concurrently {
+			return effect(exclusive, x.Name, change.WorkRewrite)
+		}
+		return effect(accessExclusive, x.Name, change.WorkRewrite)
+	case *change.DetachPartition:
+		if x.Concurrently {
+			return effect(shareUpdateExclusive, x.Table, change.WorkNone)
+		}
+		return effect(accessExclusive, x.Table, change.WorkNone)
+	case *change.AttachPartition:
+		mode := shareUpdateExclusive
+		if !v.AtLeast(12, 0, 0) {
+			mode = accessExclusive
+		}
+		e := effect(mode, x.Table, change.WorkScan)
+		e.Note = "and an ACCESS EXCLUSIVE lock on " + x.Partition.String() + " while its rows are checked against the bounds"
+		return e
+	case *change.Vacuum:
+		var on change.QName
+		if len(x.Tables) > 0 {
+			on = x.Tables[0]
+		}
+		if x.Full {
+			return effect(accessExclusive, on, change.WorkRewrite)
+		}
+		return effect(shareUpdateExclusive, on, change.WorkScan)
+	case *change.Cluster:
+		var on change.QName
+		if x.Table != nil {
+			on = *x.Table
+		}
+		return effect(accessExclusive, on, change.WorkRewrite)
+	case *change.LockTable:
+		var on change.QName
+		if len(x.Tables) > 0 {
+			on = x.Tables[0]
+		}
+		return effect(x.Mode, on, change.WorkNone)
+	case *change.TableRewrite:
+		return effect(accessExclusive, x.Table, change.WorkRewrite)
+	case *change.AlterTableOther:
+		return effect(otherLock(x.Action), x.Table, change.WorkNone)
+	case *change.DropSchema:
+		return effect(accessExclusive, change.QName{Name: x.Name}, change.WorkNone)
+	case *change.DropView:
+		return effect(accessExclusive, x.Name, change.WorkNone)
+	case *change.DML:
+		return effect(rowExclusive, x.Table, change.WorkNone)
+	case *change.RenameEnumValue, *change.AddEnumValue:
+		return change.Effect{Lock: "type lock", Blocks: change.BlocksNothing}
+	}
+	return change.Effect{}
+}
+
+func tableOf(ch change.Change) change.QName {
+	switch x := ch.(type) {
+	case *change.DropColumn:
+		return x.Table
+	case *change.RenameColumn:
+		return x.Table
+	case *change.RenameTable:
+		return x.Table
+	case *change.DropNotNull:
+		return x.Table
+	case *change.SetDefault:
+		return x.Table
+	case *change.DropTable:
+		return x.Table
+	case *change.DropConstraint:
+		return x.Table
+	case *change.Truncate:
+		if len(x.Tables) > 0 {
+			return x.Tables[0]
+		}
+	}
+	return change.QName{}
+}
+
+// otherLock is the lock of the ALTER TABLE actions that are harmless.
+func otherLock(action string) string {
+	switch action {
+	case "SetStatistics", "ClusterOn", "DropCluster", "SetRelOptions", "ResetRelOptions", "ReplaceRelOptions", "ValidateConstraint":
+		return shareUpdateExclusive
+	case "EnableTrig", "EnableAlwaysTrig", "EnableReplicaTrig", "DisableTrig", "EnableTrigAll", "DisableTrigAll",
+		"EnableTrigUser", "DisableTrigUser", "AddInherit", "DropInherit":
+		return shareRowExclusive
+	}
+	return accessExclusive
+}
+
+// addColumnRewrite says why adding the column rewrites the table, or "".
+func (d *Dialect) addColumnRewrite(c change.Column, cat *catalog.Catalog) string {
+	switch {
+	case c.Generated == "stored":
+		return "a stored generated column is computed for every existing row"
+	case c.Identity != "":
+		return "an identity column is filled from its sequence for every existing row"
+	case c.Type.Serial:
+		return "a " + c.Type.Text + " column is filled from its sequence for every existing row"
+	}
+	if c.Default == nil || c.Default.Null {
+		return ""
+	}
+	if !d.target.AtLeast(11, 0, 0) {
+		return "before PostgreSQL 11 any default is written into every existing row"
+	}
+	if f := volatileFunc(c.Default, cat); f != "" {
+		return "the default calls " + f + "(), which is volatile, so every existing row gets its own value"
+	}
+	return ""
+}
+
+// volatileFunc returns the first function of e that is (or may be) volatile.
+func volatileFunc(e *change.Expr, cat *catalog.Catalog) string {
+	for _, f := range e.Funcs {
+		if volatile[f] {
+			return f
+		}
+		if nonVolatile[f] {
+			continue
+		}
+		if uf := cat.Function(change.QName{Name: f}); uf != nil {
+			if uf.Volatility == "volatile" {
+				return f
+			}
+			continue
+		}
+		return f // unknown function: assume volatile
+	}
+	return ""
+}
+
+// validNotNullCheck returns the name of a validated CHECK (col IS NOT NULL).
+func validNotNullCheck(cat *catalog.Catalog, table change.QName, col string) string {
+	t := cat.Table(table)
+	if t == nil {
+		return ""
+	}
+	for _, k := range t.Constraints {
+		if k.Kind == change.ConstraintCheck && k.Validated && strings.EqualFold(k.NotNullOf, col) {
+			return k.Name
+		}
+	}
+	return ""
+}
+
+func (d *Dialect) addConstraint(x *change.AddConstraint, cat *catalog.Catalog) change.Effect {
+	k := x.Constraint
+	switch k.Kind {
+	case change.ConstraintForeignKey:
+		e := effect(shareRowExclusive, x.Table, change.WorkScan)
+		if k.RefTable != nil {
+			e.Note = "and a SHARE ROW EXCLUSIVE lock on " + k.RefTable.String()
+		}
+		if k.NotValid {
+			e.Work = change.WorkNone
+		}
+		return e
+	case change.ConstraintCheck:
+		if k.NotValid {
+			return effect(accessExclusive, x.Table, change.WorkNone)
+		}
+		return effect(accessExclusive, x.Table, change.WorkScan)
+	case change.ConstraintUnique, change.ConstraintPrimaryKey:
+		if k.UsingIndex != "" {
+			e := effect(accessExclusive, x.Table, change.WorkNone)
+			if k.Kind == change.ConstraintPrimaryKey && !allNotNull(cat, x.Table, k.Columns) {
+				e.Work = change.WorkScan
+				e.Note = "the primary key columns are made NOT NULL, which scans the table"
+			}
+			return e
+		}
+		return effect(accessExclusive, x.Table, change.WorkIndexBuild)
+	case change.ConstraintExclusion:
+		return effect(accessExclusive, x.Table, change.WorkIndexBuild)
+	}
+	return effect(accessExclusive, x.Table, change.WorkNone)
+}
+
+func allNotNull(cat *catalog.Catalog, table change.QName, cols []string) bool {
+	t := cat.Table(table)
+	if t == nil || len(cols) == 0 {
+		return false
+	}
+	for _, c := range cols {
+		col := t.Column(c)
+		if col == nil || !col.NotNull {
+			return false
+		}
+	}
+	return true
+}
+
+// binaryCoercible decides whether ALTER COLUMN TYPE can skip the rewrite,
+// which needs the column's current type from the replayed history.
+func binaryCoercible(x *change.AlterColumnType, cat *catalog.Catalog) (string, bool) {
+	t := cat.Table(x.Table)
+	var col *catalog.Column
+	if t != nil {
+		col = t.Column(x.Column)
+	}
+	if col == nil || col.Type.Name == "" {
+		return "the column's current type is unknown (not created by these migrations), so a rewrite is assumed", false
+	}
+	from, to := col.Type, x.NewType
+	if x.Using {
+		return "a USING expression rewrites every row", false
+	}
+	if from.Array != to.Array {
+		return "", false
+	}
+	ok := false
+	switch {
+	case from.Name == to.Name && slices.Equal(from.Mods, to.Mods):
+		ok = true
+	case from.Name == "varchar" && to.Name == "text",
+		from.Name == "text" && to.Name == "varchar" && len(to.Mods) == 0,
+		from.Name == "citext" && to.Name == "text", from.Name == "text" && to.Name == "citext",
+		from.Name == "cidr" && to.Name == "inet",
+		from.Name == "xml" && to.Name == "text":
+		ok = true
+	case from.Name == to.Name && (from.Name == "varchar" || from.Name == "varbit"):
+		ok = len(to.Mods) == 0 || (len(from.Mods) > 0 && to.Mods[0] >= from.Mods[0])
+	case from.Name == "numeric" && to.Name == "numeric":
+		switch {
+		case len(to.Mods) == 0:
+			ok = true
+		case len(from.Mods) > 0:
+			fs, ts := scale(from.Mods), scale(to.Mods)
+			ok = fs == ts && to.Mods[0] >= from.Mods[0]
+		}
+	}
+	if ok {
+		return "no rewrite: " + from.String() + " → " + to.String() + " is binary coercible", true
+	}
+	return from.String() + " → " + to.String() + " rewrites every row", false
+}
+
+func scale(m []int) int {
+	if len(m) > 1 {
+		return m[1]
+	}
+	return 0
+}

@@ -1,0 +1,648 @@
+package postgres
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// translator turns one parse tree into change values.
+type translator struct {
+	d    *Dialect
+	src  []byte
+	toks []*pg_query.ScanToken // the statement's tokens, comments included
+	stmt *analyzer.Statement
+}
+
+func (t *translator) add(c change.Change) { t.stmt.Changes = append(t.stmt.Changes, c) }
+
+func nodeName(n *pg_query.Node) string {
+	if n == nil || n.Node == nil {
+		return "empty"
+	}
+	s := fmt.Sprintf("%T", n.Node)
+	s = strings.TrimPrefix(s, "*pg_query.Node_")
+	return s
+}
+
+var kinds = map[string]string{
+	"CreateStmt": "CREATE TABLE", "AlterTableStmt": "ALTER TABLE", "IndexStmt": "CREATE INDEX",
+	"DropStmt": "DROP", "RenameStmt": "RENAME", "TruncateStmt": "TRUNCATE", "VacuumStmt": "VACUUM",
+	"ClusterStmt": "CLUSTER", "LockStmt": "LOCK", "ReindexStmt": "REINDEX",
+	"RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW", "VariableSetStmt": "SET",
+	"TransactionStmt": "TRANSACTION", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE",
+	"InsertStmt": "INSERT", "MergeStmt": "MERGE", "CopyStmt": "COPY", "SelectStmt": "SELECT",
+	"AlterEnumStmt": "ALTER TYPE", "CreateEnumStmt": "CREATE TYPE", "CreateSchemaStmt": "CREATE SCHEMA",
+	"CreateFunctionStmt": "CREATE FUNCTION", "ViewStmt": "CREATE VIEW", "CreateTableAsStmt": "CREATE TABLE AS",
+	"DoStmt": "DO", "CreateTrigStmt": "CREATE TRIGGER", "CommentStmt": "COMMENT", "GrantStmt": "GRANT",
+	"CreateExtensionStmt": "CREATE EXTENSION", "CreateSeqStmt": "CREATE SEQUENCE", "AlterSeqStmt": "ALTER SEQUENCE",
+}
+
+func (t *translator) translate(n *pg_query.Node) {
+	name := nodeName(n)
+	t.stmt.Kind = kinds[name]
+	if t.stmt.Kind == "" {
+		t.stmt.Kind = name
+	}
+	switch x := n.Node.(type) {
+	case *pg_query.Node_CreateStmt:
+		t.createTable(x.CreateStmt)
+	case *pg_query.Node_CreateTableAsStmt:
+		st := x.CreateTableAsStmt
+		q := rangeVar(st.GetInto().GetRel())
+		if st.Objtype == pg_query.ObjectType_OBJECT_MATVIEW {
+			t.add(&change.CreateView{Name: q, Materialized: true})
+		} else {
+			t.add(&change.CreateTable{Table: q, AsSelect: true, IfNotExists: st.IfNotExists})
+		}
+	case *pg_query.Node_ViewStmt:
+		t.add(&change.CreateView{Name: rangeVar(x.ViewStmt.View), Replace: x.ViewStmt.Replace})
+	case *pg_query.Node_AlterTableStmt:
+		t.alterTable(x.AlterTableStmt)
+	case *pg_query.Node_IndexStmt:
+		t.createIndex(x.IndexStmt)
+	case *pg_query.Node_DropStmt:
+		t.drop(x.DropStmt)
+	case *pg_query.Node_RenameStmt:
+		t.rename(x.RenameStmt)
+	case *pg_query.Node_TruncateStmt:
+		tr := &change.Truncate{Cascade: x.TruncateStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE}
+		for _, r := range x.TruncateStmt.Relations {
+			tr.Tables = append(tr.Tables, rangeVar(r.GetRangeVar()))
+		}
+		t.add(tr)
+	case *pg_query.Node_VacuumStmt:
+		v := x.VacuumStmt
+		if !v.IsVacuumcmd {
+			t.add(&change.Other{Kind: "ANALYZE"})
+			return
+		}
+		vc := &change.Vacuum{}
+		for _, o := range v.Options {
+			if de := o.GetDefElem(); de != nil && de.Defname == "full" && defBool(de) {
+				vc.Full = true
+			}
+		}
+		for _, r := range v.Rels {
+			if vr := r.GetVacuumRelation(); vr != nil && vr.Relation != nil {
+				vc.Tables = append(vc.Tables, rangeVar(vr.Relation))
+			}
+		}
+		t.add(vc)
+	case *pg_query.Node_ClusterStmt:
+		c := &change.Cluster{}
+		if x.ClusterStmt.Relation != nil {
+			q := rangeVar(x.ClusterStmt.Relation)
+			c.Table = &q
+		}
+		t.add(c)
+	case *pg_query.Node_LockStmt:
+		l := &change.LockTable{Mode: lockModeName(x.LockStmt.Mode)}
+		for _, r := range x.LockStmt.Relations {
+			l.Tables = append(l.Tables, rangeVar(r.GetRangeVar()))
+		}
+		t.add(l)
+	case *pg_query.Node_ReindexStmt:
+		r := x.ReindexStmt
+		c := &change.Reindex{}
+		for _, p := range r.Params {
+			if de := p.GetDefElem(); de != nil && de.Defname == "concurrently" && defBool(de) {
+				c.Concurrently = true
+			}
+		}
+		switch r.Kind {
+		case pg_query.ReindexObjectType_REINDEX_OBJECT_TABLE:
+			q := rangeVar(r.Relation)
+			c.Table, c.Target = &q, "TABLE "+q.String()
+		case pg_query.ReindexObjectType_REINDEX_OBJECT_INDEX:
+			c.Target = "INDEX " + rangeVar(r.Relation).String()
+		case pg_query.ReindexObjectType_REINDEX_OBJECT_SCHEMA:
+			c.Target = "SCHEMA " + r.Name
+		default:
+			c.Target = "DATABASE"
+		}
+		t.add(c)
+	case *pg_query.Node_RefreshMatViewStmt:
+		t.add(&change.RefreshMatView{Name: rangeVar(x.RefreshMatViewStmt.Relation), Concurrently: x.RefreshMatViewStmt.Concurrent})
+	case *pg_query.Node_VariableSetStmt:
+		t.setParam(x.VariableSetStmt)
+	case *pg_query.Node_TransactionStmt:
+		t.add(&change.Transaction{Kind: txKind(x.TransactionStmt.Kind)})
+	case *pg_query.Node_UpdateStmt:
+		u := x.UpdateStmt
+		t.add(&change.DML{Verb: "UPDATE", Table: rangeVar(u.Relation), HasWhere: u.WhereClause != nil})
+	case *pg_query.Node_DeleteStmt:
+		u := x.DeleteStmt
+		t.add(&change.DML{Verb: "DELETE", Table: rangeVar(u.Relation), HasWhere: u.WhereClause != nil})
+	case *pg_query.Node_InsertStmt:
+		t.add(&change.DML{Verb: "INSERT", Table: rangeVar(x.InsertStmt.Relation)})
+	case *pg_query.Node_MergeStmt:
+		t.add(&change.DML{Verb: "MERGE", Table: rangeVar(x.MergeStmt.Relation), HasWhere: true})
+	case *pg_query.Node_CopyStmt:
+		if x.CopyStmt.IsFrom && x.CopyStmt.Relation != nil {
+			t.add(&change.DML{Verb: "COPY", Table: rangeVar(x.CopyStmt.Relation)})
+		} else {
+			t.add(&change.Other{Kind: "COPY TO"})
+		}
+	case *pg_query.Node_SelectStmt:
+		t.selectStmt(x.SelectStmt)
+	case *pg_query.Node_AlterEnumStmt:
+		e := x.AlterEnumStmt
+		q := namesToQName(e.TypeName)
+		if e.OldVal != "" {
+			t.add(&change.RenameEnumValue{Type: q, Old: e.OldVal, New: e.NewVal})
+		} else {
+			t.add(&change.AddEnumValue{Type: q, Value: e.NewVal})
+		}
+	case *pg_query.Node_CreateEnumStmt:
+		e := &change.CreateEnum{Name: namesToQName(x.CreateEnumStmt.TypeName)}
+		for _, v := range x.CreateEnumStmt.Vals {
+			e.Values = append(e.Values, v.GetString_().GetSval())
+		}
+		t.add(e)
+	case *pg_query.Node_CreateSchemaStmt:
+		t.add(&change.CreateSchema{Name: x.CreateSchemaStmt.Schemaname})
+		for _, el := range x.CreateSchemaStmt.SchemaElts {
+			t.translateNested(el)
+		}
+	case *pg_query.Node_CreateFunctionStmt:
+		f := x.CreateFunctionStmt
+		cf := &change.CreateFunction{Name: namesToQName(f.Funcname), Volatility: "volatile"}
+		for _, o := range f.Options {
+			if de := o.GetDefElem(); de != nil && de.Defname == "volatility" {
+				cf.Volatility = de.GetArg().GetString_().GetSval()
+			}
+		}
+		t.add(cf)
+	case *pg_query.Node_DoStmt:
+		t.add(&change.Unknown{Kind: "DO", Reason: "an anonymous code block is opaque to static analysis"})
+	case *pg_query.Node_CreateTrigStmt, *pg_query.Node_CommentStmt, *pg_query.Node_GrantStmt,
+		*pg_query.Node_GrantRoleStmt, *pg_query.Node_CreateExtensionStmt, *pg_query.Node_AlterExtensionStmt,
+		*pg_query.Node_CreateSeqStmt, *pg_query.Node_AlterSeqStmt, *pg_query.Node_CreateDomainStmt,
+		*pg_query.Node_AlterOwnerStmt, *pg_query.Node_CreatePolicyStmt, *pg_query.Node_AlterPolicyStmt,
+		*pg_query.Node_AlterDefaultPrivilegesStmt, *pg_query.Node_CreateRoleStmt, *pg_query.Node_AlterRoleStmt,
+		*pg_query.Node_AlterRoleSetStmt, *pg_query.Node_DropRoleStmt, *pg_query.Node_ExplainStmt,
+		*pg_query.Node_NotifyStmt, *pg_query.Node_CheckPointStmt, *pg_query.Node_CompositeTypeStmt,
+		*pg_query.Node_DefineStmt, *pg_query.Node_AlterFunctionStmt, *pg_query.Node_CreateCastStmt,
+		*pg_query.Node_RuleStmt, *pg_query.Node_CreatePublicationStmt, *pg_query.Node_AlterPublicationStmt,
+		*pg_query.Node_CreateStatsStmt, *pg_query.Node_AlterObjectSchemaStmt, *pg_query.Node_CreateEventTrigStmt,
+		*pg_query.Node_DeallocateStmt, *pg_query.Node_PrepareStmt, *pg_query.Node_ExecuteStmt,
+		*pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt, *pg_query.Node_UnlistenStmt,
+		*pg_query.Node_CallStmt, *pg_query.Node_AlterDatabaseSetStmt, *pg_query.Node_AlterDatabaseStmt,
+		*pg_query.Node_CreatedbStmt, *pg_query.Node_VariableShowStmt, *pg_query.Node_AlterDomainStmt,
+		*pg_query.Node_AlterTsconfigurationStmt, *pg_query.Node_AlterTsdictionaryStmt, *pg_query.Node_AlterCollationStmt,
+		*pg_query.Node_CreateOpClassStmt, *pg_query.Node_AlterOpFamilyStmt, *pg_query.Node_CreateOpFamilyStmt,
+		*pg_query.Node_CreateForeignTableStmt, *pg_query.Node_CreateForeignServerStmt, *pg_query.Node_CreateUserMappingStmt,
+		*pg_query.Node_ImportForeignSchemaStmt, *pg_query.Node_CreateFdwStmt, *pg_query.Node_CreateTableSpaceStmt,
+		*pg_query.Node_SecLabelStmt, *pg_query.Node_AlterEventTrigStmt, *pg_query.Node_ReassignOwnedStmt,
+		*pg_query.Node_DropOwnedStmt, *pg_query.Node_CreateConversionStmt, *pg_query.Node_CreateTransformStmt,
+		*pg_query.Node_CreateAmStmt, *pg_query.Node_CreatePlangStmt, *pg_query.Node_AlterStatsStmt,
+		*pg_query.Node_AlterTypeStmt, *pg_query.Node_AlterOperatorStmt, *pg_query.Node_ConstraintsSetStmt,
+		*pg_query.Node_LoadStmt, *pg_query.Node_CreateSubscriptionStmt, *pg_query.Node_AlterSubscriptionStmt,
+		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt, *pg_query.Node_DropdbStmt:
+		t.add(&change.Other{Kind: t.stmt.Kind})
+	default:
+		t.add(&change.Unknown{Kind: name, Reason: "statement kind not modelled"})
+	}
+}
+
+// translateNested handles the elements of CREATE SCHEMA … CREATE TABLE ….
+func (t *translator) translateNested(n *pg_query.Node) {
+	kind := t.stmt.Kind
+	t.translate(n)
+	t.stmt.Kind = kind
+}
+
+func (t *translator) selectStmt(s *pg_query.SelectStmt) {
+	// SELECT set_config('lock_timeout', '5s', false) sets a setting too.
+	for _, rt := range s.TargetList {
+		fc := rt.GetResTarget().GetVal().GetFuncCall()
+		if fc == nil || funcName(fc.Funcname) != "set_config" || len(fc.Args) != 3 {
+			continue
+		}
+		name := fc.Args[0].GetAConst().GetSval().GetSval()
+		val := fc.Args[1].GetAConst().GetSval().GetSval()
+		local := fc.Args[2].GetAConst().GetBoolval().GetBoolval()
+		if name != "" {
+			t.add(&change.SetParam{Name: strings.ToLower(name), Value: val, Local: local})
+		}
+	}
+	if len(t.stmt.Changes) == 0 {
+		t.add(&change.Other{Kind: "SELECT"})
+	}
+}
+
+func (t *translator) setParam(v *pg_query.VariableSetStmt) {
+	sp := &change.SetParam{Name: strings.ToLower(v.Name), Local: v.IsLocal}
+	switch v.Kind {
+	case pg_query.VariableSetKind_VAR_SET_VALUE:
+		var vals []string
+		for _, a := range v.Args {
+			vals = append(vals, constString(a))
+		}
+		sp.Value = strings.Join(vals, ", ")
+	case pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET:
+		sp.Reset = true
+	case pg_query.VariableSetKind_VAR_RESET_ALL:
+		sp.Name, sp.Reset = "all", true
+	default:
+		// SET TRANSACTION …, SET … FROM CURRENT
+		t.add(&change.Other{Kind: "SET " + strings.ToUpper(v.Name)})
+		return
+	}
+	t.add(sp)
+}
+
+func txKind(k pg_query.TransactionStmtKind) change.TxKind {
+	switch k {
+	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+		return change.TxBegin
+	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
+		return change.TxCommit
+	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		return change.TxRollback
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		return change.TxSavepoint
+	default:
+		return change.TxOther
+	}
+}
+
+func lockModeName(m int32) string {
+	names := []string{"", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
+	if m > 0 && int(m) < len(names) {
+		return names[m]
+	}
+	return "ACCESS EXCLUSIVE"
+}
+
+func defBool(de *pg_query.DefElem) bool {
+	if de.Arg == nil {
+		return true
+	}
+	switch v := constString(de.Arg); strings.ToLower(v) {
+	case "false", "off", "0", "no":
+		return false
+	}
+	return true
+}
+
+// constString renders a constant (or a cast of one) as text.
+func constString(n *pg_query.Node) string {
+	if n == nil {
+		return ""
+	}
+	if tc := n.GetTypeCast(); tc != nil {
+		return constString(tc.Arg)
+	}
+	if c := n.GetAConst(); c != nil {
+		switch {
+		case c.Isnull:
+			return "NULL"
+		case c.GetSval() != nil:
+			return c.GetSval().Sval
+		case c.GetIval() != nil:
+			return strconv.Itoa(int(c.GetIval().Ival))
+		case c.GetFval() != nil:
+			return c.GetFval().Fval
+		case c.GetBoolval() != nil:
+			return strconv.FormatBool(c.GetBoolval().Boolval)
+		}
+		return ""
+	}
+	if s := n.GetString_(); s != nil {
+		return s.Sval
+	}
+	if i := n.GetInteger(); i != nil {
+		return strconv.Itoa(int(i.Ival))
+	}
+	if b := n.GetBoolean(); b != nil {
+		return strconv.FormatBool(b.Boolval)
+	}
+	return ""
+}
+
+func rangeVar(r *pg_query.RangeVar) change.QName {
+	if r == nil {
+		return change.QName{}
+	}
+	return change.QName{Schema: r.Schemaname, Name: r.Relname}
+}
+
+// namesToQName reads a list of String nodes ("schema", "name").
+func namesToQName(ns []*pg_query.Node) change.QName {
+	var parts []string
+	for _, n := range ns {
+		parts = append(parts, n.GetString_().GetSval())
+	}
+	switch len(parts) {
+	case 0:
+		return change.QName{}
+	case 1:
+		return change.QName{Name: parts[0]}
+	default:
+		return change.QName{Schema: parts[len(parts)-2], Name: parts[len(parts)-1]}
+	}
+}
+
+func funcName(ns []*pg_query.Node) string { return strings.ToLower(namesToQName(ns).Name) }
+
+// --- CREATE TABLE ---
+
+func (t *translator) createTable(c *pg_query.CreateStmt) {
+	ct := &change.CreateTable{
+		Table:       rangeVar(c.Relation),
+		IfNotExists: c.IfNotExists,
+		Temporary:   c.GetRelation().GetRelpersistence() == "t",
+	}
+	if c.Partbound != nil && len(c.InhRelations) > 0 {
+		q := rangeVar(c.InhRelations[0].GetRangeVar())
+		ct.PartitionOf = &q
+	}
+	for _, el := range c.TableElts {
+		switch {
+		case el.GetColumnDef() != nil:
+			ct.Columns = append(ct.Columns, t.column(el.GetColumnDef()))
+		case el.GetConstraint() != nil:
+			ct.Constraints = append(ct.Constraints, t.constraint(el.GetConstraint()))
+		}
+	}
+	for _, el := range c.Constraints {
+		if k := el.GetConstraint(); k != nil {
+			ct.Constraints = append(ct.Constraints, t.constraint(k))
+		}
+	}
+	t.add(ct)
+}
+
+func (t *translator) column(cd *pg_query.ColumnDef) change.Column {
+	col := change.Column{Name: cd.Colname, Type: typeOf(cd.TypeName), NotNull: cd.IsNotNull}
+	if cd.Location > 0 {
+		col.Span = change.Span{Start: int(cd.Location), End: int(cd.Location) + len(cd.Colname)}
+	}
+	if cd.RawDefault != nil {
+		col.Default = exprOf(cd.RawDefault)
+	}
+	if cd.Identity != "" {
+		col.Identity = identityKind(cd.Identity)
+	}
+	for _, cn := range cd.Constraints {
+		k := cn.GetConstraint()
+		if k == nil {
+			continue
+		}
+		switch k.Contype {
+		case pg_query.ConstrType_CONSTR_NOTNULL:
+			col.NotNull = true
+		case pg_query.ConstrType_CONSTR_NULL:
+			col.NotNull = false
+		case pg_query.ConstrType_CONSTR_DEFAULT:
+			col.Default = exprOf(k.RawExpr)
+		case pg_query.ConstrType_CONSTR_IDENTITY:
+			col.Identity = identityKind(k.GeneratedWhen)
+		case pg_query.ConstrType_CONSTR_GENERATED:
+			col.Generated = "stored"
+			col.GenExpr = exprOf(k.RawExpr)
+		case pg_query.ConstrType_CONSTR_PRIMARY:
+			col.PrimaryKey, col.NotNull = true, true
+		case pg_query.ConstrType_CONSTR_UNIQUE:
+			col.Unique = true
+		case pg_query.ConstrType_CONSTR_FOREIGN:
+			q := rangeVar(k.Pktable)
+			col.References = &q
+		case pg_query.ConstrType_CONSTR_CHECK:
+			col.Check = true
+		}
+	}
+	return col
+}
+
+func identityKind(s string) string {
+	switch s {
+	case "a":
+		return "always"
+	case "d":
+		return "by default"
+	}
+	return s
+}
+
+func stringList(ns []*pg_query.Node) []string {
+	var out []string
+	for _, n := range ns {
+		if s := n.GetString_(); s != nil {
+			out = append(out, s.Sval)
+		}
+	}
+	return out
+}
+
+func (t *translator) constraint(k *pg_query.Constraint) change.Constraint {
+	c := change.Constraint{Name: k.Conname, NotValid: k.SkipValidation, UsingIndex: k.Indexname}
+	if k.Location > 0 {
+		c.Span = t.spanFrom(int(k.Location))
+	}
+	switch k.Contype {
+	case pg_query.ConstrType_CONSTR_CHECK:
+		c.Kind = change.ConstraintCheck
+		c.NotNullOf = isNotNullCheck(k.RawExpr)
+	case pg_query.ConstrType_CONSTR_PRIMARY:
+		c.Kind = change.ConstraintPrimaryKey
+		c.Columns = stringList(k.Keys)
+	case pg_query.ConstrType_CONSTR_UNIQUE:
+		c.Kind = change.ConstraintUnique
+		c.Columns = stringList(k.Keys)
+	case pg_query.ConstrType_CONSTR_FOREIGN:
+		c.Kind = change.ConstraintForeignKey
+		c.Columns = stringList(k.FkAttrs)
+		q := rangeVar(k.Pktable)
+		c.RefTable = &q
+	case pg_query.ConstrType_CONSTR_EXCLUSION:
+		c.Kind = change.ConstraintExclusion
+	case pg_query.ConstrType_CONSTR_NOTNULL:
+		c.Kind = change.ConstraintNotNull
+		c.Columns = stringList(k.Keys)
+	}
+	return c
+}
+
+// isNotNullCheck recognises CHECK (col IS NOT NULL) and returns col.
+func isNotNullCheck(n *pg_query.Node) string {
+	nt := n.GetNullTest()
+	if nt == nil || nt.Nulltesttype != pg_query.NullTestType_IS_NOT_NULL {
+		return ""
+	}
+	cr := nt.Arg.GetColumnRef()
+	if cr == nil || len(cr.Fields) == 0 {
+		return ""
+	}
+	return cr.Fields[len(cr.Fields)-1].GetString_().GetSval()
+}
+
+// --- CREATE INDEX ---
+
+func (t *translator) createIndex(ix *pg_query.IndexStmt) {
+	ci := &change.CreateIndex{
+		Table:        rangeVar(ix.Relation),
+		Name:         ix.Idxname,
+		Unique:       ix.Unique,
+		Concurrently: ix.Concurrent,
+		IfNotExists:  ix.IfNotExists,
+		Partial:      ix.WhereClause != nil,
+	}
+	for _, p := range ix.IndexParams {
+		if e := p.GetIndexElem(); e != nil {
+			if e.Name != "" {
+				ci.Columns = append(ci.Columns, e.Name)
+			} else {
+				ci.Columns = append(ci.Columns, "expr")
+			}
+		}
+	}
+	if i := t.findToken(pg_query.Token_CONCURRENTLY); i < 0 && !ci.Concurrently {
+		// point at INDEX so that a fix can insert CONCURRENTLY after it
+		if j := t.findToken(pg_query.Token_INDEX); j >= 0 {
+			ci.Span = change.Span{Start: t.stmt.Span.Start, End: int(t.toks[j].End)}
+		}
+	}
+	t.add(ci)
+}
+
+// --- DROP ---
+
+func (t *translator) drop(d *pg_query.DropStmt) {
+	cascade := d.Behavior == pg_query.DropBehavior_DROP_CASCADE
+	names := func(o *pg_query.Node) change.QName {
+		if l := o.GetList(); l != nil {
+			return namesToQName(l.Items)
+		}
+		if s := o.GetString_(); s != nil {
+			return change.QName{Name: s.Sval}
+		}
+		if tn := o.GetTypeName(); tn != nil {
+			return namesToQName(tn.Names)
+		}
+		if ow := o.GetObjectWithArgs(); ow != nil {
+			return namesToQName(ow.Objname)
+		}
+		return change.QName{}
+	}
+	switch d.RemoveType {
+	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+		for _, o := range d.Objects {
+			t.add(&change.DropTable{Table: names(o), IfExists: d.MissingOk, Cascade: cascade})
+		}
+	case pg_query.ObjectType_OBJECT_INDEX:
+		for _, o := range d.Objects {
+			t.add(&change.DropIndex{Name: names(o), Concurrently: d.Concurrent, IfExists: d.MissingOk, Cascade: cascade})
+		}
+	case pg_query.ObjectType_OBJECT_SCHEMA:
+		for _, o := range d.Objects {
+			t.add(&change.DropSchema{Name: names(o).Name, IfExists: d.MissingOk, Cascade: cascade})
+		}
+	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
+		for _, o := range d.Objects {
+			t.add(&change.DropView{Name: names(o), Materialized: d.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW, Cascade: cascade})
+		}
+	default:
+		kind := strings.TrimPrefix(d.RemoveType.String(), "OBJECT_")
+		do := &change.DropOther{Kind: strings.ReplaceAll(kind, "_", " "), Cascade: cascade}
+		for _, o := range d.Objects {
+			do.Names = append(do.Names, names(o).String())
+		}
+		t.add(do)
+	}
+}
+
+// --- RENAME ---
+
+func (t *translator) rename(r *pg_query.RenameStmt) {
+	switch r.RenameType {
+	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+		q := rangeVar(r.Relation)
+		t.add(&change.RenameTable{Table: q, New: change.QName{Schema: q.Schema, Name: r.Newname}})
+	case pg_query.ObjectType_OBJECT_COLUMN:
+		if r.RelationType == pg_query.ObjectType_OBJECT_TABLE || r.RelationType == pg_query.ObjectType_OBJECT_VIEW ||
+			r.RelationType == pg_query.ObjectType_OBJECT_MATVIEW || r.RelationType == pg_query.ObjectType_OBJECT_FOREIGN_TABLE {
+			rc := &change.RenameColumn{Table: rangeVar(r.Relation), Old: r.Subname, New: r.Newname}
+			if i := t.findToken(pg_query.Token_RENAME); i >= 0 {
+				rc.Span = change.Span{Start: int(t.toks[i].Start), End: t.stmt.Span.End}
+			}
+			t.add(rc)
+			return
+		}
+		t.add(&change.RenameOther{Kind: "ATTRIBUTE", Old: r.Subname, New: r.Newname})
+	case pg_query.ObjectType_OBJECT_INDEX:
+		q := rangeVar(r.Relation)
+		t.add(&change.RenameOther{Kind: "INDEX", Old: q.Name, New: r.Newname, Table: &change.QName{Schema: q.Schema}})
+	case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
+		q := rangeVar(r.Relation)
+		t.add(&change.RenameOther{Kind: "CONSTRAINT", Old: r.Subname, New: r.Newname, Table: &q})
+	default:
+		kind := strings.ReplaceAll(strings.TrimPrefix(r.RenameType.String(), "OBJECT_"), "_", " ")
+		old := r.Subname
+		if old == "" && r.Relation != nil {
+			old = rangeVar(r.Relation).String()
+		}
+		if old == "" && r.Object != nil {
+			if l := r.Object.GetList(); l != nil {
+				old = namesToQName(l.Items).String()
+			} else {
+				old = constString(r.Object)
+			}
+		}
+		t.add(&change.RenameOther{Kind: kind, Old: old, New: r.Newname})
+	}
+}
+
+// --- token helpers ---
+
+func (t *translator) findToken(tok pg_query.Token) int {
+	for i, x := range t.toks {
+		if x.Token == tok {
+			return i
+		}
+	}
+	return -1
+}
+
+// spanFrom returns the span from a byte offset to the end of the clause it
+// starts: the next top-level ',' or the end of the statement.
+func (t *translator) spanFrom(off int) change.Span {
+	depth := 0
+	end := t.stmt.Span.End
+	started := false
+	last := off
+	for _, x := range t.toks {
+		if int(x.Start) < off {
+			continue
+		}
+		if isComment(x) {
+			continue
+		}
+		switch x.Token {
+		case pg_query.Token_ASCII_40:
+			depth++
+		case pg_query.Token_ASCII_41:
+			depth--
+			if depth < 0 {
+				return change.Span{Start: off, End: last}
+			}
+		case pg_query.Token_ASCII_44:
+			if depth == 0 && started {
+				return change.Span{Start: off, End: last}
+			}
+		}
+		started = true
+		last = int(x.End)
+	}
+	if last > off {
+		end = last
+	}
+	return change.Span{Start: off, End: end}
+}

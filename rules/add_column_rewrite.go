@@ -1,0 +1,44 @@
+package rules
+
+import (
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// AddColumnRewrite flags ADD COLUMN forms that rewrite an existing table.
+var AddColumnRewrite = &analyzer.Rule{
+	Code:     "MS101",
+	Name:     "add-column-rewrite",
+	Summary:  "Adding this column rewrites the whole table under an exclusive lock",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityError,
+	Fix:      analyzer.FixNone,
+	Doc: analyzer.Doc{
+		Why: `Since PostgreSQL 11 a column with a constant (or stable) default is added
+instantly. A volatile default (\'gen_random_uuid()\', \'random()\', \'clock_timestamp()\'),
+a serial, an identity or a stored generated column must compute a value for every
+existing row: PostgreSQL rewrites the table and its indexes while an ACCESS
+EXCLUSIVE lock blocks all reads and writes. Before PostgreSQL 11 any non-null
+default rewrites.`,
+		Recipe: `1. Add the column without the default (or with a constant one).
+2. Set the default for new rows: \'ALTER TABLE t ALTER COLUMN c SET DEFAULT gen_random_uuid()\'.
+3. Backfill existing rows in batches.
+4. Add NOT NULL safely if needed (see set-not-null).
+For generated values, use a plain column kept up to date by a trigger, backfilled in batches.`,
+		Help: "add the column without the volatile default, SET DEFAULT separately, then backfill in batches",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+			Good:    "ALTER TABLE users ADD COLUMN token uuid;\nALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();",
+		}},
+		Notes: "Functions migsafe does not know (and that the migrations did not create with a volatility) are assumed volatile.",
+	},
+	Check: func(p *analyzer.Pass) {
+		each(p, func(x *change.AddColumn) {
+			if x.Base().Effect.Work != change.WorkRewrite || p.IsNew(x.Table) {
+				return
+			}
+			at(p, x, "Adding column "+x.Table.String()+"."+x.Column.Name+" "+lockPhrase(x.Base().Effect), x.Table.String()+"."+x.Column.Name)
+		})
+	},
+}

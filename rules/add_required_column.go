@@ -1,0 +1,44 @@
+package rules
+
+import (
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// AddRequiredColumn flags adding a NOT NULL column without a default to a
+// table that already exists.
+var AddRequiredColumn = &analyzer.Rule{
+	Code:     "MS304",
+	Name:     "add-required-column",
+	Summary:  "Adding a NOT NULL column without a default fails on a table with rows and breaks old inserts",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityError,
+	Doc: analyzer.Doc{
+		Why: `PostgreSQL refuses to add a NOT NULL column without a default to a table that
+has rows ("column contains null values"), so the migration fails in production
+although it passed on an empty development database. Even where it succeeds,
+every INSERT of the old application version omits the column and fails.`,
+		Recipe: `Add the column nullable (or with a constant default, which is instant since
+PostgreSQL 11), deploy code that writes it, backfill old rows in batches, then make
+it NOT NULL without a long lock (see set-not-null).`,
+		Help: "add the column nullable or with a constant DEFAULT, backfill, then set NOT NULL safely",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "ALTER TABLE orders ADD COLUMN currency text NOT NULL;",
+			Good:    "ALTER TABLE orders ADD COLUMN currency text NOT NULL DEFAULT 'EUR';",
+		}},
+	},
+	Check: func(p *analyzer.Pass) {
+		each(p, func(x *change.AddColumn) {
+			c := x.Column
+			if !c.NotNull || (c.Default != nil && !c.Default.Null) || c.Identity != "" || c.Generated != "" || c.Type.Serial || c.AutoIncrement {
+				return
+			}
+			if p.IsNew(x.Table) {
+				return
+			}
+			at(p, x, sentence("Adding NOT NULL column "+x.Table.String()+"."+c.Name+" without a default fails if the table has rows, and old application code inserting rows without it fails", x),
+				x.Table.String()+"."+c.Name)
+		})
+	},
+}

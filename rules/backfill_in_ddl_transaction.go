@@ -1,0 +1,90 @@
+package rules
+
+import (
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// BackfillInDDLTransaction flags UPDATE/DELETE that share a transaction with
+// DDL on an existing table.
+var BackfillInDDLTransaction = &analyzer.Rule{
+	Code:     "PG403",
+	Name:     "backfill-in-ddl-transaction",
+	Summary:  "A backfill in the same transaction as DDL holds the DDL's lock for the whole backfill",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityWarning,
+	Doc: analyzer.Doc{
+		Why: `Locks are held until the transaction ends. An UPDATE or DELETE over many rows in
+the transaction of an ALTER TABLE keeps the ALTER's lock (usually ACCESS
+EXCLUSIVE) for as long as the backfill runs, and the backfill's row locks block
+the application's writes too.`,
+		Recipe: `Ship the DDL first; backfill in a separate migration (or a job) that runs outside
+the DDL's transaction, in batches of a few thousand rows, each committed on its own.`,
+		Help: "move the backfill out of the DDL's transaction and run it in committed batches",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "BEGIN;\nALTER TABLE users ADD COLUMN plan text;\nUPDATE users SET plan = 'free';\nCOMMIT;",
+			Good:    "ALTER TABLE users ADD COLUMN plan text;\nUPDATE users SET plan = 'free' WHERE id BETWEEN 1 AND 10000;",
+		}},
+	},
+	Check: func(p *analyzer.Pass) {
+		tx := p.Stmt.Tx
+		if !tx.InTransaction() {
+			return
+		}
+		each(p, func(x *change.DML) {
+			if x.Verb != "UPDATE" && x.Verb != "DELETE" && x.Verb != "MERGE" {
+				return
+			}
+			if p.IsNew(x.Table) {
+				return
+			}
+			for _, s := range p.File.Stmts {
+				if s == p.Stmt || s.Tx.ID != tx.ID {
+					continue
+				}
+				for _, ch := range s.Changes {
+					if t, ok := ddlTable(ch); ok && !p.IsNew(t) {
+						at(p, x, x.Verb+" of "+x.Table.String()+" runs in the same "+tx.Kind.String()+" as DDL on "+t.String()+" (line "+itoa(p.File.Lines.Position(s.Span.Start).Line)+"), so the DDL's lock is held until the backfill commits",
+							x.Table.String())
+						return
+					}
+				}
+			}
+		})
+	},
+}
+
+// ddlTable returns the table a schema change locks, for changes that take a
+// lock blocking the application.
+func ddlTable(ch change.Change) (change.QName, bool) {
+	switch x := ch.(type) {
+	case *change.AddColumn:
+		return x.Table, true
+	case *change.DropColumn:
+		return x.Table, true
+	case *change.AlterColumnType:
+		return x.Table, true
+	case *change.SetNotNull:
+		return x.Table, true
+	case *change.DropNotNull:
+		return x.Table, true
+	case *change.SetDefault:
+		return x.Table, true
+	case *change.AddConstraint:
+		return x.Table, true
+	case *change.RenameColumn:
+		return x.Table, true
+	case *change.RenameTable:
+		return x.Table, true
+	case *change.TableRewrite:
+		return x.Table, true
+	case *change.CreateIndex:
+		return x.Table, !x.Concurrently
+	case *change.LockTable:
+		if len(x.Tables) > 0 {
+			return x.Tables[0], true
+		}
+	}
+	return change.QName{}, false
+}

@@ -1,0 +1,48 @@
+package rules
+
+import (
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// ChangeColumnType flags a column type change that rewrites the table or
+// changes what running code may write.
+var ChangeColumnType = &analyzer.Rule{
+	Code:     "MS303",
+	Name:     "change-column-type",
+	Summary:  "Changing a column's type rewrites the table under an exclusive lock",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityError,
+	Doc: analyzer.Doc{
+		Why: `Most type changes rewrite every row and rebuild every index of the table while
+an ACCESS EXCLUSIVE lock blocks all reads and writes — minutes to hours on a large
+table. Narrowing changes (shorter varchar, smaller integer) can also reject values
+that running code still writes.`,
+		Recipe: `Change the type with expand-contract (\'migsafe scaffold change-column-type TABLE COLUMN TYPE\'):
+add a new column of the new type, keep both in step (trigger or application),
+backfill in batches, switch reads, stop writing the old column, drop it in a later
+deploy. Changes that need no rewrite are not flagged when migsafe knows the
+column's current type: varchar(n) → varchar(m ≥ n) or text, text → varchar,
+numeric(p,s) → numeric(p' ≥ p, s), cidr → inet.`,
+		Help: "add a column of the new type, keep both in step, backfill, switch reads and drop the old column later (migsafe scaffold change-column-type)",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "ALTER TABLE events ALTER COLUMN id TYPE bigint;",
+			Good:    "CREATE TABLE notes (body varchar(50));\n-- in a later migration:\nALTER TABLE notes ALTER COLUMN body TYPE text;",
+		}},
+		Notes: "migsafe only knows a column's current type when the migrations it reads created it; otherwise it assumes a rewrite.",
+	},
+	Check: func(p *analyzer.Pass) {
+		each(p, func(x *change.AlterColumnType) {
+			if p.IsNew(x.Table) || newColumn(p, x.Table, x.Column) {
+				return
+			}
+			e := x.Base().Effect
+			if e.Known() && e.Work == change.WorkNone {
+				return
+			}
+			at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+" to "+x.NewType.String()+" breaks the running application's expectations of the column", x),
+				x.Table.String()+"."+x.Column)
+		})
+	},
+}

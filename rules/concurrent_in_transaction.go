@@ -1,0 +1,71 @@
+package rules
+
+import (
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// ConcurrentInTransaction flags CONCURRENTLY operations that run inside a
+// transaction, where PostgreSQL refuses them.
+var ConcurrentInTransaction = &analyzer.Rule{
+	Code:     "PG401",
+	Name:     "concurrent-in-transaction",
+	Summary:  "A CONCURRENTLY operation inside a transaction fails at run time",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityError,
+	Doc: analyzer.Doc{
+		Why: `CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and DETACH PARTITION
+CONCURRENTLY cannot run inside a transaction block: the migration fails with
+"cannot run inside a transaction block". That includes the transactions migration
+tools open for you: golang-migrate sends a multi-statement file in one call, which
+PostgreSQL runs as one implicit transaction; goose and dbmate wrap each migration
+in a transaction unless told not to.`,
+		Recipe: `Put the statement in a migration of its own that runs outside a transaction:
+golang-migrate: a file with that single statement; goose: \'-- +goose NO TRANSACTION\';
+dbmate: \'-- migrate:up transaction:false\'; Flyway: a separate script
+(\'executeInTransaction=false\').`,
+		Help: "move the statement into a migration of its own that runs outside a transaction",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "BEGIN;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nCOMMIT;",
+			Good:    "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+		}},
+	},
+	Check: func(p *analyzer.Pass) {
+		tx := p.Stmt.Tx
+		if !tx.InTransaction() {
+			return
+		}
+		for _, ch := range p.Stmt.Changes {
+			what := ""
+			switch x := ch.(type) {
+			case *change.CreateIndex:
+				if x.Concurrently {
+					what = "CREATE INDEX CONCURRENTLY"
+				}
+			case *change.DropIndex:
+				if x.Concurrently {
+					what = "DROP INDEX CONCURRENTLY"
+				}
+			case *change.Reindex:
+				if x.Concurrently {
+					what = "REINDEX CONCURRENTLY"
+				}
+			case *change.DetachPartition:
+				if x.Concurrently && !x.Finalize {
+					what = "DETACH PARTITION CONCURRENTLY"
+				}
+			}
+			if what == "" {
+				continue
+			}
+			why := "inside an " + tx.Kind.String()
+			if tx.Kind == analyzer.TxExplicit {
+				why = "inside the transaction opened by BEGIN"
+			} else if tx.Why != "" {
+				why = "inside an implicit transaction: " + tx.Why
+			}
+			at(p, ch, what+" cannot run "+why+"; the migration will fail with \"cannot run inside a transaction block\"")
+		}
+	},
+}

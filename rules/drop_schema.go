@@ -1,0 +1,33 @@
+package rules
+
+import (
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// DropSchema flags DROP SCHEMA (and MySQL DROP DATABASE).
+var DropSchema = &analyzer.Rule{
+	Code:     "MS203",
+	Name:     "drop-schema",
+	Summary:  "Dropping a schema deletes every object in it",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityError,
+	Doc: analyzer.Doc{
+		Why: `A schema holds tables, views, functions and types. Dropping it removes all of
+them (with CASCADE) or fails unpredictably as soon as it is not empty; either way
+no running application version survives it and a rollback cannot restore data.`,
+		Recipe: `Retire the objects one by one with the expand-contract sequence (stop using,
+deprecate, drop in a later deploy), then drop the empty schema without CASCADE.`,
+		Help: "drop the objects of the schema one by one through expand-contract, then the empty schema without CASCADE",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "DROP SCHEMA reporting CASCADE;",
+			Good:    "CREATE SCHEMA reporting;",
+		}},
+	},
+	Check: func(p *analyzer.Pass) {
+		each(p, func(x *change.DropSchema) {
+			at(p, x, "Dropping schema "+x.Name+" deletes every table, view and function in it", x.Name)
+		})
+	},
+}

@@ -1,0 +1,94 @@
+package rules
+
+import (
+	"strconv"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// MissingLockTimeout flags the first statement of a migration that waits for
+// a blocking lock on an existing table while no lock_timeout is set.
+var MissingLockTimeout = &analyzer.Rule{
+	Code:     "PG404",
+	Name:     "missing-lock-timeout",
+	Summary:  "A blocking lock is requested without lock_timeout, so a long query can stall the whole table",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityWarning,
+	Fix:      analyzer.FixAlways,
+	Doc: analyzer.Doc{
+		Why: `Even a quick ALTER TABLE must wait for its lock until every running query on the
+table finishes. While it waits, every new query on the table queues behind it: one
+slow report turns a millisecond migration into an outage. lock_timeout makes the
+migration give up instead (and the tool can retry).`,
+		Recipe: `Start the migration with a lock timeout (and, if you like, a statement timeout):
+
+~~~sql
+SET lock_timeout = '5s';
+ALTER TABLE users ADD COLUMN nickname text;
+~~~
+
+Inside a transaction \'SET LOCAL lock_timeout = '5s'\' limits it to that transaction.
+It can also be set once on the migration role: \'ALTER ROLE migrator SET lock_timeout = '5s'\'
+(then suppress this rule in the configuration).`,
+		Help: "start the migration with SET lock_timeout = '5s' (or SET LOCAL inside the transaction)",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "ALTER TABLE users ADD COLUMN nickname text;",
+			Good:    "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text;",
+		}},
+		Notes: "Reported once per migration, at the first statement that needs it. Tables created in the same deploy and locks that block neither reads nor writes (CONCURRENTLY, VALIDATE CONSTRAINT) do not count.",
+	},
+	Check: func(p *analyzer.Pass) {
+		ch := needsTimeout(p, p.Stmt)
+		if ch == nil {
+			return
+		}
+		for _, s := range p.File.Stmts[:p.Stmt.Index] {
+			if needsTimeout(p, s) != nil {
+				return // reported at the first one
+			}
+		}
+		e := ch.Base().Effect
+		f := analyzer.Finding{
+			Span:    p.Stmt.Span,
+			Message: "No lock_timeout is set before this statement, which takes " + article(e.Lock) + " " + e.Lock + " lock on " + e.On + " (blocks " + e.Blocks.String() + "); while it waits for the lock behind running queries, every new query on " + e.On + " queues behind it",
+			Objects: []string{e.On},
+			Effect:  &e,
+			Fixes: []analyzer.Fix{{Description: "Set lock_timeout before the statement",
+				Edits: []analyzer.Edit{{Span: analyzer.Span{Start: p.Stmt.Span.Start, End: p.Stmt.Span.Start}, NewText: "SET lock_timeout = '5s';\n"}}}},
+		}
+		p.Report(f)
+	},
+}
+
+// needsTimeout returns the change of s that waits for a blocking lock on an
+// existing table with no lock_timeout in force, or nil.
+func needsTimeout(p *analyzer.Pass, s *analyzer.Statement) change.Change {
+	if s.Session.LockTimeout != "" || s.SyntaxError != nil {
+		return nil
+	}
+	for _, ch := range s.Changes {
+		e := ch.Base().Effect
+		if e.Blocks == change.BlocksNothing || e.On == "" {
+			continue
+		}
+		switch x := ch.(type) {
+		case *change.CreateTable, *change.DML, *change.CreateView:
+			continue
+		case *change.LockTable:
+			// LOCK TABLE is its own finding; it still waits like any DDL
+			_ = x
+		}
+		if t, ok := ddlTable(ch); ok && p.IsNew(t) {
+			continue
+		}
+		if tab := p.Catalog.Table(change.QName{Name: e.On}); tab != nil && !tab.Origin.Base && tab.Origin.Deploy == p.Deploy {
+			continue
+		}
+		return ch
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package rules
+
+import (
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// RenameTable flags renaming a table that running code uses.
+var RenameTable = &analyzer.Rule{
+	Code:     "MS301",
+	Name:     "rename-table",
+	Summary:  "Renaming a table breaks the application code still using the old name",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityError,
+	Doc: analyzer.Doc{
+		Why: `Old application instances keep querying the old name during the deploy and
+fail with "relation does not exist"; new instances fail the same way if the
+deploy is rolled back after the rename.`,
+		Recipe: `PostgreSQL: rename the table and, in the same transaction, create a view with the
+old name (simple views are updatable), so both versions work; drop the view in a
+later deploy. Otherwise: create the new table, write to both, backfill, switch
+reads, stop writing the old one, drop it in a later deploy.
+
+~~~sql
+BEGIN;
+ALTER TABLE customers RENAME TO clients;
+CREATE VIEW customers AS SELECT * FROM clients;
+COMMIT;
+~~~`,
+		Help: "keep the old name working: create a view with the old name in the same transaction, or go through expand-contract with a new table",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "ALTER TABLE customers RENAME TO clients;",
+			Good:    "CREATE TABLE clients (id bigint PRIMARY KEY);",
+		}},
+	},
+	Check: func(p *analyzer.Pass) {
+		for i, ch := range p.Stmt.Changes {
+			x, ok := ch.(*change.RenameTable)
+			if !ok || p.IsNew(x.Table) {
+				continue
+			}
+			if viewWithOldName(p, i, x.Table) {
+				continue
+			}
+			at(p, x, sentence("Renaming table "+x.Table.String()+" to "+x.New.Name+" breaks running application code that still uses the old name", x),
+				x.Table.String())
+		}
+	},
+}
+
+// viewWithOldName reports whether a later statement of the same transaction
+// creates a view named like the old table (the compatible rename recipe).
+func viewWithOldName(p *analyzer.Pass, _ int, old change.QName) bool {
+	for _, s := range p.File.Stmts[p.Stmt.Index+1:] {
+		if p.Stmt.Tx.ID == 0 || s.Tx.ID != p.Stmt.Tx.ID {
+			return false
+		}
+		for _, ch := range s.Changes {
+			if v, ok := ch.(*change.CreateView); ok && !v.Materialized && v.Name.Name == old.Name {
+				return true
+			}
+		}
+	}
+	return false
+}
