@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
@@ -46,13 +45,19 @@ type Result struct {
 }
 
 // Run lints files in order. Parts with Lint unset are replayed only.
+// Parsing runs on every core and is pipelined with the replay: file i is
+// checked as soon as it and the files before it are parsed.
 func Run(ctx context.Context, files []*analyzer.File, opt Options) (*Result, error) {
 	if opt.Dialect == nil {
 		return nil, fmt.Errorf("engine: no dialect")
 	}
-	if err := parseAll(ctx, files, opt); err != nil {
-		return nil, err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make([]chan error, len(files))
+	for i := range done {
+		done[i] = make(chan error, 1)
 	}
+	go parseAll(ctx, files, done, opt)
 	res := &Result{Files: files, Catalog: catalog.New()}
 	r := &run{opt: opt, known: map[string]*analyzer.Rule{}, enabled: map[string]bool{}}
 	for _, k := range opt.Known {
@@ -62,9 +67,14 @@ func Run(ctx context.Context, files []*analyzer.File, opt Options) (*Result, err
 	for _, rc := range opt.Rules {
 		r.enabled[rc.Rule.Code] = true
 	}
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	for i, f := range files {
+		select {
+		case err := <-done[i]:
+			if err != nil {
+				return nil, err
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 		res.lintFile(f, r)
 	}
@@ -72,42 +82,29 @@ func Run(ctx context.Context, files []*analyzer.File, opt Options) (*Result, err
 	return res, nil
 }
 
-func parseAll(ctx context.Context, files []*analyzer.File, opt Options) error {
+// parseAll parses files on every core, in order, and signals each file's
+// completion on its done channel.
+func parseAll(ctx context.Context, files []*analyzer.File, done []chan error, opt Options) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	jobs := make(chan *analyzer.File)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
+	jobs := make(chan int)
 	for range workers {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for f := range jobs {
-				if err := parseOne(f, opt.Dialect); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
+			for i := range jobs {
+				done[i] <- parseOne(files[i], opt.Dialect)
 			}
 		}()
 	}
-	for _, f := range files {
-		if ctx.Err() != nil {
-			break
+	defer close(jobs)
+	for i := range files {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			return
 		}
-		jobs <- f
 	}
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
 }
 
 func parseOne(f *analyzer.File, d analyzer.Dialect) (err error) {
@@ -165,18 +162,25 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 		// migration, and what it does is not part of the history.
 		cat = res.Catalog.Overlay()
 	}
+	// one pass per rule for the whole file, moved from statement to statement
+	var passes []*analyzer.Pass
+	if f.Lint {
+		for _, rc := range opt.Rules {
+			if rc.Rule.Check == nil {
+				continue
+			}
+			report := func(fd analyzer.Finding) {
+				fileFindings = append(fileFindings, res.complete(fd, rc, f))
+			}
+			passes = append(passes, analyzer.NewPass(rc.Rule, target, f, nil, cat, report))
+		}
+	}
 	for _, s := range f.Stmts {
 		opt.Dialect.Analyze(s, cat)
 		if f.Lint {
-			for _, rc := range opt.Rules {
-				if rc.Rule.Check == nil {
-					continue
-				}
-				report := func(fd analyzer.Finding) {
-					fileFindings = append(fileFindings, res.complete(fd, rc, f))
-				}
-				p := analyzer.NewPass(rc.Rule, target, f, s, cat, report)
-				if err := runCheck(rc.Rule, p); err != nil {
+			for _, p := range passes {
+				p.Stmt = s
+				if err := runCheck(p.Rule, p); err != nil {
 					pos := f.Lines.Position(s.Span.Start)
 					res.Errors = append(res.Errors, fmt.Errorf("%s:%d:%d: %w", f.Path, pos.Line, pos.Column, err))
 				}
