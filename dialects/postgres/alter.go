@@ -19,46 +19,46 @@ func (t *translator) clauseSpans(rel *pg_query.RangeVar, n int) []change.Span {
 	if rel == nil {
 		return out
 	}
-	var toks []*pg_query.ScanToken
+	var toks []token
 	for _, x := range t.toks {
-		if !isComment(x) {
+		if x.kind != tokComment && x.kind != tokCComment {
 			toks = append(toks, x)
 		}
 	}
 	i := 0
-	for i < len(toks) && int(toks[i].Start) < int(rel.Location) {
+	for i < len(toks) && toks[i].start < int(rel.Location) {
 		i++
 	}
 	if i >= len(toks) {
 		return out
 	}
 	i++ // the name (or its first part)
-	for i+1 < len(toks) && toks[i].Token == pg_query.Token_ASCII_46 {
+	for i+1 < len(toks) && toks[i].kind == tokDot {
 		i += 2 // . name
 	}
-	if i < len(toks) && toks[i].Token == pg_query.Token_ASCII_42 {
+	if i < len(toks) && toks[i].kind == tokStar {
 		i++ // *
 	}
 	var spans []change.Span
 	depth := 0
 	start := i
 	for j := i; j < len(toks); j++ {
-		switch toks[j].Token {
-		case pg_query.Token_ASCII_40:
+		switch toks[j].kind {
+		case tokLParen:
 			depth++
-		case pg_query.Token_ASCII_41:
+		case tokRParen:
 			depth--
-		case pg_query.Token_ASCII_44:
+		case tokComma:
 			if depth == 0 {
 				if j > start {
-					spans = append(spans, change.Span{Start: int(toks[start].Start), End: int(toks[j-1].End)})
+					spans = append(spans, change.Span{Start: toks[start].start, End: toks[j-1].end})
 				}
 				start = j + 1
 			}
 		}
 	}
 	if start < len(toks) {
-		spans = append(spans, change.Span{Start: int(toks[start].Start), End: int(toks[len(toks)-1].End)})
+		spans = append(spans, change.Span{Start: toks[start].start, End: toks[len(toks)-1].end})
 	}
 	if len(spans) == n {
 		return spans

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"errors"
 	"sort"
 	"unicode/utf8"
@@ -17,8 +16,8 @@ import (
 // the part blanked so every offset is a file offset) and its tokens.
 type source struct {
 	text   []byte
-	tokens []*pg_query.ScanToken
-	// segs are the statements as the scanner splits them: token index
+	tokens []token
+	// segs are the statements as the lexer splits them: token index
 	// ranges [from, to) without the terminating ';'.
 	segs []segment
 }
@@ -46,49 +45,43 @@ func mask(src []byte, rng analyzer.Span) []byte {
 	return out
 }
 
-// Parse implements analyzer.Dialect.
+// Parse implements analyzer.Dialect. Statement boundaries and comments come
+// from migsafe's lexer (lex.go, tested against PostgreSQL's own scanner);
+// the statements themselves are parsed by PostgreSQL's parser.
 func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, []analyzer.Comment) {
 	s := &source{text: mask(src, rng)}
 	var tail *analyzer.Statement
-	toks, scanErr := pg_query.Scan(string(s.text))
-	if scanErr != nil {
-		// An unterminated literal: scan what comes before it; the rest of
-		// the part is one statement that does not parse.
-		at := errorOffset(s.text, scanErr, rng.Start)
-		prefix := mask(s.text, analyzer.Span{Start: 0, End: at})
-		if toks, err := pg_query.Scan(string(prefix)); err == nil {
-			s.tokens = toks.GetTokens()
-		}
-		start := at
-		// The broken statement starts after the last ';' before the error.
-		for i := len(s.tokens) - 1; i >= 0; i-- {
-			if s.tokens[i].Token == pg_query.Token_ASCII_59 {
-				start = nextNonSpace(s.text, int(s.tokens[i].End))
+	toks, lerr := lex(s.text)
+	s.tokens = toks
+	if lerr != nil {
+		// An unterminated literal or comment: the statement it is in, to
+		// the end of the part, does not parse; everything before is lexed.
+		start := lerr.off
+		for i := len(toks) - 1; i >= 0; i-- {
+			if toks[i].kind == tokSemicolon {
+				start = nextNonSpace(s.text, toks[i].end)
 				break
 			}
 			if i == 0 {
-				start = int(s.tokens[0].Start)
+				start = toks[0].start
 			}
 		}
-		if start > at || start < rng.Start {
-			start = at
+		if start > lerr.off || start < rng.Start {
+			start = lerr.off
 		}
 		tail = &analyzer.Statement{
 			Span:        change.Span{Start: start, End: trimRight(s.text, rng.End)},
 			Kind:        "unparsable",
-			SyntaxError: &analyzer.SyntaxError{Message: scanErr.Error(), Offset: at},
+			SyntaxError: &analyzer.SyntaxError{Message: lerr.msg, Offset: lerr.off},
 		}
-		// drop tokens of the broken statement
-		s.tokens = tokensBefore(s.tokens, start)
+		s.tokens = tokensBefore(toks, start)
 		s.text = mask(s.text, analyzer.Span{Start: 0, End: start})
-	} else {
-		s.tokens = toks.GetTokens()
 	}
 	s.split()
 	var comments []analyzer.Comment
 	for _, t := range s.tokens {
-		if t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT {
-			sp := change.Span{Start: int(t.Start), End: int(t.End)}
+		if t.kind == tokComment || t.kind == tokCComment {
+			sp := change.Span{Start: t.start, End: t.end}
 			comments = append(comments, analyzer.Comment{Span: sp, Text: string(src[sp.Start:sp.End])})
 		}
 	}
@@ -99,30 +92,16 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 	if tail != nil {
 		stmts = append(stmts, tail)
 	}
-	if tail != nil && len(comments) > 0 {
-		// comments inside the unterminated literal are not comments
-		comments = commentsBefore(comments, tail.Span.Start)
-	}
 	return stmts, comments
 }
 
-func tokensBefore(ts []*pg_query.ScanToken, off int) []*pg_query.ScanToken {
-	i := sort.Search(len(ts), func(i int) bool { return int(ts[i].Start) >= off })
+func tokensBefore(ts []token, off int) []token {
+	i := sort.Search(len(ts), func(i int) bool { return ts[i].start >= off })
 	return ts[:i]
 }
 
-func commentsBefore(cs []analyzer.Comment, off int) []analyzer.Comment {
-	var out []analyzer.Comment
-	for _, c := range cs {
-		if c.Span.End <= off {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 func nextNonSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r' || b[i] == '\f') {
+	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
 	return i
@@ -132,15 +111,13 @@ func trimRight(b []byte, end int) int {
 	if end > len(b) {
 		end = len(b)
 	}
-	for end > 0 && (b[end-1] == ' ' || b[end-1] == '\t' || b[end-1] == '\n' || b[end-1] == '\r' || b[end-1] == '\f') {
+	for end > 0 && isSpace(b[end-1]) {
 		end--
 	}
 	return end
 }
 
-func isComment(t *pg_query.ScanToken) bool {
-	return t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT
-}
+func isCommentTok(t token) bool { return t.kind == tokComment || t.kind == tokCComment }
 
 // split cuts the token stream into statements at top-level semicolons. A
 // SQL-standard function body (BEGIN ATOMIC … END) holds semicolons of its
@@ -149,43 +126,49 @@ func (s *source) split() {
 	from := -1
 	depth := 0 // BEGIN ATOMIC / CASE nesting
 	lastReal := -1
-	flush := func(to, next int) {
+	flush := func(next int) {
 		if from >= 0 && lastReal >= from {
 			s.segs = append(s.segs, segment{
 				from: from, to: lastReal + 1,
-				start: int(s.tokens[from].Start), end: int(s.tokens[lastReal].End), next: next,
+				start: s.tokens[from].start, end: s.tokens[lastReal].end, next: next,
 			})
 		}
 		from, lastReal, depth = -1, -1, 0
 	}
 	for i, t := range s.tokens {
-		if isComment(t) {
+		if isCommentTok(t) {
 			continue
 		}
-		if t.Token == pg_query.Token_ASCII_59 && depth == 0 {
-			flush(i, int(t.End))
+		if t.kind == tokSemicolon && depth == 0 {
+			flush(t.end)
 			continue
 		}
 		if from < 0 {
 			from = i
 		}
 		lastReal = i
-		switch t.Token {
-		case pg_query.Token_BEGIN_P:
-			if i+1 < len(s.tokens) && s.tokens[i+1].Token == pg_query.Token_ATOMIC {
+		switch {
+		case keyword(s.text, t, "BEGIN"):
+			if j := nextReal(s.tokens, i); j >= 0 && keyword(s.text, s.tokens[j], "ATOMIC") {
 				depth++
 			}
-		case pg_query.Token_CASE:
-			if depth > 0 {
-				depth++
-			}
-		case pg_query.Token_END_P:
-			if depth > 0 {
-				depth--
-			}
+		case depth > 0 && keyword(s.text, t, "CASE"):
+			depth++
+		case depth > 0 && keyword(s.text, t, "END"):
+			depth--
 		}
 	}
-	flush(len(s.tokens), len(s.text))
+	flush(len(s.text))
+}
+
+// nextReal returns the index of the next token after i that is not a comment.
+func nextReal(ts []token, i int) int {
+	for j := i + 1; j < len(ts); j++ {
+		if !isCommentTok(ts[j]) {
+			return j
+		}
+	}
+	return -1
 }
 
 // parseWindow parses the statements of segments [lo, hi). When the parser
@@ -262,25 +245,23 @@ func (d *Dialect) statement(s *source, raw *pg_query.RawStmt) *analyzer.Statemen
 	if raw.StmtLen > 0 {
 		end = loc + int(raw.StmtLen)
 	}
-	i := sort.Search(len(s.tokens), func(i int) bool { return int(s.tokens[i].Start) >= loc })
-	for i < len(s.tokens) && isComment(s.tokens[i]) {
+	i := sort.Search(len(s.tokens), func(i int) bool { return s.tokens[i].start >= loc })
+	for i < len(s.tokens) && isCommentTok(s.tokens[i]) {
 		i++
 	}
-	j := sort.Search(len(s.tokens), func(j int) bool { return int(s.tokens[j].End) > end }) - 1
-	for j > i && (isComment(s.tokens[j]) || s.tokens[j].Token == pg_query.Token_ASCII_59) {
+	j := sort.Search(len(s.tokens), func(j int) bool { return s.tokens[j].end > end }) - 1
+	for j > i && (isCommentTok(s.tokens[j]) || s.tokens[j].kind == tokSemicolon) {
 		j--
 	}
 	st := &analyzer.Statement{}
+	var toks []token
 	if i < len(s.tokens) && j >= i {
-		st.Span = change.Span{Start: int(s.tokens[i].Start), End: int(s.tokens[j].End)}
+		st.Span = change.Span{Start: s.tokens[i].start, End: s.tokens[j].end}
+		toks = s.tokens[i : j+1]
 	} else {
 		st.Span = change.Span{Start: loc, End: trimRight(s.text, end)}
 	}
-	toks := s.tokens[min(i, len(s.tokens)):max(min(j+1, len(s.tokens)), min(i, len(s.tokens)))]
 	t := &translator{d: d, src: s.text, toks: toks, stmt: st}
 	t.translate(raw.Stmt)
 	return st
 }
-
-// equalFoldASCII compares a token's text with an upper-case keyword.
-func equalFoldASCII(b []byte, kw string) bool { return bytes.EqualFold(b, []byte(kw)) }

@@ -15,7 +15,7 @@ import (
 type translator struct {
 	d    *Dialect
 	src  []byte
-	toks []*pg_query.ScanToken // the statement's tokens, comments included
+	toks []token // the statement's tokens, comments included
 	stmt *analyzer.Statement
 }
 
@@ -168,6 +168,7 @@ func (t *translator) translate(n *pg_query.Node) {
 	case *pg_query.Node_CreateSchemaStmt:
 		t.add(&change.CreateSchema{Name: x.CreateSchemaStmt.Schemaname})
 		for _, el := range x.CreateSchemaStmt.SchemaElts {
+			inSchema(el, x.CreateSchemaStmt.Schemaname)
 			t.translateNested(el)
 		}
 	case *pg_query.Node_CreateFunctionStmt:
@@ -208,6 +209,29 @@ func (t *translator) translate(n *pg_query.Node) {
 		t.add(&change.Other{Kind: t.stmt.Kind})
 	default:
 		t.add(&change.Unknown{Kind: name, Reason: "statement kind not modelled"})
+	}
+}
+
+// inSchema qualifies the objects a CREATE SCHEMA element creates with the
+// schema being created, as PostgreSQL does.
+func inSchema(n *pg_query.Node, schema string) {
+	var rvs []*pg_query.RangeVar
+	switch x := n.Node.(type) {
+	case *pg_query.Node_CreateStmt:
+		rvs = append(rvs, x.CreateStmt.Relation)
+	case *pg_query.Node_IndexStmt:
+		rvs = append(rvs, x.IndexStmt.Relation)
+	case *pg_query.Node_ViewStmt:
+		rvs = append(rvs, x.ViewStmt.View)
+	case *pg_query.Node_CreateSeqStmt:
+		rvs = append(rvs, x.CreateSeqStmt.Sequence)
+	case *pg_query.Node_CreateTrigStmt:
+		rvs = append(rvs, x.CreateTrigStmt.Relation)
+	}
+	for _, rv := range rvs {
+		if rv != nil && rv.Schemaname == "" {
+			rv.Schemaname = schema
+		}
 	}
 }
 
@@ -504,10 +528,10 @@ func (t *translator) createIndex(ix *pg_query.IndexStmt) {
 			}
 		}
 	}
-	if i := t.findToken(pg_query.Token_CONCURRENTLY); i < 0 && !ci.Concurrently {
+	if i := t.findKeyword("CONCURRENTLY"); i < 0 && !ci.Concurrently {
 		// point at INDEX so that a fix can insert CONCURRENTLY after it
-		if j := t.findToken(pg_query.Token_INDEX); j >= 0 {
-			ci.Span = change.Span{Start: t.stmt.Span.Start, End: int(t.toks[j].End)}
+		if j := t.findKeyword("INDEX"); j >= 0 {
+			ci.Span = change.Span{Start: t.stmt.Span.Start, End: t.toks[j].end}
 		}
 	}
 	t.add(ci)
@@ -570,8 +594,8 @@ func (t *translator) rename(r *pg_query.RenameStmt) {
 		if r.RelationType == pg_query.ObjectType_OBJECT_TABLE || r.RelationType == pg_query.ObjectType_OBJECT_VIEW ||
 			r.RelationType == pg_query.ObjectType_OBJECT_MATVIEW || r.RelationType == pg_query.ObjectType_OBJECT_FOREIGN_TABLE {
 			rc := &change.RenameColumn{Table: rangeVar(r.Relation), Old: r.Subname, New: r.Newname}
-			if i := t.findToken(pg_query.Token_RENAME); i >= 0 {
-				rc.Span = change.Span{Start: int(t.toks[i].Start), End: t.stmt.Span.End}
+			if i := t.findKeyword("RENAME"); i >= 0 {
+				rc.Span = change.Span{Start: t.toks[i].start, End: t.stmt.Span.End}
 			}
 			t.add(rc)
 			return
@@ -602,9 +626,10 @@ func (t *translator) rename(r *pg_query.RenameStmt) {
 
 // --- token helpers ---
 
-func (t *translator) findToken(tok pg_query.Token) int {
+// findKeyword returns the index of the first token that is the keyword, or -1.
+func (t *translator) findKeyword(kw string) int {
 	for i, x := range t.toks {
-		if x.Token == tok {
+		if keyword(t.src, x, kw) {
 			return i
 		}
 	}
@@ -619,27 +644,24 @@ func (t *translator) spanFrom(off int) change.Span {
 	started := false
 	last := off
 	for _, x := range t.toks {
-		if int(x.Start) < off {
+		if x.start < off || x.kind == tokComment || x.kind == tokCComment {
 			continue
 		}
-		if isComment(x) {
-			continue
-		}
-		switch x.Token {
-		case pg_query.Token_ASCII_40:
+		switch x.kind {
+		case tokLParen:
 			depth++
-		case pg_query.Token_ASCII_41:
+		case tokRParen:
 			depth--
 			if depth < 0 {
 				return change.Span{Start: off, End: last}
 			}
-		case pg_query.Token_ASCII_44:
+		case tokComma:
 			if depth == 0 && started {
 				return change.Span{Start: off, End: last}
 			}
 		}
 		started = true
-		last = int(x.End)
+		last = x.end
 	}
 	if last > off {
 		end = last
