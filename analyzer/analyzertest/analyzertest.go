@@ -214,7 +214,7 @@ func parseWants(f *analyzer.File, known []*analyzer.Rule) ([]*want, []error) {
 				}
 				re, err := regexp.Compile(rest[1 : endq+1])
 				if err != nil {
-					errs = append(errs, fmt.Errorf("%s:%d: %v", f.Path, line, err))
+					errs = append(errs, fmt.Errorf("%s:%d: %w", f.Path, line, err))
 				}
 				w.re = re
 				rest = rest[endq+2:]

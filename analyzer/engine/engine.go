@@ -260,14 +260,13 @@ func assignTransactions(f *analyzer.File, txc *txCounter) {
 	}
 	implicit := f.TxMode == analyzer.TxModeWholeFile || (f.TxMode == analyzer.TxModeMultiExecImplicit && n > 1)
 	why := f.TxModeWhy
-	cur := analyzer.TxContext{}
 	newImplicit := func() analyzer.TxContext {
 		if !implicit {
 			return analyzer.TxContext{}
 		}
 		return analyzer.TxContext{Kind: analyzer.TxImplicit, ID: txc.next(), Why: why}
 	}
-	cur = newImplicit()
+	cur := newImplicit()
 	var sess, local analyzer.Session
 	localTx := 0
 	for _, s := range f.Stmts {

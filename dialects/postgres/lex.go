@@ -317,7 +317,7 @@ func number(src []byte, i int) int {
 	for i < n && (isDigit(src[i]) || src[i] == '_') {
 		i++
 	}
-	if i < n && src[i] == '.' && !(i+1 < n && src[i+1] == '.') {
+	if i < n && src[i] == '.' && (i+1 >= n || src[i+1] != '.') {
 		i++
 		for i < n && (isDigit(src[i]) || src[i] == '_') {
 			i++
