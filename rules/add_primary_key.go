@@ -31,7 +31,14 @@ same lock.`,
 		for _, ch := range p.Stmt.Changes {
 			switch x := ch.(type) {
 			case *change.AddConstraint:
-				if x.Constraint.Kind != change.ConstraintPrimaryKey || x.Constraint.UsingIndex != "" || p.IsNew(x.Table) {
+				if x.Constraint.Kind != change.ConstraintPrimaryKey || p.IsNew(x.Table) {
+					continue
+				}
+				if x.Constraint.UsingIndex != "" {
+					// the index is built; only NOT NULL on its columns may scan
+					if x.Effect.Work == change.WorkScan {
+						at(p, x, "Adding a primary key to "+x.Table.String()+" USING INDEX "+x.Constraint.UsingIndex+" "+lockPhrase(x.Effect), x.Table.String())
+					}
 					continue
 				}
 				at(p, x, "Adding a primary key to "+x.Table.String()+" "+lockPhrase(x.Effect), x.Table.String())

@@ -125,7 +125,7 @@ func (t Type) String() string {
 type Expr struct {
 	Text     string
 	Volatile bool     // calls a volatile function (a new value per row)
-	Funcs    []string // functions called, lower-case, unqualified
+	Funcs    []string // functions called, lower-case, schema-qualified only when written so
 	Const    bool     // a literal or a cast of a literal
 	Null     bool     // the literal NULL
 }

@@ -88,14 +88,16 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		}
 		return effect(share, x.Table, change.WorkIndexBuild)
 	case *change.DropIndex:
-		on := x.Name
-		if ix := cat.Index(x.Name); ix != nil {
-			on = ix.Table
-		}
+		mode := accessExclusive
 		if x.Concurrently {
-			return effect(shareUpdateExclusive, on, change.WorkNone)
+			mode = shareUpdateExclusive
 		}
-		return effect(accessExclusive, on, change.WorkNone)
+		if ix := cat.Index(x.Name); ix != nil {
+			return effect(mode, ix.Table, change.WorkNone)
+		}
+		// The index was not created by these migrations: its table is
+		// unknown, and the lock is on that table.
+		return effect(mode, change.QName{Name: "the table of " + x.Name.String()}, change.WorkNone)
 	case *change.Reindex:
 		on := change.QName{Name: x.Target}
 		if x.Concurrently {
@@ -218,18 +220,25 @@ func (d *Dialect) addColumnRewrite(c change.Column, cat *catalog.Catalog) string
 }
 
 // volatileFunc returns the first function of e that is (or may be) volatile.
+// A function the migrations created is judged by its declared volatility;
+// otherwise built-ins are known by name, whatever schema an extension put
+// them in; anything else is assumed volatile.
 func volatileFunc(e *change.Expr, cat *catalog.Catalog) string {
 	for _, f := range e.Funcs {
-		if volatile[f] {
-			return f
+		q := change.QName{Name: f}
+		if i := strings.LastIndexByte(f, '.'); i >= 0 {
+			q = change.QName{Schema: f[:i], Name: f[i+1:]}
 		}
-		if nonVolatile[f] {
-			continue
-		}
-		if uf := cat.Function(change.QName{Name: f}); uf != nil {
+		if uf := cat.Function(q); uf != nil {
 			if uf.Volatility == "volatile" {
 				return f
 			}
+			continue
+		}
+		if volatile[q.Name] {
+			return f
+		}
+		if nonVolatile[q.Name] {
 			continue
 		}
 		return f // unknown function: assume volatile
@@ -271,9 +280,11 @@ func (d *Dialect) addConstraint(x *change.AddConstraint, cat *catalog.Catalog) c
 	case change.ConstraintUnique, change.ConstraintPrimaryKey:
 		if k.UsingIndex != "" {
 			e := effect(accessExclusive, x.Table, change.WorkNone)
-			if k.Kind == change.ConstraintPrimaryKey && !allNotNull(cat, x.Table, k.Columns) {
-				e.Work = change.WorkScan
-				e.Note = "the primary key columns are made NOT NULL, which scans the table"
+			if k.Kind == change.ConstraintPrimaryKey {
+				if cols := nullableIndexColumns(cat, x.Table, k.UsingIndex); len(cols) > 0 {
+					e.Work = change.WorkScan
+					e.Note = "the primary key makes " + strings.Join(cols, ", ") + " NOT NULL, which scans the table"
+				}
 			}
 			return e
 		}
@@ -284,18 +295,23 @@ func (d *Dialect) addConstraint(x *change.AddConstraint, cat *catalog.Catalog) c
 	return effect(accessExclusive, x.Table, change.WorkNone)
 }
 
-func allNotNull(cat *catalog.Catalog, table change.QName, cols []string) bool {
+// nullableIndexColumns returns the columns of an index that the migrations
+// created nullable. Columns the model does not know are given the benefit
+// of the doubt.
+func nullableIndexColumns(cat *catalog.Catalog, table change.QName, index string) []string {
 	t := cat.Table(table)
-	if t == nil || len(cols) == 0 {
-		return false
+	ix := cat.Index(change.QName{Schema: table.Schema, Name: index})
+	if t == nil || ix == nil {
+		return nil
 	}
-	for _, c := range cols {
+	var out []string
+	for _, c := range ix.Columns {
 		col := t.Column(c)
-		if col == nil || !col.NotNull {
-			return false
+		if col != nil && !col.NotNull && !col.Origin.Base {
+			out = append(out, c)
 		}
 	}
-	return true
+	return out
 }
 
 // binaryCoercible decides whether ALTER COLUMN TYPE can skip the rewrite,
@@ -306,13 +322,13 @@ func binaryCoercible(x *change.AlterColumnType, cat *catalog.Catalog) (string, b
 	if t != nil {
 		col = t.Column(x.Column)
 	}
+	if x.Using {
+		return "a USING expression rewrites every row", false
+	}
 	if col == nil || col.Type.Name == "" {
 		return "the column's current type is unknown (not created by these migrations), so a rewrite is assumed", false
 	}
 	from, to := col.Type, x.NewType
-	if x.Using {
-		return "a USING expression rewrites every row", false
-	}
 	if from.Array != to.Array {
 		return "", false
 	}

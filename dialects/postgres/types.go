@@ -87,7 +87,7 @@ func exprOf(n *pg_query.Node) *change.Expr {
 	walk(n, func(x *pg_query.Node) {
 		switch v := x.Node.(type) {
 		case *pg_query.Node_FuncCall:
-			e.Funcs = append(e.Funcs, funcName(v.FuncCall.Funcname))
+			e.Funcs = append(e.Funcs, qualifiedFuncName(v.FuncCall.Funcname))
 		case *pg_query.Node_NextValueExpr:
 			e.Funcs = append(e.Funcs, "nextval")
 		}
@@ -98,6 +98,18 @@ func exprOf(n *pg_query.Node) *change.Expr {
 		e.Text = e.Funcs[0] + "()"
 	}
 	return e
+}
+
+// qualifiedFuncName is a function's name as called, lower case, with its
+// schema when one is written (pg_catalog, where the built-ins live, is
+// dropped): "now", "app.make_code".
+func qualifiedFuncName(ns []*pg_query.Node) string {
+	q := namesToQName(ns)
+	name := strings.ToLower(q.Name)
+	if s := strings.ToLower(q.Schema); s != "" && s != "pg_catalog" {
+		return s + "." + name
+	}
+	return name
 }
 
 func isConst(n *pg_query.Node) bool {
