@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/ruledoc"
@@ -48,8 +50,17 @@ func Describe(r *analyzer.Rule, enabled bool) RuleInfo {
 		DefaultSeverity: r.Severity,
 		Enabled:         enabled,
 		Fix:             r.Fix.String(),
-		Dialects:        r.Dialects,
+		Dialects:        Dialects(r),
 	}
+}
+
+// Dialects lists the dialects a rule applies to; a rule that names none
+// applies to every dialect.
+func Dialects(r *analyzer.Rule) []string {
+	if len(r.Dialects) == 0 {
+		return []string{analyzer.Postgres, analyzer.MySQL}
+	}
+	return r.Dialects
 }
 
 // Stats summarise a run.
@@ -68,10 +79,98 @@ type Run struct {
 	// Sources returns a file's line index for excerpts; nil when unknown.
 	Sources func(path string) *analyzer.LineIndex
 	Stats   Stats
-	// RootURI is the absolute file: URI that relative paths are resolved
-	// against (SARIF %SRCROOT%); empty if unknown.
-	RootURI string
+	// WorkDir is the absolute directory that the findings' relative paths
+	// are relative to (the working directory of the run).
+	WorkDir string
+	// Root is the absolute directory of the repository root: SARIF's
+	// %SRCROOT% and the base of GitHub annotation paths. Empty means WorkDir.
+	Root string
 }
+
+// Source returns the line index of a file, or nil.
+func (r *Run) Source(path string) *analyzer.LineIndex {
+	if r.Sources == nil {
+		return nil
+	}
+	return r.Sources(path)
+}
+
+// RepoPath returns a finding's path relative to the repository root,
+// slash-separated, and whether the file is inside the root. A file outside
+// it comes back as an absolute slash-separated path (or unchanged when the
+// run has no directories).
+func (r *Run) RepoPath(p string) (string, bool) {
+	if r.WorkDir == "" {
+		return filepath.ToSlash(p), !filepath.IsAbs(p)
+	}
+	root := r.Root
+	if root == "" {
+		root = r.WorkDir
+	}
+	full := filepath.FromSlash(p)
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(r.WorkDir, full)
+	}
+	rel, err := filepath.Rel(root, full)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(full), false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// UTF16Column converts a position's code-point column to UTF-16 code
+// units, the unit GitHub and SARIF (by default) count in. Without the line's
+// text the column is returned unchanged.
+func UTF16Column(li *analyzer.LineIndex, p analyzer.Position) int {
+	if li == nil || p.Column <= 1 {
+		return max(1, p.Column)
+	}
+	text := li.LineText(p.Line)
+	col, n := 1, 1
+	for _, c := range text {
+		if n >= p.Column {
+			break
+		}
+		col += max(1, utf16.RuneLen(c))
+		n++
+	}
+	return col + (p.Column - n) // past the end of the line (line terminator)
+}
+
+// Visible returns the findings that are not suppressed.
+func (r *Run) Visible() []analyzer.Finding {
+	var out []analyzer.Finding
+	for _, f := range r.Findings {
+		if f.Suppressed == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// OneLine makes text safe for a single terminal line: line breaks and tabs
+// become spaces, other control characters their visible pictures (U+2400…).
+func OneLine(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c == '\n' || c == '\r' || c == '\t':
+			b.WriteByte(' ')
+		case c < 0x20:
+			b.WriteRune(0x2400 + c)
+		case c == 0x7f:
+			b.WriteRune(0x2421)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+func isControl(c rune) bool { return c < 0x20 || c == 0x7f }
 
 // Rule returns the description of a code.
 func (r *Run) Rule(code string) (RuleInfo, int) {

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
 	"github.com/migsafe/migsafe/analyzer/report"
 )
 
@@ -85,6 +86,12 @@ type tool struct {
 	Version string `json:"version"`
 }
 
+// blocks and work are the JSON names of the change model's enums.
+var (
+	blocks = map[change.Blocks]string{change.BlocksNothing: "nothing", change.BlocksWrites: "writes", change.BlocksReadsAndWrites: "reads-and-writes"}
+	work   = map[change.Work]string{change.WorkNone: "catalog", change.WorkScan: "scan", change.WorkIndexBuild: "index-build", change.WorkRewrite: "rewrite"}
+)
+
 func pos(p analyzer.Position) position { return position{p.Line, p.Column, p.Offset} }
 
 // Write writes the document.
@@ -100,13 +107,10 @@ func Write(w io.Writer, r *report.Run) error {
 			Start: pos(f.Start), End: pos(f.End), Message: f.Message, Help: f.Help, URL: ri.URL,
 			Objects: f.Objects, Fingerprint: fps[i],
 		}
-		if e := f.Effect; e != nil {
-			jf.Lock = &lock{Mode: e.Lock, On: e.On, Blocks: e.Blocks.String(), Work: e.Work.String(), Algorithm: e.Algorithm, Note: e.Note}
+		if e := f.Effect; e != nil && e.Known() {
+			jf.Lock = &lock{Mode: e.Lock, On: e.On, Blocks: blocks[e.Blocks], Work: work[e.Work], Algorithm: e.Algorithm, Note: e.Note}
 		}
-		var li *analyzer.LineIndex
-		if r.Sources != nil {
-			li = r.Sources(f.Path)
-		}
+		li := r.Source(f.Path)
 		for _, fx := range f.Fixes {
 			jx := fix{Description: fx.Description}
 			for _, ed := range fx.Edits {

@@ -4,6 +4,9 @@ package sarif
 import (
 	"encoding/json"
 	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/report"
@@ -64,6 +67,7 @@ type location struct {
 
 type suppression struct {
 	Kind          string `json:"kind"`
+	Status        string `json:"status"`
 	Justification string `json:"justification,omitempty"`
 }
 
@@ -84,13 +88,17 @@ type fix struct {
 
 type result struct {
 	RuleID              string            `json:"ruleId"`
-	RuleIndex           int               `json:"ruleIndex"`
+	RuleIndex           *int              `json:"ruleIndex,omitempty"`
 	Level               string            `json:"level"`
 	Message             message           `json:"message"`
 	Locations           []location        `json:"locations"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
 	Suppressions        []suppression     `json:"suppressions,omitempty"`
 	Fixes               []fix             `json:"fixes,omitempty"`
+}
+
+type invocation struct {
+	ExecutionSuccessful bool `json:"executionSuccessful"`
 }
 
 type uriBase struct {
@@ -101,6 +109,7 @@ type run struct {
 	Tool struct {
 		Driver driver `json:"driver"`
 	} `json:"tool"`
+	Invocations        []invocation       `json:"invocations"`
 	ColumnKind         string             `json:"columnKind"`
 	OriginalURIBaseIDs map[string]uriBase `json:"originalUriBaseIds,omitempty"`
 	Results            []result           `json:"results"`
@@ -126,17 +135,58 @@ func level(s analyzer.Severity) string {
 	}
 }
 
-func reg(a, b analyzer.Position) region {
-	return region{StartLine: a.Line, StartColumn: max(1, a.Column), EndLine: max(a.Line, b.Line), EndColumn: max(1, b.Column)}
+// FingerprintKey names migsafe's entry in partialFingerprints.
+const FingerprintKey = "migsafeFingerprint/v1"
+
+// reg is the region from a to b, columns in UTF-16 code units.
+func reg(li *analyzer.LineIndex, a, b analyzer.Position) region {
+	rg := region{StartLine: max(1, a.Line), StartColumn: report.UTF16Column(li, a), EndLine: max(1, a.Line, b.Line), EndColumn: report.UTF16Column(li, b)}
+	if rg.EndLine == rg.StartLine && rg.EndColumn < rg.StartColumn {
+		rg.EndColumn = rg.StartColumn
+	}
+	return rg
+}
+
+// FileURI returns the file: URI of an absolute slash-separated path.
+func FileURI(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/x on Windows
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
+}
+
+// relativeURI escapes a relative slash-separated path as a URI reference:
+// each segment percent-encoded, ':' included so that no segment reads as a
+// scheme.
+func relativeURI(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
+	}
+	return strings.Join(segs, "/")
+}
+
+// location returns the artifact of a finding's file: relative to %SRCROOT%
+// when inside the repository root, else an absolute file: URI.
+func artifactOf(r *report.Run, path string) artifact {
+	rel, ok := r.RepoPath(path)
+	if !ok {
+		if strings.HasPrefix(rel, "/") || filepath.IsAbs(rel) {
+			return artifact{URI: FileURI(rel)}
+		}
+		return artifact{URI: relativeURI(rel)}
+	}
+	return artifact{URI: relativeURI(rel), URIBaseID: SrcRoot}
 }
 
 // Write writes the SARIF log.
 func Write(w io.Writer, r *report.Run) error {
 	var rn run
 	rn.Tool.Driver = driver{Name: r.Tool.Name, Version: r.Tool.Version, InformationURI: r.Tool.InformationURI, Rules: []rule{}}
-	rn.ColumnKind = "unicodeCodePoints"
-	if r.RootURI != "" {
-		rn.OriginalURIBaseIDs = map[string]uriBase{SrcRoot: {URI: r.RootURI}}
+	rn.Invocations = []invocation{{ExecutionSuccessful: r.Stats.Errors == 0}}
+	rn.ColumnKind = "utf16CodeUnits"
+	if root := firstOf(r.Root, r.WorkDir); root != "" {
+		rn.OriginalURIBaseIDs = map[string]uriBase{SrcRoot: {URI: strings.TrimSuffix(FileURI(filepath.ToSlash(root)), "/") + "/"}}
 	}
 	for _, ri := range r.Rules {
 		rn.Tool.Driver.Rules = append(rn.Tool.Driver.Rules, rule{
@@ -153,32 +203,30 @@ func Write(w io.Writer, r *report.Run) error {
 	rn.Results = []result{}
 	fps := report.Fingerprints(r.Findings)
 	for i, f := range r.Findings {
-		_, idx := r.Rule(f.Code)
-		art := artifact{URI: f.Path, URIBaseID: SrcRoot}
+		li := r.Source(f.Path)
+		art := artifactOf(r, f.Path)
 		res := result{
 			RuleID:              f.Code,
-			RuleIndex:           idx,
 			Level:               level(f.Severity),
 			Message:             message{Text: f.Message},
-			Locations:           []location{{PhysicalLocation: physical{ArtifactLocation: art, Region: reg(f.Start, f.End)}}},
-			PartialFingerprints: map[string]string{"migsafeFingerprint/v1": fps[i]},
+			Locations:           []location{{PhysicalLocation: physical{ArtifactLocation: art, Region: reg(li, f.Start, f.End)}}},
+			PartialFingerprints: map[string]string{FingerprintKey: fps[i]},
+		}
+		if _, idx := r.Rule(f.Code); idx >= 0 {
+			res.RuleIndex = &idx
 		}
 		if f.Help != "" {
 			res.Message.Text += "\nHelp: " + f.Help
 		}
 		if s := f.Suppressed; s != nil {
-			res.Suppressions = []suppression{{Kind: "inSource", Justification: s.Reason}}
-		}
-		var li *analyzer.LineIndex
-		if r.Sources != nil {
-			li = r.Sources(f.Path)
+			res.Suppressions = []suppression{{Kind: "inSource", Status: "accepted", Justification: s.Reason}}
 		}
 		if li != nil {
 			for _, fx := range f.Fixes {
 				ac := artifactChange{ArtifactLocation: art}
 				for _, e := range fx.Edits {
 					ac.Replacements = append(ac.Replacements, replacement{
-						DeletedRegion:   reg(li.Position(e.Span.Start), li.Position(e.Span.End)),
+						DeletedRegion:   reg(li, li.Position(e.Span.Start), li.Position(e.Span.End)),
 						InsertedContent: message{Text: e.NewText},
 					})
 				}
@@ -187,9 +235,19 @@ func Write(w io.Writer, r *report.Run) error {
 		}
 		rn.Results = append(rn.Results, res)
 	}
-	l := log{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []run{rn}}
+	l := log{Schema: Schema, Version: "2.1.0", Runs: []run{rn}}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(l)
+}
+
+// Schema is the JSON schema the log declares.
+const Schema = "https://json.schemastore.org/sarif-2.1.0.json"
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

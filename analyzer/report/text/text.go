@@ -1,12 +1,12 @@
 // Package text is the human format, in the style of rustc and ruff: a block
-// per finding with the offending SQL underlined, and a summary line.
+// per finding with the offending SQL underlined, and a summary line. Concise
+// is its one-line-per-finding variant.
 package text
 
 import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/report"
@@ -14,28 +14,69 @@ import (
 
 // Options of the text format.
 type Options struct {
+	// Color adds ANSI colours; the caller decides (terminal, NO_COLOR,
+	// --color).
 	Color bool
 }
 
-type palette struct{ red, yellow, blue, bold, dim, reset string }
+// MaxLines is the number of lines of a multi-line span shown before the
+// middle is elided.
+const MaxLines = 6
+
+// TabWidth is the number of columns a tab is expanded to in excerpts.
+const TabWidth = 4
+
+type palette struct{ red, yellow, cyan, blue, green, bold, reset string }
 
 func colors(on bool) palette {
 	if !on {
 		return palette{}
 	}
-	return palette{red: "\x1b[31m", yellow: "\x1b[33m", blue: "\x1b[34m", bold: "\x1b[1m", dim: "\x1b[2m", reset: "\x1b[0m"}
+	return palette{red: "\x1b[31m", yellow: "\x1b[33m", cyan: "\x1b[36m", blue: "\x1b[34m", green: "\x1b[32m", bold: "\x1b[1m", reset: "\x1b[0m"}
 }
 
-// Write writes the findings of r that are not suppressed, then a summary.
+func (c palette) severity(s analyzer.Severity) string {
+	switch s {
+	case analyzer.SeverityError:
+		return c.red
+	case analyzer.SeverityWarning:
+		return c.yellow
+	}
+	return c.cyan
+}
+
+// Write writes a block for each finding of r that is not suppressed, then
+// the summary line.
 func Write(w io.Writer, r *report.Run, o Options) error {
 	c := colors(o.Color)
 	var b strings.Builder
-	for _, f := range r.Findings {
-		if f.Suppressed != nil {
-			continue
-		}
-		finding(&b, r, f, c)
+	for _, f := range r.Visible() {
+		block(&b, r, f, c)
 	}
+	b.WriteString(Summary(r, c.bold, c.reset))
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteConcise writes one line per finding that is not suppressed:
+// path:line:col: severity[CODE] name: message. Nothing else, so that the
+// output can be counted and parsed by editors.
+func WriteConcise(w io.Writer, r *report.Run, o Options) error {
+	c := colors(o.Color)
+	var b strings.Builder
+	for _, f := range r.Visible() {
+		fmt.Fprintf(&b, "%s%s:%d:%d:%s %s%s[%s]%s %s: %s\n", c.bold, f.Path, f.Start.Line, f.Start.Column, c.reset,
+			c.severity(f.Severity)+c.bold, f.Severity, f.Code, c.reset, f.Name, report.OneLine(f.Message))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Summary is the closing line: files, statements, and findings by severity,
+// e.g. "Checked 6 files (10 statements): 4 errors, 2 warnings; target
+// PostgreSQL 14". bold and reset wrap it (empty for no colour).
+func Summary(r *report.Run, bold, reset string) string {
 	e, wn, n, s := r.Counts()
 	parts := []string{report.Plural(e, "error"), report.Plural(wn, "warning")}
 	if n > 0 {
@@ -48,90 +89,168 @@ func Write(w io.Writer, r *report.Run, o Options) error {
 	if r.Target != "" {
 		line += "; target " + r.Target
 	}
-	fmt.Fprintf(&b, "%s%s%s\n", c.bold, line, c.reset)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return bold + line + reset
 }
 
-func finding(b *strings.Builder, r *report.Run, f analyzer.Finding, c palette) {
-	col := c.yellow
-	if f.Severity == analyzer.SeverityError {
-		col = c.red
-	} else if f.Severity == analyzer.SeverityNote {
-		col = c.blue
-	}
-	fmt.Fprintf(b, "%s%s[%s]%s %s%s%s: %s\n", col+c.bold, f.Severity, f.Code, c.reset, c.bold, f.Name, c.reset, f.Message)
-	fmt.Fprintf(b, "  %s-->%s %s:%d:%d\n", c.blue, c.reset, f.Path, f.Start.Line, f.Start.Column)
-	var li *analyzer.LineIndex
-	if r.Sources != nil {
-		li = r.Sources(f.Path)
-	}
-	if li != nil {
-		excerpt(b, li, f, col, c)
-	}
-	if f.Help != "" {
-		fmt.Fprintf(b, "   %s=%s %shelp%s: %s\n", c.blue, c.reset, c.bold, c.reset, f.Help)
-	}
-	for _, fx := range f.Fixes {
-		fmt.Fprintf(b, "   %s=%s %sfix%s: %s\n", c.blue, c.reset, c.bold, c.reset, fx.Description)
-	}
-	if ri, i := r.Rule(f.Code); i >= 0 && ri.URL != "" {
-		fmt.Fprintf(b, "   %s=%s %sdocs%s: %s\n", c.blue, c.reset, c.bold, c.reset, ri.URL)
-	}
-	b.WriteString("\n")
-}
-
-// excerpt prints the lines of the finding (at most 4) with the span
-// underlined.
-func excerpt(b *strings.Builder, li *analyzer.LineIndex, f analyzer.Finding, col string, c palette) {
-	first, last := f.Start.Line, f.End.Line
-	if last < first {
-		last = first
-	}
-	if f.End.Line > first && f.End.Column == 1 {
-		last = f.End.Line - 1 // span ends at a line start
-	}
-	elided := false
-	if last-first > 3 {
-		last, elided = first+3, true
-	}
+func block(b *strings.Builder, r *report.Run, f analyzer.Finding, c palette) {
+	sev := c.severity(f.Severity)
+	fmt.Fprintf(b, "%s%s[%s]%s %s%s%s: %s\n", sev+c.bold, f.Severity, f.Code, c.reset, c.bold, f.Name, c.reset, report.OneLine(f.Message))
+	li := r.Source(f.Path)
+	first, last := lines(f, li)
 	w := len(fmt.Sprint(last))
 	pad := strings.Repeat(" ", w)
-	fmt.Fprintf(b, "%s %s|%s\n", pad, c.blue, c.reset)
-	for n := first; n <= last; n++ {
-		text := li.LineText(n)
-		fmt.Fprintf(b, "%s%*d |%s %s\n", c.blue, w, n, c.reset, text)
-		from, to := 1, utf8.RuneCountInString(text)+1
-		if n == first {
-			from = f.Start.Column
+	fmt.Fprintf(b, "%s%s-->%s %s:%d:%d\n", pad, c.blue, c.reset, f.Path, f.Start.Line, f.Start.Column)
+	if li != nil {
+		e := excerpt{b: b, li: li, f: f, w: w, pad: pad, c: c, sev: sev}
+		if first == last {
+			e.single(first)
+		} else {
+			e.multi(first, last)
 		}
-		if n == f.End.Line {
-			to = f.End.Column
-		}
-		if to <= from {
-			to = from + 1
-		}
-		fmt.Fprintf(b, "%s %s|%s %s%s%s%s\n", pad, c.blue, c.reset, indent(text, from-1), col, strings.Repeat("^", to-from), c.reset)
 	}
-	if elided {
-		fmt.Fprintf(b, "%s %s|%s ...\n", pad, c.blue, c.reset)
+	note := func(label, text string) {
+		fmt.Fprintf(b, "%s %s=%s %s%s%s: %s\n", pad, c.blue, c.reset, c.bold, label, c.reset, report.OneLine(text))
 	}
+	if f.Help != "" {
+		note("help", f.Help)
+	}
+	for _, fx := range f.Fixes {
+		note("fix", fx.Description)
+	}
+	if ri, i := r.Rule(f.Code); i >= 0 && ri.URL != "" {
+		note("docs", ri.URL)
+	}
+	b.WriteByte('\n')
 }
 
-// indent returns n columns of blank that line up under text: tabs stay tabs.
-func indent(text string, n int) string {
-	var b strings.Builder
-	for _, r := range text {
-		if n == 0 {
-			break
-		}
-		if r == '\t' {
-			b.WriteByte('\t')
-		} else {
-			b.WriteByte(' ')
-		}
-		n--
+// lines returns the first and last line of the excerpt. A span that ends
+// at the start of a line (after a line break) does not show that line.
+func lines(f analyzer.Finding, li *analyzer.LineIndex) (int, int) {
+	first, last := f.Start.Line, f.End.Line
+	if last > first && f.End.Column == 1 {
+		last--
 	}
-	b.WriteString(strings.Repeat(" ", n))
-	return b.String()
+	last = max(first, last)
+	if li != nil {
+		last = min(last, li.Lines())
+		first = min(first, last)
+	}
+	return first, last
+}
+
+type excerpt struct {
+	b   *strings.Builder
+	li  *analyzer.LineIndex
+	f   analyzer.Finding
+	w   int
+	pad string
+	c   palette
+	sev string
+}
+
+func (e *excerpt) gutter() { fmt.Fprintf(e.b, "%s %s|%s", e.pad, e.c.blue, e.c.reset) }
+
+func (e *excerpt) source(n int, marker, text string) {
+	fmt.Fprintf(e.b, "%s%*d |%s ", e.c.blue, e.w, n, e.c.reset)
+	if marker != "" {
+		fmt.Fprintf(e.b, "%s%s%s ", e.sev, marker, e.c.reset)
+	}
+	e.b.WriteString(strings.TrimRight(text, " "))
+	e.b.WriteByte('\n')
+}
+
+// span returns the code-point columns [from, to) of the finding on line n.
+func (e *excerpt) span(n int, lineLen int) (int, int) {
+	from, to := 1, lineLen+1
+	if n == e.f.Start.Line {
+		from = e.f.Start.Column
+	}
+	if n == e.f.End.Line {
+		to = e.f.End.Column
+	}
+	return from, to
+}
+
+func (e *excerpt) single(n int) {
+	text, cols := display(e.li.LineText(n))
+	from, to := e.span(n, len(cols)-1)
+	a, z := cols[clamp(from-1, len(cols))], cols[clamp(to-1, len(cols))]
+	e.gutter()
+	e.b.WriteByte('\n')
+	e.source(n, "", text)
+	e.gutter()
+	fmt.Fprintf(e.b, " %s%s%s%s\n", strings.Repeat(" ", a), e.sev, strings.Repeat("^", max(1, z-a)), e.c.reset)
+}
+
+// multi draws a span over several lines in rustc's way: a bar in the
+// margin from the first line to the last, an underscore rule from the bar
+// to where the span starts (unless it starts the line) and to where it
+// ends.
+func (e *excerpt) multi(first, last int) {
+	e.gutter()
+	e.b.WriteByte('\n')
+	startText, startCols := display(e.li.LineText(first))
+	from, _ := e.span(first, len(startCols)-1)
+	a := startCols[clamp(from-1, len(startCols))]
+	leading := len(startText) - len(strings.TrimLeft(startText, " "))
+	if a <= leading {
+		e.source(first, "/", startText)
+	} else {
+		e.source(first, " ", startText)
+		e.gutter()
+		fmt.Fprintf(e.b, " %s %s^%s\n", e.sev, strings.Repeat("_", a+1), e.c.reset)
+	}
+	shown := func(n int) bool {
+		return last-first+1 <= MaxLines || n < first+MaxLines/2 || n > last-MaxLines/2
+	}
+	for n := first + 1; n <= last; n++ {
+		if !shown(n) {
+			if shown(n - 1) {
+				fmt.Fprintf(e.b, "%s%s...%s\n", strings.Repeat(" ", max(0, e.w-2)), e.c.blue, e.c.reset)
+			}
+			continue
+		}
+		text, _ := display(e.li.LineText(n))
+		e.source(n, "|", text)
+	}
+	_, endCols := display(e.li.LineText(last))
+	_, to := e.span(last, len(endCols)-1)
+	z := 0 // the display column of the span's last character
+	if to >= 2 {
+		z = endCols[clamp(to-2, len(endCols))]
+	}
+	e.gutter()
+	fmt.Fprintf(e.b, " %s|%s^%s\n", e.sev, strings.Repeat("_", z+1), e.c.reset)
+}
+
+func clamp(i, n int) int { return max(0, min(i, n-1)) }
+
+// display prepares a source line for the terminal: tabs expanded to the
+// next multiple of TabWidth, control characters shown as their pictures.
+// cols[i] is the display column (0-based) where code point i+1 starts;
+// cols[len] is the width of the line.
+func display(line string) (string, []int) {
+	var b strings.Builder
+	cols := []int{}
+	col := 0
+	for _, r := range line {
+		cols = append(cols, col)
+		switch {
+		case r == '\t':
+			n := TabWidth - col%TabWidth
+			b.WriteString(strings.Repeat(" ", n))
+			col += n
+		case r < 0x20:
+			b.WriteRune(0x2400 + r)
+			col++
+		case r == 0x7f:
+			b.WriteRune(0x2421)
+			col++
+		default:
+			b.WriteRune(r)
+			col += runeWidth(r)
+		}
+	}
+	cols = append(cols, col)
+	return b.String(), cols
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +33,7 @@ usage, configuration, I/O or internal error.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres or mysql (default: from the configuration, else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
 			&ucli.StringFlag{Name: "target-version", Usage: targetVersionUsage, Sources: ucli.EnvVars("MIGSAFE_TARGET_VERSION")},
-			&ucli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: text, json or sarif; NAME=FILE writes that format to FILE (repeatable)", Sources: ucli.EnvVars("MIGSAFE_FORMAT")},
+			&ucli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: formatUsage, Sources: ucli.EnvVars("MIGSAFE_FORMAT")},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the (first) format to `FILE` instead of standard output"},
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (default: .migsafe.yaml found upward from the working directory)", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
 			&ucli.StringFlag{Name: "fail-on", Usage: "lowest severity that makes the exit status 1: error, warning or never (default error)", Sources: ucli.EnvVars("MIGSAFE_FAIL_ON")},
@@ -187,6 +186,9 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	if err != nil {
 		return err
 	}
+	if _, err := colorMode(cmd, env, nil, true); err != nil {
+		return err
+	}
 	paths := cmd.Args().Slice()
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -272,19 +274,19 @@ func buildRun(s *settings, res *engine.Result, nerr int) *report.Run {
 	}
 	run.Sources = func(p string) *analyzer.LineIndex { return lines[p] }
 	if abs, err := filepath.Abs(s.dir); err == nil {
-		u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs) + "/"}
-		run.RootURI = u.String()
+		run.WorkDir = abs
+		run.Root = repoRoot(abs)
 	}
 	return run
 }
 
-// output is one requested format and where it goes ("" = stdout).
+// output is one requested format and where it goes ("" or "-" = stdout).
 type output struct {
 	format string
 	path   string
 }
 
-var formatNames = []string{"text", "json", "sarif"}
+func (o output) toFile() bool { return o.path != "" && o.path != "-" }
 
 func parseFormats(specs []string, outPath string) ([]output, error) {
 	var outs []output
@@ -318,7 +320,7 @@ func parseFormats(specs []string, outPath string) ([]output, error) {
 	}
 	stdout := 0
 	for _, o := range outs {
-		if o.path == "" || o.path == "-" {
+		if !o.toFile() {
 			stdout++
 		}
 	}
@@ -329,10 +331,13 @@ func parseFormats(specs []string, outPath string) ([]output, error) {
 }
 
 func writeOutputs(outs []output, run *report.Run, cmd *ucli.Command, env Env, dir string) error {
+	if githubAnnotations(outs, env) {
+		outs = append(outs, output{format: "github"})
+	}
 	for _, o := range outs {
 		var w io.Writer = env.Stdout
 		var file *os.File
-		if o.path != "" && o.path != "-" {
+		if o.toFile() {
 			p := o.path
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
