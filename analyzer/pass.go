@@ -117,9 +117,18 @@ type File struct {
 	Version   string // migration version, when the layout has one
 	Lint      bool   // false: history, replayed only
 	Deploy    int    // deploy number; objects created in the current deploy are new
-	Stmts     []*Statement
-	Comments  []Comment
-	Lines     *LineIndex
+	// Layout is the migration tool whose conventions the part follows
+	// ("golang-migrate", "goose", …); empty for a lone file.
+	Layout string
+	// MissingDown, for an up part of a layout with down migrations that
+	// has none, says where its down part would be ("000003_x.down.sql").
+	MissingDown string
+	// Edited names the --since reference that already had this migration
+	// when the file was changed since (edited-applied-migration).
+	Edited   string
+	Stmts    []*Statement
+	Comments []Comment
+	Lines    *LineIndex
 }
 
 // Text returns the source text of a span.
@@ -167,8 +176,23 @@ type Pass struct {
 	Stmt    *Statement
 	Catalog *catalog.Catalog // the schema just before Stmt; read it, never change it
 	Deploy  int              // the deploy File belongs to
+	// History knows every deploy's date and the minimum deprecation age.
+	History *History
 	report  func(Finding)
+	note    func(string)
 }
+
+// Note records a notice for the user that is not a finding (for example
+// that a time rule could not run because deploy dates are unknown).
+// Identical notes are printed once.
+func (p *Pass) Note(msg string) {
+	if p.note != nil {
+		p.note(msg)
+	}
+}
+
+// SetNote is used by the engine to collect notes.
+func (p *Pass) SetNote(f func(string)) { p.note = f }
 
 // NewPass is used by the engine and by tests that drive a rule directly.
 func NewPass(r *Rule, t Target, f *File, s *Statement, c *catalog.Catalog, report func(Finding)) *Pass {

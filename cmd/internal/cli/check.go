@@ -206,7 +206,7 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 			fmt.Fprintf(env.Stderr, "migsafe: note: %s is empty; nothing to check\n", name)
 		}
 		f := &analyzer.File{Path: name, Src: src, BOM: bom, Lint: true, Deploy: deploys[i]}
-		if _, _, d, ok := migrations.GolangMigrate(name); ok {
+		if _, _, d, ok := migrations.ParseUpDown(name); ok {
 			f.Direction = d
 		}
 		f.TxMode, f.TxModeWhy = migrations.DefaultTxMode(name)

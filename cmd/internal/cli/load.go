@@ -162,7 +162,7 @@ func keyOf(p string) orderKey {
 		k.version, _ = new(big.Int).SetString(base[:i], 10)
 		k.rest = base[i:]
 	}
-	if _, _, d, ok := migrations.GolangMigrate(base); ok && d == analyzer.Down {
+	if _, _, d, ok := migrations.ParseUpDown(base); ok && d == analyzer.Down {
 		k.down = true
 		k.rest = strings.TrimSuffix(k.rest, ".down.sql")
 	} else if ok {

@@ -1,0 +1,122 @@
+package migrations
+
+import (
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer"
+)
+
+// golang-migrate's own pattern (source/parse.go) restricted to .sql. The
+// loose form also takes the V-prefixed, dot-separated names of runners
+// modelled on it (authelia: V0001.Initial_Schema.up.sql).
+var (
+	updownRE = regexp.MustCompile(`^[Vv]?([0-9]+)[._](.*)\.(up|down)\.sql$`)
+	// popx (oryx/popx/match.go): <version>_<name>[.<dialect>][.autocommit].(up|down).sql
+	popxRE = regexp.MustCompile(`^([0-9]+)_([^.]+)(\.[a-z0-9]+)?(\.autocommit)?\.(up|down)\.sql$`)
+	// Flyway: V<version>__<description>.sql, U… for undo, R__<description>.sql.
+	flywayRE     = regexp.MustCompile(`^([VU])([0-9][0-9._]*?)__(.+)\.sql$`)
+	flywayRepRE  = regexp.MustCompile(`^R__(.+)\.sql$`)
+	versionedRE  = regexp.MustCompile(`^([0-9]+)(?:_(.*))?\.sql$`)
+	popxDialects = map[string]string{"postgres": analyzer.Postgres, "postgresql": analyzer.Postgres, "mysql": analyzer.MySQL, "cockroach": "cockroach", "cockroachdb": "cockroach", "sqlite": "sqlite", "sqlite3": "sqlite", "mssql": "mssql"}
+)
+
+// ParseUpDown reports whether a file name follows golang-migrate's
+// {version}_{title}.up.sql / .down.sql scheme, and returns its parts.
+func ParseUpDown(name string) (version, title string, dir analyzer.Direction, ok bool) {
+	m := updownRE.FindStringSubmatch(path.Base(name))
+	if m == nil {
+		return "", "", analyzer.Up, false
+	}
+	dir = analyzer.Up
+	if m[3] == "down" {
+		dir = analyzer.Down
+	}
+	return m[1], m[2], dir, true
+}
+
+func isUpDown(base string) bool { return updownRE.MatchString(base) }
+
+func isFlyway(base string) bool {
+	return flywayRE.MatchString(base) || flywayRepRE.MatchString(base)
+}
+
+// popxName is a parsed popx file name.
+type popxName struct {
+	version, name, dialect string
+	autocommit             bool
+	dir                    analyzer.Direction
+}
+
+func parsePopx(base string) (popxName, bool) {
+	m := popxRE.FindStringSubmatch(base)
+	if m == nil {
+		return popxName{}, false
+	}
+	n := popxName{version: m[1], name: m[2], autocommit: m[4] != ""}
+	if m[3] != "" {
+		n.dialect = strings.TrimPrefix(m[3], ".")
+	}
+	if n.dialect == "autocommit" {
+		n.dialect, n.autocommit = "", true
+	}
+	if m[5] == "down" {
+		n.dir = analyzer.Down
+	}
+	return n, true
+}
+
+// popxTagged reports whether a name is a popx name with a dialect tag or
+// the autocommit flag, which golang-migrate names do not have.
+func popxTagged(base string) bool {
+	n, ok := parsePopx(base)
+	if !ok {
+		return false
+	}
+	if n.autocommit {
+		return true
+	}
+	_, known := popxDialects[n.dialect]
+	return known
+}
+
+// compareVersions orders numeric versions ("2" < "10"), dotted versions
+// part by part ("1.5.2" < "1.10.0") and anything else lexically.
+func compareVersions(a, b string) int {
+	pa, pb := splitVersion(a), splitVersion(b)
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		if c := compareNumeric(pa[i], pb[i]); c != 0 {
+			return c
+		}
+	}
+	return len(pa) - len(pb)
+}
+
+func splitVersion(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '_' })
+}
+
+// compareNumeric compares digit strings by value (any length), and
+// anything else lexically.
+func compareNumeric(a, b string) int {
+	if allDigits(a) && allDigits(b) {
+		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+		if len(a) != len(b) {
+			return len(a) - len(b)
+		}
+	}
+	return strings.Compare(a, b)
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,115 @@
+package migrations
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer"
+)
+
+// annotation is a tool annotation line in a file.
+type annotation struct {
+	start, end int    // the line, without its newline
+	cmd        string // lower case, after the prefix: "up", "down", "no transaction", …
+}
+
+// annotations finds the lines of a file that start with prefix (after
+// blanks), e.g. "-- +goose" or "-- migrate:".
+func annotations(src []byte, prefix string) []annotation {
+	var out []annotation
+	pre := []byte(prefix)
+	for off := 0; off < len(src); {
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			end = len(src)
+		} else {
+			end += off
+		}
+		line := bytes.TrimLeft(src[off:end], " \t")
+		if bytes.HasPrefix(line, pre) {
+			cmd := strings.ToLower(strings.TrimSpace(string(bytes.TrimRight(line[len(pre):], "\r"))))
+			out = append(out, annotation{start: off, end: end, cmd: cmd})
+		}
+		off = end + 1
+	}
+	return out
+}
+
+func hasGooseAnnotation(src []byte) bool {
+	for _, a := range annotations(src, "-- +goose") {
+		if a.cmd == "up" || strings.HasPrefix(a.cmd, "up ") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDbmateAnnotation(src []byte) bool {
+	for _, a := range annotations(src, "-- migrate:") {
+		if strings.HasPrefix(a.cmd, "up") {
+			return true
+		}
+	}
+	return false
+}
+
+// section is the Up or Down section of a goose or dbmate file.
+type section struct {
+	dir     analyzer.Direction
+	rng     analyzer.Span
+	noTx    bool
+	present bool
+}
+
+// splitSections cuts a file at its up and down annotations. The text
+// before the first annotation (a header of comments) belongs to the first
+// section, so that file-level directives in it apply.
+func splitSections(src []byte, anns []annotation, isUp, isDown func(string) bool) (up, down section, problems []string) {
+	type mark struct {
+		dir analyzer.Direction
+		a   annotation
+	}
+	var marks []mark
+	for _, a := range anns {
+		switch {
+		case isUp(a.cmd):
+			marks = append(marks, mark{analyzer.Up, a})
+		case isDown(a.cmd):
+			marks = append(marks, mark{analyzer.Down, a})
+		}
+	}
+	up.dir, down.dir = analyzer.Up, analyzer.Down
+	for i, m := range marks {
+		start := m.a.start
+		if i == 0 {
+			start = 0
+		}
+		end := len(src)
+		if i+1 < len(marks) {
+			end = marks[i+1].a.start
+		}
+		s := &up
+		if m.dir == analyzer.Down {
+			s = &down
+		}
+		if s.present {
+			problems = append(problems, "more than one "+m.dir.String()+" section; only the first is used")
+			continue
+		}
+		s.present = true
+		s.rng = analyzer.Span{Start: start, End: end}
+	}
+	return up, down, problems
+}
+
+// blank reports whether a range holds only white space and comments, so
+// that a down section or file that does nothing is told from a missing one.
+func blank(src []byte, rng analyzer.Span) bool {
+	for _, line := range strings.Split(string(src[rng.Start:rng.End]), "\n") {
+		t := strings.TrimSpace(line)
+		if t != "" && !strings.HasPrefix(t, "--") {
+			return false
+		}
+	}
+	return true
+}
