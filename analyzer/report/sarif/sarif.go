@@ -182,7 +182,7 @@ func artifactOf(r *report.Run, path string) artifact {
 // Write writes the SARIF log.
 func Write(w io.Writer, r *report.Run) error {
 	var rn run
-	rn.Tool.Driver = driver{Name: r.Tool.Name, Version: r.Tool.Version, InformationURI: r.Tool.InformationURI, Rules: []rule{}}
+	rn.Tool.Driver = driver{Name: r.Tool.Name, Version: version(r.Tool.Version), InformationURI: r.Tool.InformationURI, Rules: []rule{}}
 	rn.Invocations = []invocation{{ExecutionSuccessful: r.Stats.Errors == 0}}
 	rn.ColumnKind = "utf16CodeUnits"
 	if root := firstOf(r.Root, r.WorkDir); root != "" {
@@ -244,6 +244,15 @@ func Write(w io.Writer, r *report.Run) error {
 
 // Schema is the JSON schema the log declares.
 const Schema = "https://json.schemastore.org/sarif-2.1.0.json"
+
+// version drops the v of a Go module version (v1.2.0 → 1.2.0): SARIF
+// tools compare versions that start with a digit.
+func version(v string) string {
+	if len(v) > 1 && v[0] == 'v' && v[1] >= '0' && v[1] <= '9' {
+		return v[1:]
+	}
+	return v
+}
 
 func firstOf(a, b string) string {
 	if a != "" {
