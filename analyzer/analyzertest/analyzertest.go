@@ -128,8 +128,12 @@ func RunFile(t *testing.T, s Setup, rule *analyzer.Rule, nd NewDialect, version,
 	if h["name"] != "" {
 		name = h["name"]
 	}
-	rules := append([]*analyzer.Rule{rule}, s.Always...)
-	rules = slices.CompactFunc(rules, func(a, b *analyzer.Rule) bool { return a == b })
+	rules := []*analyzer.Rule{rule}
+	for _, r := range s.Always {
+		if !slices.Contains(rules, r) {
+			rules = append(rules, r)
+		}
+	}
 	res, err := LintSource(d, name, src, rules, s.Known)
 	if err != nil {
 		t.Fatal(err)

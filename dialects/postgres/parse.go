@@ -56,14 +56,12 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 	if lerr != nil {
 		// An unterminated literal or comment: the statement it is in, to
 		// the end of the part, does not parse; everything before is lexed.
+		// That statement starts at its first token after the last ';'
+		// (comments before it stay comments), or at the literal itself.
 		start := lerr.off
-		for i := len(toks) - 1; i >= 0; i-- {
-			if toks[i].kind == tokSemicolon {
-				start = nextNonSpace(s.text, toks[i].end)
-				break
-			}
-			if i == 0 {
-				start = toks[0].start
+		for i := len(toks) - 1; i >= 0 && toks[i].kind != tokSemicolon; i-- {
+			if !isCommentTok(toks[i]) {
+				start = toks[i].start
 			}
 		}
 		if start > lerr.off || start < rng.Start {
@@ -81,7 +79,9 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 	var comments []analyzer.Comment
 	for _, t := range s.tokens {
 		if t.kind == tokComment || t.kind == tokCComment {
-			sp := change.Span{Start: t.start, End: t.end}
+			// a line comment cut by the end of the part runs on over the
+			// blanked text after it: stop it at the part's end
+			sp := change.Span{Start: t.start, End: trimRight(s.text, min(t.end, rng.End))}
 			comments = append(comments, analyzer.Comment{Span: sp, Text: string(src[sp.Start:sp.End])})
 		}
 	}
@@ -98,13 +98,6 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 func tokensBefore(ts []token, off int) []token {
 	i := sort.Search(len(ts), func(i int) bool { return ts[i].start >= off })
 	return ts[:i]
-}
-
-func nextNonSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
-		i++
-	}
-	return i
 }
 
 func trimRight(b []byte, end int) int {
@@ -185,7 +178,7 @@ func (d *Dialect) parseWindow(s *source, lo, hi int) []*analyzer.Statement {
 	if err == nil {
 		out := make([]*analyzer.Statement, 0, len(tree.Stmts))
 		for _, raw := range tree.Stmts {
-			out = append(out, d.statement(s, raw))
+			out = append(out, d.statement(s, raw, start, end))
 		}
 		return out
 	}
@@ -239,12 +232,17 @@ func errorOffset(text []byte, err error, fallback int) int {
 // statement builds a Statement from a RawStmt: the span starts at the first
 // token (libpg_query 17 starts a statement right after the previous ';',
 // comments included) and ends at the last token before the ';'.
-func (d *Dialect) statement(s *source, raw *pg_query.RawStmt) *analyzer.Statement {
+//
+// The parser saw only the window [from, to) (the text around it blanked), so
+// the first statement's location may point before the window and the last
+// one's length (0: up to the end of the text) after it.
+func (d *Dialect) statement(s *source, raw *pg_query.RawStmt, from, to int) *analyzer.Statement {
 	loc := int(raw.StmtLocation)
-	end := len(s.text)
+	end := to
 	if raw.StmtLen > 0 {
-		end = loc + int(raw.StmtLen)
+		end = min(loc+int(raw.StmtLen), to)
 	}
+	loc = max(loc, from)
 	i := sort.Search(len(s.tokens), func(i int) bool { return s.tokens[i].start >= loc })
 	for i < len(s.tokens) && isCommentTok(s.tokens[i]) {
 		i++
