@@ -71,6 +71,7 @@ type summary struct {
 	Warnings   int `json:"warnings"`
 	Notes      int `json:"notes"`
 	Suppressed int `json:"suppressed"`
+	ToolErrors int `json:"tool_errors"`
 }
 
 type document struct {
@@ -98,7 +99,7 @@ func pos(p analyzer.Position) position { return position{p.Line, p.Column, p.Off
 func Write(w io.Writer, r *report.Run) error {
 	doc := document{Version: Version, Tool: tool{r.Tool.Name, r.Tool.Version}, Target: r.Target, Findings: []finding{}}
 	e, wn, n, s := r.Counts()
-	doc.Summary = summary{Files: r.Stats.Files, Statements: r.Stats.Statements, Errors: e, Warnings: wn, Notes: n, Suppressed: s}
+	doc.Summary = summary{Files: r.Stats.Files, Statements: r.Stats.Statements, Errors: e, Warnings: wn, Notes: n, Suppressed: s, ToolErrors: r.Stats.Errors}
 	fps := report.Fingerprints(r.Findings)
 	for i, f := range r.Findings {
 		ri, _ := r.Rule(f.Code)
