@@ -330,32 +330,53 @@ func parseFormats(specs []string, outPath string) ([]output, error) {
 	return outs, nil
 }
 
+// writeOutputs writes every format. The files are created first (their
+// directories too), so that a path that cannot be written fails the run
+// before anything is printed.
 func writeOutputs(outs []output, run *report.Run, cmd *ucli.Command, env Env, dir string) error {
 	if githubAnnotations(outs, env) {
 		outs = append(outs, output{format: "github"})
 	}
-	for _, o := range outs {
-		var w io.Writer = env.Stdout
-		var file *os.File
-		if o.toFile() {
-			p := o.path
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, p)
+	files := make([]*os.File, len(outs))
+	closeAll := func() {
+		for _, f := range files {
+			if f != nil {
+				_ = f.Close()
 			}
-			f, err := os.Create(p)
-			if err != nil {
-				return &exitError{ExitError, pathError(o.path, err)}
-			}
-			file, w = f, f
 		}
-		err := writeFormat(w, o, run, cmd, env)
-		if file != nil {
-			if cerr := file.Close(); err == nil {
-				err = cerr
-			}
+	}
+	for i, o := range outs {
+		if !o.toFile() {
+			continue
+		}
+		p := o.path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		err := os.MkdirAll(filepath.Dir(p), 0o755)
+		if err == nil {
+			files[i], err = os.Create(p)
 		}
 		if err != nil {
-			return &exitError{ExitError, fmt.Errorf("writing %s output: %w", o.format, err)}
+			closeAll()
+			return &exitError{ExitError, pathError(o.path, err)}
+		}
+	}
+	for i, o := range outs {
+		var w io.Writer = env.Stdout
+		if files[i] != nil {
+			w = files[i]
+		}
+		err := writeFormat(w, o, run, cmd, env)
+		if files[i] != nil {
+			if cerr := files[i].Close(); err == nil {
+				err = cerr
+			}
+			files[i] = nil
+		}
+		if err != nil {
+			closeAll()
+			return &exitError{ExitError, fmt.Errorf("writing %s output to %s: %w", o.format, firstOf(o.path, "standard output"), err)}
 		}
 	}
 	return nil
