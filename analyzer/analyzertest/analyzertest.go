@@ -67,6 +67,9 @@ func Header(src string) map[string]string {
 
 // LintSource lints one source as a single migration with the given rules.
 func LintSource(d analyzer.Dialect, name string, src []byte, rules []*analyzer.Rule, known []*analyzer.Rule) (*engine.Result, error) {
+	if IsHistory(src) {
+		return LintHistory(d, name, src, rules, known)
+	}
 	f := &analyzer.File{Path: name, Src: src, Lint: true, Deploy: 1}
 	f.TxMode, f.TxModeWhy = migrations.DefaultTxMode(name)
 	var rcs []engine.RuleConfig
@@ -96,10 +99,15 @@ func RunDir(t *testing.T, s Setup, rule *analyzer.Rule, dir string) {
 			continue
 		}
 		files, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.sql"))
-		for _, file := range files {
+		histories, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.txtar"))
+		for _, file := range append(files, histories...) {
 			n++
 			t.Run(e.Name()+"/"+filepath.Base(file), func(t *testing.T) {
 				t.Parallel()
+				if strings.HasSuffix(file, ".txtar") {
+					RunHistory(t, s, rule, nd, version, file)
+					return
+				}
 				RunFile(t, s, rule, nd, version, file)
 			})
 		}

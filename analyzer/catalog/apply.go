@@ -178,6 +178,8 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 				c.functions.del(Key(splitQName(n)))
 			}
 		}
+	case *change.DML:
+		c.applyDML(x, at)
 	case *change.Unknown:
 		c.Unmodeled = append(c.Unmodeled, Unmodeled{Origin: at, Kind: x.Kind, Reason: x.Reason})
 	}
@@ -281,5 +283,49 @@ func (c *Catalog) dropIndex(q change.QName, t *Table) {
 	c.indexes.del(k)
 	if t != nil {
 		t.Indexes = slices.DeleteFunc(t.Indexes, func(n string) bool { return n == k })
+	}
+}
+
+// applyDML records backfills: an UPDATE that writes columns from other
+// columns of its table, an INSERT … SELECT that fills a table from others.
+func (c *Catalog) applyDML(x *change.DML, at Origin) {
+	switch x.Verb {
+	case "UPDATE":
+		if len(x.Reads) == 0 && len(x.From) == 0 {
+			return
+		}
+		t, _ := c.tables.mut(Key(x.Table))
+		if t == nil {
+			return
+		}
+		for _, name := range x.Columns {
+			col := t.Column(name)
+			if col == nil {
+				continue
+			}
+			var reads []string
+			for _, r := range x.Reads {
+				if !strings.EqualFold(r, name) && t.Column(r) != nil {
+					reads = append(reads, r)
+				}
+			}
+			if len(reads) == 0 && len(x.From) == 0 {
+				continue
+			}
+			col.Backfill = &Backfill{Origin: at, Columns: reads, Tables: slices.Clone(x.From)}
+		}
+	case "INSERT":
+		var from []change.QName
+		for _, q := range x.From {
+			if Key(q) != Key(x.Table) {
+				from = append(from, q)
+			}
+		}
+		if len(from) == 0 {
+			return
+		}
+		if t, _ := c.tables.mut(Key(x.Table)); t != nil {
+			t.Filled = &Backfill{Origin: at, Tables: from}
+		}
 	}
 }

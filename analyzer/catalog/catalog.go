@@ -18,6 +18,27 @@ type Origin struct {
 	Stmt   int
 	Tx     int  // transaction id of the creating statement, 0 for autocommit
 	Base   bool // existed before any migration we saw (placeholder)
+	Line   int  // line of the statement (or marker) in Path, from 1
+}
+
+// Backfill records a statement that filled a column or a table from
+// another: UPDATE t SET new = old, INSERT INTO new SELECT … FROM old, or a
+// -- migsafe:backfill marker (expand-contract step 3).
+type Backfill struct {
+	Origin  Origin
+	Columns []string       // columns of the same table the values came from
+	Tables  []change.QName // other tables read
+	Marker  bool           // recorded by a -- migsafe:backfill comment
+}
+
+// Reads reports whether the backfill read a column of its own table.
+func (b *Backfill) Reads(col string) bool {
+	return b != nil && slices.ContainsFunc(b.Columns, func(c string) bool { return strings.EqualFold(c, col) })
+}
+
+// ReadsTable reports whether the backfill read another table.
+func (b *Backfill) ReadsTable(q change.QName) bool {
+	return b != nil && slices.ContainsFunc(b.Tables, func(t change.QName) bool { return Key(t) == Key(q) })
 }
 
 // Column is a column of a table.
@@ -31,6 +52,9 @@ type Column struct {
 	Origin    Origin
 	// Deprecated is set by a migsafe:deprecate marker (expand-contract step 5).
 	Deprecated *Origin
+	// Backfill is the last statement that filled the column from other
+	// columns (expand-contract step 3), nil when none did.
+	Backfill *Backfill
 }
 
 // Constraint is a table constraint.
@@ -60,6 +84,9 @@ type Table struct {
 	View        bool
 	Origin      Origin
 	Deprecated  *Origin
+	// Filled is the last INSERT … SELECT that filled the table from other
+	// tables (the backfill of a replacement table), nil when none did.
+	Filled *Backfill
 }
 
 // Column returns the named column or nil.
@@ -151,6 +178,30 @@ func cloneTable(t *Table) *Table {
 	}
 	c.Indexes = slices.Clone(t.Indexes)
 	return &c
+}
+
+// Deprecate records a -- migsafe:deprecate marker: the application no
+// longer writes the column (or, with column "", the table). An object the
+// model has never seen gets a placeholder, so that the drop that follows
+// still finds the deprecation.
+func (c *Catalog) Deprecate(table change.QName, column string, at Origin) {
+	t := c.ensureTable(table)
+	if column == "" {
+		o := at
+		t.Deprecated = &o
+		return
+	}
+	col := t.ensureColumn(column)
+	o := at
+	col.Deprecated = &o
+}
+
+// RecordBackfill records a -- migsafe:backfill marker: column of table was
+// filled from the columns from (of the same table). It stands for a
+// backfill the model cannot read (a DO block, a batch job).
+func (c *Catalog) RecordBackfill(table change.QName, column string, from []string, at Origin) {
+	t := c.ensureTable(table)
+	t.ensureColumn(column).Backfill = &Backfill{Origin: at, Columns: slices.Clone(from), Marker: true}
 }
 
 // Key normalises a name for lookups: the default schema is implied.

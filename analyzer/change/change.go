@@ -513,6 +513,15 @@ type DML struct {
 	Verb     string // "UPDATE", "DELETE", "INSERT", "MERGE", "COPY"
 	Table    QName
 	HasWhere bool
+	// Columns are the columns written: UPDATE's SET targets, INSERT's
+	// column list. Empty when the statement does not say.
+	Columns []string
+	// Reads are the columns of Table that the written values are computed
+	// from (UPDATE t SET new = old → [old]); From are the other tables read
+	// (INSERT INTO t SELECT … FROM old, UPDATE … FROM). A backfill is a
+	// DML whose Columns are filled from Reads or From.
+	Reads []string
+	From  []QName
 }
 
 // Other is a statement that is understood and has no effect on the schema

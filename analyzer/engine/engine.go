@@ -32,6 +32,9 @@ type Options struct {
 	Known []*analyzer.Rule
 	// Workers is the number of files parsed at once; 0 means GOMAXPROCS.
 	Workers int
+	// History dates the deploys the files' Deploy numbers refer to; nil
+	// means every deploy is undated (the time rules are skipped).
+	History *analyzer.History
 }
 
 // Result is what a run produced.
@@ -42,6 +45,10 @@ type Result struct {
 	// Errors are internal failures (a rule that panicked). Findings are
 	// still complete for every other rule.
 	Errors []error
+	// Notes are notices rules gave that are not findings (a time rule that
+	// could not run), each once, in the order given.
+	Notes   []string
+	History *analyzer.History
 }
 
 // Run lints files in order. Parts with Lint unset are replayed only.
@@ -58,8 +65,11 @@ func Run(ctx context.Context, files []*analyzer.File, opt Options) (*Result, err
 		done[i] = make(chan error, 1)
 	}
 	go parseAll(ctx, files, done, opt)
-	res := &Result{Files: files, Catalog: catalog.New()}
-	r := &run{opt: opt, known: map[string]*analyzer.Rule{}, enabled: map[string]bool{}}
+	res := &Result{Files: files, Catalog: catalog.New(), History: opt.History}
+	if res.History == nil {
+		res.History = undatedHistory(files)
+	}
+	r := &run{opt: opt, known: map[string]*analyzer.Rule{}, enabled: map[string]bool{}, notes: map[string]bool{}}
 	for _, k := range opt.Known {
 		r.known[strings.ToLower(k.Code)] = k
 		r.known[k.Name] = k
@@ -138,6 +148,7 @@ type run struct {
 	tx      txCounter
 	known   map[string]*analyzer.Rule // by lower-case code and by name
 	enabled map[string]bool           // by code
+	notes   map[string]bool
 }
 
 func (r *run) lookup(nameOrCode string) *analyzer.Rule {
@@ -172,10 +183,15 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 			report := func(fd analyzer.Finding) {
 				fileFindings = append(fileFindings, res.complete(fd, rc, f))
 			}
-			passes = append(passes, analyzer.NewPass(rc.Rule, target, f, nil, cat, report))
+			p := analyzer.NewPass(rc.Rule, target, f, nil, cat, report)
+			p.History = res.History
+			p.SetNote(func(msg string) { res.note(r, msg) })
+			passes = append(passes, p)
 		}
 	}
+	marks := parseMarkers(f)
 	for _, s := range f.Stmts {
+		marks = applyMarkers(marks, s.Span.Start, s.Index, f, cat)
 		opt.Dialect.Analyze(s, cat)
 		if f.Lint {
 			for _, p := range passes {
@@ -186,11 +202,12 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 				}
 			}
 		}
-		at := catalog.Origin{Path: f.Path, Deploy: f.Deploy, Stmt: s.Index, Tx: s.Tx.ID}
+		at := catalog.Origin{Path: f.Path, Deploy: f.Deploy, Stmt: s.Index, Tx: s.Tx.ID, Line: f.Lines.Position(s.Span.Start).Line}
 		for _, ch := range s.Changes {
 			cat.Apply(ch, at)
 		}
 	}
+	applyMarkers(marks, len(f.Src)+1, len(f.Stmts), f, cat)
 	if !f.Lint {
 		return
 	}

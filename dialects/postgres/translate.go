@@ -135,12 +135,12 @@ func (t *translator) translate(n *pg_query.Node) {
 		t.add(&change.Transaction{Kind: txKind(x.TransactionStmt.Kind)})
 	case *pg_query.Node_UpdateStmt:
 		u := x.UpdateStmt
-		t.add(&change.DML{Verb: "UPDATE", Table: rangeVar(u.Relation), HasWhere: u.WhereClause != nil})
+		t.add(updateDML(u))
 	case *pg_query.Node_DeleteStmt:
 		u := x.DeleteStmt
 		t.add(&change.DML{Verb: "DELETE", Table: rangeVar(u.Relation), HasWhere: u.WhereClause != nil})
 	case *pg_query.Node_InsertStmt:
-		t.add(&change.DML{Verb: "INSERT", Table: rangeVar(x.InsertStmt.Relation)})
+		t.add(insertDML(x.InsertStmt))
 	case *pg_query.Node_MergeStmt:
 		t.add(&change.DML{Verb: "MERGE", Table: rangeVar(x.MergeStmt.Relation), HasWhere: true})
 	case *pg_query.Node_CopyStmt:
