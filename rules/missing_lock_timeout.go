@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
@@ -76,19 +77,30 @@ func needsTimeout(p *analyzer.Pass, s *analyzer.Statement) change.Change {
 			continue
 		}
 		switch x := ch.(type) {
-		case *change.CreateTable, *change.DML, *change.CreateView:
+		case *change.DML, *change.CreateView:
 			continue
-		case *change.LockTable:
-			// LOCK TABLE is its own finding; it still waits like any DDL
-			_ = x
+		case *change.CreateTable:
+			// the new table is nobody's; a lock on the partitioned table
+			// or on a referenced table is someone's
+			if e.On == x.Table.String() {
+				continue
+			}
 		}
 		if t, ok := ddlTable(ch); ok && p.IsNew(t) {
 			continue
 		}
-		if tab := p.Catalog.Table(change.QName{Name: e.On}); tab != nil && !tab.Origin.Base && tab.Origin.Deploy == p.Deploy {
+		if p.IsNew(qname(e.On)) {
 			continue
 		}
 		return ch
 	}
 	return nil
+}
+
+// qname reads back a table name an effect names ("app.users").
+func qname(s string) change.QName {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		return change.QName{Schema: s[:i], Name: s[i+1:]}
+	}
+	return change.QName{Name: s}
 }

@@ -43,7 +43,11 @@ COMMIT;
 			if viewWithOldName(p, i, x.Table) {
 				continue
 			}
-			at(p, x, sentence("Renaming table "+x.Table.String()+" to "+x.New.Name+" breaks running application code that still uses the old name", x),
+			what := "Renaming table " + x.Table.String() + " to " + x.New.Name
+			if x.New.Schema != "" && x.New.Schema != x.Table.Schema {
+				what = "Moving table " + x.Table.String() + " to schema " + x.New.Schema
+			}
+			at(p, x, sentence(what+" breaks running application code that still uses the old name", x),
 				x.Table.String())
 		}
 	},

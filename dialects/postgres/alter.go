@@ -44,9 +44,9 @@ func (t *translator) clauseSpans(rel *pg_query.RangeVar, n int) []change.Span {
 	start := i
 	for j := i; j < len(toks); j++ {
 		switch toks[j].kind {
-		case tokLParen:
+		case tokLParen, tokLBracket:
 			depth++
-		case tokRParen:
+		case tokRParen, tokRBracket:
 			depth--
 		case tokComma:
 			if depth == 0 {

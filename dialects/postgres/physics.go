@@ -49,7 +49,7 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 	v := d.target
 	switch x := ch.(type) {
 	case *change.CreateTable:
-		return effect(accessExclusive, x.Table, change.WorkNone)
+		return createTableEffect(x)
 	case *change.AddColumn:
 		e := effect(accessExclusive, x.Table, change.WorkNone)
 		if why := d.addColumnRewrite(x.Column, cat); why != "" {
@@ -99,7 +99,7 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		// unknown, and the lock is on that table.
 		return effect(mode, change.QName{Name: "the table of " + x.Name.String()}, change.WorkNone)
 	case *change.Reindex:
-		on := change.QName{Name: x.Target}
+		on := reindexOn(x, cat)
 		if x.Concurrently {
 			return effect(shareUpdateExclusive, on, change.WorkIndexBuild)
 		}
@@ -155,8 +155,28 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		return effect(accessExclusive, x.Name, change.WorkNone)
 	case *change.DML:
 		return effect(rowExclusive, x.Table, change.WorkNone)
-	case *change.RenameEnumValue, *change.AddEnumValue:
-		return change.Effect{Lock: "type lock", Blocks: change.BlocksNothing}
+	case *change.RenameEnumValue:
+		return enumEffect(x.Type)
+	case *change.AddEnumValue:
+		return enumEffect(x.Type)
+	case *change.RenameOther:
+		switch x.Kind {
+		case "CONSTRAINT":
+			if x.Table != nil {
+				return effect(accessExclusive, *x.Table, change.WorkNone)
+			}
+		case "INDEX":
+			// PostgreSQL 12 renames an index under SHARE UPDATE EXCLUSIVE
+			mode := shareUpdateExclusive
+			if !v.AtLeast(12, 0, 0) {
+				mode = accessExclusive
+			}
+			q := change.QName{Name: x.Old}
+			if x.Table != nil {
+				q.Schema = x.Table.Schema
+			}
+			return effect(mode, q, change.WorkNone)
+		}
 	}
 	return change.Effect{}
 }
@@ -185,13 +205,81 @@ func tableOf(ch change.Change) change.QName {
 	return change.QName{}
 }
 
+// createTableEffect is the lock CREATE TABLE takes on tables that exist:
+// PARTITION OF locks the partitioned table ACCESS EXCLUSIVE, and a foreign
+// key locks the table it references SHARE ROW EXCLUSIVE. The new table
+// itself is locked too, but nobody uses it yet.
+func createTableEffect(x *change.CreateTable) change.Effect {
+	if x.PartitionOf != nil {
+		e := effect(accessExclusive, *x.PartitionOf, change.WorkNone)
+		e.Note = "creating a partition locks its partitioned table"
+		return e
+	}
+	var refs []string
+	for _, c := range x.Columns {
+		if c.References != nil && catalog.Key(*c.References) != catalog.Key(x.Table) {
+			refs = appendNew(refs, c.References.String())
+		}
+	}
+	for _, k := range x.Constraints {
+		if k.RefTable != nil && catalog.Key(*k.RefTable) != catalog.Key(x.Table) {
+			refs = appendNew(refs, k.RefTable.String())
+		}
+	}
+	if len(refs) > 0 {
+		e := change.Effect{Lock: shareRowExclusive, On: refs[0], Blocks: blocksOf(shareRowExclusive)}
+		e.Note = "a foreign key locks the table it references: " + strings.Join(refs, ", ")
+		return e
+	}
+	return effect(accessExclusive, x.Table, change.WorkNone)
+}
+
+func appendNew(xs []string, x string) []string {
+	if slices.Contains(xs, x) {
+		return xs
+	}
+	return append(xs, x)
+}
+
+// reindexOn names what REINDEX locks: the table of the index (SHARE) when
+// the index is known, the table, or every table of a schema or database.
+func reindexOn(x *change.Reindex, cat *catalog.Catalog) change.QName {
+	kind, name, _ := strings.Cut(x.Target, " ")
+	switch kind {
+	case "TABLE":
+		if x.Table != nil {
+			return *x.Table
+		}
+	case "INDEX":
+		q := change.QName{Name: name}
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			q = change.QName{Schema: name[:i], Name: name[i+1:]}
+		}
+		if ix := cat.Index(q); ix != nil {
+			return ix.Table
+		}
+		return change.QName{Name: "the table of " + name}
+	case "SCHEMA":
+		return change.QName{Name: "every table of schema " + name}
+	}
+	return change.QName{Name: "every table of the database"}
+}
+
+// enumEffect: changing an enum locks the type, not the tables that use it.
+func enumEffect(t change.QName) change.Effect {
+	return change.Effect{Lock: exclusive, On: "type " + t.String(), Blocks: change.BlocksNothing,
+		Note: "on the type only; the tables that use it are not locked"}
+}
+
 // otherLock is the lock of the ALTER TABLE actions that are harmless.
 func otherLock(action string) string {
+	// "ALTER INDEX SetRelOptions": the action is the last word
+	action = action[strings.LastIndexByte(action, ' ')+1:]
 	switch action {
 	case "SetStatistics", "ClusterOn", "DropCluster", "SetRelOptions", "ResetRelOptions", "ReplaceRelOptions", "ValidateConstraint":
 		return shareUpdateExclusive
 	case "EnableTrig", "EnableAlwaysTrig", "EnableReplicaTrig", "DisableTrig", "EnableTrigAll", "DisableTrigAll",
-		"EnableTrigUser", "DisableTrigUser", "AddInherit", "DropInherit":
+		"EnableTrigUser", "DisableTrigUser", "AddInherit", "DropInherit", "TRIGGER":
 		return shareRowExclusive
 	}
 	return accessExclusive

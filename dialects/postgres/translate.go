@@ -41,6 +41,15 @@ var kinds = map[string]string{
 	"CreateFunctionStmt": "CREATE FUNCTION", "ViewStmt": "CREATE VIEW", "CreateTableAsStmt": "CREATE TABLE AS",
 	"DoStmt": "DO", "CreateTrigStmt": "CREATE TRIGGER", "CommentStmt": "COMMENT", "GrantStmt": "GRANT",
 	"CreateExtensionStmt": "CREATE EXTENSION", "CreateSeqStmt": "CREATE SEQUENCE", "AlterSeqStmt": "ALTER SEQUENCE",
+	"CallStmt": "CALL", "CompositeTypeStmt": "CREATE TYPE", "CreateDomainStmt": "CREATE DOMAIN",
+	"AlterDomainStmt": "ALTER DOMAIN", "AlterObjectSchemaStmt": "SET SCHEMA", "CreatePolicyStmt": "CREATE POLICY",
+	"AlterPolicyStmt": "ALTER POLICY", "AlterOwnerStmt": "OWNER TO", "AlterFunctionStmt": "ALTER FUNCTION",
+	"AlterRoleStmt": "ALTER ROLE", "AlterRoleSetStmt": "ALTER ROLE", "CreateRoleStmt": "CREATE ROLE",
+	"DropRoleStmt": "DROP ROLE", "ExplainStmt": "EXPLAIN", "VariableShowStmt": "SHOW",
+	"AlterDefaultPrivilegesStmt": "ALTER DEFAULT PRIVILEGES", "GrantRoleStmt": "GRANT",
+	"CreateStatsStmt": "CREATE STATISTICS", "CreatePublicationStmt": "CREATE PUBLICATION",
+	"AlterExtensionStmt": "ALTER EXTENSION", "RuleStmt": "CREATE RULE", "DefineStmt": "CREATE",
+	"CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE",
 }
 
 func (t *translator) translate(n *pg_query.Node) {
@@ -180,18 +189,27 @@ func (t *translator) translate(n *pg_query.Node) {
 			}
 		}
 		t.add(cf)
+	case *pg_query.Node_CreateTrigStmt:
+		// not an ALTER TABLE, but it locks the table like one
+		t.add(&change.AlterTableOther{Table: rangeVar(x.CreateTrigStmt.Relation), Action: "CREATE TRIGGER"})
+	case *pg_query.Node_CreatePolicyStmt:
+		t.add(&change.AlterTableOther{Table: rangeVar(x.CreatePolicyStmt.Table), Action: "CREATE POLICY"})
+	case *pg_query.Node_AlterPolicyStmt:
+		t.add(&change.AlterTableOther{Table: rangeVar(x.AlterPolicyStmt.Table), Action: "ALTER POLICY"})
+	case *pg_query.Node_AlterObjectSchemaStmt:
+		t.setSchema(x.AlterObjectSchemaStmt)
 	case *pg_query.Node_DoStmt:
 		t.add(&change.Unknown{Kind: "DO", Reason: "an anonymous code block is opaque to static analysis"})
-	case *pg_query.Node_CreateTrigStmt, *pg_query.Node_CommentStmt, *pg_query.Node_GrantStmt,
+	case *pg_query.Node_CommentStmt, *pg_query.Node_GrantStmt,
 		*pg_query.Node_GrantRoleStmt, *pg_query.Node_CreateExtensionStmt, *pg_query.Node_AlterExtensionStmt,
 		*pg_query.Node_CreateSeqStmt, *pg_query.Node_AlterSeqStmt, *pg_query.Node_CreateDomainStmt,
-		*pg_query.Node_AlterOwnerStmt, *pg_query.Node_CreatePolicyStmt, *pg_query.Node_AlterPolicyStmt,
+		*pg_query.Node_AlterOwnerStmt,
 		*pg_query.Node_AlterDefaultPrivilegesStmt, *pg_query.Node_CreateRoleStmt, *pg_query.Node_AlterRoleStmt,
 		*pg_query.Node_AlterRoleSetStmt, *pg_query.Node_DropRoleStmt, *pg_query.Node_ExplainStmt,
 		*pg_query.Node_NotifyStmt, *pg_query.Node_CheckPointStmt, *pg_query.Node_CompositeTypeStmt,
 		*pg_query.Node_DefineStmt, *pg_query.Node_AlterFunctionStmt, *pg_query.Node_CreateCastStmt,
 		*pg_query.Node_RuleStmt, *pg_query.Node_CreatePublicationStmt, *pg_query.Node_AlterPublicationStmt,
-		*pg_query.Node_CreateStatsStmt, *pg_query.Node_AlterObjectSchemaStmt, *pg_query.Node_CreateEventTrigStmt,
+		*pg_query.Node_CreateStatsStmt, *pg_query.Node_CreateEventTrigStmt,
 		*pg_query.Node_DeallocateStmt, *pg_query.Node_PrepareStmt, *pg_query.Node_ExecuteStmt,
 		*pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt, *pg_query.Node_UnlistenStmt,
 		*pg_query.Node_CallStmt, *pg_query.Node_AlterDatabaseSetStmt, *pg_query.Node_AlterDatabaseStmt,
@@ -209,6 +227,19 @@ func (t *translator) translate(n *pg_query.Node) {
 		t.add(&change.Other{Kind: t.stmt.Kind})
 	default:
 		t.add(&change.Unknown{Kind: name, Reason: "statement kind not modelled"})
+	}
+}
+
+// setSchema translates ALTER … SET SCHEMA: for a table or a view it is a
+// rename as far as the application is concerned.
+func (t *translator) setSchema(a *pg_query.AlterObjectSchemaStmt) {
+	switch a.ObjectType {
+	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
+		pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+		q := rangeVar(a.Relation)
+		t.add(&change.RenameTable{Table: q, New: change.QName{Schema: a.Newschema, Name: q.Name}})
+	default:
+		t.add(&change.Other{Kind: t.stmt.Kind})
 	}
 }
 
@@ -648,9 +679,9 @@ func (t *translator) spanFrom(off int) change.Span {
 			continue
 		}
 		switch x.kind {
-		case tokLParen:
+		case tokLParen, tokLBracket:
 			depth++
-		case tokRParen:
+		case tokRParen, tokRBracket:
 			depth--
 			if depth < 0 {
 				return change.Span{Start: off, End: last}
