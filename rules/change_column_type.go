@@ -41,7 +41,8 @@ numeric(p,s) → numeric(p' ≥ p, s), cidr → inet.`,
 			if e.Known() && e.Work == change.WorkNone {
 				return
 			}
-			at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+" to "+x.NewType.String()+" breaks the running application's expectations of the column", x),
+			at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+" to "+x.NewType.String()+" breaks the running application's expectations of the column", x)+
+				"; change it through the expand-contract sequence instead (a new column of the new type kept in step, backfilled, then the old one deprecated and dropped): 'migsafe scaffold change-column-type "+x.Table.String()+" "+x.Column+" "+x.NewType.String()+"' writes the migrations",
 				x.Table.String()+"."+x.Column)
 		})
 	},

@@ -33,10 +33,11 @@ the table). A rollback after the drop cannot bring the data back.`,
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.DropColumn) {
-			if p.IsNew(x.Table) || newColumn(p, x.Table, x.Column) {
-				return
+			c := contractOf(p, x.Table, x.Column)
+			if c.verdict != contractNeverDeprecated {
+				return // new, complete, or another sequence rule's verdict
 			}
-			at(p, x, sentence("Dropping column "+x.Table.String()+"."+x.Column+" breaks running application code that still reads or writes it, and a rollback cannot bring its data back", x),
+			at(p, x, sentence("Dropping column "+x.Table.String()+"."+x.Column+" breaks running application code that still reads or writes it, and a rollback cannot bring its data back", x)+"; "+c.missingSteps(p),
 				x.Table.String()+"."+x.Column)
 		})
 	},

@@ -29,10 +29,11 @@ lock on the table, queueing every query behind it while it waits.`,
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.DropTable) {
-			if p.IsNew(x.Table) {
-				return
+			c := contractOf(p, x.Table, "")
+			if c.verdict != contractNeverDeprecated {
+				return // new, complete, or another sequence rule's verdict
 			}
-			at(p, x, sentence("Dropping table "+x.Table.String()+" breaks running application code that still uses it and deletes its data", x), x.Table.String())
+			at(p, x, sentence("Dropping table "+x.Table.String()+" breaks running application code that still uses it and deletes its data", x)+"; "+c.missingSteps(p), x.Table.String())
 		})
 	},
 }

@@ -50,6 +50,11 @@ func All() []*analyzer.Rule {
 		PreferTimestamptz,
 		PreferIdentity,
 		PreferJSONB,
+		ContractSameDeploy,
+		ContractTooSoon,
+		BackfillWithDDL,
+		MissingDownMigration,
+		EditedAppliedMigration,
 	}
 	slices.SortFunc(all, func(a, b *analyzer.Rule) int { return strings.Compare(a.Code, b.Code) })
 	return all

@@ -78,9 +78,11 @@ func ParseHistory(name string, data []byte) (*History, error) {
 		if line == "" {
 			continue
 		}
-		key, val, ok := strings.Cut(line, ":")
+		key, val, ok := strings.Cut(line, ": ") // dates hold colons
 		if !ok {
-			continue // prose
+			if key, ok = strings.CutSuffix(line, ":"); !ok {
+				continue // prose
+			}
 		}
 		key = strings.TrimSpace(key)
 		val = strings.TrimSpace(val)

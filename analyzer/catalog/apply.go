@@ -305,7 +305,9 @@ func (c *Catalog) applyDML(x *change.DML, at Origin) {
 			}
 			var reads []string
 			for _, r := range x.Reads {
-				if !strings.EqualFold(r, name) && t.Column(r) != nil {
+				// a table the model only knows from statements about it
+				// may have columns it has not seen
+				if !strings.EqualFold(r, name) && (t.Column(r) != nil || t.Origin.Base) {
 					reads = append(reads, r)
 				}
 			}
