@@ -50,9 +50,16 @@ func usageErr(format string, args ...any) error {
 	return &exitError{code: ExitError, err: fmt.Errorf(format, args...)}
 }
 
-// Version is migsafe's version: the module version when installed with
-// go install, "dev" in a checkout.
+// linkVersion is set at link time by builds that know their version (the
+// GitHub Action: -ldflags "-X github.com/migsafe/migsafe/cmd/internal/cli.linkVersion=v1.2.0").
+var linkVersion string
+
+// Version is migsafe's version: the one set at link time, else the module
+// version when installed with go install, else "dev" in a checkout.
 func Version() string {
+	if linkVersion != "" {
+		return linkVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
