@@ -2,6 +2,8 @@ package analyzer
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -106,4 +108,22 @@ func FormatAge(d time.Duration) string {
 	}
 	days := int(d.Hours() / 24)
 	return fmt.Sprintf("%d days", days)
+}
+
+// ParseAge reads a duration in days ("7d"), weeks ("2w"), hours ("36h")
+// or as Go writes durations ("90m").
+func ParseAge(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(t, suffix); ok {
+			if v, err := strconv.Atoi(strings.TrimSpace(n)); err == nil && v >= 0 {
+				return time.Duration(v) * unit, nil
+			}
+		}
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid age %q: want a number of days (7d), weeks (2w) or hours (36h)", s)
+	}
+	return d, nil
 }

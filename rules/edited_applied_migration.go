@@ -22,11 +22,11 @@ migration as well, so every environment converges.`,
 		Help: "revert the edit and put the change in a new migration",
 		Examples: []analyzer.Example{{
 			Dialect: analyzer.Postgres,
-			Bad:     "-- edited: 000003_add_plan.up.sql\n-- 000003_add_plan.up.sql --\nALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free';",
+			Bad:     "-- deploy 2024-05-01: 000003_add_plan.up.sql\n-- edited: 000003_add_plan.up.sql\n-- 000003_add_plan.up.sql --\nALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free';",
 			Good:    "-- 000003_add_plan.up.sql --\nALTER TABLE users ADD COLUMN plan text;\n-- 000004_plan_default.up.sql --\nALTER TABLE users ALTER COLUMN plan SET DEFAULT 'free';",
 		}, {
 			Dialect: analyzer.MySQL,
-			Bad:     "-- edited: 000003_add_plan.up.sql\n-- 000003_add_plan.up.sql --\nALTER TABLE users ADD COLUMN plan varchar(20) NOT NULL DEFAULT 'free';",
+			Bad:     "-- deploy 2024-05-01: 000003_add_plan.up.sql\n-- edited: 000003_add_plan.up.sql\n-- 000003_add_plan.up.sql --\nALTER TABLE users ADD COLUMN plan varchar(20) NOT NULL DEFAULT 'free';",
 			Good:    "-- 000003_add_plan.up.sql --\nALTER TABLE users ADD COLUMN plan varchar(20);\n-- 000004_plan_default.up.sql --\nALTER TABLE users ALTER COLUMN plan SET DEFAULT 'free';",
 		}},
 		Notes: `Needs \'--since REF\': a migration counts as shipped when REF has it, and as

@@ -36,13 +36,31 @@ an empty down part.`,
 migrations are a paid feature and plain .sql files have no down migrations, so those
 layouts are not checked. An up migration with no statements needs no down.`,
 	},
-	Check: func(p *analyzer.Pass) {
+	// A file-level finding: it belongs to no statement, so that its
+	// fingerprint survives edits of the file. Finish runs after statement
+	// suppressions are matched, so the rule honours a
+	// "-- migsafe:ignore-file missing-down-migration reason" itself.
+	Finish: func(p *analyzer.FilePass) {
 		f := p.File
-		if f.Direction != analyzer.Up || f.MissingDown == "" || p.Stmt.Index != 0 {
+		if f.Direction != analyzer.Up || f.MissingDown == "" || len(f.Stmts) == 0 {
 			return
 		}
-		p.Report(analyzer.Finding{
+		fd := analyzer.Finding{
 			Message: "Version " + f.Version + " has no down migration (" + f.Layout + " would look for " + f.MissingDown + "): rolling it back would change nothing while the tool records it as rolled back",
-		})
+		}
+		for _, s := range p.Suppressions {
+			if !s.File {
+				continue
+			}
+			for i, name := range s.Rules {
+				if r := p.Lookup(name); r != nil && r.Code == p.Rule.Code {
+					s.Used[i]++
+					if fd.Suppressed == nil {
+						fd.Suppressed = s
+					}
+				}
+			}
+		}
+		p.Report(fd)
 	},
 }

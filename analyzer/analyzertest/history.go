@@ -191,7 +191,7 @@ func (h *History) Build(dialect string) ([]*analyzer.File, *analyzer.History, *m
 		hist.Now = now
 	}
 	if v := h.Header["min-age"]; v != "" {
-		d, err := ParseAge(v)
+		d, err := analyzer.ParseAge(v)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: min-age: %v", h.Name, err)
 		}
@@ -211,23 +211,6 @@ func (h *History) Build(dialect string) ([]*analyzer.File, *analyzer.History, *m
 		}
 	}
 	return parts, hist, set, nil
-}
-
-// ParseAge reads a duration written in days ("7d"), hours ("36h") or as
-// Go writes durations.
-func ParseAge(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if strings.HasSuffix(s, "d") {
-		var n int
-		if _, err := fmt.Sscanf(s, "%dd", &n); err == nil && n >= 0 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid age %q (want e.g. 7d or 36h)", s)
-	}
-	return d, nil
 }
 
 // LintHistory lints a history fixture with the given rules.

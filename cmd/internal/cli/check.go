@@ -13,7 +13,6 @@ import (
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/engine"
-	"github.com/migsafe/migsafe/analyzer/migrations"
 	"github.com/migsafe/migsafe/analyzer/report"
 	"github.com/migsafe/migsafe/cmd/internal/config"
 	"github.com/migsafe/migsafe/rules"
@@ -25,12 +24,20 @@ func checkCommand(env Env) *ucli.Command {
 		Usage:     "lint migrations",
 		ArgsUsage: "[PATH...]",
 		Description: `Lints SQL migrations: files, or directories searched recursively for *.sql
-(default: the current directory). Migrations are replayed in order into a
-schema model, so that objects created earlier are known.
+(default: the current directory). Each migration directory is a history in its
+tool's order (golang-migrate, goose, dbmate, Flyway, popx or plain files,
+detected or set with --layout); migrations are replayed in order into a schema
+model, so that objects created earlier are known. A file argument is linted
+with the rest of its directory replayed as history (for pre-commit).
+
+In a git work tree, deploys come from git: the migrations one first-parent
+commit added are one deploy, dated by it; with --since REF only the migrations
+added or changed since REF are linted (an edited one is
+edited-applied-migration). Without git every version is its own deploy.
 
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a
 usage, configuration, I/O or internal error.`,
-		Flags: []ucli.Flag{
+		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres or mysql (default: from the configuration, else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
 			&ucli.StringFlag{Name: "target-version", Usage: targetVersionUsage, Sources: ucli.EnvVars("MIGSAFE_TARGET_VERSION")},
 			&ucli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: formatUsage, Sources: ucli.EnvVars("MIGSAFE_FORMAT")},
@@ -40,7 +47,7 @@ usage, configuration, I/O or internal error.`,
 			&ucli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto, always or never (NO_COLOR is respected)"},
 			&ucli.Int64Flag{Name: "max-file-size", Value: MaxFileSize, Usage: "largest file to read, in bytes"},
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print notices (empty files) on standard error"},
-		},
+		}, historyFlags()...),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			return runCheck(ctx, cmd, env)
 		},
@@ -193,32 +200,27 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	names, errs := discover(paths, s.dir, excluder(s.cfg, s.dir))
-	names, deploys := order(names)
-	var files []*analyzer.File
-	for i, name := range names {
-		src, bom, err := readSQL(s.dir, name, cmd.Int64("max-file-size"))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if len(strings.TrimSpace(string(src))) == 0 && !cmd.Bool("quiet") {
+	hopt, err := historyOptions(cmd, env, s)
+	if err != nil {
+		return err
+	}
+	// each migration directory is a history: the files to lint are
+	// replayed after the migrations before them
+	ld := loadHistories(ctx, paths, s.dir, excluder(s.cfg, s.dir), hopt)
+	errs := ld.errs
+	if !cmd.Bool("quiet") {
+		for _, name := range ld.empty {
 			fmt.Fprintf(env.Stderr, "migsafe: note: %s is empty; nothing to check\n", name)
 		}
-		f := &analyzer.File{Path: name, Src: src, BOM: bom, Lint: true, Deploy: deploys[i]}
-		if _, _, d, ok := migrations.ParseUpDown(name); ok {
-			f.Direction = d
-		}
-		f.TxMode, f.TxModeWhy = migrations.DefaultTxMode(name)
-		files = append(files, f)
 	}
 	for _, e := range errs {
 		fmt.Fprintf(env.Stderr, "migsafe: error: %v\n", e)
 	}
-	res, err := engine.Run(ctx, files, engine.Options{Dialect: s.dialect, Rules: s.rules, Known: rules.All()})
+	res, each, err := lintSets(ctx, s, ld.sets)
 	if err != nil {
 		return &exitError{ExitError, err}
 	}
+	printNotes(env.Stderr, cmd, ld, res, each)
 	for _, e := range res.Errors {
 		fmt.Fprintf(env.Stderr, "migsafe: internal error: %v\n", e)
 	}

@@ -55,6 +55,9 @@ func project(t *testing.T) (root, app string) {
 	}
 	app = filepath.Join(root, "app")
 	write(t, filepath.Join(app, "db", "000001_plan.up.sql"), "ALTER TABLE users ADD COLUMN plan text NOT NULL;\n")
+	// the formats are tested on two findings; a lone up migration would
+	// also be missing-down-migration
+	write(t, filepath.Join(root, ".migsafe.yaml"), "rules:\n  missing-down-migration: off\n")
 	return root, app
 }
 

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -35,6 +37,20 @@ type Config struct {
 	FailOn        string
 	Rules         []RuleSetting
 	Exclude       []string
+	Migrations    Migrations
+}
+
+// Migrations is the migrations: section: how the migration directories are
+// laid out and how the expand-contract sequence is timed.
+type Migrations struct {
+	// Layout is a migration tool name (golang-migrate, goose, dbmate,
+	// flyway, popx, plain) or "" to detect it from the files.
+	Layout string
+	// MinDeprecationAge is how long a deprecation must have been deployed
+	// before its contract step may ship; 0 means the default (7 days).
+	MinDeprecationAge time.Duration
+	// MinDeprecationAgeText is the value as written, for messages.
+	MinDeprecationAgeText string
 }
 
 // Error is a configuration error at a position.
@@ -72,7 +88,12 @@ func Find(dir string) (string, error) {
 	}
 }
 
-var topKeys = []string{"version", "dialect", "target-version", "fail-on", "rules", "exclude"}
+var topKeys = []string{"version", "dialect", "target-version", "fail-on", "rules", "exclude", "migrations"}
+
+var migrationKeys = []string{"layout", "min-deprecation-age"}
+
+// layoutNames are the values of migrations.layout.
+var layoutNames = []string{"auto", "golang-migrate", "goose", "dbmate", "flyway", "popx", "plain"}
 
 // Load reads and validates a configuration file. isRule reports whether a
 // name or code is a rule; names lists every name and code for suggestions.
@@ -174,6 +195,10 @@ func Parse(path string, data []byte, isRule func(string) bool, names []string) (
 				}
 				c.Rules = append(c.Rules, rs)
 			}
+		case "migrations":
+			if err := parseMigrations(path, v, &c.Migrations); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, errAt(path, k, fmt.Sprintf("unknown key %q%s (valid keys: %s)", k.Value, didYouMean(k.Value, topKeys), strings.Join(topKeys, ", ")))
 		}
@@ -197,4 +222,36 @@ func didYouMean(s string, cands []string) string {
 		return fmt.Sprintf("; did you mean %q?", sug)
 	}
 	return ""
+}
+
+func parseMigrations(path string, v *yaml.Node, m *Migrations) error {
+	if v.Kind != yaml.MappingNode {
+		return errAt(path, v, "migrations must be a mapping (keys: "+strings.Join(migrationKeys, ", ")+")")
+	}
+	for j := 0; j+1 < len(v.Content); j += 2 {
+		k, val := v.Content[j], v.Content[j+1]
+		s, err := scalar(path, val)
+		if err != nil {
+			return err
+		}
+		switch k.Value {
+		case "layout":
+			l := strings.ToLower(s)
+			if !slices.Contains(layoutNames, l) {
+				return errAt(path, val, fmt.Sprintf("unknown migration layout %q%s (want %s)", s, didYouMean(s, layoutNames), strings.Join(layoutNames, ", ")))
+			}
+			if l != "auto" {
+				m.Layout = l
+			}
+		case "min-deprecation-age":
+			d, err := analyzer.ParseAge(s)
+			if err != nil {
+				return errAt(path, val, err.Error())
+			}
+			m.MinDeprecationAge, m.MinDeprecationAgeText = d, s
+		default:
+			return errAt(path, k, fmt.Sprintf("unknown key %q in migrations%s (valid keys: %s)", k.Value, didYouMean(k.Value, migrationKeys), strings.Join(migrationKeys, ", ")))
+		}
+	}
+	return nil
 }

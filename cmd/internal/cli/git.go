@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// gitRepo answers the history questions migsafe asks git: which commit of
+// the first-parent history added each migration (and when), which files
+// are not committed, and which a reference already had.
+type gitRepo struct {
+	root string // the work tree's top directory, absolute
+}
+
+// findGit returns the repository containing dir, or nil when git is not
+// installed or dir is not in a work tree.
+func findGit(ctx context.Context, dir string) *gitRepo {
+	if _, err := exec.LookPath("git"); err != nil {
+		return nil
+	}
+	out, err := runGit(ctx, dir, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil
+	}
+	root := strings.TrimSpace(string(out))
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	return &gitRepo{root: root}
+}
+
+func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "core.quotePath=false"}, args...)...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		var ee *exec.ExitError
+		if msg == "" || !errors.As(err, &ee) {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("git %s: %s", strings.Join(args, " "), msg)
+	}
+	return out, nil
+}
+
+// rel converts an absolute path to the repository's slash-separated form.
+func (g *gitRepo) rel(abs string) (string, bool) {
+	if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(r, filepath.Base(abs))
+	}
+	r, err := filepath.Rel(g.root, abs)
+	if err != nil || strings.HasPrefix(r, "..") {
+		return "", false
+	}
+	return filepath.ToSlash(r), true
+}
+
+// commit is a commit of the first-parent history.
+type commit struct {
+	hash string
+	time time.Time
+}
+
+// added returns, for each file under dirs (repository paths), the latest
+// first-parent commit that added it: the deploy that shipped it. A merged
+// branch is one commit of the first-parent history, so it is one deploy.
+func (g *gitRepo) added(ctx context.Context, dirs []string) (map[string]commit, error) {
+	args := []string{"log", "--first-parent", "--no-renames", "--diff-filter=A", "--name-only", "-z", "--format=%x1e%H %cI", "--"}
+	out, err := runGit(ctx, g.root, append(args, dirs...)...)
+	if err != nil {
+		if strings.Contains(err.Error(), "does not have any commits") {
+			return map[string]commit{}, nil
+		}
+		return nil, err
+	}
+	res := map[string]commit{}
+	for _, rec := range strings.Split(string(out), "\x1e") {
+		rec = strings.TrimLeft(rec, "\x00\n")
+		if rec == "" {
+			continue
+		}
+		fields := strings.FieldsFunc(rec, func(r rune) bool { return r == 0 || r == '\n' })
+		if len(fields) == 0 {
+			continue
+		}
+		hash, date, _ := strings.Cut(fields[0], " ")
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(date))
+		if err != nil {
+			return nil, fmt.Errorf("git log: bad date %q", date)
+		}
+		for _, n := range fields[1:] {
+			n = strings.TrimSpace(n)
+			if n == "" {
+				continue
+			}
+			if _, seen := res[n]; !seen { // newest first: the latest add wins
+				res[n] = commit{hash: hash, time: t}
+			}
+		}
+	}
+	return res, nil
+}
+
+// uncommitted returns the files under dirs that HEAD does not have (new,
+// untracked, or staged but not committed).
+func (g *gitRepo) uncommitted(ctx context.Context, dirs []string) (map[string]bool, error) {
+	out, err := runGit(ctx, g.root, append([]string{"status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--"}, dirs...)...)
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]bool{}
+	for _, e := range strings.Split(string(out), "\x00") {
+		if len(e) < 4 {
+			continue
+		}
+		x := e[:2]
+		if x == "??" || x[0] == 'A' {
+			res[e[3:]] = true
+		}
+	}
+	return res, nil
+}
+
+// verify resolves a reference to a commit, with a helpful error.
+func (g *gitRepo) verify(ctx context.Context, ref string) (string, error) {
+	out, err := runGit(ctx, g.root, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	if err != nil {
+		return "", fmt.Errorf("--since %s: not a commit in %s (a branch, tag or commit such as origin/main, HEAD~3)", ref, g.root)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// at returns the files under dirs that commit had.
+func (g *gitRepo) at(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
+	out, err := runGit(ctx, g.root, append([]string{"ls-tree", "-r", "-z", "--name-only", rev, "--"}, dirs...)...)
+	if err != nil {
+		return nil, err
+	}
+	return nameSet(out), nil
+}
+
+// changedSince returns the files under dirs whose content in the work tree
+// differs from rev's (committed or not).
+func (g *gitRepo) changedSince(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
+	out, err := runGit(ctx, g.root, append([]string{"diff", "--name-only", "-z", "--no-renames", rev, "--"}, dirs...)...)
+	if err != nil {
+		return nil, err
+	}
+	return nameSet(out), nil
+}
+
+func nameSet(out []byte) map[string]bool {
+	res := map[string]bool{}
+	for _, n := range strings.Split(string(out), "\x00") {
+		if n = strings.TrimSpace(n); n != "" {
+			res[n] = true
+		}
+	}
+	return res
+}
