@@ -3,6 +3,7 @@ package integrations_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -188,8 +189,8 @@ func runAction(t *testing.T, a actionMeta, workspace string, with map[string]str
 			}
 		}
 		if err != nil {
-			ee, ok := err.(*exec.ExitError)
-			if !ok {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
 				t.Fatal(err)
 			}
 			failed, res.code = true, ee.ExitCode()
@@ -286,7 +287,7 @@ func eval(expr string, ctx map[string]string, failed bool) (string, error) {
 			a, err1 := eval(parts[0], ctx, failed)
 			b, err2 := eval(parts[1], ctx, failed)
 			if err1 != nil || err2 != nil {
-				return "", fmt.Errorf("%v %v", err1, err2)
+				return "", errors.Join(err1, err2)
 			}
 			if strings.EqualFold(a, b) == (op == "==") {
 				return "true", nil

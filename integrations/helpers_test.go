@@ -9,7 +9,7 @@ package integrations_test
 import (
 	"archive/zip"
 	"bytes"
-	"fmt"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,11 +36,10 @@ var sandbox string
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "migsafe-integrations-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		panic(err) // no temporary directory: nothing can run
 	}
 	sandbox = dir
-	code := m.Run()
+	m.Run()
 	// the module cache is read-only unless -modcacherw; make sure it goes
 	_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err == nil && info.IsDir() {
@@ -49,7 +48,6 @@ func TestMain(m *testing.M) {
 		return nil
 	})
 	_ = os.RemoveAll(dir)
-	os.Exit(code)
 }
 
 // snippet returns the fenced block of docs/getting-started.md that follows
@@ -96,8 +94,8 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) (s
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
 			t.Fatalf("%s %v: %v", name, args, err)
 		}
 		code = ee.ExitCode()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -365,7 +364,7 @@ func writeOutputs(outs []output, run *report.Run, cmd *ucli.Command, env Env, di
 		}
 	}
 	for i, o := range outs {
-		var w io.Writer = env.Stdout
+		w := env.Stdout
 		if files[i] != nil {
 			w = files[i]
 		}
