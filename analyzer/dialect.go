@@ -25,3 +25,17 @@ type Dialect interface {
 	// scan). cat must not be modified.
 	Analyze(stmt *Statement, cat *catalog.Catalog)
 }
+
+// Transactions is implemented by a dialect whose transaction semantics are
+// not PostgreSQL's. The engine asks it when it assigns each statement its
+// transaction; a dialect that does not implement it gets PostgreSQL's
+// model (DDL is transactional, several statements sent in one call run as
+// one implicit transaction).
+type Transactions interface {
+	// CommitsImplicitly reports whether the statement commits the open
+	// transaction before it runs and runs outside any (MySQL DDL).
+	CommitsImplicitly(stmt *Statement) bool
+	// MultiStatementTransaction reports whether statements sent to the
+	// server in one call share an implicit transaction.
+	MultiStatementTransaction() bool
+}

@@ -83,6 +83,11 @@ type Effect struct {
 	Work      Work
 	Algorithm string // MySQL/MariaDB: INSTANT, INPLACE, COPY, NOCOPY; empty for PostgreSQL
 	Note      string // extra physics worth saying, e.g. "no rewrite: binary-coercible"
+	// Request (MySQL/MariaDB) is the option that makes the server take the
+	// cheapest path or fail fast instead of silently copying:
+	// "ALGORITHM=INSTANT" or "ALGORITHM=INPLACE, LOCK=NONE"; empty when the
+	// operation has no online path on the target version.
+	Request string
 }
 
 // Known reports whether the dialect filled the effect in.
@@ -342,6 +347,11 @@ type AlterColumnType struct {
 	Using   bool
 	// MySQL MODIFY/CHANGE restate the whole column definition.
 	NewColumn *Column
+	// SameType is set by the MySQL dialect's Analyze when MODIFY/CHANGE
+	// restates the column's current type (it changes only nullability,
+	// default, position or name), or changes it in place (VARCHAR growth
+	// within its length-byte class, ENUM/SET members appended).
+	SameType bool
 }
 
 type SetNotNull struct {
@@ -415,12 +425,19 @@ type ConvertCharset struct {
 }
 
 // AlterOptions records MySQL ALTER TABLE options that steer the server:
-// ALGORITHM= and LOCK=.
+// ALGORITHM= and LOCK=. The MySQL dialect emits one for every ALTER TABLE,
+// CREATE INDEX and DROP INDEX, last in the statement's changes, even
+// without options: its Effect is the statement's as a whole (the most
+// expensive algorithm of its clauses), which is what the server runs.
 type AlterOptions struct {
 	Meta
 	Table     QName
 	Algorithm string // upper case, "" when not given
 	Lock      string
+	// Refused says why the server refuses the explicit options on the
+	// target version (ALGORITHM=INSTANT for an operation that is not
+	// instant, INSTANT with LOCK=, …); filled by the dialect's Analyze.
+	Refused string
 }
 
 // AlterTableOther is an ALTER TABLE action that is understood and harmless for

@@ -160,7 +160,7 @@ func (r *run) lookup(nameOrCode string) *analyzer.Rule {
 
 func (res *Result) lintFile(f *analyzer.File, r *run) {
 	opt := r.opt
-	assignTransactions(f, &r.tx)
+	assignTransactions(f, &r.tx, opt.Dialect)
 	var sups []*analyzer.Suppression
 	if f.Lint {
 		sups = parseSuppressions(f, r.lookup)
@@ -268,14 +268,20 @@ func (res *Result) complete(fd analyzer.Finding, rc RuleConfig, f *analyzer.File
 
 // assignTransactions computes each statement's transaction and session
 // settings from the part's TxMode and its own BEGIN/COMMIT statements.
-func assignTransactions(f *analyzer.File, txc *txCounter) {
+// A dialect that implements analyzer.Transactions (MySQL) says which
+// statements commit implicitly: they end the transaction they would be in
+// and run outside any, and the statements after them run in autocommit
+// until the file opens a transaction again.
+func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 	n := 0
 	for _, s := range f.Stmts {
 		if s.SyntaxError == nil {
 			n++
 		}
 	}
-	implicit := f.TxMode == analyzer.TxModeWholeFile || (f.TxMode == analyzer.TxModeMultiExecImplicit && n > 1)
+	txm, _ := d.(analyzer.Transactions)
+	multiExec := txm == nil || txm.MultiStatementTransaction()
+	implicit := f.TxMode == analyzer.TxModeWholeFile || (f.TxMode == analyzer.TxModeMultiExecImplicit && n > 1 && multiExec)
 	why := f.TxModeWhy
 	newImplicit := func() analyzer.TxContext {
 		if !implicit {
@@ -293,8 +299,12 @@ func assignTransactions(f *analyzer.File, txc *txCounter) {
 				kind = t.Kind
 			}
 		}
-		switch kind {
-		case change.TxBegin:
+		switch {
+		case kind == 0 && txm != nil && txm.CommitsImplicitly(s):
+			s.Tx = analyzer.TxContext{}
+			implicit = false
+			cur = analyzer.TxContext{}
+		case kind == change.TxBegin:
 			if cur.Kind == analyzer.TxImplicit && f.TxMode == analyzer.TxModeWholeFile {
 				// already inside the tool's transaction: BEGIN is a no-op warning
 				s.Tx = cur
@@ -302,7 +312,7 @@ func assignTransactions(f *analyzer.File, txc *txCounter) {
 				cur = analyzer.TxContext{Kind: analyzer.TxExplicit, ID: txc.next()}
 				s.Tx = cur
 			}
-		case change.TxCommit, change.TxRollback:
+		case kind == change.TxCommit || kind == change.TxRollback:
 			s.Tx = cur
 			if cur.Kind == analyzer.TxExplicit || f.TxMode != analyzer.TxModeWholeFile {
 				cur = newImplicit()
@@ -333,7 +343,8 @@ func assignTransactions(f *analyzer.File, txc *txCounter) {
 
 func setSession(s *analyzer.Session, sp *change.SetParam) {
 	v := sp.Value
-	if sp.Reset || v == "0" || strings.EqualFold(v, "default") {
+	if sp.Reset || (v == "0" && sp.Name != "foreign_key_checks") || strings.EqualFold(v, "default") {
+		// 0 disables a timeout; foreign_key_checks=0 is a setting of its own
 		v = ""
 	}
 	switch sp.Name {

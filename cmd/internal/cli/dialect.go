@@ -1,11 +1,19 @@
 package cli
 
 import (
+	"path"
+	"strings"
+
+	ucli "github.com/urfave/cli/v3"
+
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/cmd/internal/config"
+	"github.com/migsafe/migsafe/dialects/mysql"
 	"github.com/migsafe/migsafe/dialects/postgres"
 )
 
-const targetVersionUsage = "server version advice is given for: a PostgreSQL major such as 14 (default " + postgres.DefaultVersion + ")"
+const targetVersionUsage = "server version advice is given for: a PostgreSQL major such as 14 (default " + postgres.DefaultVersion +
+	"), a MySQL version such as 5.7, 8.0.28 or 8.4 (default " + mysql.DefaultVersion + ", taken as 8.0.11), or mariadb-10.11, mariadb-11.4"
 
 // newDialect builds the adapter of a dialect for a target version ("" means
 // the dialect's conservative default).
@@ -17,8 +25,86 @@ func newDialect(name, version string) (analyzer.Dialect, error) {
 			return nil, usageErr("--target-version: %v", err)
 		}
 		return d, nil
-	case analyzer.MySQL:
-		return nil, usageErr("the mysql dialect is not supported yet: only postgres can be checked in this version")
+	case analyzer.MySQL, "mariadb":
+		d, err := mysql.New(version)
+		if err != nil {
+			return nil, usageErr("--target-version: %v", err)
+		}
+		return d, nil
 	}
 	return nil, usageErr("unknown dialect %q: want postgres or mysql", name)
+}
+
+// dialectName picks the dialect: --dialect, then the configuration file,
+// then the names of the files to check (a *.mysql.up.sql file or a mysql/
+// folder means mysql), else postgres. A MariaDB --target-version implies
+// mysql too.
+func dialectName(cmd *ucli.Command, cfg *config.Config, dir string) (string, error) {
+	if d := firstOf(cmd.String("dialect"), cfg.Dialect); d != "" {
+		return strings.ToLower(d), nil
+	}
+	if v := strings.ToLower(firstOf(cmd.String("target-version"), cfg.TargetVersion)); strings.HasPrefix(v, "mariadb") || strings.HasPrefix(v, "mysql") {
+		return analyzer.MySQL, nil
+	}
+	paths := cmd.Args().Slice()
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	names, _ := discover(paths, dir, excluder(cfg, dir))
+	// the arguments themselves count too (migsafe check db/mysql)
+	names = append(names, paths...)
+	var my, pg string
+	for _, n := range names {
+		switch dialectOfPath(n) {
+		case analyzer.MySQL:
+			if my == "" {
+				my = n
+			}
+		case analyzer.Postgres:
+			if pg == "" {
+				pg = n
+			}
+		}
+	}
+	switch {
+	case my != "" && pg != "":
+		return "", usageErr("both MySQL (%s) and PostgreSQL (%s) migrations were found: check them separately, or say which with --dialect", my, pg)
+	case my != "":
+		return analyzer.MySQL, nil
+	}
+	return analyzer.Postgres, nil
+}
+
+// dialectOfPath reads a dialect from a file name (users.mysql.up.sql,
+// 001_init.postgres.sql) or a folder (db/mysql/001.sql); "" when it says
+// nothing.
+func dialectOfPath(p string) string {
+	p = strings.ToLower(path.Clean(strings.ReplaceAll(p, "\\", "/")))
+	parts := strings.Split(p, "/")
+	base := parts[len(parts)-1]
+	for _, w := range strings.Split(base, ".")[1:] {
+		if d := dialectWord(w); d != "" {
+			return d
+		}
+	}
+	for _, dir := range parts[:len(parts)-1] {
+		if d := dialectWord(dir); d != "" {
+			return d
+		}
+	}
+	if !strings.Contains(base, ".") {
+		// a folder given as an argument
+		return dialectWord(base)
+	}
+	return ""
+}
+
+func dialectWord(w string) string {
+	switch w {
+	case "mysql", "mariadb":
+		return analyzer.MySQL
+	case "postgres", "postgresql", "pg", "psql":
+		return analyzer.Postgres
+	}
+	return ""
 }

@@ -1,0 +1,254 @@
+package mysql
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // the parser's literal values
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// parsers are reused: a TiDB parser is not safe for concurrent use, and
+// files are parsed in parallel.
+var parsers = sync.Pool{New: func() any { return parser.New() }}
+
+// Parse implements analyzer.Dialect: the scanner splits the part into
+// statements, and each is parsed on its own, so a statement the TiDB parser
+// rejects becomes a syntax error at its position and the others are still
+// linted.
+func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, []analyzer.Comment) {
+	rng.Start = max(0, min(rng.Start, len(src)))
+	rng.End = max(rng.Start, min(rng.End, len(src)))
+	segs, comments := scan(src, rng.Start, rng.End)
+	var cs []analyzer.Comment
+	for _, c := range comments {
+		sp := change.Span{Start: c.start, End: c.end}
+		cs = append(cs, analyzer.Comment{Span: sp, Text: string(src[c.start:c.end])})
+	}
+	stmts := make([]*analyzer.Statement, 0, len(segs))
+	p := parsers.Get().(*parser.Parser)
+	defer parsers.Put(p)
+	p.SetMariaDB(d.mariadb())
+	for _, seg := range segs {
+		stmts = append(stmts, d.statement(p, src, seg))
+	}
+	return stmts, cs
+}
+
+// statement parses and translates one statement.
+func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *analyzer.Statement) {
+	st = &analyzer.Statement{Span: change.Span{Start: seg.start, End: seg.end}}
+	if seg.lexErr != "" {
+		st.Kind = "unparsable"
+		st.SyntaxError = &analyzer.SyntaxError{Message: seg.lexErr, Offset: seg.lexErrOff}
+		return st
+	}
+	text, rw := rewrite(src, seg)
+	defer func() {
+		if r := recover(); r != nil {
+			// The TiDB parser panicked: report it as what it is, on this
+			// statement only, and go on with the file.
+			st.Changes = nil
+			st.Kind = "unparsable"
+			st.SyntaxError = &analyzer.SyntaxError{Message: fmt.Sprintf("the TiDB parser failed on this statement (%v)", r), Offset: seg.start}
+		}
+	}()
+	nodes, _, err := p.Parse(text, "", "")
+	if err != nil {
+		if k := storedProgram(src, seg); k != "" {
+			// The TiDB parser has no grammar for triggers, events and
+			// compound stored-program bodies: the statement is valid
+			// MySQL, recognised by its first words, and opaque.
+			st.Kind = k
+			st.Changes = []change.Change{&change.Unknown{Kind: k, Reason: "the TiDB parser has no grammar for " + strings.ToLower(k) + " bodies: the statement was recognised by its first words and not checked"}}
+			return st
+		}
+		st.Kind = "unparsable"
+		msg, off := syntaxError(text, err)
+		st.SyntaxError = &analyzer.SyntaxError{Message: msg, Offset: seg.start + off}
+		return st
+	}
+	t := &translator{d: d, src: src, seg: seg, rw: rw, stmt: st}
+	for _, n := range nodes {
+		t.translate(n)
+	}
+	return st
+}
+
+var nearRE = regexp.MustCompile(`(?s)^line \d+ column \d+ near "(.*)"(.*?)(?: \(total length (\d+)\))?$`)
+
+// syntaxError turns the parser's error into a message and the byte offset
+// (in text) where it stopped. TiDB says `line L column C near "REST"`, where
+// REST is the input from the offending token to the end (cut at 2048 bytes,
+// with the total length given).
+func syntaxError(text string, err error) (string, int) {
+	msg := strings.TrimSpace(err.Error())
+	m := nearRE.FindStringSubmatch(msg)
+	if m == nil {
+		// e.g. "[parser:1800]Unknown ALGORITHM 'ALGORITHM'"
+		if i := strings.Index(msg, "]"); strings.HasPrefix(msg, "[") && i > 0 {
+			msg = msg[i+1:]
+		}
+		return msg, 0
+	}
+	rest, extra := m[1], strings.TrimSpace(m[2])
+	n := len(rest)
+	if m[3] != "" {
+		n, _ = strconv.Atoi(m[3])
+	}
+	off := len(text) - n
+	if off < 0 || off > len(text) {
+		off = 0
+	}
+	near := strings.TrimSpace(rest)
+	if i := strings.IndexAny(near, "\n"); i >= 0 {
+		near = near[:i]
+	}
+	if len(near) > 40 {
+		near = near[:40] + "…"
+	}
+	out := "syntax error"
+	if near == "" {
+		out += " at the end of the statement"
+	} else {
+		out += " near \"" + near + "\""
+	}
+	if extra != "" {
+		out += " (" + extra + ")"
+	}
+	return out + " (TiDB parser)", off
+}
+
+// storedProgram recognises the statements the TiDB parser has no grammar
+// for but that are ordinary in MySQL migrations: CREATE TRIGGER / EVENT and
+// stored procedures and functions with compound bodies, DROP TRIGGER /
+// EVENT. It returns the statement kind, or "".
+func storedProgram(src []byte, seg stmtSeg) string {
+	var words []string
+	for _, t := range seg.toks {
+		if t.kind == tokComment {
+			continue
+		}
+		if t.kind == tokWord {
+			words = append(words, strings.ToUpper(string(src[t.start:t.end])))
+		} else {
+			words = append(words, "")
+		}
+		if len(words) == 12 {
+			break
+		}
+	}
+	if len(words) < 2 {
+		return ""
+	}
+	switch words[0] {
+	case "CREATE":
+		for _, w := range words[1:] {
+			switch w {
+			case "TRIGGER", "EVENT", "PROCEDURE", "FUNCTION":
+				return "CREATE " + w
+			case "TABLE", "VIEW", "INDEX", "DATABASE", "SCHEMA", "USER":
+				return ""
+			}
+		}
+	case "DROP", "ALTER":
+		switch words[1] {
+		case "TRIGGER", "EVENT":
+			return words[0] + " " + words[1]
+		}
+	}
+	return ""
+}
+
+// rewrites are the position-preserving edits made to a statement before
+// the TiDB parser sees it, for MySQL and MariaDB syntax it does not know.
+type rewrites struct {
+	nocopy  bool              // ALGORITHM=NOCOPY (MariaDB), parsed as COPY
+	online  bool              // ALTER ONLINE TABLE (MariaDB): LOCK=NONE
+	spatial []int             // file offsets of SPATIAL index keywords removed
+	geo     map[string]string // column name (lower case) → spatial type written
+}
+
+// spatialTypes are MySQL's spatial column types, which TiDB does not know;
+// they are parsed as BLOB (padded to the same length) and restored in the
+// translation.
+var spatialTypes = map[string]bool{
+	"GEOMETRY": true, "POINT": true, "LINESTRING": true, "POLYGON": true, "MULTIPOINT": true,
+	"MULTILINESTRING": true, "MULTIPOLYGON": true, "GEOMETRYCOLLECTION": true, "GEOMCOLLECTION": true,
+}
+
+func rewrite(src []byte, seg stmtSeg) (string, rewrites) {
+	buf := []byte(string(src[seg.start:seg.end]))
+	var rw rewrites
+	var real []token
+	for _, t := range seg.toks {
+		if t.kind != tokComment {
+			real = append(real, t)
+		}
+	}
+	word := func(i int) string {
+		if i < 0 || i >= len(real) {
+			return ""
+		}
+		t := real[i]
+		if t.kind == tokQuoted {
+			return "`"
+		}
+		return strings.ToUpper(string(src[t.start:t.end]))
+	}
+	blank := func(t token, with string) {
+		for i := t.start; i < t.end; i++ {
+			buf[i-seg.start] = ' '
+		}
+		copy(buf[t.start-seg.start:], with)
+	}
+	for i, t := range real {
+		switch w := word(i); {
+		case w == "NOCOPY" && (word(i-1) == "=" && word(i-2) == "ALGORITHM" || word(i-1) == "ALGORITHM"):
+			rw.nocopy = true
+			blank(t, "COPY")
+		case w == "ONLINE" && i == 1 && word(0) == "ALTER":
+			rw.online = true
+			blank(t, "")
+		case w == "SPATIAL" && (word(i+1) == "INDEX" || word(i+1) == "KEY") && word(i-1) != "CREATE":
+			rw.spatial = append(rw.spatial, t.start)
+			blank(t, "")
+		case w == "SPATIAL" && word(i-1) == "CREATE":
+			rw.spatial = append(rw.spatial, t.start)
+		case spatialTypes[w] && t.kind == tokWord && i >= 2 && isIdent(real[i-1]) && columnIntro(word(i-2)):
+			if rw.geo == nil {
+				rw.geo = map[string]string{}
+			}
+			rw.geo[strings.ToLower(identText(src, real[i-1]))] = strings.ToLower(w)
+			blank(t, "BLOB")
+		}
+	}
+	return string(buf), rw
+}
+
+func isIdent(t token) bool { return t.kind == tokWord || t.kind == tokQuoted }
+
+// columnIntro reports whether a word can precede a column name in a
+// column definition.
+func columnIntro(w string) bool {
+	switch w {
+	case "(", ",", "ADD", "COLUMN", "MODIFY", "`":
+		return true
+	}
+	return false
+}
+
+// identText is the name of an identifier token, unquoted.
+func identText(src []byte, t token) string {
+	s := string(src[t.start:t.end])
+	if t.kind == tokQuoted && len(s) >= 2 {
+		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
+	}
+	return s
+}

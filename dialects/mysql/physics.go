@@ -1,0 +1,542 @@
+package mysql
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/catalog"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// Lock wordings.
+const (
+	mdlBrief  = "metadata lock (exclusive only briefly, at the start and the end)"
+	mdlShared = "shared table lock (LOCK=SHARED)"
+	mdlExcl   = "exclusive table lock (LOCK=EXCLUSIVE)"
+	mdlOnly   = "exclusive metadata lock"
+)
+
+// clause is the physics of one change of an ALTER statement.
+type clause struct {
+	ch   change.Change
+	op   op
+	row  row
+	fall row
+	why  string // what the clause does, for "because of …"
+	note string
+}
+
+// Analyze implements analyzer.Dialect: it gives every change its effect on
+// the target version. The clauses of one ALTER TABLE (or CREATE/DROP INDEX)
+// run as one operation whose algorithm is the most expensive of theirs; the
+// statement's AlterOptions change carries that combined effect, and says
+// when the server would refuse an explicit ALGORITHM= or LOCK=.
+func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
+	var cls []*clause
+	var opts *change.AlterOptions
+	for _, ch := range stmt.Changes {
+		if o, ok := ch.(*change.AlterOptions); ok {
+			opts = o
+			continue
+		}
+		if c := d.classify(ch, stmt, cat); c != nil {
+			cls = append(cls, c)
+			ch.Base().Effect = d.effect(c.row, c.fall, "", "", tableOf(ch), c.note)
+			continue
+		}
+		ch.Base().Effect = d.otherEffect(ch)
+	}
+	if opts == nil {
+		return
+	}
+	// DROP PRIMARY KEY with ADD PRIMARY KEY in the same statement is one
+	// in-place rebuild.
+	d.replacePrimaryKey(cls)
+	var worst *clause
+	for _, c := range cls {
+		if worst == nil || capOf(c.row).level() > capOf(worst.row).level() || (capOf(c.row).level() == capOf(worst.row).level() && worst.row.dml && !c.row.dml) {
+			worst = c
+		}
+	}
+	if worst == nil {
+		// nothing but options (ALTER TABLE t ALGORITHM=INSTANT)
+		opts.Effect = change.Effect{Algorithm: instant, Lock: mdlBrief, On: opts.Table.String(), Request: "ALGORITHM=INSTANT"}
+		return
+	}
+	comb := worst.row
+	fall := worst.fall
+	for _, c := range cls {
+		comb.dml = comb.dml && c.row.dml
+		fall.dml = fall.dml && c.fall.dml
+		if c.fall.rebuild {
+			fall.rebuild = true
+		}
+	}
+	note := worst.note
+	if len(cls) > 1 {
+		note = strings.TrimSpace(note + "; the statement runs as " + algPhrase(capOf(comb)) + " because of " + worst.why)
+		note = strings.TrimPrefix(note, "; ")
+	}
+	opts.Refused = d.refused(capOf(comb), opts)
+	opts.Effect = d.effect(comb, fall, opts.Algorithm, opts.Lock, opts.Table, note)
+	for _, c := range cls {
+		// every clause reports what the statement as a whole does
+		e := opts.Effect
+		if c != worst && c.note != "" {
+			e.Note = c.note + "; " + e.Note
+		}
+		c.ch.Base().Effect = e
+	}
+}
+
+func capOf(r row) capability { return capability{alg: r.alg, rebuild: r.rebuild, dml: r.dml} }
+
+func algPhrase(c capability) string {
+	switch {
+	case c.alg == instant:
+		return "ALGORITHM=INSTANT"
+	case c.alg == inplace && c.rebuild:
+		return "ALGORITHM=INPLACE with a table rebuild"
+	case c.alg == inplace:
+		return "ALGORITHM=INPLACE"
+	}
+	return "ALGORITHM=COPY"
+}
+
+func (d *Dialect) replacePrimaryKey(cls []*clause) {
+	var drop, add *clause
+	for _, c := range cls {
+		switch c.op {
+		case opDropPrimaryKey:
+			drop = c
+		case opAddPrimaryKey:
+			add = c
+		}
+	}
+	if drop == nil || add == nil {
+		return
+	}
+	if r, f, ok := d.lookup(opReplacePrimaryKey); ok {
+		drop.op, drop.row, drop.fall = opReplacePrimaryKey, r, f
+		drop.note = "dropping and adding the primary key in one statement is one in-place rebuild"
+	}
+}
+
+// effect builds the effect of a capability under explicit options.
+func (d *Dialect) effect(r, fall row, alg, lock string, table change.QName, note string) change.Effect {
+	c := capOf(r)
+	e := change.Effect{On: table.String(), Note: note}
+	switch {
+	case c.alg == instant:
+		e.Request = "ALGORITHM=INSTANT"
+	case c.alg == inplace && c.dml:
+		e.Request = "ALGORITHM=INPLACE, LOCK=NONE"
+	}
+	// what the server runs given the options (when it accepts them)
+	switch alg {
+	case "COPY":
+		c = capability{alg: copyAlg, rebuild: true, dml: false}
+	case "INPLACE", "NOCOPY":
+		if c.alg == instant && !d.mariadb() {
+			c = capOf(fall)
+		}
+	}
+	if c.alg == instant && (lock == "SHARED" || lock == "EXCLUSIVE") && alg == "" {
+		c = capOf(fall)
+	}
+	e.Algorithm = c.alg
+	if d.mariadb() && c.alg == inplace && !c.rebuild {
+		e.Algorithm = "NOCOPY"
+	}
+	switch {
+	case lock == "EXCLUSIVE":
+		e.Lock, e.Blocks = mdlExcl, change.BlocksReadsAndWrites
+	case lock == "SHARED" || !c.dml:
+		e.Lock, e.Blocks = mdlShared, change.BlocksWrites
+	default:
+		e.Lock, e.Blocks = mdlBrief, change.BlocksNothing
+	}
+	switch {
+	case c.alg == instant:
+		e.Work = change.WorkNone
+	case c.rebuild || c.alg == copyAlg:
+		e.Work = change.WorkRewrite
+	case r.op == opAddIndex || r.op == opAddSpatial || r.op == opAddFulltext:
+		e.Work = change.WorkIndexBuild
+	default:
+		e.Work = change.WorkNone
+	}
+	return e
+}
+
+// refused says why the server refuses explicit options, or "".
+func (d *Dialect) refused(c capability, o *change.AlterOptions) string {
+	t := d.target.String()
+	switch o.Algorithm {
+	case "INSTANT":
+		if !d.mariadb() && o.Lock != "" && o.Lock != "DEFAULT" {
+			return "MySQL refuses ALGORITHM=INSTANT together with LOCK=" + o.Lock + " (ERROR 1221): drop the LOCK= clause"
+		}
+		if !d.mariadb() && !d.target.AtLeast(8, 0, 12) {
+			return t + " has no ALGORITHM=INSTANT (it arrived in MySQL 8.0.12)"
+		}
+		if c.alg != instant {
+			return t + " cannot run this statement with ALGORITHM=INSTANT (it needs " + algPhrase(c) + "), so it fails (ERROR 1845/1846)"
+		}
+	case "NOCOPY":
+		if !d.mariadb() {
+			return "ALGORITHM=NOCOPY is MariaDB syntax; MySQL rejects it"
+		}
+		if c.level() > 1 {
+			return t + " cannot run this statement with ALGORITHM=NOCOPY (it needs " + algPhrase(c) + "), so it fails"
+		}
+	case "INPLACE":
+		if c.alg == copyAlg {
+			return t + " cannot run this statement in place (it needs ALGORITHM=COPY), so ALGORITHM=INPLACE makes it fail (ERROR 1846)"
+		}
+	}
+	if o.Lock == "NONE" && (!c.dml || o.Algorithm == "COPY") {
+		return t + " cannot let writes through while it runs this statement, so LOCK=NONE makes it fail (ERROR 1846)"
+	}
+	return ""
+}
+
+func tableOf(ch change.Change) change.QName {
+	switch x := ch.(type) {
+	case *change.AddColumn:
+		return x.Table
+	case *change.DropColumn:
+		return x.Table
+	case *change.RenameColumn:
+		return x.Table
+	case *change.AlterColumnType:
+		return x.Table
+	case *change.SetDefault:
+		return x.Table
+	case *change.AddConstraint:
+		return x.Table
+	case *change.DropConstraint:
+		return x.Table
+	case *change.CreateIndex:
+		return x.Table
+	case *change.DropIndex:
+		if x.Table != nil {
+			return *x.Table
+		}
+	case *change.RenameOther:
+		if x.Table != nil {
+			return *x.Table
+		}
+	case *change.RenameTable:
+		return x.Table
+	case *change.TableRewrite:
+		return x.Table
+	case *change.ConvertCharset:
+		return x.Table
+	case *change.AlterTableOther:
+		return x.Table
+	}
+	return change.QName{}
+}
+
+// classify finds the Online DDL operation of a change of an ALTER TABLE,
+// CREATE INDEX or DROP INDEX statement; nil for other changes.
+func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *catalog.Catalog) *clause {
+	if !isAlterKind(stmt.Kind) {
+		return nil
+	}
+	c := &clause{ch: ch}
+	switch x := ch.(type) {
+	case *change.AddColumn:
+		c.op, c.why = addColumnOp(x.Column), "ADD COLUMN "+x.Column.Name
+	case *change.DropColumn:
+		c.op, c.why = opDropColumn, "DROP COLUMN "+x.Column
+	case *change.RenameColumn:
+		c.op, c.why = opRenameColumn, "RENAME COLUMN "+x.Old
+	case *change.AlterColumnType:
+		c.op, c.note = d.modifyOp(x, stmt, cat)
+		c.why = "MODIFY " + x.Column
+	case *change.SetDefault:
+		c.op, c.why = opSetDefault, "ALTER COLUMN "+x.Column
+	case *change.AddConstraint:
+		switch x.Constraint.Kind {
+		case change.ConstraintPrimaryKey:
+			c.op = opAddPrimaryKey
+		case change.ConstraintUnique:
+			c.op = opAddIndex
+		case change.ConstraintForeignKey:
+			c.op = opAddForeignKey
+			if stmt.Session.ForeignKeyChecks == "0" || strings.EqualFold(stmt.Session.ForeignKeyChecks, "off") {
+				c.op = opAddForeignKeyNoCheck
+			}
+		case change.ConstraintCheck:
+			c.op = opAddCheck
+		default:
+			return nil
+		}
+		c.why = "ADD " + x.Constraint.Kind.String()
+	case *change.DropConstraint:
+		switch x.Kind {
+		case change.ConstraintPrimaryKey:
+			c.op = opDropPrimaryKey
+		case change.ConstraintForeignKey:
+			c.op = opDropForeignKey
+		default:
+			c.op = opDropCheck
+		}
+		c.why = "DROP " + x.Kind.String()
+	case *change.CreateIndex:
+		switch x.Kind {
+		case change.IndexFulltext:
+			c.op = opAddFulltext
+		case change.IndexSpatial:
+			c.op = opAddSpatial
+		default:
+			c.op = opAddIndex
+		}
+		c.why = "ADD INDEX"
+	case *change.DropIndex:
+		c.op, c.why = opDropIndex, "DROP INDEX "+x.Name.Name
+	case *change.RenameOther:
+		c.op, c.why = opRenameIndex, "RENAME INDEX"
+	case *change.RenameTable:
+		c.op, c.why = opRenameTable, "RENAME TO"
+	case *change.TableRewrite:
+		c.op, c.why = opRebuild, x.Action
+		if x.Action == "ROW_FORMAT" || x.Action == "KEY_BLOCK_SIZE" {
+			c.op = opRowFormat
+		}
+		if x.Action == "ORDER BY" {
+			c.op = opChangeType // a copy
+			c.note = "ORDER BY copies the table in the new order"
+		}
+	case *change.ConvertCharset:
+		c.op, c.why = opConvertCharset, "CONVERT TO CHARACTER SET"
+	case *change.AlterTableOther:
+		switch x.Action {
+		case "DEFAULT CHARACTER SET", "DEFAULT COLLATE":
+			c.op = opTableCharset
+		case "AUTO_INCREMENT":
+			c.op = opAutoIncrement
+		default:
+			c.op = opTableMetadata
+		}
+		c.why = x.Action
+	default:
+		return nil
+	}
+	r, f, ok := d.lookup(c.op)
+	if !ok {
+		// the operation does not exist on that version (e.g. CHECK before
+		// 8.0.16): assume a copy
+		r = row{op: c.op, alg: copyAlg, rebuild: true}
+		f = r
+	}
+	c.row, c.fall = r, f
+	if c.note == "" {
+		c.note = r.note
+	}
+	return c
+}
+
+func isAlterKind(k string) bool {
+	switch k {
+	case "ALTER TABLE", "CREATE INDEX", "DROP INDEX":
+		return true
+	}
+	return false
+}
+
+func addColumnOp(c change.Column) op {
+	switch {
+	case c.AutoIncrement:
+		return opAddColumnAutoInc
+	case c.Generated == "stored":
+		return opAddColumnStored
+	case c.Generated == "virtual":
+		return opAddColumnVirtual
+	case c.Default != nil && strings.HasPrefix(c.Default.Text, "(") && c.Default.Volatile:
+		return opAddColumnVolatileDflt
+	case c.Default != nil && strings.HasPrefix(c.Default.Text, "(") && !c.Default.Const:
+		return opAddColumnExprDefault
+	case c.Position != "":
+		return opAddColumnPositioned
+	}
+	return opAddColumn
+}
+
+// currentColumn finds the column a MODIFY/CHANGE restates, following a
+// rename in the same statement (CHANGE old new).
+func currentColumn(x *change.AlterColumnType, stmt *analyzer.Statement, cat *catalog.Catalog) *catalog.Column {
+	t := cat.Table(x.Table)
+	if t == nil {
+		return nil
+	}
+	name := x.Column
+	for _, ch := range stmt.Changes {
+		if r, ok := ch.(*change.RenameColumn); ok && strings.EqualFold(r.New, x.Column) {
+			name = r.Old
+		}
+	}
+	return t.Column(name)
+}
+
+// modifyOp classifies MODIFY/CHANGE by comparing the restated column with
+// the one the history created, and records whether the type is unchanged.
+func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, cat *catalog.Catalog) (op, string) {
+	cur := currentColumn(x, stmt, cat)
+	nc := x.NewColumn
+	if cur == nil || cur.Type.Name == "" || nc == nil {
+		return opChangeType, "the column's current type is unknown (not created by these migrations), so a type change is assumed"
+	}
+	from, to := cur.Type, x.NewType
+	same := from.Name == to.Name && slices.Equal(from.Mods, to.Mods) && slices.Equal(from.Values, to.Values) &&
+		from.Unsigned == to.Unsigned && (to.Charset == "" || strings.EqualFold(from.Charset, to.Charset) || from.Charset == "")
+	if from.Name == to.Name && isIntType(from.Name) && from.Unsigned == to.Unsigned && slices.Equal(to.Values, from.Values) {
+		// int(11) and int: the display width is not part of the type
+		same = true
+	}
+	switch {
+	case same:
+		x.SameType = true
+		switch {
+		case cur.NotNull && !nc.NotNull && !nc.PrimaryKey:
+			return opMakeNull, ""
+		case !cur.NotNull && (nc.NotNull || nc.PrimaryKey):
+			return opMakeNotNull, "fails if a row holds NULL (strict mode)"
+		case nc.Position != "":
+			return opReorderColumn, ""
+		case nc.AutoIncrement:
+			return opChangeType, "adding AUTO_INCREMENT to an existing column copies the table"
+		}
+		return opSetDefault, ""
+	case from.Name == "varchar" && to.Name == "varchar" && len(from.Mods) == 1 && len(to.Mods) == 1 && sameCharset(from, to):
+		cs := charsetOf(from, to, d.target)
+		if to.Mods[0] >= from.Mods[0] && lengthBytes(from.Mods[0], cs) == lengthBytes(to.Mods[0], cs) {
+			x.SameType = true
+			if cur.NotNull != nc.NotNull || nc.Position != "" {
+				return opChangeType, "the VARCHAR grows in place, but the NULL/position change in the same clause copies the table"
+			}
+			return opExtendVarchar, ""
+		}
+		if to.Mods[0] >= from.Mods[0] {
+			return opChangeType, "VARCHAR(" + itoa(from.Mods[0]) + ") → VARCHAR(" + itoa(to.Mods[0]) + ") in " + cs + " crosses the 255-byte boundary of the length prefix, which copies the table"
+		}
+		return opChangeType, "shrinking a VARCHAR copies the table (and may truncate values)"
+	case (from.Name == "enum" || from.Name == "set") && from.Name == to.Name && appended(from.Values, to.Values):
+		if storageSize(from) == storageSize(to) {
+			x.SameType = true
+			if cur.NotNull != nc.NotNull || nc.Position != "" {
+				return opChangeType, "the members are appended, but the NULL/position change in the same clause copies the table"
+			}
+			return opEnumAppend, ""
+		}
+		return opChangeType, "the new members change the " + strings.ToUpper(from.Name) + "'s storage size, which copies the table"
+	case from.Name == "enum" || from.Name == "set":
+		if from.Name == to.Name {
+			return opChangeType, "removing, reordering or inserting " + strings.ToUpper(from.Name) + " members (anything but appending) copies the table"
+		}
+	}
+	return opChangeType, from.String() + " → " + to.String() + " converts every row"
+}
+
+func appended(from, to []string) bool {
+	return len(to) > len(from) && slices.Equal(from, to[:len(from)])
+}
+
+// storageSize is the bytes an ENUM or SET value takes.
+func storageSize(t change.Type) int {
+	n := len(t.Values)
+	if t.Name == "enum" {
+		if n <= 255 {
+			return 1
+		}
+		return 2
+	}
+	b := (n + 7) / 8
+	if b > 4 {
+		return 8
+	}
+	return b
+}
+
+func sameCharset(a, b change.Type) bool {
+	return b.Charset == "" || a.Charset == "" || strings.EqualFold(a.Charset, b.Charset)
+}
+
+// charsetOf is the column's character set; when neither definition says,
+// the widest common one (utf8mb4), so that advice stays conservative.
+func charsetOf(a, b change.Type, _ analyzer.Target) string {
+	for _, t := range []change.Type{b, a} {
+		if t.Charset != "" {
+			return strings.ToLower(t.Charset)
+		}
+	}
+	return "utf8mb4"
+}
+
+// bytesPerChar is the longest character of a character set.
+func bytesPerChar(cs string) int {
+	switch cs {
+	case "latin1", "ascii", "binary", "latin2", "latin5", "latin7", "cp1250", "cp1251", "cp1252", "cp1256", "cp1257", "hebrew", "greek", "tis620", "koi8r", "koi8u", "armscii8", "swe7", "dec8", "hp8", "keybcs2", "macce", "macroman", "cp850", "cp852", "cp866", "geostd8":
+		return 1
+	case "ucs2", "big5", "gbk", "sjis", "cp932", "euckr":
+		return 2
+	case "utf8", "utf8mb3", "ujis", "eucjpms":
+		return 3
+	}
+	return 4
+}
+
+// lengthBytes is the size of a VARCHAR's length prefix: 1 byte up to 255
+// bytes of data, 2 beyond.
+func lengthBytes(chars int, cs string) int {
+	if chars*bytesPerChar(cs) <= 255 {
+		return 1
+	}
+	return 2
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// otherEffect is the effect of statements outside the Online DDL tables.
+func (d *Dialect) otherEffect(ch change.Change) change.Effect {
+	switch x := ch.(type) {
+	case *change.CreateTable:
+		return change.Effect{Lock: mdlOnly, On: x.Table.String()}
+	case *change.DropTable:
+		return change.Effect{Lock: mdlOnly, On: x.Table.String(), Blocks: change.BlocksReadsAndWrites}
+	case *change.DropView:
+		return change.Effect{Lock: mdlOnly, On: x.Name.String(), Blocks: change.BlocksReadsAndWrites}
+	case *change.Truncate:
+		var on string
+		if len(x.Tables) > 0 {
+			on = x.Tables[0].String()
+		}
+		return change.Effect{Lock: mdlOnly, On: on, Blocks: change.BlocksReadsAndWrites, Note: "TRUNCATE drops and recreates the table"}
+	case *change.RenameTable:
+		return change.Effect{Lock: mdlOnly, On: x.Table.String(), Blocks: change.BlocksReadsAndWrites, Algorithm: instant}
+	case *change.TableRewrite:
+		// OPTIMIZE TABLE: InnoDB recreates the table in place
+		r, _, _ := d.lookup(opRebuild)
+		e := d.effect(r, r, "", "", x.Table, "InnoDB runs OPTIMIZE TABLE as a full rebuild (recreate + analyze)")
+		e.Request = ""
+		return e
+	case *change.DropSchema:
+		return change.Effect{Lock: mdlOnly, On: "every table of " + x.Name, Blocks: change.BlocksReadsAndWrites}
+	case *change.LockTable:
+		var on string
+		if len(x.Tables) > 0 {
+			on = x.Tables[0].String()
+		}
+		if x.Mode == "READ" {
+			return change.Effect{Lock: "table lock (LOCK TABLES … READ)", On: on, Blocks: change.BlocksWrites}
+		}
+		return change.Effect{Lock: "table lock (LOCK TABLES … WRITE)", On: on, Blocks: change.BlocksReadsAndWrites}
+	case *change.DML:
+		return change.Effect{Lock: "row locks", On: x.Table.String()}
+	}
+	return change.Effect{}
+}
