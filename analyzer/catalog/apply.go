@@ -291,20 +291,21 @@ func (c *Catalog) dropIndex(q change.QName, t *Table) {
 func (c *Catalog) applyDML(x *change.DML, at Origin) {
 	switch x.Verb {
 	case "UPDATE":
-		if len(x.Reads) == 0 && len(x.From) == 0 {
-			return
-		}
 		t, _ := c.tables.mut(Key(x.Table))
 		if t == nil {
 			return
 		}
-		for _, name := range x.Columns {
+		for i, name := range x.Columns {
 			col := t.Column(name)
 			if col == nil {
 				continue
 			}
+			v := change.Value{Reads: x.Reads}
+			if i < len(x.Values) {
+				v = x.Values[i]
+			}
 			var reads []string
-			for _, r := range x.Reads {
+			for _, r := range v.Reads {
 				// a table the model only knows from statements about it
 				// may have columns it has not seen
 				if !strings.EqualFold(r, name) && (t.Column(r) != nil || t.Origin.Base) {
@@ -314,7 +315,7 @@ func (c *Catalog) applyDML(x *change.DML, at Origin) {
 			if len(reads) == 0 && len(x.From) == 0 {
 				continue
 			}
-			col.Backfill = &Backfill{Origin: at, Columns: reads, Tables: slices.Clone(x.From)}
+			col.Backfill = &Backfill{Origin: at, Columns: reads, Tables: slices.Clone(x.From), Copy: v.Copy && len(reads) == 1}
 		}
 	case "INSERT":
 		var from []change.QName

@@ -29,6 +29,13 @@ type Backfill struct {
 	Columns []string       // columns of the same table the values came from
 	Tables  []change.QName // other tables read
 	Marker  bool           // recorded by a -- migsafe:backfill comment
+	Copy    bool           // the value is one column as is, or cast: a replacement
+}
+
+// Copies reports whether the backfill copied col as is (or cast), or a
+// marker said it was filled from col: the mark of a replacement.
+func (b *Backfill) Copies(col string) bool {
+	return b != nil && (b.Copy || b.Marker) && b.Reads(col)
 }
 
 // Reads reports whether the backfill read a column of its own table.

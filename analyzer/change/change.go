@@ -533,12 +533,21 @@ type DML struct {
 	// Columns are the columns written: UPDATE's SET targets, INSERT's
 	// column list. Empty when the statement does not say.
 	Columns []string
-	// Reads are the columns of Table that the written values are computed
-	// from (UPDATE t SET new = old → [old]); From are the other tables read
-	// (INSERT INTO t SELECT … FROM old, UPDATE … FROM). A backfill is a
-	// DML whose Columns are filled from Reads or From.
+	// Values[i] says what UPDATE sets Columns[i] from; From are the other
+	// tables read (INSERT INTO t SELECT … FROM old, UPDATE … FROM, a
+	// subquery). A backfill is a DML whose Columns are filled from other
+	// columns or tables.
+	Values []Value
+	From   []QName
+	// Reads are all the columns of Table the written values are computed
+	// from, when a dialect does not give Values.
 	Reads []string
-	From  []QName
+}
+
+// Value is what an UPDATE assigns to a column.
+type Value struct {
+	Reads []string // the columns of the table the value is computed from
+	Copy  bool     // the value is one column as is, or cast (SET new = old::bigint)
 }
 
 // Other is a statement that is understood and has no effect on the schema

@@ -206,6 +206,10 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 		for _, ch := range s.Changes {
 			cat.Apply(ch, at)
 		}
+		if s.SyntaxError != nil {
+			// the replay goes on without it, and says so
+			cat.Unmodeled = append(cat.Unmodeled, catalog.Unmodeled{Origin: at, Kind: "syntax error", Reason: s.SyntaxError.Message})
+		}
 	}
 	applyMarkers(marks, len(f.Src)+1, len(f.Stmts), f, cat)
 	if !f.Lint {

@@ -19,10 +19,9 @@ func updateDML(u *pg_query.UpdateStmt) *change.DML {
 		if rt == nil {
 			continue
 		}
-		d.Columns = appendUnique(d.Columns, rt.Name)
-		for _, c := range columnRefs(rt.Val) {
-			d.Reads = appendUnique(d.Reads, c)
-		}
+		d.Columns = append(d.Columns, rt.Name)
+		d.Values = append(d.Values, change.Value{Reads: columnRefs(rt.Val), Copy: isCopy(rt.Val)})
+		d.From = appendTables(d.From, subqueryRelations(rt.Val))
 	}
 	for _, f := range u.FromClause {
 		d.From = appendTables(d.From, relations(f))
@@ -60,18 +59,50 @@ func appendTables(xs, add []change.QName) []change.QName {
 	return xs
 }
 
-// columnRefs returns the last name of every column reference in a tree
-// (u.name → name), lower case as the parser folded it.
+// columnRefs returns the last name of every column reference in an
+// expression (u.name → name), outside subqueries, which read other tables.
 func columnRefs(n *pg_query.Node) []string {
 	var out []string
-	visit(n, func(m protoreflect.Message) {
+	visitOuter(n, func(m protoreflect.Message) bool {
+		if _, sub := m.Interface().(*pg_query.SubLink); sub {
+			return false
+		}
 		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
 			if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil {
 				out = appendUnique(out, strings.ToLower(s.Sval))
 			}
 		}
+		return true
 	})
 	return out
+}
+
+// subqueryRelations returns the tables the subqueries of an expression read.
+func subqueryRelations(n *pg_query.Node) []change.QName {
+	var out []change.QName
+	visitOuter(n, func(m protoreflect.Message) bool {
+		if sl, ok := m.Interface().(*pg_query.SubLink); ok {
+			out = appendTables(out, relations(sl.Subselect))
+			return false
+		}
+		return true
+	})
+	return out
+}
+
+// isCopy reports whether a value is a bare column, possibly cast.
+func isCopy(n *pg_query.Node) bool {
+	for n != nil {
+		switch x := n.Node.(type) {
+		case *pg_query.Node_ColumnRef:
+			return true
+		case *pg_query.Node_TypeCast:
+			n = x.TypeCast.Arg
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // relations returns every table a tree reads (RangeVar nodes).
@@ -87,12 +118,20 @@ func relations(n *pg_query.Node) []change.QName {
 
 // visit calls f on every message of a parse tree.
 func visit(n *pg_query.Node, f func(protoreflect.Message)) {
+	visitOuter(n, func(m protoreflect.Message) bool { f(m); return true })
+}
+
+// visitOuter calls f on the messages of a parse tree, not descending into
+// a message for which f returns false.
+func visitOuter(n *pg_query.Node, f func(protoreflect.Message) bool) {
 	if n == nil {
 		return
 	}
 	var rec func(m protoreflect.Message)
 	rec = func(m protoreflect.Message) {
-		f(m)
+		if !f(m) {
+			return
+		}
 		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 			switch {
 			case fd.IsList() && fd.Message() != nil:

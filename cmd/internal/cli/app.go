@@ -85,6 +85,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			checkCommand(env),
 			rulesCommand(env),
 			explainCommand(env),
+			statusCommand(env),
 		},
 	}
 	err := app.Run(ctx, args)
