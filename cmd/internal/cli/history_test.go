@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/migsafe/migsafe/analyzer/analyzertest"
 	"github.com/migsafe/migsafe/internal/historytest"
@@ -131,5 +132,182 @@ func TestRuleHistoriesInGit(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// gitHistory writes files into a new git repository as commits dated
+// days before now; a commit with date zero leaves its files uncommitted.
+type gitCommit struct {
+	daysAgo int // -1: not committed
+	files   map[string]string
+}
+
+var testNow = time.Date(2024, 6, 10, 12, 0, 0, 0, time.UTC)
+
+func gitHistory(t *testing.T, commits ...gitCommit) string {
+	t.Helper()
+	dir := t.TempDir()
+	historytest.Git(t, dir, time.Time{}, "init", "-q")
+	for _, c := range commits {
+		for p, content := range c.files {
+			write(t, filepath.Join(dir, filepath.FromSlash(p)), content)
+			if c.daysAgo >= 0 {
+				historytest.Git(t, dir, time.Time{}, "add", "--", p)
+			}
+		}
+		if c.daysAgo >= 0 {
+			historytest.Git(t, dir, testNow.AddDate(0, 0, -c.daysAgo), "commit", "-q", "-m", "deploy")
+		}
+	}
+	return dir
+}
+
+var nowEnv = map[string]string{"MIGSAFE_NOW": testNow.Format(time.RFC3339)}
+
+// TestSinceLintsOnlyNewFiles: with --since, the old migrations full of
+// findings are replayed (their tables are known) but only the new file is
+// linted.
+func TestSinceLintsOnlyNewFiles(t *testing.T) {
+	dir := gitHistory(t,
+		gitCommit{40, map[string]string{
+			"db/000001_users.up.sql":   "CREATE TABLE users (id bigint PRIMARY KEY, name text, legacy text);\nCREATE INDEX users_name ON users (name);\n",
+			"db/000001_users.down.sql": "DROP TABLE users;\n",
+		}},
+		gitCommit{30, map[string]string{
+			"db/000002_bad.up.sql":   "ALTER TABLE users ALTER COLUMN id TYPE numeric;\nALTER TABLE users RENAME COLUMN name TO full_name;\n",
+			"db/000002_bad.down.sql": "ALTER TABLE users RENAME COLUMN full_name TO name;\n",
+		}},
+		gitCommit{20, map[string]string{
+			"db/000003_deprecate.up.sql":   "-- migsafe:deprecate users.legacy\nSELECT 1;\n",
+			"db/000003_deprecate.down.sql": "SELECT 1;\n",
+		}},
+	)
+	historytest.Git(t, dir, time.Time{}, "update-ref", "refs/remotes/origin/main", "HEAD")
+	write(t, filepath.Join(dir, "db", "000004_contract.up.sql"), "ALTER TABLE users DROP COLUMN legacy;\nALTER TABLE users DROP COLUMN full_name;\n")
+	write(t, filepath.Join(dir, "db", "000004_contract.down.sql"), "ALTER TABLE users ADD COLUMN legacy text;\n")
+	all := migsafe(t, dir, nowEnv, false, "check", "--format", "json", "--fail-on", "never", "db")
+	since := migsafe(t, dir, nowEnv, false, "check", "--format", "json", "--fail-on", "never", "--since", "origin/main", "db")
+	count := func(r result) map[string]int {
+		var doc struct{ Findings []jsonFinding }
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatalf("%v\n%s%s", err, r.stdout, r.stderr)
+		}
+		n := map[string]int{}
+		for _, f := range doc.Findings {
+			n[filepath.Base(f.Path)]++
+			if f.Name == "drop-column" && !strings.Contains(f.Message, "users.full_name") {
+				t.Errorf("drop-column on %s: %s", f.Path, f.Message)
+			}
+		}
+		return n
+	}
+	a, s := count(all), count(since)
+	if a["000002_bad.up.sql"] == 0 || a["000004_contract.up.sql"] == 0 {
+		t.Fatalf("without --since every file is linted: %v", a)
+	}
+	for p := range s {
+		if !strings.HasPrefix(p, "000004_") {
+			t.Errorf("--since linted %s: %v", p, s)
+		}
+	}
+	if s["000004_contract.up.sql"] == 0 {
+		t.Errorf("--since did not lint the new file: %v", s)
+	}
+	// the deprecation 20 days ago makes the first drop clean: the history
+	// was replayed
+	if !strings.Contains(since.stdout, `"drop-column"`) || strings.Contains(since.stdout, "contract-too-soon") {
+		t.Errorf("findings:\n%s", since.stdout)
+	}
+}
+
+// TestFileArgumentsReplayTheirDirectory: pre-commit passes only the staged
+// files; the rest of the directory is their history.
+func TestFileArgumentsReplayTheirDirectory(t *testing.T) {
+	dir := gitHistory(t,
+		gitCommit{30, map[string]string{
+			"db/000001_users.up.sql":   "CREATE TABLE users (id bigint PRIMARY KEY, nick text);\n",
+			"db/000001_users.down.sql": "DROP TABLE users;\n",
+			"db/000002_dep.up.sql":     "-- migsafe:deprecate users.nick\nSELECT 1;\n",
+			"db/000002_dep.down.sql":   "SELECT 1;\n",
+		}},
+		gitCommit{-1, map[string]string{
+			"db/000003_drop.up.sql":   "ALTER TABLE users DROP COLUMN nick;\nALTER TABLE users ALTER COLUMN id TYPE int;\n",
+			"db/000003_drop.down.sql": "ALTER TABLE users ADD COLUMN nick text;\n",
+		}},
+	)
+	historytest.Git(t, dir, time.Time{}, "add", "db")
+	r := migsafe(t, dir, nowEnv, false, "check", "--format", "json", "--fail-on", "never", "db/000003_drop.up.sql")
+	var doc struct{ Findings []jsonFinding }
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, r.stderr)
+	}
+	names := map[string]bool{}
+	for _, f := range doc.Findings {
+		if f.Path != "db/000003_drop.up.sql" {
+			t.Errorf("finding in %s, which was not named", f.Path)
+		}
+		names[f.Name] = true
+	}
+	// the drop is clean (deprecated 30 days ago in the history), the type
+	// change is known to narrow bigint
+	if names["drop-column"] || names["contract-too-soon"] || !names["change-column-type"] {
+		t.Errorf("findings: %v\n%s", names, r.stdout)
+	}
+}
+
+// TestStatus reports a change in flight with its steps and the date its
+// drop becomes allowed, in text and JSON.
+func TestStatus(t *testing.T) {
+	dir := gitHistory(t,
+		gitCommit{60, map[string]string{"db/000001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, name text, legacy text);\n", "db/000001_users.down.sql": "DROP TABLE users;\n"}},
+		gitCommit{30, map[string]string{
+			"db/000002_full_name.up.sql":   "ALTER TABLE users ADD COLUMN full_name text;\n",
+			"db/000002_full_name.down.sql": "ALTER TABLE users DROP COLUMN full_name;\n",
+			"db/000003_backfill.up.sql":    "UPDATE users SET full_name = name WHERE full_name IS NULL;\n",
+			"db/000003_backfill.down.sql":  "SELECT 1;\n",
+		}},
+		gitCommit{3, map[string]string{
+			"db/000004_deprecate.up.sql":   "-- migsafe:deprecate users.name\n-- migsafe:deprecate users.legacy\nSELECT 1;\n",
+			"db/000004_deprecate.down.sql": "SELECT 1;\n",
+		}},
+	)
+	r := migsafe(t, dir, nowEnv, false, "status", "db")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"db: golang-migrate, 4 migrations, 3 deploys (deploy dates from git)",
+		"users.name → users.full_name (replace-column): step 5 of 6",
+		"1 add users.full_name", "done: 000002_full_name.up.sql:1, the deploy of 2024-05-11",
+		"3 backfill users.full_name from users.name", "done: 000003_backfill.up.sql:1",
+		"6 drop users.name", "allowed from 2024-06-14",
+		"users.legacy (drop-column): step 5 of 6",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	j := migsafe(t, dir, nowEnv, false, "status", "--format", "json", "db")
+	var doc struct {
+		Histories []struct {
+			Changes []struct {
+				Object, Replacement, Kind string
+				Step                      int
+				From                      string `json:"contract_allowed_from"`
+				Allowed                   bool   `json:"contract_allowed"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(j.stdout), &doc); err != nil || len(doc.Histories) != 1 || len(doc.Histories[0].Changes) != 2 {
+		t.Fatalf("%v\n%s", err, j.stdout)
+	}
+	c := doc.Histories[0].Changes[1]
+	if c.Object != "users.name" || c.Replacement != "users.full_name" || c.Step != 5 || c.From != "2024-06-14" || c.Allowed {
+		t.Errorf("change %+v", c)
+	}
+	// ten days later the drop is allowed
+	later := migsafe(t, dir, map[string]string{"MIGSAFE_NOW": testNow.AddDate(0, 0, 10).Format(time.RFC3339)}, false, "status", "db")
+	if !strings.Contains(later.stdout, "allowed now") {
+		t.Errorf("ten days later:\n%s", later.stdout)
 	}
 }
