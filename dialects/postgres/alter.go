@@ -26,7 +26,7 @@ func (t *translator) clauseSpans(rel *pg_query.RangeVar, n int) []change.Span {
 		}
 	}
 	i := 0
-	for i < len(toks) && toks[i].start < int(rel.Location) {
+	for i < len(toks) && toks[i].start < t.loc(rel.Location) {
 		i++
 	}
 	if i >= len(toks) {

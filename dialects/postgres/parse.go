@@ -87,7 +87,7 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 	}
 	var stmts []*analyzer.Statement
 	if len(s.segs) > 0 {
-		stmts = d.parseWindow(s, 0, len(s.segs))
+		stmts = d.parseSegments(s)
 	}
 	if tail != nil {
 		stmts = append(stmts, tail)
@@ -164,25 +164,70 @@ func nextReal(ts []token, i int) int {
 	return -1
 }
 
-// parseWindow parses the statements of segments [lo, hi). When the parser
-// rejects the window, the statement holding the error becomes a syntax-error
-// statement and both sides are parsed again, so one bad statement never hides
-// the others.
-func (d *Dialect) parseWindow(s *source, lo, hi int) []*analyzer.Statement {
-	if lo >= hi {
-		return nil
+// Windows: the statements are handed to PostgreSQL's parser a window at a
+// time, at most maxWindowBytes of text (or one statement, if larger) and at
+// most maxWindowStmts statements. A window the parser rejects is split at
+// the statement holding the error, so one bad statement never hides the
+// others; after an error the window starts again at one statement and
+// doubles with each window that parses. A file where every statement is
+// broken therefore costs one parse per statement, and a huge file never
+// goes to the parser, or sits in memory as one parse tree, in one piece.
+const (
+	maxWindowBytes = 1 << 20
+	maxWindowStmts = 1024
+)
+
+// parseSegments parses every segment of s.
+func (d *Dialect) parseSegments(s *source) []*analyzer.Statement {
+	out := make([]*analyzer.Statement, 0, len(s.segs))
+	w := maxWindowStmts
+	for lo := 0; lo < len(s.segs); {
+		hi := lo + 1
+		for hi < len(s.segs) && hi-lo < w && s.segs[hi].next-s.segs[lo].start <= maxWindowBytes {
+			hi++
+		}
+		stmts, bad := d.parseWindow(s, lo, hi)
+		if bad < 0 {
+			out = append(out, stmts...)
+			lo, w = hi, min(2*w, maxWindowStmts)
+			continue
+		}
+		// stmts is the broken statement; the ones before it in the window
+		// were read by the parser without complaint: parse them again on
+		// their own (a window that parses, as a rule)
+		if bad > lo {
+			out = append(out, d.parseSegmentsIn(s, lo, bad)...)
+		}
+		out = append(out, stmts...)
+		lo, w = bad+1, 1
 	}
+	return out
+}
+
+// parseSegmentsIn parses segments [lo, hi) like parseSegments.
+func (d *Dialect) parseSegmentsIn(s *source, lo, hi int) []*analyzer.Statement {
+	sub := &source{text: s.text, tokens: s.tokens, segs: s.segs[lo:hi]}
+	return d.parseSegments(sub)
+}
+
+// parseWindow parses the statements of segments [lo, hi). It returns them
+// and -1, or, when the parser rejects the window, the statement holding the
+// error (as a syntax-error statement) and its segment index.
+func (d *Dialect) parseWindow(s *source, lo, hi int) ([]*analyzer.Statement, int) {
 	start, end := s.segs[lo].start, s.segs[hi-1].next
-	text := mask(s.text, analyzer.Span{Start: start, End: end})
+	text := s.text[start:end]
 	tree, err := pg_query.Parse(string(text))
 	if err == nil {
 		out := make([]*analyzer.Statement, 0, len(tree.Stmts))
 		for _, raw := range tree.Stmts {
 			out = append(out, d.statement(s, raw, start, end))
 		}
-		return out
+		return out, -1
 	}
-	at := errorOffset(text, err, start)
+	at := start
+	if off := errorOffset(text, err, -1); off >= 0 {
+		at += off
+	}
 	k := hi - 1
 	for i := lo; i < hi; i++ {
 		if at < s.segs[i].next {
@@ -191,15 +236,12 @@ func (d *Dialect) parseWindow(s *source, lo, hi int) []*analyzer.Statement {
 		}
 	}
 	seg := s.segs[k]
-	msg := err.Error()
 	bad := &analyzer.Statement{
 		Span:        change.Span{Start: seg.start, End: seg.end},
 		Kind:        "unparsable",
-		SyntaxError: &analyzer.SyntaxError{Message: msg, Offset: clamp(at, seg.start, seg.end)},
+		SyntaxError: &analyzer.SyntaxError{Message: err.Error(), Offset: clamp(at, seg.start, seg.end)},
 	}
-	out := d.parseWindow(s, lo, k)
-	out = append(out, bad)
-	return append(out, d.parseWindow(s, k+1, hi)...)
+	return []*analyzer.Statement{bad}, k
 }
 
 func clamp(x, lo, hi int) int {
@@ -233,16 +275,14 @@ func errorOffset(text []byte, err error, fallback int) int {
 // token (libpg_query 17 starts a statement right after the previous ';',
 // comments included) and ends at the last token before the ';'.
 //
-// The parser saw only the window [from, to) (the text around it blanked), so
-// the first statement's location may point before the window and the last
-// one's length (0: up to the end of the text) after it.
+// The parser saw only the window [from, to), so locations are relative to
+// from, and the last statement's length is 0 (up to the end of the window).
 func (d *Dialect) statement(s *source, raw *pg_query.RawStmt, from, to int) *analyzer.Statement {
-	loc := int(raw.StmtLocation)
+	loc := from + int(raw.StmtLocation)
 	end := to
 	if raw.StmtLen > 0 {
 		end = min(loc+int(raw.StmtLen), to)
 	}
-	loc = max(loc, from)
 	i := sort.Search(len(s.tokens), func(i int) bool { return s.tokens[i].start >= loc })
 	for i < len(s.tokens) && isCommentTok(s.tokens[i]) {
 		i++
@@ -259,7 +299,7 @@ func (d *Dialect) statement(s *source, raw *pg_query.RawStmt, from, to int) *ana
 	} else {
 		st.Span = change.Span{Start: loc, End: trimRight(s.text, end)}
 	}
-	t := &translator{d: d, src: s.text, toks: toks, stmt: st}
+	t := &translator{d: d, src: s.text, toks: toks, stmt: st, base: from}
 	t.translate(raw.Stmt)
 	return st
 }

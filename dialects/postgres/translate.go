@@ -17,9 +17,21 @@ type translator struct {
 	src  []byte
 	toks []token // the statement's tokens, comments included
 	stmt *analyzer.Statement
+	// base is the file offset of the text the parser saw: every Location
+	// in the parse tree is relative to it (use t.loc).
+	base int
 }
 
 func (t *translator) add(c change.Change) { t.stmt.Changes = append(t.stmt.Changes, c) }
+
+// loc converts a parse-tree location into a file offset; -1 (unknown) stays
+// negative.
+func (t *translator) loc(l int32) int {
+	if l < 0 {
+		return -1
+	}
+	return t.base + int(l)
+}
 
 func nodeName(n *pg_query.Node) string {
 	if n == nil || n.Node == nil {
@@ -437,8 +449,8 @@ func (t *translator) createTable(c *pg_query.CreateStmt) {
 
 func (t *translator) column(cd *pg_query.ColumnDef) change.Column {
 	col := change.Column{Name: cd.Colname, Type: typeOf(cd.TypeName), NotNull: cd.IsNotNull}
-	if cd.Location > 0 {
-		col.Span = change.Span{Start: int(cd.Location), End: int(cd.Location) + len(cd.Colname)}
+	if at := t.loc(cd.Location); at >= 0 {
+		col.Span = change.Span{Start: at, End: at + len(cd.Colname)}
 	}
 	if cd.RawDefault != nil {
 		col.Default = exprOf(cd.RawDefault)
@@ -499,8 +511,8 @@ func stringList(ns []*pg_query.Node) []string {
 
 func (t *translator) constraint(k *pg_query.Constraint) change.Constraint {
 	c := change.Constraint{Name: k.Conname, NotValid: k.SkipValidation, UsingIndex: k.Indexname}
-	if k.Location > 0 {
-		c.Span = t.spanFrom(int(k.Location))
+	if at := t.loc(k.Location); at >= 0 {
+		c.Span = t.spanFrom(at)
 	}
 	switch k.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:

@@ -110,8 +110,12 @@ func readSQL(dir, name string, max int64) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, pathError(name, err)
 	}
+	if !st.Mode().IsRegular() {
+		// opening a named pipe would wait for a writer forever
+		return nil, false, fmt.Errorf("%s: not a regular file (%s); migsafe reads only regular files", name, fileKind(st.Mode()))
+	}
 	if st.Size() > max {
-		return nil, false, fmt.Errorf("%s: file is %.1f MB, larger than the %.0f MB limit: migrations this large are usually data dumps; exclude it or raise --max-file-size", name, float64(st.Size())/(1<<20), float64(max)/(1<<20))
+		return nil, false, fmt.Errorf("%s: file is %s, larger than the %s limit: migrations this large are usually data dumps; exclude it or raise --max-file-size", name, size(st.Size()), size(max))
 	}
 	src, err := os.ReadFile(full)
 	if err != nil {
@@ -139,6 +143,34 @@ func readSQL(dir, name string, max int64) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("%s:%d:%d: invalid UTF-8 (byte 0x%02x): migrations must be UTF-8 encoded; convert the file (iconv -f latin1 -t utf-8)", name, p.Line, p.Column, src[off])
 	}
 	return src, bom, nil
+}
+
+// size formats a byte count for messages: "900 bytes", "12.5 KiB", "16 MiB".
+func size(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<10)), ".0") + " KiB"
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
+}
+
+// fileKind names a file mode that is not a regular file.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "mode " + m.String()
 }
 
 // orderKey sorts migrations in the order tools apply them: by directory,
