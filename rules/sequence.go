@@ -112,10 +112,7 @@ func (c *contract) findReplacement(p *analyzer.Pass, tab *catalog.Table, table c
 		}
 		return
 	}
-	for _, t := range p.Catalog.Tables() {
-		if catalog.Key(t.Name) == catalog.Key(table) {
-			continue
-		}
+	for _, t := range p.Catalog.FilledFrom(table) {
 		if t.Filled.ReadsTable(table) {
 			take(t.Name.String(), t.Origin, t.Filled)
 		}

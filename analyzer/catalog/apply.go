@@ -316,6 +316,7 @@ func (c *Catalog) applyDML(x *change.DML, at Origin) {
 				continue
 			}
 			col.Backfill = &Backfill{Origin: at, Columns: reads, Tables: slices.Clone(x.From), Copy: v.Copy && len(reads) == 1}
+			c.recordFill(x.From, t)
 		}
 	case "INSERT":
 		var from []change.QName
@@ -329,6 +330,7 @@ func (c *Catalog) applyDML(x *change.DML, at Origin) {
 		}
 		if t, _ := c.tables.mut(Key(x.Table)); t != nil {
 			t.Filled = &Backfill{Origin: at, Tables: from}
+			c.recordFill(from, t)
 		}
 	}
 }

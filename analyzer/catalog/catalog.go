@@ -144,6 +144,7 @@ type Catalog struct {
 	enums     *layer[*Enum]
 	functions *layer[*Function]
 	schemas   *layer[Origin]
+	fills     *layer[[]string] // table key → keys of the tables filled from it
 	Unmodeled []Unmodeled
 }
 
@@ -155,6 +156,7 @@ func New() *Catalog {
 		enums:     newLayer(func(e *Enum) *Enum { c := *e; c.Values = slices.Clone(e.Values); return &c }),
 		functions: newLayer(func(f *Function) *Function { c := *f; return &c }),
 		schemas:   newLayer(func(o Origin) Origin { return o }),
+		fills:     newLayer(func(s []string) []string { return slices.Clone(s) }),
 	}
 }
 
@@ -167,6 +169,34 @@ func (c *Catalog) Overlay() *Catalog {
 		enums:     c.enums.child(),
 		functions: c.functions.child(),
 		schemas:   c.schemas.child(),
+		fills:     c.fills.child(),
+	}
+}
+
+// FilledFrom returns the tables that a backfill filled (rows or columns)
+// from table q, without scanning the schema.
+func (c *Catalog) FilledFrom(q change.QName) []*Table {
+	keys, _ := c.fills.get(Key(q))
+	var out []*Table
+	for _, k := range keys {
+		if t, _ := c.tables.get(k); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (c *Catalog) recordFill(from []change.QName, into *Table) {
+	k := Key(into.Name)
+	for _, q := range from {
+		fk := Key(q)
+		if fk == k {
+			continue
+		}
+		keys, _ := c.fills.mut(fk)
+		if !slices.Contains(keys, k) {
+			c.fills.set(fk, append(keys, k))
+		}
 	}
 }
 
