@@ -359,6 +359,9 @@ func workspace(t *testing.T, sub string) string {
 	write(t, filepath.Join(dir, "000001_create_users.up.sql"), "CREATE TABLE users (id bigint PRIMARY KEY);\n")
 	write(t, filepath.Join(dir, "000002_idx:a,b%.up.sql"), "CREATE INDEX \"idx,1:2%\" ON \"50%_off\" (x);\nALTER TABLE accounts\n  ADD COLUMN plan text NOT NULL;\n")
 	write(t, filepath.Join(dir, "000003_drop_check.up.sql"), "ALTER TABLE accounts\n  DROP CONSTRAINT accounts_plan_check;\n")
+	for _, down := range []string{"000001_create_users", "000002_idx:a,b%", "000003_drop_check"} {
+		write(t, filepath.Join(dir, down+".down.sql"), "-- irreversible: kept on purpose\n")
+	}
 	return ws
 }
 
@@ -457,6 +460,7 @@ func TestActionCleanRun(t *testing.T) {
 	a := loadAction(t)
 	ws := t.TempDir()
 	write(t, filepath.Join(ws, "migrations", "000001_users.up.sql"), "CREATE TABLE users (id bigint PRIMARY KEY);\n")
+	write(t, filepath.Join(ws, "migrations", "000001_users.down.sql"), "-- irreversible: kept on purpose\n")
 	res := runAction(t, a, ws, map[string]string{"paths": "migrations", "setup-go": "false"})
 	if res.code != 0 || res.outputs["exit-code"] != "0" || len(res.commands) != 0 {
 		t.Errorf("clean run: exit %d, outputs %v, commands %q\n%s", res.code, res.outputs, res.commands, res.log)
