@@ -86,6 +86,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			rulesCommand(env),
 			explainCommand(env),
 			statusCommand(env),
+			scaffoldCommand(env),
 		},
 	}
 	err := app.Run(ctx, args)

@@ -1,0 +1,136 @@
+package migrations
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// NewMigration is a migration to write in a set's layout.
+type NewMigration struct {
+	Title string // snake_case
+	Up    string // SQL
+	Down  string // SQL; "" when the layout has no down migrations
+	NoTx  bool   // must run outside a transaction (batched backfill)
+}
+
+// File is a file to write.
+type File struct {
+	Name    string // base name
+	Content string
+}
+
+// Files renders new migrations in the set's layout after its last
+// version: golang-migrate, popx and Flyway get an up and a down (undo)
+// file each, goose and dbmate one file with both sections, plain files only
+// the up part. now dates timestamp versions.
+func (s *Set) Files(ms []NewMigration, now time.Time) []File {
+	versions := s.newVersions(len(ms), now)
+	var out []File
+	for i, m := range ms {
+		v := versions[i]
+		switch s.Layout {
+		case Goose:
+			var b strings.Builder
+			if m.NoTx {
+				b.WriteString("-- +goose NO TRANSACTION\n")
+			}
+			fmt.Fprintf(&b, "-- +goose Up\n%s\n-- +goose Down\n%s", m.Up, m.Down)
+			out = append(out, File{fmt.Sprintf("%s_%s.sql", v, m.Title), b.String()})
+		case Dbmate:
+			opt := ""
+			if m.NoTx {
+				opt = " transaction:false"
+			}
+			out = append(out, File{fmt.Sprintf("%s_%s.sql", v, m.Title), fmt.Sprintf("-- migrate:up%s\n%s\n-- migrate:down%s\n%s", opt, m.Up, opt, m.Down)})
+		case Flyway:
+			out = append(out, File{fmt.Sprintf("V%s__%s.sql", v, m.Title), m.Up}, File{fmt.Sprintf("U%s__%s.sql", v, m.Title), m.Down})
+			if m.NoTx {
+				out = append(out, File{fmt.Sprintf("V%s__%s.sql.conf", v, m.Title), "executeInTransaction=false\n"})
+			}
+		case Popx:
+			ac := ""
+			if m.NoTx {
+				ac = ".autocommit"
+			}
+			out = append(out, File{fmt.Sprintf("%s_%s%s.up.sql", v, m.Title, ac), m.Up}, File{fmt.Sprintf("%s_%s%s.down.sql", v, m.Title, ac), m.Down})
+		case Plain:
+			out = append(out, File{fmt.Sprintf("%s_%s.sql", v, m.Title), m.Up})
+		default: // golang-migrate, and an empty directory
+			out = append(out, File{fmt.Sprintf("%s_%s.up.sql", v, m.Title), m.Up}, File{fmt.Sprintf("%s_%s.down.sql", v, m.Title), m.Down})
+		}
+	}
+	return out
+}
+
+// newVersions continues the set's numbering: timestamps when its versions
+// are timestamps, else the next numbers with the same zero padding
+// (Flyway: the last part of a dotted version).
+func (s *Set) newVersions(n int, now time.Time) []string {
+	last := ""
+	for _, m := range s.Migrations {
+		if !m.Repeatable {
+			last = m.Version
+		}
+	}
+	if s.Layout == Plain {
+		last = ""
+		for _, m := range s.Migrations {
+			if p := leadingDigits(m.Title); p != "" {
+				last = p
+			}
+		}
+	}
+	out := make([]string, n)
+	switch {
+	case s.Layout == Flyway:
+		parts := splitVersion(last)
+		if len(parts) == 0 {
+			parts = []string{"0"}
+		}
+		sep := "_"
+		k, _ := strconv.Atoi(parts[len(parts)-1])
+		for i := range out {
+			parts[len(parts)-1] = strconv.Itoa(k + i + 1)
+			out[i] = strings.Join(parts, sep)
+		}
+	case s.Layout == Popx || s.Layout == Dbmate || len(last) >= 14:
+		for i := range out {
+			ts := now.UTC().Add(time.Duration(i) * time.Second).Format("20060102150405")
+			if s.Layout == Popx || len(last) == 20 {
+				ts += "000000"
+			}
+			out[i] = ts
+		}
+	default:
+		k, _ := strconv.Atoi(strings.TrimLeft(last, "0"))
+		width := len(last)
+		if width == 0 {
+			width = 6
+		}
+		for i := range out {
+			out[i] = fmt.Sprintf("%0*d", width, k+i+1)
+		}
+	}
+	return out
+}
+
+func leadingDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
+}
+
+// Dir returns the directory the set's files are in (the first one's).
+func (s *Set) Dir() string {
+	for _, m := range s.Migrations {
+		for _, p := range m.Paths() {
+			return path.Dir(p)
+		}
+	}
+	return ""
+}

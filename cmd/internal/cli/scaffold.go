@@ -1,0 +1,359 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	ucli "github.com/urfave/cli/v3"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/catalog"
+	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/analyzer/engine"
+	"github.com/migsafe/migsafe/analyzer/migrations"
+)
+
+func scaffoldCommand(env Env) *ucli.Command {
+	flags := func() []ucli.Flag {
+		return []ucli.Flag{
+			&ucli.StringFlag{Name: "dir", Aliases: []string{"d"}, Value: ".", Usage: "the migration `DIRECTORY` to write into (its layout and history are read)"},
+			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres or mysql (default: from the configuration, else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
+			&ucli.StringFlag{Name: "target-version", Usage: targetVersionUsage, Sources: ucli.EnvVars("MIGSAFE_TARGET_VERSION")},
+			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE`", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
+			&ucli.StringFlag{Name: "layout", Usage: "migration layout when the directory is empty or ambiguous (default golang-migrate)"},
+			&ucli.StringFlag{Name: "type", Usage: "the column's current `TYPE`, when the migrations do not say"},
+			&ucli.IntFlag{Name: "batch-size", Value: 1000, Usage: "rows per committed batch of the backfill"},
+			&ucli.BoolFlag{Name: "dry-run", Usage: "print the files instead of writing them"},
+		}
+	}
+	sub := func(name, usage, args string, n int, build func(*scaffold, []string) error) *ucli.Command {
+		return &ucli.Command{
+			Name: name, Usage: usage, ArgsUsage: args, Flags: flags(),
+			Action: func(ctx context.Context, cmd *ucli.Command) error {
+				if cmd.Args().Len() != n {
+					return usageErr("scaffold %s takes %s", name, args)
+				}
+				return runScaffold(ctx, cmd, env, name, cmd.Args().Slice(), build)
+			},
+		}
+	}
+	return &ucli.Command{
+		Name:  "scaffold",
+		Usage: "write the migrations of an expand-contract change",
+		Description: `Writes, in the layout the directory already uses, the migrations of the SQL
+steps of an expand-contract change, each with its down migration, and prints
+the application steps (2, 4 and 5) as a checklist:
+
+  1. add the new column (nullable); on PostgreSQL a trigger keeps both columns
+     in step while old and new application versions run side by side
+  3. backfill old rows in committed batches
+  5. the deprecation marker, once the application no longer writes the old column
+  6. drop the old column, in a later deploy`,
+		Commands: []*ucli.Command{
+			sub("rename-column", "rename a column in six steps", "TABLE OLD NEW", 3, (*scaffold).renameColumn),
+			sub("change-column-type", "change a column's type through a new column", "TABLE COLUMN TYPE", 3, (*scaffold).changeColumnType),
+			sub("drop-column", "drop a column in two deploys", "TABLE COLUMN", 2, (*scaffold).dropColumn),
+		},
+	}
+}
+
+// scaffold builds the migrations of one change.
+type scaffold struct {
+	dialect string
+	cat     *catalog.Catalog
+	typ     string // --type
+	batch   int
+	out     []migrations.NewMigration
+	deploys [][]int // indexes into out, per deploy
+	check   []string
+}
+
+func runScaffold(ctx context.Context, cmd *ucli.Command, env Env, name string, args []string, build func(*scaffold, []string) error) error {
+	s, err := resolve(cmd, env)
+	if err != nil {
+		return err
+	}
+	hopt, err := historyOptions(cmd, env, s)
+	if err != nil {
+		return err
+	}
+	hopt.noGit = true
+	dir := cmd.String("dir")
+	full := dir
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(s.dir, dir)
+	}
+	if st, err := os.Stat(full); err != nil || !st.IsDir() {
+		return usageErr("--dir %s: not a directory", dir)
+	}
+	set := &migrations.Set{Layout: hopt.layout}
+	cat := catalog.New()
+	if len(sqlFiles(full, s.dir, func(string) bool { return false })) > 0 {
+		ld := loadHistories(ctx, []string{dir}, s.dir, func(string) bool { return false }, hopt)
+		if len(ld.errs) > 0 {
+			return &exitError{ExitError, ld.errs[0]}
+		}
+		if len(ld.sets) != 1 {
+			return usageErr("--dir %s: holds %d migration histories; point --dir at one directory", dir, len(ld.sets))
+		}
+		hs := ld.sets[0]
+		for _, f := range hs.parts {
+			f.Lint = false
+		}
+		res, err := engine.Run(ctx, hs.parts, engine.Options{Dialect: s.dialect, History: hs.hist})
+		if err != nil {
+			return &exitError{ExitError, err}
+		}
+		set, cat = hs.set, res.Catalog
+	}
+	if set.Layout == migrations.Auto {
+		set.Layout = migrations.GolangMigrate
+	}
+	sc := &scaffold{dialect: s.dialect.Name(), cat: cat, typ: cmd.String("type"), batch: int(cmd.Int("batch-size"))}
+	if sc.batch <= 0 {
+		return usageErr("--batch-size must be positive")
+	}
+	if err := build(sc, args); err != nil {
+		return err
+	}
+	files := set.Files(sc.out, hopt.now)
+	perMigration := len(files) / len(sc.out)
+	for _, f := range files {
+		p := filepath.Join(full, f.Name)
+		if cmd.Bool("dry-run") {
+			fmt.Fprintf(env.Stdout, "-- %s --\n%s\n", display(s.dir, p), f.Content)
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return &exitError{ExitError, fmt.Errorf("%s already exists; nothing written", display(s.dir, p))}
+		}
+	}
+	if !cmd.Bool("dry-run") {
+		for _, f := range files {
+			p := filepath.Join(full, f.Name)
+			if err := os.WriteFile(p, []byte(f.Content), 0o644); err != nil {
+				return &exitError{ExitError, pathError(display(s.dir, p), err)}
+			}
+			fmt.Fprintf(env.Stdout, "wrote %s\n", display(s.dir, p))
+		}
+	}
+	// the checklist: which files ship in which deploy, and the
+	// application's steps between them
+	fmt.Fprintf(env.Stdout, "\nShip it in %d deploys (%s layout):\n", len(sc.deploys), set.Layout)
+	step := 0
+	for i, d := range sc.deploys {
+		var names []string
+		for _, k := range d {
+			for j := 0; j < perMigration; j++ {
+				names = append(names, files[k*perMigration+j].Name)
+			}
+		}
+		fmt.Fprintf(env.Stdout, "\n  Deploy %d: %s\n", i+1, strings.Join(names, ", "))
+		for ; step < len(sc.check) && !strings.HasPrefix(sc.check[step], "--"); step++ {
+			fmt.Fprintf(env.Stdout, "  [ ] %s\n", sc.check[step])
+		}
+		step++ // skip the deploy separator
+	}
+	fmt.Fprintf(env.Stdout, "\nmigsafe check lints these files; migsafe status shows the change in flight.\n")
+	return nil
+}
+
+// column returns the column's current type from the history or --type.
+func (sc *scaffold) column(table, col string) (change.QName, string, error) {
+	q := change.QName{Name: strings.ToLower(table)}
+	if i := strings.LastIndexByte(table, '.'); i >= 0 {
+		q = change.QName{Schema: strings.ToLower(table[:i]), Name: strings.ToLower(table[i+1:])}
+	}
+	if sc.typ != "" {
+		return q, sc.typ, nil
+	}
+	if t := sc.cat.Table(q); t != nil {
+		if c := t.Column(col); c != nil && c.Type.String() != "" {
+			return q, c.Type.String(), nil
+		}
+	}
+	return q, "", usageErr("the migrations do not say what type %s.%s has: pass --type", table, col)
+}
+
+func (sc *scaffold) pg() bool { return sc.dialect != analyzer.MySQL }
+
+func (sc *scaffold) add(m migrations.NewMigration) int {
+	sc.out = append(sc.out, m)
+	return len(sc.out) - 1
+}
+
+func (sc *scaffold) lockTimeout() string {
+	if sc.pg() {
+		return "SET lock_timeout = '5s';\n"
+	}
+	return "SET SESSION lock_wait_timeout = 5;\n"
+}
+
+// replace writes the migrations that replace table.old by table.new of
+// type newType: expand (+ sync trigger), backfill, deprecate, contract.
+func (sc *scaffold) replace(tableArg, old, newCol, newType, oldType, title string) error {
+	q, _, err := sc.column(tableArg, old)
+	if err != nil {
+		return err
+	}
+	t := q.String()
+	toNew, toOld := old, newCol
+	if newType != oldType {
+		toNew = fmt.Sprintf("CAST(%s AS %s)", old, newType)
+		toOld = fmt.Sprintf("CAST(%s AS %s)", newCol, oldType)
+	}
+	fn := strings.ReplaceAll(q.Name, ".", "_") + "_" + old + "_" + newCol + "_sync"
+	trigger := ""
+	dropTrigger := ""
+	if sc.pg() {
+		trigger = fmt.Sprintf(`-- Until the old column is dropped, old and new application versions run side
+-- by side: this trigger keeps both columns in step whichever one a version writes.
+CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.%[2]s IS NULL THEN NEW.%[2]s := %[4]s; END IF;
+    IF NEW.%[3]s IS NULL THEN NEW.%[3]s := %[5]s; END IF;
+  ELSIF NEW.%[2]s IS DISTINCT FROM OLD.%[2]s THEN
+    NEW.%[3]s := %[5]s;
+  ELSIF NEW.%[3]s IS DISTINCT FROM OLD.%[3]s THEN
+    NEW.%[2]s := %[4]s;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[6]s FOR EACH ROW EXECUTE FUNCTION %[1]s();
+`, fn, newCol, old, "NEW."+strings.ReplaceAll(toNew, old, old), "NEW."+strings.ReplaceAll(toOld, newCol, newCol), t)
+		trigger = fixNew(trigger, old, newCol)
+		dropTrigger = fmt.Sprintf("DROP TRIGGER %s ON %s;\nDROP FUNCTION %s();\n", fn, t, fn)
+	}
+	expand := sc.add(migrations.NewMigration{
+		Title: "expand_" + q.Name + "_" + newCol,
+		Up:    fmt.Sprintf("-- %s, step 1 of 6: add %s.%s next to %s.\n%sALTER TABLE %s ADD COLUMN %s %s;\n%s", title, t, newCol, old, sc.lockTimeout(), t, newCol, newType, trigger),
+		Down:  fmt.Sprintf("%s%sALTER TABLE %s DROP COLUMN %s;\n", sc.lockTimeout(), dropTrigger, t, newCol),
+	})
+	backfill := sc.add(migrations.NewMigration{
+		Title: "backfill_" + q.Name + "_" + newCol,
+		Up:    sc.backfill(t, newCol, old, toNew),
+		Down:  "-- nothing to undo: the expand migration's down drops the column\nSELECT 1;\n",
+		NoTx:  true,
+	})
+	deprecate := sc.add(sc.deprecation(t, old, "replaced by "+newCol))
+	restore := fmt.Sprintf("%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), t, old, oldType)
+	undo := fmt.Sprintf("%s-- restore the data from %s\nUPDATE %s SET %s = %s;\n%s", restore, newCol, t, old, toOld, strings.ReplaceAll(trigger, "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n", ""))
+	contract := sc.add(migrations.NewMigration{
+		Title: "contract_" + q.Name + "_" + old,
+		Up:    fmt.Sprintf("-- %s, step 6 of 6: drop %s.%s, replaced by %s.\n%s%sALTER TABLE %s DROP COLUMN %s;\n", title, t, old, newCol, sc.lockTimeout(), dropTrigger, t, old),
+		Down:  undo,
+	})
+	sc.deploys = [][]int{{expand, backfill}, {deprecate}, {contract}}
+	dual := "step 2: the application writes both " + old + " and " + newCol
+	if sc.pg() {
+		dual = "step 2: new application code writes " + newCol + " (the trigger copies it to " + old + " for the old version, and back)"
+	}
+	sc.check = []string{
+		dual,
+		"step 4: the application reads " + newCol + " instead of " + old,
+		"step 5: the application stops writing " + old + " (ORMs: mark it ignored)",
+		"--",
+		"wait at least the minimum deprecation age (7 days by default) with no running or rollback-target version using " + old,
+		"--",
+		"done: " + t + "." + old + " is gone",
+	}
+	return nil
+}
+
+// fixNew is a no-op hook kept for readability of the trigger template.
+func fixNew(s, _, _ string) string { return s }
+
+func (sc *scaffold) backfill(t, col, from, value string) string {
+	head := fmt.Sprintf("-- Step 3 of 6: fill %s.%s from %s in batches of %d rows, each committed on its own.\n-- migsafe:backfill %s.%s from %s\n", t, col, from, sc.batch, t, col, from)
+	if sc.pg() {
+		return head + fmt.Sprintf(`DO $$
+DECLARE
+  n bigint;
+BEGIN
+  LOOP
+    UPDATE %[1]s SET %[2]s = %[3]s
+     WHERE ctid IN (SELECT ctid FROM %[1]s WHERE %[2]s IS NULL AND %[4]s IS NOT NULL LIMIT %[5]d);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXIT WHEN n = 0;
+    COMMIT;
+  END LOOP;
+END $$;
+`, t, col, value, from, sc.batch)
+	}
+	proc := "migsafe_backfill_" + strings.ReplaceAll(t, ".", "_") + "_" + col
+	return head + fmt.Sprintf(`CREATE PROCEDURE %[1]s()
+BEGIN
+  REPEAT
+    UPDATE %[2]s SET %[3]s = %[4]s WHERE %[3]s IS NULL AND %[5]s IS NOT NULL LIMIT %[6]d;
+  UNTIL ROW_COUNT() = 0 END REPEAT;
+END;
+CALL %[1]s();
+DROP PROCEDURE %[1]s;
+`, proc, t, col, value, from, sc.batch)
+}
+
+func (sc *scaffold) deprecation(t, col, why string) migrations.NewMigration {
+	m := migrations.NewMigration{Title: "deprecate_" + strings.ReplaceAll(t, ".", "_") + "_" + col}
+	head := fmt.Sprintf("-- Step 5 of 6: the application no longer writes %s.%s (%s).\n-- migsafe:deprecate %s.%s\n", t, col, why, t, col)
+	if sc.pg() {
+		m.Up = head + fmt.Sprintf("COMMENT ON COLUMN %s.%s IS 'deprecated: %s';\n", t, col, why)
+		m.Down = fmt.Sprintf("COMMENT ON COLUMN %s.%s IS NULL;\n", t, col)
+	} else {
+		m.Up = head + "SELECT 1;\n"
+		m.Down = "SELECT 1;\n"
+	}
+	return m
+}
+
+func (sc *scaffold) renameColumn(args []string) error {
+	_, typ, err := sc.column(args[0], args[1])
+	if err != nil {
+		return err
+	}
+	return sc.replace(args[0], args[1], args[2], typ, typ, "Rename "+args[0]+"."+args[1]+" to "+args[2])
+}
+
+func (sc *scaffold) changeColumnType(args []string) error {
+	_, typ, err := sc.column(args[0], args[1])
+	if err != nil {
+		return err
+	}
+	return sc.replace(args[0], args[1], args[1]+"_new", args[2], typ, "Change the type of "+args[0]+"."+args[1]+" to "+args[2]+" through "+args[1]+"_new")
+}
+
+func (sc *scaffold) dropColumn(args []string) error {
+	q, typ, err := sc.column(args[0], args[1])
+	if err != nil {
+		return err
+	}
+	t, col := q.String(), args[1]
+	dep := sc.deprecation(t, col, "to be dropped")
+	if tab := sc.cat.Table(q); tab != nil {
+		if c := tab.Column(col); c != nil && c.NotNull && c.Default == nil {
+			// the application stops writing it: inserts must not need it
+			dep.Up += fmt.Sprintf("%sALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n", sc.lockTimeout(), t, col)
+			if !sc.pg() {
+				dep.Up = strings.Replace(dep.Up, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;", t, col), fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL;", t, col, typ), 1)
+			}
+		}
+	}
+	d := sc.add(dep)
+	c := sc.add(migrations.NewMigration{
+		Title: "contract_" + q.Name + "_" + col,
+		Up:    fmt.Sprintf("-- Step 6 of 6: drop %s.%s.\n%sALTER TABLE %s DROP COLUMN %s;\n", t, col, sc.lockTimeout(), t, col),
+		Down:  fmt.Sprintf("-- the column comes back empty: its data is gone\n%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), t, col, typ),
+	})
+	sc.deploys = [][]int{{d}, {c}}
+	sc.check = []string{
+		"step 4: the application no longer reads " + col,
+		"step 5: the application no longer writes " + col + " (ORMs: mark it ignored), then ship deploy 1",
+		"--",
+		"wait at least the minimum deprecation age (7 days by default) with no running or rollback-target version using " + col,
+		"--",
+	}
+	return nil
+}
