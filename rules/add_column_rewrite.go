@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
 )
@@ -10,7 +12,7 @@ var AddColumnRewrite = &analyzer.Rule{
 	Code:     "MS101",
 	Name:     "add-column-rewrite",
 	Summary:  "Adding this column rewrites the whole table under an exclusive lock",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityError,
 	Fix:      analyzer.FixNone,
 	Doc: analyzer.Doc{
@@ -30,15 +32,47 @@ For generated values, use a plain column kept up to date by a trigger, backfille
 			Dialect: analyzer.Postgres,
 			Bad:     "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
 			Good:    "ALTER TABLE users ADD COLUMN token uuid;\nALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "ALTER TABLE users ADD COLUMN token BINARY(16) DEFAULT (UUID_TO_BIN(UUID()));",
+			Good:    "ALTER TABLE users ADD COLUMN token BINARY(16);",
 		}},
 		Notes: "Functions migsafe does not know (and that the migrations did not create with a volatility) are assumed volatile.",
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.AddColumn) {
+			if isMySQL(p) {
+				addColumnRewriteMySQL(p, x)
+				return
+			}
 			if x.Base().Effect.Work != change.WorkRewrite || p.IsNew(x.Table) {
 				return
 			}
 			at(p, x, "Adding column "+x.Table.String()+"."+x.Column.Name+" "+lockPhrase(x.Base().Effect), x.Table.String()+"."+x.Column.Name)
 		})
 	},
+}
+
+// addColumnRewriteMySQL flags the ADD COLUMN forms that MySQL and MariaDB
+// cannot add instantly whatever the version: a STORED generated column, an
+// AUTO_INCREMENT column, an expression default (DEFAULT (…)) that is not
+// INSTANT on the target.
+func addColumnRewriteMySQL(p *analyzer.Pass, x *change.AddColumn) {
+	c := x.Column
+	var why string
+	switch {
+	case c.Generated == "stored":
+		why = "a STORED generated column is computed and written for every existing row"
+	case c.AutoIncrement:
+		why = "an AUTO_INCREMENT column gets a value written into every existing row"
+	case c.Default != nil && strings.HasPrefix(c.Default.Text, "(") && !c.Default.Const:
+		why = "the expression default " + c.Default.Text + " is evaluated and written for every existing row"
+	default:
+		return
+	}
+	e := x.Base().Effect
+	if p.IsNew(x.Table) || e.Algorithm == "INSTANT" {
+		return
+	}
+	at(p, x, sentence("Adding column "+x.Table.String()+"."+c.Name+" rewrites the table: "+why, x), x.Table.String()+"."+c.Name)
 }

@@ -11,13 +11,18 @@ var AddRequiredColumn = &analyzer.Rule{
 	Code:     "MS304",
 	Name:     "add-required-column",
 	Summary:  "Adding a NOT NULL column without a default fails on a table with rows and breaks old inserts",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityError,
 	Doc: analyzer.Doc{
 		Why: `PostgreSQL refuses to add a NOT NULL column without a default to a table that
 has rows ("column contains null values"), so the migration fails in production
 although it passed on an empty development database. Even where it succeeds,
-every INSERT of the old application version omits the column and fails.`,
+every INSERT of the old application version omits the column and fails.
+
+MySQL and MariaDB add the column and fill existing rows with the type's zero
+value (0, '', a zero date), which is rarely what the data means; the old
+version's INSERTs then fail in strict mode ("Field doesn't have a default
+value") or silently store the zero value without it.`,
 		Recipe: `Add the column nullable (or with a constant default, which is instant since
 PostgreSQL 11), deploy code that writes it, backfill old rows in batches, then make
 it NOT NULL without a long lock (see set-not-null).`,
@@ -26,6 +31,10 @@ it NOT NULL without a long lock (see set-not-null).`,
 			Dialect: analyzer.Postgres,
 			Bad:     "ALTER TABLE orders ADD COLUMN currency text NOT NULL;",
 			Good:    "ALTER TABLE orders ADD COLUMN currency text NOT NULL DEFAULT 'EUR';",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "ALTER TABLE orders ADD COLUMN currency CHAR(3) NOT NULL;",
+			Good:    "ALTER TABLE orders ADD COLUMN currency CHAR(3) NOT NULL DEFAULT 'EUR';",
 		}},
 	},
 	Check: func(p *analyzer.Pass) {
@@ -35,6 +44,11 @@ it NOT NULL without a long lock (see set-not-null).`,
 				return
 			}
 			if p.IsNew(x.Table) {
+				return
+			}
+			if isMySQL(p) {
+				at(p, x, sentence("Adding NOT NULL column "+x.Table.String()+"."+c.Name+" without a default breaks the old application's INSERTs that omit it: in strict mode (the default) they fail with \"Field '"+c.Name+"' doesn't have a default value\", and without strict mode existing and new rows silently get the type's zero value (0, '' or a zero date)", x),
+					x.Table.String()+"."+c.Name)
 				return
 			}
 			at(p, x, sentence("Adding NOT NULL column "+x.Table.String()+"."+c.Name+" without a default fails if the table has rows, and old application code inserting rows without it fails", x),

@@ -11,7 +11,7 @@ var ChangeColumnType = &analyzer.Rule{
 	Code:     "MS303",
 	Name:     "change-column-type",
 	Summary:  "Changing a column's type rewrites the table under an exclusive lock",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityError,
 	Doc: analyzer.Doc{
 		Why: `Most type changes rewrite every row and rebuild every index of the table while
@@ -23,12 +23,25 @@ add a new column of the new type, keep both in step (trigger or application),
 backfill in batches, switch reads, stop writing the old column, drop it in a later
 deploy. Changes that need no rewrite are not flagged when migsafe knows the
 column's current type: varchar(n) → varchar(m ≥ n) or text, text → varchar,
-numeric(p,s) → numeric(p' ≥ p, s), cidr → inet.`,
+numeric(p,s) → numeric(p' ≥ p, s), cidr → inet.
+
+MySQL and MariaDB (MODIFY, CHANGE): a type change copies the table
+(ALGORITHM=COPY), blocking writes for the whole copy. Not flagged: a MODIFY
+that restates the current type (to change only NULL, the default or the
+position; other rules cover those), a VARCHAR that grows within its
+length-byte class (up to 255 bytes: 63 characters in utf8mb4, 85 in utf8mb3,
+255 in latin1; beyond 255 bytes on both sides), ENUM and SET members appended
+at the end without changing the storage size. The column's character set is
+taken as utf8mb4 when the migrations do not say.`,
 		Help: "add a column of the new type, keep both in step, backfill, switch reads and drop the old column later (migsafe scaffold change-column-type)",
 		Examples: []analyzer.Example{{
 			Dialect: analyzer.Postgres,
 			Bad:     "ALTER TABLE events ALTER COLUMN id TYPE bigint;",
 			Good:    "CREATE TABLE notes (body varchar(50));\n-- in a later migration:\nALTER TABLE notes ALTER COLUMN body TYPE text;",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "ALTER TABLE events MODIFY id BIGINT NOT NULL;",
+			Good:    "CREATE TABLE notes (body VARCHAR(50));\n-- in a later migration:\nALTER TABLE notes MODIFY body VARCHAR(60);",
 		}},
 		Notes: "migsafe only knows a column's current type when the migrations it reads created it; otherwise it assumes a rewrite.",
 	},
@@ -38,7 +51,10 @@ numeric(p,s) → numeric(p' ≥ p, s), cidr → inet.`,
 				return
 			}
 			e := x.Base().Effect
-			if e.Known() && e.Work == change.WorkNone {
+			if isMySQL(p) && x.SameType {
+				return // MODIFY restating the type, VARCHAR growth in its class, ENUM/SET append
+			}
+			if !isMySQL(p) && e.Known() && e.Work == change.WorkNone {
 				return
 			}
 			at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+" to "+x.NewType.String()+" breaks the running application's expectations of the column", x)+

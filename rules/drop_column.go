@@ -11,7 +11,7 @@ var DropColumn = &analyzer.Rule{
 	Code:     "MS201",
 	Name:     "drop-column",
 	Summary:  "Dropping a column breaks the application code still running against it",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityError,
 	Doc: analyzer.Doc{
 		Why: `During a rolling deploy the previous version of the application keeps running
@@ -29,6 +29,10 @@ the table). A rollback after the drop cannot bring the data back.`,
 			Dialect: analyzer.Postgres,
 			Bad:     "ALTER TABLE users DROP COLUMN email;",
 			Good:    "-- the application no longer writes users.email\n-- migsafe:deprecate users.email\nSELECT 1;",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "ALTER TABLE users DROP COLUMN legacy_flags;",
+			Good:    "CREATE TABLE scratch (id BIGINT, tmp INT);\nALTER TABLE scratch DROP COLUMN tmp;",
 		}},
 	},
 	Check: func(p *analyzer.Pass) {

@@ -10,7 +10,7 @@ var DropTable = &analyzer.Rule{
 	Code:     "MS202",
 	Name:     "drop-table",
 	Summary:  "Dropping a table breaks the application code still using it and loses its data",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityError,
 	Doc: analyzer.Doc{
 		Why: `Old application instances still query the table during a rolling deploy and fail,
@@ -25,6 +25,10 @@ lock on the table, queueing every query behind it while it waits.`,
 			Dialect: analyzer.Postgres,
 			Bad:     "DROP TABLE audit_log;",
 			Good:    "CREATE TABLE scratch (id bigint);\nDROP TABLE scratch;",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "DROP TABLE audit_log;",
+			Good:    "CREATE TABLE scratch (id BIGINT);\nDROP TABLE scratch;",
 		}},
 	},
 	Check: func(p *analyzer.Pass) {

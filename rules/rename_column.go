@@ -10,7 +10,7 @@ var RenameColumn = &analyzer.Rule{
 	Code:     "MS302",
 	Name:     "rename-column",
 	Summary:  "Renaming a column breaks the application code still using the old name",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityError,
 	Doc: analyzer.Doc{
 		Why: `The rename is instant, but old application instances keep using the old name
@@ -28,9 +28,14 @@ column. 5. Stop writing the old one and mark it \'-- migsafe:deprecate t.old\'.
 			Dialect: analyzer.Postgres,
 			Bad:     "ALTER TABLE users RENAME COLUMN name TO full_name;",
 			Good:    "ALTER TABLE users ADD COLUMN full_name text;",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "ALTER TABLE users CHANGE name full_name VARCHAR(100);",
+			Good:    "ALTER TABLE users ADD COLUMN full_name VARCHAR(100), ALGORITHM=INSTANT;",
 		}},
 	},
 	Check: func(p *analyzer.Pass) {
+		// MySQL CHANGE old new … is translated into a RenameColumn too.
 		each(p, func(x *change.RenameColumn) {
 			if p.IsNew(x.Table) || newColumn(p, x.Table, x.Old) {
 				return

@@ -10,7 +10,7 @@ var RenameTable = &analyzer.Rule{
 	Code:     "MS301",
 	Name:     "rename-table",
 	Summary:  "Renaming a table breaks the application code still using the old name",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityError,
 	Doc: analyzer.Doc{
 		Why: `Old application instances keep querying the old name during the deploy and
@@ -32,6 +32,10 @@ COMMIT;
 			Dialect: analyzer.Postgres,
 			Bad:     "ALTER TABLE customers RENAME TO clients;",
 			Good:    "CREATE TABLE clients (id bigint PRIMARY KEY);",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "RENAME TABLE customers TO clients;",
+			Good:    "CREATE TABLE clients (id BIGINT PRIMARY KEY);",
 		}},
 	},
 	Check: func(p *analyzer.Pass) {

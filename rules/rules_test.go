@@ -7,6 +7,7 @@ import (
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/analyzertest"
+	"github.com/migsafe/migsafe/dialects/mysql"
 	"github.com/migsafe/migsafe/dialects/postgres"
 	"github.com/migsafe/migsafe/rules"
 )
@@ -15,6 +16,7 @@ func setup() analyzertest.Setup {
 	return analyzertest.Setup{
 		Dialects: map[string]analyzertest.NewDialect{
 			analyzer.Postgres: func(v string) (analyzer.Dialect, error) { return postgres.New(v) },
+			analyzer.MySQL:    func(v string) (analyzer.Dialect, error) { return mysql.New(v) },
 		},
 		Known:  rules.All(),
 		Always: []*analyzer.Rule{rules.SyntaxError, rules.UnusedSuppression},

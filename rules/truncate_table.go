@@ -12,7 +12,7 @@ var TruncateTable = &analyzer.Rule{
 	Code:     "MS204",
 	Name:     "truncate-table",
 	Summary:  "TRUNCATE deletes every row and cannot be rolled back by a down migration",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityError,
 	Doc: analyzer.Doc{
 		Why: `TRUNCATE removes all rows at once under an exclusive lock. A migration that does
@@ -25,6 +25,10 @@ backup, or retire the table with expand-contract instead.`,
 			Dialect: analyzer.Postgres,
 			Bad:     "TRUNCATE sessions;",
 			Good:    "DELETE FROM sessions WHERE expires_at < now() - interval '30 days';",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "TRUNCATE TABLE sessions;",
+			Good:    "DELETE FROM sessions WHERE expires_at < NOW() - INTERVAL 30 DAY LIMIT 10000;",
 		}},
 	},
 	Check: func(p *analyzer.Pass) {

@@ -9,7 +9,7 @@ var UnusedSuppression = &analyzer.Rule{
 	Code:     "MS901",
 	Name:     "unused-suppression",
 	Summary:  "A migsafe:ignore comment suppresses nothing",
-	Dialects: pgOnly,
+	Dialects: both,
 	Severity: analyzer.SeverityWarning,
 	Fix:      analyzer.FixSometimes,
 	Doc: analyzer.Doc{
@@ -22,6 +22,10 @@ the line above the statement, or at the end of the statement's first line.`,
 		Examples: []analyzer.Example{{
 			Dialect: analyzer.Postgres,
 			Bad:     "-- migsafe:ignore drop-table the table is empty\nALTER TABLE users ADD COLUMN nickname text;",
+			Good:    "-- migsafe:ignore drop-table the table was never used\nDROP TABLE legacy_users;",
+		}, {
+			Dialect: analyzer.MySQL,
+			Bad:     "-- migsafe:ignore drop-table the table is empty\nALTER TABLE users ADD COLUMN nickname VARCHAR(30);",
 			Good:    "-- migsafe:ignore drop-table the table was never used\nDROP TABLE legacy_users;",
 		}},
 	},

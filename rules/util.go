@@ -8,10 +8,11 @@ import (
 	"github.com/migsafe/migsafe/analyzer/change"
 )
 
-// both is the dialect list of rules shared by PostgreSQL and MySQL.
+// pgOnly, myOnly and both are the dialect lists of the rules.
 var (
 	pgOnly = []string{analyzer.Postgres}
 	myOnly = []string{analyzer.MySQL}
+	both   = []string{analyzer.Postgres, analyzer.MySQL}
 )
 
 // each calls f for every change of type T in the pass's statement.
@@ -53,14 +54,7 @@ func lockPhrase(e change.Effect) string {
 			fmt.Fprintf(&b, " on %s", e.On)
 		}
 	}
-	switch e.Blocks {
-	case change.BlocksReadsAndWrites:
-		b.WriteString(", which blocks reads and writes")
-	case change.BlocksWrites:
-		b.WriteString(", which blocks writes")
-	default:
-		b.WriteString(", which blocks neither reads nor writes")
-	}
+	b.WriteString(blocksClause(e.Blocks, ", which blocks neither reads nor writes"))
 	switch e.Work {
 	case change.WorkNone:
 		if e.Blocks != change.BlocksNothing {
@@ -88,6 +82,9 @@ func article(s string) string {
 
 // sentence joins a message and the lock phrase of a change.
 func sentence(msg string, ch change.Change) string {
+	if e := ch.Base().Effect; e.Algorithm != "" {
+		return msg + "; " + onlinePhrase(e)
+	}
 	lp := lockPhrase(ch.Base().Effect)
 	if lp == "" {
 		return msg
@@ -107,4 +104,15 @@ func newColumn(p *analyzer.Pass, t change.QName, col string) bool {
 
 func quoteList(xs []string) string {
 	return strings.Join(xs, ", ")
+}
+
+// blocksClause says what a lock blocks; none is the wording for nothing.
+func blocksClause(bl change.Blocks, none string) string {
+	switch bl {
+	case change.BlocksReadsAndWrites:
+		return ", which blocks reads and writes"
+	case change.BlocksWrites:
+		return ", which blocks writes"
+	}
+	return none
 }

@@ -74,21 +74,36 @@ func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 			fall.rebuild = true
 		}
 	}
-	note := worst.note
-	if len(cls) > 1 {
-		note = strings.TrimSpace(note + "; the statement runs as " + algPhrase(capOf(comb)) + " because of " + worst.why)
-		note = strings.TrimPrefix(note, "; ")
-	}
 	opts.Refused = d.refused(capOf(comb), opts)
-	opts.Effect = d.effect(comb, fall, opts.Algorithm, opts.Lock, opts.Table, note)
+	opts.Effect = d.effect(comb, fall, opts.Algorithm, opts.Lock, opts.Table, worst.note)
+	if opts.Refused == "" && requested(opts) == opts.Effect.Request {
+		// the statement already asks for the cheap path: the server
+		// fails instead of copying
+		opts.Effect.Request = ""
+	}
+	because := "the statement runs as " + algPhrase(capOf(comb)) + " because of " + worst.why
 	for _, c := range cls {
 		// every clause reports what the statement as a whole does
 		e := opts.Effect
-		if c != worst && c.note != "" {
-			e.Note = c.note + "; " + e.Note
+		if c != worst && capOf(c.row).level() < capOf(comb).level() {
+			e.Note = strings.TrimPrefix(c.note+"; "+because, "; ")
+		} else if c != worst {
+			e.Note = c.note
 		}
 		c.ch.Base().Effect = e
 	}
+}
+
+// requested is the cheap-path request the statement's options make, in
+// the words of Effect.Request.
+func requested(o *change.AlterOptions) string {
+	switch {
+	case o.Algorithm == "INSTANT" && o.Lock == "":
+		return "ALGORITHM=INSTANT"
+	case (o.Algorithm == "INPLACE" || o.Algorithm == "NOCOPY") && o.Lock == "NONE":
+		return "ALGORITHM=INPLACE, LOCK=NONE"
+	}
+	return "-"
 }
 
 func capOf(r row) capability { return capability{alg: r.alg, rebuild: r.rebuild, dml: r.dml} }

@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// CharsetConversion flags CONVERT TO CHARACTER SET and column character set
+// changes on existing tables.
+var CharsetConversion = &analyzer.Rule{
+	Code:     "MY103",
+	Name:     "charset-conversion",
+	Summary:  "Converting a table's or column's character set copies the table while writes wait",
+	Dialects: myOnly,
+	Severity: analyzer.SeverityError,
+	Doc: analyzer.Doc{
+		Why: `CONVERT TO CHARACTER SET re-encodes every text column of every row: the server
+copies the table (ALGORITHM=COPY) and blocks writes for the whole copy. Indexes on
+the converted columns are rebuilt, and a utf8mb4 index can exceed the key length
+limit and fail half-way on a large production table that passed in development.`,
+		Recipe: `On a large table convert with an online schema change tool (gh-ost,
+pt-online-schema-change), or column by column through expand-contract: add a
+column in the new character set, keep both in step, backfill in batches, switch
+reads, drop the old column in a later deploy. Changing only the table's default
+(ALTER TABLE t DEFAULT CHARACTER SET utf8mb4) touches no row and is not flagged.`,
+		Help: "convert with an online schema change tool, or column by column through expand-contract",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.MySQL,
+			Bad:     "ALTER TABLE comments CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
+			Good:    "ALTER TABLE comments DEFAULT CHARACTER SET utf8mb4;",
+		}},
+	},
+	Check: func(p *analyzer.Pass) {
+		each(p, func(x *change.ConvertCharset) {
+			if p.IsNew(x.Table) {
+				return
+			}
+			at(p, x, sentence("Converting "+x.Table.String()+" to "+x.Charset+" re-encodes every text column of every row", x), x.Table.String())
+		})
+		each(p, func(x *change.AlterColumnType) {
+			if p.IsNew(x.Table) || newColumn(p, x.Table, x.Column) || x.NewType.Charset == "" {
+				return
+			}
+			t := p.Catalog.Table(x.Table)
+			if t == nil {
+				return
+			}
+			col := t.Column(x.Column)
+			if col == nil || col.Type.Charset == "" || strings.EqualFold(col.Type.Charset, x.NewType.Charset) {
+				return
+			}
+			at(p, x, sentence("Changing "+x.Table.String()+"."+x.Column+" from "+col.Type.Charset+" to "+x.NewType.Charset+" re-encodes the column in every row", x),
+				x.Table.String()+"."+x.Column)
+		})
+	},
+}

@@ -1,0 +1,55 @@
+package rules
+
+import (
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// MultipleAlterSameTable flags a second ALTER TABLE of the same table in one
+// MySQL migration.
+var MultipleAlterSameTable = &analyzer.Rule{
+	Code:     "MY501",
+	Name:     "multiple-alter-same-table",
+	Summary:  "Several ALTER TABLE statements on the same table each pay for their own rebuild and metadata lock",
+	Dialects: myOnly,
+	Severity: analyzer.SeverityWarning,
+	Doc: analyzer.Doc{
+		Why: `MySQL and MariaDB DDL is not transactional: each ALTER TABLE commits on its own,
+waits for its own metadata lock and, unless it is INSTANT, rebuilds the table on
+its own. Three ALTERs of a large table are three rebuilds (and three rounds of
+replica lag) where one combined statement would rebuild once, and a failure
+between them leaves the schema half-migrated.`,
+		Recipe: `Combine the clauses into one ALTER TABLE:
+
+~~~sql
+ALTER TABLE users
+  ADD COLUMN nickname VARCHAR(30),
+  ADD INDEX idx_nickname (nickname),
+  ALGORITHM=INPLACE, LOCK=NONE;
+~~~`,
+		Help: "combine the clauses into one ALTER TABLE statement",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.MySQL,
+			Bad:     "ALTER TABLE users ADD COLUMN nickname VARCHAR(30);\nALTER TABLE users ADD INDEX idx_nickname (nickname);",
+			Good:    "ALTER TABLE users ADD COLUMN nickname VARCHAR(30), ADD INDEX idx_nickname (nickname);",
+		}},
+		Notes: "CREATE INDEX and DROP INDEX count as ALTER TABLE. Tables created in the same deploy are not reported.",
+	},
+	Check: func(p *analyzer.Pass) {
+		o := stmtOptions(p.Stmt)
+		if o == nil || o.Table.Name == "" || p.IsNew(o.Table) {
+			return
+		}
+		for _, s := range p.File.Stmts[:p.Stmt.Index] {
+			if prev := stmtOptions(s); prev != nil && sameTable(prev.Table, o.Table) {
+				pos := p.File.Lines.Position(s.Span.Start)
+				at(p, o, sentence("Table "+o.Table.String()+" was already altered by the statement on line "+itoa(pos.Line)+"; each ALTER TABLE waits for its own metadata lock and, unless it is INSTANT, rebuilds the table again", o), o.Table.String())
+				return
+			}
+		}
+	},
+}
+
+func sameTable(a, b change.QName) bool {
+	return a.Name == b.Name && a.Schema == b.Schema
+}

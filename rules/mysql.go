@@ -1,0 +1,72 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// Helpers of the MySQL/MariaDB rules. The dialect fills each change's
+// Effect with what the server does for the statement as a whole (Online DDL
+// algorithm, whether writes wait, and the option that requests the cheap
+// path); these helpers turn it into the words every MySQL finding uses.
+
+// onlinePhrase says which algorithm the server chooses, whether writes are
+// blocked, how to request the cheap path, and the metadata lock.
+func onlinePhrase(e change.Effect) string {
+	var b strings.Builder
+	b.WriteString("the server runs the statement with ALGORITHM=" + e.Algorithm)
+	b.WriteString(blocksClause(e.Blocks, ", which lets reads and writes through"))
+	switch e.Work {
+	case change.WorkRewrite:
+		b.WriteString(" while it rebuilds the whole table")
+	case change.WorkIndexBuild:
+		b.WriteString(" while it builds the index")
+	}
+	if e.Note != "" {
+		b.WriteString(" (" + e.Note + ")")
+	}
+	switch {
+	case e.Request == "ALGORITHM=INSTANT" && e.Algorithm != "INSTANT":
+		b.WriteString("; it could run instantly: request ALGORITHM=INSTANT so that the server does so or fails fast instead of copying")
+	case e.Request == "ALGORITHM=INSTANT":
+		b.WriteString("; write ALGORITHM=INSTANT (without LOCK=) so that the server fails fast instead of silently copying if that ever changes")
+	case e.Request != "":
+		b.WriteString("; write " + e.Request + " so that the server fails fast instead of silently blocking writes or copying")
+	case e.Algorithm == "INSTANT" || (e.Algorithm != "COPY" && e.Blocks == change.BlocksNothing):
+		b.WriteString("; its ALGORITHM=/LOCK= options already make the server fail instead of copying or blocking writes")
+	default:
+		b.WriteString("; no online algorithm exists for it on this server, so the statement cannot be made non-blocking (use an online schema change tool such as gh-ost or pt-online-schema-change, or expand-contract)")
+	}
+	b.WriteString(". " + mdlSentence)
+	return b.String()
+}
+
+// mdlSentence is the metadata-lock warning of MySQL findings.
+const mdlSentence = "Like every ALTER, it takes an exclusive metadata lock at its start and end: a long-running transaction on the table makes it wait, and every query on the table queues behind it (set lock_wait_timeout)"
+
+// stmtOptions returns the statement's AlterOptions (the MySQL dialect adds
+// one to every ALTER TABLE, CREATE INDEX and DROP INDEX), or nil.
+func stmtOptions(s *analyzer.Statement) *change.AlterOptions {
+	for _, ch := range s.Changes {
+		if o, ok := ch.(*change.AlterOptions); ok {
+			return o
+		}
+	}
+	return nil
+}
+
+// isMySQL reports whether the pass is for the MySQL dialect.
+func isMySQL(p *analyzer.Pass) bool { return p.Target.Dialect == analyzer.MySQL }
+
+// createdHere reports whether the pass's statement itself creates the table
+// (CREATE TABLE with inline indexes).
+func createdHere(p *analyzer.Pass, t change.QName) bool {
+	for _, ch := range p.Stmt.Changes {
+		if c, ok := ch.(*change.CreateTable); ok && sameTable(c.Table, t) {
+			return true
+		}
+	}
+	return false
+}
