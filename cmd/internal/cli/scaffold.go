@@ -178,6 +178,36 @@ func (sc *scaffold) column(table, col string) (change.QName, string, error) {
 	return q, "", usageErr("the migrations do not say what type %s.%s has: pass --type", table, col)
 }
 
+// notNull reports whether the history says the column is NOT NULL.
+func (sc *scaffold) notNull(q change.QName, col string) bool {
+	if t := sc.cat.Table(q); t != nil {
+		if c := t.Column(col); c != nil {
+			return c.NotNull
+		}
+	}
+	return false
+}
+
+// restoreNotNull puts back a NOT NULL the change removed, in a rollback.
+// suppress adds the suppression comment set-not-null needs on a column
+// that existed before the migration.
+func (sc *scaffold) restoreNotNull(q change.QName, col, typ string, suppress bool) string {
+	if !sc.notNull(q, col) {
+		return ""
+	}
+	stmt := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n", q, col)
+	if !sc.pg() {
+		stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NOT NULL;\n", q, col, typ)
+	}
+	if !suppress {
+		if !sc.pg() {
+			return "-- migsafe:ignore multiple-alter-same-table NOT NULL can only come back once the data is restored\n" + stmt
+		}
+		return stmt
+	}
+	return "-- migsafe:ignore set-not-null a rollback restores the constraint the change removed; it fails if rows without a value were written since: fill them first\n" + stmt
+}
+
 func (sc *scaffold) pg() bool { return sc.dialect != analyzer.MySQL }
 
 func (sc *scaffold) add(m migrations.NewMigration) int {
@@ -200,11 +230,13 @@ func (sc *scaffold) replace(tableArg, old, newCol, newType, oldType, title strin
 		return err
 	}
 	t := q.String()
-	toNew, toOld := old, newCol
-	if newType != oldType {
-		toNew = fmt.Sprintf("CAST(%s AS %s)", old, newType)
-		toOld = fmt.Sprintf("CAST(%s AS %s)", newCol, oldType)
+	conv := func(src, to string) string {
+		if newType == oldType || !sc.pg() {
+			return src // MySQL converts on assignment
+		}
+		return fmt.Sprintf("CAST(%s AS %s)", src, to)
 	}
+	toNew, toOld := conv(old, newType), conv(newCol, oldType)
 	fn := strings.ReplaceAll(q.Name, ".", "_") + "_" + old + "_" + newCol + "_sync"
 	trigger := ""
 	dropTrigger := ""
@@ -224,8 +256,7 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[6]s FOR EACH ROW EXECUTE FUNCTION %[1]s();
-`, fn, newCol, old, "NEW."+strings.ReplaceAll(toNew, old, old), "NEW."+strings.ReplaceAll(toOld, newCol, newCol), t)
-		trigger = fixNew(trigger, old, newCol)
+`, fn, newCol, old, conv("NEW."+old, newType), conv("NEW."+newCol, oldType), t)
 		dropTrigger = fmt.Sprintf("DROP TRIGGER %s ON %s;\nDROP FUNCTION %s();\n", fn, t, fn)
 	}
 	expand := sc.add(migrations.NewMigration{
@@ -241,7 +272,8 @@ CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[6]s FOR EACH ROW EXECUTE FUNCT
 	})
 	deprecate := sc.add(sc.deprecation(t, old, "replaced by "+newCol))
 	restore := fmt.Sprintf("%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), t, old, oldType)
-	undo := fmt.Sprintf("%s-- restore the data from %s\nUPDATE %s SET %s = %s;\n%s", restore, newCol, t, old, toOld, strings.ReplaceAll(trigger, "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n", ""))
+	undo := fmt.Sprintf("%s-- migsafe:ignore backfill-in-ddl-transaction a rollback restores the data before the previous version reads it\nUPDATE %s SET %s = %s;\n%s", restore, t, old, toOld, sc.restoreNotNull(q, old, oldType, false))
+	undo += strings.ReplaceAll(trigger, "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n", "")
 	contract := sc.add(migrations.NewMigration{
 		Title: "contract_" + q.Name + "_" + old,
 		Up:    fmt.Sprintf("-- %s, step 6 of 6: drop %s.%s, replaced by %s.\n%s%sALTER TABLE %s DROP COLUMN %s;\n", title, t, old, newCol, sc.lockTimeout(), dropTrigger, t, old),
@@ -263,9 +295,6 @@ CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[6]s FOR EACH ROW EXECUTE FUNCT
 	}
 	return nil
 }
-
-// fixNew is a no-op hook kept for readability of the trigger template.
-func fixNew(s, _, _ string) string { return s }
 
 func (sc *scaffold) backfill(t, col, from, value string) string {
 	head := fmt.Sprintf("-- Step 3 of 6: fill %s.%s from %s in batches of %d rows, each committed on its own.\n-- migsafe:backfill %s.%s from %s\n", t, col, from, sc.batch, t, col, from)
@@ -335,10 +364,12 @@ func (sc *scaffold) dropColumn(args []string) error {
 	if tab := sc.cat.Table(q); tab != nil {
 		if c := tab.Column(col); c != nil && c.NotNull && c.Default == nil {
 			// the application stops writing it: inserts must not need it
-			dep.Up += fmt.Sprintf("%sALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n", sc.lockTimeout(), t, col)
+			stmt := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n", t, col)
 			if !sc.pg() {
-				dep.Up = strings.Replace(dep.Up, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;", t, col), fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL;", t, col, typ), 1)
+				stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL;\n", t, col, typ)
 			}
+			dep.Up += sc.lockTimeout() + "-- inserts of the application that no longer writes " + col + " must not need it\n-- migsafe:ignore drop-not-null the application no longer reads " + col + " (step 4)\n" + stmt
+			dep.Down = sc.lockTimeout() + sc.restoreNotNull(q, col, typ, true) + dep.Down
 		}
 	}
 	d := sc.add(dep)
