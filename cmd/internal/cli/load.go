@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
-	"github.com/migsafe/migsafe/analyzer/migrations"
 )
 
 // MaxFileSize is the default largest migration file migsafe reads.
@@ -171,83 +168,4 @@ func fileKind(m fs.FileMode) string {
 		return "a directory"
 	}
 	return "mode " + m.String()
-}
-
-// orderKey sorts migrations in the order tools apply them: by directory,
-// then by numeric version when the name starts with one (so 2_x sorts before
-// 10_x), then by name, up before down.
-type orderKey struct {
-	dir     string
-	version *big.Int
-	rest    string
-	down    bool
-}
-
-func keyOf(p string) orderKey {
-	dir, base := filepath.Split(p)
-	k := orderKey{dir: dir, rest: base}
-	i := 0
-	for i < len(base) && base[i] >= '0' && base[i] <= '9' {
-		i++
-	}
-	if i > 0 {
-		k.version, _ = new(big.Int).SetString(base[:i], 10)
-		k.rest = base[i:]
-	}
-	if _, _, d, ok := migrations.ParseUpDown(base); ok && d == analyzer.Down {
-		k.down = true
-		k.rest = strings.TrimSuffix(k.rest, ".down.sql")
-	} else if ok {
-		k.rest = strings.TrimSuffix(k.rest, ".up.sql")
-	}
-	return k
-}
-
-func compareKeys(a, b orderKey) int {
-	if c := strings.Compare(a.dir, b.dir); c != 0 {
-		return c
-	}
-	switch {
-	case a.version != nil && b.version != nil:
-		if c := a.version.Cmp(b.version); c != 0 {
-			return c
-		}
-	case a.version != nil:
-		return -1
-	case b.version != nil:
-		return 1
-	}
-	if c := strings.Compare(a.rest, b.rest); c != 0 {
-		return c
-	}
-	switch {
-	case a.down == b.down:
-		return 0
-	case b.down:
-		return -1
-	}
-	return 1
-}
-
-// order sorts paths into apply order and numbers the deploys: each
-// migration version is its own deploy, its down part included.
-func order(paths []string) ([]string, []int) {
-	keys := make(map[string]orderKey, len(paths))
-	for _, p := range paths {
-		keys[p] = keyOf(p)
-	}
-	slices.SortStableFunc(paths, func(a, b string) int { return compareKeys(keys[a], keys[b]) })
-	deploys := make([]int, len(paths))
-	d := 0
-	for i, p := range paths {
-		if i == 0 || !sameVersion(keys[paths[i-1]], keys[p]) {
-			d++
-		}
-		deploys[i] = d
-	}
-	return paths, deploys
-}
-
-func sameVersion(a, b orderKey) bool {
-	return a.dir == b.dir && a.version != nil && b.version != nil && a.version.Cmp(b.version) == 0 && a.rest == b.rest
 }
