@@ -34,7 +34,9 @@ parser, or a template placeholder that your tool fills in, suppress it with
 		Notes: `MySQL/MariaDB: the TiDB parser does not know some valid syntax; such a
 statement is reported here and the rest of the file is still checked. Known
 gaps: MariaDB-only syntax (CREATE OR REPLACE TABLE, ALTER TABLE … WAIT n,
-DROP FOREIGN KEY IF EXISTS, INVISIBLE columns). migsafe works around
+DROP FOREIGN KEY IF EXISTS, INVISIBLE columns) and expression defaults that
+are not a single function call (DEFAULT (a + 1); DEFAULT (UUID()) parses).
+migsafe works around
 ALGORITHM=NOCOPY, ALTER ONLINE TABLE, SPATIAL indexes and spatial column types
 itself. Triggers, events and stored routines with compound bodies, which the
 TiDB parser has no grammar for, are recognised by their first words and left

@@ -34,45 +34,15 @@ type clause struct {
 // statement's AlterOptions change carries that combined effect, and says
 // when the server would refuse an explicit ALGORITHM= or LOCK=.
 func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
-	var cls []*clause
-	var opts *change.AlterOptions
-	for _, ch := range stmt.Changes {
-		if o, ok := ch.(*change.AlterOptions); ok {
-			opts = o
-			continue
-		}
-		if c := d.classify(ch, stmt, cat); c != nil {
-			cls = append(cls, c)
-			ch.Base().Effect = d.effect(c.row, c.fall, "", "", tableOf(ch), c.note)
-			continue
-		}
-		ch.Base().Effect = d.otherEffect(ch)
-	}
+	cls, opts := d.alterClauses(stmt, cat)
 	if opts == nil {
 		return
 	}
-	// DROP PRIMARY KEY with ADD PRIMARY KEY in the same statement is one
-	// in-place rebuild.
-	d.replacePrimaryKey(cls)
-	var worst *clause
-	for _, c := range cls {
-		if worst == nil || capOf(c.row).level() > capOf(worst.row).level() || (capOf(c.row).level() == capOf(worst.row).level() && worst.row.dml && !c.row.dml) {
-			worst = c
-		}
-	}
+	worst, comb, fall := combine(cls)
 	if worst == nil {
 		// nothing but options (ALTER TABLE t ALGORITHM=INSTANT)
 		opts.Effect = change.Effect{Algorithm: instant, Lock: mdlBrief, On: opts.Table.String(), Request: "ALGORITHM=INSTANT"}
 		return
-	}
-	comb := worst.row
-	fall := worst.fall
-	for _, c := range cls {
-		comb.dml = comb.dml && c.row.dml
-		fall.dml = fall.dml && c.fall.dml
-		if c.fall.rebuild {
-			fall.rebuild = true
-		}
 	}
 	opts.Refused = d.refused(capOf(comb), opts)
 	opts.Effect = d.effect(comb, fall, opts.Algorithm, opts.Lock, opts.Table, worst.note)
@@ -92,6 +62,53 @@ func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 		}
 		c.ch.Base().Effect = e
 	}
+}
+
+// alterClauses classifies the changes of a statement: the clauses of an
+// ALTER TABLE (CREATE/DROP INDEX) get their own effect, the other changes
+// theirs. opts is the statement's AlterOptions, nil for other statements.
+func (d *Dialect) alterClauses(stmt *analyzer.Statement, cat *catalog.Catalog) (cls []*clause, opts *change.AlterOptions) {
+	for _, ch := range stmt.Changes {
+		if o, ok := ch.(*change.AlterOptions); ok {
+			opts = o
+			continue
+		}
+		if c := d.classify(ch, stmt, cat); c != nil {
+			cls = append(cls, c)
+			ch.Base().Effect = d.effect(c.row, c.fall, "", "", tableOf(ch), c.note)
+			continue
+		}
+		ch.Base().Effect = d.otherEffect(ch)
+	}
+	if opts != nil {
+		// DROP PRIMARY KEY with ADD PRIMARY KEY in the same statement is
+		// one in-place rebuild.
+		d.replacePrimaryKey(cls)
+	}
+	return cls, opts
+}
+
+// combine is what the server can do for the clauses together: the most
+// expensive algorithm of them, concurrent DML only if every clause allows
+// it. worst is the clause that decides; nil when there is none.
+func combine(cls []*clause) (worst *clause, comb, fall row) {
+	for _, c := range cls {
+		if worst == nil || capOf(c.row).level() > capOf(worst.row).level() || (capOf(c.row).level() == capOf(worst.row).level() && worst.row.dml && !c.row.dml) {
+			worst = c
+		}
+	}
+	if worst == nil {
+		return nil, row{}, row{}
+	}
+	comb, fall = worst.row, worst.fall
+	for _, c := range cls {
+		comb.dml = comb.dml && c.row.dml
+		fall.dml = fall.dml && c.fall.dml
+		if c.fall.rebuild {
+			fall.rebuild = true
+		}
+	}
+	return worst, comb, fall
 }
 
 // requested is the cheap-path request the statement's options make, in
@@ -168,6 +185,8 @@ func (d *Dialect) effect(r, fall row, alg, lock string, table change.QName, note
 	switch {
 	case lock == "EXCLUSIVE":
 		e.Lock, e.Blocks = mdlExcl, change.BlocksReadsAndWrites
+	case c.alg == instant && lock == "":
+		e.Lock, e.Blocks = mdlBrief, change.BlocksNothing
 	case lock == "SHARED" || !c.dml:
 		e.Lock, e.Blocks = mdlShared, change.BlocksWrites
 	default:

@@ -466,12 +466,12 @@ func (t *translator) parenDefault(clause []token, col string) bool {
 	return false
 }
 
-// nondeterministic are the functions that give each row its own value.
-var nondeterministic = map[string]bool{
-	"uuid": true, "uuid_short": true, "rand": true, "now": true, "current_timestamp": true, "localtime": true,
-	"localtimestamp": true, "sysdate": true, "curdate": true, "current_date": true, "curtime": true,
-	"current_time": true, "utc_timestamp": true, "utc_date": true, "utc_time": true, "unix_timestamp": true,
-	"uuid_to_bin": false, "connection_id": true, "random_bytes": true, "sys_guid": true,
+// perRow are the functions that give each row its own value when a
+// default is computed for existing rows. Time functions (NOW(),
+// CURRENT_DATE) are evaluated once per statement, so they are not here.
+var perRow = map[string]bool{
+	"uuid": true, "uuid_short": true, "rand": true, "random_bytes": true, "sys_guid": true,
+	"uuid_v4": true, "uuid_v7": true, "sysdate": true,
 }
 
 func (t *translator) defaultExpr(e ast.ExprNode, paren bool) *change.Expr {
@@ -499,7 +499,7 @@ func (t *translator) defaultExpr(e ast.ExprNode, paren bool) *change.Expr {
 	}
 	x.Funcs = funcsIn(e)
 	for _, f := range x.Funcs {
-		if nondeterministic[f] {
+		if perRow[f] {
 			x.Volatile = true
 		}
 	}
