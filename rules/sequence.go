@@ -90,7 +90,7 @@ func contractOf(p *analyzer.Pass, table change.QName, column string) contract {
 func (c *contract) findReplacement(p *analyzer.Pass, tab *catalog.Table, table change.QName, column string) {
 	take := func(name string, created catalog.Origin, bf *catalog.Backfill) {
 		// prefer the replacement whose work is in this deploy
-		if c.replacement != "" && !(bf.Origin.Deploy == p.Deploy && c.backfilled.Deploy != p.Deploy) {
+		if c.replacement != "" && (bf.Origin.Deploy != p.Deploy || c.backfilled.Deploy == p.Deploy) {
 			return
 		}
 		c.replacement = name

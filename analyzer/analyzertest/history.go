@@ -91,7 +91,7 @@ func ParseHistory(name string, data []byte) (*History, error) {
 			f := strings.Fields(strings.TrimPrefix(key, "deploy "))
 			t, err := parseDate(f[0])
 			if err != nil {
-				return nil, fmt.Errorf("%s: deploy line: %v", name, err)
+				return nil, fmt.Errorf("%s: deploy line: %w", name, err)
 			}
 			d := HistoryDeploy{Time: t, Files: strings.Fields(val)}
 			if len(f) > 1 {
@@ -144,11 +144,11 @@ func parseDate(s string) (time.Time, error) {
 func (h *History) Build(dialect string) ([]*analyzer.File, *analyzer.History, *migrations.Set, error) {
 	layout, err := migrations.ParseLayout(h.Header["layout"])
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %v", h.Name, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", h.Name, err)
 	}
 	set := migrations.Build(h.Files, migrations.Options{Layout: layout, Dialect: dialect})
 	if len(set.Problems) > 0 {
-		return nil, nil, nil, fmt.Errorf("%s: %v", h.Name, set.Problems[0])
+		return nil, nil, nil, fmt.Errorf("%s: %w", h.Name, set.Problems[0])
 	}
 	parts := set.Parts()
 	hist := analyzer.Undated(len(set.Migrations))
@@ -185,7 +185,7 @@ func (h *History) Build(dialect string) ([]*analyzer.File, *analyzer.History, *m
 		now := time.Date(2024, 6, 10, 12, 0, 0, 0, time.UTC)
 		if v := h.Header["now"]; v != "" {
 			if now, err = parseDate(v); err != nil {
-				return nil, nil, nil, fmt.Errorf("%s: now: %v", h.Name, err)
+				return nil, nil, nil, fmt.Errorf("%s: now: %w", h.Name, err)
 			}
 		}
 		hist.Now = now
@@ -193,7 +193,7 @@ func (h *History) Build(dialect string) ([]*analyzer.File, *analyzer.History, *m
 	if v := h.Header["min-age"]; v != "" {
 		d, err := analyzer.ParseAge(v)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: min-age: %v", h.Name, err)
+			return nil, nil, nil, fmt.Errorf("%s: min-age: %w", h.Name, err)
 		}
 		hist.MinAge = d
 	}

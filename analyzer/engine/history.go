@@ -110,7 +110,7 @@ func validTarget(w string) bool {
 			return false
 		}
 		for _, r := range part {
-			if !(r == '_' || r == '$' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127) {
+			if !identRune(r) {
 				return false
 			}
 		}
@@ -195,4 +195,8 @@ func undatedHistory(files []*analyzer.File) *analyzer.History {
 		n = max(n, f.Deploy)
 	}
 	return analyzer.Undated(n)
+}
+
+func identRune(r rune) bool {
+	return r == '_' || r == '$' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127
 }

@@ -57,7 +57,6 @@ func hasDbmateAnnotation(src []byte) bool {
 type section struct {
 	dir     analyzer.Direction
 	rng     analyzer.Span
-	noTx    bool
 	present bool
 }
 
@@ -100,16 +99,4 @@ func splitSections(src []byte, anns []annotation, isUp, isDown func(string) bool
 		s.rng = analyzer.Span{Start: start, End: end}
 	}
 	return up, down, problems
-}
-
-// blank reports whether a range holds only white space and comments, so
-// that a down section or file that does nothing is told from a missing one.
-func blank(src []byte, rng analyzer.Span) bool {
-	for _, line := range strings.Split(string(src[rng.Start:rng.End]), "\n") {
-		t := strings.TrimSpace(line)
-		if t != "" && !strings.HasPrefix(t, "--") {
-			return false
-		}
-	}
-	return true
 }

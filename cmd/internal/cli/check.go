@@ -223,7 +223,7 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	if err != nil {
 		return &exitError{ExitError, err}
 	}
-	printNotes(env.Stderr, cmd, ld, res, each)
+	writeNotes(env.Stderr, cmd, ld, res, each)
 	for _, e := range res.Errors {
 		fmt.Fprintf(env.Stderr, "migsafe: internal error: %v\n", e)
 	}

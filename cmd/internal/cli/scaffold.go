@@ -112,7 +112,7 @@ func runScaffold(ctx context.Context, cmd *ucli.Command, env Env, name string, a
 	if set.Layout == migrations.Auto {
 		set.Layout = migrations.GolangMigrate
 	}
-	sc := &scaffold{dialect: s.dialect.Name(), cat: cat, typ: cmd.String("type"), batch: int(cmd.Int("batch-size"))}
+	sc := &scaffold{dialect: s.dialect.Name(), cat: cat, typ: cmd.String("type"), batch: cmd.Int("batch-size")}
 	if sc.batch <= 0 {
 		return usageErr("--batch-size must be positive")
 	}

@@ -28,7 +28,7 @@ func pgApplier(t *testing.T) applier {
 		cmd := exec.Command(psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", fmt.Sprint(srv.Port), "-U", srv.User, "-d", srv.Database, "-c", sql)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return "", fmt.Errorf("%v: %s", err, out)
+			return "", fmt.Errorf("%w: %s", err, out)
 		}
 		return string(out), nil
 	}

@@ -393,9 +393,9 @@ func lintSets(ctx context.Context, s *settings, sets []*historySet) (*engine.Res
 	return merged, each, nil
 }
 
-// printNotes writes the loader's and the rules' notices, and with
+// writeNotes writes the loader's and the rules' notices, and with
 // --verbose what the layouts left out and what the model could not follow.
-func printNotes(w io.Writer, cmd *ucli.Command, ld *loaded, res *engine.Result, each []*engine.Result) {
+func writeNotes(w io.Writer, cmd *ucli.Command, ld *loaded, res *engine.Result, each []*engine.Result) {
 	if cmd.Bool("quiet") {
 		return
 	}

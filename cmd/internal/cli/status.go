@@ -104,7 +104,6 @@ func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 		fmt.Fprintf(env.Stderr, "migsafe: error: %v\n", e)
 	}
 	var report []statusHistory
-	var results []*engine.Result
 	for _, hs := range ld.sets {
 		for _, f := range hs.parts {
 			f.Lint = false // replay only
@@ -113,7 +112,6 @@ func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 		if err != nil {
 			return &exitError{ExitError, err}
 		}
-		results = append(results, res)
 		report = append(report, statusOf(hs, res, cmd.Bool("verbose")))
 	}
 	if !cmd.Bool("quiet") {
