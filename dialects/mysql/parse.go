@@ -71,6 +71,9 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 		}
 		st.Kind = "unparsable"
 		msg, off := syntaxError(text, err)
+		if dashDash.MatchString(text) {
+			msg += "; note that in MySQL -- starts a comment only when a space or tab follows it"
+		}
 		st.SyntaxError = &analyzer.SyntaxError{Message: msg, Offset: seg.start + off}
 		return st
 	}
@@ -80,6 +83,10 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 	}
 	return st
 }
+
+// dashDash finds "--x" at the start of a line: a comment in other SQL
+// dialects, an operator in MySQL.
+var dashDash = regexp.MustCompile(`(?m)^\s*--[^\s-]`)
 
 var nearRE = regexp.MustCompile(`(?s)^line \d+ column \d+ near "(.*)"(.*?)(?: \(total length (\d+)\))?$`)
 
