@@ -56,22 +56,14 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 		c.ensureTable(x.Table).dropColumn(x.Column)
 	case *change.RenameColumn:
 		t := c.ensureTable(x.Table)
-		col := t.ensureColumn(x.Old)
-		col.Name = x.New
-		for _, k := range t.Constraints {
-			for i, n := range k.Columns {
-				if strings.EqualFold(n, x.Old) {
-					k.Columns[i] = x.New
-				}
-			}
-		}
+		c.renameColumn(t, t.ensureColumn(x.Old), x.New)
 	case *change.AlterColumnType:
 		t := c.ensureTable(x.Table)
 		col := t.ensureColumn(x.Column)
 		col.Type = x.NewType
 		if nc := x.NewColumn; nc != nil {
 			if !strings.EqualFold(nc.Name, x.Column) && nc.Name != "" {
-				col.Name = nc.Name
+				c.renameColumn(t, col, nc.Name)
 			}
 			col.NotNull = nc.NotNull || nc.PrimaryKey
 			col.Default = nc.Default
@@ -331,6 +323,32 @@ func (c *Catalog) applyDML(x *change.DML, at Origin) {
 		if t, _ := c.tables.mut(Key(x.Table)); t != nil {
 			t.Filled = &Backfill{Origin: at, Tables: from}
 			c.recordFill(from, t)
+		}
+	}
+}
+
+// renameColumn renames a column and its mentions in the table's
+// constraints and indexes.
+func (c *Catalog) renameColumn(t *Table, col *Column, name string) {
+	old := col.Name
+	col.Name = name
+	for _, k := range t.Constraints {
+		for i, n := range k.Columns {
+			if strings.EqualFold(n, old) {
+				k.Columns[i] = name
+			}
+		}
+	}
+	for _, key := range t.Indexes {
+		ix, _ := c.indexes.get(key)
+		if ix == nil || !slices.ContainsFunc(ix.Columns, func(n string) bool { return strings.EqualFold(n, old) }) {
+			continue
+		}
+		ix, _ = c.indexes.mut(key)
+		for i, n := range ix.Columns {
+			if strings.EqualFold(n, old) {
+				ix.Columns[i] = name
+			}
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/analyzertest"
 	"github.com/migsafe/migsafe/analyzer/engine"
+	"github.com/migsafe/migsafe/dialects/mysql"
 	"github.com/migsafe/migsafe/dialects/postgres"
 )
 
@@ -21,6 +22,7 @@ var update = flag.Bool("update", false, "rewrite the replay goldens")
 // dialect: header of a history (default postgres).
 var dialects = map[string]func() (analyzer.Dialect, error){
 	analyzer.Postgres: func() (analyzer.Dialect, error) { return postgres.New("") },
+	analyzer.MySQL:    func() (analyzer.Dialect, error) { return mysql.New("") },
 }
 
 // TestReplayGoldens replays each history under fixtures/catalog and
