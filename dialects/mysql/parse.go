@@ -77,6 +77,17 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 		st.SyntaxError = &analyzer.SyntaxError{Message: msg, Offset: seg.start + off}
 		return st
 	}
+	if len(nodes) == 0 {
+		if strings.HasPrefix(text, "/*!") || strings.HasPrefix(text, "/*M!") {
+			// a versioned comment the parser skips as too new for it
+			st.Kind = "EXECUTABLE COMMENT"
+			st.Changes = []change.Change{&change.Unknown{Kind: st.Kind, Reason: "a versioned /*!…*/ comment the TiDB parser does not execute"}}
+			return st
+		}
+		st.Kind = "unparsable"
+		st.SyntaxError = &analyzer.SyntaxError{Message: "not a statement (the TiDB parser found nothing to run)", Offset: seg.start}
+		return st
+	}
 	t := &translator{d: d, src: src, seg: seg, rw: rw, stmt: st}
 	for _, n := range nodes {
 		t.translate(n)

@@ -86,7 +86,19 @@ func (s *scanner) flush(lexErr string, lexErrOff int) {
 		}
 		last = i
 	}
-	if first >= 0 {
+	if lexErr != "" {
+		// the statement runs to the unterminated token, which may be a
+		// comment after its last real token, or all there is
+		start := lexErrOff
+		if first >= 0 {
+			start = min(start, s.cur[first].start)
+		}
+		end := s.pos
+		for end > start && isSpace(s.src[end-1]) {
+			end--
+		}
+		s.stmts = append(s.stmts, stmtSeg{start: start, end: end, toks: append([]token(nil), s.cur...), lexErr: lexErr, lexErrOff: lexErrOff})
+	} else if first >= 0 {
 		s.stmts = append(s.stmts, stmtSeg{
 			start: s.cur[first].start, end: s.cur[last].end,
 			toks: append([]token(nil), s.cur[first:last+1]...), lexErr: lexErr, lexErrOff: lexErrOff,
