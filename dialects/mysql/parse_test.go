@@ -216,8 +216,8 @@ ALTER TABLE members ALTER COLUMN plan SET DEFAULT 'b', RENAME COLUMN plan TO tie
 func TestPhysicsByVersion(t *testing.T) {
 	for _, c := range []struct {
 		target, stmt, alg string
-		blocks           change.Blocks
-		request          string
+		blocks            change.Blocks
+		request           string
 	}{
 		{"8.0", "ALTER TABLE t ADD COLUMN c INT", "INPLACE", change.BlocksNothing, "ALGORITHM=INPLACE, LOCK=NONE"},
 		{"8.0.12", "ALTER TABLE t ADD COLUMN c INT", "INSTANT", change.BlocksNothing, "ALGORITHM=INSTANT"},
