@@ -11,10 +11,7 @@ import (
 // clauses splits an ALTER TABLE statement's tokens after the table name
 // into its comma-separated clauses (commas inside parentheses do not count).
 func (t *translator) clauses() [][]token {
-	var real []token
-	for _, tk := range t.seg.toks {
-		real = append(real, tk)
-	}
+	real := t.seg.toks
 	// skip ALTER [ONLINE|IGNORE] TABLE name[.name]
 	i, seenTable := 0, false
 	for i < len(real) {

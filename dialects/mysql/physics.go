@@ -44,7 +44,7 @@ func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 		opts.Effect = change.Effect{Algorithm: instant, Lock: mdlBrief, On: opts.Table.String(), Request: "ALGORITHM=INSTANT"}
 		return
 	}
-	opts.Refused = d.refused(capOf(comb), opts)
+	opts.Refused = d.refused(capOf(comb), opts, worst.op)
 	opts.Effect = d.effect(comb, fall, opts.Algorithm, opts.Lock, opts.Table, worst.note)
 	if opts.Refused == "" && requested(opts) == opts.Effect.Request {
 		// the statement already asks for the cheap path: the server
@@ -206,8 +206,9 @@ func (d *Dialect) effect(r, fall row, alg, lock string, table change.QName, note
 }
 
 // refused says why the server refuses explicit options, or "".
-func (d *Dialect) refused(c capability, o *change.AlterOptions) string {
+func (d *Dialect) refused(c capability, o *change.AlterOptions, worst op) string {
 	t := d.target.String()
+	what := opNames[worst]
 	switch o.Algorithm {
 	case "INSTANT":
 		if !d.mariadb() && o.Lock != "" && o.Lock != "DEFAULT" {
@@ -217,22 +218,22 @@ func (d *Dialect) refused(c capability, o *change.AlterOptions) string {
 			return t + " has no ALGORITHM=INSTANT (it arrived in MySQL 8.0.12)"
 		}
 		if c.alg != instant {
-			return t + " cannot run this statement with ALGORITHM=INSTANT (it needs " + algPhrase(c) + "), so it fails (ERROR 1845/1846)"
+			return t + " cannot run " + what + " with ALGORITHM=INSTANT (it needs " + algPhrase(c) + "), so the statement fails (ERROR 1845/1846)"
 		}
 	case "NOCOPY":
 		if !d.mariadb() {
 			return "ALGORITHM=NOCOPY is MariaDB syntax; MySQL rejects it"
 		}
 		if c.level() > 1 {
-			return t + " cannot run this statement with ALGORITHM=NOCOPY (it needs " + algPhrase(c) + "), so it fails"
+			return t + " cannot run " + what + " with ALGORITHM=NOCOPY (it needs " + algPhrase(c) + "), so the statement fails"
 		}
 	case "INPLACE":
 		if c.alg == copyAlg {
-			return t + " cannot run this statement in place (it needs ALGORITHM=COPY), so ALGORITHM=INPLACE makes it fail (ERROR 1846)"
+			return t + " cannot run " + what + " in place (it needs ALGORITHM=COPY), so ALGORITHM=INPLACE makes the statement fail (ERROR 1846)"
 		}
 	}
 	if o.Lock == "NONE" && (!c.dml || o.Algorithm == "COPY") {
-		return t + " cannot let writes through while it runs this statement, so LOCK=NONE makes it fail (ERROR 1846)"
+		return t + " cannot let writes through while it runs " + what + ", so LOCK=NONE makes the statement fail (ERROR 1846)"
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -158,7 +159,10 @@ func (t *translator) translate(n ast.StmtNode) {
 		d := &change.DML{Verb: "UPDATE", Table: firstTable(x.TableRefs), HasWhere: x.Where != nil}
 		for _, a := range x.List {
 			d.Columns = append(d.Columns, a.Column.Name.O)
+			d.Values = append(d.Values, change.Value{Reads: columnsIn(a.Expr), Copy: isCopy(a.Expr)})
+			d.From = appendTables(d.From, tablesIn(a.Expr), d.Table)
 		}
+		d.From = appendTables(d.From, tablesIn(x.TableRefs), d.Table)
 		t.add(d)
 	case *ast.DeleteStmt:
 		t.setKind("DELETE")
@@ -270,6 +274,30 @@ func tablesIn(n ast.Node) []change.QName {
 	c := &collector{}
 	n.Accept(c)
 	return c.tables
+}
+
+// isCopy reports whether an assigned value is one column as is, or cast.
+func isCopy(e ast.ExprNode) bool {
+	switch x := e.(type) {
+	case *ast.ColumnNameExpr:
+		return true
+	case *ast.FuncCastExpr:
+		return isCopy(x.Expr)
+	case *ast.ParenthesesExpr:
+		return isCopy(x.Expr)
+	}
+	return false
+}
+
+// appendTables adds tables not yet listed, leaving out skip.
+func appendTables(xs, add []change.QName, skip change.QName) []change.QName {
+	for _, q := range add {
+		if q == skip || slices.Contains(xs, q) {
+			continue
+		}
+		xs = append(xs, q)
+	}
+	return xs
 }
 
 func indexColumns(parts []*ast.IndexPartSpecification) []string {

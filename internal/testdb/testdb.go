@@ -290,11 +290,14 @@ func MariaDB(t testing.TB) *Server {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("testdb: starting mariadbd: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	stop := func() {
-		if cmd.ProcessState != nil {
+		select {
+		case <-exited:
 			return
+		default:
 		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -311,9 +314,8 @@ func MariaDB(t testing.TB) *Server {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("testdb: mariadbd exited while starting (%v)\nserver log:\n%s", err, readLog(logf))
+		case <-exited:
+			t.Fatalf("testdb: mariadbd exited while starting (%v)\nserver log:\n%s", waitErr, readLog(logf))
 		default:
 		}
 		c, err := mysql.NewConnector(sockCfg)
