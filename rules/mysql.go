@@ -44,7 +44,7 @@ func onlinePhrase(e change.Effect) string {
 }
 
 // mdlSentence is the metadata-lock warning of MySQL findings.
-const mdlSentence = "Like every ALTER, it takes an exclusive metadata lock at its start and end: a long-running transaction on the table makes it wait, and every query on the table queues behind it (set lock_wait_timeout)"
+const mdlSentence = "Like every DDL statement, it takes an exclusive metadata lock at its start and end: a long-running transaction on the table makes it wait, and every query on the table queues behind it (set lock_wait_timeout)"
 
 // stmtOptions returns the statement's AlterOptions (the MySQL dialect adds
 // one to every ALTER TABLE, CREATE INDEX and DROP INDEX), or nil.

@@ -26,7 +26,12 @@ BEGIN;
 ALTER TABLE customers RENAME TO clients;
 CREATE VIEW customers AS SELECT * FROM clients;
 COMMIT;
-~~~`,
+~~~
+
+MySQL and MariaDB commit every DDL statement on its own, so the rename and the
+view cannot be made atomic: between them, queries on the old name fail. Use the
+expand-contract sequence there (a new table, writes to both, backfill, switch
+reads, drop the old table in a later deploy).`,
 		Help: "keep the old name working: create a view with the old name in the same transaction, or go through expand-contract with a new table",
 		Examples: []analyzer.Example{{
 			Dialect: analyzer.Postgres,

@@ -15,7 +15,7 @@ const (
 	mdlBrief  = "metadata lock (exclusive only briefly, at the start and the end)"
 	mdlShared = "shared table lock (LOCK=SHARED)"
 	mdlExcl   = "exclusive table lock (LOCK=EXCLUSIVE)"
-	mdlOnly   = "exclusive metadata lock"
+	mdlOnly   = "exclusive metadata"
 )
 
 // clause is the physics of one change of an ALTER statement.
@@ -552,13 +552,12 @@ func (d *Dialect) otherEffect(ch change.Change) change.Effect {
 		}
 		return change.Effect{Lock: mdlOnly, On: on, Blocks: change.BlocksReadsAndWrites, Note: "TRUNCATE drops and recreates the table"}
 	case *change.RenameTable:
-		return change.Effect{Lock: mdlOnly, On: x.Table.String(), Blocks: change.BlocksReadsAndWrites, Algorithm: instant}
+		// RENAME TABLE takes no ALGORITHM=: a brief exclusive metadata lock
+		return change.Effect{Lock: mdlOnly, On: x.Table.String(), Blocks: change.BlocksReadsAndWrites, Note: "RENAME TABLE only changes the data dictionary"}
 	case *change.TableRewrite:
 		// OPTIMIZE TABLE: InnoDB recreates the table in place
 		r, _, _ := d.lookup(opRebuild)
-		e := d.effect(r, r, "", "", x.Table, "InnoDB runs OPTIMIZE TABLE as a full rebuild (recreate + analyze)")
-		e.Request = ""
-		return e
+		return d.effect(r, r, "", "", x.Table, "InnoDB runs OPTIMIZE TABLE as a full rebuild (recreate + analyze); OPTIMIZE takes no options, so write ALTER TABLE "+x.Table.String()+" FORCE with them instead")
 	case *change.DropSchema:
 		return change.Effect{Lock: mdlOnly, On: "every table of " + x.Name, Blocks: change.BlocksReadsAndWrites}
 	case *change.LockTable:
