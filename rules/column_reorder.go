@@ -38,8 +38,8 @@ ALTER TABLE users ADD COLUMN nickname VARCHAR(30), ALGORITHM=INSTANT;
 			if p.IsNew(t) || newColumn(p, t, col) {
 				return
 			}
-			if ch.Base().Effect.Algorithm == "INSTANT" {
-				return
+			if e := ch.Base().Effect; e.Algorithm == "INSTANT" || e.Clause == "INSTANT" {
+				return // instant on its own; another clause makes the statement expensive
 			}
 			at(p, ch, sentence("Placing "+t.String()+"."+col+" "+pos+" is not instant on "+p.Target.String(), ch), t.String()+"."+col)
 		}

@@ -88,6 +88,10 @@ type Effect struct {
 	// "ALGORITHM=INSTANT" or "ALGORITHM=INPLACE, LOCK=NONE"; empty when the
 	// operation has no online path on the target version.
 	Request string
+	// Clause (MySQL/MariaDB) is the cheapest algorithm of this clause on its
+	// own when another clause of the same ALTER makes the statement (whose
+	// algorithm is Algorithm) more expensive; empty otherwise.
+	Clause string
 }
 
 // Known reports whether the dialect filled the effect in.

@@ -57,6 +57,7 @@ func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 		e := opts.Effect
 		if c != worst && capOf(c.row).level() < capOf(comb).level() {
 			e.Note = strings.TrimPrefix(c.note+"; "+because, "; ")
+			e.Clause = c.row.alg
 		} else if c != worst {
 			e.Note = c.note
 		}
