@@ -37,20 +37,51 @@ For generated values, use a plain column kept up to date by a trigger, backfille
 			Bad:     "ALTER TABLE users ADD COLUMN token BINARY(16) DEFAULT (UUID_TO_BIN(UUID()));",
 			Good:    "ALTER TABLE users ADD COLUMN token BINARY(16);",
 		}},
-		Notes: "Functions migsafe does not know (and that the migrations did not create with a volatility) are assumed volatile.",
+		Notes: "Functions migsafe does not know (and that the migrations did not create with a volatility) are assumed volatile; a function created without IMMUTABLE or STABLE is VOLATILE, as in PostgreSQL. PostgreSQL rewrites a table once per ALTER TABLE however many columns need it, so a statement gets one finding per table, at the first such column.",
 	},
 	Check: func(p *analyzer.Pass) {
+		if isMySQL(p) {
+			each(p, func(x *change.AddColumn) { addColumnRewriteMySQL(p, x) })
+			return
+		}
+		// PostgreSQL rewrites a table once per ALTER TABLE, however many of
+		// its columns need it: one finding per table, at the first one.
+		var first []*change.AddColumn
+		cols := map[*change.AddColumn][]string{}
 		each(p, func(x *change.AddColumn) {
-			if isMySQL(p) {
-				addColumnRewriteMySQL(p, x)
-				return
-			}
 			if x.Base().Effect.Work != change.WorkRewrite || p.IsNew(x.Table) {
 				return
 			}
-			at(p, x, "Adding column "+x.Table.String()+"."+x.Column.Name+" "+lockPhrase(x.Base().Effect), x.Table.String()+"."+x.Column.Name)
+			for _, f := range first {
+				if f.Table == x.Table {
+					cols[f] = append(cols[f], x.Column.Name)
+					return
+				}
+			}
+			first = append(first, x)
+			cols[x] = []string{x.Column.Name}
 		})
+		for _, x := range first {
+			names := cols[x]
+			objects := make([]string, len(names))
+			for i, n := range names {
+				objects[i] = x.Table.String() + "." + n
+			}
+			what := "Adding column " + objects[0]
+			if len(names) > 1 {
+				what = "Adding columns " + x.Table.String() + "." + listNames(names, 3) + " (one rewrite for the statement)"
+			}
+			at(p, x, what+" "+lockPhrase(x.Base().Effect), objects...)
+		}
 	},
+}
+
+// listNames lists names, at most max of them: "a, b, c and 27 more".
+func listNames(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+	return strings.Join(names[:max], ", ") + " and " + itoa(len(names)-max) + " more"
 }
 
 // addColumnRewriteMySQL flags the ADD COLUMN forms that MySQL and MariaDB

@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"slices"
+
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/analyzer/change"
 )
 
@@ -51,8 +54,41 @@ it NOT NULL without a long lock (see set-not-null).`,
 					x.Table.String()+"."+c.Name)
 				return
 			}
+			if line := emptiedBefore(p, x.Table); line > 0 {
+				at(p, x, sentence("Adding NOT NULL column "+x.Table.String()+"."+c.Name+" without a default succeeds because the table was emptied earlier in this transaction (line "+itoa(line)+"), but old application code inserting rows without it fails", x),
+					x.Table.String()+"."+c.Name)
+				return
+			}
 			at(p, x, sentence("Adding NOT NULL column "+x.Table.String()+"."+c.Name+" without a default fails if the table has rows, and old application code inserting rows without it fails", x),
 				x.Table.String()+"."+c.Name)
 		})
 	},
+}
+
+// emptiedBefore returns the line of a statement earlier in the same
+// transaction that deletes every row of t (TRUNCATE, DELETE without WHERE),
+// or 0.
+func emptiedBefore(p *analyzer.Pass, t change.QName) int {
+	tx := p.Stmt.Tx
+	if !tx.InTransaction() {
+		return 0
+	}
+	for _, s := range p.File.Stmts[:p.Stmt.Index] {
+		if s.Tx.ID != tx.ID {
+			continue
+		}
+		for _, ch := range s.Changes {
+			emptied := false
+			switch x := ch.(type) {
+			case *change.Truncate:
+				emptied = slices.ContainsFunc(x.Tables, func(q change.QName) bool { return catalog.Key(q) == catalog.Key(t) })
+			case *change.DML:
+				emptied = x.Verb == "DELETE" && !x.HasWhere && catalog.Key(x.Table) == catalog.Key(t)
+			}
+			if emptied {
+				return p.File.Lines.Position(s.Span.Start).Line
+			}
+		}
+	}
+	return 0
 }

@@ -26,6 +26,7 @@ the DDL's transaction, in batches of a few thousand rows, each committed on its 
 			Bad:     "BEGIN;\nALTER TABLE users ADD COLUMN plan text;\nUPDATE users SET plan = 'free';\nCOMMIT;",
 			Good:    "ALTER TABLE users ADD COLUMN plan text;\nUPDATE users SET plan = 'free' WHERE id BETWEEN 1 AND 10000;",
 		}},
+		Notes: "Only DDL that runs before the backfill in the same transaction counts: a lock taken after the backfill is held only until the commit that follows.",
 	},
 	Check: func(p *analyzer.Pass) {
 		tx := p.Stmt.Tx
@@ -39,8 +40,9 @@ the DDL's transaction, in batches of a few thousand rows, each committed on its 
 			if p.IsNew(x.Table) {
 				return
 			}
-			for _, s := range p.File.Stmts {
-				if s == p.Stmt || s.Tx.ID != tx.ID {
+			// only DDL before the backfill holds its lock during it
+			for _, s := range p.File.Stmts[:p.Stmt.Index] {
+				if s.Tx.ID != tx.ID {
 					continue
 				}
 				for _, ch := range s.Changes {

@@ -40,7 +40,7 @@ It can also be set once on the migration role: \'ALTER ROLE migrator SET lock_ti
 			Bad:     "ALTER TABLE users ADD COLUMN nickname text;",
 			Good:    "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text;",
 		}},
-		Notes: "Reported once per migration, at the first statement that needs it. Tables created in the same deploy and locks that block neither reads nor writes (CONCURRENTLY, VALIDATE CONSTRAINT) do not count.",
+		Notes: "Reported once per migration, at the first statement that needs it. Tables created in the same deploy and locks that block neither reads nor writes (CONCURRENTLY, VALIDATE CONSTRAINT) do not count. CREATE TABLE counts when it locks an existing table: PARTITION OF locks the partitioned table ACCESS EXCLUSIVE, a foreign key locks the referenced table SHARE ROW EXCLUSIVE; so does CREATE TRIGGER.",
 	},
 	Check: func(p *analyzer.Pass) {
 		ch := needsTimeout(p, p.Stmt)
@@ -55,7 +55,7 @@ It can also be set once on the migration role: \'ALTER ROLE migrator SET lock_ti
 		e := ch.Base().Effect
 		f := analyzer.Finding{
 			Span:    p.Stmt.Span,
-			Message: "No lock_timeout is set before this statement, which takes " + article(e.Lock) + " " + e.Lock + " lock on " + e.On + " (blocks " + e.Blocks.String() + "); while it waits for the lock behind running queries, every new query on " + e.On + " queues behind it",
+			Message: "No lock_timeout is set before this statement, which takes " + article(e.Lock) + " " + e.Lock + " lock on " + e.On + " (blocks " + e.Blocks.String() + "); while it waits for the lock behind running queries, " + queued(e) + " queues behind it",
 			Objects: []string{e.On},
 			Effect:  &e,
 			Fixes: []analyzer.Fix{{Description: "Set lock_timeout before the statement",
@@ -103,4 +103,13 @@ func qname(s string) change.QName {
 		return change.QName{Schema: s[:i], Name: s[i+1:]}
 	}
 	return change.QName{Name: s}
+}
+
+// queued says what waits behind a lock request: a request for a lock that
+// blocks only writes lets reads through.
+func queued(e change.Effect) string {
+	if e.Blocks == change.BlocksWrites {
+		return "every new write to " + e.On
+	}
+	return "every new query on " + e.On
 }

@@ -37,6 +37,7 @@ func All() []*analyzer.Rule {
 		AddPrimaryKey,
 		ExclusionConstraint,
 		VacuumFullOrCluster,
+		TableRewrite,
 		LockTable,
 		CascadeDrop,
 		RenameEnumValue,

@@ -57,8 +57,11 @@ func lockPhrase(e change.Effect) string {
 	b.WriteString(blocksClause(e.Blocks, ", which blocks neither reads nor writes"))
 	switch e.Work {
 	case change.WorkNone:
-		if e.Blocks != change.BlocksNothing {
+		switch e.Blocks {
+		case change.BlocksReadsAndWrites:
 			b.WriteString(" (only briefly: no table scan or rewrite, but it queues behind long transactions and everything queues behind it)")
+		case change.BlocksWrites:
+			b.WriteString(" (only briefly: no table scan or rewrite, but it queues behind long transactions and writes queue behind it)")
 		}
 	default:
 		fmt.Fprintf(&b, ", and %s while holding it", e.Work)
