@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
 )
@@ -33,23 +35,31 @@ ALTER TABLE users
 			Bad:     "ALTER TABLE users ADD COLUMN nickname VARCHAR(30);\nALTER TABLE users ADD INDEX idx_nickname (nickname);",
 			Good:    "ALTER TABLE users ADD COLUMN nickname VARCHAR(30), ADD INDEX idx_nickname (nickname);",
 		}},
-		Notes: "CREATE INDEX and DROP INDEX count as ALTER TABLE. Tables created in the same deploy are not reported.",
+		Notes: "CREATE INDEX and DROP INDEX count as ALTER TABLE. Reported once per table and migration, at its second ALTER. Tables created in the same deploy are not reported.",
 	},
 	Check: func(p *analyzer.Pass) {
 		o := stmtOptions(p.Stmt)
 		if o == nil || o.Table.Name == "" || p.IsNew(o.Table) {
 			return
 		}
-		for _, s := range p.File.Stmts[:p.Stmt.Index] {
+		// Reported once per table, at its second ALTER, listing them all.
+		var lines []string
+		before := 0
+		for _, s := range p.File.Stmts {
 			if prev := stmtOptions(s); prev != nil && sameTable(prev.Table, o.Table) {
-				pos := p.File.Lines.Position(s.Span.Start)
-				at(p, o, sentence("Table "+o.Table.String()+" was already altered by the statement on line "+itoa(pos.Line)+"; each ALTER TABLE waits for its own metadata lock and, unless it is INSTANT, rebuilds the table again", o), o.Table.String())
-				return
+				lines = append(lines, itoa(p.File.Lines.Position(s.Span.Start).Line))
+				if s.Index < p.Stmt.Index {
+					before++
+				}
 			}
 		}
+		if before != 1 {
+			return
+		}
+		at(p, o, sentence("Table "+o.Table.String()+" is altered by "+itoa(len(lines))+" statements in this migration (lines "+strings.Join(lines, ", ")+"); each ALTER TABLE waits for its own metadata lock and, unless it is INSTANT, rebuilds the table again", o), o.Table.String())
 	},
 }
 
 func sameTable(a, b change.QName) bool {
-	return a.Name == b.Name && a.Schema == b.Schema
+	return strings.EqualFold(a.Name, b.Name) && strings.EqualFold(a.Schema, b.Schema)
 }

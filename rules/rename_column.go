@@ -23,7 +23,7 @@ writes the migrations):
 that copies one into the other). 3. Backfill old rows in batches. 4. Read the new
 column. 5. Stop writing the old one and mark it \'-- migsafe:deprecate t.old\'.
 6. Drop the old column in a later deploy.`,
-		Help: "add the new column, write both, backfill, switch reads, then drop the old column in a later deploy (migsafe scaffold rename-column)",
+		Help:  "add the new column, write both, backfill, switch reads, then drop the old column in a later deploy (migsafe scaffold rename-column)",
 		Notes: "MySQL/MariaDB: ALTER TABLE … CHANGE old new <definition> renames the column too and is reported like RENAME COLUMN.",
 		Examples: []analyzer.Example{{
 			Dialect: analyzer.Postgres,
