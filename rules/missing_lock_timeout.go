@@ -86,15 +86,26 @@ func needsTimeout(p *analyzer.Pass, s *analyzer.Statement) change.Change {
 				continue
 			}
 		}
-		if t, ok := ddlTable(ch); ok && p.IsNew(t) {
+		if t, ok := ddlTable(ch); ok && newAt(p, t, s) {
 			continue
 		}
-		if p.IsNew(qname(e.On)) {
+		if newAt(p, qname(e.On), s) {
 			continue
 		}
 		return ch
 	}
 	return nil
+}
+
+// newAt reports whether table t was new when statement s ran. The catalog
+// is the one before the pass's statement: a table this file creates only
+// after s (a table dropped and created again) was not new yet at s.
+func newAt(p *analyzer.Pass, t change.QName, s *analyzer.Statement) bool {
+	if !p.IsNew(t) {
+		return false
+	}
+	o := p.Catalog.Table(t).Origin
+	return s == p.Stmt || o.Path != p.File.Path || o.Stmt < s.Index
 }
 
 // qname reads back a table name an effect names ("app.users").
