@@ -134,7 +134,7 @@ RENAME TABLE users TO members, a TO b;
 ALTER TABLE members CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, ENGINE=InnoDB, FORCE;
 OPTIMIZE TABLE members;
 DROP DATABASE app;
-SET SESSION lock_wait_timeout = 5, foreign_key_checks = 0;
+SET SESSION lock_wait_timeout = 5, foreign_key_checks = 0, @x = 1;
 ALTER TABLE members ALTER COLUMN plan SET DEFAULT 'b', RENAME COLUMN plan TO tier, ADD COLUMN c INT AFTER id;`
 	st, _ := parseAll(t, "mariadb-10.11", src)
 	for _, s := range st {
@@ -198,8 +198,9 @@ ALTER TABLE members ALTER COLUMN plan SET DEFAULT 'b', RENAME COLUMN plan TO tie
 	}
 	var params []string
 	for _, ch := range st[7].Changes {
-		sp := ch.(*change.SetParam)
-		params = append(params, sp.Name+"="+sp.Value)
+		if sp, ok := ch.(*change.SetParam); ok {
+			params = append(params, sp.Name+"="+sp.Value)
+		}
 	}
 	if fmt.Sprint(params) != "[lock_wait_timeout=5 foreign_key_checks=0]" {
 		t.Errorf("SET: %v", params)

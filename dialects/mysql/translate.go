@@ -115,7 +115,8 @@ func (t *translator) translate(n ast.StmtNode) {
 	case *ast.SetStmt:
 		t.setKind("SET")
 		for _, v := range x.Variables {
-			if !v.IsSystem && !strings.HasPrefix(v.Name, "@@") && v.Name != "" && !knownSessionVar(v.Name) {
+			if !v.IsSystem {
+				// a user variable (SET @x = …) or SET NAMES / CHARACTER SET
 				t.add(&change.Other{Kind: "SET @variable"})
 				continue
 			}
@@ -200,9 +201,6 @@ func (t *translator) translate(n ast.StmtNode) {
 		t.add(&change.Unknown{Kind: k, Reason: "migsafe does not translate this statement"})
 	}
 }
-
-// knownSessionVar: SET name = v without @@ sets a system variable.
-func knownSessionVar(string) bool { return true }
 
 // valueText is a SET value as written, unquoted.
 func valueText(e ast.ExprNode) string {
