@@ -91,11 +91,6 @@ var syntaxCategories = []syntaxCategory{
 	}},
 }
 
-// corpusFile is a file of the corpus with its project.
-type corpusFile struct {
-	project, path string
-}
-
 // TestCorpus lints every PostgreSQL file of the real-world corpus
 // (*/postgres and */any) with every rule that applies to PostgreSQL, style
 // rules included, replaying each project in its tool's order: no panic, no

@@ -85,7 +85,7 @@ func pathError(p string, err error) error {
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("%s: permission denied", p)
 	}
-	return fmt.Errorf("%s: %v", p, err)
+	return fmt.Errorf("%s: %w", p, err)
 }
 
 // display returns p relative to dir when p is inside it, slash-separated.
