@@ -37,7 +37,7 @@ For generated values, use a plain column kept up to date by a trigger, backfille
 			Bad:     "ALTER TABLE users ADD COLUMN token BINARY(16) DEFAULT (UUID_TO_BIN(UUID()));",
 			Good:    "ALTER TABLE users ADD COLUMN token BINARY(16);",
 		}},
-		Notes: "Functions migsafe does not know (and that the migrations did not create with a volatility) are assumed volatile; a function created without IMMUTABLE or STABLE is VOLATILE, as in PostgreSQL. PostgreSQL rewrites a table once per ALTER TABLE however many columns need it, so a statement gets one finding per table, at the first such column.",
+		Notes: "Functions migsafe does not know (and that the migrations did not create with a volatility) are assumed volatile; a function created without IMMUTABLE or STABLE is VOLATILE, as in PostgreSQL, unless PostgreSQL inlines it (a LANGUAGE sql function whose body is a single SELECT or RETURN of an expression), in which case its body decides. PostgreSQL rewrites a table once per ALTER TABLE however many columns need it, so a statement gets one finding per table, at the first such column.",
 	},
 	Check: func(p *analyzer.Pass) {
 		if isMySQL(p) {

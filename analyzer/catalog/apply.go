@@ -158,7 +158,7 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 			}
 		}
 	case *change.CreateFunction:
-		c.functions.set(Key(x.Name), &Function{Name: x.Name, Volatility: x.Volatility, Origin: at})
+		c.functions.set(Key(x.Name), &Function{Name: x.Name, Volatility: x.Volatility, Inline: x.Inline, Origin: at})
 	case *change.DropOther:
 		if x.Kind == "TYPE" {
 			for _, n := range x.Names {

@@ -127,6 +127,7 @@ type Enum struct {
 type Function struct {
 	Name       change.QName
 	Volatility string
+	Inline     *change.Expr // see change.CreateFunction
 	Origin     Origin
 }
 

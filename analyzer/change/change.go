@@ -250,6 +250,10 @@ type CreateFunction struct {
 	Meta
 	Name       QName
 	Volatility string // "volatile", "stable", "immutable"
+	// Inline is the body of a function PostgreSQL inlines into the
+	// expressions that call it (a LANGUAGE sql function whose body is one
+	// SELECT or RETURN of an expression): its volatility is then the body's.
+	Inline *Expr
 }
 
 type CreateView struct {

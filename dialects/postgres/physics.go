@@ -308,17 +308,22 @@ func (d *Dialect) addColumnRewrite(c change.Column, cat *catalog.Catalog) string
 }
 
 // volatileFunc returns the first function of e that is (or may be) volatile.
-// A function the migrations created is judged by its declared volatility;
-// otherwise built-ins are known by name, whatever schema an extension put
-// them in; anything else is assumed volatile.
+// A function the migrations created is judged by its declared volatility,
+// or by its body when PostgreSQL inlines it; otherwise built-ins are known
+// by name, whatever schema an extension put them in; anything else is
+// assumed volatile.
 func volatileFunc(e *change.Expr, cat *catalog.Catalog) string {
+	return volatileFuncDepth(e, cat, 0)
+}
+
+func volatileFuncDepth(e *change.Expr, cat *catalog.Catalog, depth int) string {
 	for _, f := range e.Funcs {
 		q := change.QName{Name: f}
 		if i := strings.LastIndexByte(f, '.'); i >= 0 {
 			q = change.QName{Schema: f[:i], Name: f[i+1:]}
 		}
 		if uf := cat.Function(q); uf != nil {
-			if uf.Volatility == "volatile" {
+			if uf.Volatility == "volatile" && (uf.Inline == nil || depth > 8 || volatileFuncDepth(uf.Inline, cat, depth+1) != "") {
 				return f
 			}
 			continue

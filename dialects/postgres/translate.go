@@ -193,14 +193,7 @@ func (t *translator) translate(n *pg_query.Node) {
 			t.translateNested(el)
 		}
 	case *pg_query.Node_CreateFunctionStmt:
-		f := x.CreateFunctionStmt
-		cf := &change.CreateFunction{Name: namesToQName(f.Funcname), Volatility: "volatile"}
-		for _, o := range f.Options {
-			if de := o.GetDefElem(); de != nil && de.Defname == "volatility" {
-				cf.Volatility = de.GetArg().GetString_().GetSval()
-			}
-		}
-		t.add(cf)
+		t.add(createFunction(x.CreateFunctionStmt))
 	case *pg_query.Node_CreateTrigStmt:
 		// not an ALTER TABLE, but it locks the table like one
 		t.add(&change.AlterTableOther{Table: rangeVar(x.CreateTrigStmt.Relation), Action: "CREATE TRIGGER"})
@@ -240,6 +233,69 @@ func (t *translator) translate(n *pg_query.Node) {
 	default:
 		t.add(&change.Unknown{Kind: name, Reason: "statement kind not modelled"})
 	}
+}
+
+// createFunction records a function's declared volatility and, for a
+// LANGUAGE sql function PostgreSQL inlines into its callers, the body: a
+// default that calls it is as volatile as the body (ADD COLUMN … DEFAULT
+// f() does not rewrite when f's body is SELECT now(), whatever f declares
+// as long as the body is no more volatile than that).
+func createFunction(f *pg_query.CreateFunctionStmt) *change.CreateFunction {
+	cf := &change.CreateFunction{Name: namesToQName(f.Funcname), Volatility: "volatile"}
+	var lang, body string
+	inlinable := !f.GetReturnType().GetSetof() && !f.IsProcedure
+	for _, o := range f.Options {
+		de := o.GetDefElem()
+		if de == nil {
+			continue
+		}
+		switch de.Defname {
+		case "volatility":
+			cf.Volatility = de.GetArg().GetString_().GetSval()
+		case "language":
+			lang = strings.ToLower(de.GetArg().GetString_().GetSval())
+		case "as":
+			if l := de.GetArg().GetList(); l != nil && len(l.Items) == 1 {
+				body = l.Items[0].GetString_().GetSval()
+			}
+		case "security":
+			if defBool(de) {
+				inlinable = false // SECURITY DEFINER
+			}
+		case "set":
+			inlinable = false // SET configuration_parameter
+		}
+	}
+	if lang != "sql" || !inlinable {
+		return cf
+	}
+	var expr *pg_query.Node
+	if rs := f.GetSqlBody().GetReturnStmt(); rs != nil {
+		expr = rs.Returnval // RETURN expr
+	} else if body != "" {
+		expr = inlinableSelect(body)
+	}
+	if expr != nil {
+		cf.Inline = exprOf(expr)
+	}
+	return cf
+}
+
+// inlinableSelect returns the expression of a function body that is a
+// single SELECT expr with no other clause, or nil.
+func inlinableSelect(body string) *pg_query.Node {
+	tree, err := pg_query.Parse(body)
+	if err != nil || len(tree.Stmts) != 1 {
+		return nil
+	}
+	sel := tree.Stmts[0].GetStmt().GetSelectStmt()
+	if sel == nil || len(sel.TargetList) != 1 || len(sel.FromClause) > 0 || sel.WhereClause != nil ||
+		len(sel.GroupClause) > 0 || sel.HavingClause != nil || len(sel.WindowClause) > 0 || len(sel.SortClause) > 0 ||
+		sel.LimitCount != nil || sel.LimitOffset != nil || len(sel.DistinctClause) > 0 || sel.WithClause != nil ||
+		len(sel.ValuesLists) > 0 || sel.Op != pg_query.SetOperation_SETOP_NONE {
+		return nil
+	}
+	return sel.TargetList[0].GetResTarget().GetVal()
 }
 
 // setSchema translates ALTER … SET SCHEMA: for a table or a view it is a

@@ -1,0 +1,300 @@
+package postgres_test
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/catalog"
+	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/dialects/postgres"
+	"github.com/migsafe/migsafe/internal/testdb"
+)
+
+// physicsSetup is the schema every case starts from, with rows in it.
+const physicsSetup = `
+CREATE TABLE t (id int PRIMARY KEY, v varchar(50), n numeric(10, 2), during tstzrange, ref int);
+INSERT INTO t SELECT i, 'v' || i, i, tstzrange(now() + i * interval '1 day', now() + (i + 1) * interval '1 day'), i FROM generate_series(1, 200) i;
+CREATE TABLE r (id int PRIMARY KEY);
+INSERT INTO r SELECT generate_series(1, 200);
+CREATE INDEX t_v_idx ON t (v);
+CREATE TABLE p (at date NOT NULL, v int) PARTITION BY RANGE (at);
+CREATE TABLE p_2024 PARTITION OF p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE p_2025 (at date NOT NULL, v int);
+CREATE MATERIALIZED VIEW mv AS SELECT ref FROM t;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE FUNCTION imm() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+CREATE FUNCTION stab() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1';
+CREATE FUNCTION vol() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE FUNCTION now_us() RETURNS bigint AS $$ SELECT CAST(extract(EPOCH FROM now() AT TIME ZONE 'utc') * 1000000 AS bigint) $$ LANGUAGE sql;
+CREATE FUNCTION rnd() RETURNS float8 LANGUAGE sql AS 'SELECT random()';
+CREATE FUNCTION vol_pl() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;
+CREATE FUNCTION vol_secdef() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
+CREATE FUNCTION vol_from() RETURNS int LANGUAGE sql AS 'SELECT max(id) FROM r';
+CREATE FUNCTION ret1() RETURNS int LANGUAGE sql RETURN 1;
+CREATE FUNCTION imm_rnd() RETURNS float8 LANGUAGE sql IMMUTABLE AS 'SELECT random()';
+CREATE FUNCTION calls_now_us() RETURNS bigint LANGUAGE sql AS 'SELECT now_us() + 1';
+ALTER TABLE t ADD CONSTRAINT t_ref_fk FOREIGN KEY (ref) REFERENCES r (id) NOT VALID;
+CREATE UNIQUE INDEX CONCURRENTLY t_n_key ON t (n);
+`
+
+// TestPhysicsAgainstPostgres checks the adapter's physics against a real
+// PostgreSQL server: for each statement, the lock the server actually
+// holds on the relation the effect names (the strongest mode, from
+// pg_locks, inside a transaction that is rolled back) must be the lock
+// migsafe says, and the table must get a new relfilenode exactly when
+// migsafe says the statement rewrites it.
+func TestPhysicsAgainstPostgres(t *testing.T) {
+	srv := testdb.PostgreSQL(t)
+	psql := psqlFor(t, srv)
+	cases := []struct {
+		stmt    string
+		rewrite bool // check the rewrite claim (not for TRUNCATE, which swaps files without copying)
+	}{
+		{"ALTER TABLE t ADD COLUMN c int", true},
+		{"ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0", true},
+		{"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now()", true},
+		{"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT CURRENT_TIMESTAMP", true},
+		{"ALTER TABLE t ADD COLUMN c jsonb DEFAULT '{}'::jsonb", true},
+		{"ALTER TABLE t ADD COLUMN c text[] DEFAULT ARRAY[]::text[]", true},
+		{"ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid()", true},
+		{"ALTER TABLE t ADD COLUMN c float8 DEFAULT random()", true},
+		{"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp()", true},
+		{"ALTER TABLE t ADD COLUMN c int DEFAULT imm()", true},
+		{"ALTER TABLE t ADD COLUMN c int DEFAULT stab()", true},
+		{"ALTER TABLE t ADD COLUMN c int DEFAULT vol()", true},
+		{"ALTER TABLE t ADD COLUMN c int DEFAULT NULL", true},
+		{"ALTER TABLE t ADD COLUMN c bigint DEFAULT now_us()", true},
+		{"ALTER TABLE t ADD COLUMN c bigint DEFAULT calls_now_us()", true},
+		{"ALTER TABLE t ADD COLUMN c float8 DEFAULT rnd()", true},
+		{"ALTER TABLE t ADD COLUMN c int DEFAULT vol_pl()", true},
+		{"ALTER TABLE t ADD COLUMN c int DEFAULT vol_secdef()", true},
+		{"ALTER TABLE t ADD COLUMN c int DEFAULT vol_from()", true},
+		{"ALTER TABLE t ADD COLUMN c int DEFAULT ret1()", true},
+		{"ALTER TABLE t ADD COLUMN c float8 DEFAULT imm_rnd()", true},
+		{"ALTER TABLE t ADD COLUMN c bigserial", true},
+		{"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS IDENTITY", true},
+		{"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (id * 2) STORED", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE varchar(100)", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE text", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE varchar(50)", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE varchar", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE varchar(20)", true},
+		{"ALTER TABLE t ALTER COLUMN id TYPE bigint", true},
+		{"ALTER TABLE t ALTER COLUMN n TYPE numeric(12, 2)", true},
+		{"ALTER TABLE t ALTER COLUMN n TYPE numeric(12, 3)", true},
+		{"ALTER TABLE t ALTER COLUMN v SET NOT NULL", true},
+		{"ALTER TABLE t ALTER COLUMN id DROP NOT NULL", false}, // fails: id is the primary key; skipped below
+		{"ALTER TABLE t ALTER COLUMN v SET DEFAULT 'x'", true},
+		{"ALTER TABLE t DROP COLUMN v", true},
+		{"ALTER TABLE t RENAME COLUMN v TO w", true},
+		{"ALTER TABLE t RENAME TO t2", true},
+		{"ALTER TABLE t RENAME CONSTRAINT t_ref_fk TO t_ref_fk2", true},
+		{"ALTER TABLE t ADD CONSTRAINT t_n_pos CHECK (n > 0)", true},
+		{"ALTER TABLE t ADD CONSTRAINT t_n_pos CHECK (n > 0) NOT VALID", true},
+		{"ALTER TABLE t ADD CONSTRAINT t_id_fk FOREIGN KEY (id) REFERENCES r (id)", true},
+		{"ALTER TABLE t ADD CONSTRAINT t_id_fk FOREIGN KEY (id) REFERENCES r (id) NOT VALID", true},
+		{"ALTER TABLE t VALIDATE CONSTRAINT t_ref_fk", true},
+		{"ALTER TABLE t ADD CONSTRAINT t_v_key UNIQUE (v)", true},
+		{"ALTER TABLE t ADD CONSTRAINT t_n_uq UNIQUE USING INDEX t_n_key", true},
+		{"ALTER TABLE t ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&)", true},
+		{"ALTER TABLE t DROP CONSTRAINT t_ref_fk", true},
+		{"ALTER TABLE t SET (fillfactor = 70)", true},
+		{"ALTER TABLE t ALTER COLUMN v SET STATISTICS 500", true},
+		{"ALTER TABLE t ENABLE ROW LEVEL SECURITY", true},
+		{"ALTER TABLE t DISABLE TRIGGER ALL", true},
+		{"ALTER TABLE t SET UNLOGGED", true},
+		{"ALTER TABLE t REPLICA IDENTITY FULL", true},
+		{"CREATE INDEX t_n_idx ON t (n)", true},
+		{"DROP INDEX t_v_idx", true},
+		{"ALTER INDEX t_v_idx RENAME TO t_v_idx2", true},
+		{"REINDEX INDEX t_v_idx", true},
+		{"REINDEX TABLE t", false}, // rebuilds the indexes, not the heap
+		{"CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch()", true},
+		{"CREATE POLICY t_all ON t USING (true)", true},
+		{"CREATE TABLE c (id int, t_id int REFERENCES t (id))", true},
+		{"CREATE TABLE p_2026 PARTITION OF p FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')", true},
+		{"ALTER TABLE p ATTACH PARTITION p_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')", true},
+		{"ALTER TABLE p DETACH PARTITION p_2024", true},
+		{"REFRESH MATERIALIZED VIEW mv", true},
+		{"TRUNCATE t CASCADE", false},
+		{"DROP TABLE r CASCADE", false},
+		{"CLUSTER t USING t_pkey", true},
+		{"LOCK TABLE t IN SHARE MODE", true},
+		{"LOCK TABLE t IN ROW EXCLUSIVE MODE", true},
+		{"UPDATE t SET v = 'x' WHERE id = 1", true},
+	}
+	d, err := postgres.New(fmt.Sprint(majorOf(srv.Version)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if strings.Contains(c.stmt, "DROP NOT NULL") {
+			continue
+		}
+		t.Run(c.stmt, func(t *testing.T) {
+			eff, ch := effectOf(t, d, physicsSetup, c.stmt)
+			locks, before, after, err := measure(psql, physicsSetup, c.stmt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			on := strings.TrimPrefix(eff.On, "public.")
+			got := strongest(locks[on])
+			want := eff.Lock
+			if want == "" {
+				want = "(none)"
+			}
+			if got != want {
+				t.Errorf("%T: migsafe says %s on %q, PostgreSQL %s holds %s (all locks: %v)", ch, want, on, srv.Version, got, locks)
+			}
+			if c.rewrite {
+				table := on
+				if _, ok := before[table]; !ok {
+					return // a lock on an index or a new table: no rewrite to compare
+				}
+				rewritten := before[table] != after[table] && after[table] != ""
+				if claims := eff.Work == change.WorkRewrite; claims != rewritten {
+					t.Errorf("%T: migsafe says rewrite=%v (%s), PostgreSQL rewrote %s: %v", ch, claims, eff.Note, table, rewritten)
+				}
+			}
+		})
+	}
+}
+
+// effectOf replays setup and returns the effect of the single change of stmt
+// that locks the most (the first one when the statement has several).
+func effectOf(t *testing.T, d *postgres.Dialect, setup, stmt string) (change.Effect, change.Change) {
+	t.Helper()
+	src := []byte(setup + "\n" + stmt + ";\n")
+	stmts, _ := d.Parse(src, analyzer.Span{Start: 0, End: len(src)})
+	cat := catalog.New()
+	for i, s := range stmts {
+		if s.SyntaxError != nil {
+			t.Fatalf("does not parse: %s", s.SyntaxError.Message)
+		}
+		s.Index = i
+		d.Analyze(s, cat)
+		if i == len(stmts)-1 {
+			if len(s.Changes) == 0 {
+				t.Fatal("no change")
+			}
+			return s.Changes[0].Base().Effect, s.Changes[0]
+		}
+		for _, ch := range s.Changes {
+			cat.Apply(ch, catalog.Origin{Path: "setup.sql", Deploy: 1, Stmt: i})
+		}
+	}
+	t.Fatal("no statement")
+	return change.Effect{}, nil
+}
+
+// measure runs setup in a fresh schema, then stmt in a transaction, and
+// returns the locks the transaction holds on each relation of the schema
+// and the relfilenodes before and after (rolled back afterwards).
+func measure(psql func(string) (string, error), setup, stmt string) (locks map[string][]string, before, after map[string]string, err error) {
+	script := `SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS phys CASCADE;
+CREATE SCHEMA phys;
+SET search_path = phys;
+` + setup + `
+BEGIN;
+SELECT 'before', oid, relname, relfilenode FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
+` + stmt + `;
+SELECT 'lock', relation, '', mode FROM pg_locks WHERE pid = pg_backend_pid() AND granted AND locktype = 'relation';
+SELECT 'after', oid, relname, relfilenode FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
+ROLLBACK;
+`
+	out, err := psql(script)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// relations are named as they were before the statement (it may
+	// rename or drop them), found by their oid
+	locks, before, after = map[string][]string{}, map[string]string{}, map[string]string{}
+	names := map[string]string{}
+	var lines [][]string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Split(line, "|"); len(f) == 4 {
+			lines = append(lines, f)
+			if f[0] == "before" {
+				names[f[1]] = f[2]
+				before[f[2]] = f[3]
+			}
+		}
+	}
+	for _, f := range lines {
+		name, ok := names[f[1]]
+		if !ok {
+			continue // a relation of another schema, or a new one
+		}
+		switch f[0] {
+		case "lock":
+			locks[name] = append(locks[name], f[3])
+		case "after":
+			after[name] = f[3]
+		}
+	}
+	return locks, before, after, nil
+}
+
+var lockStrength = []string{"AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"}
+
+// strongest names the strongest of the modes the way migsafe writes them.
+func strongest(modes []string) string {
+	best := -1
+	for _, m := range modes {
+		for i, s := range lockStrength {
+			if s == m && i > best {
+				best = i
+			}
+		}
+	}
+	if best < 0 {
+		return "(none)"
+	}
+	name := strings.TrimSuffix(lockStrength[best], "Lock")
+	var words []string
+	start := 0
+	for i := 1; i <= len(name); i++ {
+		if i == len(name) || (name[i] >= 'A' && name[i] <= 'Z') {
+			words = append(words, strings.ToUpper(name[start:i]))
+			start = i
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// psqlFor returns a function that runs a script with psql against srv,
+// statement by statement, stopping at the first error.
+func psqlFor(t *testing.T, srv *testdb.Server) func(string) (string, error) {
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/psql")
+	sort.Strings(matches)
+	psql := "psql"
+	if len(matches) > 0 {
+		psql = matches[len(matches)-1]
+	}
+	return func(script string) (string, error) {
+		cmd := exec.Command(psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", srv.Host, "-p", fmt.Sprint(srv.Port), "-U", srv.User, "-d", srv.Database, "-f", "-")
+		cmd.Stdin = strings.NewReader(script)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("%w: %s", err, out)
+		}
+		return string(out), nil
+	}
+}
+
+func majorOf(version string) int {
+	n := 0
+	for _, c := range version {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
