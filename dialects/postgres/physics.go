@@ -121,8 +121,11 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		if !v.AtLeast(12, 0, 0) {
 			mode = accessExclusive
 		}
-		e := effect(mode, x.Table, change.WorkScan)
-		e.Note = "and an ACCESS EXCLUSIVE lock on " + x.Partition.String() + " while its rows are checked against the bounds"
+		// the partitioned table is not read; the partition is scanned to
+		// check its rows against the bounds (unless a validated CHECK
+		// implies them)
+		e := effect(mode, x.Table, change.WorkNone)
+		e.Note = "and an ACCESS EXCLUSIVE lock on " + x.Partition.String() + " while it scans " + x.Partition.String() + " to check its rows against the bounds"
 		return e
 	case *change.Vacuum:
 		var on change.QName

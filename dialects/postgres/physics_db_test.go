@@ -19,6 +19,13 @@ import (
 const physicsSetup = `
 CREATE TABLE t (id int PRIMARY KEY, v varchar(50), n numeric(10, 2), during tstzrange, ref int);
 INSERT INTO t SELECT i, 'v' || i, i, tstzrange(now() + i * interval '1 day', now() + (i + 1) * interval '1 day'), i FROM generate_series(1, 200) i;
+ALTER TABLE t ADD COLUMN w text DEFAULT 'w', ADD CONSTRAINT t_w_nn CHECK (w IS NOT NULL);
+CREATE TABLE u (id int, x int);
+INSERT INTO u SELECT i, i FROM generate_series(1, 200) i;
+CREATE UNIQUE INDEX u_id_key ON u (id);
+CREATE TABLE u2 (id int NOT NULL, x int);
+INSERT INTO u2 SELECT i, i FROM generate_series(1, 200) i;
+CREATE UNIQUE INDEX u2_id_key ON u2 (id);
 CREATE TABLE r (id int PRIMARY KEY);
 INSERT INTO r SELECT generate_series(1, 200);
 CREATE INDEX t_v_idx ON t (v);
@@ -46,8 +53,10 @@ CREATE UNIQUE INDEX CONCURRENTLY t_n_key ON t (n);
 // PostgreSQL server: for each statement, the lock the server actually
 // holds on the relation the effect names (the strongest mode, from
 // pg_locks, inside a transaction that is rolled back) must be the lock
-// migsafe says, and the table must get a new relfilenode exactly when
-// migsafe says the statement rewrites it.
+// migsafe says; the table must be read (pg_stat_get_xact_numscans) exactly
+// when migsafe says the statement scans, builds an index over or rewrites
+// it; and it must get a new relfilenode exactly when migsafe says the
+// statement rewrites it.
 func TestPhysicsAgainstPostgres(t *testing.T) {
 	srv := testdb.PostgreSQL(t)
 	psql := psqlFor(t, srv)
@@ -88,10 +97,13 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER TABLE t ALTER COLUMN n TYPE numeric(12, 2)", true},
 		{"ALTER TABLE t ALTER COLUMN n TYPE numeric(12, 3)", true},
 		{"ALTER TABLE t ALTER COLUMN v SET NOT NULL", true},
+		{"ALTER TABLE t ALTER COLUMN w SET NOT NULL", true}, // a validated CHECK (w IS NOT NULL): no scan
+		{"ALTER TABLE u ADD CONSTRAINT u_pkey PRIMARY KEY USING INDEX u_id_key", true},
+		{"ALTER TABLE u2 ADD CONSTRAINT u2_pkey PRIMARY KEY USING INDEX u2_id_key", true},
 		{"ALTER TABLE t ALTER COLUMN id DROP NOT NULL", false}, // fails: id is the primary key; skipped below
 		{"ALTER TABLE t ALTER COLUMN v SET DEFAULT 'x'", true},
 		{"ALTER TABLE t DROP COLUMN v", true},
-		{"ALTER TABLE t RENAME COLUMN v TO w", true},
+		{"ALTER TABLE t RENAME COLUMN v TO v2", true},
 		{"ALTER TABLE t RENAME TO t2", true},
 		{"ALTER TABLE t RENAME CONSTRAINT t_ref_fk TO t_ref_fk2", true},
 		{"ALTER TABLE t ADD CONSTRAINT t_n_pos CHECK (n > 0)", true},
@@ -138,7 +150,7 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		}
 		t.Run(c.stmt, func(t *testing.T) {
 			eff, ch := effectOf(t, d, physicsSetup, c.stmt)
-			locks, before, after, err := measure(psql, physicsSetup, c.stmt)
+			locks, before, after, scans, err := measure(psql, physicsSetup, c.stmt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,6 +162,17 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 			}
 			if got != want {
 				t.Errorf("%T: migsafe says %s on %q, PostgreSQL %s holds %s (all locks: %v)", ch, want, on, srv.Version, got, locks)
+			}
+			// a scan, an index build and a rewrite all read the table
+			switch ch.(type) {
+			case *change.DML, *change.Truncate, *change.DropTable, *change.RefreshMatView:
+				// DML reads what it must; TRUNCATE and DROP read nothing
+				// but rebuild or drop files; REFRESH reads the query's
+				// tables, not the view
+			default:
+				if claims, read := eff.Work != change.WorkNone, scans[on] > 0; claims != read {
+					t.Errorf("%T: migsafe says %q on %s, PostgreSQL read it %d times", ch, eff.Work, on, scans[on])
+				}
 			}
 			if c.rewrite {
 				table := on
@@ -195,7 +218,7 @@ func effectOf(t *testing.T, d *postgres.Dialect, setup, stmt string) (change.Eff
 // measure runs setup in a fresh schema, then stmt in a transaction, and
 // returns the locks the transaction holds on each relation of the schema
 // and the relfilenodes before and after (rolled back afterwards).
-func measure(psql func(string) (string, error), setup, stmt string) (locks map[string][]string, before, after map[string]string, err error) {
+func measure(psql func(string) (string, error), setup, stmt string) (locks map[string][]string, before, after map[string]string, scans map[string]int, err error) {
 	script := `SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS phys CASCADE;
 CREATE SCHEMA phys;
@@ -203,15 +226,18 @@ SET search_path = phys;
 ` + setup + `
 BEGIN;
 SELECT 'before', oid, relname, relfilenode FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
+SELECT 'scans0', oid, '', pg_stat_get_xact_numscans(oid) FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
 ` + stmt + `;
+SELECT 'scans1', oid, '', pg_stat_get_xact_numscans(oid) FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
 SELECT 'lock', relation, '', mode FROM pg_locks WHERE pid = pg_backend_pid() AND granted AND locktype = 'relation';
 SELECT 'after', oid, relname, relfilenode FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
 ROLLBACK;
 `
 	out, err := psql(script)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
+	scans = map[string]int{}
 	// relations are named as they were before the statement (it may
 	// rename or drop them), found by their oid
 	locks, before, after = map[string][]string{}, map[string]string{}, map[string]string{}
@@ -236,9 +262,23 @@ ROLLBACK;
 			locks[name] = append(locks[name], f[3])
 		case "after":
 			after[name] = f[3]
+		case "scans0":
+			scans[name] -= atoi(f[3])
+		case "scans1":
+			scans[name] += atoi(f[3])
 		}
 	}
-	return locks, before, after, nil
+	return locks, before, after, scans, nil
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			n = n*10 + int(c-'0')
+		}
+	}
+	return n
 }
 
 var lockStrength = []string{"AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"}
