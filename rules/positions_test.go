@@ -36,7 +36,7 @@ func TestPositionsPostgres(t *testing.T) {
 			},
 		},
 		{
-			src: `SET lock_timeout = '1s'; /* é */ ALTER TABLE ONLY app.t RENAME COLUMN a TO b;`,
+			src:  `SET lock_timeout = '1s'; /* é */ ALTER TABLE ONLY app.t RENAME COLUMN a TO b;`,
 			want: map[string]string{"rename-column": "RENAME COLUMN a TO b"},
 		},
 		{
