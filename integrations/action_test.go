@@ -392,7 +392,7 @@ func TestActionAnnotations(t *testing.T) {
 			"Creating index idx,1:2%25 on 50%25_off without CONCURRENTLY takes a SHARE lock on 50%25_off, which blocks writes, and builds an index over the whole table while holding it" +
 			"%0Ahelp: use CREATE INDEX CONCURRENTLY, in a migration that runs outside a transaction" + docs + "non-concurrent-index.md",
 		"::warning " + file2 + ",line=1,col=1,endLine=1,endColumn=41,title=missing-lock-timeout (PG404)::" +
-			"No lock_timeout is set before this statement, which takes a SHARE lock on 50%25_off (blocks writes); while it waits for the lock behind running queries, every new query on 50%25_off queues behind it" +
+			"No lock_timeout is set before this statement, which takes a SHARE lock on 50%25_off (blocks writes); while it waits for the lock behind running queries, every new write to 50%25_off queues behind it" +
 			lockTimeoutHelp,
 		"::error " + file2 + ",line=3,col=3,endLine=3,endColumn=32,title=add-required-column (MS304)::" +
 			"Adding NOT NULL column accounts.plan without a default fails if the table has rows, and old application code inserting rows without it fails; it takes an ACCESS EXCLUSIVE lock on accounts, which blocks reads and writes (only briefly: no table scan or rewrite, but it queues behind long transactions and everything queues behind it)" +
