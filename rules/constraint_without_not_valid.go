@@ -13,7 +13,7 @@ var ConstraintWithoutNotValid = &analyzer.Rule{
 	Summary:  "Adding a FOREIGN KEY or CHECK constraint validates every row while blocking writes",
 	Dialects: pgOnly,
 	Severity: analyzer.SeverityError,
-	Fix:      analyzer.FixAlways,
+	Fix:      analyzer.FixSometimes,
 	Doc: analyzer.Doc{
 		Why: `Adding a CHECK constraint takes an ACCESS EXCLUSIVE lock (no reads, no writes)
 and a FOREIGN KEY a SHARE ROW EXCLUSIVE lock on both tables (no writes), and both
@@ -33,6 +33,7 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
 			Bad:     "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);",
 			Good:    "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
 		}},
+		Notes: "A CHECK written in ADD COLUMN, and a REFERENCES on an added column that has a default, are reported too: a column constraint cannot be NOT VALID. A REFERENCES on an added column without a default is not: every value is NULL and PostgreSQL skips the scan (checked against a real server).",
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.AddConstraint) {
@@ -56,6 +57,21 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
 					Edits: []analyzer.Edit{{Span: analyzer.Span{Start: x.Span.End, End: x.Span.End}, NewText: " NOT VALID"}}}}
 			}
 			p.Report(f)
+		})
+		// a constraint written in ADD COLUMN cannot be NOT VALID: a CHECK
+		// (or a foreign key on a column with a default) is checked on
+		// every row under the ADD COLUMN's ACCESS EXCLUSIVE lock
+		each(p, func(x *change.AddColumn) {
+			c := x.Column
+			if x.Effect.Work != change.WorkScan || (!c.Check && c.References == nil) || p.IsNew(x.Table) {
+				return
+			}
+			what := "an inline CHECK constraint"
+			if !c.Check {
+				what = "an inline foreign key and a default"
+			}
+			at(p, x, "Adding column "+x.Table.String()+"."+c.Name+" with "+what+" "+lockPhrase(x.Effect)+"; add the column first, then the constraint NOT VALID",
+				x.Table.String()+"."+c.Name)
 		})
 	},
 }

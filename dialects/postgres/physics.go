@@ -56,8 +56,13 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 			e.Work, e.Note = change.WorkRewrite, why
 		} else if x.Column.Unique || x.Column.PrimaryKey {
 			e.Work = change.WorkIndexBuild
-		} else if x.Column.Check || x.Column.References != nil {
+		} else if x.Column.Check || (x.Column.References != nil && x.Column.Default != nil && !x.Column.Default.Null) {
+			// a foreign key on a new column without a default has only
+			// NULLs to check: PostgreSQL skips the validation scan
 			e.Work = change.WorkScan
+		}
+		if x.Column.References != nil {
+			e.Note = appendNote(e.Note, "and a SHARE ROW EXCLUSIVE lock on "+x.Column.References.String())
 		}
 		return e
 	case *change.DropColumn, *change.RenameColumn, *change.RenameTable, *change.DropNotNull,
@@ -460,4 +465,11 @@ func scale(m []int) int {
 		return m[1]
 	}
 	return 0
+}
+
+func appendNote(note, more string) string {
+	if note == "" {
+		return more
+	}
+	return note + "; " + more
 }
