@@ -12,7 +12,7 @@ func checkPattern(p string) error {
 			continue
 		}
 		if _, err := path.Match(part, ""); err != nil {
-			return fmt.Errorf("invalid exclude pattern %q: %v", p, err)
+			return fmt.Errorf("invalid exclude pattern %q: %w", p, err)
 		}
 	}
 	return nil
