@@ -13,8 +13,6 @@ import (
 // modelled on it (authelia: V0001.Initial_Schema.up.sql).
 var (
 	updownRE = regexp.MustCompile(`^[Vv]?([0-9]+)[._](.*)\.(up|down)\.sql$`)
-	// popx (oryx/popx/match.go): <version>_<name>[.<dialect>][.autocommit].(up|down).sql
-	popxRE = regexp.MustCompile(`^([0-9]+)_([^.]+)(\.[a-z0-9]+)?(\.autocommit)?\.(up|down)\.sql$`)
 	// Flyway: V<version>__<description>.sql, U… for undo, R__<description>.sql.
 	flywayRE     = regexp.MustCompile(`^([VU])([0-9][0-9._]*?)__(.+)\.sql$`)
 	flywayRepRE  = regexp.MustCompile(`^R__(.+)\.sql$`)
@@ -36,9 +34,19 @@ func ParseUpDown(name string) (version, title string, dir analyzer.Direction, ok
 	return m[1], m[2], dir, true
 }
 
-func isUpDown(base string) bool { return updownRE.MatchString(base) }
+// The checks below run on every file of a history: a cheap look at the
+// name's ends rules most names out before a regular expression runs.
+
+func upDownSuffix(base string) bool {
+	return strings.HasSuffix(base, ".up.sql") || strings.HasSuffix(base, ".down.sql")
+}
+
+func isUpDown(base string) bool { return upDownSuffix(base) && updownRE.MatchString(base) }
 
 func isFlyway(base string) bool {
+	if base == "" || !strings.ContainsRune("VUR", rune(base[0])) {
+		return false
+	}
 	return flywayRE.MatchString(base) || flywayRepRE.MatchString(base)
 }
 
@@ -50,21 +58,56 @@ type popxName struct {
 }
 
 func parsePopx(base string) (popxName, bool) {
-	m := popxRE.FindStringSubmatch(base)
-	if m == nil {
+	// popx (oryx/popx/match.go):
+	// <version>_<name>[.<dialect>][.autocommit].(up|down).sql, read by
+	// hand because it runs on every file of a history (popxRE in the tests
+	// is the same pattern as a regular expression)
+	var n popxName
+	rest, ok := strings.CutSuffix(base, ".up.sql")
+	if !ok {
+		if rest, ok = strings.CutSuffix(base, ".down.sql"); !ok {
+			return popxName{}, false
+		}
+		n.dir = analyzer.Down
+	}
+	digits := 0
+	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
+		digits++
+	}
+	if digits == 0 || digits == len(rest) || rest[digits] != '_' {
 		return popxName{}, false
 	}
-	n := popxName{version: m[1], name: m[2], autocommit: m[4] != ""}
-	if m[3] != "" {
-		n.dialect = strings.TrimPrefix(m[3], ".")
+	n.version = rest[:digits]
+	parts := strings.Split(rest[digits+1:], ".")
+	if parts[0] == "" || len(parts) > 3 {
+		return popxName{}, false
+	}
+	n.name = parts[0]
+	switch len(parts) {
+	case 3:
+		if !lowerAlnum(parts[1]) || parts[2] != "autocommit" {
+			return popxName{}, false
+		}
+		n.dialect, n.autocommit = parts[1], true
+	case 2:
+		if !lowerAlnum(parts[1]) {
+			return popxName{}, false
+		}
+		n.dialect = parts[1]
 	}
 	if n.dialect == "autocommit" {
 		n.dialect, n.autocommit = "", true
 	}
-	if m[5] == "down" {
-		n.dir = analyzer.Down
-	}
 	return n, true
+}
+
+func lowerAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < 'a' || s[i] > 'z') && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // popxTagged reports whether a name is a popx name with a dialect tag or

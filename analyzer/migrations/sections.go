@@ -18,24 +18,35 @@ type annotation struct {
 func annotations(src []byte, prefix string) []annotation {
 	var out []annotation
 	pre := []byte(prefix)
-	for off := 0; off < len(src); {
-		end := bytes.IndexByte(src[off:], '\n')
+	// jump from one occurrence of the prefix to the next rather than
+	// looking at every line: most files have none
+	for from := 0; from < len(src); {
+		i := bytes.Index(src[from:], pre)
+		if i < 0 {
+			break
+		}
+		i += from
+		start := bytes.LastIndexByte(src[:i], '\n') + 1
+		end := bytes.IndexByte(src[i:], '\n')
 		if end < 0 {
 			end = len(src)
 		} else {
-			end += off
+			end += i
 		}
-		line := bytes.TrimLeft(src[off:end], " \t")
-		if bytes.HasPrefix(line, pre) {
-			cmd := strings.ToLower(strings.TrimSpace(string(bytes.TrimRight(line[len(pre):], "\r"))))
-			out = append(out, annotation{start: off, end: end, cmd: cmd})
+		from = end + 1
+		if len(bytes.TrimLeft(src[start:i], " \t")) > 0 {
+			continue // not at the start of its line
 		}
-		off = end + 1
+		cmd := strings.ToLower(strings.TrimSpace(string(bytes.TrimRight(src[i+len(pre):end], "\r"))))
+		out = append(out, annotation{start: start, end: end, cmd: cmd})
 	}
 	return out
 }
 
 func hasGooseAnnotation(src []byte) bool {
+	if !bytes.Contains(src, []byte("-- +goose")) {
+		return false
+	}
 	for _, a := range annotations(src, "-- +goose") {
 		if a.cmd == "up" || strings.HasPrefix(a.cmd, "up ") {
 			return true
@@ -45,6 +56,9 @@ func hasGooseAnnotation(src []byte) bool {
 }
 
 func hasDbmateAnnotation(src []byte) bool {
+	if !bytes.Contains(src, []byte("-- migrate:")) {
+		return false
+	}
 	for _, a := range annotations(src, "-- migrate:") {
 		if strings.HasPrefix(a.cmd, "up") {
 			return true

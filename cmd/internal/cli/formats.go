@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -42,24 +43,35 @@ func colorMode(cmd *ucli.Command, env Env, w io.Writer, toFile bool) (bool, erro
 }
 
 func writeFormat(w io.Writer, o output, run *report.Run, cmd *ucli.Command, env Env) error {
-	switch o.format {
-	case "text", "concise":
-		color, err := colorMode(cmd, env, w, o.toFile())
-		if err != nil {
+	color := false
+	if o.format == "text" || o.format == "concise" {
+		var err error
+		if color, err = colorMode(cmd, env, w, o.toFile()); err != nil {
 			return err
 		}
-		if o.format == "concise" {
-			return text.WriteConcise(w, run, text.Options{Color: color})
-		}
-		return text.Write(w, run, text.Options{Color: color})
-	case "json":
-		return jsonfmt.Write(w, run)
-	case "sarif":
-		return sarif.Write(w, run)
-	case "github":
-		return github.Write(w, run)
 	}
-	return errUnknownFormat
+	// reporters write piece by piece: one system call per piece costs
+	// more than the formatting on a large run
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var err error
+	switch o.format {
+	case "concise":
+		err = text.WriteConcise(bw, run, text.Options{Color: color})
+	case "text":
+		err = text.Write(bw, run, text.Options{Color: color})
+	case "json":
+		err = jsonfmt.Write(bw, run)
+	case "sarif":
+		err = sarif.Write(bw, run)
+	case "github":
+		err = github.Write(bw, run)
+	default:
+		return errUnknownFormat
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // githubAnnotations reports whether the GitHub annotations are added to
