@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 
 	ucli "github.com/urfave/cli/v3"
+
+	"github.com/migsafe/migsafe/analyzer"
 )
 
 // Exit codes.
@@ -66,6 +69,56 @@ func Version() string {
 	return "dev"
 }
 
+// onUsageError turns urfave/cli's usage errors (an unknown flag, a missing
+// value) into one line with a suggestion, instead of the whole help text.
+func onUsageError(_ context.Context, cmd *ucli.Command, err error, _ bool) error {
+	msg := err.Error()
+	const unknown = "flag provided but not defined: "
+	if name, ok := strings.CutPrefix(msg, unknown); ok {
+		name = strings.TrimLeft(name, "-")
+		var names []string
+		for _, f := range cmd.Flags {
+			names = append(names, f.Names()...)
+		}
+		dash := func(n string) string {
+			if len(n) == 1 {
+				return "-" + n
+			}
+			return "--" + n
+		}
+		msg = "unknown flag " + dash(name)
+		if sug := analyzer.Suggest(name, names); sug != "" {
+			msg += fmt.Sprintf("; did you mean %s?", dash(sug))
+		}
+	}
+	return usageErr("%s (%s --help lists the options)", msg, cmd.FullName())
+}
+
+// unknownCommand reports a command or subcommand name that does not exist,
+// with the closest one.
+func unknownCommand(app *ucli.Command, args []string) error {
+	cur, path := app, "migsafe"
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "-") || len(cur.Commands) == 0 {
+			return nil
+		}
+		next := cur.Command(a)
+		if next == nil {
+			var names []string
+			for _, c := range cur.VisibleCommands() {
+				names = append(names, c.Name)
+			}
+			msg := fmt.Sprintf("unknown command %q", strings.TrimPrefix(path+" "+a, "migsafe "))
+			if sug := analyzer.Suggest(a, names); sug != "" {
+				msg += fmt.Sprintf("; did you mean %q?", sug)
+			}
+			return fmt.Errorf("%s (%s --help lists them: %s)", msg, path, strings.Join(names, ", "))
+		}
+		cur, path = next, path+" "+a
+	}
+	return nil
+}
+
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
@@ -88,6 +141,19 @@ func Main(ctx context.Context, args []string, env Env) int {
 			statusCommand(env),
 			scaffoldCommand(env),
 		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+	}
+	app.OnUsageError = onUsageError
+	if len(args) > 1 && args[1] == "help" {
+		// "migsafe help check" is "migsafe check --help"
+		args = append(append([]string{args[0]}, args[2:]...), "--help")
+	}
+	if err := unknownCommand(app, args); err != nil {
+		// urfave/cli would say "No help topic for …"
+		fmt.Fprintf(env.Stderr, "migsafe: %v\n", err)
+		return ExitError
 	}
 	err := app.Run(ctx, args)
 	if err == nil {
