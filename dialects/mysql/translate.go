@@ -45,7 +45,7 @@ func restore(n ast.Node) string {
 		return ""
 	}
 	var sb strings.Builder
-	if err := n.Restore(format.NewRestoreCtx(format.RestoreStringSingleQuotes|format.RestoreKeyWordUppercase|format.RestoreNameBackQuotes, &sb)); err != nil {
+	if err := n.Restore(format.NewRestoreCtx(format.RestoreStringSingleQuotes|format.RestoreStringWithoutDefaultCharset|format.RestoreKeyWordUppercase|format.RestoreNameBackQuotes, &sb)); err != nil {
 		return ""
 	}
 	return sb.String()

@@ -221,9 +221,13 @@ func PostgreSQL(t testing.TB) *Server {
 	})
 	ver := ""
 	if out, err := exec.Command(filepath.Join(bin, "postgres"), "--version").Output(); err == nil {
+		// "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
 		f := strings.Fields(string(out))
-		if len(f) > 0 {
-			ver = f[len(f)-1]
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "(PostgreSQL)" {
+				ver = f[i+1]
+				break
+			}
 		}
 	}
 	return &Server{

@@ -36,7 +36,12 @@ func TestPostgreSQL(t *testing.T) {
 	if strings.TrimSpace(string(out)) != "1" {
 		t.Fatalf("psql printed %q, want 1", out)
 	}
-	if srv.Version == "" {
-		t.Error("no server version")
+	out, err = exec.Command(psql, srv.DSN, "-At", "-c", "SHOW server_version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	// "15.18 (Debian 15.18-0+deb12u1)"
+	if f := strings.Fields(string(out)); len(f) == 0 || srv.Version != f[0] {
+		t.Errorf("version %q, the server says %q", srv.Version, out)
 	}
 }
