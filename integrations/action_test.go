@@ -511,6 +511,9 @@ func TestWorkflowSnippet(t *testing.T) {
 	if migsafe == nil || upload == nil || migsafe.ID == "" || !strings.HasPrefix(steps[0].Uses, "actions/checkout@") {
 		t.Fatalf("the workflow needs checkout, then migsafe/migsafe with an id, then upload-sarif: %+v", steps)
 	}
+	if steps[0].With["fetch-depth"] != "0" {
+		t.Errorf("the checkout must fetch the whole history (fetch-depth: 0) so that migsafe can date the deploys; it has %v", steps[0].With)
+	}
 	a := loadAction(t)
 	ws := workspace(t, ".")
 	with := map[string]string{"setup-go": "false"}

@@ -43,6 +43,7 @@ func TestGitLabSnippet(t *testing.T) {
 	var ci map[string]struct {
 		Stage     string
 		Image     string
+		Variables map[string]string
 		Script    []string
 		Artifacts struct {
 			When  string
@@ -55,6 +56,9 @@ func TestGitLabSnippet(t *testing.T) {
 	job, ok := ci["migsafe"]
 	if !ok || len(job.Script) == 0 {
 		t.Fatalf("the GitLab snippet has no migsafe job with a script: %+v", ci)
+	}
+	if job.Variables["GIT_DEPTH"] != "0" {
+		t.Errorf("the job must clone the whole history (GIT_DEPTH: \"0\") so that migsafe can date the deploys; it has %v", job.Variables)
 	}
 	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {

@@ -35,6 +35,14 @@ func findGit(ctx context.Context, dir string) *gitRepo {
 	return &gitRepo{root: root}
 }
 
+// shallow reports whether the repository is a shallow clone (CI checkouts
+// often are: actions/checkout fetches one commit, GitLab 20): the commits
+// that added the older migrations are missing, so git cannot date them.
+func (g *gitRepo) shallow(ctx context.Context) bool {
+	out, err := runGit(ctx, g.root, "rev-parse", "--is-shallow-repository")
+	return err == nil && strings.TrimSpace(string(out)) == "true"
+}
+
 func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "core.quotePath=false"}, args...)...)
 	cmd.Dir = dir

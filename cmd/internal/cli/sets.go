@@ -282,6 +282,16 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 		}
 		return nil
 	}
+	if repo.shallow(ctx) {
+		// One grafted commit would seem to have added every migration: one
+		// deploy, in which every table is new and nothing is a finding.
+		const fetch = "fetch the whole history (actions/checkout with fetch-depth: 0, GIT_DEPTH: 0 on GitLab, or git fetch --unshallow)"
+		if opt.since != "" {
+			return fmt.Errorf("--since %s: %s is in a shallow git clone, which lacks the commits that date the migrations; %s", opt.since, hs.root, fetch)
+		}
+		l.notes = append(l.notes, fmt.Sprintf("warning: %s is in a shallow git clone: deploys cannot be dated, so every migration version counts as its own deploy and the time rules are skipped; %s", hs.root, fetch))
+		return nil
+	}
 	// repository paths of the parts and of the directories
 	rel := map[*analyzer.File]string{}
 	var dirs []string
