@@ -166,6 +166,21 @@ func pgBinDir() string {
 	return ""
 }
 
+// Required reports whether the tools the tests use must be present:
+// scripts/test sets MIGSAFE_REQUIRE_TOOLS=1 after installing them, so that
+// a failed installation fails the suite instead of skipping the tests that
+// prove migsafe against real servers. A plain go test skips them.
+func Required() bool { return os.Getenv("MIGSAFE_REQUIRE_TOOLS") == "1" }
+
+// missing skips the test, or fails it when the tools are Required.
+func missing(t testing.TB, msg string) {
+	t.Helper()
+	if Required() {
+		t.Fatal(msg + " (MIGSAFE_REQUIRE_TOOLS=1)")
+	}
+	t.Skip(msg)
+}
+
 // PostgreSQL starts a throwaway PostgreSQL server (Debian package
 // postgresql; version 15 on the project's machines) and returns it. The
 // superuser is "postgres" without a password (trust authentication on
@@ -174,7 +189,7 @@ func PostgreSQL(t testing.TB) *Server {
 	t.Helper()
 	bin := pgBinDir()
 	if bin == "" {
-		t.Skip("testdb: PostgreSQL is not installed (no initdb in $PATH or /usr/lib/postgresql/*/bin): install the Debian package postgresql, or run scripts/test")
+		missing(t, "testdb: PostgreSQL is not installed (no initdb in $PATH or /usr/lib/postgresql/*/bin): install the Debian package postgresql, or run scripts/test")
 	}
 	dir := tempDir(t, "migsafe-pg-")
 	data := filepath.Join(dir, "data")
@@ -257,7 +272,7 @@ func MariaDB(t testing.TB) *Server {
 	t.Helper()
 	installDB, server := lookMariaDB()
 	if installDB == "" || server == "" {
-		t.Skip("testdb: MariaDB is not installed (no mariadb-install-db or mariadbd): install the Debian package mariadb-server, or run scripts/test")
+		missing(t, "testdb: MariaDB is not installed (no mariadb-install-db or mariadbd): install the Debian package mariadb-server, or run scripts/test")
 	}
 	dir := tempDir(t, "migsafe-mariadb-")
 	data := filepath.Join(dir, "data")

@@ -27,6 +27,9 @@ func TestPostgreSQL(t *testing.T) {
 	srv := testdb.PostgreSQL(t)
 	psql, err := exec.LookPath("psql")
 	if err != nil {
+		if testdb.Required() {
+			t.Fatal("psql not installed (it comes with the postgresql package)")
+		}
 		t.Skip("psql not installed; the server started, which is what this test can check")
 	}
 	out, err := exec.Command(psql, srv.DSN, "-At", "-c", "SELECT 1 + 0").CombinedOutput()

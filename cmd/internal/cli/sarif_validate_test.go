@@ -11,6 +11,7 @@ import (
 
 	"github.com/migsafe/migsafe/analyzer/analyzertest"
 	"github.com/migsafe/migsafe/internal/historytest"
+	"github.com/migsafe/migsafe/internal/testdb"
 	"github.com/migsafe/migsafe/rules"
 )
 
@@ -22,6 +23,9 @@ func sarifMultitool(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{"node", "npm", "npx"} {
 		if _, err := exec.LookPath(tool); err != nil {
+			if testdb.Required() {
+				t.Fatalf("%s is not installed: the SARIF validator cannot run (MIGSAFE_REQUIRE_TOOLS=1)", tool)
+			}
 			t.Skipf("%s is not installed: the SARIF validator cannot run", tool)
 		}
 	}
