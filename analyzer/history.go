@@ -110,6 +110,22 @@ func FormatAge(d time.Duration) string {
 	return fmt.Sprintf("%d days", days)
 }
 
+// FormatMoment renders when something becomes allowed for messages: the
+// UTC date, with the time of day when it is not midnight ("2024-06-14",
+// "2024-06-14 09:00 UTC"), so that a drop refused in the morning is not
+// said to be allowed from the same day.
+func FormatMoment(t time.Time) string {
+	t = t.UTC()
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format("2006-01-02")
+	}
+	if t.Second() != 0 {
+		// allowed from the next minute: never before the moment itself
+		t = t.Truncate(time.Minute).Add(time.Minute)
+	}
+	return t.Format("2006-01-02 15:04") + " UTC"
+}
+
 // ParseAge reads a duration in days ("7d"), weeks ("2w"), hours ("36h")
 // or as Go writes durations ("90m").
 func ParseAge(s string) (time.Duration, error) {

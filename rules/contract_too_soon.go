@@ -71,7 +71,7 @@ is skipped and migsafe says so. See contract-same-deploy for what a deploy is.`,
 			if c.verdict != contractTooSoon {
 				return
 			}
-			at(p, ch, what+" "+c.object+" "+analyzer.FormatAge(c.age)+" after its deprecation shipped ("+where(c.deprecated)+", "+deployOf(p, c.deprecated)+"); the minimum is "+analyzer.FormatAge(p.History.MinimumAge())+", so older application versions and rollback targets may still use it: the drop is allowed from "+day(c.allowed), c.object)
+			at(p, ch, what+" "+c.object+" "+analyzer.FormatAge(c.age)+" after its deprecation shipped ("+where(c.deprecated)+", "+deployOf(p, c.deprecated)+"); the minimum is "+analyzer.FormatAge(p.History.MinimumAge())+", so older application versions and rollback targets may still use it: the drop is allowed from "+analyzer.FormatMoment(c.allowed), c.object)
 		}
 		each(p, func(x *change.DropColumn) { report(x, x.Table, x.Column, "Dropping column") })
 		each(p, func(x *change.DropTable) { report(x, x.Table, "", "Dropping table") })

@@ -163,5 +163,3 @@ func (c contract) sameDeployReason(p *analyzer.Pass) string {
 	}
 	return strings.Join(parts, " and ")
 }
-
-func day(t time.Time) string { return t.UTC().Format("2006-01-02") }

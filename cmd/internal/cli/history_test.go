@@ -280,7 +280,9 @@ func TestStatus(t *testing.T) {
 		"users.name → users.full_name (replace-column): step 5 of 6",
 		"1 add users.full_name", "done: 000002_full_name.up.sql:1, the deploy of 2024-05-11",
 		"3 backfill users.full_name from users.name", "done: 000003_backfill.up.sql:1",
-		"6 drop users.name", "allowed from 2024-06-14",
+		// the deprecation shipped at noon: the drop is not allowed on the
+		// morning of the 14th
+		"6 drop users.name", "allowed from 2024-06-14 12:00 UTC",
 		"users.legacy (drop-column): step 5 of 6",
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -294,6 +296,7 @@ func TestStatus(t *testing.T) {
 				Object, Replacement, Kind string
 				Step                      int
 				From                      string `json:"contract_allowed_from"`
+				At                        string `json:"contract_allowed_at"`
 				Allowed                   bool   `json:"contract_allowed"`
 			}
 		}
@@ -302,7 +305,7 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("%v\n%s", err, j.stdout)
 	}
 	c := doc.Histories[0].Changes[1]
-	if c.Object != "users.name" || c.Replacement != "users.full_name" || c.Step != 5 || c.From != "2024-06-14" || c.Allowed {
+	if c.Object != "users.name" || c.Replacement != "users.full_name" || c.Step != 5 || c.From != "2024-06-14" || c.At != "2024-06-14T12:00:00Z" || c.Allowed {
 		t.Errorf("change %+v", c)
 	}
 	// ten days later the drop is allowed

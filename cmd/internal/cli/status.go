@@ -11,6 +11,7 @@ import (
 
 	ucli "github.com/urfave/cli/v3"
 
+	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/migrations"
 )
@@ -60,6 +61,7 @@ type statusChange struct {
 	Replacement  string       `json:"replacement,omitempty"`
 	Step         int          `json:"step"`
 	ContractFrom string       `json:"contract_allowed_from,omitempty"`
+	ContractAt   string       `json:"contract_allowed_at,omitempty"` // RFC 3339: the moment, not only the day
 	Allowed      bool         `json:"contract_allowed"`
 	Confirmed    bool         `json:"confirmed"`
 	Steps        []statusStep `json:"steps"`
@@ -148,6 +150,7 @@ func statusOf(hs *historySet, res *engine.Result, verbose bool) statusHistory {
 		sc := statusChange{Kind: c.Kind, Object: c.Object, Replacement: c.Replacement, Step: c.Step, Allowed: c.Allowed, Confirmed: c.Deprecated}
 		if !c.ContractFrom.IsZero() {
 			sc.ContractFrom = day(c.ContractFrom)
+			sc.ContractAt = c.ContractFrom.UTC().Format(time.RFC3339)
 		}
 		for _, st := range c.Steps {
 			ss := statusStep{Step: st.N, What: st.What, State: st.State, Deploy: st.Ref}
@@ -233,6 +236,16 @@ func writeStatusText(w io.Writer, report []statusHistory, now time.Time) error {
 	return err
 }
 
+// moment is when the change's drop becomes allowed, with the time of day
+// when it is not midnight (UTC).
+func moment(c statusChange) string {
+	t, err := time.Parse(time.RFC3339, c.ContractAt)
+	if err != nil {
+		return c.ContractFrom
+	}
+	return analyzer.FormatMoment(t)
+}
+
 func stepNote(st statusStep, c statusChange, h statusHistory) string {
 	switch st.State {
 	case migrations.StepDone:
@@ -250,9 +263,9 @@ func stepNote(st statusStep, c statusChange, h statusHistory) string {
 		}
 		return "application: not visible in SQL"
 	case migrations.StepAllowed:
-		return "allowed now (deprecated at least " + fmt.Sprint(h.MinAgeDays) + " days ago, since " + c.ContractFrom + ")"
+		return "allowed now (deprecated at least " + fmt.Sprint(h.MinAgeDays) + " days ago, since " + moment(c) + ")"
 	case migrations.StepNotYet:
-		return "allowed from " + c.ContractFrom
+		return "allowed from " + moment(c)
 	case migrations.StepUnknown:
 		return "allowed in a deploy after the deprecation's (dates unknown)"
 	}
