@@ -49,7 +49,7 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 		st.SyntaxError = &analyzer.SyntaxError{Message: seg.lexErr, Offset: seg.lexErrOff}
 		return st
 	}
-	text, rw := rewrite(src, seg)
+	text, rw := rewrite(src, seg, d.mariadb())
 	defer func() {
 		if r := recover(); r != nil {
 			// The TiDB parser panicked: report it as what it is, on this
@@ -73,6 +73,12 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 		msg, off := syntaxError(text, err)
 		if dashDash.MatchString(text) {
 			msg += "; note that in MySQL -- starts a comment only when a space or tab follows it"
+		}
+		if _, w := ddlWait(src, seg); w && !d.mariadb() {
+			msg += "; WAIT n and NOWAIT after the table name are MariaDB syntax, which MySQL rejects (for MariaDB, give --target-version mariadb-10.11 or the like)"
+		}
+		if dropIndexWithoutOn(src, seg) {
+			msg += "; DROP INDEX needs ON table in MySQL and MariaDB (DROP INDEX name ON table)"
 		}
 		st.SyntaxError = &analyzer.SyntaxError{Message: msg, Offset: seg.start + off}
 		return st
@@ -188,6 +194,7 @@ func storedProgram(src []byte, seg stmtSeg) string {
 // the TiDB parser sees it, for MySQL and MariaDB syntax it does not know.
 type rewrites struct {
 	nocopy  bool              // ALGORITHM=NOCOPY (MariaDB), parsed as COPY
+	wait    bool              // WAIT n / NOWAIT after the table name (MariaDB), removed
 	online  bool              // ALTER ONLINE TABLE (MariaDB): LOCK=NONE
 	spatial []int             // file offsets of SPATIAL index keywords removed
 	geo     map[string]string // column name (lower case) → spatial type written
@@ -201,30 +208,41 @@ var spatialTypes = map[string]bool{
 	"MULTILINESTRING": true, "MULTIPOLYGON": true, "GEOMETRYCOLLECTION": true, "GEOMCOLLECTION": true,
 }
 
-func rewrite(src []byte, seg stmtSeg) (string, rewrites) {
+func rewrite(src []byte, seg stmtSeg, mariadb bool) (string, rewrites) {
 	buf := []byte(string(src[seg.start:seg.end]))
 	var rw rewrites
-	var real []token
-	for _, t := range seg.toks {
-		if t.kind != tokComment {
-			real = append(real, t)
-		}
-	}
-	word := func(i int) string {
-		if i < 0 || i >= len(real) {
-			return ""
-		}
-		t := real[i]
-		if t.kind == tokQuoted {
-			return "`"
-		}
-		return strings.ToUpper(string(src[t.start:t.end]))
-	}
+	real := realTokens(seg)
+	word := func(i int) string { return tokWordAt(src, real, i) }
 	blank := func(t token, with string) {
 		for i := t.start; i < t.end; i++ {
 			buf[i-seg.start] = ' '
 		}
 		copy(buf[t.start-seg.start:], with)
+	}
+	if ws, ok := ddlWait(src, seg); ok && mariadb {
+		// MariaDB's ALTER TABLE t WAIT n / NOWAIT … (and the same after the
+		// table of the other DDL statements) only bounds the wait for the
+		// metadata lock.
+		rw.wait = true
+		for _, t := range ws {
+			blank(t, "")
+		}
+	}
+	for i := range real {
+		if word(i) != "DEFAULT" {
+			continue
+		}
+		// DEFAULT ((expr)): MySQL and MariaDB accept redundant parentheses
+		// around an expression default, the TiDB parser only one pair.
+		// The outer pairs are removed; the default is the same expression.
+		for o := i + 1; word(o) == "(" && word(o+1) == "("; o++ {
+			oc, ic := closing(src, real, o), closing(src, real, o+1)
+			if oc < 0 || ic != oc-1 {
+				break
+			}
+			blank(real[o], "")
+			blank(real[oc], "")
+		}
 	}
 	for i, t := range real {
 		switch w := word(i); {
@@ -251,6 +269,107 @@ func rewrite(src []byte, seg stmtSeg) (string, rewrites) {
 }
 
 func isIdent(t token) bool { return t.kind == tokWord || t.kind == tokQuoted }
+
+// realTokens are a statement's tokens without its comments.
+func realTokens(seg stmtSeg) []token {
+	var real []token
+	for _, t := range seg.toks {
+		if t.kind != tokComment {
+			real = append(real, t)
+		}
+	}
+	return real
+}
+
+// tokWordAt is token i in upper case ("`" for a backquoted identifier, ""
+// out of range).
+func tokWordAt(src []byte, real []token, i int) string {
+	if i < 0 || i >= len(real) {
+		return ""
+	}
+	t := real[i]
+	if t.kind == tokQuoted {
+		return "`"
+	}
+	return strings.ToUpper(string(src[t.start:t.end]))
+}
+
+// closing is the index of the ")" that closes the "(" at open, or -1.
+func closing(src []byte, real []token, open int) int {
+	depth := 0
+	for j := open; j < len(real); j++ {
+		if real[j].kind != tokPunct {
+			continue
+		}
+		switch src[real[j].start] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// ddlWait finds MariaDB's WAIT n or NOWAIT right after the table name of
+// ALTER TABLE, RENAME TABLE, DROP TABLE, TRUNCATE, OPTIMIZE TABLE or after
+// the ON table of CREATE/DROP INDEX, and returns its tokens.
+func ddlWait(src []byte, seg stmtSeg) ([]token, bool) {
+	real := realTokens(seg)
+	word := func(i int) string { return tokWordAt(src, real, i) }
+	switch word(0) {
+	case "ALTER", "RENAME", "DROP", "TRUNCATE", "OPTIMIZE", "CREATE":
+	default:
+		return nil, false
+	}
+	for i := 2; i < len(real); i++ {
+		prev := real[i-1]
+		closeParen := word(i-1) == ")" && word(1) != "TABLE" // CREATE INDEX … ON t (cols) WAIT n
+		if !closeParen && (!isIdent(prev) || (prev.kind == tokWord && reservedBeforeWait[word(i-1)])) {
+			continue
+		}
+		switch word(i) {
+		case "NOWAIT":
+			return []token{real[i]}, true
+		case "WAIT":
+			if i+1 < len(real) && real[i+1].kind == tokWord && isNumber(src, real[i+1]) {
+				return []token{real[i], real[i+1]}, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// reservedBeforeWait are words after which WAIT/NOWAIT is not MariaDB's DDL
+// lock wait (SELECT … FOR UPDATE NOWAIT inside a CREATE … AS SELECT).
+var reservedBeforeWait = map[string]bool{"UPDATE": true, "SHARE": true, "MODE": true, "LOCKED": true}
+
+func isNumber(src []byte, t token) bool {
+	for _, c := range src[t.start:t.end] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return t.end > t.start
+}
+
+// dropIndexWithoutOn reports a DROP INDEX statement without ON table, which
+// PostgreSQL accepts and MySQL and MariaDB do not.
+func dropIndexWithoutOn(src []byte, seg stmtSeg) bool {
+	real := realTokens(seg)
+	if tokWordAt(src, real, 0) != "DROP" || tokWordAt(src, real, 1) != "INDEX" {
+		return false
+	}
+	for i := range real {
+		if tokWordAt(src, real, i) == "ON" {
+			return false
+		}
+	}
+	return true
+}
 
 // columnIntro reports whether a word can precede a column name in a
 // column definition.
