@@ -31,6 +31,11 @@ later deploy; or keep the column NOT NULL and use a sentinel value.`,
 			if p.IsNew(x.Table) || newColumn(p, x.Table, x.Column) {
 				return
 			}
+			if t := p.Catalog.Table(x.Table); t != nil {
+				if c := t.Column(x.Column); c != nil && !c.Origin.Base && !c.NotNull {
+					return // the migrations made it nullable already: nothing changes
+				}
+			}
 			at(p, x, "Dropping NOT NULL on "+x.Table.String()+"."+x.Column+" lets NULLs reach running code that assumes a value", x.Table.String()+"."+x.Column)
 		})
 	},

@@ -34,12 +34,25 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);
 		}},
 		Notes: `Indexes on tables created earlier in the same deploy are not flagged: nobody uses
 those tables yet. On PostgreSQL 14.0 to 14.3, CONCURRENTLY can corrupt indexes:
-upgrade to 14.4 or later first.`,
+upgrade to 14.4 or later first.
+
+A partitioned table cannot be indexed CONCURRENTLY. Create the index ON ONLY the
+partitioned table (instant: an invalid index on the parent alone, not flagged),
+then CREATE INDEX CONCURRENTLY on each partition and ALTER INDEX parent_idx ATTACH
+PARTITION each partition's index; the parent's index becomes valid once every
+partition has one.`,
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.CreateIndex) {
 			if x.Concurrently || p.IsNew(x.Table) {
 				return
+			}
+			partitioned := false
+			if t := p.Catalog.Table(x.Table); t != nil && t.Partitioned {
+				if x.Only {
+					return // builds nothing: the partitions' indexes come later
+				}
+				partitioned = true
 			}
 			f := analyzer.Finding{
 				Span:    x.Span,
@@ -48,6 +61,13 @@ upgrade to 14.4 or later first.`,
 			}
 			e := x.Effect
 			f.Effect = &e
+			if partitioned {
+				// CONCURRENTLY is not supported on a partitioned table:
+				// no fix, and the message says so
+				f.Message += "; a partitioned table cannot be indexed CONCURRENTLY: build the index partition by partition"
+				p.Report(f)
+				return
+			}
 			// The fix is only offered where CONCURRENTLY can run.
 			if !p.Stmt.Tx.InTransaction() && x.Span.End > x.Span.Start {
 				f.Fixes = []analyzer.Fix{{Description: "Add CONCURRENTLY",

@@ -205,7 +205,7 @@ func (c *Catalog) createTable(x *change.CreateTable, at Origin) {
 	if old != nil {
 		c.dropTable(old.Name)
 	}
-	t := &Table{Name: x.Table, Origin: at}
+	t := &Table{Name: x.Table, Partitioned: x.Partitioned, Origin: at}
 	c.tables.set(k, t)
 	for _, cd := range x.Columns {
 		t.Columns = append(t.Columns, columnFrom(cd, at))

@@ -89,6 +89,7 @@ type Table struct {
 	Constraints []*Constraint
 	Indexes     []string // index names
 	View        bool
+	Partitioned bool // PostgreSQL: PARTITION BY
 	Origin      Origin
 	Deprecated  *Origin
 	// Filled is the last INSERT … SELECT that filled the table from other

@@ -220,6 +220,7 @@ type CreateTable struct {
 	IfNotExists bool
 	AsSelect    bool
 	PartitionOf *QName
+	Partitioned bool // PostgreSQL PARTITION BY: a partitioned table
 	Temporary   bool
 }
 
@@ -233,6 +234,7 @@ type CreateIndex struct {
 	IfNotExists  bool
 	Kind         IndexKind
 	Partial      bool
+	Only         bool // PostgreSQL ON ONLY: not on the partitions
 }
 
 type CreateSchema struct {
@@ -353,6 +355,7 @@ type AlterColumnType struct {
 	Column  string
 	NewType Type
 	Using   bool
+	Collate string // PostgreSQL: the COLLATE clause, if any
 	// MySQL MODIFY/CHANGE restate the whole column definition.
 	NewColumn *Column
 	// SameType is set by the MySQL dialect's Analyze when MODIFY/CHANGE

@@ -18,8 +18,9 @@ type NewMigration struct {
 
 // File is a file to write.
 type File struct {
-	Name    string // base name
-	Content string
+	Name      string // base name
+	Content   string
+	Migration int // index of the NewMigration it belongs to
 }
 
 // Files renders new migrations in the set's layout after its last
@@ -31,6 +32,7 @@ func (s *Set) Files(ms []NewMigration, now time.Time) []File {
 	var out []File
 	for i, m := range ms {
 		v := versions[i]
+		file := func(name, content string) File { return File{Name: name, Content: content, Migration: i} }
 		switch s.Layout {
 		case Goose:
 			var b strings.Builder
@@ -38,28 +40,28 @@ func (s *Set) Files(ms []NewMigration, now time.Time) []File {
 				b.WriteString("-- +goose NO TRANSACTION\n")
 			}
 			fmt.Fprintf(&b, "-- +goose Up\n%s\n-- +goose Down\n%s", m.Up, m.Down)
-			out = append(out, File{fmt.Sprintf("%s_%s.sql", v, m.Title), b.String()})
+			out = append(out, file(fmt.Sprintf("%s_%s.sql", v, m.Title), b.String()))
 		case Dbmate:
 			opt := ""
 			if m.NoTx {
 				opt = " transaction:false"
 			}
-			out = append(out, File{fmt.Sprintf("%s_%s.sql", v, m.Title), fmt.Sprintf("-- migrate:up%s\n%s\n-- migrate:down%s\n%s", opt, m.Up, opt, m.Down)})
+			out = append(out, file(fmt.Sprintf("%s_%s.sql", v, m.Title), fmt.Sprintf("-- migrate:up%s\n%s\n-- migrate:down%s\n%s", opt, m.Up, opt, m.Down)))
 		case Flyway:
-			out = append(out, File{fmt.Sprintf("V%s__%s.sql", v, m.Title), m.Up}, File{fmt.Sprintf("U%s__%s.sql", v, m.Title), m.Down})
+			out = append(out, file(fmt.Sprintf("V%s__%s.sql", v, m.Title), m.Up), file(fmt.Sprintf("U%s__%s.sql", v, m.Title), m.Down))
 			if m.NoTx {
-				out = append(out, File{fmt.Sprintf("V%s__%s.sql.conf", v, m.Title), "executeInTransaction=false\n"})
+				out = append(out, file(fmt.Sprintf("V%s__%s.sql.conf", v, m.Title), "executeInTransaction=false\n"))
 			}
 		case Popx:
 			ac := ""
 			if m.NoTx {
 				ac = ".autocommit"
 			}
-			out = append(out, File{fmt.Sprintf("%s_%s%s.up.sql", v, m.Title, ac), m.Up}, File{fmt.Sprintf("%s_%s%s.down.sql", v, m.Title, ac), m.Down})
+			out = append(out, file(fmt.Sprintf("%s_%s%s.up.sql", v, m.Title, ac), m.Up), file(fmt.Sprintf("%s_%s%s.down.sql", v, m.Title, ac), m.Down))
 		case Plain:
-			out = append(out, File{fmt.Sprintf("%s_%s.sql", v, m.Title), m.Up})
+			out = append(out, file(fmt.Sprintf("%s_%s.sql", v, m.Title), m.Up))
 		default: // golang-migrate, and an empty directory
-			out = append(out, File{fmt.Sprintf("%s_%s.up.sql", v, m.Title), m.Up}, File{fmt.Sprintf("%s_%s.down.sql", v, m.Title), m.Down})
+			out = append(out, file(fmt.Sprintf("%s_%s.up.sql", v, m.Title), m.Up), file(fmt.Sprintf("%s_%s.down.sql", v, m.Title), m.Down))
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -78,7 +79,7 @@ func (t *translator) alterTable(a *pg_query.AlterTableStmt) {
 			cmd := cn.GetAlterTableCmd()
 			action := "ALTER " + kind
 			if cmd != nil {
-				action += " " + subtypeName(cmd.Subtype)
+				action += " " + subtypeName(cmd.Subtype) + relOptionsLock(cmd)
 			}
 			c := &change.AlterTableOther{Table: table, Action: action}
 			c.Span = spans[i]
@@ -100,6 +101,49 @@ func (t *translator) alterTable(a *pg_query.AlterTableStmt) {
 	}
 }
 
+// accessExclusiveOptions are the storage parameters whose change takes an
+// ACCESS EXCLUSIVE lock; the others take SHARE UPDATE EXCLUSIVE
+// (reloptions.c; checked on a real server).
+var accessExclusiveOptions = map[string]bool{
+	"user_catalog_table": true, "security_barrier": true, "security_invoker": true,
+	"check_option": true, "fastupdate": true, "buffering": true, "gin_pending_list_limit": true,
+}
+
+// relOptionsLock is " AccessExclusive" for SET/RESET (…) of a storage
+// parameter that needs it, so that the action's lock is known.
+func relOptionsLock(cmd *pg_query.AlterTableCmd) string {
+	switch cmd.Subtype {
+	case pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ResetRelOptions,
+		pg_query.AlterTableType_AT_ReplaceRelOptions:
+	default:
+		return ""
+	}
+	for _, n := range cmd.Def.GetList().GetItems() {
+		if de := n.GetDefElem(); de != nil && accessExclusiveOptions[strings.ToLower(de.Defname)] {
+			return " AccessExclusive"
+		}
+	}
+	return ""
+}
+
+// plainUsing reports whether a USING expression is the column itself,
+// possibly cast to the new type: PostgreSQL converts it exactly as it would
+// without USING, so a binary-coercible change still skips the rewrite.
+func plainUsing(n *pg_query.Node, col string, to change.Type) bool {
+	if tc := n.GetTypeCast(); tc != nil {
+		ct := typeOf(tc.TypeName)
+		if ct.Name != to.Name || ct.Array != to.Array || !slices.Equal(ct.Mods, to.Mods) {
+			return false
+		}
+		n = tc.Arg
+	}
+	cr := n.GetColumnRef()
+	if cr == nil || len(cr.Fields) != 1 {
+		return false
+	}
+	return cr.Fields[0].GetString_().GetSval() == col
+}
+
 func subtypeName(s pg_query.AlterTableType) string {
 	return strings.TrimPrefix(s.String(), "AT_")
 }
@@ -116,7 +160,13 @@ func (t *translator) alterCmd(table change.QName, cmd *pg_query.AlterTableCmd) c
 	case pg_query.AlterTableType_AT_AlterColumnType:
 		cd := cmd.Def.GetColumnDef()
 		if cd != nil {
-			return &change.AlterColumnType{Table: table, Column: cmd.Name, NewType: typeOf(cd.TypeName), Using: cd.RawDefault != nil}
+			nt := typeOf(cd.TypeName)
+			ac := &change.AlterColumnType{Table: table, Column: cmd.Name, NewType: nt,
+				Using: cd.RawDefault != nil && !plainUsing(cd.RawDefault, cmd.Name, nt)}
+			if cd.CollClause != nil {
+				ac.Collate = strings.Join(stringList(cd.CollClause.Collname), ".")
+			}
+			return ac
 		}
 	case pg_query.AlterTableType_AT_SetNotNull:
 		return &change.SetNotNull{Table: table, Column: cmd.Name}
@@ -174,7 +224,7 @@ func (t *translator) alterCmd(table change.QName, cmd *pg_query.AlterTableCmd) c
 		pg_query.AlterTableType_AT_GenericOptions, pg_query.AlterTableType_AT_AlterColumnGenericOptions,
 		pg_query.AlterTableType_AT_AddIdentity, pg_query.AlterTableType_AT_SetIdentity,
 		pg_query.AlterTableType_AT_DropIdentity:
-		return &change.AlterTableOther{Table: table, Action: subtypeName(cmd.Subtype)}
+		return &change.AlterTableOther{Table: table, Action: subtypeName(cmd.Subtype) + relOptionsLock(cmd)}
 	}
 	return &change.Unknown{Kind: "ALTER TABLE " + subtypeName(cmd.Subtype), Reason: "ALTER TABLE action not modelled"}
 }

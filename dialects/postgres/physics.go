@@ -72,6 +72,22 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		e := effect(accessExclusive, x.Table, change.WorkRewrite)
 		if note, ok := binaryCoercible(x, cat); ok {
 			e.Work, e.Note = change.WorkNone, note
+			if k := checkOn(cat, x.Table, x.Column); k != "" {
+				// PostgreSQL adds the column's CHECK constraints again,
+				// which checks them against every row
+				e.Work = change.WorkScan
+				e.Note = appendNote(note, "CHECK constraint "+k+" is checked again against every row")
+			}
+			if x.Collate != "" {
+				// a new collation changes how the column sorts: its
+				// indexes are rebuilt (checked on a real server)
+				if indexed(cat, x.Table, x.Column) {
+					e.Work = change.WorkIndexBuild
+					e.Note = appendNote(note, "its indexes are rebuilt for collation "+x.Collate)
+				} else {
+					e.Note = appendNote(note, "any index on it is rebuilt for collation "+x.Collate)
+				}
+			}
 		} else {
 			e.Note = note
 		}
@@ -91,7 +107,16 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		if x.Concurrently {
 			return effect(shareUpdateExclusive, x.Table, change.WorkIndexBuild)
 		}
-		return effect(share, x.Table, change.WorkIndexBuild)
+		e := effect(share, x.Table, change.WorkIndexBuild)
+		if t := cat.Table(x.Table); t != nil && t.Partitioned {
+			if x.Only {
+				e.Work = change.WorkNone
+				e.Note = "ON ONLY creates an invalid index on the partitioned table alone; the partitions' indexes are attached to it later"
+			} else {
+				e.Note = "and a SHARE lock on each partition while it builds the index on every partition"
+			}
+		}
+		return e
 	case *change.DropIndex:
 		mode := accessExclusive
 		if x.Concurrently {
@@ -281,15 +306,18 @@ func enumEffect(t change.QName) change.Effect {
 
 // otherLock is the lock of the ALTER TABLE actions that are harmless.
 func otherLock(action string) string {
-	// "ALTER INDEX SetRelOptions": the action is the last word
+	// "ALTER INDEX SetRelOptions": the action is the last word;
+	// "SetRelOptions AccessExclusive" sets a parameter that needs it
 	action = action[strings.LastIndexByte(action, ' ')+1:]
 	switch action {
-	case "SetStatistics", "ClusterOn", "DropCluster", "SetRelOptions", "ResetRelOptions", "ReplaceRelOptions", "ValidateConstraint":
+	case "SetStatistics", "SetOptions", "ResetOptions", "ClusterOn", "DropCluster", "SetRelOptions", "ResetRelOptions", "ReplaceRelOptions", "ValidateConstraint":
 		return shareUpdateExclusive
 	case "EnableTrig", "EnableAlwaysTrig", "EnableReplicaTrig", "DisableTrig", "EnableTrigAll", "DisableTrigAll",
-		"EnableTrigUser", "DisableTrigUser", "AddInherit", "DropInherit", "TRIGGER":
+		"EnableTrigUser", "DisableTrigUser", "TRIGGER":
 		return shareRowExclusive
 	}
+	// INHERIT and NO INHERIT lock the child ACCESS EXCLUSIVE (the parent
+	// only SHARE UPDATE EXCLUSIVE), like everything else
 	return accessExclusive
 }
 
@@ -345,6 +373,36 @@ func volatileFuncDepth(e *change.Expr, cat *catalog.Catalog, depth int) string {
 		return f // unknown function: assume volatile
 	}
 	return ""
+}
+
+// checkOn returns the name of a validated CHECK constraint that reads the
+// column, or "".
+func checkOn(cat *catalog.Catalog, table change.QName, col string) string {
+	t := cat.Table(table)
+	if t == nil {
+		return ""
+	}
+	for _, k := range t.Constraints {
+		if k.Kind == change.ConstraintCheck && k.Validated &&
+			slices.ContainsFunc(k.Columns, func(c string) bool { return strings.EqualFold(c, col) }) {
+			return k.Name
+		}
+	}
+	return ""
+}
+
+// indexed reports whether an index the model knows covers the column.
+func indexed(cat *catalog.Catalog, table change.QName, col string) bool {
+	t := cat.Table(table)
+	if t == nil {
+		return false
+	}
+	for _, ix := range cat.IndexesOf(t) {
+		if slices.ContainsFunc(ix.Columns, func(c string) bool { return strings.EqualFold(c, col) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // validNotNullCheck returns the name of a validated CHECK (col IS NOT NULL).

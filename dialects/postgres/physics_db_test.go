@@ -47,6 +47,10 @@ CREATE FUNCTION imm_rnd() RETURNS float8 LANGUAGE sql IMMUTABLE AS 'SELECT rando
 CREATE FUNCTION calls_now_us() RETURNS bigint LANGUAGE sql AS 'SELECT now_us() + 1';
 ALTER TABLE t ADD CONSTRAINT t_ref_fk FOREIGN KEY (ref) REFERENCES r (id) NOT VALID;
 CREATE UNIQUE INDEX CONCURRENTLY t_n_key ON t (n);
+CREATE VIEW vw AS SELECT x FROM u;
+CREATE INDEX t_w_gin ON t USING gin (to_tsvector('simple', w));
+CREATE INDEX t_during_gist ON t USING gist (during);
+CREATE TABLE par (id int PRIMARY KEY, v varchar(50), n numeric(10, 2), during tstzrange, ref int, w text);
 `
 
 // TestPhysicsAgainstPostgres checks the adapter's physics against a real
@@ -143,6 +147,45 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"CLUSTER t USING t_pkey", true},
 		{"LOCK TABLE t IN SHARE MODE", true},
 		{"LOCK TABLE t IN ROW EXCLUSIVE MODE", true},
+		{"ALTER TABLE t SET (toast_tuple_target = 256)", true},
+		{"ALTER TABLE t SET (autovacuum_enabled = false)", true},
+		{"ALTER TABLE t SET (parallel_workers = 2)", true},
+		{"ALTER TABLE t RESET (fillfactor)", true},
+		{"ALTER INDEX t_v_idx SET (fillfactor = 50)", true},
+		{"ALTER TABLE t INHERIT par", true},
+		{"ALTER TABLE t ALTER COLUMN v SET STORAGE EXTERNAL", true},
+		{"ALTER TABLE t ALTER COLUMN w SET COMPRESSION pglz", true},
+		{"ALTER TABLE t ALTER COLUMN v SET (n_distinct = 100)", true},
+		{"ALTER TABLE t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY", true},
+		{"ALTER TABLE t CLUSTER ON t_pkey", true},
+		{"ALTER TABLE t OWNER TO CURRENT_USER", true},
+		{"ALTER TABLE t ALTER CONSTRAINT t_ref_fk DEFERRABLE", true},
+		{"ALTER TABLE t ENABLE TRIGGER ALL", true},
+		{"ALTER TABLE t SET WITHOUT CLUSTER", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE text USING v::text", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE varchar(100) USING v", true},
+		{"ALTER TABLE t ALTER COLUMN v DROP DEFAULT", true},
+		{"ALTER TABLE t ALTER COLUMN n TYPE numeric", true},
+		{"ALTER TABLE t ALTER COLUMN n TYPE numeric(10, 2)", true},
+		{"ALTER TABLE t ALTER COLUMN id TYPE int", true},
+		{"ALTER TABLE t ALTER COLUMN id TYPE integer", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE character varying(60)", true},
+		{"ALTER TABLE t ALTER COLUMN during TYPE tstzrange", true},
+		{"COMMENT ON TABLE t IS 'x'", true},
+		{"ALTER VIEW vw SET (security_barrier = true)", true},
+		{"ALTER TABLE t SET (user_catalog_table = true)", true},
+		{"ALTER TABLE t SET (fillfactor = 70, user_catalog_table = true)", true},
+		{"ALTER TABLE t ALTER COLUMN w TYPE text", true},
+		{"ALTER TABLE t ALTER COLUMN w TYPE varchar", true},
+		{"ALTER TABLE t ALTER COLUMN v TYPE varchar(100) COLLATE \"C\"", true},
+		{"ALTER INDEX t_w_gin SET (fastupdate = off)", true},
+		{"ALTER INDEX t_w_gin SET (gin_pending_list_limit = 1024)", true},
+		{"ALTER INDEX t_during_gist SET (buffering = on)", true},
+		{"ALTER INDEX t_during_gist RESET (buffering)", true},
+		{"ALTER TABLE t RESET (user_catalog_table)", true},
+		{"ALTER TABLE t ALTER COLUMN w TYPE text COLLATE \"C\"", true},
+		{"CREATE INDEX p_at_idx ON p (at)", true},
+		{"CREATE INDEX p_at_idx ON ONLY p (at)", true},
 		{"UPDATE t SET v = 'x' WHERE id = 1", true},
 	}
 	d, err := postgres.New(fmt.Sprint(majorOf(srv.Version)))
@@ -175,6 +218,9 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 				// but rebuild or drop files; REFRESH reads the query's
 				// tables, not the view
 			default:
+				if before[on] == "0" {
+					break // a partitioned table has no storage: its partitions are read
+				}
 				if claims, read := eff.Work != change.WorkNone, scans[on] > 0; claims != read {
 					t.Errorf("%T: migsafe says %q on %s, PostgreSQL read it %d times", ch, eff.Work, on, scans[on])
 				}

@@ -482,6 +482,7 @@ func (t *translator) createTable(c *pg_query.CreateStmt) {
 		Table:       rangeVar(c.Relation),
 		IfNotExists: c.IfNotExists,
 		Temporary:   c.GetRelation().GetRelpersistence() == "t",
+		Partitioned: c.Partspec != nil,
 	}
 	if c.Partbound != nil && len(c.InhRelations) > 0 {
 		q := rangeVar(c.InhRelations[0].GetRangeVar())
@@ -574,6 +575,7 @@ func (t *translator) constraint(k *pg_query.Constraint) change.Constraint {
 	case pg_query.ConstrType_CONSTR_CHECK:
 		c.Kind = change.ConstraintCheck
 		c.NotNullOf = isNotNullCheck(k.RawExpr)
+		c.Columns = columnRefs(k.RawExpr)
 	case pg_query.ConstrType_CONSTR_PRIMARY:
 		c.Kind = change.ConstraintPrimaryKey
 		c.Columns = stringList(k.Keys)
@@ -617,6 +619,7 @@ func (t *translator) createIndex(ix *pg_query.IndexStmt) {
 		Concurrently: ix.Concurrent,
 		IfNotExists:  ix.IfNotExists,
 		Partial:      ix.WhereClause != nil,
+		Only:         ix.Relation != nil && !ix.Relation.Inh,
 	}
 	for _, p := range ix.IndexParams {
 		if e := p.GetIndexElem(); e != nil {

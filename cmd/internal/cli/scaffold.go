@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v3"
 
@@ -49,7 +51,8 @@ the application steps (2, 4 and 5) as a checklist:
 
   1. add the new column (nullable); on PostgreSQL a trigger keeps both columns
      in step while old and new application versions run side by side
-  3. backfill old rows in committed batches
+  3. backfill old rows in committed batches (on MySQL, without a trigger,
+     in a deploy of its own once the application writes both columns)
   5. the deprecation marker, once the application no longer writes the old column
   6. drop the old column, in a later deploy`,
 		Commands: []*ucli.Command{
@@ -63,12 +66,48 @@ the application steps (2, 4 and 5) as a checklist:
 // scaffold builds the migrations of one change.
 type scaffold struct {
 	dialect string
+	layout  migrations.Layout
 	cat     *catalog.Catalog
 	typ     string // --type
 	batch   int
+	minAge  time.Duration // migrations.min-deprecation-age
 	out     []migrations.NewMigration
-	deploys [][]int // indexes into out, per deploy
-	check   []string
+	plan    []planItem // the deploys and the application steps, in order
+}
+
+// planItem is a deploy of the plan (indexes into out) or an application
+// step of the checklist.
+type planItem struct {
+	deploy []int
+	app    string
+}
+
+func (sc *scaffold) deploy(migs ...int) { sc.plan = append(sc.plan, planItem{deploy: migs}) }
+
+func (sc *scaffold) app(steps ...string) {
+	for _, st := range steps {
+		sc.plan = append(sc.plan, planItem{app: st})
+	}
+}
+
+// wait is the checklist item between the deprecation and the drop.
+func (sc *scaffold) wait(col string) string {
+	return "wait at least " + analyzer.FormatAge(sc.minAge) + " (migrations.min-deprecation-age) with no running or rollback-target version using " + col
+}
+
+// block wraps a statement whose body holds semicolons (a PL/pgSQL function
+// or DO block, a MySQL procedure) the way the layout's tool needs to run
+// it as one statement: goose splits at every line ending in a semicolon
+// unless told otherwise, and a plain file on MySQL is run by the mysql
+// client, which needs another delimiter.
+func (sc *scaffold) block(stmt string) string {
+	switch {
+	case sc.layout == migrations.Goose:
+		return "-- +goose StatementBegin\n" + stmt + "-- +goose StatementEnd\n"
+	case sc.layout == migrations.Plain && !sc.pg():
+		return "DELIMITER //\n" + strings.TrimSuffix(stmt, ";\n") + "//\nDELIMITER ;\n"
+	}
+	return stmt
 }
 
 func runScaffold(ctx context.Context, cmd *ucli.Command, env Env, name string, args []string, build func(*scaffold, []string) error) error {
@@ -112,7 +151,11 @@ func runScaffold(ctx context.Context, cmd *ucli.Command, env Env, name string, a
 	if set.Layout == migrations.Auto {
 		set.Layout = migrations.GolangMigrate
 	}
-	sc := &scaffold{dialect: s.dialect.Name(), cat: cat, typ: cmd.String("type"), batch: cmd.Int("batch-size")}
+	minAge := hopt.minAge
+	if minAge <= 0 {
+		minAge = analyzer.DefaultMinDeprecationAge
+	}
+	sc := &scaffold{dialect: s.dialect.Name(), layout: set.Layout, cat: cat, typ: cmd.String("type"), batch: cmd.Int("batch-size"), minAge: minAge}
 	if sc.batch <= 0 {
 		return usageErr("--batch-size must be positive")
 	}
@@ -120,7 +163,6 @@ func runScaffold(ctx context.Context, cmd *ucli.Command, env Env, name string, a
 		return err
 	}
 	files := set.Files(sc.out, hopt.now)
-	perMigration := len(files) / len(sc.out)
 	for _, f := range files {
 		p := filepath.Join(full, f.Name)
 		if cmd.Bool("dry-run") {
@@ -142,20 +184,27 @@ func runScaffold(ctx context.Context, cmd *ucli.Command, env Env, name string, a
 	}
 	// the checklist: which files ship in which deploy, and the
 	// application's steps between them
-	fmt.Fprintf(env.Stdout, "\nShip it in %d deploys (%s layout):\n", len(sc.deploys), set.Layout)
-	step := 0
-	for i, d := range sc.deploys {
+	deploys := 0
+	for _, it := range sc.plan {
+		if it.deploy != nil {
+			deploys++
+		}
+	}
+	fmt.Fprintf(env.Stdout, "\nShip it in %d deploys (%s layout), in this order:\n", deploys, set.Layout)
+	n := 0
+	for _, it := range sc.plan {
+		if it.deploy == nil {
+			fmt.Fprintf(env.Stdout, "  [ ] %s\n", it.app)
+			continue
+		}
 		var names []string
-		for _, k := range d {
-			for j := 0; j < perMigration; j++ {
-				names = append(names, files[k*perMigration+j].Name)
+		for _, f := range files {
+			if slices.Contains(it.deploy, f.Migration) {
+				names = append(names, f.Name)
 			}
 		}
-		fmt.Fprintf(env.Stdout, "\n  Deploy %d: %s\n", i+1, strings.Join(names, ", "))
-		for ; step < len(sc.check) && !strings.HasPrefix(sc.check[step], "--"); step++ {
-			fmt.Fprintf(env.Stdout, "  [ ] %s\n", sc.check[step])
-		}
-		step++ // skip the deploy separator
+		n++
+		fmt.Fprintf(env.Stdout, "\n  Deploy %d: %s\n", n, strings.Join(names, ", "))
 	}
 	fmt.Fprintf(env.Stdout, "\nmigsafe check lints these files; migsafe status shows the change in flight.\n")
 	return nil
@@ -241,9 +290,7 @@ func (sc *scaffold) replace(tableArg, old, newCol, newType, oldType, title strin
 	trigger := ""
 	dropTrigger := ""
 	if sc.pg() {
-		trigger = fmt.Sprintf(`-- Until the old column is dropped, old and new application versions run side
--- by side: this trigger keeps both columns in step whichever one a version writes.
-CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $$
+		trigger = "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n" + sc.block(fmt.Sprintf(`CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     IF NEW.%[2]s IS NULL THEN NEW.%[2]s := %[4]s; END IF;
@@ -255,8 +302,8 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[6]s FOR EACH ROW EXECUTE FUNCTION %[1]s();
-`, fn, newCol, old, conv("NEW."+old, newType), conv("NEW."+newCol, oldType), t)
+`, fn, newCol, old, conv("NEW."+old, newType), conv("NEW."+newCol, oldType))) +
+			fmt.Sprintf("CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[2]s FOR EACH ROW EXECUTE FUNCTION %[1]s();\n", fn, t)
 		dropTrigger = fmt.Sprintf("DROP TRIGGER %s ON %s;\nDROP FUNCTION %s();\n", fn, t, fn)
 	}
 	expand := sc.add(migrations.NewMigration{
@@ -270,36 +317,57 @@ CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[6]s FOR EACH ROW EXECUTE FUNCT
 		Down:  "-- nothing to undo: the expand migration's down drops the column\nSELECT 1;\n",
 		NoTx:  true,
 	})
+	relax := -1
+	if r, ok := sc.relax(q, old, oldType); ok && !sc.pg() {
+		// no trigger fills the old column once the application stops
+		// writing it: inserts must be able to leave it out
+		relax = sc.add(r)
+	}
 	deprecate := sc.add(sc.deprecation(t, old, "replaced by "+newCol))
 	restore := fmt.Sprintf("%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), t, old, oldType)
-	undo := fmt.Sprintf("%s-- migsafe:ignore backfill-in-ddl-transaction a rollback restores the data before the previous version reads it\nUPDATE %s SET %s = %s;\n%s", restore, t, old, toOld, sc.restoreNotNull(q, old, oldType, false))
+	undo := fmt.Sprintf("%s-- migsafe:ignore backfill-in-ddl-transaction a rollback restores the data before the previous version reads it\nUPDATE %s SET %s = %s;\n", restore, t, old, toOld)
+	if relax < 0 {
+		// the column was NOT NULL up to the drop; after a relax, the relax's
+		// own down restores it
+		undo += sc.restoreNotNull(q, old, oldType, false)
+	}
 	undo += strings.ReplaceAll(trigger, "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n", "")
 	contract := sc.add(migrations.NewMigration{
 		Title: "contract_" + q.Name + "_" + old,
 		Up:    fmt.Sprintf("-- %s, step 6 of 6: drop %s.%s, replaced by %s.\n%s%sALTER TABLE %s DROP COLUMN %s;\n", title, t, old, newCol, sc.lockTimeout(), dropTrigger, t, old),
 		Down:  undo,
 	})
-	sc.deploys = [][]int{{expand, backfill}, {deprecate}, {contract}}
-	dual := "step 2: the application writes both " + old + " and " + newCol
+	read := "step 4: the application reads " + newCol + " instead of " + old
+	stop := "step 5: the application stops writing " + old + " (ORMs: mark it ignored), fully rolled out before the next deploy"
 	if sc.pg() {
-		dual = "step 2: new application code writes " + newCol + " (the trigger copies it to " + old + " for the old version, and back)"
+		// the trigger keeps both columns in step from the expand on, so
+		// the backfill ships with it
+		sc.deploy(expand, backfill)
+		sc.app("step 2: new application code writes "+newCol+" (the trigger copies it to "+old+" for the old version, and back)", read, stop)
+	} else {
+		// without a trigger, rows the application writes after the
+		// backfill are only complete once it writes both columns: the
+		// backfill waits for step 2
+		sc.deploy(expand)
+		sc.app("step 2: the application writes both " + old + " and " + newCol + " on every insert and update, fully rolled out before the next deploy")
+		if relax >= 0 {
+			sc.deploy(backfill, relax)
+		} else {
+			sc.deploy(backfill)
+		}
+		sc.app(read, stop)
 	}
-	sc.check = []string{
-		dual,
-		"step 4: the application reads " + newCol + " instead of " + old,
-		"step 5: the application stops writing " + old + " (ORMs: mark it ignored)",
-		"--",
-		"wait at least the minimum deprecation age (7 days by default) with no running or rollback-target version using " + old,
-		"--",
-		"done: " + t + "." + old + " is gone",
-	}
+	sc.deploy(deprecate)
+	sc.app(sc.wait(old))
+	sc.deploy(contract)
+	sc.app("done: " + t + "." + old + " is gone")
 	return nil
 }
 
 func (sc *scaffold) backfill(t, col, from, value string) string {
 	head := fmt.Sprintf("-- Step 3 of 6: fill %s.%s from %s in batches of %d rows, each committed on its own.\n-- migsafe:backfill %s.%s from %s\n", t, col, from, sc.batch, t, col, from)
 	if sc.pg() {
-		return head + fmt.Sprintf(`DO $$
+		return head + sc.block(fmt.Sprintf(`DO $$
 DECLARE
   n bigint;
 BEGIN
@@ -311,18 +379,16 @@ BEGIN
     COMMIT;
   END LOOP;
 END $$;
-`, t, col, value, from, sc.batch)
+`, t, col, value, from, sc.batch))
 	}
 	proc := "migsafe_backfill_" + strings.ReplaceAll(t, ".", "_") + "_" + col
-	return head + fmt.Sprintf(`CREATE PROCEDURE %[1]s()
+	return head + sc.block(fmt.Sprintf(`CREATE PROCEDURE %[1]s()
 BEGIN
   REPEAT
     UPDATE %[2]s SET %[3]s = %[4]s WHERE %[3]s IS NULL AND %[5]s IS NOT NULL LIMIT %[6]d;
   UNTIL ROW_COUNT() = 0 END REPEAT;
 END;
-CALL %[1]s();
-DROP PROCEDURE %[1]s;
-`, proc, t, col, value, from, sc.batch)
+`, proc, t, col, value, from, sc.batch)) + fmt.Sprintf("CALL %[1]s();\nDROP PROCEDURE %[1]s;\n", proc)
 }
 
 func (sc *scaffold) deprecation(t, col, why string) migrations.NewMigration {
@@ -354,37 +420,51 @@ func (sc *scaffold) changeColumnType(args []string) error {
 	return sc.replace(args[0], args[1], args[1]+"_new", args[2], typ, "Change the type of "+args[0]+"."+args[1]+" to "+args[2]+" through "+args[1]+"_new")
 }
 
+// relax returns the migration that lets inserts leave col out (DROP NOT
+// NULL) when the history says it is NOT NULL without a default: the
+// application cannot stop writing it (step 5) before that ships.
+func (sc *scaffold) relax(q change.QName, col, typ string) (migrations.NewMigration, bool) {
+	tab := sc.cat.Table(q)
+	if tab == nil {
+		return migrations.NewMigration{}, false
+	}
+	c := tab.Column(col)
+	if c == nil || !c.NotNull || c.Default != nil {
+		return migrations.NewMigration{}, false
+	}
+	t := q.String()
+	stmt := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n", t, col)
+	if !sc.pg() {
+		stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL;\n", t, col, typ)
+	}
+	return migrations.NewMigration{
+		Title: "relax_" + strings.ReplaceAll(t, ".", "_") + "_" + col,
+		Up:    sc.lockTimeout() + "-- Before step 5: inserts of the application that no longer writes " + col + " must not need it.\n-- migsafe:ignore drop-not-null the application stops writing " + col + " once this ships\n" + stmt,
+		Down:  sc.lockTimeout() + sc.restoreNotNull(q, col, typ, true),
+	}, true
+}
+
 func (sc *scaffold) dropColumn(args []string) error {
 	q, typ, err := sc.column(args[0], args[1])
 	if err != nil {
 		return err
 	}
 	t, col := q.String(), args[1]
-	dep := sc.deprecation(t, col, "to be dropped")
-	if tab := sc.cat.Table(q); tab != nil {
-		if c := tab.Column(col); c != nil && c.NotNull && c.Default == nil {
-			// the application stops writing it: inserts must not need it
-			stmt := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n", t, col)
-			if !sc.pg() {
-				stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL;\n", t, col, typ)
-			}
-			dep.Up += sc.lockTimeout() + "-- inserts of the application that no longer writes " + col + " must not need it\n-- migsafe:ignore drop-not-null the application no longer reads " + col + " (step 4)\n" + stmt
-			dep.Down = sc.lockTimeout() + sc.restoreNotNull(q, col, typ, true) + dep.Down
-		}
+	sc.app("step 4: the application no longer reads " + col)
+	stop := "step 5: the application no longer writes " + col + " (ORMs: mark it ignored), fully rolled out before the next deploy"
+	if r, ok := sc.relax(q, col, typ); ok {
+		// NOT NULL without a default: the application can stop writing
+		// it only once inserts may leave it out
+		sc.deploy(sc.add(r))
 	}
-	d := sc.add(dep)
-	c := sc.add(migrations.NewMigration{
+	sc.app(stop)
+	sc.deploy(sc.add(sc.deprecation(t, col, "to be dropped")))
+	sc.app(sc.wait(col))
+	sc.deploy(sc.add(migrations.NewMigration{
 		Title: "contract_" + q.Name + "_" + col,
 		Up:    fmt.Sprintf("-- Step 6 of 6: drop %s.%s.\n%sALTER TABLE %s DROP COLUMN %s;\n", t, col, sc.lockTimeout(), t, col),
 		Down:  fmt.Sprintf("-- the column comes back empty: its data is gone\n%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), t, col, typ),
-	})
-	sc.deploys = [][]int{{d}, {c}}
-	sc.check = []string{
-		"step 4: the application no longer reads " + col,
-		"step 5: the application no longer writes " + col + " (ORMs: mark it ignored), then ship deploy 1",
-		"--",
-		"wait at least the minimum deprecation age (7 days by default) with no running or rollback-target version using " + col,
-		"--",
-	}
+	}))
+	sc.app("done: " + t + "." + col + " is gone")
 	return nil
 }
