@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -48,10 +49,14 @@ reads, drop the old column in a later deploy. Changing only the table's default
 				return
 			}
 			col := t.Column(x.Column)
-			if col == nil || col.Type.Charset == "" || strings.EqualFold(col.Type.Charset, x.NewType.Charset) {
+			if col == nil {
 				return
 			}
-			at(p, x, sentence("Changing "+x.Table.String()+"."+x.Column+" from "+col.Type.Charset+" to "+x.NewType.Charset+" re-encodes the column in every row", x),
+			from := cmp.Or(col.Type.Charset, t.Charset) // else the table's default
+			if from == "" || strings.EqualFold(from, x.NewType.Charset) {
+				return
+			}
+			at(p, x, sentence("Changing "+x.Table.String()+"."+x.Column+" from "+from+" to "+x.NewType.Charset+" re-encodes the column in every row", x),
 				x.Table.String()+"."+x.Column)
 		})
 	},

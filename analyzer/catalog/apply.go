@@ -65,9 +65,21 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 			if !strings.EqualFold(nc.Name, x.Column) && nc.Name != "" {
 				c.renameColumn(t, col, nc.Name)
 			}
-			col.NotNull = nc.NotNull || nc.PrimaryKey
+			// a primary key column stays NOT NULL whatever MODIFY says
+			col.NotNull = nc.NotNull || nc.PrimaryKey || t.InPrimaryKey(col.Name)
+			col.AutoIncrement = nc.AutoIncrement
 			col.Default = nc.Default
 			col.Generated = nc.Generated
+		}
+	case *change.ConvertCharset:
+		t := c.ensureTable(x.Table)
+		for _, col := range t.Columns {
+			if (x.Column == "" || strings.EqualFold(col.Name, x.Column)) && col.Type.Charset != "" {
+				col.Type.Charset = x.Charset
+			}
+		}
+		if x.Column == "" {
+			t.Charset = x.Charset
 		}
 	case *change.SetNotNull:
 		c.ensureTable(x.Table).ensureColumn(x.Column).NotNull = true
@@ -186,13 +198,14 @@ func splitQName(s string) change.QName {
 
 func columnFrom(cd change.Column, at Origin) *Column {
 	return &Column{
-		Name:      cd.Name,
-		Type:      cd.Type,
-		NotNull:   cd.NotNull || cd.PrimaryKey,
-		Default:   cd.Default,
-		Generated: cd.Generated,
-		Identity:  cd.Identity,
-		Origin:    at,
+		Name:          cd.Name,
+		Type:          cd.Type,
+		NotNull:       cd.NotNull || cd.PrimaryKey,
+		Default:       cd.Default,
+		Generated:     cd.Generated,
+		Identity:      cd.Identity,
+		AutoIncrement: cd.AutoIncrement,
+		Origin:        at,
 	}
 }
 
@@ -206,6 +219,7 @@ func (c *Catalog) createTable(x *change.CreateTable, at Origin) {
 		c.dropTable(old.Name)
 	}
 	t := &Table{Name: x.Table, Partitioned: x.Partitioned, Origin: at}
+	t.Charset = x.Charset
 	c.tables.set(k, t)
 	for _, cd := range x.Columns {
 		t.Columns = append(t.Columns, columnFrom(cd, at))

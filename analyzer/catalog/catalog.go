@@ -56,7 +56,9 @@ type Column struct {
 	Default   *change.Expr
 	Generated string
 	Identity  string
-	Origin    Origin
+	// AutoIncrement is MySQL's AUTO_INCREMENT attribute.
+	AutoIncrement bool
+	Origin        Origin
 	// Deprecated is set by a migsafe:deprecate marker (expand-contract step 5).
 	Deprecated *Origin
 	// Backfill is the last statement that filled the column from other
@@ -88,6 +90,9 @@ type Table struct {
 	Columns     []*Column
 	Constraints []*Constraint
 	Indexes     []string // index names
+	// Charset is a MySQL table's default character set (lower case), ""
+	// when the history does not say (the database's default).
+	Charset     string
 	View        bool
 	Partitioned bool // PostgreSQL: PARTITION BY
 	Origin      Origin
@@ -105,6 +110,16 @@ func (t *Table) Column(name string) *Column {
 		}
 	}
 	return nil
+}
+
+// InPrimaryKey reports whether a column is part of the table's primary key.
+func (t *Table) InPrimaryKey(col string) bool {
+	for _, k := range t.Constraints {
+		if k.Kind == change.ConstraintPrimaryKey && slices.ContainsFunc(k.Columns, func(c string) bool { return strings.EqualFold(c, col) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // Constraint returns the named constraint or nil.

@@ -220,7 +220,8 @@ type CreateTable struct {
 	IfNotExists bool
 	AsSelect    bool
 	PartitionOf *QName
-	Partitioned bool // PostgreSQL PARTITION BY: a partitioned table
+	Charset     string // MySQL: the table's default character set, lower case, if stated
+	Partitioned bool   // PostgreSQL PARTITION BY: a partitioned table
 	Temporary   bool
 }
 

@@ -217,7 +217,7 @@ func (t *translator) tableOptions(table change.QName, opts []*ast.TableOption, m
 			t.add(&change.TableRewrite{Meta: meta, Table: table, Action: "ENGINE=" + o.StrValue})
 		case ast.TableOptionCharset:
 			if o.UintValue == ast.TableOptionCharsetWithConvertTo {
-				t.add(&change.ConvertCharset{Meta: meta, Table: table, Charset: strings.ToLower(o.StrValue)})
+				t.add(&change.ConvertCharset{Meta: meta, Table: table, Charset: charsetName(o.StrValue)})
 			} else {
 				t.add(&change.AlterTableOther{Meta: meta, Table: table, Action: "DEFAULT CHARACTER SET"})
 			}

@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -428,13 +429,51 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		return opChangeType, "the column's current type is unknown (not created by these migrations), so a type change is assumed"
 	}
 	from, to := cur.Type, x.NewType
+	tableCS := ""
+	if t := cat.Table(x.Table); t != nil {
+		tableCS = t.Charset
+		if t.InPrimaryKey(cur.Name) {
+			// a primary key column stays NOT NULL when MODIFY omits it
+			c := *nc
+			c.NotNull = true
+			nc = &c
+		}
+	}
+	fromCS, toCS := columnCharset(from, tableCS), columnCharset(to, tableCS)
+	if isCharType(to.Name) && to.Charset == "" && toCS != "" {
+		// MODIFY without CHARACTER SET gives the column the table's default
+		x.NewType.Charset = toCS
+		if x.NewColumn != nil {
+			x.NewColumn.Type.Charset = toCS
+		}
+	}
+	if isCharType(from.Name) && isCharType(to.Name) && fromCS != toCS {
+		if fromCS != "" && toCS != "" && from.Name == to.Name && slices.Equal(from.Mods, to.Mods) && slices.Equal(from.Values, to.Values) {
+			// only the character set changes: charset-conversion's finding
+			x.SameType = true
+		}
+		switch {
+		case to.Charset == "" && toCS != "":
+			return opChangeType, "without CHARACTER SET, MODIFY/CHANGE gives the column the table's default character set, so " + fromCS + " → " + toCS + " converts every row (restate CHARACTER SET " + fromCS + " to keep it)"
+		case to.Charset == "" && from.Charset != "":
+			return opChangeType, "without CHARACTER SET, MODIFY/CHANGE gives the column the table's default character set, so unless that is " + fromCS + " every row is converted (restate CHARACTER SET " + fromCS + " to keep it)"
+		case fromCS != "" && toCS != "":
+			return opChangeType, "the character set changes from " + fromCS + " to " + toCS + ", which converts every row"
+		}
+	}
 	same := from.Name == to.Name && slices.Equal(from.Mods, to.Mods) && slices.Equal(from.Values, to.Values) &&
-		from.Unsigned == to.Unsigned && (to.Charset == "" || strings.EqualFold(from.Charset, to.Charset) || from.Charset == "")
+		from.Unsigned == to.Unsigned
 	if from.Name == to.Name && isIntType(from.Name) && from.Unsigned == to.Unsigned && slices.Equal(to.Values, from.Values) {
 		// int(11) and int: the display width is not part of the type
 		same = true
 	}
 	switch {
+	case same && nc.AutoIncrement && !cur.AutoIncrement:
+		return opChangeType, "adding AUTO_INCREMENT to an existing column copies the table"
+	case same && !nc.AutoIncrement && cur.AutoIncrement && !d.mariadb():
+		// MySQL compares the AUTO_INCREMENT flag as part of the
+		// type (Field_num::is_equal); MariaDB drops it instantly
+		return opChangeType, "removing AUTO_INCREMENT from a column copies the table on MySQL"
 	case same:
 		x.SameType = true
 		switch {
@@ -444,12 +483,15 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 			return opMakeNotNull, "fails if a row holds NULL (strict mode)"
 		case nc.Position != "":
 			return opReorderColumn, ""
-		case nc.AutoIncrement:
-			return opChangeType, "adding AUTO_INCREMENT to an existing column copies the table"
 		}
 		return opSetDefault, ""
-	case from.Name == "varchar" && to.Name == "varchar" && len(from.Mods) == 1 && len(to.Mods) == 1 && sameCharset(from, to):
-		cs := charsetOf(from, to, d.target)
+	case from.Name == "varchar" && to.Name == "varchar" && len(from.Mods) == 1 && len(to.Mods) == 1:
+		cs := toCS
+		if cs == "" {
+			// neither the column nor the table says: the widest common
+			// character set, so that advice stays conservative
+			cs = "utf8mb4"
+		}
 		if to.Mods[0] >= from.Mods[0] && lengthBytes(from.Mods[0], cs) == lengthBytes(to.Mods[0], cs) {
 			x.SameType = true
 			if cur.NotNull != nc.NotNull || nc.Position != "" {
@@ -498,19 +540,18 @@ func storageSize(t change.Type) int {
 	return b
 }
 
-func sameCharset(a, b change.Type) bool {
-	return b.Charset == "" || a.Charset == "" || strings.EqualFold(a.Charset, b.Charset)
+// columnCharset is the character set a column type has: its own, else the
+// table's default, "" when neither is known.
+func columnCharset(t change.Type, table string) string {
+	return charsetName(cmp.Or(t.Charset, table))
 }
 
-// charsetOf is the column's character set; when neither definition says,
-// the widest common one (utf8mb4), so that advice stays conservative.
-func charsetOf(a, b change.Type, _ analyzer.Target) string {
-	for _, t := range []change.Type{b, a} {
-		if t.Charset != "" {
-			return strings.ToLower(t.Charset)
-		}
+func isCharType(n string) bool {
+	switch n {
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set":
+		return true
 	}
-	return "utf8mb4"
+	return false
 }
 
 // bytesPerChar is the longest character of a character set.

@@ -356,6 +356,7 @@ func (t *translator) createTable(x *ast.CreateTableStmt) {
 		// CREATE TABLE t LIKE u: the columns are u's
 		ct.AsSelect = true
 	}
+	ct.Charset = tableCharset(x.Options)
 	var indexes []*change.CreateIndex
 	for _, cd := range x.Cols {
 		ct.Columns = append(ct.Columns, t.column(cd, nil))
@@ -373,6 +374,34 @@ func (t *translator) createTable(x *ast.CreateTableStmt) {
 	for _, ix := range indexes {
 		t.add(ix)
 	}
+}
+
+// tableCharset is the default character set of CREATE TABLE options
+// (DEFAULT CHARSET=, or the character set of DEFAULT COLLATE=), "" when
+// they do not say.
+func tableCharset(opts []*ast.TableOption) string {
+	cs := ""
+	for _, o := range opts {
+		switch o.Tp {
+		case ast.TableOptionCharset:
+			return charsetName(o.StrValue)
+		case ast.TableOptionCollate:
+			if c, _, ok := strings.Cut(o.StrValue, "_"); ok {
+				cs = charsetName(c)
+			}
+		}
+	}
+	return cs
+}
+
+// charsetName is a character set's name in lower case, utf8 spelled
+// utf8mb3 (what it is, and what MySQL 8.0 and MariaDB call it).
+func charsetName(cs string) string {
+	cs = strings.ToLower(cs)
+	if cs == "utf8" {
+		return "utf8mb3"
+	}
+	return cs
 }
 
 // constraint translates a table constraint: keys become indexes, the rest
@@ -460,7 +489,7 @@ func (t *translator) column(cd *ast.ColumnDef, clause []token) change.Column {
 		case ast.ColumnOptionCollate:
 			if c.Type.Charset == "" {
 				if cs, _, ok := strings.Cut(o.StrValue, "_"); ok {
-					c.Type.Charset = strings.ToLower(cs)
+					c.Type.Charset = charsetName(cs)
 				}
 			}
 		}
@@ -564,14 +593,23 @@ func (t *translator) colType(cd *ast.ColumnDef) change.Type {
 	if g := t.rw.geo[strings.ToLower(cd.Name.Name.O)]; g != "" && name == "blob" {
 		return change.Type{Name: g, Text: g}
 	}
-	ty := change.Type{Name: name, Charset: strings.ToLower(tp.GetCharset())}
+	ty := change.Type{Name: name, Charset: charsetName(tp.GetCharset())}
 	if ty.Charset == "binary" && name != "binary" && name != "varbinary" && !strings.HasSuffix(name, "blob") {
 		ty.Charset = ""
 	}
-	if flen := tp.GetFlen(); flen != types.UnspecifiedLength && flen > 0 {
-		ty.Mods = append(ty.Mods, flen)
-		if dec := tp.GetDecimal(); dec != types.UnspecifiedLength && dec > 0 && (name == "decimal" || name == "double" || name == "float") {
+	switch name {
+	case "datetime", "timestamp", "time":
+		// the fractional seconds precision, DATETIME(3); the parser's length
+		// is the display width (23)
+		if dec := tp.GetDecimal(); dec > 0 {
 			ty.Mods = append(ty.Mods, dec)
+		}
+	default:
+		if flen := tp.GetFlen(); flen != types.UnspecifiedLength && flen > 0 {
+			ty.Mods = append(ty.Mods, flen)
+			if dec := tp.GetDecimal(); dec != types.UnspecifiedLength && dec > 0 && (name == "decimal" || name == "double" || name == "float") {
+				ty.Mods = append(ty.Mods, dec)
+			}
 		}
 	}
 	ty.Values = append(ty.Values, tp.GetElems()...)
