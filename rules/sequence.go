@@ -142,11 +142,13 @@ func deployOf(p *analyzer.Pass, o *catalog.Origin) string {
 // sequence still lacks.
 func (c contract) missingSteps(p *analyzer.Pass) string {
 	marker := "-- migsafe:deprecate " + c.object
+	// when the drop becomes allowed: the marker's deploy plus the minimum age
+	when := "the drop (step 6) is allowed in a later deploy, " + analyzer.FormatAge(p.History.MinimumAge()) + " after that one ships"
 	if c.replacement != "" {
-		return fmt.Sprintf("it was never deprecated: %s replaces it (filled at %s, step 3), but steps 4 and 5 are missing — the application reads only the new one and stops writing this one, recorded by '%s' in a deploy before this drop (step 6)",
-			c.replacement, where(c.backfilled), marker)
+		return fmt.Sprintf("it was never deprecated: %s replaces it (filled at %s, step 3), but steps 4 and 5 are missing — the application reads only the new one and stops writing this one, recorded by '%s' in a deploy of its own; %s",
+			c.replacement, where(c.backfilled), marker, when)
 	}
-	return fmt.Sprintf("it was never deprecated: steps 4 and 5 are missing — the application stops reading and writing it, recorded by '%s' in a deploy before this drop (step 6)", marker)
+	return fmt.Sprintf("it was never deprecated: steps 4 and 5 are missing — the application stops reading and writing it, recorded by '%s' in a deploy of its own; %s", marker, when)
 }
 
 // sameDeployReason says which earlier step ships with the drop.
