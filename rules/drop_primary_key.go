@@ -39,6 +39,7 @@ ALTER TABLE events DROP PRIMARY KEY, ADD PRIMARY KEY (id, created_at), ALGORITHM
 				replaced = true
 			}
 		})
+		each(p, func(x *change.AddColumn) { replaced = replaced || x.Column.PrimaryKey })
 		if replaced {
 			return
 		}

@@ -76,6 +76,10 @@ func (d *Dialect) alterClauses(stmt *analyzer.Statement, cat *catalog.Catalog) (
 			continue
 		}
 		if c := d.classify(ch, stmt, cat); c != nil {
+			// an inline PRIMARY KEY or UNIQUE in ADD COLUMN or MODIFY adds
+			// an index too (before the column, so that the column's own
+			// effect is the one it keeps)
+			cls = append(cls, d.inlineKeys(c)...)
 			cls = append(cls, c)
 			ch.Base().Effect = d.effect(c.row, c.fall, "", "", tableOf(ch), c.note)
 			continue
@@ -88,6 +92,39 @@ func (d *Dialect) alterClauses(stmt *analyzer.Statement, cat *catalog.Catalog) (
 		d.replacePrimaryKey(cls)
 	}
 	return cls, opts
+}
+
+// inlineKeys are the index clauses of an ADD COLUMN or MODIFY/CHANGE that
+// declares the column PRIMARY KEY or UNIQUE.
+func (d *Dialect) inlineKeys(c *clause) []*clause {
+	var col *change.Column
+	switch x := c.ch.(type) {
+	case *change.AddColumn:
+		col = &x.Column
+	case *change.AlterColumnType:
+		col = x.NewColumn
+	}
+	if col == nil {
+		return nil
+	}
+	var out []*clause
+	add := func(o op, why string) {
+		k := &clause{ch: c.ch, op: o, why: why}
+		r, f, ok := d.lookup(o)
+		if !ok {
+			r = row{op: o, alg: copyAlg, rebuild: true}
+			f = r
+		}
+		k.row, k.fall, k.note = r, f, r.note
+		out = append(out, k)
+	}
+	if col.PrimaryKey {
+		add(opAddPrimaryKey, "the PRIMARY KEY of "+col.Name)
+	}
+	if col.Unique {
+		add(opAddIndex, "the UNIQUE index of "+col.Name)
+	}
+	return out
 }
 
 // combine is what the server can do for the clauses together: the most
