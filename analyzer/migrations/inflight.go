@@ -138,7 +138,12 @@ func build(c Change, added, filled, deprecated *catalog.Origin, h *analyzer.Hist
 			c.Step = 3
 		}
 	}
-	s5 := Step{N: 5, What: "stop writing " + c.Object + " (application), marked -- migsafe:deprecate " + c.Object, State: StepPending}
+	if !replacing {
+		// a drop without replacement: the application stops reading the
+		// object before it stops writing it
+		s4 = Step{N: 4, What: "stop reading " + c.Object + " (application)", State: StepApp}
+	}
+	s5 := Step{N: 5, What: "stop writing " + c.Object + " (application; -- migsafe:deprecate)", State: StepPending}
 	s6 := Step{N: 6, What: "drop " + c.Object, State: StepPending}
 	if deprecated != nil {
 		c.Deprecated = true

@@ -259,7 +259,7 @@ func TestFileArgumentsReplayTheirDirectory(t *testing.T) {
 // drop becomes allowed, in text and JSON.
 func TestStatus(t *testing.T) {
 	dir := gitHistory(t,
-		gitCommit{60, map[string]string{"db/000001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, name text, legacy text);\n", "db/000001_users.down.sql": "DROP TABLE users;\n"}},
+		gitCommit{60, map[string]string{"db/000001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, name text, legacy text);\nDO $$ BEGIN PERFORM 1; END $$;\n", "db/000001_users.down.sql": "DROP TABLE users;\n"}},
 		gitCommit{30, map[string]string{
 			"db/000002_full_name.up.sql":   "ALTER TABLE users ADD COLUMN full_name text;\n",
 			"db/000002_full_name.down.sql": "ALTER TABLE users DROP COLUMN full_name;\n",
@@ -284,9 +284,34 @@ func TestStatus(t *testing.T) {
 		// morning of the 14th
 		"6 drop users.name", "allowed from 2024-06-14 12:00 UTC",
 		"users.legacy (drop-column): step 5 of 6",
+		// a drop without replacement: the application stops reading first
+		"    4 stop reading users.legacy (application)",
+		"\n  1 statement the schema model could not follow (--verbose lists them)\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// the notes of a change's steps start in one column, after its
+	// longest step
+	for _, block := range strings.Split(r.stdout, "\n\n") {
+		col := -1
+		for _, line := range strings.Split(block, "\n") {
+			if !strings.HasPrefix(line, "    ") {
+				continue
+			}
+			i := strings.Index(line, "  done:")
+			if i < 0 {
+				i = strings.Index(line, "  allowed from")
+			}
+			if i < 0 {
+				i = strings.Index(line, "  application")
+			}
+			if col >= 0 && i != col {
+				t.Errorf("notes not aligned:\n%s", block)
+				break
+			}
+			col = i
 		}
 	}
 	j := migsafe(t, dir, nowEnv, false, "status", "--format", "json", "db")

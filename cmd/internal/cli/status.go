@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	ucli "github.com/urfave/cli/v3"
 
@@ -202,18 +203,24 @@ func writeStatusText(w io.Writer, report []statusHistory, now time.Time) error {
 				title += " → " + c.Replacement
 			}
 			fmt.Fprintf(&b, "\n  %s (%s): step %d of 6\n", title, c.Kind, c.Step)
+			width := 0
+			for _, st := range c.Steps {
+				if st.State != migrations.StepNotApply {
+					width = max(width, utf8.RuneCountInString(st.What))
+				}
+			}
 			for _, st := range c.Steps {
 				if st.State == migrations.StepNotApply {
 					continue
 				}
-				fmt.Fprintf(&b, "    %d %-58s %s\n", st.Step, st.What, stepNote(st, c, h))
+				fmt.Fprintf(&b, "    %d %-*s  %s\n", st.Step, width, st.What, stepNote(st, c, h))
 			}
 		}
 		if len(possible) > 0 {
 			b.WriteString("\n  Possibly in flight: columns filled with a copy of another column that is still there\n  (a rename or type change in progress, or a column derived once and kept; mark the old\n  column with -- migsafe:deprecate once the application stops writing it):\n")
 			for _, c := range possible {
 				fill := c.Steps[2]
-				fmt.Fprintf(&b, "    %s → %s: filled at %s:%d", c.Object, c.Replacement, path.Base(fill.Path), fill.Line)
+				fmt.Fprintf(&b, "    %s → %s: step %d of 6, filled at %s:%d", c.Object, c.Replacement, c.Step, path.Base(fill.Path), fill.Line)
 				if fill.Deploy != "" {
 					fmt.Fprintf(&b, ", %s", fill.Deploy)
 				}
@@ -221,7 +228,11 @@ func writeStatusText(w io.Writer, report []statusHistory, now time.Time) error {
 			}
 		}
 		if h.Unmodeled > 0 {
-			fmt.Fprintf(&b, "\n  %d statements the schema model could not follow", h.Unmodeled)
+			noun := "statements"
+			if h.Unmodeled == 1 {
+				noun = "statement"
+			}
+			fmt.Fprintf(&b, "\n  %d %s the schema model could not follow", h.Unmodeled, noun)
 			if len(h.Details) == 0 {
 				b.WriteString(" (--verbose lists them)\n")
 			} else {
