@@ -65,8 +65,16 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 			e.Note = appendNote(e.Note, "and a SHARE ROW EXCLUSIVE lock on "+x.Column.References.String())
 		}
 		return e
+	case *change.DropConstraint:
+		e := effect(accessExclusive, x.Table, change.WorkNone)
+		if ref := foreignKeyRef(cat, x); ref != nil {
+			// its triggers on the referenced table go too (checked on a
+			// real server)
+			e.Note = "and an ACCESS EXCLUSIVE lock on " + ref.String()
+		}
+		return e
 	case *change.DropColumn, *change.RenameColumn, *change.RenameTable, *change.DropNotNull,
-		*change.SetDefault, *change.DropTable, *change.Truncate, *change.DropConstraint:
+		*change.SetDefault, *change.DropTable, *change.Truncate:
 		return effect(accessExclusive, tableOf(ch), change.WorkNone)
 	case *change.AlterColumnType:
 		e := effect(accessExclusive, x.Table, change.WorkRewrite)
@@ -389,6 +397,20 @@ func checkOn(cat *catalog.Catalog, table change.QName, col string) string {
 		}
 	}
 	return ""
+}
+
+// foreignKeyRef returns the table a dropped foreign key references, when the
+// model knows the constraint and it references another table.
+func foreignKeyRef(cat *catalog.Catalog, x *change.DropConstraint) *change.QName {
+	t := cat.Table(x.Table)
+	if t == nil {
+		return nil
+	}
+	k := t.Constraint(x.Name)
+	if k == nil || k.Kind != change.ConstraintForeignKey || k.RefTable == nil || catalog.Key(*k.RefTable) == catalog.Key(x.Table) {
+		return nil
+	}
+	return k.RefTable
 }
 
 // indexed reports whether an index the model knows covers the column.
