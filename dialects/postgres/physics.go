@@ -146,7 +146,11 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		return e
 	case *change.RefreshMatView:
 		if x.Concurrently {
-			return effect(exclusive, x.Name, change.WorkRewrite)
+			// EXCLUSIVE lets reads (ACCESS SHARE) go on, and nobody
+			// writes to a materialized view: it blocks nothing
+			e := effect(exclusive, x.Name, change.WorkRewrite)
+			e.Blocks = change.BlocksNothing
+			return e
 		}
 		return effect(accessExclusive, x.Name, change.WorkRewrite)
 	case *change.DetachPartition:
