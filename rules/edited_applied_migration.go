@@ -30,8 +30,10 @@ migration as well, so every environment converges.`,
 			Good:    "-- 000003_add_plan.up.sql --\nALTER TABLE users ADD COLUMN plan varchar(20);\n-- 000004_plan_default.up.sql --\nALTER TABLE users ALTER COLUMN plan SET DEFAULT 'free';",
 		}},
 		Notes: `Needs \'--since REF\': a migration counts as shipped when REF has it, and as
-edited when its content differs from REF's (uncommitted changes included). Files
-that are new since REF are the change being linted, not edits.`,
+edited when this branch changed it: its content differs from REF's and from the
+commit where the branch left REF (uncommitted changes included), so a migration REF
+changed after the branch left it is not reported. Files that are new since REF are
+the change being linted, not edits.`,
 	},
 	Check: func(p *analyzer.Pass) {
 		if p.File.Edited == "" || p.Stmt.Index != 0 {

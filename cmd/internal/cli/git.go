@@ -147,6 +147,21 @@ func (g *gitRepo) verify(ctx context.Context, ref string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// mergeBase returns the commit where the work tree's branch left rev:
+// what the branch changed is measured from there, so that migrations rev
+// gained since (another branch merged) are not taken for deletions or
+// edits of this one. It returns rev when there is no common ancestor.
+func (g *gitRepo) mergeBase(ctx context.Context, rev string) string {
+	out, err := runGit(ctx, g.root, "merge-base", rev, "HEAD")
+	if err != nil {
+		return rev
+	}
+	if b := strings.TrimSpace(string(out)); b != "" {
+		return b
+	}
+	return rev
+}
+
 // at returns the files under dirs that commit had.
 func (g *gitRepo) at(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
 	out, err := runGit(ctx, g.root, append([]string{"ls-tree", "-r", "-z", "--name-only", rev, "--"}, dirs...)...)

@@ -220,6 +220,49 @@ func TestSinceLintsOnlyNewFiles(t *testing.T) {
 	}
 }
 
+// TestSinceOnBranchBehindRef: a feature branch linted against an
+// origin/main that moved on since the branch left it. The migrations main
+// gained are not deletions of the branch, and a migration main changed is
+// not an edit of the branch; what the branch itself edits still is.
+func TestSinceOnBranchBehindRef(t *testing.T) {
+	dir := t.TempDir()
+	day := func(n int) time.Time { return testNow.AddDate(0, 0, -n) }
+	git := func(date time.Time, args ...string) { historytest.Git(t, dir, date, args...) }
+	git(time.Time{}, "init", "-q")
+	write(t, filepath.Join(dir, "db", "000001_users.up.sql"), "CREATE TABLE users (id bigint PRIMARY KEY, legacy text);\n")
+	write(t, filepath.Join(dir, "db", "000001_users.down.sql"), "DROP TABLE users;\n")
+	write(t, filepath.Join(dir, "db", "000002_dep.up.sql"), "-- migsafe:deprecate users.legacy\nSELECT 1;\n")
+	write(t, filepath.Join(dir, "db", "000002_dep.down.sql"), "SELECT 1;\n")
+	git(time.Time{}, "add", "db")
+	git(day(30), "commit", "-q", "-m", "base")
+	git(time.Time{}, "checkout", "-q", "-b", "feature")
+	write(t, filepath.Join(dir, "db", "000004_drop.up.sql"), "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy;\n")
+	write(t, filepath.Join(dir, "db", "000004_drop.down.sql"), "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN legacy text;\n")
+	git(time.Time{}, "add", "db")
+	git(day(5), "commit", "-q", "-m", "drop")
+	git(time.Time{}, "checkout", "-q", "main")
+	write(t, filepath.Join(dir, "db", "000003_other.up.sql"), "CREATE TABLE other (id bigint);\n")
+	write(t, filepath.Join(dir, "db", "000003_other.down.sql"), "DROP TABLE other;\n")
+	write(t, filepath.Join(dir, "db", "000002_dep.down.sql"), "-- nothing to undo\nSELECT 1;\n")
+	git(time.Time{}, "add", "db")
+	git(day(4), "commit", "-q", "-m", "main moves on")
+	git(time.Time{}, "update-ref", "refs/remotes/origin/main", "HEAD")
+	git(time.Time{}, "checkout", "-q", "feature")
+	r := migsafe(t, dir, nowEnv, false, "check", "--format", "concise", "--since", "origin/main", "db")
+	if r.code != 0 || strings.Contains(r.stderr, "deleted") || strings.Contains(r.stdout, "edited-applied-migration") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "origin/main has 2 migration files this branch does not (db/000003_other.down.sql, db/000003_other.up.sql)") {
+		t.Errorf("no note of what origin/main has:\n%s", r.stderr)
+	}
+	// an edit the branch makes is still one
+	write(t, filepath.Join(dir, "db", "000001_users.up.sql"), "CREATE TABLE users (id bigint PRIMARY KEY, legacy text, x int);\n")
+	r = migsafe(t, dir, nowEnv, false, "check", "--format", "concise", "--since", "origin/main", "db")
+	if !strings.Contains(r.stdout, "000001_users.up.sql:1:1: error[MS605] edited-applied-migration") || strings.Contains(r.stdout, "000002_dep.down.sql") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestFileArgumentsReplayTheirDirectory: pre-commit passes only the staged
 // files; the rest of the directory is their history.
 func TestFileArgumentsReplayTheirDirectory(t *testing.T) {

@@ -322,15 +322,49 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 		if inRef, err = repo.at(ctx, rev, dirs); err != nil {
 			return err
 		}
-		if changed, err = repo.changedSince(ctx, rev, dirs); err != nil {
+		// what this branch changed is measured from where it left REF; a
+		// migration REF has and the fork point had the same is not an
+		// edit of this branch (REF changed it since)
+		base := repo.mergeBase(ctx, rev)
+		inBase := inRef
+		if base != rev {
+			if inBase, err = repo.at(ctx, base, dirs); err != nil {
+				return err
+			}
+		}
+		changedRef, err := repo.changedSince(ctx, rev, dirs)
+		if err != nil {
 			return err
 		}
-		for p := range inRef {
-			if !slices.ContainsFunc(hs.parts, func(f *analyzer.File) bool { return rel[f] == p }) && strings.HasSuffix(p, ".sql") {
-				if _, err := os.Stat(filepath.Join(repo.root, filepath.FromSlash(p))); err != nil {
-					l.notes = append(l.notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
-				}
+		changedBase := changedRef
+		if base != rev {
+			if changedBase, err = repo.changedSince(ctx, base, dirs); err != nil {
+				return err
 			}
+		}
+		changed = map[string]bool{}
+		for p := range changedRef {
+			if !inBase[p] || changedBase[p] {
+				changed[p] = true
+			}
+		}
+		var behind []string
+		for p := range inRef {
+			if !strings.HasSuffix(p, ".sql") || slices.ContainsFunc(hs.parts, func(f *analyzer.File) bool { return rel[f] == p }) {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(repo.root, filepath.FromSlash(p))); err == nil {
+				continue
+			}
+			if inBase[p] {
+				l.notes = append(l.notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
+			} else {
+				behind = append(behind, p)
+			}
+		}
+		if len(behind) > 0 {
+			sort.Strings(behind)
+			l.notes = append(l.notes, fmt.Sprintf("%s has %d migration files this branch does not (%s): they are not part of the history linted; merge or rebase onto %s to lint against them", opt.since, len(behind), strings.Join(behind, ", "), opt.since))
 		}
 	}
 	hist := &analyzer.History{Dated: true, Now: opt.now, MinAge: opt.minAge}
