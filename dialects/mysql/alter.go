@@ -177,6 +177,10 @@ func (t *translator) alterTable(x *ast.AlterTableStmt) {
 			t.add(&change.AlterTableOther{Meta: meta, Table: table, Action: "ENABLE/DISABLE KEYS"})
 		case ast.AlterTableOrderByColumns:
 			t.add(&change.TableRewrite{Meta: meta, Table: table, Action: "ORDER BY"})
+		case ast.AlterTablePartition:
+			t.add(&change.TableRewrite{Meta: meta, Table: table, Action: "PARTITION BY"})
+		case ast.AlterTableRemovePartitioning:
+			t.add(&change.TableRewrite{Meta: meta, Table: table, Action: "REMOVE PARTITIONING"})
 		default:
 			t.add(&change.Unknown{Meta: meta, Kind: "ALTER TABLE", Reason: "migsafe does not translate this ALTER TABLE clause (partitioning, tablespaces, …)"})
 		}

@@ -382,9 +382,13 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		if x.Action == "ROW_FORMAT" || x.Action == "KEY_BLOCK_SIZE" {
 			c.op = opRowFormat
 		}
-		if x.Action == "ORDER BY" {
+		switch x.Action {
+		case "ORDER BY":
 			c.op = opChangeType // a copy
 			c.note = "ORDER BY copies the table in the new order"
+		case "PARTITION BY", "REMOVE PARTITIONING":
+			c.op = opChangeType // a copy
+			c.note = "(re)partitioning copies every row into the new layout"
 		}
 	case *change.ConvertCharset:
 		c.op, c.why = opConvertCharset, "CONVERT TO CHARACTER SET"
