@@ -159,15 +159,19 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		}
 		return effect(accessExclusive, x.Table, change.WorkNone)
 	case *change.AttachPartition:
-		mode := shareUpdateExclusive
+		// the partitioned table is not read; the partition is locked
+		// ACCESS EXCLUSIVE and scanned to check its rows against the
+		// bounds (unless a validated CHECK implies them). Since
+		// PostgreSQL 12 that is the lock that blocks, when the partition
+		// is a table in use; before, the partitioned table is locked
+		// ACCESS EXCLUSIVE too.
 		if !v.AtLeast(12, 0, 0) {
-			mode = accessExclusive
+			e := effect(accessExclusive, x.Table, change.WorkNone)
+			e.Note = "and an ACCESS EXCLUSIVE lock on " + x.Partition.String() + " while it scans it to check its rows against the partition bounds"
+			return e
 		}
-		// the partitioned table is not read; the partition is scanned to
-		// check its rows against the bounds (unless a validated CHECK
-		// implies them)
-		e := effect(mode, x.Table, change.WorkNone)
-		e.Note = "and an ACCESS EXCLUSIVE lock on " + x.Partition.String() + " while it scans " + x.Partition.String() + " to check its rows against the bounds"
+		e := effect(accessExclusive, x.Partition, change.WorkScan)
+		e.Note = "to check its rows against the partition bounds, unless a validated CHECK constraint implies them; and a SHARE UPDATE EXCLUSIVE lock on " + x.Table.String()
 		return e
 	case *change.Vacuum:
 		var on change.QName
