@@ -190,8 +190,9 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 		}
 	}
 	marks := parseMarkers(f)
+	markerNote := func(msg string) { res.note(r, msg) }
 	for _, s := range f.Stmts {
-		marks = applyMarkers(marks, s.Span.Start, s.Index, f, cat)
+		marks = applyMarkers(marks, s.Span.Start, s.Index, f, cat, markerNote)
 		opt.Dialect.Analyze(s, cat)
 		if f.Lint {
 			for _, p := range passes {
@@ -211,7 +212,7 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 			cat.Unmodeled = append(cat.Unmodeled, catalog.Unmodeled{Origin: at, Kind: "syntax error", Reason: s.SyntaxError.Message})
 		}
 	}
-	applyMarkers(marks, len(f.Src)+1, len(f.Stmts), f, cat)
+	applyMarkers(marks, len(f.Src)+1, len(f.Stmts), f, cat, markerNote)
 	if !f.Lint {
 		return
 	}

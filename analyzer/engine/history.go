@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
@@ -72,26 +74,19 @@ func hasDirective(body, d string) bool {
 }
 
 // targetList reads a comma-separated list of dotted names from the front
-// of *s and leaves the rest in *s.
+// of *s and leaves the rest in *s. A part of a name may be quoted as in
+// SQL ("Users"."Name", `users`.`name`); the quotes are dropped.
 func targetList(s *string) []string {
 	var out []string
 	rest := *s
 	for {
 		rest = strings.TrimLeft(rest, " \t")
-		end := strings.IndexAny(rest, ", \t")
-		word := rest
-		if end >= 0 {
-			word, rest = rest[:end], rest[end:]
-		} else {
-			rest = ""
-		}
-		word = strings.Trim(word, `"`+"`")
-		if word != "" && validTarget(word) {
-			out = append(out, word)
-		} else if word != "" {
-			rest = word + rest
+		word, n := dottedName(rest)
+		if n == 0 {
 			break
 		}
+		out = append(out, word)
+		rest = rest[n:]
 		t := strings.TrimLeft(rest, " \t")
 		if strings.HasPrefix(t, ",") {
 			rest = t[1:]
@@ -104,18 +99,65 @@ func targetList(s *string) []string {
 	return out
 }
 
-func validTarget(w string) bool {
-	for _, part := range strings.Split(w, ".") {
-		if part == "" {
-			return false
+// dottedName reads a name of dot-separated parts, each an identifier or a
+// quoted identifier, from the front of s: the name without quotes and the
+// number of bytes read; 0 when s does not start with one, or when the name
+// runs into other text ("users.name;").
+func dottedName(s string) (string, int) {
+	var parts []string
+	i := 0
+	for {
+		part, n := namePart(s[i:])
+		if n == 0 {
+			return "", 0
 		}
-		for _, r := range part {
-			if !identRune(r) {
-				return false
-			}
+		parts = append(parts, part)
+		i += n
+		if i < len(s) && s[i] == '.' {
+			i++
+			continue
 		}
+		break
 	}
-	return true
+	if i < len(s) && !strings.ContainsRune(" \t,", rune(s[i])) {
+		return "", 0
+	}
+	return strings.Join(parts, "."), i
+}
+
+// namePart reads an identifier or a quoted identifier ("a""b", `a“ b`).
+func namePart(s string) (string, int) {
+	if s == "" {
+		return "", 0
+	}
+	if q := s[0]; q == '"' || q == '`' {
+		var b strings.Builder
+		for i := 1; i < len(s); i++ {
+			if s[i] != q {
+				b.WriteByte(s[i])
+				continue
+			}
+			if i+1 < len(s) && s[i+1] == q { // a doubled quote
+				b.WriteByte(q)
+				i++
+				continue
+			}
+			if b.Len() == 0 {
+				return "", 0
+			}
+			return b.String(), i + 1
+		}
+		return "", 0 // unterminated
+	}
+	n := 0
+	for n < len(s) {
+		r, size := utf8.DecodeRuneInString(s[n:])
+		if !identRune(r) {
+			break
+		}
+		n += size
+	}
+	return s[:n], n
 }
 
 func lastPart(s string) string {
@@ -149,7 +191,7 @@ func resolve(target string, cat *catalog.Catalog) (change.QName, string) {
 
 // applyMarkers applies the markers that come before offset off, into cat,
 // as if they were statement stmt; it returns the markers still to apply.
-func applyMarkers(ms []marker, off, stmt int, f *analyzer.File, cat *catalog.Catalog) []marker {
+func applyMarkers(ms []marker, off, stmt int, f *analyzer.File, cat *catalog.Catalog, note func(string)) []marker {
 	for len(ms) > 0 && ms[0].off < off {
 		m := ms[0]
 		ms = ms[1:]
@@ -164,6 +206,15 @@ func applyMarkers(ms []marker, off, stmt int, f *analyzer.File, cat *catalog.Cat
 		}
 		for _, t := range m.targets {
 			table, col := resolve(t, cat)
+			if msg := unknownColumn(cat, table, col); msg != "" {
+				// a typo would leave the drop judged as never deprecated
+				// (or the backfill unseen) with no word why
+				pos := f.Lines.Position(m.off)
+				reason := "marker ignored: " + msg
+				cat.Unmodeled = append(cat.Unmodeled, catalog.Unmodeled{Origin: at, Kind: "-- " + m.kind, Reason: reason})
+				note(fmt.Sprintf("%s:%d:%d: -- %s %s: %s", f.Path, pos.Line, pos.Column, m.kind, t, reason))
+				continue
+			}
 			if m.kind == directiveDeprecate {
 				cat.Deprecate(table, col, at)
 				continue
@@ -176,6 +227,29 @@ func applyMarkers(ms []marker, off, stmt int, f *analyzer.File, cat *catalog.Cat
 		}
 	}
 	return ms
+}
+
+// unknownColumn says why a marker's TABLE.COLUMN names nothing, when the
+// history created the table (so it knows every column) and the column is
+// not one of them; "" otherwise, also for tables the history never saw
+// created (they existed before the migrations read).
+func unknownColumn(cat *catalog.Catalog, table change.QName, col string) string {
+	if col == "" {
+		return ""
+	}
+	tab := cat.Table(table)
+	if tab == nil || tab.Origin.Base || tab.Column(col) != nil {
+		return ""
+	}
+	var names []string
+	for _, c := range tab.Columns {
+		names = append(names, c.Name)
+	}
+	msg := table.String() + " has no column " + col
+	if sug := analyzer.Suggest(col, names); sug != "" {
+		msg += " (did you mean " + table.String() + "." + sug + "?)"
+	}
+	return msg
 }
 
 // note records a notice once.

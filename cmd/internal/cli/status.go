@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -107,6 +108,7 @@ func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 		fmt.Fprintf(env.Stderr, "migsafe: error: %v\n", e)
 	}
 	var report []statusHistory
+	var notes []string // the replay's, once each
 	for _, hs := range ld.sets {
 		for _, f := range hs.parts {
 			f.Lint = false // replay only
@@ -116,9 +118,14 @@ func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 			return &exitError{ExitError, err}
 		}
 		report = append(report, statusOf(hs, res, cmd.Bool("verbose")))
+		for _, n := range res.Notes {
+			if !slices.Contains(notes, n) {
+				notes = append(notes, n)
+			}
+		}
 	}
 	if !cmd.Bool("quiet") {
-		for _, n := range ld.notes {
+		for _, n := range append(ld.notes, notes...) {
 			fmt.Fprintf(env.Stderr, "migsafe: note: %s\n", strings.TrimPrefix(n, "warning: "))
 		}
 	}
