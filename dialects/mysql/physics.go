@@ -79,7 +79,7 @@ func (d *Dialect) alterClauses(stmt *analyzer.Statement, cat *catalog.Catalog) (
 			// an inline PRIMARY KEY or UNIQUE in ADD COLUMN or MODIFY adds
 			// an index too (before the column, so that the column's own
 			// effect is the one it keeps)
-			cls = append(cls, d.inlineKeys(c)...)
+			cls = append(cls, d.inlineKeys(c, cat)...)
 			cls = append(cls, c)
 			ch.Base().Effect = d.effect(c.row, c.fall, "", "", tableOf(ch), c.note)
 			continue
@@ -95,18 +95,9 @@ func (d *Dialect) alterClauses(stmt *analyzer.Statement, cat *catalog.Catalog) (
 }
 
 // inlineKeys are the index clauses of an ADD COLUMN or MODIFY/CHANGE that
-// declares the column PRIMARY KEY or UNIQUE.
-func (d *Dialect) inlineKeys(c *clause) []*clause {
-	var col *change.Column
-	switch x := c.ch.(type) {
-	case *change.AddColumn:
-		col = &x.Column
-	case *change.AlterColumnType:
-		col = x.NewColumn
-	}
-	if col == nil {
-		return nil
-	}
+// declares the column PRIMARY KEY or UNIQUE, and of a DROP COLUMN of an
+// indexed column (its index is dropped or rebuilt with it).
+func (d *Dialect) inlineKeys(c *clause, cat *catalog.Catalog) []*clause {
 	var out []*clause
 	add := func(o op, why string) {
 		k := &clause{ch: c.ch, op: o, why: why}
@@ -117,6 +108,52 @@ func (d *Dialect) inlineKeys(c *clause) []*clause {
 		}
 		k.row, k.fall, k.note = r, f, r.note
 		out = append(out, k)
+	}
+	var col *change.Column
+	switch x := c.ch.(type) {
+	case *change.AddColumn:
+		col = &x.Column
+	case *change.AlterColumnType:
+		col = x.NewColumn
+	case *change.DropColumn:
+		t := cat.Table(x.Table)
+		if t == nil {
+			return nil
+		}
+		// checked on MariaDB 10.11: the column's indexes go with it, which
+		// is not instant
+		rebuild := func(why string) {
+			r := row{op: opDropColumn, alg: inplace, rebuild: true, dml: true, note: why + " rebuilds the table"}
+			out = append(out, &clause{ch: c.ch, op: opDropColumn, why: why, row: r, fall: r, note: r.note})
+		}
+		for _, k := range t.Constraints {
+			if k.Kind != change.ConstraintPrimaryKey || !slices.ContainsFunc(k.Columns, func(n string) bool { return strings.EqualFold(n, x.Column) }) {
+				continue
+			}
+			if len(k.Columns) == 1 {
+				add(opDropPrimaryKey, "dropping the primary key with the column")
+			} else {
+				rebuild("dropping the column from the primary key")
+			}
+			return out
+		}
+		for _, ix := range cat.IndexesOf(t) {
+			if !slices.ContainsFunc(ix.Columns, func(n string) bool { return strings.EqualFold(n, x.Column) }) {
+				continue
+			}
+			if d.mariadb() && len(ix.Columns) == 1 {
+				add(opDropIndex, "dropping index "+ix.Name+" with the column")
+			} else {
+				// MySQL drops a column in place only by rebuilding the
+				// table; an index that keeps other columns is rebuilt
+				rebuild("dropping the column from index " + ix.Name)
+			}
+			return out
+		}
+		return nil
+	}
+	if col == nil {
+		return nil
 	}
 	if col.PrimaryKey {
 		add(opAddPrimaryKey, "the PRIMARY KEY of "+col.Name)
