@@ -236,12 +236,26 @@ func (d *Dialect) parseWindow(s *source, lo, hi int) ([]*analyzer.Statement, int
 		}
 	}
 	seg := s.segs[k]
+	at = clamp(at, seg.start, seg.end)
 	bad := &analyzer.Statement{
 		Span:        change.Span{Start: seg.start, End: seg.end},
 		Kind:        "unparsable",
-		SyntaxError: &analyzer.SyntaxError{Message: err.Error(), Offset: clamp(at, seg.start, seg.end)},
+		SyntaxError: &analyzer.SyntaxError{Message: err.Error() + d.syntaxHint(s.text, at), Offset: at},
 	}
 	return []*analyzer.Statement{bad}, k
+}
+
+// syntaxHint explains the syntax errors that are not the author's typo:
+// psql meta-commands, and PostgreSQL 18 syntax, which the PostgreSQL 17
+// parser migsafe embeds does not know.
+func (d *Dialect) syntaxHint(text []byte, at int) string {
+	switch {
+	case at < len(text) && text[at] == '\\':
+		return "; psql meta-commands (\\connect, \\set, …) are run by psql, not by the server: a migration tool sends them to the server, which rejects them"
+	case d.target.Major >= 18:
+		return "; if this is PostgreSQL 18 syntax (VIRTUAL generated columns, NOT NULL … NOT VALID, …): migsafe parses with PostgreSQL 17's grammar, so suppress the finding with -- migsafe:ignore syntax-error"
+	}
+	return ""
 }
 
 func clamp(x, lo, hi int) int {
