@@ -42,6 +42,22 @@ func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 	for _, ch := range stmt.Changes {
 		m := ch.Base()
 		m.Effect = d.effectOf(ch, cat)
+		if x, ok := ch.(*change.AddConstraint); ok {
+			usingIndexColumns(x, cat)
+		}
+	}
+}
+
+// usingIndexColumns fills in the columns of ADD CONSTRAINT … USING INDEX,
+// which only the index knows, so that the schema model makes a primary
+// key's columns NOT NULL, as PostgreSQL does.
+func usingIndexColumns(x *change.AddConstraint, cat *catalog.Catalog) {
+	k := &x.Constraint
+	if k.UsingIndex == "" || len(k.Columns) > 0 {
+		return
+	}
+	if ix := cat.Index(change.QName{Schema: x.Table.Schema, Name: k.UsingIndex}); ix != nil {
+		k.Columns = slices.Clone(ix.Columns)
 	}
 }
 
