@@ -127,7 +127,7 @@ func (d *Dialect) CommitsImplicitly(s *analyzer.Statement) bool {
 			}
 		case *change.Other:
 			switch x.Kind {
-			case "SELECT", "SETOPR", "SHOW", "EXPLAIN", "DO", "PREPARE", "DEALLOCATE", "SET @variable", "CALL", "USE":
+			case "SELECT", "SETOPR", "SHOW", "EXPLAIN", "DO", "PREPARE", "DEALLOCATE", "SET @variable", "CALL", "USE", "COMMENT":
 			default:
 				return true
 			}

@@ -49,7 +49,7 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 		st.SyntaxError = &analyzer.SyntaxError{Message: seg.lexErr, Offset: seg.lexErrOff}
 		return st
 	}
-	text, rw := rewrite(src, seg, d.mariadb())
+	text, rw := rewrite(src, seg, d.target)
 	defer func() {
 		if r := recover(); r != nil {
 			// The TiDB parser panicked: report it as what it is, on this
@@ -84,6 +84,12 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 		return st
 	}
 	if len(nodes) == 0 {
+		if rw.skipped {
+			// only versioned comments the target server does not run
+			st.Kind = "COMMENT"
+			st.Changes = []change.Change{&change.Other{Kind: st.Kind}}
+			return st
+		}
 		if strings.HasPrefix(text, "/*!") || strings.HasPrefix(text, "/*M!") {
 			// a versioned comment the parser skips as too new for it
 			st.Kind = "EXECUTABLE COMMENT"
@@ -195,6 +201,7 @@ func storedProgram(src []byte, seg stmtSeg) string {
 type rewrites struct {
 	nocopy  bool              // ALGORITHM=NOCOPY (MariaDB), parsed as COPY
 	wait    bool              // WAIT n / NOWAIT after the table name (MariaDB), removed
+	skipped bool              // a versioned comment the target does not run, blanked
 	online  bool              // ALTER ONLINE TABLE (MariaDB): LOCK=NONE
 	spatial []int             // file offsets of SPATIAL index keywords removed
 	geo     map[string]string // column name (lower case) → spatial type written
@@ -208,9 +215,35 @@ var spatialTypes = map[string]bool{
 	"MULTILINESTRING": true, "MULTIPOLYGON": true, "GEOMETRYCOLLECTION": true, "GEOMCOLLECTION": true,
 }
 
-func rewrite(src []byte, seg stmtSeg, mariadb bool) (string, rewrites) {
+func rewrite(src []byte, seg stmtSeg, target analyzer.Target) (string, rewrites) {
 	buf := []byte(string(src[seg.start:seg.end]))
 	var rw rewrites
+	mariadb := target.Flavor == FlavorMariaDB
+	for _, t := range seg.toks {
+		if t.kind != tokExec {
+			continue
+		}
+		// /*!NNNNN … */ runs on servers from version NNNNN on, /*M!NNNNNN … */
+		// only on MariaDB: the markers are blanked so that the parser sees
+		// the code the target runs, and a comment it does not run is blanked
+		// whole.
+		open, run := versionedComment(src[t.start:t.end], target)
+		switch {
+		case open == 0: // an optimizer hint /*+ … */
+		case run:
+			for i := t.start; i < t.start+open; i++ {
+				buf[i-seg.start] = ' '
+			}
+			buf[t.end-2-seg.start], buf[t.end-1-seg.start] = ' ', ' '
+		default:
+			rw.skipped = true
+			for i := t.start; i < t.end; i++ {
+				if buf[i-seg.start] != '\n' {
+					buf[i-seg.start] = ' '
+				}
+			}
+		}
+	}
 	real := realTokens(seg)
 	word := func(i int) string { return tokWordAt(src, real, i) }
 	blank := func(t token, with string) {
@@ -269,6 +302,40 @@ func rewrite(src []byte, seg stmtSeg, mariadb bool) (string, rewrites) {
 }
 
 func isIdent(t token) bool { return t.kind == tokWord || t.kind == tokQuoted }
+
+// versionedComment reads an executable comment: the length of its opening
+// marker (/*!, /*!50700, /*M!100400; 0 for an optimizer hint) and whether
+// the target server runs its content.
+func versionedComment(c []byte, target analyzer.Target) (open int, run bool) {
+	s := string(c)
+	mariaOnly := strings.HasPrefix(s, "/*M!")
+	switch {
+	case mariaOnly:
+		open = 4
+	case strings.HasPrefix(s, "/*!"):
+		open = 3
+	default:
+		return 0, false
+	}
+	if !strings.HasSuffix(s, "*/") || len(s) < open+2 {
+		return 0, false
+	}
+	n := open
+	for n < len(s)-2 && n < open+6 && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	if mariaOnly && target.Flavor != FlavorMariaDB {
+		return n, false
+	}
+	if n == open {
+		return n, true
+	}
+	v, err := strconv.Atoi(s[open:n])
+	if err != nil {
+		return n, true
+	}
+	return n, target.Major*10000+target.Minor*100+target.Patch >= v
+}
 
 // realTokens are a statement's tokens without its comments.
 func realTokens(seg stmtSeg) []token {
