@@ -405,6 +405,16 @@ func dbmateNoTx(src []byte, rng analyzer.Span) bool {
 func (b *builder) plain(srcs []Source) {
 	sorted := slices.Clone(srcs)
 	slices.SortStableFunc(sorted, func(a, c Source) int { return strings.Compare(path.Base(a.Path), path.Base(c.Path)) })
+	// numbered names that are not zero-padded sort otherwise than their
+	// numbers (10_x.sql before 2_y.sql): say so once, since a runner that
+	// goes by the numbers applies them in another order than the one replayed
+	for i := 1; i < len(sorted); i++ {
+		prev, cur := leadingDigits(path.Base(sorted[i-1].Path)), leadingDigits(path.Base(sorted[i].Path))
+		if prev != "" && cur != "" && compareNumeric(prev, cur) > 0 {
+			b.problem(sorted[i].Path, "plain .sql files are replayed in lexical order, so %s comes after %s, although its number is smaller; zero-pad the numbers, or set the layout of the tool that applies them (--layout, migrations.layout)", path.Base(sorted[i].Path), path.Base(sorted[i-1].Path))
+			break
+		}
+	}
 	for i, src := range sorted {
 		f := part(src, analyzer.Up, analyzer.Span{})
 		f.TxMode, f.TxModeWhy = analyzer.TxModeAutocommit, ""

@@ -180,7 +180,8 @@ func TestPlainLexical(t *testing.T) {
 layout plain
 000000001 a/02_z.sql up v=000000001 deploy=1 tx=0 [Z;]
 000000002 b/10_x.sql up v=000000002 deploy=2 tx=0 [X;]
-000000003 a/2_y.sql up v=000000003 deploy=3 tx=0 [Y;]`)
+000000003 a/2_y.sql up v=000000003 deploy=3 tx=0 [Y;]
+problem a/2_y.sql: plain .sql files are replayed in lexical order, so 2_y.sql comes after 10_x.sql, although its number is smaller; zero-pad the numbers, or set the layout of the tool that applies them (--layout, migrations.layout)`)
 }
 
 func TestDetect(t *testing.T) {
