@@ -561,6 +561,12 @@ func binaryCoercible(x *change.AlterColumnType, cat *catalog.Catalog) (string, b
 	if ok {
 		return "no rewrite: " + from.String() + " → " + to.String() + " is binary coercible", true
 	}
+	if (from.Name == "timestamp" && to.Name == "timestamptz" || from.Name == "timestamptz" && to.Name == "timestamp") &&
+		from.Array == to.Array && slices.Equal(from.Mods, to.Mods) {
+		// PostgreSQL 12 skips it when the session's time zone is UTC,
+		// which migsafe cannot know
+		return from.String() + " → " + to.String() + " rewrites every row, unless the session's TimeZone is UTC (PostgreSQL 12 and later then skip the rewrite)", false
+	}
 	return from.String() + " → " + to.String() + " rewrites every row", false
 }
 
