@@ -23,6 +23,7 @@ const (
 	opAddColumnExprDefault                // ADD COLUMN … DEFAULT (expr), deterministic
 	opAddColumnVolatileDflt               // ADD COLUMN … DEFAULT (uuid()), (rand()): a value per row
 	opDropColumn                          // DROP COLUMN
+	opDropColumnVirtual                   // DROP COLUMN of a VIRTUAL generated column
 	opRenameColumn                        // RENAME COLUMN, CHANGE old new with the same type
 	opReorderColumn                       // MODIFY/CHANGE … FIRST / AFTER with the same type
 	opChangeType                          // MODIFY/CHANGE to another type
@@ -58,7 +59,8 @@ var opNames = map[op]string{
 	opAddColumnAutoInc: "ADD COLUMN … AUTO_INCREMENT", opAddColumnStored: "ADD COLUMN … STORED",
 	opAddColumnVirtual: "ADD COLUMN … VIRTUAL", opAddColumnExprDefault: "ADD COLUMN with an expression default",
 	opAddColumnVolatileDflt: "ADD COLUMN with a nondeterministic expression default", opDropColumn: "DROP COLUMN",
-	opRenameColumn: "RENAME COLUMN", opReorderColumn: "reordering a column (FIRST/AFTER)",
+	opDropColumnVirtual: "DROP COLUMN of a VIRTUAL column",
+	opRenameColumn:      "RENAME COLUMN", opReorderColumn: "reordering a column (FIRST/AFTER)",
 	opChangeType: "changing a column's type", opExtendVarchar: "extending a VARCHAR",
 	opEnumAppend: "appending ENUM/SET members", opSetDefault: "changing a column default",
 	opMakeNull: "making a column NULL", opMakeNotNull: "making a column NOT NULL", opAddIndex: "ADD INDEX",
@@ -154,6 +156,12 @@ var onlineDDL = []row{
 	{opDropColumn, my, ver{8, 0, 29}, instant, false, true, "INSTANT since MySQL 8.0.29"},
 	{opDropColumn, ma, ver{10, 0, 0}, inplace, true, true, "INSTANT only from MariaDB 10.4"},
 	{opDropColumn, ma, ver{10, 4, 0}, instant, false, true, "INSTANT since MariaDB 10.4"},
+
+	// a VIRTUAL column has no data in the rows
+	{opDropColumnVirtual, my, ver{5, 7, 0}, inplace, false, true, ""},
+	{opDropColumnVirtual, my, ver{8, 0, 12}, instant, false, true, ""},
+	{opDropColumnVirtual, ma, ver{10, 2, 0}, inplace, false, true, ""},
+	{opDropColumnVirtual, ma, ver{10, 4, 0}, instant, false, true, ""},
 
 	{opRenameColumn, my, ver{5, 6, 0}, inplace, false, true, "INSTANT only from MySQL 8.0.28"},
 	{opRenameColumn, my, ver{8, 0, 28}, instant, false, true, "INSTANT since MySQL 8.0.28"},

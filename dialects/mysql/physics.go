@@ -364,6 +364,11 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		c.op, c.why = addColumnOp(x.Column), "ADD COLUMN "+x.Column.Name
 	case *change.DropColumn:
 		c.op, c.why = opDropColumn, "DROP COLUMN "+x.Column
+		if t := cat.Table(x.Table); t != nil {
+			if col := t.Column(x.Column); col != nil && col.Generated == "virtual" {
+				c.op = opDropColumnVirtual
+			}
+		}
 	case *change.RenameColumn:
 		c.op, c.why = opRenameColumn, "RENAME COLUMN "+x.Old
 	case *change.AlterColumnType:
