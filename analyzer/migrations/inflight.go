@@ -28,6 +28,10 @@ type Step struct {
 	At    *catalog.Origin // where it happened, for done steps
 	When  time.Time       // the deploy date of At, or when the step becomes allowed
 	Ref   string          // the deploy's label
+	// Pending is set when At is in the pending deploy (not committed, or
+	// new since --since): written, not shipped. For step 6 it means the
+	// date assumes the deprecation ships now.
+	Pending bool
 }
 
 // Change is an expand-contract change in flight: an object on its way out,
@@ -117,13 +121,23 @@ func build(c Change, added, filled, deprecated *catalog.Origin, h *analyzer.Hist
 		s := Step{N: n, What: what, State: StepDone, At: o}
 		if d := h.Deploy(o.Deploy); d != nil {
 			s.When, s.Ref = h.Time(o.Deploy), d.Label()
+			if d.Pending {
+				s.Pending, s.Ref = true, "not deployed yet ("+d.Ref+")"
+				if d.Ref == "" {
+					s.Ref = "not deployed yet"
+				}
+			}
 		}
 		return s
 	}
 	replacing := c.Replacement != ""
-	s1 := Step{N: 1, What: "add " + c.Replacement, State: StepNotApply}
+	s1 := Step{N: 1, What: "add a replacement (none: a plain drop)", State: StepNotApply}
 	s2 := Step{N: 2, What: "write both (application)", State: StepNotApply}
-	s3 := Step{N: 3, What: "backfill " + c.Replacement + " from " + c.Object, State: StepNotApply}
+	s3 := Step{N: 3, What: "backfill a replacement (none: a plain drop)", State: StepNotApply}
+	if replacing {
+		s1.What = "add " + c.Replacement
+		s3.What = "backfill " + c.Replacement + " from " + c.Object
+	}
 	s4 := Step{N: 4, What: "read " + c.Replacement + " (application)", State: StepNotApply}
 	if replacing {
 		s1.State, s2.State, s4.State = StepPending, StepApp, StepApp
@@ -154,7 +168,7 @@ func build(c Change, added, filled, deprecated *catalog.Origin, h *analyzer.Hist
 			s6.State = StepUnknown
 		default:
 			c.ContractFrom = s5.When.Add(h.MinimumAge())
-			s6.When = c.ContractFrom
+			s6.When, s6.Pending = c.ContractFrom, s5.Pending
 			c.Allowed = !h.Now.Before(c.ContractFrom)
 			s6.State = StepNotYet
 			if c.Allowed {

@@ -298,6 +298,33 @@ func TestFileArgumentsReplayTheirDirectory(t *testing.T) {
 	}
 }
 
+// TestStatusPendingDeprecation: a deprecation not committed yet is
+// written, not shipped, and the drop's date holds only if it ships now; a
+// plain drop's steps 1 and 3 say there is no replacement.
+func TestStatusPendingDeprecation(t *testing.T) {
+	dir := gitHistory(t,
+		gitCommit{60, map[string]string{"db/000001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, legacy text);\n", "db/000001_users.down.sql": "DROP TABLE users;\n"}},
+		gitCommit{-1, map[string]string{"db/000002_dep.up.sql": "-- migsafe:deprecate users.legacy\nSELECT 1;\n", "db/000002_dep.down.sql": "SELECT 1;\n"}},
+	)
+	r := migsafe(t, dir, nowEnv, false, "status", "db")
+	for _, want := range []string{
+		"written: 000002_dep.up.sql:1, not deployed yet (not committed)\n",
+		"6 drop users.legacy",
+		"7 days after step 5 ships: 2024-06-17 12:00 UTC if it ships now\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "this deploy") {
+		t.Errorf("status speaks of this deploy:\n%s", r.stdout)
+	}
+	j := migsafe(t, dir, nowEnv, false, "status", "--format", "json", "db")
+	if !strings.Contains(j.stdout, `"what": "add a replacement (none: a plain drop)"`) || !strings.Contains(j.stdout, `"pending": true`) || strings.Contains(j.stdout, `"what": "add "`) {
+		t.Errorf("json:\n%s", j.stdout)
+	}
+}
+
 // TestStatus reports a change in flight with its steps and the date its
 // drop becomes allowed, in text and JSON.
 func TestStatus(t *testing.T) {

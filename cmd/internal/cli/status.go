@@ -77,6 +77,9 @@ type statusStep struct {
 	Line   int    `json:"line,omitempty"`
 	Deploy string `json:"deploy,omitempty"`
 	Date   string `json:"date,omitempty"`
+	// Pending: written in a migration not deployed yet; on step 6, the
+	// date holds if the deprecation ships now
+	Pending bool `json:"pending,omitempty"`
 }
 
 type statusUnknown struct {
@@ -161,7 +164,7 @@ func statusOf(hs *historySet, res *engine.Result, verbose bool) statusHistory {
 			sc.ContractAt = c.ContractFrom.UTC().Format(time.RFC3339)
 		}
 		for _, st := range c.Steps {
-			ss := statusStep{Step: st.N, What: st.What, State: st.State, Deploy: st.Ref}
+			ss := statusStep{Step: st.N, What: st.What, State: st.State, Deploy: st.Ref, Pending: st.Pending}
 			if st.At != nil {
 				ss.Path, ss.Line = st.At.Path, st.At.Line
 			}
@@ -271,6 +274,9 @@ func stepNote(st statusStep, c statusChange, h statusHistory) string {
 			return "done (before the migrations read)"
 		}
 		s := fmt.Sprintf("done: %s:%d", path.Base(st.Path), st.Line)
+		if st.Pending {
+			s = fmt.Sprintf("written: %s:%d", path.Base(st.Path), st.Line)
+		}
 		if st.Deploy != "" {
 			s += ", " + st.Deploy
 		}
@@ -283,6 +289,9 @@ func stepNote(st statusStep, c statusChange, h statusHistory) string {
 	case migrations.StepAllowed:
 		return "allowed now (deprecated at least " + fmt.Sprint(h.MinAgeDays) + " days ago, since " + moment(c) + ")"
 	case migrations.StepNotYet:
+		if st.Pending {
+			return fmt.Sprint(h.MinAgeDays) + " days after step 5 ships: " + moment(c) + " if it ships now"
+		}
 		return "allowed from " + moment(c)
 	case migrations.StepUnknown:
 		return "allowed in a deploy after the deprecation's (dates unknown)"
