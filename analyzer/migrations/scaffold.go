@@ -99,8 +99,17 @@ func (s *Set) newVersions(n int, now time.Time) []string {
 			out[i] = strings.Join(parts, sep)
 		}
 	case s.Layout == Popx || s.Layout == Dbmate || len(last) >= 14:
+		// the time of the run, but always after the last version: two
+		// scaffolds in one second, or a last version from a clock ahead,
+		// must not give versions that collide or sort before it
+		start := now.UTC().Truncate(time.Second)
+		if len(last) >= 14 {
+			if t, err := time.Parse("20060102150405", last[:14]); err == nil && !start.After(t) {
+				start = t.Add(time.Second)
+			}
+		}
 		for i := range out {
-			ts := now.UTC().Add(time.Duration(i) * time.Second).Format("20060102150405")
+			ts := start.Add(time.Duration(i) * time.Second).Format("20060102150405")
 			if s.Layout == Popx || len(last) == 20 {
 				ts += "000000"
 			}
