@@ -27,7 +27,7 @@ default rewrites.`,
 3. Backfill existing rows in batches.
 4. Add NOT NULL safely if needed (see set-not-null).
 For generated values, use a plain column kept up to date by a trigger, backfilled in batches.`,
-		Help: "add the column without the volatile default, SET DEFAULT separately, then backfill in batches",
+		Help: "add the column without the volatile default, SET DEFAULT separately, then backfill in batches (generated values: a plain column kept by a trigger)",
 		Examples: []analyzer.Example{{
 			Dialect: analyzer.Postgres,
 			Bad:     "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
