@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/migsafe/migsafe/analyzer"
 )
 
 // NewMigration is a migration to write in a set's layout.
@@ -53,11 +55,16 @@ func (s *Set) Files(ms []NewMigration, now time.Time) []File {
 				out = append(out, file(fmt.Sprintf("V%s__%s.sql.conf", v, m.Title), "executeInTransaction=false\n"))
 			}
 		case Popx:
-			ac := ""
-			if m.NoTx {
-				ac = ".autocommit"
+			// tagged for the dialect the SQL is written in: popx runs an
+			// untagged file on every dialect (a PL/pgSQL trigger on MySQL)
+			tag := "." + analyzer.Postgres
+			if s.Dialect == analyzer.MySQL {
+				tag = "." + analyzer.MySQL
 			}
-			out = append(out, file(fmt.Sprintf("%s_%s%s.up.sql", v, m.Title, ac), m.Up), file(fmt.Sprintf("%s_%s%s.down.sql", v, m.Title, ac), m.Down))
+			if m.NoTx {
+				tag += ".autocommit"
+			}
+			out = append(out, file(fmt.Sprintf("%s_%s%s.up.sql", v, m.Title, tag), m.Up), file(fmt.Sprintf("%s_%s%s.down.sql", v, m.Title, tag), m.Down))
 		case Plain:
 			out = append(out, file(fmt.Sprintf("%s_%s.sql", v, m.Title), m.Up))
 		default: // golang-migrate, and an empty directory

@@ -18,7 +18,7 @@ func TestFilesFollowTheLayout(t *testing.T) {
 		{srcs("00003_a.sql", "-- +goose Up\nSELECT 1;\n"), "00004_add_x.sql 00005_fill_x.sql"},
 		{srcs("20230101000000_a.sql", "-- migrate:up\nSELECT 1;\n"), "20240610120000_add_x.sql 20240610120001_fill_x.sql"},
 		{srcs("V1_5_2__a.sql", ""), "V1_5_3__add_x.sql U1_5_3__add_x.sql V1_5_4__fill_x.sql U1_5_4__fill_x.sql V1_5_4__fill_x.sql.conf"},
-		{srcs("20200101000000000000_a.postgres.up.sql", ""), "20240610120000000000_add_x.up.sql 20240610120000000000_add_x.down.sql 20240610120001000000_fill_x.autocommit.up.sql 20240610120001000000_fill_x.autocommit.down.sql"},
+		{srcs("20200101000000000000_a.postgres.up.sql", ""), "20240610120000000000_add_x.postgres.up.sql 20240610120000000000_add_x.postgres.down.sql 20240610120001000000_fill_x.postgres.autocommit.up.sql 20240610120001000000_fill_x.postgres.autocommit.down.sql"},
 		{srcs("010_a.sql", ""), "011_add_x.sql 012_fill_x.sql"},
 	} {
 		set := Build(c.srcs, Options{})

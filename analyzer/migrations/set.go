@@ -70,6 +70,7 @@ func (p Problem) Error() string { return p.Path + ": " + p.Msg }
 // Set is an ordered migration history.
 type Set struct {
 	Layout     Layout
+	Dialect    string // Options.Dialect: popx reads the files tagged for it
 	Why        string // how the layout was decided
 	Migrations []*Migration
 	Skipped    []Skipped
@@ -101,7 +102,7 @@ func (s *Set) ByPath(p string) *Migration {
 // Lint set and with its migration's position as its deploy (every version
 // its own deploy); callers that know better (git) change both.
 func Build(srcs []Source, opt Options) *Set {
-	s := &Set{Layout: opt.Layout}
+	s := &Set{Layout: opt.Layout, Dialect: opt.Dialect}
 	if s.Layout == Auto {
 		d := Detect(srcs)
 		s.Layout, s.Why = d.Layout, d.Why
