@@ -37,12 +37,17 @@ func (t *translator) clauses() [][]token {
 		i--
 		break
 	}
+	return splitCommas(t.src, real[min(i, len(real)):])
+}
+
+// splitCommas splits tokens at the commas outside parentheses.
+func splitCommas(src []byte, toks []token) [][]token {
 	var out [][]token
 	var cur []token
 	depth := 0
-	for _, tk := range real[min(i, len(real)):] {
+	for _, tk := range toks {
 		if tk.kind == tokPunct {
-			switch t.src[tk.start] {
+			switch src[tk.start] {
 			case '(':
 				depth++
 			case ')':

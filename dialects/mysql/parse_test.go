@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -309,5 +310,21 @@ func TestImplicitCommit(t *testing.T) {
 	}
 	if d.MultiStatementTransaction() {
 		t.Error("MySQL runs statements sent together each in their own transaction")
+	}
+}
+
+// TestRenamePairSpans: each pair of RENAME TABLE a TO b, c TO d is its own
+// change, placed at its pair.
+func TestRenamePairSpans(t *testing.T) {
+	src := "RENAME TABLE r1 TO r2, `db`.r3 TO db.r4;"
+	st, _ := parseAll(t, "", src)
+	var got []string
+	for _, ch := range st[0].Changes {
+		if r, ok := ch.(*change.RenameTable); ok {
+			got = append(got, src[r.Span.Start:r.Span.End])
+		}
+	}
+	if want := []string{"r1 TO r2", "`db`.r3 TO db.r4"}; !slices.Equal(got, want) {
+		t.Errorf("spans %q, want %q", got, want)
 	}
 }

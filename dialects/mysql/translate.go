@@ -101,8 +101,13 @@ func (t *translator) translate(n ast.StmtNode) {
 		t.add(&change.Truncate{Tables: []change.QName{tableName(x.Table)}})
 	case *ast.RenameTableStmt:
 		t.setKind("RENAME TABLE")
-		for _, tt := range x.TableToTables {
-			t.add(&change.RenameTable{Table: tableName(tt.OldTable), New: tableName(tt.NewTable)})
+		parts := t.renamePairs()
+		for i, tt := range x.TableToTables {
+			r := &change.RenameTable{Table: tableName(tt.OldTable), New: tableName(tt.NewTable)}
+			if len(parts) == len(x.TableToTables) {
+				r.Span = spanOf(parts[i])
+			}
+			t.add(r)
 		}
 	case *ast.OptimizeTableStmt:
 		t.setKind("OPTIMIZE TABLE")
@@ -200,6 +205,18 @@ func (t *translator) translate(n ast.StmtNode) {
 		t.setKind(k)
 		t.add(&change.Unknown{Kind: k, Reason: "migsafe does not translate this statement"})
 	}
+}
+
+// renamePairs splits RENAME TABLE a TO b, c TO d after its TABLE keyword
+// into the tokens of each pair.
+func (t *translator) renamePairs() [][]token {
+	real := realTokens(t.seg)
+	for i, tk := range real {
+		if tk.kind == tokWord && strings.EqualFold(string(t.src[tk.start:tk.end]), "TABLE") {
+			return splitCommas(t.src, real[i+1:])
+		}
+	}
+	return nil
 }
 
 // valueText is a SET value as written, unquoted.
