@@ -27,6 +27,8 @@ DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
 			Bad:     "DROP INDEX users_email_idx;",
 			Good:    "DROP INDEX CONCURRENTLY users_email_idx;",
 		}},
+		Notes: `An index of a partitioned table cannot be dropped CONCURRENTLY: the finding says
+so, and the lock is taken on the partitioned table and every partition.`,
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.DropIndex) {
@@ -36,7 +38,13 @@ DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
 			if ix := p.Catalog.Index(x.Name); ix != nil && (p.IsNew(ix.Table) || (!ix.Origin.Base && ix.Origin.Deploy == p.Deploy)) {
 				return
 			}
-			at(p, x, "Dropping index "+x.Name.String()+" without CONCURRENTLY "+lockPhrase(x.Effect), x.Name.String())
+			msg := "Dropping index " + x.Name.String() + " without CONCURRENTLY " + lockPhrase(x.Effect)
+			if ix := p.Catalog.Index(x.Name); ix != nil {
+				if t := p.Catalog.Table(ix.Table); t != nil && t.Partitioned {
+					msg += "; an index of a partitioned table cannot be dropped CONCURRENTLY"
+				}
+			}
+			at(p, x, msg, x.Name.String())
 		})
 	},
 }
