@@ -21,6 +21,8 @@ same lock.`,
 2. \'CREATE UNIQUE INDEX CONCURRENTLY items_pkey ON items (id);\'
 3. \'ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey;\'`,
 		Help: "make the columns NOT NULL safely, CREATE UNIQUE INDEX CONCURRENTLY, then ADD PRIMARY KEY USING INDEX",
+		Notes: `A partitioned table supports neither CREATE INDEX CONCURRENTLY nor ADD
+CONSTRAINT … USING INDEX (checked on a real server): the finding says so.`,
 		Examples: []analyzer.Example{{
 			Dialect: analyzer.Postgres,
 			Bad:     "ALTER TABLE items ADD PRIMARY KEY (id);",
@@ -41,13 +43,22 @@ same lock.`,
 					}
 					continue
 				}
-				at(p, x, "Adding a primary key to "+x.Table.String()+" "+lockPhrase(x.Effect), x.Table.String())
+				at(p, x, "Adding a primary key to "+x.Table.String()+" "+lockPhrase(x.Effect)+noUsingIndex(p, x.Table), x.Table.String())
 			case *change.AddColumn:
 				if !x.Column.PrimaryKey || p.IsNew(x.Table) {
 					continue
 				}
-				at(p, x, "Adding primary key column "+x.Table.String()+"."+x.Column.Name+" "+lockPhrase(x.Effect), x.Table.String()+"."+x.Column.Name)
+				at(p, x, "Adding primary key column "+x.Table.String()+"."+x.Column.Name+" "+lockPhrase(x.Effect)+noUsingIndex(p, x.Table), x.Table.String()+"."+x.Column.Name)
 			}
 		}
 	},
+}
+
+// noUsingIndex says, for a partitioned table, that the recipe of building the
+// index CONCURRENTLY and adding the constraint USING INDEX does not work.
+func noUsingIndex(p *analyzer.Pass, table change.QName) string {
+	if t := p.Catalog.Table(table); t != nil && t.Partitioned {
+		return "; a partitioned table supports neither CREATE INDEX CONCURRENTLY nor ADD CONSTRAINT … USING INDEX"
+	}
+	return ""
 }

@@ -29,6 +29,8 @@ ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_
 			Bad:     "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
 			Good:    "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;",
 		}},
+		Notes: `A partitioned table supports neither CREATE INDEX CONCURRENTLY nor ADD
+CONSTRAINT … USING INDEX (checked on a real server): the finding says so.`,
 	},
 	Check: func(p *analyzer.Pass) {
 		for _, ch := range p.Stmt.Changes {
@@ -37,12 +39,12 @@ ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_
 				if x.Constraint.Kind != change.ConstraintUnique || x.Constraint.UsingIndex != "" || p.IsNew(x.Table) {
 					continue
 				}
-				at(p, x, "Adding UNIQUE constraint "+x.Constraint.Name+" to "+x.Table.String()+" "+lockPhrase(x.Effect), x.Table.String())
+				at(p, x, "Adding UNIQUE constraint "+x.Constraint.Name+" to "+x.Table.String()+" "+lockPhrase(x.Effect)+noUsingIndex(p, x.Table), x.Table.String())
 			case *change.AddColumn:
 				if !x.Column.Unique || p.IsNew(x.Table) {
 					continue
 				}
-				at(p, x, "Adding column "+x.Table.String()+"."+x.Column.Name+" with UNIQUE "+lockPhrase(x.Effect), x.Table.String()+"."+x.Column.Name)
+				at(p, x, "Adding column "+x.Table.String()+"."+x.Column.Name+" with UNIQUE "+lockPhrase(x.Effect)+noUsingIndex(p, x.Table), x.Table.String()+"."+x.Column.Name)
 			}
 		}
 	},
