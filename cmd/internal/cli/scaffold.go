@@ -66,6 +66,7 @@ the application steps (2, 4 and 5) as a checklist:
 // scaffold builds the migrations of one change.
 type scaffold struct {
 	dialect string
+	parser  analyzer.Dialect // to tell the names that must be quoted
 	layout  migrations.Layout
 	cat     *catalog.Catalog
 	typ     string // --type
@@ -155,7 +156,7 @@ func runScaffold(ctx context.Context, cmd *ucli.Command, env Env, name string, a
 	if minAge <= 0 {
 		minAge = analyzer.DefaultMinDeprecationAge
 	}
-	sc := &scaffold{dialect: s.dialect.Name(), layout: set.Layout, cat: cat, typ: cmd.String("type"), batch: cmd.Int("batch-size"), minAge: minAge}
+	sc := &scaffold{dialect: s.dialect.Name(), parser: s.dialect, layout: set.Layout, cat: cat, typ: cmd.String("type"), batch: cmd.Int("batch-size"), minAge: minAge}
 	if sc.batch <= 0 {
 		return usageErr("--batch-size must be positive")
 	}
@@ -227,6 +228,19 @@ func (sc *scaffold) column(table, col string) (change.QName, string, error) {
 	return q, "", usageErr("the migrations do not say what type %s.%s has: pass --type", table, col)
 }
 
+// canonical returns the column's name as the history spells it (Name on
+// the command line for a column created as name), or col when the history
+// does not know it.
+func (sc *scaffold) canonical(table, col string) string {
+	q, _, _ := sc.column(table, col)
+	if t := sc.cat.Table(q); t != nil {
+		if c := t.Column(col); c != nil {
+			return c.Name
+		}
+	}
+	return col
+}
+
 // notNull reports whether the history says the column is NOT NULL.
 func (sc *scaffold) notNull(q change.QName, col string) bool {
 	if t := sc.cat.Table(q); t != nil {
@@ -244,9 +258,9 @@ func (sc *scaffold) restoreNotNull(q change.QName, col, typ string, suppress boo
 	if !sc.notNull(q, col) {
 		return ""
 	}
-	stmt := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n", q, col)
+	stmt := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n", sc.tbl(q), sc.id(col))
 	if !sc.pg() {
-		stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NOT NULL;\n", q, col, typ)
+		stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NOT NULL;\n", sc.tbl(q), sc.id(col), typ)
 	}
 	if !suppress {
 		if !sc.pg() {
@@ -258,6 +272,54 @@ func (sc *scaffold) restoreNotNull(q change.QName, col, typ string, suppress boo
 }
 
 func (sc *scaffold) pg() bool { return sc.dialect != analyzer.MySQL }
+
+// id renders an identifier for the SQL written: as is when it reads as
+// one, else quoted (a keyword such as order or user, capitals on
+// PostgreSQL, other characters).
+func (sc *scaffold) id(name string) string {
+	if sc.plainName(name) {
+		return name
+	}
+	if sc.pg() {
+		return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+	}
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// plainName reports whether name can be written unquoted: identifier
+// characters (lower case on PostgreSQL, which folds unquoted names), and
+// accepted by the dialect's parser as a column and table name where the
+// scaffold writes one.
+func (sc *scaffold) plainName(name string) bool {
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		return false
+	}
+	for _, r := range name {
+		ok := r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || !sc.pg() && (r >= 'A' && r <= 'Z' || r == '$')
+		if !ok {
+			return false
+		}
+	}
+	if sc.parser == nil {
+		return true
+	}
+	probe := fmt.Sprintf("SELECT %[1]s FROM %[1]s WHERE %[1]s IS NULL;\nUPDATE %[1]s SET %[1]s = %[1]s;\nALTER TABLE %[1]s DROP COLUMN %[1]s;\n", name)
+	stmts, _ := sc.parser.Parse([]byte(probe), analyzer.Span{Start: 0, End: len(probe)})
+	for _, st := range stmts {
+		if st.SyntaxError != nil {
+			return false
+		}
+	}
+	return len(stmts) == 3
+}
+
+// tbl renders a table name for the SQL written, each part as id does.
+func (sc *scaffold) tbl(q change.QName) string {
+	if q.Schema != "" {
+		return sc.id(q.Schema) + "." + sc.id(q.Name)
+	}
+	return sc.id(q.Name)
+}
 
 func (sc *scaffold) add(m migrations.NewMigration) int {
 	sc.out = append(sc.out, m)
@@ -279,14 +341,16 @@ func (sc *scaffold) replace(tableArg, old, newCol, newType, oldType, title strin
 		return err
 	}
 	t := q.String()
+	// T, O and N are the table and the two columns as the SQL names them
+	T, O, N := sc.tbl(q), sc.id(old), sc.id(newCol)
 	conv := func(src, to string) string {
 		if newType == oldType || !sc.pg() {
 			return src // MySQL converts on assignment
 		}
 		return fmt.Sprintf("CAST(%s AS %s)", src, to)
 	}
-	toNew, toOld := conv(old, newType), conv(newCol, oldType)
-	fn := strings.ReplaceAll(q.Name, ".", "_") + "_" + old + "_" + newCol + "_sync"
+	toNew, toOld := conv(O, newType), conv(N, oldType)
+	fn := sc.id(strings.ReplaceAll(q.Name, ".", "_") + "_" + old + "_" + newCol + "_sync")
 	trigger := ""
 	dropTrigger := ""
 	if sc.pg() {
@@ -302,18 +366,18 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-`, fn, newCol, old, conv("NEW."+old, newType), conv("NEW."+newCol, oldType))) +
-			fmt.Sprintf("CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[2]s FOR EACH ROW EXECUTE FUNCTION %[1]s();\n", fn, t)
-		dropTrigger = fmt.Sprintf("DROP TRIGGER %s ON %s;\nDROP FUNCTION %s();\n", fn, t, fn)
+`, fn, N, O, conv("NEW."+O, newType), conv("NEW."+N, oldType))) +
+			fmt.Sprintf("CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[2]s FOR EACH ROW EXECUTE FUNCTION %[1]s();\n", fn, T)
+		dropTrigger = fmt.Sprintf("DROP TRIGGER %s ON %s;\nDROP FUNCTION %s();\n", fn, T, fn)
 	}
 	expand := sc.add(migrations.NewMigration{
 		Title: "expand_" + q.Name + "_" + newCol,
-		Up:    fmt.Sprintf("-- %s, step 1 of 6: add %s.%s next to %s.\n%sALTER TABLE %s ADD COLUMN %s %s;\n%s", title, t, newCol, old, sc.lockTimeout(), t, newCol, newType, trigger),
-		Down:  fmt.Sprintf("%s%sALTER TABLE %s DROP COLUMN %s;\n", sc.lockTimeout(), dropTrigger, t, newCol),
+		Up:    fmt.Sprintf("-- %s, step 1 of 6: add %s.%s next to %s.\n%sALTER TABLE %s ADD COLUMN %s %s;\n%s", title, t, newCol, old, sc.lockTimeout(), T, N, newType, trigger),
+		Down:  fmt.Sprintf("%s%sALTER TABLE %s DROP COLUMN %s;\n", sc.lockTimeout(), dropTrigger, T, N),
 	})
 	backfill := sc.add(migrations.NewMigration{
 		Title: "backfill_" + q.Name + "_" + newCol,
-		Up:    sc.backfill(t, newCol, old, toNew),
+		Up:    sc.backfill(q, newCol, old, toNew),
 		Down:  "-- nothing to undo: the expand migration's down drops the column\nSELECT 1;\n",
 		NoTx:  true,
 	})
@@ -323,9 +387,9 @@ END $$;
 		// writing it: inserts must be able to leave it out
 		relax = sc.add(r)
 	}
-	deprecate := sc.add(sc.deprecation(t, old, "replaced by "+newCol))
-	restore := fmt.Sprintf("%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), t, old, oldType)
-	undo := fmt.Sprintf("%s-- migsafe:ignore backfill-in-ddl-transaction a rollback restores the data before the previous version reads it\nUPDATE %s SET %s = %s;\n", restore, t, old, toOld)
+	deprecate := sc.add(sc.deprecation(q, old, "replaced by "+newCol))
+	restore := fmt.Sprintf("%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), T, O, oldType)
+	undo := fmt.Sprintf("%s-- migsafe:ignore backfill-in-ddl-transaction a rollback restores the data before the previous version reads it\nUPDATE %s SET %s = %s;\n", restore, T, O, toOld)
 	if relax < 0 {
 		// the column was NOT NULL up to the drop; after a relax, the relax's
 		// own down restores it
@@ -334,7 +398,7 @@ END $$;
 	undo += strings.ReplaceAll(trigger, "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n", "")
 	contract := sc.add(migrations.NewMigration{
 		Title: "contract_" + q.Name + "_" + old,
-		Up:    fmt.Sprintf("-- %s, step 6 of 6: drop %s.%s, replaced by %s.\n%s%sALTER TABLE %s DROP COLUMN %s;\n", title, t, old, newCol, sc.lockTimeout(), dropTrigger, t, old),
+		Up:    fmt.Sprintf("-- %s, step 6 of 6: drop %s.%s, replaced by %s.\n%s%sALTER TABLE %s DROP COLUMN %s;\n", title, t, old, newCol, sc.lockTimeout(), dropTrigger, T, O),
 		Down:  undo,
 	})
 	read := "step 4: the application reads " + newCol + " instead of " + old
@@ -364,8 +428,10 @@ END $$;
 	return nil
 }
 
-func (sc *scaffold) backfill(t, col, from, value string) string {
-	head := fmt.Sprintf("-- Step 3 of 6: fill %s.%s from %s in batches of %d rows, each committed on its own.\n-- migsafe:backfill %s.%s from %s\n", t, col, from, sc.batch, t, col, from)
+func (sc *scaffold) backfill(q change.QName, col, from, value string) string {
+	t := q.String()
+	T, C, F := sc.tbl(q), sc.id(col), sc.id(from)
+	head := fmt.Sprintf("-- Step 3 of 6: fill %s.%s from %s in batches of %d rows, each committed on its own.\n-- migsafe:backfill %s.%s from %s\n", t, col, from, sc.batch, T, C, F)
 	if sc.pg() {
 		return head + sc.block(fmt.Sprintf(`DO $$
 DECLARE
@@ -379,24 +445,26 @@ BEGIN
     COMMIT;
   END LOOP;
 END $$;
-`, t, col, value, from, sc.batch))
+`, T, C, value, F, sc.batch))
 	}
-	proc := "migsafe_backfill_" + strings.ReplaceAll(t, ".", "_") + "_" + col
+	proc := sc.id("migsafe_backfill_" + strings.ReplaceAll(t, ".", "_") + "_" + col)
 	return head + sc.block(fmt.Sprintf(`CREATE PROCEDURE %[1]s()
 BEGIN
   REPEAT
     UPDATE %[2]s SET %[3]s = %[4]s WHERE %[3]s IS NULL AND %[5]s IS NOT NULL LIMIT %[6]d;
   UNTIL ROW_COUNT() = 0 END REPEAT;
 END;
-`, proc, t, col, value, from, sc.batch)) + fmt.Sprintf("CALL %[1]s();\nDROP PROCEDURE %[1]s;\n", proc)
+`, proc, T, C, value, F, sc.batch)) + fmt.Sprintf("CALL %[1]s();\nDROP PROCEDURE %[1]s;\n", proc)
 }
 
-func (sc *scaffold) deprecation(t, col, why string) migrations.NewMigration {
+func (sc *scaffold) deprecation(q change.QName, col, why string) migrations.NewMigration {
+	t := q.String()
+	T, C := sc.tbl(q), sc.id(col)
 	m := migrations.NewMigration{Title: "deprecate_" + strings.ReplaceAll(t, ".", "_") + "_" + col}
-	head := fmt.Sprintf("-- Step 5 of 6: the application no longer writes %s.%s (%s).\n-- migsafe:deprecate %s.%s\n", t, col, why, t, col)
+	head := fmt.Sprintf("-- Step 5 of 6: the application no longer writes %s.%s (%s).\n-- migsafe:deprecate %s.%s\n", t, col, why, T, C)
 	if sc.pg() {
-		m.Up = head + fmt.Sprintf("COMMENT ON COLUMN %s.%s IS 'deprecated: %s';\n", t, col, why)
-		m.Down = fmt.Sprintf("COMMENT ON COLUMN %s.%s IS NULL;\n", t, col)
+		m.Up = head + fmt.Sprintf("COMMENT ON COLUMN %s.%s IS 'deprecated: %s';\n", T, C, strings.ReplaceAll(why, "'", "''"))
+		m.Down = fmt.Sprintf("COMMENT ON COLUMN %s.%s IS NULL;\n", T, C)
 	} else {
 		m.Up = head + "SELECT 1;\n"
 		m.Down = "SELECT 1;\n"
@@ -405,6 +473,7 @@ func (sc *scaffold) deprecation(t, col, why string) migrations.NewMigration {
 }
 
 func (sc *scaffold) renameColumn(args []string) error {
+	args[1] = sc.canonical(args[0], args[1])
 	_, typ, err := sc.column(args[0], args[1])
 	if err != nil {
 		return err
@@ -413,6 +482,7 @@ func (sc *scaffold) renameColumn(args []string) error {
 }
 
 func (sc *scaffold) changeColumnType(args []string) error {
+	args[1] = sc.canonical(args[0], args[1])
 	_, typ, err := sc.column(args[0], args[1])
 	if err != nil {
 		return err
@@ -433,9 +503,9 @@ func (sc *scaffold) relax(q change.QName, col, typ string) (migrations.NewMigrat
 		return migrations.NewMigration{}, false
 	}
 	t := q.String()
-	stmt := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n", t, col)
+	stmt := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n", sc.tbl(q), sc.id(col))
 	if !sc.pg() {
-		stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL;\n", t, col, typ)
+		stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL;\n", sc.tbl(q), sc.id(col), typ)
 	}
 	return migrations.NewMigration{
 		Title: "relax_" + strings.ReplaceAll(t, ".", "_") + "_" + col,
@@ -445,6 +515,7 @@ func (sc *scaffold) relax(q change.QName, col, typ string) (migrations.NewMigrat
 }
 
 func (sc *scaffold) dropColumn(args []string) error {
+	args[1] = sc.canonical(args[0], args[1])
 	q, typ, err := sc.column(args[0], args[1])
 	if err != nil {
 		return err
@@ -458,12 +529,12 @@ func (sc *scaffold) dropColumn(args []string) error {
 		sc.deploy(sc.add(r))
 	}
 	sc.app(stop)
-	sc.deploy(sc.add(sc.deprecation(t, col, "to be dropped")))
+	sc.deploy(sc.add(sc.deprecation(q, col, "to be dropped")))
 	sc.app(sc.wait(col))
 	sc.deploy(sc.add(migrations.NewMigration{
 		Title: "contract_" + q.Name + "_" + col,
-		Up:    fmt.Sprintf("-- Step 6 of 6: drop %s.%s.\n%sALTER TABLE %s DROP COLUMN %s;\n", t, col, sc.lockTimeout(), t, col),
-		Down:  fmt.Sprintf("-- the column comes back empty: its data is gone\n%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), t, col, typ),
+		Up:    fmt.Sprintf("-- Step 6 of 6: drop %s.%s.\n%sALTER TABLE %s DROP COLUMN %s;\n", t, col, sc.lockTimeout(), sc.tbl(q), sc.id(col)),
+		Down:  fmt.Sprintf("-- the column comes back empty: its data is gone\n%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), sc.tbl(q), sc.id(col), typ),
 	}))
 	sc.app("done: " + t + "." + col + " is gone")
 	return nil

@@ -90,8 +90,8 @@ func TestScaffoldAppliesAndRollsBack(t *testing.T) {
 		db      func(*testing.T) applier
 		base    string
 	}{
-		{"postgres", pgApplier, "CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, score integer, legacy text NOT NULL);\n"},
-		{"mysql", mariaApplier, "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(100) NOT NULL, score int, legacy varchar(20) NOT NULL);\n"},
+		{"postgres", pgApplier, "CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, score integer, legacy text NOT NULL, \"order\" int);\n"},
+		{"mysql", mariaApplier, "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(100) NOT NULL, score int, legacy varchar(20) NOT NULL, `order` int);\n"},
 	} {
 		t.Run(c.dialect, func(t *testing.T) {
 			dir := t.TempDir()
@@ -101,6 +101,8 @@ func TestScaffoldAppliesAndRollsBack(t *testing.T) {
 				{"rename-column", "users", "name", "full_name"},
 				{"change-column-type", "users", "score", "bigint"},
 				{"drop-column", "users", "legacy"},
+				// a keyword: quoted everywhere, bodies included
+				{"rename-column", "users", "order", "position"},
 			} {
 				r := migsafe(t, dir, nowEnv, false, append([]string{"scaffold", args[0], "--dialect", c.dialect, "--dir", "db"}, args[1:]...)...)
 				if r.code != 0 {
@@ -115,7 +117,7 @@ func TestScaffoldAppliesAndRollsBack(t *testing.T) {
 			// rename and type change: expand, backfill, deprecate,
 			// contract, and on MySQL a relax of the NOT NULL name; drop:
 			// relax of the NOT NULL legacy, deprecate, contract
-			want := 1 + 4 + 4 + 3
+			want := 1 + 4 + 4 + 3 + 4
 			if c.dialect == "mysql" {
 				want++
 			}
@@ -141,6 +143,11 @@ func TestScaffoldAppliesAndRollsBack(t *testing.T) {
 				apply(t, db, up)
 				if filepath.Base(up) == "000001_users.up.sql" {
 					apply2(t, db, "INSERT INTO users (id, name, score, legacy) VALUES (1, 'a', 1, 'x'), (2, 'b', 2, 'y')")
+					if c.dialect == "postgres" {
+						apply2(t, db, `UPDATE users SET "order" = id`)
+					} else {
+						apply2(t, db, "UPDATE users SET `order` = id")
+					}
 				}
 				after := db.schema(t)
 				if filepath.Base(up) != "000001_users.up.sql" {
@@ -160,7 +167,7 @@ func TestScaffoldAppliesAndRollsBack(t *testing.T) {
 			}
 			if c.dialect == "postgres" {
 				out := db.schema(t)
-				if strings.Contains(out, "users.name ") || !strings.Contains(out, "users.full_name") || strings.Contains(out, "legacy") {
+				if strings.Contains(out, "users.name ") || !strings.Contains(out, "users.full_name") || strings.Contains(out, "legacy") || strings.Contains(out, "users.order ") || !strings.Contains(out, "users.position ") {
 					t.Errorf("final schema:\n%s", out)
 				}
 			}
