@@ -73,7 +73,7 @@ Objects created in the same deploy may be dropped freely.`,
 			if c.verdict != contractSameDeploy {
 				return
 			}
-			at(p, ch, what+" "+c.object+" in the same deploy that "+c.sameDeployReason(p)+": the application version still running during the rollout uses "+c.object+", and a rollback to it finds it gone with its data", c.object)
+			at(p, ch, what+" "+c.object+" in the same deploy that "+c.sameDeployReason(p)+": the application version still running during the rollout uses "+c.object+", and a rollback to it finds it gone with its data; "+c.sameDeployNext(p), c.object)
 		}
 		each(p, func(x *change.DropColumn) { report(x, x.Table, x.Column, "Dropping column") })
 		each(p, func(x *change.DropTable) { report(x, x.Table, "", "Dropping table") })

@@ -151,6 +151,20 @@ func (c contract) missingSteps(p *analyzer.Pass) string {
 	return fmt.Sprintf("it was never deprecated: steps 4 and 5 are missing — the application stops reading and writing it, recorded by '%s' in a deploy of its own; %s", marker, when)
 }
 
+// sameDeployNext says, for a drop in the same deploy as an earlier step,
+// what must come between and when the drop becomes allowed.
+func (c contract) sameDeployNext(p *analyzer.Pass) string {
+	age := analyzer.FormatAge(p.History.MinimumAge())
+	if c.deprecated != nil {
+		return "ship the drop (step 6) in a later deploy, " + age + " after this one ships"
+	}
+	steps := "steps 4 and 5 come between: the application stops reading and writing " + c.object
+	if c.replacement != "" {
+		steps = "steps 2, 4 and 5 come between: the application writes both, then reads only " + c.replacement + " and stops writing " + c.object
+	}
+	return steps + ", recorded by '-- migsafe:deprecate " + c.object + "' in a deploy of its own; the drop (step 6) is allowed in a later deploy, " + age + " after that one ships"
+}
+
 // sameDeployReason says which earlier step ships with the drop.
 func (c contract) sameDeployReason(p *analyzer.Pass) string {
 	var parts []string
