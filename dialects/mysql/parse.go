@@ -104,7 +104,58 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 	for _, n := range nodes {
 		t.translate(n)
 	}
+	if what, off := mariadbOnly(st); what != "" && !d.mariadb() {
+		// the TiDB parser accepts MariaDB's IF [NOT] EXISTS clauses and
+		// sequences; MySQL does not
+		st.Changes = nil
+		st.Kind = "unparsable"
+		st.SyntaxError = &analyzer.SyntaxError{Message: what + " is MariaDB syntax, which MySQL rejects (for MariaDB, give --target-version mariadb-10.11 or the like)", Offset: off}
+	}
 	return st
+}
+
+// mariadbOnly finds MariaDB syntax MySQL rejects in a translated statement:
+// what it is, and where.
+func mariadbOnly(st *analyzer.Statement) (string, int) {
+	at := func(ch change.Change) int {
+		if sp := ch.Base().Span; sp.Valid() {
+			return sp.Start
+		}
+		return st.Span.Start
+	}
+	for _, ch := range st.Changes {
+		if what := mariadbClause(ch, st.Kind); what != "" {
+			return what, at(ch)
+		}
+	}
+	return "", 0
+}
+
+func mariadbClause(ch change.Change, kind string) string {
+	when := func(b bool, what string) string {
+		if b {
+			return what
+		}
+		return ""
+	}
+	switch x := ch.(type) {
+	case *change.AddColumn:
+		return when(x.IfNotExists, "ADD COLUMN IF NOT EXISTS")
+	case *change.DropColumn:
+		return when(x.IfExists, "DROP COLUMN IF EXISTS")
+	case *change.CreateIndex:
+		if kind == "CREATE INDEX" {
+			return when(x.IfNotExists, "CREATE INDEX IF NOT EXISTS")
+		}
+		return when(x.IfNotExists, "ADD INDEX IF NOT EXISTS")
+	case *change.DropIndex:
+		return when(x.IfExists, "DROP INDEX IF EXISTS")
+	case *change.DropConstraint:
+		return when(x.IfExists, "DROP FOREIGN KEY IF EXISTS")
+	case *change.Other:
+		return when(x.Kind == "CREATESEQUENCE", "CREATE SEQUENCE") + when(x.Kind == "DROPSEQUENCE", "DROP SEQUENCE")
+	}
+	return ""
 }
 
 // dashDash finds "--x" at the start of a line: a comment in other SQL
