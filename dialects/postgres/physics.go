@@ -89,8 +89,22 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 			e.Note = "and an ACCESS EXCLUSIVE lock on " + ref.String()
 		}
 		return e
-	case *change.DropColumn, *change.RenameColumn, *change.RenameTable, *change.DropNotNull,
-		*change.SetDefault, *change.DropTable, *change.Truncate:
+	case *change.DropTable:
+		e := effect(accessExclusive, x.Table, change.WorkNone)
+		if refs := referenced(cat, x.Table, ""); len(refs) > 0 {
+			// its foreign keys' triggers on those tables go too (checked
+			// on a real server)
+			e.Note = "and an ACCESS EXCLUSIVE lock on " + strings.Join(refs, ", ") + ", which its foreign keys reference"
+		}
+		return e
+	case *change.DropColumn:
+		e := effect(accessExclusive, x.Table, change.WorkNone)
+		if refs := referenced(cat, x.Table, x.Column); len(refs) > 0 {
+			e.Note = "and an ACCESS EXCLUSIVE lock on " + strings.Join(refs, ", ") + ", which its foreign key references"
+		}
+		return e
+	case *change.RenameColumn, *change.RenameTable, *change.DropNotNull,
+		*change.SetDefault, *change.Truncate:
 		return effect(accessExclusive, tableOf(ch), change.WorkNone)
 	case *change.AlterColumnType:
 		e := effect(accessExclusive, x.Table, change.WorkRewrite)
@@ -248,8 +262,6 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 
 func tableOf(ch change.Change) change.QName {
 	switch x := ch.(type) {
-	case *change.DropColumn:
-		return x.Table
 	case *change.RenameColumn:
 		return x.Table
 	case *change.RenameTable:
@@ -257,10 +269,6 @@ func tableOf(ch change.Change) change.QName {
 	case *change.DropNotNull:
 		return x.Table
 	case *change.SetDefault:
-		return x.Table
-	case *change.DropTable:
-		return x.Table
-	case *change.DropConstraint:
 		return x.Table
 	case *change.Truncate:
 		if len(x.Tables) > 0 {
@@ -421,6 +429,26 @@ func checkOn(cat *catalog.Catalog, table change.QName, col string) string {
 		}
 	}
 	return ""
+}
+
+// referenced returns the other tables the foreign keys of a table (of one
+// of its columns, when col is set) reference, as the model knows them.
+func referenced(cat *catalog.Catalog, table change.QName, col string) []string {
+	t := cat.Table(table)
+	if t == nil {
+		return nil
+	}
+	var out []string
+	for _, k := range t.Constraints {
+		if k.Kind != change.ConstraintForeignKey || k.RefTable == nil || catalog.Key(*k.RefTable) == catalog.Key(table) {
+			continue
+		}
+		if col != "" && !slices.ContainsFunc(k.Columns, func(c string) bool { return strings.EqualFold(c, col) }) {
+			continue
+		}
+		out = appendNew(out, k.RefTable.String())
+	}
+	return out
 }
 
 // foreignKeyRef returns the table a dropped foreign key references, when the

@@ -52,6 +52,7 @@ CREATE VIEW vw AS SELECT x FROM u;
 CREATE INDEX t_w_gin ON t USING gin (to_tsvector('simple', w));
 CREATE INDEX t_during_gist ON t USING gist (during);
 ALTER TABLE u2 ADD COLUMN ts timestamp DEFAULT now();
+CREATE TABLE kid (id int, r_id int REFERENCES r (id));
 CREATE TABLE par (id int PRIMARY KEY, v varchar(50), n numeric(10, 2), during tstzrange, ref int, w text);
 `
 
@@ -175,6 +176,10 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER TABLE t ALTER COLUMN v TYPE character varying(60)", true},
 		{"ALTER TABLE t ALTER COLUMN during TYPE tstzrange", true},
 		{"COMMENT ON TABLE t IS 'x'", true},
+		{"DROP TABLE kid", false},
+		{"TRUNCATE kid", false},
+		{"ALTER TABLE kid DROP COLUMN r_id", true},
+		{"ALTER TABLE kid RENAME TO kid2", true},
 		{"SET LOCAL TimeZone = 'Europe/Paris'; ALTER TABLE u2 ALTER COLUMN ts TYPE timestamptz", true},
 		{"ALTER VIEW vw SET (security_barrier = true)", true},
 		{"ALTER TABLE t SET (user_catalog_table = true)", true},
