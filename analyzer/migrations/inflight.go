@@ -67,7 +67,7 @@ func InFlight(cat *catalog.Catalog, h *analyzer.History) []Change {
 			obj := t.Name.String() + "." + col.Name
 			var repl *catalog.Column
 			for _, n := range t.Columns {
-				if n != col && n.Backfill.Copies(col.Name) && (repl == nil || n.Backfill.Origin.Deploy > repl.Backfill.Origin.Deploy) {
+				if n != col && n.Backfill.Copies(col.Name) && !otherTables(n.Backfill) && (repl == nil || n.Backfill.Origin.Deploy > repl.Backfill.Origin.Deploy) {
 					repl = n
 				}
 			}
@@ -114,6 +114,13 @@ func InFlight(cat *catalog.Catalog, h *analyzer.History) []Change {
 	}
 	slices.SortStableFunc(out, func(a, b Change) int { return strings.Compare(a.Object, b.Object) })
 	return out
+}
+
+// otherTables reports whether a backfill also read other tables (UPDATE …
+// FROM): the column it copied may be theirs (SET vendor_id = r.id), which
+// the column names alone do not tell, so it is no evidence of a rename.
+func otherTables(b *catalog.Backfill) bool {
+	return b != nil && !b.Marker && len(b.Tables) > 0
 }
 
 func build(c Change, added, filled, deprecated *catalog.Origin, h *analyzer.History) Change {
