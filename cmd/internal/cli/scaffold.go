@@ -487,7 +487,14 @@ func (sc *scaffold) changeColumnType(args []string) error {
 	if err != nil {
 		return err
 	}
-	return sc.replace(args[0], args[1], args[1]+"_new", args[2], typ, "Change the type of "+args[0]+"."+args[1]+" to "+args[2]+" through "+args[1]+"_new")
+	if err := sc.replace(args[0], args[1], args[1]+"_new", args[2], typ, "Change the type of "+args[0]+"."+args[1]+" to "+args[2]+" through "+args[1]+"_new"); err != nil {
+		return err
+	}
+	// the column keeps its new name: taking the old one back is a rename,
+	// another expand-contract change
+	last := &sc.plan[len(sc.plan)-1]
+	last.app += "; the column is now " + args[1] + "_new (giving it back the name " + args[1] + " is a rename: migsafe scaffold rename-column " + args[0] + " " + args[1] + "_new " + args[1] + ")"
+	return nil
 }
 
 // relax returns the migration that lets inserts leave col out (DROP NOT
