@@ -144,6 +144,7 @@ func (t *translator) alterTable(x *ast.AlterTableStmt) {
 			}
 			t.add(&change.AlterColumnType{Meta: meta, Table: table, Column: col, NewType: c.Type, NewColumn: &c})
 		case ast.AlterTableRenameColumn:
+			t.since("RENAME COLUMN", span, ver{8, 0, 0}, ver{10, 5, 2})
 			t.add(&change.RenameColumn{Meta: meta, Table: table, Old: sp.OldColumnName.Name.O, New: sp.NewColumnName.Name.O})
 		case ast.AlterTableRenameTable:
 			t.add(&change.RenameTable{Meta: meta, Table: table, New: tableName(sp.NewTable)})
@@ -172,6 +173,7 @@ func (t *translator) alterTable(x *ast.AlterTableStmt) {
 		case ast.AlterTableForce:
 			t.add(&change.TableRewrite{Meta: meta, Table: table, Action: "FORCE"})
 		case ast.AlterTableRenameIndex:
+			t.since("RENAME INDEX", span, ver{5, 7, 0}, ver{10, 5, 2})
 			q := table
 			t.add(&change.RenameOther{Meta: meta, Kind: "INDEX", Old: sp.FromKey.O, New: sp.ToKey.O, Table: &q})
 		case ast.AlterTableIndexInvisible:

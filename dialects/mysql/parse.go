@@ -104,6 +104,12 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 	for _, n := range nodes {
 		t.translate(n)
 	}
+	if t.tooNew != "" {
+		st.Changes = nil
+		st.Kind = "unparsable"
+		st.SyntaxError = &analyzer.SyntaxError{Message: t.tooNew + ": " + d.target.String() + " rejects it", Offset: t.tooNewAt}
+		return st
+	}
 	if what, off := mariadbOnly(st); what != "" && !d.mariadb() {
 		// the TiDB parser accepts MariaDB's IF [NOT] EXISTS clauses and
 		// sequences; MySQL does not

@@ -22,6 +22,31 @@ type translator struct {
 	seg  stmtSeg
 	rw   rewrites
 	stmt *analyzer.Statement
+	// tooNew is syntax the target server does not have yet, "" if none
+	tooNew   string
+	tooNewAt int
+}
+
+// since records syntax that MySQL has from mysql and MariaDB from maria.
+func (t *translator) since(what string, at change.Span, mysql, maria ver) {
+	v := mysql
+	if t.d.mariadb() {
+		v = maria
+	}
+	if t.tooNew != "" || t.d.target.AtLeast(v[0], v[1], v[2]) {
+		return
+	}
+	server, num := "MySQL", fmt.Sprintf("%d.%d", v[0], v[1])
+	if t.d.mariadb() {
+		server = "MariaDB"
+	}
+	if v[2] != 0 {
+		num += fmt.Sprintf(".%d", v[2])
+	}
+	t.tooNew, t.tooNewAt = what+" needs "+server+" "+num+" or later", t.stmt.Span.Start
+	if at.Valid() {
+		t.tooNewAt = at.Start
+	}
 }
 
 func (t *translator) add(c change.Change) { t.stmt.Changes = append(t.stmt.Changes, c) }
