@@ -217,15 +217,49 @@ func (sc *scaffold) column(table, col string) (change.QName, string, error) {
 	if i := strings.LastIndexByte(table, '.'); i >= 0 {
 		q = change.QName{Schema: strings.ToLower(table[:i]), Name: strings.ToLower(table[i+1:])}
 	}
+	t := sc.cat.Table(q)
+	if t != nil && !t.Origin.Base && t.Column(col) == nil {
+		// the history created the table: it knows every column
+		var names []string
+		for _, c := range t.Columns {
+			names = append(names, c.Name)
+		}
+		msg := fmt.Sprintf("%s has no column %s", q, col)
+		if sug := analyzer.Suggest(col, names); sug != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", sug)
+		}
+		return q, "", usageErr("%s", msg)
+	}
 	if sc.typ != "" {
 		return q, sc.typ, nil
 	}
-	if t := sc.cat.Table(q); t != nil {
+	if t != nil {
 		if c := t.Column(col); c != nil && c.Type.String() != "" {
 			return q, c.Type.String(), nil
 		}
 	}
+	if t == nil {
+		var names []string
+		for _, tb := range sc.cat.Tables() {
+			names = append(names, tb.Name.String())
+		}
+		if sug := analyzer.Suggest(q.String(), names); sug != "" {
+			return q, "", usageErr("the migrations create no table %s (did you mean %s?); pass --type if it exists outside them", q, sug)
+		}
+	}
 	return q, "", usageErr("the migrations do not say what type %s.%s has: pass --type", table, col)
+}
+
+// free checks that the new column of a replacement can be added.
+func (sc *scaffold) free(table, old, newCol string) error {
+	if strings.EqualFold(old, newCol) {
+		return usageErr("%s.%s: the new name is the old one", table, old)
+	}
+	q, _, _ := sc.column(table, old)
+	if t := sc.cat.Table(q); t != nil && t.Column(newCol) != nil {
+		return usageErr("%s already has a column %s", q, newCol)
+	}
+	return nil
 }
 
 // canonical returns the column's name as the history spells it (Name on
@@ -478,6 +512,9 @@ func (sc *scaffold) renameColumn(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := sc.free(args[0], args[1], args[2]); err != nil {
+		return err
+	}
 	return sc.replace(args[0], args[1], args[2], typ, typ, "Rename "+args[0]+"."+args[1]+" to "+args[2])
 }
 
@@ -485,6 +522,9 @@ func (sc *scaffold) changeColumnType(args []string) error {
 	args[1] = sc.canonical(args[0], args[1])
 	_, typ, err := sc.column(args[0], args[1])
 	if err != nil {
+		return err
+	}
+	if err := sc.free(args[0], args[1], args[1]+"_new"); err != nil {
 		return err
 	}
 	if err := sc.replace(args[0], args[1], args[1]+"_new", args[2], typ, "Change the type of "+args[0]+"."+args[1]+" to "+args[2]+" through "+args[1]+"_new"); err != nil {
