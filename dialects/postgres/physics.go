@@ -96,6 +96,11 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 			// on a real server)
 			e.Note = "and an ACCESS EXCLUSIVE lock on " + strings.Join(refs, ", ") + ", which its foreign keys reference"
 		}
+		if x.Cascade {
+			if refs := referencing(cat, x.Table); len(refs) > 0 {
+				e.Note = appendNote(e.Note, "and an ACCESS EXCLUSIVE lock on "+strings.Join(refs, ", ")+", whose foreign keys to it CASCADE drops")
+			}
+		}
 		return e
 	case *change.DropColumn:
 		e := effect(accessExclusive, x.Table, change.WorkNone)
@@ -447,6 +452,23 @@ func referenced(cat *catalog.Catalog, table change.QName, col string) []string {
 			continue
 		}
 		out = appendNew(out, k.RefTable.String())
+	}
+	return out
+}
+
+// referencing returns the other tables whose foreign keys reference a table,
+// as the model knows them.
+func referencing(cat *catalog.Catalog, table change.QName) []string {
+	var out []string
+	for _, t := range cat.Tables() {
+		if catalog.Key(t.Name) == catalog.Key(table) {
+			continue
+		}
+		for _, k := range t.Constraints {
+			if k.Kind == change.ConstraintForeignKey && k.RefTable != nil && catalog.Key(*k.RefTable) == catalog.Key(table) {
+				out = appendNew(out, t.Name.String())
+			}
+		}
 	}
 	return out
 }
