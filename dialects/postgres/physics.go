@@ -232,7 +232,12 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 	case *change.TableRewrite:
 		return effect(accessExclusive, x.Table, change.WorkRewrite)
 	case *change.AlterTableOther:
-		return effect(otherLock(x.Action), x.Table, change.WorkNone)
+		e := effect(otherLock(x.Action), x.Table, change.WorkNone)
+		if x.Action == "ALTER INDEX AttachPartition" {
+			// checked on a real server
+			e.Note = "the partition's index is locked ACCESS EXCLUSIVE, which briefly blocks queries on the partition that plan with it; no index is built"
+		}
+		return e
 	case *change.DropSchema:
 		return effect(accessExclusive, change.QName{Name: x.Name}, change.WorkNone)
 	case *change.DropView:
@@ -355,7 +360,7 @@ func otherLock(action string) string {
 	// "SetRelOptions AccessExclusive" sets a parameter that needs it
 	action = action[strings.LastIndexByte(action, ' ')+1:]
 	switch action {
-	case "SetStatistics", "SetOptions", "ResetOptions", "ClusterOn", "DropCluster", "SetRelOptions", "ResetRelOptions", "ReplaceRelOptions", "ValidateConstraint":
+	case "SetStatistics", "SetOptions", "ResetOptions", "AttachPartition", "ClusterOn", "DropCluster", "SetRelOptions", "ResetRelOptions", "ReplaceRelOptions", "ValidateConstraint":
 		return shareUpdateExclusive
 	case "EnableTrig", "EnableAlwaysTrig", "EnableReplicaTrig", "DisableTrig", "EnableTrigAll", "DisableTrigAll",
 		"EnableTrigUser", "DisableTrigUser", "TRIGGER":

@@ -52,6 +52,8 @@ CREATE VIEW vw AS SELECT x FROM u;
 CREATE INDEX t_w_gin ON t USING gin (to_tsvector('simple', w));
 CREATE INDEX t_during_gist ON t USING gist (during);
 ALTER TABLE u2 ADD COLUMN ts timestamp DEFAULT now();
+CREATE INDEX p_v_idx ON ONLY p (v);
+CREATE INDEX p_2024_v_idx ON p_2024 (v);
 CREATE TABLE kid (id int, r_id int REFERENCES r (id));
 CREATE TABLE par (id int PRIMARY KEY, v varchar(50), n numeric(10, 2), during tstzrange, ref int, w text);
 `
@@ -176,6 +178,7 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER TABLE t ALTER COLUMN v TYPE character varying(60)", true},
 		{"ALTER TABLE t ALTER COLUMN during TYPE tstzrange", true},
 		{"COMMENT ON TABLE t IS 'x'", true},
+		{"ALTER INDEX p_v_idx ATTACH PARTITION p_2024_v_idx", true},
 		{"DROP TABLE kid", false},
 		{"TRUNCATE kid", false},
 		{"ALTER TABLE kid DROP COLUMN r_id", true},
