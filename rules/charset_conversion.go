@@ -53,8 +53,8 @@ reads, drop the old column in a later deploy. Changing only the table's default
 				return
 			}
 			from := cmp.Or(col.Type.Charset, t.Charset) // else the table's default
-			if from == "" || strings.EqualFold(from, x.NewType.Charset) {
-				return
+			if from == "" || strings.EqualFold(from, x.NewType.Charset) || x.Effect.Algorithm == "INSTANT" {
+				return // (MariaDB widens utf8mb3 to utf8mb4 instantly)
 			}
 			at(p, x, sentence("Changing "+x.Table.String()+"."+x.Column+" from "+from+" to "+x.NewType.Charset+" re-encodes the column in every row", x),
 				x.Table.String()+"."+x.Column)

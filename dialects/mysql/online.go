@@ -27,6 +27,7 @@ const (
 	opRenameColumn                        // RENAME COLUMN, CHANGE old new with the same type
 	opReorderColumn                       // MODIFY/CHANGE … FIRST / AFTER with the same type
 	opChangeType                          // MODIFY/CHANGE to another type
+	opCharsetUtf8mb4                      // MODIFY/CHANGE from utf8mb3 to utf8mb4, the type otherwise kept
 	opExtendVarchar                       // VARCHAR(n) → VARCHAR(m > n), same length-byte class
 	opEnumAppend                          // ENUM/SET members appended, same storage size
 	opSetDefault                          // ALTER COLUMN SET/DROP DEFAULT, MODIFY with a new default only
@@ -61,8 +62,9 @@ var opNames = map[op]string{
 	opAddColumnVolatileDflt: "ADD COLUMN with a nondeterministic expression default", opDropColumn: "DROP COLUMN",
 	opDropColumnVirtual: "DROP COLUMN of a VIRTUAL column",
 	opRenameColumn:      "RENAME COLUMN", opReorderColumn: "reordering a column (FIRST/AFTER)",
-	opChangeType: "changing a column's type", opExtendVarchar: "extending a VARCHAR",
-	opEnumAppend: "appending ENUM/SET members", opSetDefault: "changing a column default",
+	opChangeType: "changing a column's type", opCharsetUtf8mb4: "changing a column from utf8mb3 to utf8mb4",
+	opExtendVarchar: "extending a VARCHAR",
+	opEnumAppend:    "appending ENUM/SET members", opSetDefault: "changing a column default",
 	opMakeNull: "making a column NULL", opMakeNotNull: "making a column NOT NULL", opAddIndex: "ADD INDEX",
 	opDropIndex: "DROP INDEX", opRenameIndex: "RENAME INDEX", opAddFulltext: "ADD FULLTEXT INDEX",
 	opAddSpatial: "ADD SPATIAL INDEX", opAddPrimaryKey: "ADD PRIMARY KEY", opDropPrimaryKey: "DROP PRIMARY KEY",
@@ -175,6 +177,11 @@ var onlineDDL = []row{
 
 	{opChangeType, my, ver{5, 6, 0}, copyAlg, true, false, "every row is converted"},
 	{opChangeType, ma, ver{10, 0, 0}, copyAlg, true, false, "every row is converted"},
+
+	{opCharsetUtf8mb4, my, ver{5, 6, 0}, copyAlg, true, false, "every row is converted"},
+	{opCharsetUtf8mb4, ma, ver{10, 0, 0}, copyAlg, true, false, "every row is converted"},
+	// server: MariaDB 10.11 widens utf8mb3 to utf8mb4 instantly (MDEV-15564)
+	{opCharsetUtf8mb4, ma, ver{10, 4, 0}, instant, false, true, "utf8mb4 is a superset of utf8mb3: the rows stay as they are"},
 
 	{opExtendVarchar, my, ver{5, 6, 0}, copyAlg, true, false, ""},
 	{opExtendVarchar, my, ver{5, 7, 0}, inplace, false, true, "a VARCHAR grows in place within its length-byte class"},

@@ -534,6 +534,9 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		if fromCS != "" && toCS != "" && from.Name == to.Name && slices.Equal(from.Mods, to.Mods) && slices.Equal(from.Values, to.Values) {
 			// only the character set changes: charset-conversion's finding
 			x.SameType = true
+			if fromCS == "utf8mb3" && toCS == "utf8mb4" && cur.NotNull == nc.NotNull && nc.Position == "" {
+				return opCharsetUtf8mb4, ""
+			}
 		}
 		switch {
 		case to.Charset == "" && toCS != "":
