@@ -50,8 +50,11 @@ type History struct {
 	Dated bool
 	// Now is when the pending deploy ships: the time of the run.
 	Now time.Time
-	// MinAge is the minimum age of a deprecation before its contract step.
+	// MinAge is the minimum age of a deprecation before its contract step;
+	// when it is zero and MinAgeSet is not, the default applies.
 	MinAge time.Duration
+	// MinAgeSet makes a zero MinAge mean no wait (any later deploy).
+	MinAgeSet bool
 }
 
 // Deploy returns deploy n, or nil when the history does not know it.
@@ -77,7 +80,7 @@ func (h *History) Time(n int) time.Time {
 
 // MinimumAge is MinAge, or the default when it is not set.
 func (h *History) MinimumAge() time.Duration {
-	if h == nil || h.MinAge <= 0 {
+	if h == nil || h.MinAge < 0 || h.MinAge == 0 && !h.MinAgeSet {
 		return DefaultMinDeprecationAge
 	}
 	return h.MinAge

@@ -143,7 +143,7 @@ func deployOf(p *analyzer.Pass, o *catalog.Origin) string {
 func (c contract) missingSteps(p *analyzer.Pass) string {
 	marker := "-- migsafe:deprecate " + c.object
 	// when the drop becomes allowed: the marker's deploy plus the minimum age
-	when := "the drop (step 6) is allowed in a later deploy, " + analyzer.FormatAge(p.History.MinimumAge()) + " after that one ships"
+	when := "the drop (step 6) is allowed in " + laterDeploy(p, "that one")
 	if c.replacement != "" {
 		return fmt.Sprintf("it was never deprecated: %s replaces it (filled at %s, step 3), but steps 4 and 5 are missing — the application reads only the new one and stops writing this one, recorded by '%s' in a deploy of its own; %s",
 			c.replacement, where(c.backfilled), marker, when)
@@ -154,15 +154,26 @@ func (c contract) missingSteps(p *analyzer.Pass) string {
 // sameDeployNext says, for a drop in the same deploy as an earlier step,
 // what must come between and when the drop becomes allowed.
 func (c contract) sameDeployNext(p *analyzer.Pass) string {
-	age := analyzer.FormatAge(p.History.MinimumAge())
+	later := laterDeploy(p, "this one")
 	if c.deprecated != nil {
-		return "ship the drop (step 6) in a later deploy, " + age + " after this one ships"
+		return "ship the drop (step 6) in " + later
 	}
 	steps := "steps 4 and 5 come between: the application stops reading and writing " + c.object
 	if c.replacement != "" {
 		steps = "steps 2, 4 and 5 come between: the application writes both, then reads only " + c.replacement + " and stops writing " + c.object
 	}
-	return steps + ", recorded by '-- migsafe:deprecate " + c.object + "' in a deploy of its own; the drop (step 6) is allowed in a later deploy, " + age + " after that one ships"
+	return steps + ", recorded by '-- migsafe:deprecate " + c.object + "' in a deploy of its own; the drop (step 6) is allowed in " + laterDeploy(p, "that one")
+}
+
+// laterDeploy says when a drop may follow the deprecation's deploy: "a
+// later deploy, 7 days after that one ships", or only "a later deploy"
+// when the minimum age is 0.
+func laterDeploy(p *analyzer.Pass, that string) string {
+	age := p.History.MinimumAge()
+	if age <= 0 {
+		return "a later deploy"
+	}
+	return "a later deploy, " + analyzer.FormatAge(age) + " after " + that + " ships"
 }
 
 // sameDeployReason says which earlier step ships with the drop.

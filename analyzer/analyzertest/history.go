@@ -195,7 +195,7 @@ func (h *History) Build(dialect string) ([]*analyzer.File, *analyzer.History, *m
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: min-age: %w", h.Name, err)
 		}
-		hist.MinAge = d
+		hist.MinAge, hist.MinAgeSet = d, true
 	}
 	since := h.Header["since"]
 	if since == "" {

@@ -93,6 +93,9 @@ func (sc *scaffold) app(steps ...string) {
 
 // wait is the checklist item between the deprecation and the drop.
 func (sc *scaffold) wait(col string) string {
+	if sc.minAge <= 0 {
+		return "wait until no running or rollback-target version uses " + col + " (migrations.min-deprecation-age is 0)"
+	}
 	return "wait at least " + analyzer.FormatAge(sc.minAge) + " (migrations.min-deprecation-age) with no running or rollback-target version using " + col
 }
 
@@ -152,10 +155,7 @@ func runScaffold(ctx context.Context, cmd *ucli.Command, env Env, name string, a
 	if set.Layout == migrations.Auto {
 		set.Layout = migrations.GolangMigrate
 	}
-	minAge := hopt.minAge
-	if minAge <= 0 {
-		minAge = analyzer.DefaultMinDeprecationAge
-	}
+	minAge := (&analyzer.History{MinAge: hopt.minAge, MinAgeSet: hopt.minAgeSet}).MinimumAge()
 	sc := &scaffold{dialect: s.dialect.Name(), parser: s.dialect, layout: set.Layout, cat: cat, typ: cmd.String("type"), batch: cmd.Int("batch-size"), minAge: minAge}
 	if sc.batch <= 0 {
 		return usageErr("--batch-size must be positive")

@@ -31,7 +31,9 @@ type histOptions struct {
 	noGit   bool
 	now     time.Time
 	minAge  time.Duration
-	maxSize int64
+	// minAgeSet: the configuration sets minAge (0d: no wait)
+	minAgeSet bool
+	maxSize   int64
 }
 
 // historySet is one migration history to replay: a directory (several for
@@ -271,7 +273,7 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 		f.Lint = g.named == nil || g.named[f.Path]
 	}
 	hs.hist = analyzer.Undated(len(hs.set.Migrations))
-	hs.hist.Now, hs.hist.MinAge = opt.now, opt.minAge
+	hs.hist.Now, hs.hist.MinAge, hs.hist.MinAgeSet = opt.now, opt.minAge, opt.minAgeSet
 	var repo *gitRepo
 	if !opt.noGit {
 		repo = findGit(ctx, filepath.Join(dir, filepath.FromSlash(hs.root)))
@@ -367,7 +369,7 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 			l.notes = append(l.notes, fmt.Sprintf("%s has %d migration files this branch does not (%s): they are not part of the history linted; merge or rebase onto %s to lint against them", opt.since, len(behind), strings.Join(behind, ", "), opt.since))
 		}
 	}
-	hist := &analyzer.History{Dated: true, Now: opt.now, MinAge: opt.minAge}
+	hist := &analyzer.History{Dated: true, Now: opt.now, MinAge: opt.minAge, MinAgeSet: opt.minAgeSet}
 	number := map[string]int{}
 	deploy := func(key string, d analyzer.Deploy) int {
 		if n, ok := number[key]; ok {
@@ -428,7 +430,7 @@ func historyFlags() []ucli.Flag {
 
 // historyOptions resolves the history flags and configuration.
 func historyOptions(cmd *ucli.Command, env Env, s *settings) (histOptions, error) {
-	opt := histOptions{dialect: s.dialect.Name(), since: cmd.String("since"), noGit: cmd.Bool("no-git"), maxSize: MaxFileSize, minAge: s.cfg.Migrations.MinDeprecationAge}
+	opt := histOptions{dialect: s.dialect.Name(), since: cmd.String("since"), noGit: cmd.Bool("no-git"), maxSize: MaxFileSize, minAge: s.cfg.Migrations.MinDeprecationAge, minAgeSet: s.cfg.Migrations.MinDeprecationAgeText != ""}
 	if cmd.IsSet("max-file-size") {
 		opt.maxSize = cmd.Int64("max-file-size")
 	}
