@@ -145,7 +145,14 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 	case *change.AddConstraint:
 		return d.addConstraint(x, cat)
 	case *change.ValidateConstraint:
-		return effect(shareUpdateExclusive, x.Table, change.WorkScan)
+		e := effect(shareUpdateExclusive, x.Table, change.WorkScan)
+		if t := cat.Table(x.Table); t != nil {
+			if k := t.Constraint(x.Name); k != nil && k.Validated && !k.Origin.Base {
+				// checked on a real server
+				e.Work, e.Note = change.WorkNone, "the constraint is valid already: nothing to check"
+			}
+		}
+		return e
 	case *change.CreateIndex:
 		if x.Concurrently {
 			return effect(shareUpdateExclusive, x.Table, change.WorkIndexBuild)

@@ -125,6 +125,10 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER TABLE t ADD CONSTRAINT t_id_fk FOREIGN KEY (id) REFERENCES r (id)", true},
 		{"ALTER TABLE t ADD CONSTRAINT t_id_fk FOREIGN KEY (id) REFERENCES r (id) NOT VALID", true},
 		{"ALTER TABLE t VALIDATE CONSTRAINT t_ref_fk", true},
+		{"ALTER TABLE t VALIDATE CONSTRAINT t_w_nn", true}, // valid already: no scan
+		{"ALTER MATERIALIZED VIEW mv SET (fillfactor = 50)", true},
+		{"ALTER VIEW vw ALTER COLUMN x SET DEFAULT 1", true},
+		{"ALTER TABLE t ALTER COLUMN v RESET (n_distinct)", true},
 		{"ALTER TABLE t ADD CONSTRAINT t_v_key UNIQUE (v)", true},
 		{"ALTER TABLE t ADD CONSTRAINT t_n_uq UNIQUE USING INDEX t_n_key", true},
 		{"ALTER TABLE t ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&)", true},
