@@ -454,11 +454,48 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		r = row{op: c.op, alg: copyAlg, rebuild: true}
 		f = r
 	}
+	if d.mariadb() && indexedVirtual(tableOf(ch), cat) {
+		r, f = mariadbIndexedVirtual(r), mariadbIndexedVirtual(f)
+	}
 	c.row, c.fall = r, f
 	if c.note == "" {
 		c.note = r.note
 	}
 	return c
+}
+
+// indexedVirtual reports whether a table has an index on a VIRTUAL column.
+func indexedVirtual(q change.QName, cat *catalog.Catalog) bool {
+	t := cat.Table(q)
+	if t == nil {
+		return false
+	}
+	for _, ix := range cat.IndexesOf(t) {
+		for _, n := range ix.Columns {
+			if col := t.Column(n); col != nil && col.Generated == "virtual" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mariadbIndexedVirtual is what MariaDB can do on a table with an indexed
+// VIRTUAL column (checked on MariaDB 10.11): no instant ADD or DROP COLUMN
+// (adding at the end rebuilds, the rest copies), and no rebuild with
+// LOCK=NONE ("online rebuild with indexed virtual columns").
+func mariadbIndexedVirtual(r row) row {
+	const why = "with an indexed VIRTUAL column, MariaDB cannot add or drop columns instantly nor rebuild the table with writes allowed"
+	switch r.op {
+	case opAddColumn, opAddColumnExprDefault:
+		return row{op: r.op, flavor: r.flavor, since: r.since, alg: inplace, rebuild: true, note: why}
+	case opAddColumnPositioned, opDropColumn:
+		return row{op: r.op, flavor: r.flavor, since: r.since, alg: copyAlg, rebuild: true, note: why}
+	}
+	if r.rebuild && r.dml {
+		r.dml, r.note = false, why
+	}
+	return r
 }
 
 func isAlterKind(k string) bool {
