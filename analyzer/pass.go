@@ -125,10 +125,14 @@ type File struct {
 	MissingDown string
 	// Edited names the --since reference that already had this migration
 	// when the file was changed since (edited-applied-migration).
-	Edited   string
-	Stmts    []*Statement
-	Comments []Comment
-	Lines    *LineIndex
+	Edited string
+	// MarkerDeploys dates the -- migsafe: markers added to the file after
+	// it shipped: the line of the marker → the deploy that added it (a
+	// deprecation written into an old migration is not as old as it).
+	MarkerDeploys map[int]int
+	Stmts         []*Statement
+	Comments      []Comment
+	Lines         *LineIndex
 }
 
 // Text returns the source text of a span.

@@ -196,6 +196,9 @@ func applyMarkers(ms []marker, off, stmt int, f *analyzer.File, cat *catalog.Cat
 		m := ms[0]
 		ms = ms[1:]
 		at := catalog.Origin{Path: f.Path, Deploy: f.Deploy, Stmt: stmt, Line: m.line}
+		if d, ok := f.MarkerDeploys[m.line]; ok {
+			at.Deploy = d // added to the file after it shipped
+		}
 		if len(m.targets) == 0 || (m.kind == directiveBackfill && len(m.from) == 0) {
 			want := "TABLE or TABLE.COLUMN"
 			if m.kind == directiveBackfill {

@@ -162,6 +162,35 @@ func (g *gitRepo) mergeBase(ctx context.Context, rev string) string {
 	return rev
 }
 
+// show returns a file's content at rev ("" when rev does not have it).
+func (g *gitRepo) show(ctx context.Context, rev, p string) string {
+	out, err := runGit(ctx, g.root, "show", rev+":"+p)
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+// lastChange returns the latest first-parent commit (up to rev) that
+// changed how often text occurs in the file: for a text the file has at
+// rev, the commit that added it. A merge counts with its first parent.
+func (g *gitRepo) lastChange(ctx context.Context, rev, p, text string) (commit, error) {
+	out, err := runGit(ctx, g.root, "log", "-1", "--first-parent", "--diff-merges=first-parent", "--no-patch", "--no-renames", "--format=%H %cI", "-S"+text, rev, "--", p)
+	if err != nil {
+		return commit{}, err
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	hash, date, ok := strings.Cut(first, " ")
+	if !ok {
+		return commit{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, date)
+	if err != nil {
+		return commit{}, fmt.Errorf("git log: bad date %q", date)
+	}
+	return commit{hash: hash, time: t}, nil
+}
+
 // at returns the files under dirs that commit had.
 func (g *gitRepo) at(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
 	out, err := runGit(ctx, g.root, append([]string{"ls-tree", "-r", "-z", "--name-only", rev, "--"}, dirs...)...)

@@ -263,6 +263,48 @@ func TestSinceOnBranchBehindRef(t *testing.T) {
 	}
 }
 
+// TestMarkerAddedToShippedMigration: a deprecation written into a
+// migration that shipped long ago is as old as the commit that added it
+// (on the first-parent history: a merged branch counts from its merge),
+// not as the migration; one not committed yet ships with the drop.
+func TestMarkerAddedToShippedMigration(t *testing.T) {
+	dir := t.TempDir()
+	git := func(date time.Time, args ...string) { historytest.Git(t, dir, date, args...) }
+	schema := "CREATE TABLE users (id bigint PRIMARY KEY, legacy text, old text);\n"
+	git(time.Time{}, "init", "-q")
+	write(t, filepath.Join(dir, "db", "000001_users.up.sql"), schema)
+	write(t, filepath.Join(dir, "db", "000001_users.down.sql"), "DROP TABLE users;\n")
+	git(time.Time{}, "add", "db")
+	git(testNow.AddDate(0, 0, -120), "commit", "-q", "-m", "schema")
+	git(time.Time{}, "checkout", "-q", "-b", "feature")
+	write(t, filepath.Join(dir, "db", "000001_users.up.sql"), schema+"-- migsafe:deprecate users.legacy\n")
+	git(time.Time{}, "add", "db")
+	git(testNow.AddDate(0, 0, -60), "commit", "-q", "-m", "deprecate on a branch")
+	git(time.Time{}, "checkout", "-q", "main")
+	git(testNow.AddDate(0, 0, -2), "merge", "-q", "--no-ff", "feature", "-m", "merge")
+	write(t, filepath.Join(dir, "db", "000001_users.up.sql"), schema+"-- migsafe:deprecate users.legacy\n-- migsafe:deprecate users.old\n")
+	write(t, filepath.Join(dir, "db", "000002_drop.up.sql"), "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy, DROP COLUMN old;\n")
+	write(t, filepath.Join(dir, "db", "000002_drop.down.sql"), "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN legacy text, ADD COLUMN old text;\n")
+	r := migsafe(t, dir, nowEnv, false, "check", "--format", "concise", "db")
+	for _, want := range []string{
+		"contract-too-soon: Dropping column users.legacy 2 days after its deprecation shipped (000001_users.up.sql:2, the deploy of 2024-06-08",
+		"contract-same-deploy: Dropping column users.old in the same deploy that deprecates it (step 5, 000001_users.up.sql:3)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+	for _, p := range []string{"000002_drop.up.sql", "000002_drop.down.sql"} {
+		if err := os.Remove(filepath.Join(dir, "db", p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := migsafe(t, dir, nowEnv, false, "status", "db")
+	if !strings.Contains(s.stdout, "allowed from 2024-06-15 12:00 UTC") || !strings.Contains(s.stdout, "written: 000001_users.up.sql:3, not deployed yet") {
+		t.Errorf("status:\n%s%s", s.stdout, s.stderr)
+	}
+}
+
 // TestFileArgumentsReplayTheirDirectory: pre-commit passes only the staged
 // files; the rest of the directory is their history.
 func TestFileArgumentsReplayTheirDirectory(t *testing.T) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -403,8 +404,70 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 			f.Lint = pending || f.Edited != ""
 		}
 	}
+	// a marker written into a migration after it shipped is as old as the
+	// commit that added it, not as the migration
+	ref := "HEAD"
+	if opt.since != "" {
+		ref = opt.since
+	}
+	for _, f := range hs.parts {
+		if hist.Deploy(f.Deploy).Pending {
+			continue
+		}
+		marks := markerLines(f)
+		if len(marks) == 0 {
+			continue
+		}
+		shipped := repo.show(ctx, ref, rel[f])
+		for _, m := range marks {
+			d := 0
+			if !strings.Contains(shipped, m.text) {
+				d = deploy("pending", analyzer.Deploy{Pending: true, Ref: pendingRef})
+			} else {
+				c, err := repo.lastChange(ctx, ref, rel[f], m.text)
+				if err != nil {
+					return err
+				}
+				if c.hash == "" {
+					continue
+				}
+				d = deploy(c.hash, analyzer.Deploy{Time: c.time, Ref: "commit " + c.hash[:min(7, len(c.hash))]})
+			}
+			if d != f.Deploy {
+				if f.MarkerDeploys == nil {
+					f.MarkerDeploys = map[int]int{}
+				}
+				f.MarkerDeploys[m.line] = d
+			}
+		}
+	}
 	hs.hist, hs.git = hist, true
 	return nil
+}
+
+// markerLine is a line of a part that holds a -- migsafe:deprecate or
+// -- migsafe:backfill marker.
+type markerLine struct {
+	line int    // in the file, from 1
+	text string // the line, trimmed
+}
+
+// markerLines finds the marker lines of a part (a cheap look at the text;
+// the engine reads the markers from the parsed comments).
+func markerLines(f *analyzer.File) []markerLine {
+	src := f.Src[f.Range.Start:f.Range.End]
+	if !bytes.Contains(src, []byte("migsafe:deprecate")) && !bytes.Contains(src, []byte("migsafe:backfill")) {
+		return nil
+	}
+	first := bytes.Count(f.Src[:f.Range.Start], []byte("\n")) + 1
+	var out []markerLine
+	for i, line := range strings.Split(string(src), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.Contains(t, "migsafe:deprecate") || strings.Contains(t, "migsafe:backfill") {
+			out = append(out, markerLine{line: first + i, text: t})
+		}
+	}
+	return out
 }
 
 func absPath(dir, p string) string {
