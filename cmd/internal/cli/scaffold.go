@@ -54,11 +54,14 @@ the application steps (2, 4 and 5) as a checklist:
   3. backfill old rows in committed batches (on MySQL, without a trigger,
      in a deploy of its own once the application writes both columns)
   5. the deprecation marker, once the application no longer writes the old column
-  6. drop the old column, in a later deploy`,
+     (a NOT NULL column without a default is made nullable in a deploy before,
+     where no trigger fills it, so that inserts can leave it out)
+  6. drop the old column, in a later deploy, at least migrations.min-deprecation-age
+     after the deprecation's`,
 		Commands: []*ucli.Command{
 			sub("rename-column", "rename a column in six steps", "TABLE OLD NEW", 3, (*scaffold).renameColumn),
 			sub("change-column-type", "change a column's type through a new column", "TABLE COLUMN TYPE", 3, (*scaffold).changeColumnType),
-			sub("drop-column", "drop a column in two deploys", "TABLE COLUMN", 2, (*scaffold).dropColumn),
+			sub("drop-column", "drop a column in two deploys (three for a NOT NULL column without a default)", "TABLE COLUMN", 2, (*scaffold).dropColumn),
 		},
 	}
 }
