@@ -249,6 +249,13 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		return effect(accessExclusive, change.QName{Name: x.Name}, change.WorkNone)
 	case *change.DropView:
 		return effect(accessExclusive, x.Name, change.WorkNone)
+	case *change.CreateView:
+		// OR REPLACE of a view the migrations created locks it ACCESS
+		// EXCLUSIVE (checked on a real server); a new view locks nothing
+		// anyone uses
+		if t := cat.Table(x.Name); x.Replace && t != nil && t.View {
+			return effect(accessExclusive, x.Name, change.WorkNone)
+		}
 	case *change.DML:
 		return effect(rowExclusive, x.Table, change.WorkNone)
 	case *change.RenameEnumValue:

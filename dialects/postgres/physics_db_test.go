@@ -185,6 +185,7 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"COMMENT ON TABLE t IS 'x'", true},
 		{"ALTER INDEX p_v_idx ATTACH PARTITION p_2024_v_idx", true},
 		{"ALTER TABLE u2 ALTER COLUMN x TYPE int", true}, // a NOT VALID CHECK is not checked again
+		{"CREATE OR REPLACE VIEW vw AS SELECT x FROM u", true},
 		{"DROP TABLE kid", false},
 		{"TRUNCATE kid", false},
 		{"ALTER TABLE kid DROP COLUMN r_id", true},
