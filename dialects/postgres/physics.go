@@ -189,9 +189,12 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 	case *change.RefreshMatView:
 		if x.Concurrently {
 			// EXCLUSIVE lets reads (ACCESS SHARE) go on, and nobody
-			// writes to a materialized view: it blocks nothing
-			e := effect(exclusive, x.Name, change.WorkRewrite)
+			// writes to a materialized view: it blocks nothing. It runs
+			// the query again and applies the difference to the view's
+			// rows, without rewriting it (checked on a real server).
+			e := effect(exclusive, x.Name, change.WorkScan)
 			e.Blocks = change.BlocksNothing
+			e.Note = "runs the view's query again and applies the difference to its rows"
 			return e
 		}
 		return effect(accessExclusive, x.Name, change.WorkRewrite)
