@@ -207,6 +207,7 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER TABLE t ALTER COLUMN w TYPE text COLLATE \"C\"", true},
 		{"CREATE INDEX p_at_idx ON p (at)", true},
 		{"CREATE INDEX p_at_idx ON ONLY p (at)", true},
+		{"CREATE INDEX t_w_only ON ONLY t (w)", true}, // ONLY on a plain table builds as usual
 		{"UPDATE t SET v = 'x' WHERE id = 1", true},
 	}
 	d, err := postgres.New(fmt.Sprint(majorOf(srv.Version)))
