@@ -37,18 +37,30 @@ change tool.`,
 		}},
 	},
 	Check: func(p *analyzer.Pass) {
-		each(p, func(x *change.AddConstraint) {
-			if x.Constraint.Kind != change.ConstraintForeignKey || p.IsNew(x.Table) {
+		report := func(ch change.Change, table change.QName, refTable *change.QName, how string) {
+			if p.IsNew(table) {
 				return
 			}
 			if v := p.Stmt.Session.ForeignKeyChecks; v == "0" || v == "OFF" || v == "off" {
 				return
 			}
 			ref := ""
-			if x.Constraint.RefTable != nil {
-				ref = " referencing " + x.Constraint.RefTable.String()
+			if refTable != nil {
+				ref = " referencing " + refTable.String()
 			}
-			at(p, x, sentence("Adding a foreign key on "+x.Table.String()+ref+" with foreign_key_checks on copies the table to check every row", x), x.Table.String())
+			at(p, ch, sentence("Adding a foreign key on "+table.String()+ref+how+" with foreign_key_checks on copies the table to check every row", ch), table.String())
+		}
+		each(p, func(x *change.AddConstraint) {
+			if x.Constraint.Kind == change.ConstraintForeignKey {
+				report(x, x.Table, x.Constraint.RefTable, "")
+			}
+		})
+		// an inline REFERENCES, which MariaDB and MySQL 9 honour (the
+		// dialect leaves it out where the server ignores it)
+		each(p, func(x *change.AddColumn) {
+			if x.Column.References != nil {
+				report(x, x.Table, x.Column.References, " (the inline REFERENCES of "+x.Column.Name+")")
+			}
 		})
 	},
 }

@@ -49,6 +49,11 @@ reads, drop the old column in a later deploy. Changing only the table's default
 				return
 			}
 			col := t.Column(x.Column)
+			for _, ch := range p.Stmt.Changes {
+				if r, ok := ch.(*change.RenameColumn); ok && col == nil && strings.EqualFold(r.New, x.Column) {
+					col = t.Column(r.Old) // CHANGE old new
+				}
+			}
 			if col == nil {
 				return
 			}

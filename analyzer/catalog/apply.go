@@ -71,6 +71,18 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 			col.Default = nc.Default
 			col.Generated = nc.Generated
 		}
+	case *change.AlterTableOther:
+		if x.Charset != "" {
+			// MySQL: a new default character set is for new columns; the
+			// existing ones keep the one they had
+			t := c.ensureTable(x.Table)
+			for _, col := range t.Columns {
+				if col.Type.Charset == "" && t.Charset != "" && slices.Contains(mysqlTextTypes, col.Type.Name) {
+					col.Type.Charset = t.Charset
+				}
+			}
+			t.Charset = x.Charset
+		}
 	case *change.ConvertCharset:
 		t := c.ensureTable(x.Table)
 		for _, col := range t.Columns {
@@ -188,6 +200,9 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 		c.Unmodeled = append(c.Unmodeled, Unmodeled{Origin: at, Kind: x.Kind, Reason: x.Reason})
 	}
 }
+
+// mysqlTextTypes are the MySQL column types that have a character set.
+var mysqlTextTypes = []string{"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"}
 
 func splitQName(s string) change.QName {
 	if i := strings.LastIndexByte(s, '.'); i >= 0 {

@@ -458,6 +458,9 @@ type AlterTableOther struct {
 	Meta
 	Table  QName
 	Action string
+	// Charset is the new default character set of MySQL's DEFAULT
+	// CHARACTER SET / COLLATE (lower case), "" for other actions.
+	Charset string
 }
 
 // --- maintenance and locking ---

@@ -230,12 +230,13 @@ func (t *translator) tableOptions(table change.QName, opts []*ast.TableOption, m
 			if o.UintValue == ast.TableOptionCharsetWithConvertTo {
 				t.add(&change.ConvertCharset{Meta: meta, Table: table, Charset: charsetName(o.StrValue)})
 			} else {
-				t.add(&change.AlterTableOther{Meta: meta, Table: table, Action: "DEFAULT CHARACTER SET"})
+				t.add(&change.AlterTableOther{Meta: meta, Table: table, Action: "DEFAULT CHARACTER SET", Charset: charsetName(o.StrValue)})
 			}
 		case ast.TableOptionCollate:
 			// with CONVERT TO it is part of the conversion; alone it is a default
 			if !t.hasConvert() {
-				t.add(&change.AlterTableOther{Meta: meta, Table: table, Action: "DEFAULT COLLATE"})
+				cs, _, _ := strings.Cut(o.StrValue, "_")
+				t.add(&change.AlterTableOther{Meta: meta, Table: table, Action: "DEFAULT COLLATE", Charset: charsetName(cs)})
 			}
 		case ast.TableOptionRowFormat:
 			t.add(&change.TableRewrite{Meta: meta, Table: table, Action: "ROW_FORMAT"})

@@ -79,7 +79,7 @@ func (d *Dialect) alterClauses(stmt *analyzer.Statement, cat *catalog.Catalog) (
 			// an inline PRIMARY KEY or UNIQUE in ADD COLUMN or MODIFY adds
 			// an index too (before the column, so that the column's own
 			// effect is the one it keeps)
-			cls = append(cls, d.inlineKeys(c, cat)...)
+			cls = append(cls, d.inlineKeys(c, stmt, cat)...)
 			cls = append(cls, c)
 			ch.Base().Effect = d.effect(c.row, c.fall, "", "", tableOf(ch), c.note)
 			continue
@@ -97,7 +97,7 @@ func (d *Dialect) alterClauses(stmt *analyzer.Statement, cat *catalog.Catalog) (
 // inlineKeys are the index clauses of an ADD COLUMN or MODIFY/CHANGE that
 // declares the column PRIMARY KEY or UNIQUE, and of a DROP COLUMN of an
 // indexed column (its index is dropped or rebuilt with it).
-func (d *Dialect) inlineKeys(c *clause, cat *catalog.Catalog) []*clause {
+func (d *Dialect) inlineKeys(c *clause, stmt *analyzer.Statement, cat *catalog.Catalog) []*clause {
 	var out []*clause
 	add := func(o op, why string) {
 		k := &clause{ch: c.ch, op: o, why: why}
@@ -111,6 +111,13 @@ func (d *Dialect) inlineKeys(c *clause, cat *catalog.Catalog) []*clause {
 	}
 	var col *change.Column
 	switch x := c.ch.(type) {
+	case *change.AddConstraint:
+		if x.Constraint.Kind == change.ConstraintForeignKey && !indexedBy(x.Table, x.Constraint.Columns, stmt, cat) {
+			// checked on MariaDB 10.11: the key needs an index on its
+			// columns, which the server builds
+			add(opAddIndex, "the index the foreign key needs")
+		}
+		return out
 	case *change.AddColumn:
 		col = &x.Column
 	case *change.AlterColumnType:
@@ -160,6 +167,18 @@ func (d *Dialect) inlineKeys(c *clause, cat *catalog.Catalog) []*clause {
 	}
 	if col.Unique {
 		add(opAddIndex, "the UNIQUE index of "+col.Name)
+	}
+	if col.References != nil {
+		// an inline REFERENCES (honoured by MariaDB and MySQL 9) adds a
+		// foreign key
+		o := opAddForeignKey
+		if fkChecksOff(stmt) {
+			o = opAddForeignKeyNoCheck
+		}
+		add(o, "the FOREIGN KEY of "+col.Name)
+		if !col.Unique && !col.PrimaryKey {
+			add(opAddIndex, "the index the foreign key needs")
+		}
 	}
 	return out
 }
@@ -384,7 +403,7 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 			c.op = opAddIndex
 		case change.ConstraintForeignKey:
 			c.op = opAddForeignKey
-			if stmt.Session.ForeignKeyChecks == "0" || strings.EqualFold(stmt.Session.ForeignKeyChecks, "off") {
+			if fkChecksOff(stmt) {
 				c.op = opAddForeignKeyNoCheck
 			}
 		case change.ConstraintCheck:
@@ -462,6 +481,53 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		c.note = r.note
 	}
 	return c
+}
+
+// indexedBy reports whether an index of the table, or one the statement
+// adds, starts with the columns.
+func indexedBy(q change.QName, cols []string, stmt *analyzer.Statement, cat *catalog.Catalog) bool {
+	starts := func(ix []string) bool {
+		if len(ix) < len(cols) || len(cols) == 0 {
+			return false
+		}
+		for i, c := range cols {
+			if !strings.EqualFold(ix[i], c) {
+				return false
+			}
+		}
+		return true
+	}
+	if t := cat.Table(q); t != nil {
+		for _, ix := range cat.IndexesOf(t) {
+			if starts(ix.Columns) {
+				return true
+			}
+		}
+		for _, k := range t.Constraints {
+			if (k.Kind == change.ConstraintPrimaryKey || k.Kind == change.ConstraintUnique) && starts(k.Columns) {
+				return true
+			}
+		}
+	} else {
+		return true // unknown table: assume the index exists
+	}
+	for _, ch := range stmt.Changes {
+		switch x := ch.(type) {
+		case *change.CreateIndex:
+			if starts(x.Columns) {
+				return true
+			}
+		case *change.AddConstraint:
+			if x.Constraint.Kind != change.ConstraintForeignKey && starts(x.Constraint.Columns) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func fkChecksOff(stmt *analyzer.Statement) bool {
+	return stmt.Session.ForeignKeyChecks == "0" || strings.EqualFold(stmt.Session.ForeignKeyChecks, "off")
 }
 
 // indexedVirtual reports whether a table has an index on a VIRTUAL column.
@@ -617,8 +683,12 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		}
 		if to.Mods[0] >= from.Mods[0] && lengthBytes(from.Mods[0], cs) == lengthBytes(to.Mods[0], cs) {
 			x.SameType = true
-			if cur.NotNull != nc.NotNull || nc.Position != "" {
-				return opChangeType, "the VARCHAR grows in place, but the NULL/position change in the same clause copies the table"
+			switch {
+			case cur.NotNull != nc.NotNull:
+				return opChangeType, "the VARCHAR grows in place, but the NULL change in the same clause copies the table"
+			case nc.Position != "":
+				// checked on MariaDB 10.11: the move decides
+				return opReorderColumn, ""
 			}
 			return opExtendVarchar, ""
 		}
@@ -629,8 +699,15 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 	case (from.Name == "enum" || from.Name == "set") && from.Name == to.Name && appended(from.Values, to.Values):
 		if storageSize(from) == storageSize(to) {
 			x.SameType = true
-			if cur.NotNull != nc.NotNull || nc.Position != "" {
-				return opChangeType, "the members are appended, but the NULL/position change in the same clause copies the table"
+			// checked on MariaDB 10.11: a NULL change or a move in the same
+			// clause decides
+			switch {
+			case cur.NotNull && !nc.NotNull:
+				return opMakeNull, ""
+			case !cur.NotNull && nc.NotNull:
+				return opMakeNotNull, "fails if a row holds NULL (strict mode)"
+			case nc.Position != "":
+				return opReorderColumn, ""
 			}
 			return opEnumAppend, ""
 		}
