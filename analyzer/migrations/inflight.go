@@ -18,6 +18,7 @@ const (
 	StepNotYet   = "not yet" // the contract step is not allowed yet
 	StepNotApply = "n/a"     // not part of this kind of change
 	StepUnknown  = "unknown" // cannot be decided without deploy dates
+	StepWritten  = "written" // the drop is in a migration not deployed yet
 )
 
 // Step is one of the six steps of an expand-contract change.
@@ -50,6 +51,27 @@ type Change struct {
 	// change; without it a copied column may also be a derived one kept
 	// for good, so the change is only possibly in flight.
 	Deprecated bool
+}
+
+// DroppedInPending returns the confirmed changes of shipped (the schema
+// of the deployed migrations) whose object the pending deploy removes
+// (all: the schema with it): their step 6 is written, not deployed. The
+// drop's verdict is the shipped change's: allowed now or not.
+func DroppedInPending(shipped, all []Change, pending *analyzer.Deploy) []Change {
+	var out []Change
+	for _, c := range shipped {
+		if !c.Deprecated || slices.ContainsFunc(all, func(a Change) bool { return a.Object == c.Object }) {
+			continue
+		}
+		s6 := &c.Steps[5]
+		s6.State, s6.Pending = StepWritten, true
+		if pending != nil {
+			s6.Ref = "not deployed yet (" + pending.Ref + ")"
+		}
+		c.Step = 6
+		out = append(out, c)
+	}
+	return out
 }
 
 // InFlight lists the expand-contract changes the replayed schema shows in

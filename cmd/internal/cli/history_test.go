@@ -340,30 +340,72 @@ func TestFileArgumentsReplayTheirDirectory(t *testing.T) {
 	}
 }
 
-// TestStatusPendingDeprecation: a deprecation not committed yet is
-// written, not shipped, and the drop's date holds only if it ships now; a
-// plain drop's steps 1 and 3 say there is no replacement.
-func TestStatusPendingDeprecation(t *testing.T) {
-	dir := gitHistory(t,
-		gitCommit{60, map[string]string{"db/000001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, legacy text);\n", "db/000001_users.down.sql": "DROP TABLE users;\n"}},
-		gitCommit{-1, map[string]string{"db/000002_dep.up.sql": "-- migsafe:deprecate users.legacy\nSELECT 1;\n", "db/000002_dep.down.sql": "SELECT 1;\n"}},
-	)
-	r := migsafe(t, dir, nowEnv, false, "status", "db")
-	for _, want := range []string{
-		"written: 000002_dep.up.sql:1, not deployed yet (not committed)\n",
-		"6 drop users.legacy",
-		"7 days after step 5 ships: 2024-06-17 12:00 UTC if it ships now\n",
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+// statusHas checks that a status report has each of wants.
+func statusHas(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(r.stdout, "this deploy") {
-		t.Errorf("status speaks of this deploy:\n%s", r.stdout)
-	}
-	j := migsafe(t, dir, nowEnv, false, "status", "--format", "json", "db")
-	if !strings.Contains(j.stdout, `"what": "add a replacement (none: a plain drop)"`) || !strings.Contains(j.stdout, `"pending": true`) || strings.Contains(j.stdout, `"what": "add "`) {
-		t.Errorf("json:\n%s", j.stdout)
+}
+
+// TestStatusNotDeployedYet: what is written but not deployed yet (not
+// committed, or new since --since) is said to be so. A deprecation is
+// written, not shipped, and the drop's date holds only if it ships now (a
+// plain drop's steps 1 and 3 say there is no replacement); a drop does not
+// end its change: step 6 is written, with whether it may ship now.
+func TestStatusNotDeployedYet(t *testing.T) {
+	users := gitCommit{60, map[string]string{"db/000001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, legacy text, old text);\n", "db/000001_users.down.sql": "DROP TABLE users;\n"}}
+	deprecate := map[string]string{"db/000002_dep.up.sql": "-- migsafe:deprecate users.legacy\n-- migsafe:deprecate users.old\nSELECT 1;\n", "db/000002_dep.down.sql": "SELECT 1;\n"}
+	later := map[string]string{"MIGSAFE_NOW": testNow.AddDate(0, 0, 10).Format(time.RFC3339)}
+	for _, c := range []struct {
+		name     string
+		commits  []gitCommit
+		stage    bool // git add the pending files
+		text     []string
+		jsonEnv  map[string]string
+		jsonArgs []string
+		json     []string
+	}{{
+		name:    "deprecation",
+		commits: []gitCommit{users, {-1, deprecate}},
+		text: []string{
+			"written: 000002_dep.up.sql:1, not deployed yet (not committed)\n",
+			"6 drop users.legacy",
+			"7 days after step 5 ships: 2024-06-17 12:00 UTC if it ships now\n",
+		},
+		jsonEnv: nowEnv,
+		json:    []string{`"what": "add a replacement (none: a plain drop)"`, `"pending": true`},
+	}, {
+		name:    "drop",
+		commits: []gitCommit{users, {3, deprecate}, {-1, map[string]string{"db/000003_drop.up.sql": "ALTER TABLE users DROP COLUMN legacy;\n", "db/000003_drop.down.sql": "ALTER TABLE users ADD COLUMN legacy text;\n"}}},
+		stage:   true,
+		text: []string{
+			"users.legacy (drop-column): step 6 of 6",
+			"written, not deployed yet (not committed): too soon, allowed from 2024-06-14 12:00 UTC\n",
+			"users.old (drop-column): step 5 of 6",
+		},
+		jsonEnv:  later,
+		jsonArgs: []string{"--since", "HEAD"},
+		json:     []string{`"state": "written"`, `"deploy": "not deployed yet (since HEAD)"`, `"contract_allowed": true`},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := gitHistory(t, c.commits...)
+			r := migsafe(t, dir, nowEnv, false, "status", "db")
+			statusHas(t, r.stdout, c.text...)
+			if strings.Contains(r.stdout, "this deploy") {
+				t.Errorf("status speaks of this deploy:\n%s", r.stdout)
+			}
+			if c.stage {
+				historytest.Git(t, dir, time.Time{}, "add", "db")
+			}
+			j := migsafe(t, dir, c.jsonEnv, false, append(append([]string{"status", "--format", "json"}, c.jsonArgs...), "db")...)
+			statusHas(t, j.stdout, c.json...)
+			if strings.Contains(j.stdout, `"what": "add "`) {
+				t.Errorf("json:\n%s", j.stdout)
+			}
+		})
 	}
 }
 

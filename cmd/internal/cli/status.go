@@ -120,7 +120,28 @@ func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 		if err != nil {
 			return &exitError{ExitError, err}
 		}
-		report = append(report, statusOf(hs, res, cmd.Bool("verbose")))
+		changes := migrations.InFlight(res.Catalog, hs.hist)
+		// a drop not deployed yet (not committed, or new since --since)
+		// ends its change only once it ships: the change stays listed,
+		// with its drop written
+		var shipped []*analyzer.File
+		var pending *analyzer.Deploy
+		for _, f := range hs.parts {
+			if d := hs.hist.Deploy(f.Deploy); d != nil && d.Pending {
+				pending = d
+			} else {
+				shipped = append(shipped, f)
+			}
+		}
+		if pending != nil && len(shipped) > 0 {
+			before, err := engine.Run(ctx, shipped, engine.Options{Dialect: s.dialect, History: hs.hist})
+			if err != nil {
+				return &exitError{ExitError, err}
+			}
+			changes = append(changes, migrations.DroppedInPending(migrations.InFlight(before.Catalog, hs.hist), changes, pending)...)
+			slices.SortStableFunc(changes, func(a, b migrations.Change) int { return strings.Compare(a.Object, b.Object) })
+		}
+		report = append(report, statusOf(hs, res, changes, cmd.Bool("verbose")))
 		for _, n := range res.Notes {
 			if !slices.Contains(notes, n) {
 				notes = append(notes, n)
@@ -153,11 +174,11 @@ func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 	return nil
 }
 
-func statusOf(hs *historySet, res *engine.Result, verbose bool) statusHistory {
+func statusOf(hs *historySet, res *engine.Result, changes []migrations.Change, verbose bool) statusHistory {
 	h := hs.hist
 	sh := statusHistory{Path: hs.root, Layout: string(hs.set.Layout), Migrations: len(hs.set.Migrations), Deploys: len(h.Deploys), Dated: h.Dated,
 		MinAgeDays: h.MinimumAge().Hours() / 24, Unmodeled: len(res.Catalog.Unmodeled), Changes: []statusChange{}}
-	for _, c := range migrations.InFlight(res.Catalog, h) {
+	for _, c := range changes {
 		sc := statusChange{Kind: c.Kind, Object: c.Object, Replacement: c.Replacement, Step: c.Step, Allowed: c.Allowed, Confirmed: c.Deprecated}
 		if !c.ContractFrom.IsZero() {
 			sc.ContractFrom = day(c.ContractFrom)
@@ -293,6 +314,15 @@ func stepNote(st statusStep, c statusChange, h statusHistory) string {
 			return fmt.Sprint(h.MinAgeDays) + " days after step 5 ships: " + moment(c) + " if it ships now"
 		}
 		return "allowed from " + moment(c)
+	case migrations.StepWritten:
+		s := "written, " + st.Deploy
+		switch {
+		case c.Allowed:
+			return s + ": allowed (since " + moment(c) + ")"
+		case c.ContractFrom != "":
+			return s + ": too soon, allowed from " + moment(c)
+		}
+		return s
 	case migrations.StepUnknown:
 		return "allowed in a deploy after the deprecation's (dates unknown)"
 	}
