@@ -81,6 +81,7 @@ type Index struct {
 	Table   change.QName
 	Columns []string
 	Unique  bool
+	Kind    change.IndexKind // MySQL FULLTEXT / SPATIAL
 	Origin  Origin
 }
 

@@ -473,7 +473,10 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		r = row{op: c.op, alg: copyAlg, rebuild: true}
 		f = r
 	}
-	if d.mariadb() && indexedVirtual(tableOf(ch), cat) {
+	switch {
+	case hasFulltext(tableOf(ch), cat) && c.op != opAddFulltext:
+		r, f = withFulltext(r), withFulltext(f)
+	case d.mariadb() && indexedVirtual(tableOf(ch), cat):
 		r, f = mariadbIndexedVirtual(r), mariadbIndexedVirtual(f)
 	}
 	c.row, c.fall = r, f
@@ -544,6 +547,37 @@ func indexedVirtual(q change.QName, cat *catalog.Catalog) bool {
 		}
 	}
 	return false
+}
+
+// hasFulltext reports whether a table has a FULLTEXT index.
+func hasFulltext(q change.QName, cat *catalog.Catalog) bool {
+	t := cat.Table(q)
+	if t == nil {
+		return false
+	}
+	for _, ix := range cat.IndexesOf(t) {
+		if ix.Kind == change.IndexFulltext {
+			return true
+		}
+	}
+	return false
+}
+
+// withFulltext is what the server can do on a table with a FULLTEXT index
+// (checked on MariaDB 10.11; MySQL documents the same): no instant ADD or
+// DROP COLUMN, and no rebuild with concurrent writes.
+func withFulltext(r row) row {
+	const why = "with a FULLTEXT index, columns are not added or dropped instantly and the table is not rebuilt with writes allowed"
+	switch r.op {
+	case opAddColumn, opAddColumnExprDefault, opAddColumnPositioned, opDropColumn, opReorderColumn:
+		if r.alg == instant {
+			return row{op: r.op, flavor: r.flavor, since: r.since, alg: inplace, rebuild: true, note: why}
+		}
+	}
+	if r.rebuild && r.dml {
+		r.dml, r.note = false, why
+	}
+	return r
 }
 
 // mariadbIndexedVirtual is what MariaDB can do on a table with an indexed
