@@ -452,7 +452,9 @@ func ddlWait(src []byte, seg stmtSeg) ([]token, bool) {
 	for i := 2; i < len(real); i++ {
 		prev := real[i-1]
 		closeParen := word(i-1) == ")" && word(1) != "TABLE" // CREATE INDEX … ON t (cols) WAIT n
-		if !closeParen && (!isIdent(prev) || (prev.kind == tokWord && reservedBeforeWait[word(i-1)])) {
+		// right after a table name: TABLE t, IF EXISTS t, ON t, db.t, a, t
+		afterName := isIdent(prev) && !(prev.kind == tokWord && reservedBeforeWait[word(i-1)]) && beforeTableName[word(i-2)]
+		if !closeParen && !afterName {
 			continue
 		}
 		switch word(i) {
@@ -470,6 +472,10 @@ func ddlWait(src []byte, seg stmtSeg) ([]token, bool) {
 // reservedBeforeWait are words after which WAIT/NOWAIT is not MariaDB's DDL
 // lock wait (SELECT … FOR UPDATE NOWAIT inside a CREATE … AS SELECT).
 var reservedBeforeWait = map[string]bool{"UPDATE": true, "SHARE": true, "MODE": true, "LOCKED": true}
+
+// beforeTableName are the tokens a table name follows in the DDL that
+// takes WAIT n / NOWAIT.
+var beforeTableName = map[string]bool{"TABLE": true, "TABLES": true, "EXISTS": true, "ON": true, ".": true, ",": true, "TRUNCATE": true}
 
 func isNumber(src []byte, t token) bool {
 	for _, c := range src[t.start:t.end] {
