@@ -453,7 +453,7 @@ func ddlWait(src []byte, seg stmtSeg) ([]token, bool) {
 		prev := real[i-1]
 		closeParen := word(i-1) == ")" && word(1) != "TABLE" // CREATE INDEX … ON t (cols) WAIT n
 		// right after a table name: TABLE t, IF EXISTS t, ON t, db.t, a, t
-		afterName := isIdent(prev) && !(prev.kind == tokWord && reservedBeforeWait[word(i-1)]) && beforeTableName[word(i-2)]
+		afterName := isIdent(prev) && (prev.kind != tokWord || !reservedBeforeWait[word(i-1)]) && beforeTableName[word(i-2)]
 		if !closeParen && !afterName {
 			continue
 		}
