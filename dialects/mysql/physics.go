@@ -474,7 +474,12 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		f = r
 	}
 	switch {
-	case hasFulltext(tableOf(ch), cat) && c.op != opAddFulltext:
+	case hasFulltext(tableOf(ch), cat) && c.op == opAddFulltext:
+		// only the first FULLTEXT index rebuilds the table (it adds the
+		// hidden FTS_DOC_ID column)
+		r.rebuild, f.rebuild = false, false
+		r.note, f.note = "the table already has a FULLTEXT index, so this one is built without a rebuild, but writes wait for the whole build", ""
+	case hasFulltext(tableOf(ch), cat):
 		r, f = withFulltext(r), withFulltext(f)
 	case d.mariadb() && indexedVirtual(tableOf(ch), cat):
 		r, f = mariadbIndexedVirtual(r), mariadbIndexedVirtual(f)
