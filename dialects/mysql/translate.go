@@ -188,9 +188,10 @@ func (t *translator) translate(n ast.StmtNode) {
 	case *ast.UpdateStmt:
 		t.setKind("UPDATE")
 		d := &change.DML{Verb: "UPDATE", Table: firstTable(x.TableRefs), HasWhere: x.Where != nil}
+		self := updatedNames(x.TableRefs)
 		for _, a := range x.List {
 			d.Columns = append(d.Columns, a.Column.Name.O)
-			d.Values = append(d.Values, change.Value{Reads: columnsIn(a.Expr), Copy: isCopy(a.Expr)})
+			d.Values = append(d.Values, change.Value{Reads: ownColumnsIn(a.Expr, self), Copy: isCopy(a.Expr, self)})
 			d.From = appendTables(d.From, tablesIn(a.Expr), d.Table)
 		}
 		d.From = appendTables(d.From, tablesIn(x.TableRefs), d.Table)
@@ -280,16 +281,13 @@ func firstTable(r *ast.TableRefsClause) change.QName {
 	return find(r.TableRefs)
 }
 
-// collector gathers column and table references below a node.
+// collector gathers the table references below a node.
 type collector struct {
-	cols   []string
 	tables []change.QName
 }
 
 func (c *collector) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {
-	case *ast.ColumnNameExpr:
-		c.cols = append(c.cols, x.Name.Name.O)
 	case *ast.TableName:
 		c.tables = append(c.tables, tableName(x))
 	}
@@ -297,15 +295,6 @@ func (c *collector) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (c *collector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
-
-func columnsIn(n ast.Node) []string {
-	if n == nil {
-		return nil
-	}
-	c := &collector{}
-	n.Accept(c)
-	return c.cols
-}
 
 func tablesIn(n ast.Node) []change.QName {
 	if n == nil {
@@ -316,17 +305,74 @@ func tablesIn(n ast.Node) []change.QName {
 	return c.tables
 }
 
-// isCopy reports whether an assigned value is one column as is, or cast.
-func isCopy(e ast.ExprNode) bool {
+// isCopy reports whether an assigned value is one column of the updated
+// table (named by self) as is, or cast.
+func isCopy(e ast.ExprNode, self map[string]bool) bool {
 	switch x := e.(type) {
 	case *ast.ColumnNameExpr:
-		return true
+		return x.Name.Table.L == "" || self[x.Name.Table.L]
 	case *ast.FuncCastExpr:
-		return isCopy(x.Expr)
+		return isCopy(x.Expr, self)
 	case *ast.ParenthesesExpr:
-		return isCopy(x.Expr)
+		return isCopy(x.Expr, self)
 	}
 	return false
+}
+
+// updatedNames are the names the updated table (the first of an UPDATE's
+// tables) goes by: its alias, else its name.
+func updatedNames(r *ast.TableRefsClause) map[string]bool {
+	self := map[string]bool{}
+	if r == nil || r.TableRefs == nil {
+		return self
+	}
+	n := ast.ResultSetNode(r.TableRefs)
+	for {
+		j, ok := n.(*ast.Join)
+		if !ok {
+			break
+		}
+		n = j.Left
+	}
+	if ts, ok := n.(*ast.TableSource); ok {
+		if ts.AsName.L != "" {
+			self[ts.AsName.L] = true
+		} else if tn, ok := ts.Source.(*ast.TableName); ok {
+			self[tn.Name.L] = true
+		}
+	}
+	return self
+}
+
+// ownCollector gathers the columns of the updated table an expression
+// reads: unqualified or qualified by one of its names, outside subqueries
+// (which read other tables).
+type ownCollector struct {
+	self map[string]bool
+	cols []string
+}
+
+func (c *ownCollector) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.SubqueryExpr:
+		return n, true
+	case *ast.ColumnNameExpr:
+		if q := x.Name.Table.L; q == "" || c.self[q] {
+			c.cols = append(c.cols, x.Name.Name.O)
+		}
+	}
+	return n, false
+}
+
+func (c *ownCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func ownColumnsIn(e ast.ExprNode, self map[string]bool) []string {
+	if e == nil {
+		return nil
+	}
+	c := &ownCollector{self: self}
+	e.Accept(c)
+	return c.cols
 }
 
 // appendTables adds tables not yet listed, leaving out skip.

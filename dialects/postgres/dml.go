@@ -14,13 +14,29 @@ import (
 // replay knows a backfill (UPDATE t SET new = old) from other updates.
 func updateDML(u *pg_query.UpdateStmt) *change.DML {
 	d := &change.DML{Verb: "UPDATE", Table: rangeVar(u.Relation), HasWhere: u.WhereClause != nil}
+	// a column reference qualified by another name reads a table of the
+	// FROM clause (UPDATE t SET a = o.id FROM o): not a copy of t's column
+	self := map[string]bool{}
+	if u.Relation != nil {
+		self[strings.ToLower(u.Relation.Relname)] = true
+		if u.Relation.Alias != nil {
+			self = map[string]bool{strings.ToLower(u.Relation.Alias.Aliasname): true}
+		}
+	}
+	own := func(cr *pg_query.ColumnRef) bool {
+		if len(cr.Fields) < 2 {
+			return true
+		}
+		q := cr.Fields[len(cr.Fields)-2].GetString_()
+		return q != nil && self[strings.ToLower(q.Sval)]
+	}
 	for _, n := range u.TargetList {
 		rt := n.GetResTarget()
 		if rt == nil {
 			continue
 		}
 		d.Columns = append(d.Columns, rt.Name)
-		d.Values = append(d.Values, change.Value{Reads: columnRefs(rt.Val), Copy: isCopy(rt.Val)})
+		d.Values = append(d.Values, change.Value{Reads: ownColumnRefs(rt.Val, own), Copy: isCopy(rt.Val, own)})
 		d.From = appendTables(d.From, subqueryRelations(rt.Val))
 	}
 	for _, f := range u.FromClause {
@@ -62,12 +78,17 @@ func appendTables(xs, add []change.QName) []change.QName {
 // columnRefs returns the last name of every column reference in an
 // expression (u.name → name), outside subqueries, which read other tables.
 func columnRefs(n *pg_query.Node) []string {
+	return ownColumnRefs(n, func(*pg_query.ColumnRef) bool { return true })
+}
+
+// ownColumnRefs is columnRefs limited to the references own accepts.
+func ownColumnRefs(n *pg_query.Node, own func(*pg_query.ColumnRef) bool) []string {
 	var out []string
 	visitOuter(n, func(m protoreflect.Message) bool {
 		if _, sub := m.Interface().(*pg_query.SubLink); sub {
 			return false
 		}
-		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
+		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 && own(cr) {
 			if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil {
 				out = appendUnique(out, strings.ToLower(s.Sval))
 			}
@@ -90,12 +111,13 @@ func subqueryRelations(n *pg_query.Node) []change.QName {
 	return out
 }
 
-// isCopy reports whether a value is a bare column, possibly cast.
-func isCopy(n *pg_query.Node) bool {
+// isCopy reports whether a value is a bare column of the table, possibly
+// cast.
+func isCopy(n *pg_query.Node, own func(*pg_query.ColumnRef) bool) bool {
 	for n != nil {
 		switch x := n.Node.(type) {
 		case *pg_query.Node_ColumnRef:
-			return true
+			return own(x.ColumnRef)
 		case *pg_query.Node_TypeCast:
 			n = x.TypeCast.Arg
 		default:
