@@ -380,11 +380,12 @@ func TestActionAnnotations(t *testing.T) {
 	})
 	// Property values escape % : , (and CR LF); data escapes % (and CR LF):
 	// the file name 000002_idx:a,b%.up.sql and the objects idx,1:2% and
-	// 50%_off show both. The span over two lines has no col/endColumn.
+	// 50%_off show both. The span over two lines has no col/endColumn. The
+	// action at ref v0.1.0 links to the rule pages of that tag.
 	const (
 		file2           = "file=services/api/db/migrations/000002_idx%3Aa%2Cb%25.up.sql"
 		file3           = "file=services/api/db/migrations/000003_drop_check.up.sql"
-		docs            = "%0Adocs: https://github.com/migsafe/migsafe/blob/main/docs/rules/"
+		docs            = "%0Adocs: https://github.com/migsafe/migsafe/blob/v0.1.0/docs/rules/"
 		lockTimeoutHelp = "%0Ahelp: start the migration with SET lock_timeout = '5s' (or SET LOCAL inside the transaction)" + docs + "missing-lock-timeout.md"
 	)
 	want := []string{

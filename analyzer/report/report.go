@@ -37,8 +37,13 @@ type RuleInfo struct {
 	Dialects        []string
 }
 
-// Describe builds the RuleInfo of a rule.
-func Describe(r *analyzer.Rule, enabled bool) RuleInfo {
+// Describe builds the RuleInfo of a rule, linking to its page on the main
+// branch.
+func Describe(r *analyzer.Rule, enabled bool) RuleInfo { return DescribeAt(r, enabled, "") }
+
+// DescribeAt builds the RuleInfo of a rule, linking to its page as the
+// given migsafe version shipped it (see ruledoc.URLAt).
+func DescribeAt(r *analyzer.Rule, enabled bool, version string) RuleInfo {
 	return RuleInfo{
 		Code:            r.Code,
 		Name:            r.Name,
@@ -46,7 +51,7 @@ func Describe(r *analyzer.Rule, enabled bool) RuleInfo {
 		Why:             strings.Join(strings.Fields(ruledoc.Plain(r.Doc.Why)), " "),
 		Help:            ruledoc.Plain(r.Doc.Help),
 		HelpMarkdown:    ruledoc.Body(r),
-		URL:             ruledoc.URL(r),
+		URL:             ruledoc.URLAt(r, version),
 		DefaultSeverity: r.Severity,
 		Enabled:         enabled,
 		Fix:             r.Fix.String(),

@@ -10,11 +10,69 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 )
 
-// BaseURL is where the generated rule pages are published.
-const BaseURL = "https://github.com/migsafe/migsafe/blob/main/docs/rules/"
+// Repository is where migsafe's sources, and the generated rule pages, are
+// published.
+const Repository = "https://github.com/migsafe/migsafe"
 
-// URL is the page of a rule.
+// BaseURL is where the rule pages of the main branch are.
+const BaseURL = Repository + "/blob/main/docs/rules/"
+
+// URL is the page of a rule on the main branch.
 func URL(r *analyzer.Rule) string { return BaseURL + r.Name + ".md" }
+
+// URLAt is the page of a rule as a migsafe version shipped it, so that a
+// SARIF log or a finding links to the text of the rule that produced it: a
+// release tag (v1.2.0) or a commit (a Go pseudo-version's, or a full hash
+// set at link time) are used as they are; anything else ("dev", a branch)
+// is the main branch.
+func URLAt(r *analyzer.Rule, version string) string {
+	return Repository + "/blob/" + sourceRef(version) + "/docs/rules/" + r.Name + ".md"
+}
+
+func sourceRef(v string) string {
+	v = strings.TrimSuffix(v, "+incompatible")
+	if isHex(v) && len(v) == 40 {
+		return v
+	}
+	if len(v) < 2 || v[0] != 'v' || v[1] < '0' || v[1] > '9' {
+		return "main"
+	}
+	// a pseudo-version ends with -yyyymmddhhmmss-abcdefabcdef
+	parts := strings.Split(v, "-")
+	if n := len(parts); n >= 3 {
+		ts, hash := parts[n-2], parts[n-1]
+		if i := strings.LastIndexByte(ts, '.'); i >= 0 {
+			ts = ts[i+1:] // v1.2.4-0.20260101000000-abc…: "0.2026…"
+		}
+		if len(hash) == 12 && isHex(hash) && len(ts) == 14 && isDigits(ts) {
+			return hash
+		}
+	}
+	for _, c := range v[1:] {
+		if !strings.ContainsRune("0123456789.-+abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", c) {
+			return "main"
+		}
+	}
+	return v
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // Text converts the metadata convention \' (a backtick, which Go raw strings
 // cannot hold) into a backtick.

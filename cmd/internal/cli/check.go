@@ -269,7 +269,7 @@ func buildRun(s *settings, res *engine.Result, nerr int) *report.Run {
 	}
 	for _, r := range rules.All() {
 		if r.AppliesTo(s.dialect.Name()) {
-			run.Rules = append(run.Rules, report.Describe(r, enabled[r.Code]))
+			run.Rules = append(run.Rules, report.DescribeAt(r, enabled[r.Code], Version()))
 		}
 	}
 	lines := map[string]*analyzer.LineIndex{}
