@@ -113,3 +113,20 @@ func (li *LineIndex) LineText(n int) string {
 
 // Lines returns the number of lines.
 func (li *LineIndex) Lines() int { return len(li.start) }
+
+// Source returns the text the index was built from.
+func (li *LineIndex) Source() []byte { return li.src }
+
+// LineSpan returns the byte span of line n (1-based) without its line
+// terminator.
+func (li *LineIndex) LineSpan(n int) Span {
+	n = max(1, min(n, len(li.start)))
+	s, e := li.start[n-1], len(li.src)
+	if n < len(li.start) {
+		e = li.start[n] - 1
+	}
+	if e > s && li.src[e-1] == '\r' {
+		e--
+	}
+	return Span{Start: s, End: e}
+}

@@ -57,13 +57,35 @@ the line above the statement, or at the end of the statement's first line.`,
 					}
 					f := analyzer.Finding{Span: s.Span, Message: kind + " " + name + " suppresses nothing: " + r.Name + " reports no finding in " + where}
 					if len(s.Rules) == 1 {
-						f.Fixes = []analyzer.Fix{{Description: "Remove the suppression", Edits: []analyzer.Edit{{Span: s.Span, NewText: ""}}}}
+						f.Fixes = []analyzer.Fix{{Description: "Remove the suppression", Edits: []analyzer.Edit{{Span: commentLine(p.File.Src, s.Span), NewText: ""}}}}
 					}
 					p.Report(f)
 				}
 			}
 		}
 	},
+}
+
+// commentLine widens a comment's span to what removing it should remove:
+// the whole line when the comment stands alone on it, else the blanks
+// before it, so that no empty line or trailing blank is left behind.
+func commentLine(src []byte, sp analyzer.Span) analyzer.Span {
+	start := sp.Start
+	for start > 0 && (src[start-1] == ' ' || src[start-1] == '\t') {
+		start--
+	}
+	end := sp.End
+	for end < len(src) && (src[end] == ' ' || src[end] == '\t' || src[end] == '\r') {
+		end++
+	}
+	alone := (start == 0 || src[start-1] == '\n') && (end == len(src) || src[end] == '\n')
+	if !alone {
+		return analyzer.Span{Start: start, End: sp.End}
+	}
+	if end < len(src) {
+		end++ // the line break
+	}
+	return analyzer.Span{Start: start, End: end}
 }
 
 // suggest returns the closest rule name or code.

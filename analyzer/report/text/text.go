@@ -6,6 +6,7 @@ package text
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -116,12 +117,77 @@ func block(b *strings.Builder, r *report.Run, f analyzer.Finding, c palette) {
 	}
 	for _, fx := range f.Fixes {
 		note("fix", fx.Description)
+		fixDiff(b, li, fx, w, pad, c)
 	}
 	if ri, i := r.Rule(f.Code); i >= 0 && ri.URL != "" {
 		note("docs", ri.URL)
 	}
 	b.WriteByte('\n')
 }
+
+// fixDiff shows what a fix changes, as ruff does: the lines its edits
+// touch, those it removes (-, with their numbers) and those it writes (+),
+// leaving out the lines that stay the same.
+func fixDiff(b *strings.Builder, li *analyzer.LineIndex, fx analyzer.Fix, w int, pad string, c palette) {
+	if li == nil || len(fx.Edits) == 0 {
+		return
+	}
+	src := li.Source()
+	edits := slices.Clone(fx.Edits)
+	slices.SortFunc(edits, func(a, b analyzer.Edit) int { return a.Span.Start - b.Span.Start })
+	lo, hi := edits[0].Span.Start, edits[0].Span.End
+	for _, e := range edits {
+		if e.Span.Start < hi && e != edits[0] || e.Span.Start < 0 || e.Span.End > len(src) || e.Span.End < e.Span.Start {
+			return // overlapping or out of range: nothing sensible to show
+		}
+		hi = max(hi, e.Span.End)
+	}
+	first, last := li.Position(lo).Line, li.Position(hi).Line
+	region := analyzer.Span{Start: li.LineSpan(first).Start, End: li.LineSpan(last).End}
+	var nb strings.Builder
+	at := region.Start
+	for _, e := range edits {
+		nb.Write(src[at:e.Span.Start])
+		nb.WriteString(e.NewText)
+		at = e.Span.End
+	}
+	nb.Write(src[at:max(at, region.End)])
+	old := splitLines(string(src[region.Start:region.End]))
+	upd := splitLines(nb.String())
+	// the lines both sides share at the start and at the end are unchanged
+	for len(old) > 0 && len(upd) > 0 && old[0] == upd[0] {
+		old, upd = old[1:], upd[1:]
+		first++
+	}
+	for len(old) > 0 && len(upd) > 0 && old[len(old)-1] == upd[len(upd)-1] {
+		old, upd = old[:len(old)-1], upd[:len(upd)-1]
+	}
+	fmt.Fprintf(b, "%s %s|%s\n", pad, c.blue, c.reset)
+	for i, l := range old {
+		if i == MaxLines {
+			fmt.Fprintf(b, "%s %s-%s …\n", pad, c.red, c.reset)
+			break
+		}
+		fmt.Fprintf(b, "%s%*d%s %s-%s %s\n", c.blue, w, first+i, c.reset, c.red, c.reset, expandTabs(l))
+	}
+	for i, l := range upd {
+		if i == MaxLines {
+			fmt.Fprintf(b, "%s %s+%s …\n", pad, c.green, c.reset)
+			break
+		}
+		fmt.Fprintf(b, "%s %s+%s %s\n", pad, c.green, c.reset, expandTabs(l))
+	}
+}
+
+func splitLines(s string) []string {
+	ls := strings.Split(s, "\n")
+	for i, l := range ls {
+		ls[i] = strings.TrimSuffix(l, "\r")
+	}
+	return ls
+}
+
+func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", strings.Repeat(" ", TabWidth)) }
 
 // lines returns the first and last line of the excerpt. A span that ends
 // at the start of a line (after a line break) does not show that line.
