@@ -46,8 +46,11 @@ func TestGitLabSnippet(t *testing.T) {
 		Variables map[string]string
 		Script    []string
 		Artifacts struct {
-			When  string
-			Paths []string
+			When    string
+			Paths   []string
+			Reports struct {
+				Codequality string
+			}
 		}
 	}
 	if err := yaml.Unmarshal([]byte(snippet(t, "gitlab")), &ci); err != nil {
@@ -83,6 +86,7 @@ func TestGitLabSnippet(t *testing.T) {
 		if job.Artifacts.When != "always" {
 			t.Errorf("artifacts are kept when: %q; want always (failing jobs are the ones to look at)", job.Artifacts.When)
 		}
+		codeQuality(t, filepath.Join(dir, job.Artifacts.Reports.Codequality), bad)
 		for _, p := range job.Artifacts.Paths {
 			data, err := os.ReadFile(filepath.Join(dir, p))
 			if err != nil {
@@ -99,5 +103,40 @@ func TestGitLabSnippet(t *testing.T) {
 				t.Errorf("bad=%v: %d findings in %s", bad, len(doc.Findings), p)
 			}
 		}
+	}
+}
+
+// codeQuality checks a GitLab Code Quality report as GitLab reads it: a
+// JSON array of issues, each with a description, a check name, a unique
+// fingerprint, one of GitLab's severities and a repository-relative path
+// with a first line.
+func codeQuality(t *testing.T, path string, bad bool) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the Code Quality report (artifacts:reports:codequality): %v", err)
+	}
+	var issues []struct {
+		Description, Fingerprint, Severity string
+		CheckName                          string `json:"check_name"`
+		Location                           struct {
+			Path  string
+			Lines struct{ Begin int }
+		}
+	}
+	if err := json.Unmarshal(data, &issues); err != nil {
+		t.Fatalf("the Code Quality report is not a JSON array of issues: %v\n%s", err, data)
+	}
+	if bad != (len(issues) > 0) {
+		t.Errorf("bad=%v: %d issues in the Code Quality report", bad, len(issues))
+	}
+	seen := map[string]bool{}
+	for _, is := range issues {
+		if is.Description == "" || is.CheckName == "" || is.Fingerprint == "" || seen[is.Fingerprint] ||
+			!strings.Contains(" info minor major critical blocker ", " "+is.Severity+" ") ||
+			is.Location.Path == "" || filepath.IsAbs(is.Location.Path) || is.Location.Lines.Begin < 1 {
+			t.Errorf("Code Quality issue GitLab would not read: %+v", is)
+		}
+		seen[is.Fingerprint] = true
 	}
 }

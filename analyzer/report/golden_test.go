@@ -18,6 +18,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer/change"
 	"github.com/migsafe/migsafe/analyzer/report"
 	"github.com/migsafe/migsafe/analyzer/report/github"
+	"github.com/migsafe/migsafe/analyzer/report/gitlab"
 	"github.com/migsafe/migsafe/analyzer/report/jsonfmt"
 	"github.com/migsafe/migsafe/analyzer/report/sarif"
 	"github.com/migsafe/migsafe/analyzer/report/text"
@@ -227,6 +228,7 @@ func TestGolden(t *testing.T) {
 		{"text-color.txt", func(w io.Writer, r *report.Run) error { return text.Write(w, r, text.Options{Color: true}) }},
 		{"concise.txt", func(w io.Writer, r *report.Run) error { return text.WriteConcise(w, r, text.Options{}) }},
 		{"github.txt", github.Write},
+		{"gitlab.json", gitlab.Write},
 		{"json.json", jsonfmt.Write},
 		{"sarif.json", sarif.Write},
 	}
@@ -252,7 +254,7 @@ func TestGoldenCoversEveryFormat(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if got := fmt.Sprint(names); got != "[concise.txt github.txt json.json sarif.json text-color.txt text.txt]" {
+	if got := fmt.Sprint(names); got != "[concise.txt github.txt gitlab.json json.json sarif.json text-color.txt text.txt]" {
 		t.Errorf("fixtures/report/golden holds %s", got)
 	}
 }

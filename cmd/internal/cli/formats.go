@@ -13,15 +13,16 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/report"
 	"github.com/migsafe/migsafe/analyzer/report/github"
+	"github.com/migsafe/migsafe/analyzer/report/gitlab"
 	"github.com/migsafe/migsafe/analyzer/report/jsonfmt"
 	"github.com/migsafe/migsafe/analyzer/report/sarif"
 	"github.com/migsafe/migsafe/analyzer/report/text"
 )
 
 // formatNames are the values of --format, in the order help lists them.
-var formatNames = []string{"text", "concise", "json", "sarif", "github"}
+var formatNames = []string{"text", "concise", "json", "sarif", "github", "gitlab"}
 
-const formatUsage = "output format: text, concise, json, sarif or github; NAME=FILE writes that format to FILE (repeatable)"
+const formatUsage = "output format: text, concise, json, sarif, github (workflow commands) or gitlab (Code Quality report); NAME=FILE writes that format to FILE (repeatable)"
 
 // colorMode resolves --color for one writer: always, never, or auto (a
 // terminal, NO_COLOR unset or empty, TERM not dumb).
@@ -65,6 +66,8 @@ func writeFormat(w io.Writer, o output, run *report.Run, cmd *ucli.Command, env 
 		err = sarif.Write(bw, run)
 	case "github":
 		err = github.Write(bw, run)
+	case "gitlab":
+		err = gitlab.Write(bw, run)
 	default:
 		return errUnknownFormat
 	}

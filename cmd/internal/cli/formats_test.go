@@ -163,7 +163,7 @@ func TestFormatUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--format", "sarf"}, `unknown format "sarf" (want text, concise, json, sarif, github); did you mean "sarif"?`},
+		{[]string{"--format", "sarf"}, `unknown format "sarf" (want text, concise, json, sarif, github, gitlab); did you mean "sarif"?`},
 		{[]string{"--format", "text", "--format", "json"}, "only one format can go to standard output"},
 		{[]string{"--color", "alway"}, `--color "alway": want auto, always or never; did you mean "always"?`},
 	} {
