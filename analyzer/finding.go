@@ -100,15 +100,8 @@ func (li *LineIndex) LineText(n int) string {
 	if n < 1 || n > len(li.start) {
 		return ""
 	}
-	s := li.start[n-1]
-	e := len(li.src)
-	if n < len(li.start) {
-		e = li.start[n] - 1
-	}
-	if e > s && li.src[e-1] == '\r' {
-		e--
-	}
-	return string(li.src[s:e])
+	sp := li.LineSpan(n)
+	return string(li.src[sp.Start:sp.End])
 }
 
 // Lines returns the number of lines.

@@ -123,6 +123,16 @@ func (r *Run) RepoPath(p string) (string, bool) {
 	return filepath.ToSlash(rel), true
 }
 
+// LastLine is the last line a finding's span covers: a span that ends at
+// the start of a line (after a line break) does not cover that line.
+func LastLine(f analyzer.Finding) int {
+	last := f.End.Line
+	if last > f.Start.Line && f.End.Column == 1 {
+		last--
+	}
+	return max(f.Start.Line, last)
+}
+
 // UTF16Column converts a position's code-point column to UTF-16 code
 // units, the unit GitHub and SARIF (by default) count in. Without the line's
 // text the column is returned unchanged.

@@ -135,10 +135,10 @@ func fixDiff(b *strings.Builder, li *analyzer.LineIndex, fx analyzer.Fix, w int,
 	src := li.Source()
 	edits := slices.Clone(fx.Edits)
 	slices.SortFunc(edits, func(a, b analyzer.Edit) int { return a.Span.Start - b.Span.Start })
-	lo, hi := edits[0].Span.Start, edits[0].Span.End
-	for _, e := range edits {
-		if e.Span.Start < hi && e != edits[0] || e.Span.Start < 0 || e.Span.End > len(src) || e.Span.End < e.Span.Start {
-			return // overlapping or out of range: nothing sensible to show
+	lo, hi := edits[0].Span.Start, edits[0].Span.Start
+	for i, e := range edits {
+		if e.Span.Start < 0 || e.Span.End > len(src) || e.Span.End < e.Span.Start || i > 0 && e.Span.Start < hi {
+			return // out of range or overlapping: nothing sensible to show
 		}
 		hi = max(hi, e.Span.End)
 	}
@@ -192,11 +192,7 @@ func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", strings.Re
 // lines returns the first and last line of the excerpt. A span that ends
 // at the start of a line (after a line break) does not show that line.
 func lines(f analyzer.Finding, li *analyzer.LineIndex) (int, int) {
-	first, last := f.Start.Line, f.End.Line
-	if last > first && f.End.Column == 1 {
-		last--
-	}
-	last = max(first, last)
+	first, last := f.Start.Line, report.LastLine(f)
 	if li != nil {
 		last = min(last, li.Lines())
 		first = min(first, last)

@@ -16,6 +16,10 @@ import (
 // are not committed, and which a reference already had.
 type gitRepo struct {
 	root string // the work tree's top directory, absolute
+	// shallow: a shallow clone (CI checkouts often are: actions/checkout
+	// fetches one commit, GitLab 20), missing the commits that added the
+	// older migrations, so git cannot date them
+	shallow bool
 }
 
 // findGit returns the repository containing dir, or nil when git is not
@@ -24,23 +28,15 @@ func findGit(ctx context.Context, dir string) *gitRepo {
 	if _, err := exec.LookPath("git"); err != nil {
 		return nil
 	}
-	out, err := runGit(ctx, dir, "rev-parse", "--show-toplevel")
+	out, err := runGit(ctx, dir, "rev-parse", "--show-toplevel", "--is-shallow-repository")
 	if err != nil {
 		return nil
 	}
-	root := strings.TrimSpace(string(out))
+	root, shallow, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	if r, err := filepath.EvalSymlinks(root); err == nil {
 		root = r
 	}
-	return &gitRepo{root: root}
-}
-
-// shallow reports whether the repository is a shallow clone (CI checkouts
-// often are: actions/checkout fetches one commit, GitLab 20): the commits
-// that added the older migrations are missing, so git cannot date them.
-func (g *gitRepo) shallow(ctx context.Context) bool {
-	out, err := runGit(ctx, g.root, "rev-parse", "--is-shallow-repository")
-	return err == nil && strings.TrimSpace(string(out)) == "true"
+	return &gitRepo{root: root, shallow: strings.TrimSpace(shallow) == "true"}
 }
 
 func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {

@@ -285,7 +285,7 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 		}
 		return nil
 	}
-	if repo.shallow(ctx) {
+	if repo.shallow {
 		// One grafted commit would seem to have added every migration: one
 		// deploy, in which every table is new and nothing is a finding.
 		const fetch = "fetch the whole history (actions/checkout with fetch-depth: 0, GIT_DEPTH: 0 on GitLab, or git fetch --unshallow)"
