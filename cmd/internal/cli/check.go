@@ -13,7 +13,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/report"
-	"github.com/migsafe/migsafe/cmd/internal/config"
+	"github.com/migsafe/migsafe/config"
 	"github.com/migsafe/migsafe/rules"
 )
 

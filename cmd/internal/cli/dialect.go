@@ -7,7 +7,7 @@ import (
 	ucli "github.com/urfave/cli/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
-	"github.com/migsafe/migsafe/cmd/internal/config"
+	"github.com/migsafe/migsafe/config"
 	"github.com/migsafe/migsafe/dialects/mysql"
 	"github.com/migsafe/migsafe/dialects/postgres"
 )
