@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/report"
-	"github.com/migsafe/migsafe/config"
+	"github.com/migsafe/migsafe/dialects/mysql"
+	"github.com/migsafe/migsafe/dialects/postgres"
+	"github.com/migsafe/migsafe/lint"
 	"github.com/migsafe/migsafe/rules"
 )
 
@@ -44,7 +48,7 @@ usage, configuration, I/O or internal error.`,
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (default: .migsafe.yaml found upward from the working directory)", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
 			&ucli.StringFlag{Name: "fail-on", Usage: "lowest severity that makes the exit status 1: error, warning or never (default error)", Sources: ucli.EnvVars("MIGSAFE_FAIL_ON")},
 			&ucli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto, always or never (NO_COLOR is respected)"},
-			&ucli.Int64Flag{Name: "max-file-size", Value: MaxFileSize, Usage: "largest file to read, in bytes"},
+			&ucli.Int64Flag{Name: "max-file-size", Value: lint.MaxFileSize, Usage: "largest file to read, in bytes"},
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print notices (empty files) on standard error"},
 		}, historyFlags()...),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
@@ -53,104 +57,42 @@ usage, configuration, I/O or internal error.`,
 	}
 }
 
-// settings are the resolved options of a check run.
-type settings struct {
-	dir     string
-	cfg     *config.Config
-	dialect analyzer.Dialect
-	rules   []engine.RuleConfig
-	failOn  string
-}
+const targetVersionUsage = "server version advice is given for: a PostgreSQL major such as 14 (default " + postgres.DefaultVersion +
+	"), a MySQL version such as 5.7, 8.0.28 or 8.4 (default " + mysql.DefaultVersion + ", taken as 8.0.11), or mariadb-10.11, mariadb-11.4"
 
-func workDir(env Env) (string, error) {
-	if env.Dir != "" {
-		return env.Dir, nil
+// historyFlags are the check/status flags about migration histories.
+func historyFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "layout", Usage: "migration layout: auto, golang-migrate, goose, dbmate, flyway, popx or plain (default: migrations.layout in the configuration, else detected)", Sources: ucli.EnvVars("MIGSAFE_LAYOUT")},
+		&ucli.StringFlag{Name: "since", Usage: "lint only the migrations added or changed since the git `REF` (origin/main, a tag, HEAD~3); the others are replayed as history and date the deploys", Sources: ucli.EnvVars("MIGSAFE_SINCE")},
+		&ucli.BoolFlag{Name: "no-git", Usage: "do not read deploy dates from git: every migration version counts as its own deploy"},
+		&ucli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list the statements the schema model could not follow and the files the layout leaves out"},
 	}
-	return os.Getwd()
 }
 
-func isRule(s string) bool { return rules.Lookup(s) != nil }
-
-func ruleWords() []string {
-	var out []string
-	for _, r := range rules.All() {
-		out = append(out, r.Name, r.Code)
+// resolve turns the flags (those a command has) and the environment into
+// lint settings.
+func resolve(cmd *ucli.Command, env Env) (*lint.Settings, error) {
+	o := lint.Options{
+		Dir: env.Dir, Config: cmd.String("config"), Dialect: cmd.String("dialect"), TargetVersion: cmd.String("target-version"),
+		FailOn: cmd.String("fail-on"), Layout: cmd.String("layout"), Since: cmd.String("since"), NoGit: cmd.Bool("no-git"),
+		Paths: cmd.Args().Slice(),
 	}
-	return out
-}
-
-func loadConfig(cmd *ucli.Command, dir string) (*config.Config, error) {
-	path := cmd.String("config")
-	if path == "" {
-		found, err := config.Find(dir)
+	if cmd.IsSet("max-file-size") {
+		o.MaxFileSize = cmd.Int64("max-file-size")
+	}
+	if v := env.Getenv("MIGSAFE_NOW"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return nil, &exitError{ExitError, err}
+			return nil, usageErr("MIGSAFE_NOW=%q: want an RFC 3339 time such as 2024-06-10T12:00:00Z", v)
 		}
-		if found == "" {
-			return &config.Config{Dir: dir}, nil
-		}
-		path = found
-	} else if !filepath.IsAbs(path) {
-		path = filepath.Join(dir, path)
+		o.Now = t
 	}
-	c, err := config.Load(path, isRule, ruleWords())
+	s, err := lint.Resolve(o)
 	if err != nil {
 		return nil, &exitError{ExitError, err}
 	}
-	return c, nil
-}
-
-func resolve(cmd *ucli.Command, env Env) (*settings, error) {
-	dir, err := workDir(env)
-	if err != nil {
-		return nil, &exitError{ExitError, err}
-	}
-	cfg, err := loadConfig(cmd, dir)
-	if err != nil {
-		return nil, err
-	}
-	s := &settings{dir: dir, cfg: cfg}
-	name, err := dialectName(cmd, cfg, dir)
-	if err != nil {
-		return nil, err
-	}
-	d, err := newDialect(name, firstOf(cmd.String("target-version"), cfg.TargetVersion))
-	if err != nil {
-		return nil, err
-	}
-	s.dialect = d
-	s.failOn = firstOf(cmd.String("fail-on"), cfg.FailOn, "error")
-	switch s.failOn {
-	case "error", "warning", "never":
-	default:
-		return nil, usageErr("--fail-on %q: want error, warning or never", s.failOn)
-	}
-	s.rules = enabledRules(cfg, d.Name())
 	return s, nil
-}
-
-// enabledRules applies the configuration to the rules' defaults.
-func enabledRules(cfg *config.Config, dialect string) []engine.RuleConfig {
-	var out []engine.RuleConfig
-	for _, r := range rules.All() {
-		if !r.AppliesTo(dialect) {
-			continue
-		}
-		on, sev := !r.Off, r.Severity
-		for _, rs := range cfg.Rules {
-			if rules.Lookup(rs.Key) != r {
-				continue
-			}
-			on = !rs.Off
-			if rs.Severity != 0 {
-				sev = rs.Severity
-			}
-		}
-		if on {
-			out = append(out, engine.RuleConfig{Rule: r, Severity: sev})
-		}
-	}
-	return out
 }
 
 func firstOf(vals ...string) string {
@@ -160,31 +102,6 @@ func firstOf(vals ...string) string {
 		}
 	}
 	return ""
-}
-
-// excluder returns whether a path (relative to dir) matches an exclude
-// pattern of the configuration (relative to the configuration's directory).
-func excluder(cfg *config.Config, dir string) func(string) bool {
-	return func(p string) bool {
-		if len(cfg.Exclude) == 0 {
-			return false
-		}
-		full := p
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(dir, filepath.FromSlash(p))
-		}
-		rel, err := filepath.Rel(cfg.Dir, full)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			return false
-		}
-		rel = filepath.ToSlash(rel)
-		for _, pat := range cfg.Exclude {
-			if config.Match(pat, rel) {
-				return true
-			}
-		}
-		return false
-	}
 }
 
 func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
@@ -199,76 +116,86 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	if _, err := colorMode(cmd, env, nil, true); err != nil {
 		return err
 	}
-	paths := cmd.Args().Slice()
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	hopt, err := historyOptions(cmd, env, s)
-	if err != nil {
-		return err
-	}
 	// each migration directory is a history: the files to lint are
 	// replayed after the migrations before them
-	ld := loadHistories(ctx, paths, s.dir, excluder(s.cfg, s.dir), hopt)
-	errs := ld.errs
+	res, err := lint.Check(ctx, s, cmd.Args().Slice())
+	if res == nil {
+		return &exitError{ExitError, err}
+	}
+	errs := res.Errors
 	if !cmd.Bool("quiet") {
-		for _, name := range ld.empty {
+		for _, name := range res.Empty {
 			fmt.Fprintf(env.Stderr, "migsafe: note: %s is empty; nothing to check\n", name)
 		}
 	}
 	for _, e := range errs {
 		fmt.Fprintf(env.Stderr, "migsafe: error: %v\n", e)
 	}
-	res, each, err := lintSets(ctx, s, ld.sets)
 	if err != nil {
 		return &exitError{ExitError, err}
 	}
-	writeNotes(env.Stderr, cmd, ld, res, each)
-	for _, e := range res.Errors {
+	writeNotes(env.Stderr, cmd, res)
+	for _, e := range res.Engine.Errors {
 		fmt.Fprintf(env.Stderr, "migsafe: internal error: %v\n", e)
 	}
-	run := buildRun(s, res, len(errs)+len(res.Errors))
-	if err := writeOutputs(outs, run, cmd, env, s.dir); err != nil {
+	run := buildRun(s, res.Engine, len(errs)+len(res.Engine.Errors))
+	if err := writeOutputs(outs, run, cmd, env, s.Dir); err != nil {
 		return err
 	}
-	if len(errs) > 0 || len(res.Errors) > 0 {
+	if len(errs) > 0 || len(res.Engine.Errors) > 0 {
 		return &exitError{code: ExitError}
 	}
-	if failing(res.Findings, s.failOn) {
+	if lint.Failing(res.Engine.Findings, s.FailOn) {
 		return &exitError{code: ExitFindings}
 	}
 	return nil
 }
 
-func failing(fs []analyzer.Finding, failOn string) bool {
-	if failOn == "never" {
-		return false
+// writeNotes writes the loader's and the rules' notices, and with
+// --verbose what the layouts left out and what the model could not follow.
+func writeNotes(w io.Writer, cmd *ucli.Command, res *lint.Result) {
+	if cmd.Bool("quiet") {
+		return
 	}
-	min := analyzer.SeverityError
-	if failOn == "warning" {
-		min = analyzer.SeverityWarning
-	}
-	for _, f := range fs {
-		if f.Suppressed == nil && f.Severity >= min {
-			return true
+	for _, n := range res.Notes {
+		if strings.HasPrefix(n, "warning: ") {
+			fmt.Fprintf(w, "migsafe: %s\n", n)
+		} else {
+			fmt.Fprintf(w, "migsafe: note: %s\n", n)
 		}
 	}
-	return false
+	for _, n := range res.Engine.Notes {
+		fmt.Fprintf(w, "migsafe: note: %s\n", n)
+	}
+	if !cmd.Bool("verbose") {
+		return
+	}
+	for i, hs := range res.Histories {
+		fmt.Fprintf(w, "migsafe: %s: %s layout (%s), %d migrations\n", hs.Root, hs.Set.Layout, hs.Set.Why, len(hs.Set.Migrations))
+		for _, sk := range hs.Set.Skipped {
+			fmt.Fprintf(w, "migsafe: note: %s left out: %s\n", sk.Path, sk.Reason)
+		}
+		if i < len(res.Each) {
+			for _, u := range res.Each[i].Catalog.Unmodeled {
+				fmt.Fprintf(w, "migsafe: note: %s:%d: not modelled: %s: %s\n", u.Origin.Path, u.Origin.Line, u.Kind, u.Reason)
+			}
+		}
+	}
 }
 
-func buildRun(s *settings, res *engine.Result, nerr int) *report.Run {
+func buildRun(s *lint.Settings, res *engine.Result, nerr int) *report.Run {
 	enabled := map[string]bool{}
-	for _, rc := range s.rules {
+	for _, rc := range s.Rules {
 		enabled[rc.Rule.Code] = true
 	}
 	run := &report.Run{
 		Tool:     report.Tool{Name: "migsafe", Version: Version(), InformationURI: "https://github.com/migsafe/migsafe"},
-		Target:   s.dialect.Target().String(),
+		Target:   s.Dialect.Target().String(),
 		Findings: res.Findings,
 		Stats:    report.Stats{Files: len(res.Files), Errors: nerr},
 	}
 	for _, r := range rules.All() {
-		if r.AppliesTo(s.dialect.Name()) {
+		if r.AppliesTo(s.Dialect.Name()) {
 			run.Rules = append(run.Rules, report.DescribeAt(r, enabled[r.Code], Version()))
 		}
 	}
@@ -278,7 +205,7 @@ func buildRun(s *settings, res *engine.Result, nerr int) *report.Run {
 		lines[f.Path] = f.Lines
 	}
 	run.Sources = func(p string) *analyzer.LineIndex { return lines[p] }
-	if abs, err := filepath.Abs(s.dir); err == nil {
+	if abs, err := filepath.Abs(s.Dir); err == nil {
 		run.WorkDir = abs
 		run.Root = repoRoot(abs)
 	}
@@ -364,7 +291,7 @@ func writeOutputs(outs []output, run *report.Run, cmd *ucli.Command, env Env, di
 		}
 		if err != nil {
 			closeAll()
-			return &exitError{ExitError, pathError(o.path, err)}
+			return &exitError{ExitError, lint.PathError(o.path, err)}
 		}
 	}
 	for i, o := range outs {

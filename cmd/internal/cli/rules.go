@@ -13,6 +13,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/report"
 	"github.com/migsafe/migsafe/analyzer/ruledoc"
+	"github.com/migsafe/migsafe/lint"
 	"github.com/migsafe/migsafe/rules"
 )
 
@@ -102,7 +103,7 @@ name or a code (migsafe explain PG101).`,
 			r := rules.Lookup(name)
 			if r == nil {
 				msg := fmt.Sprintf("unknown rule %q", name)
-				if sug := analyzer.Suggest(name, ruleWords()); sug != "" {
+				if sug := analyzer.Suggest(name, lint.RuleWords()); sug != "" {
 					msg += fmt.Sprintf("; did you mean %q?", sug)
 				}
 				return usageErr("%s (migsafe rules lists them)", msg)

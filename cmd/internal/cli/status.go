@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,8 +13,8 @@ import (
 	ucli "github.com/urfave/cli/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
-	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/migrations"
+	"github.com/migsafe/migsafe/lint"
 )
 
 func statusCommand(env Env) *ucli.Command {
@@ -44,51 +43,6 @@ lists them.`,
 	}
 }
 
-// statusHistory is one history in the status report.
-type statusHistory struct {
-	Path       string          `json:"path"`
-	Layout     string          `json:"layout"`
-	Migrations int             `json:"migrations"`
-	Deploys    int             `json:"deploys"`
-	Dated      bool            `json:"dated"`
-	MinAgeDays float64         `json:"min_deprecation_age_days"`
-	Changes    []statusChange  `json:"changes"`
-	Unmodeled  int             `json:"unmodeled"`
-	Details    []statusUnknown `json:"unmodeled_statements,omitempty"`
-}
-
-type statusChange struct {
-	Kind         string       `json:"kind"`
-	Object       string       `json:"object"`
-	Replacement  string       `json:"replacement,omitempty"`
-	Step         int          `json:"step"`
-	ContractFrom string       `json:"contract_allowed_from,omitempty"`
-	ContractAt   string       `json:"contract_allowed_at,omitempty"` // RFC 3339: the moment, not only the day
-	Allowed      bool         `json:"contract_allowed"`
-	Confirmed    bool         `json:"confirmed"`
-	Steps        []statusStep `json:"steps"`
-}
-
-type statusStep struct {
-	Step   int    `json:"step"`
-	What   string `json:"what"`
-	State  string `json:"state"`
-	Path   string `json:"path,omitempty"`
-	Line   int    `json:"line,omitempty"`
-	Deploy string `json:"deploy,omitempty"`
-	Date   string `json:"date,omitempty"`
-	// Pending: written in a migration not deployed yet; on step 6, the
-	// date holds if the deprecation ships now
-	Pending bool `json:"pending,omitempty"`
-}
-
-type statusUnknown struct {
-	Path   string `json:"path"`
-	Line   int    `json:"line"`
-	Kind   string `json:"kind"`
-	Reason string `json:"reason"`
-}
-
 func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 	s, err := resolve(cmd, env)
 	if err != nil {
@@ -98,58 +52,23 @@ func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 	if format != "text" && format != "json" {
 		return usageErr("--format %q: want text or json", format)
 	}
-	hopt, err := historyOptions(cmd, env, s)
-	if err != nil {
-		return err
+	rep, err := lint.Status(ctx, s, cmd.Args().Slice())
+	if rep == nil {
+		return &exitError{ExitError, err}
 	}
-	paths := cmd.Args().Slice()
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	ld := loadHistories(ctx, paths, s.dir, excluder(s.cfg, s.dir), hopt)
-	for _, e := range ld.errs {
+	for _, e := range rep.Errors {
 		fmt.Fprintf(env.Stderr, "migsafe: error: %v\n", e)
 	}
-	var report []statusHistory
-	var notes []string // the replay's, once each
-	for _, hs := range ld.sets {
-		for _, f := range hs.parts {
-			f.Lint = false // replay only
-		}
-		res, err := engine.Run(ctx, hs.parts, engine.Options{Dialect: s.dialect, History: hs.hist})
-		if err != nil {
-			return &exitError{ExitError, err}
-		}
-		changes := migrations.InFlight(res.Catalog, hs.hist)
-		// a drop not deployed yet (not committed, or new since --since)
-		// ends its change only once it ships: the change stays listed,
-		// with its drop written
-		var shipped []*analyzer.File
-		var pending *analyzer.Deploy
-		for _, f := range hs.parts {
-			if d := hs.hist.Deploy(f.Deploy); d != nil && d.Pending {
-				pending = d
-			} else {
-				shipped = append(shipped, f)
-			}
-		}
-		if pending != nil && len(shipped) > 0 {
-			before, err := engine.Run(ctx, shipped, engine.Options{Dialect: s.dialect, History: hs.hist})
-			if err != nil {
-				return &exitError{ExitError, err}
-			}
-			changes = append(changes, migrations.DroppedInPending(migrations.InFlight(before.Catalog, hs.hist), changes, pending)...)
-			slices.SortStableFunc(changes, func(a, b migrations.Change) int { return strings.Compare(a.Object, b.Object) })
-		}
-		report = append(report, statusOf(hs, res, changes, cmd.Bool("verbose")))
-		for _, n := range res.Notes {
-			if !slices.Contains(notes, n) {
-				notes = append(notes, n)
-			}
+	if err != nil {
+		return &exitError{ExitError, err}
+	}
+	if !cmd.Bool("verbose") {
+		for i := range rep.Histories {
+			rep.Histories[i].Details = nil
 		}
 	}
 	if !cmd.Bool("quiet") {
-		for _, n := range append(ld.notes, notes...) {
+		for _, n := range rep.Notes {
 			fmt.Fprintf(env.Stderr, "migsafe: note: %s\n", strings.TrimPrefix(n, "warning: "))
 		}
 	}
@@ -158,55 +77,23 @@ func runStatus(ctx context.Context, cmd *ucli.Command, env Env) error {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		werr = enc.Encode(struct {
-			Version   int             `json:"version"`
-			Now       string          `json:"now"`
-			Histories []statusHistory `json:"histories"`
-		}{1, hopt.now.UTC().Format(time.RFC3339), report})
+			Version   int                  `json:"version"`
+			Now       string               `json:"now"`
+			Histories []lint.StatusHistory `json:"histories"`
+		}{1, rep.Now.UTC().Format(time.RFC3339), rep.Histories})
 	} else {
-		werr = writeStatusText(env.Stdout, report, hopt.now)
+		werr = writeStatusText(env.Stdout, rep.Histories, rep.Now)
 	}
 	if werr != nil {
 		return &exitError{ExitError, fmt.Errorf("writing the status: %w", werr)}
 	}
-	if len(ld.errs) > 0 {
+	if len(rep.Errors) > 0 {
 		return &exitError{code: ExitError}
 	}
 	return nil
 }
 
-func statusOf(hs *historySet, res *engine.Result, changes []migrations.Change, verbose bool) statusHistory {
-	h := hs.hist
-	sh := statusHistory{Path: hs.root, Layout: string(hs.set.Layout), Migrations: len(hs.set.Migrations), Deploys: len(h.Deploys), Dated: h.Dated,
-		MinAgeDays: h.MinimumAge().Hours() / 24, Unmodeled: len(res.Catalog.Unmodeled), Changes: []statusChange{}}
-	for _, c := range changes {
-		sc := statusChange{Kind: c.Kind, Object: c.Object, Replacement: c.Replacement, Step: c.Step, Allowed: c.Allowed, Confirmed: c.Deprecated}
-		if !c.ContractFrom.IsZero() {
-			sc.ContractFrom = day(c.ContractFrom)
-			sc.ContractAt = c.ContractFrom.UTC().Format(time.RFC3339)
-		}
-		for _, st := range c.Steps {
-			ss := statusStep{Step: st.N, What: st.What, State: st.State, Deploy: st.Ref, Pending: st.Pending}
-			if st.At != nil {
-				ss.Path, ss.Line = st.At.Path, st.At.Line
-			}
-			if !st.When.IsZero() {
-				ss.Date = day(st.When)
-			}
-			sc.Steps = append(sc.Steps, ss)
-		}
-		sh.Changes = append(sh.Changes, sc)
-	}
-	if verbose {
-		for _, u := range res.Catalog.Unmodeled {
-			sh.Details = append(sh.Details, statusUnknown{Path: u.Origin.Path, Line: u.Origin.Line, Kind: u.Kind, Reason: u.Reason})
-		}
-	}
-	return sh
-}
-
-func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
-
-func writeStatusText(w io.Writer, report []statusHistory, now time.Time) error {
+func writeStatusText(w io.Writer, report []lint.StatusHistory, now time.Time) error {
 	var b strings.Builder
 	for i, h := range report {
 		if i > 0 {
@@ -217,7 +104,7 @@ func writeStatusText(w io.Writer, report []statusHistory, now time.Time) error {
 			dates = "no git history: every version is its own deploy, dates unknown"
 		}
 		fmt.Fprintf(&b, "%s: %s, %d migrations, %d deploys (%s)\n", h.Path, h.Layout, h.Migrations, h.Deploys, dates)
-		var confirmed, possible []statusChange
+		var confirmed, possible []lint.StatusChange
 		for _, c := range h.Changes {
 			if c.Confirmed {
 				confirmed = append(confirmed, c)
@@ -280,7 +167,7 @@ func writeStatusText(w io.Writer, report []statusHistory, now time.Time) error {
 
 // moment is when the change's drop becomes allowed, with the time of day
 // when it is not midnight (UTC).
-func moment(c statusChange) string {
+func moment(c lint.StatusChange) string {
 	t, err := time.Parse(time.RFC3339, c.ContractAt)
 	if err != nil {
 		return c.ContractFrom
@@ -288,7 +175,7 @@ func moment(c statusChange) string {
 	return analyzer.FormatMoment(t)
 }
 
-func stepNote(st statusStep, c statusChange, h statusHistory) string {
+func stepNote(st lint.StatusStep, c lint.StatusChange, h lint.StatusHistory) string {
 	switch st.State {
 	case migrations.StepDone:
 		if st.Path == "" {

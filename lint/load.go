@@ -1,4 +1,4 @@
-package cli
+package lint
 
 import (
 	"bytes"
@@ -36,17 +36,17 @@ func discover(paths []string, dir string, excluded func(string) bool) ([]string,
 		}
 		st, err := os.Stat(full)
 		if err != nil {
-			errs = append(errs, pathError(arg, err))
+			errs = append(errs, PathError(arg, err))
 			continue
 		}
 		if !st.IsDir() {
-			add(display(dir, full))
+			add(Display(dir, full))
 			continue
 		}
 		n := 0
 		err = filepath.WalkDir(full, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				errs = append(errs, pathError(display(dir, p), err))
+				errs = append(errs, PathError(Display(dir, p), err))
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}
@@ -60,12 +60,12 @@ func discover(paths []string, dir string, excluded func(string) bool) ([]string,
 			}
 			if strings.EqualFold(filepath.Ext(d.Name()), ".sql") {
 				n++
-				add(display(dir, p))
+				add(Display(dir, p))
 			}
 			return nil
 		})
 		if err != nil {
-			errs = append(errs, pathError(arg, err))
+			errs = append(errs, PathError(arg, err))
 		}
 		if n == 0 {
 			errs = append(errs, fmt.Errorf("%s: no .sql files found in this directory (searched recursively)", arg))
@@ -74,7 +74,9 @@ func discover(paths []string, dir string, excluded func(string) bool) ([]string,
 	return files, errs
 }
 
-func pathError(p string, err error) error {
+// PathError words a file system error about p for a message: "no such
+// file or directory", "permission denied", else the error itself.
+func PathError(p string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
@@ -88,24 +90,24 @@ func pathError(p string, err error) error {
 	return fmt.Errorf("%s: %w", p, err)
 }
 
-// display returns p relative to dir when p is inside it, slash-separated.
-func display(dir, p string) string {
+// Display returns p relative to dir when p is inside it, slash-separated.
+func Display(dir, p string) string {
 	if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
 		return filepath.ToSlash(rel)
 	}
 	return filepath.ToSlash(p)
 }
 
-// readSQL reads a migration and checks that it is text migsafe can parse:
+// ReadSQL reads a migration and checks that it is text migsafe can parse:
 // not larger than max, no NUL byte, valid UTF-8. A leading BOM is removed.
-func readSQL(dir, name string, max int64) ([]byte, bool, error) {
+func ReadSQL(dir, name string, max int64) ([]byte, bool, error) {
 	full := name
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(dir, filepath.FromSlash(name))
 	}
 	st, err := os.Stat(full)
 	if err != nil {
-		return nil, false, pathError(name, err)
+		return nil, false, PathError(name, err)
 	}
 	if !st.Mode().IsRegular() {
 		// opening a named pipe would wait for a writer forever
@@ -116,7 +118,7 @@ func readSQL(dir, name string, max int64) ([]byte, bool, error) {
 	}
 	src, err := os.ReadFile(full)
 	if err != nil {
-		return nil, false, pathError(name, err)
+		return nil, false, PathError(name, err)
 	}
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		li := analyzer.NewLineIndex(src[:i])

@@ -1,10 +1,9 @@
-package cli
+package lint
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,11 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	ucli "github.com/urfave/cli/v3"
-
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/migrations"
+	"github.com/migsafe/migsafe/lint/gitlog"
 	"github.com/migsafe/migsafe/rules"
 )
 
@@ -37,22 +35,31 @@ type histOptions struct {
 	maxSize   int64
 }
 
-// historySet is one migration history to replay: a directory (several for
+// History is one migration history to replay: a directory (several for
 // Flyway and popx) in its tool's order, with deploys.
-type historySet struct {
-	root  string // the directory, as displayed
-	set   *migrations.Set
-	parts []*analyzer.File // replay order, up to the last part to lint
-	hist  *analyzer.History
-	git   bool // deploys come from git
+type History struct {
+	Root  string // the directory, as displayed
+	Set   *migrations.Set
+	Parts []*analyzer.File // replay order, up to the last part to lint
+	// Deploys group the parts into deploys (from git, else one per
+	// version); each part's Deploy indexes it.
+	Deploys *analyzer.History
+	Git     bool // deploys come from git
+	// Notes are LoadHistory's warnings about the directory (Load keeps
+	// them in Loaded.Notes).
+	Notes []string
 }
 
-// loaded is what loadHistories found.
-type loaded struct {
-	sets  []*historySet
-	errs  []error  // files that could not be read or found: exit status 2
-	notes []string // notices for standard error
-	empty []string // linted files with nothing in them
+// Loaded is what Load found.
+type Loaded struct {
+	Histories []*History
+	// Errors are the files that could not be read or found (exit status
+	// 2 on the command line).
+	Errors []error
+	// Notes are notices for standard error; a warning starts with
+	// "warning: ".
+	Notes []string
+	Empty []string // linted files with nothing in them
 }
 
 // group is the files one argument contributes, by directory.
@@ -70,8 +77,8 @@ type group struct {
 // one history from several directories. A file argument is linted with
 // the rest of its directory read as its history (pre-commit passes only
 // the staged files).
-func loadHistories(ctx context.Context, args []string, dir string, excluded func(string) bool, opt histOptions) *loaded {
-	l := &loaded{}
+func loadHistories(ctx context.Context, args []string, dir string, excluded func(string) bool, opt histOptions) *Loaded {
+	l := &Loaded{}
 	var groups []*group
 	byDir := map[string]*group{} // file arguments, by directory
 	for _, arg := range args {
@@ -80,7 +87,7 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 			full = filepath.Join(dir, arg)
 		}
 		if st, err := os.Stat(full); err == nil && !st.IsDir() {
-			name := display(dir, full)
+			name := Display(dir, full)
 			if excluded(name) {
 				continue
 			}
@@ -105,11 +112,11 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 		// discover reports missing paths, unreadable directories and
 		// directories without .sql files
 		files, errs := discover([]string{arg}, dir, excluded)
-		l.errs = append(l.errs, errs...)
+		l.Errors = append(l.Errors, errs...)
 		if len(files) == 0 {
 			continue
 		}
-		g := &group{arg: display(dir, full), dirs: map[string][]string{}}
+		g := &group{arg: Display(dir, full), dirs: map[string][]string{}}
 		for _, name := range files {
 			g.dirs[path.Dir(name)] = append(g.dirs[path.Dir(name)], name)
 		}
@@ -143,7 +150,7 @@ func readAll(dir string, names []string, max int64) []readResult {
 					return
 				}
 				r := &out[i]
-				r.src, r.bom, r.err = readSQL(dir, names[i], max)
+				r.src, r.bom, r.err = ReadSQL(dir, names[i], max)
 			}
 		})
 	}
@@ -160,7 +167,7 @@ func sqlFiles(full, dir string, excluded func(string) bool) []string {
 	var out []string
 	for _, e := range ents {
 		if e.Type().IsRegular() && strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
-			name := display(dir, filepath.Join(full, e.Name()))
+			name := Display(dir, filepath.Join(full, e.Name()))
 			if !excluded(name) {
 				out = append(out, name)
 			}
@@ -169,7 +176,7 @@ func sqlFiles(full, dir string, excluded func(string) bool) []string {
 	return out
 }
 
-func (l *loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOptions) {
+func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOptions) {
 	srcs := map[string][]migrations.Source{}
 	var all []migrations.Source
 	dirs := make([]string, 0, len(g.dirs))
@@ -189,9 +196,9 @@ func (l *loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 			k++
 			if err != nil {
 				if g.named == nil || g.named[name] {
-					l.errs = append(l.errs, err)
+					l.Errors = append(l.Errors, err)
 				} else {
-					l.notes = append(l.notes, fmt.Sprintf("left out of the history of %s: %v", d, err))
+					l.Notes = append(l.Notes, fmt.Sprintf("left out of the history of %s: %v", d, err))
 				}
 				continue
 			}
@@ -229,7 +236,7 @@ func (l *loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 				for _, a := range det.Ambiguous {
 					names = append(names, string(a))
 				}
-				l.errs = append(l.errs, fmt.Errorf("%s: cannot tell which migration tool this directory is for (files look like %s); set migrations.layout in .migsafe.yaml or pass --layout", roots[i], strings.Join(names, " and ")))
+				l.Errors = append(l.Errors, fmt.Errorf("%s: cannot tell which migration tool this directory is for (files look like %s); set migrations.layout in .migsafe.yaml or pass --layout", roots[i], strings.Join(names, " and ")))
 				continue
 			}
 		}
@@ -238,27 +245,27 @@ func (l *loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 			return b, err == nil
 		}})
 		for _, p := range set.Problems {
-			l.notes = append(l.notes, "warning: "+p.Error())
+			l.Notes = append(l.Notes, "warning: "+p.Error())
 		}
-		hs := &historySet{root: roots[i], set: set, parts: set.Parts()}
+		hs := &History{Root: roots[i], Set: set, Parts: set.Parts()}
 		if err := l.assignDeploys(ctx, hs, g, dir, opt); err != nil {
-			l.errs = append(l.errs, err)
+			l.Errors = append(l.Errors, err)
 			continue
 		}
 		// only what comes before the last part to lint matters
 		last := -1
-		for j, f := range hs.parts {
+		for j, f := range hs.Parts {
 			if f.Lint {
 				last = j
 				if blank(f) {
-					l.empty = append(l.empty, f.Path)
+					l.Empty = append(l.Empty, f.Path)
 				}
 			}
 		}
 		if g.named != nil {
-			hs.parts = hs.parts[:last+1]
+			hs.Parts = hs.Parts[:last+1]
 		}
-		l.sets = append(l.sets, hs)
+		l.Histories = append(l.Histories, hs)
 	}
 }
 
@@ -269,37 +276,37 @@ func blank(f *analyzer.File) bool {
 // assignDeploys decides what is linted and which deploy each part belongs
 // to: from git when the files are in a work tree, else every migration
 // version is its own undated deploy.
-func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, dir string, opt histOptions) error {
-	for _, f := range hs.parts {
+func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir string, opt histOptions) error {
+	for _, f := range hs.Parts {
 		f.Lint = g.named == nil || g.named[f.Path]
 	}
-	hs.hist = analyzer.Undated(len(hs.set.Migrations))
-	hs.hist.Now, hs.hist.MinAge, hs.hist.MinAgeSet = opt.now, opt.minAge, opt.minAgeSet
-	var repo *gitRepo
+	hs.Deploys = analyzer.Undated(len(hs.Set.Migrations))
+	hs.Deploys.Now, hs.Deploys.MinAge, hs.Deploys.MinAgeSet = opt.now, opt.minAge, opt.minAgeSet
+	var repo *gitlog.Repo
 	if !opt.noGit {
-		repo = findGit(ctx, filepath.Join(dir, filepath.FromSlash(hs.root)))
+		repo = gitlog.Find(ctx, filepath.Join(dir, filepath.FromSlash(hs.Root)))
 	}
 	if repo == nil {
 		if opt.since != "" {
-			return fmt.Errorf("--since %s: %s is not in a git work tree (or git is not installed)", opt.since, hs.root)
+			return fmt.Errorf("--since %s: %s is not in a git work tree (or git is not installed)", opt.since, hs.Root)
 		}
 		return nil
 	}
-	if repo.shallow {
+	if repo.Shallow {
 		// One grafted commit would seem to have added every migration: one
 		// deploy, in which every table is new and nothing is a finding.
 		const fetch = "fetch the whole history (actions/checkout with fetch-depth: 0, GIT_DEPTH: 0 on GitLab, or git fetch --unshallow)"
 		if opt.since != "" {
-			return fmt.Errorf("--since %s: %s is in a shallow git clone, which lacks the commits that date the migrations; %s", opt.since, hs.root, fetch)
+			return fmt.Errorf("--since %s: %s is in a shallow git clone, which lacks the commits that date the migrations; %s", opt.since, hs.Root, fetch)
 		}
-		l.notes = append(l.notes, fmt.Sprintf("warning: %s is in a shallow git clone: deploys cannot be dated, so every migration version counts as its own deploy and the time rules are skipped; %s", hs.root, fetch))
+		l.Notes = append(l.Notes, fmt.Sprintf("warning: %s is in a shallow git clone: deploys cannot be dated, so every migration version counts as its own deploy and the time rules are skipped; %s", hs.Root, fetch))
 		return nil
 	}
 	// repository paths of the parts and of the directories
 	rel := map[*analyzer.File]string{}
 	var dirs []string
-	for _, f := range hs.parts {
-		r, ok := repo.rel(absPath(dir, f.Path))
+	for _, f := range hs.Parts {
+		r, ok := repo.Rel(absPath(dir, f.Path))
 		if !ok {
 			return nil // outside the work tree: no history from git
 		}
@@ -308,40 +315,40 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 			dirs = append(dirs, d)
 		}
 	}
-	added, err := repo.added(ctx, dirs)
+	added, err := repo.Added(ctx, dirs)
 	if err != nil {
 		return err
 	}
-	uncommitted, err := repo.uncommitted(ctx, dirs)
+	uncommitted, err := repo.Uncommitted(ctx, dirs)
 	if err != nil {
 		return err
 	}
 	var inRef, changed map[string]bool
 	if opt.since != "" {
-		rev, err := repo.verify(ctx, opt.since)
+		rev, err := repo.Verify(ctx, opt.since)
 		if err != nil {
 			return err
 		}
-		if inRef, err = repo.at(ctx, rev, dirs); err != nil {
+		if inRef, err = repo.At(ctx, rev, dirs); err != nil {
 			return err
 		}
 		// what this branch changed is measured from where it left REF; a
 		// migration REF has and the fork point had the same is not an
 		// edit of this branch (REF changed it since)
-		base := repo.mergeBase(ctx, rev)
+		base := repo.MergeBase(ctx, rev)
 		inBase := inRef
 		if base != rev {
-			if inBase, err = repo.at(ctx, base, dirs); err != nil {
+			if inBase, err = repo.At(ctx, base, dirs); err != nil {
 				return err
 			}
 		}
-		changedRef, err := repo.changedSince(ctx, rev, dirs)
+		changedRef, err := repo.ChangedSince(ctx, rev, dirs)
 		if err != nil {
 			return err
 		}
 		changedBase := changedRef
 		if base != rev {
-			if changedBase, err = repo.changedSince(ctx, base, dirs); err != nil {
+			if changedBase, err = repo.ChangedSince(ctx, base, dirs); err != nil {
 				return err
 			}
 		}
@@ -353,21 +360,21 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 		}
 		var behind []string
 		for p := range inRef {
-			if !strings.HasSuffix(p, ".sql") || slices.ContainsFunc(hs.parts, func(f *analyzer.File) bool { return rel[f] == p }) {
+			if !strings.HasSuffix(p, ".sql") || slices.ContainsFunc(hs.Parts, func(f *analyzer.File) bool { return rel[f] == p }) {
 				continue
 			}
-			if _, err := os.Stat(filepath.Join(repo.root, filepath.FromSlash(p))); err == nil {
+			if _, err := os.Stat(filepath.Join(repo.Root, filepath.FromSlash(p))); err == nil {
 				continue
 			}
 			if inBase[p] {
-				l.notes = append(l.notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
+				l.Notes = append(l.Notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
 			} else {
 				behind = append(behind, p)
 			}
 		}
 		if len(behind) > 0 {
 			sort.Strings(behind)
-			l.notes = append(l.notes, fmt.Sprintf("%s has %d migration files this branch does not (%s): they are not part of the history linted; merge or rebase onto %s to lint against them", opt.since, len(behind), strings.Join(behind, ", "), opt.since))
+			l.Notes = append(l.Notes, fmt.Sprintf("%s has %d migration files this branch does not (%s): they are not part of the history linted; merge or rebase onto %s to lint against them", opt.since, len(behind), strings.Join(behind, ", "), opt.since))
 		}
 	}
 	hist := &analyzer.History{Dated: true, Now: opt.now, MinAge: opt.minAge, MinAgeSet: opt.minAgeSet}
@@ -385,7 +392,7 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 	if opt.since != "" {
 		pendingRef = "since " + opt.since
 	}
-	for _, f := range hs.parts {
+	for _, f := range hs.Parts {
 		r := rel[f]
 		c, committed := added[r]
 		pending := uncommitted[r] || !committed
@@ -398,7 +405,7 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 		if pending {
 			f.Deploy = deploy("pending", analyzer.Deploy{Pending: true, Ref: pendingRef})
 		} else {
-			f.Deploy = deploy(c.hash, analyzer.Deploy{Time: c.time, Ref: "commit " + c.hash[:min(7, len(c.hash))]})
+			f.Deploy = deploy(c.Hash, analyzer.Deploy{Time: c.Time, Ref: "commit " + c.Hash[:min(7, len(c.Hash))]})
 		}
 		if g.named == nil && opt.since != "" {
 			f.Lint = pending || f.Edited != ""
@@ -410,7 +417,7 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 	if opt.since != "" {
 		ref = opt.since
 	}
-	for _, f := range hs.parts {
+	for _, f := range hs.Parts {
 		if hist.Deploy(f.Deploy).Pending {
 			continue
 		}
@@ -418,20 +425,20 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 		if len(marks) == 0 {
 			continue
 		}
-		shipped := repo.show(ctx, ref, rel[f])
+		shipped := repo.Show(ctx, ref, rel[f])
 		for _, m := range marks {
 			d := 0
 			if !strings.Contains(shipped, m.text) {
 				d = deploy("pending", analyzer.Deploy{Pending: true, Ref: pendingRef})
 			} else {
-				c, err := repo.lastChange(ctx, ref, rel[f], m.text)
+				c, err := repo.LastChange(ctx, ref, rel[f], m.text)
 				if err != nil {
 					return err
 				}
-				if c.hash == "" {
+				if c.Hash == "" {
 					continue
 				}
-				d = deploy(c.hash, analyzer.Deploy{Time: c.time, Ref: "commit " + c.hash[:min(7, len(c.hash))]})
+				d = deploy(c.Hash, analyzer.Deploy{Time: c.Time, Ref: "commit " + c.Hash[:min(7, len(c.Hash))]})
 			}
 			if d != f.Deploy {
 				if f.MarkerDeploys == nil {
@@ -441,7 +448,7 @@ func (l *loaded) assignDeploys(ctx context.Context, hs *historySet, g *group, di
 			}
 		}
 	}
-	hs.hist, hs.git = hist, true
+	hs.Deploys, hs.Git = hist, true
 	return nil
 }
 
@@ -481,55 +488,15 @@ func absPath(dir, p string) string {
 	return a
 }
 
-// historyFlags are the check/status flags about migration histories.
-func historyFlags() []ucli.Flag {
-	return []ucli.Flag{
-		&ucli.StringFlag{Name: "layout", Usage: "migration layout: auto, golang-migrate, goose, dbmate, flyway, popx or plain (default: migrations.layout in the configuration, else detected)", Sources: ucli.EnvVars("MIGSAFE_LAYOUT")},
-		&ucli.StringFlag{Name: "since", Usage: "lint only the migrations added or changed since the git `REF` (origin/main, a tag, HEAD~3); the others are replayed as history and date the deploys", Sources: ucli.EnvVars("MIGSAFE_SINCE")},
-		&ucli.BoolFlag{Name: "no-git", Usage: "do not read deploy dates from git: every migration version counts as its own deploy"},
-		&ucli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list the statements the schema model could not follow and the files the layout leaves out"},
-	}
-}
-
-// historyOptions resolves the history flags and configuration.
-func historyOptions(cmd *ucli.Command, env Env, s *settings) (histOptions, error) {
-	opt := histOptions{dialect: s.dialect.Name(), since: cmd.String("since"), noGit: cmd.Bool("no-git"), maxSize: MaxFileSize, minAge: s.cfg.Migrations.MinDeprecationAge, minAgeSet: s.cfg.Migrations.MinDeprecationAgeText != ""}
-	if cmd.IsSet("max-file-size") {
-		opt.maxSize = cmd.Int64("max-file-size")
-	}
-	name := firstOf(cmd.String("layout"), s.cfg.Migrations.Layout)
-	l, err := migrations.ParseLayout(name)
-	if err != nil {
-		msg := err.Error() + " (want " + strings.Join(migrations.LayoutNames(), ", ") + ")"
-		if sug := analyzer.Suggest(name, migrations.LayoutNames()); sug != "" {
-			msg += fmt.Sprintf("; did you mean %q?", sug)
-		}
-		return opt, usageErr("--layout: %s", msg)
-	}
-	opt.layout = l
-	if opt.since != "" && opt.noGit {
-		return opt, usageErr("--since needs git; it cannot be used with --no-git")
-	}
-	opt.now = time.Now()
-	if v := env.Getenv("MIGSAFE_NOW"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return opt, usageErr("MIGSAFE_NOW=%q: want an RFC 3339 time such as 2024-06-10T12:00:00Z", v)
-		}
-		opt.now = t
-	}
-	return opt, nil
-}
-
 // lintSets replays and lints every history and merges the results.
-func lintSets(ctx context.Context, s *settings, sets []*historySet) (*engine.Result, []*engine.Result, error) {
+func lintSets(ctx context.Context, s *Settings, sets []*History) (*engine.Result, []*engine.Result, error) {
 	merged := &engine.Result{}
 	var each []*engine.Result
 	seen := map[string]bool{}
 	noteSeen := map[string]bool{}
 	for _, hs := range sets {
 		// one history at a time: each run already parses on every core
-		res, err := engine.Run(ctx, hs.parts, engine.Options{Dialect: s.dialect, Rules: s.rules, Known: rules.All(), History: hs.hist})
+		res, err := engine.Run(ctx, hs.Parts, engine.Options{Dialect: s.Dialect, Rules: s.Rules, Known: rules.All(), History: hs.Deploys})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -550,36 +517,4 @@ func lintSets(ctx context.Context, s *settings, sets []*historySet) (*engine.Res
 		}
 	}
 	return merged, each, nil
-}
-
-// writeNotes writes the loader's and the rules' notices, and with
-// --verbose what the layouts left out and what the model could not follow.
-func writeNotes(w io.Writer, cmd *ucli.Command, ld *loaded, res *engine.Result, each []*engine.Result) {
-	if cmd.Bool("quiet") {
-		return
-	}
-	for _, n := range ld.notes {
-		if strings.HasPrefix(n, "warning: ") {
-			fmt.Fprintf(w, "migsafe: %s\n", n)
-		} else {
-			fmt.Fprintf(w, "migsafe: note: %s\n", n)
-		}
-	}
-	for _, n := range res.Notes {
-		fmt.Fprintf(w, "migsafe: note: %s\n", n)
-	}
-	if !cmd.Bool("verbose") {
-		return
-	}
-	for i, hs := range ld.sets {
-		fmt.Fprintf(w, "migsafe: %s: %s layout (%s), %d migrations\n", hs.root, hs.set.Layout, hs.set.Why, len(hs.set.Migrations))
-		for _, sk := range hs.set.Skipped {
-			fmt.Fprintf(w, "migsafe: note: %s left out: %s\n", sk.Path, sk.Reason)
-		}
-		if i < len(each) {
-			for _, u := range each[i].Catalog.Unmodeled {
-				fmt.Fprintf(w, "migsafe: note: %s:%d: not modelled: %s: %s\n", u.Origin.Path, u.Origin.Line, u.Kind, u.Reason)
-			}
-		}
-	}
 }

@@ -1,10 +1,9 @@
-package cli
+package lint
 
 import (
+	"fmt"
 	"path"
 	"strings"
-
-	ucli "github.com/urfave/cli/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/config"
@@ -12,41 +11,39 @@ import (
 	"github.com/migsafe/migsafe/dialects/postgres"
 )
 
-const targetVersionUsage = "server version advice is given for: a PostgreSQL major such as 14 (default " + postgres.DefaultVersion +
-	"), a MySQL version such as 5.7, 8.0.28 or 8.4 (default " + mysql.DefaultVersion + ", taken as 8.0.11), or mariadb-10.11, mariadb-11.4"
-
-// newDialect builds the adapter of a dialect for a target version ("" means
-// the dialect's conservative default).
-func newDialect(name, version string) (analyzer.Dialect, error) {
+// NewDialect builds the adapter of a dialect ("postgres", "mysql" or
+// "mariadb") for a target version ("" means the dialect's conservative
+// default).
+func NewDialect(name, version string) (analyzer.Dialect, error) {
 	switch name {
 	case analyzer.Postgres:
 		d, err := postgres.New(version)
 		if err != nil {
-			return nil, usageErr("--target-version: %v", err)
+			return nil, fmt.Errorf("--target-version: %w", err)
 		}
 		return d, nil
 	case analyzer.MySQL, "mariadb":
 		d, err := mysql.New(version)
 		if err != nil {
-			return nil, usageErr("--target-version: %v", err)
+			return nil, fmt.Errorf("--target-version: %w", err)
 		}
 		return d, nil
 	}
-	return nil, usageErr("unknown dialect %q: want postgres or mysql", name)
+	return nil, fmt.Errorf("unknown dialect %q: want postgres or mysql", name)
 }
 
-// dialectName picks the dialect: --dialect, then the configuration file,
-// then the names of the files to check (a *.mysql.up.sql file or a mysql/
-// folder means mysql), else postgres. A MariaDB --target-version implies
-// mysql too.
-func dialectName(cmd *ucli.Command, cfg *config.Config, dir string) (string, error) {
-	if d := firstOf(cmd.String("dialect"), cfg.Dialect); d != "" {
+// dialectName picks the dialect: Options.Dialect, then the configuration
+// file, then the names of the files to check (a *.mysql.up.sql file or a
+// mysql/ folder means mysql), else postgres. A MariaDB target version
+// implies mysql too.
+func dialectName(o Options, cfg *config.Config, dir string) (string, error) {
+	if d := firstOf(o.Dialect, cfg.Dialect); d != "" {
 		return strings.ToLower(d), nil
 	}
-	if v := strings.ToLower(firstOf(cmd.String("target-version"), cfg.TargetVersion)); strings.HasPrefix(v, "mariadb") || strings.HasPrefix(v, "mysql") {
+	if v := strings.ToLower(firstOf(o.TargetVersion, cfg.TargetVersion)); strings.HasPrefix(v, "mariadb") || strings.HasPrefix(v, "mysql") {
 		return analyzer.MySQL, nil
 	}
-	paths := cmd.Args().Slice()
+	paths := o.Paths
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -68,7 +65,7 @@ func dialectName(cmd *ucli.Command, cfg *config.Config, dir string) (string, err
 	}
 	switch {
 	case my != "" && pg != "":
-		return "", usageErr("both MySQL (%s) and PostgreSQL (%s) migrations were found: check them separately, or say which with --dialect", my, pg)
+		return "", fmt.Errorf("both MySQL (%s) and PostgreSQL (%s) migrations were found: check them separately, or say which with --dialect", my, pg)
 	case my != "":
 		return analyzer.MySQL, nil
 	}

@@ -1,4 +1,9 @@
-package cli
+// Package gitlog answers the history questions migsafe asks git: which
+// commit of the first-parent history added each migration (and when),
+// which files are not committed, and which a reference already had. It
+// runs the git command (argv, never a shell) and dates the deploys of
+// migration histories.
+package gitlog
 
 import (
 	"bytes"
@@ -11,20 +16,18 @@ import (
 	"time"
 )
 
-// gitRepo answers the history questions migsafe asks git: which commit of
-// the first-parent history added each migration (and when), which files
-// are not committed, and which a reference already had.
-type gitRepo struct {
-	root string // the work tree's top directory, absolute
-	// shallow: a shallow clone (CI checkouts often are: actions/checkout
+// Repo is a git work tree.
+type Repo struct {
+	Root string // the work tree's top directory, absolute
+	// Shallow: a shallow clone (CI checkouts often are: actions/checkout
 	// fetches one commit, GitLab 20), missing the commits that added the
 	// older migrations, so git cannot date them
-	shallow bool
+	Shallow bool
 }
 
-// findGit returns the repository containing dir, or nil when git is not
+// Find returns the repository containing dir, or nil when git is not
 // installed or dir is not in a work tree.
-func findGit(ctx context.Context, dir string) *gitRepo {
+func Find(ctx context.Context, dir string) *Repo {
 	if _, err := exec.LookPath("git"); err != nil {
 		return nil
 	}
@@ -36,7 +39,7 @@ func findGit(ctx context.Context, dir string) *gitRepo {
 	if r, err := filepath.EvalSymlinks(root); err == nil {
 		root = r
 	}
-	return &gitRepo{root: root, shallow: strings.TrimSpace(shallow) == "true"}
+	return &Repo{Root: root, Shallow: strings.TrimSpace(shallow) == "true"}
 }
 
 func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
@@ -56,37 +59,37 @@ func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// rel converts an absolute path to the repository's slash-separated form.
-func (g *gitRepo) rel(abs string) (string, bool) {
+// Rel converts an absolute path to the repository's slash-separated form.
+func (g *Repo) Rel(abs string) (string, bool) {
 	if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
 		abs = filepath.Join(r, filepath.Base(abs))
 	}
-	r, err := filepath.Rel(g.root, abs)
+	r, err := filepath.Rel(g.Root, abs)
 	if err != nil || strings.HasPrefix(r, "..") {
 		return "", false
 	}
 	return filepath.ToSlash(r), true
 }
 
-// commit is a commit of the first-parent history.
-type commit struct {
-	hash string
-	time time.Time
+// Commit is a commit of the first-parent history.
+type Commit struct {
+	Hash string
+	Time time.Time
 }
 
-// added returns, for each file under dirs (repository paths), the latest
+// Added returns, for each file under dirs (repository paths), the latest
 // first-parent commit that added it: the deploy that shipped it. A merged
 // branch is one commit of the first-parent history, so it is one deploy.
-func (g *gitRepo) added(ctx context.Context, dirs []string) (map[string]commit, error) {
+func (g *Repo) Added(ctx context.Context, dirs []string) (map[string]Commit, error) {
 	args := []string{"log", "--first-parent", "--no-renames", "--diff-filter=A", "--name-only", "-z", "--format=%x1e%H %cI", "--"}
-	out, err := runGit(ctx, g.root, append(args, dirs...)...)
+	out, err := runGit(ctx, g.Root, append(args, dirs...)...)
 	if err != nil {
 		if strings.Contains(err.Error(), "does not have any commits") {
-			return map[string]commit{}, nil
+			return map[string]Commit{}, nil
 		}
 		return nil, err
 	}
-	res := map[string]commit{}
+	res := map[string]Commit{}
 	for _, rec := range strings.Split(string(out), "\x1e") {
 		rec = strings.TrimLeft(rec, "\x00\n")
 		if rec == "" {
@@ -107,17 +110,17 @@ func (g *gitRepo) added(ctx context.Context, dirs []string) (map[string]commit, 
 				continue
 			}
 			if _, seen := res[n]; !seen { // newest first: the latest add wins
-				res[n] = commit{hash: hash, time: t}
+				res[n] = Commit{Hash: hash, Time: t}
 			}
 		}
 	}
 	return res, nil
 }
 
-// uncommitted returns the files under dirs that HEAD does not have (new,
+// Uncommitted returns the files under dirs that HEAD does not have (new,
 // untracked, or staged but not committed).
-func (g *gitRepo) uncommitted(ctx context.Context, dirs []string) (map[string]bool, error) {
-	out, err := runGit(ctx, g.root, append([]string{"status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--"}, dirs...)...)
+func (g *Repo) Uncommitted(ctx context.Context, dirs []string) (map[string]bool, error) {
+	out, err := runGit(ctx, g.Root, append([]string{"status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--"}, dirs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -134,21 +137,21 @@ func (g *gitRepo) uncommitted(ctx context.Context, dirs []string) (map[string]bo
 	return res, nil
 }
 
-// verify resolves a reference to a commit, with a helpful error.
-func (g *gitRepo) verify(ctx context.Context, ref string) (string, error) {
-	out, err := runGit(ctx, g.root, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+// Verify resolves a reference to a commit, with a helpful error.
+func (g *Repo) Verify(ctx context.Context, ref string) (string, error) {
+	out, err := runGit(ctx, g.Root, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	if err != nil {
-		return "", fmt.Errorf("--since %s: not a commit in %s (a branch, tag or commit such as origin/main, HEAD~3)", ref, g.root)
+		return "", fmt.Errorf("--since %s: not a commit in %s (a branch, tag or commit such as origin/main, HEAD~3)", ref, g.Root)
 	}
 	return strings.TrimSpace(string(out)), nil
 }
 
-// mergeBase returns the commit where the work tree's branch left rev:
+// MergeBase returns the commit where the work tree's branch left rev:
 // what the branch changed is measured from there, so that migrations rev
 // gained since (another branch merged) are not taken for deletions or
 // edits of this one. It returns rev when there is no common ancestor.
-func (g *gitRepo) mergeBase(ctx context.Context, rev string) string {
-	out, err := runGit(ctx, g.root, "merge-base", rev, "HEAD")
+func (g *Repo) MergeBase(ctx context.Context, rev string) string {
+	out, err := runGit(ctx, g.Root, "merge-base", rev, "HEAD")
 	if err != nil {
 		return rev
 	}
@@ -158,48 +161,48 @@ func (g *gitRepo) mergeBase(ctx context.Context, rev string) string {
 	return rev
 }
 
-// show returns a file's content at rev ("" when rev does not have it).
-func (g *gitRepo) show(ctx context.Context, rev, p string) string {
-	out, err := runGit(ctx, g.root, "show", rev+":"+p)
+// Show returns a file's content at rev ("" when rev does not have it).
+func (g *Repo) Show(ctx context.Context, rev, p string) string {
+	out, err := runGit(ctx, g.Root, "show", rev+":"+p)
 	if err != nil {
 		return ""
 	}
 	return string(out)
 }
 
-// lastChange returns the latest first-parent commit (up to rev) that
+// LastChange returns the latest first-parent commit (up to rev) that
 // changed how often text occurs in the file: for a text the file has at
 // rev, the commit that added it. A merge counts with its first parent.
-func (g *gitRepo) lastChange(ctx context.Context, rev, p, text string) (commit, error) {
-	out, err := runGit(ctx, g.root, "log", "-1", "--first-parent", "--diff-merges=first-parent", "--no-patch", "--no-renames", "--format=%H %cI", "-S"+text, rev, "--", p)
+func (g *Repo) LastChange(ctx context.Context, rev, p, text string) (Commit, error) {
+	out, err := runGit(ctx, g.Root, "log", "-1", "--first-parent", "--diff-merges=first-parent", "--no-patch", "--no-renames", "--format=%H %cI", "-S"+text, rev, "--", p)
 	if err != nil {
-		return commit{}, err
+		return Commit{}, err
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	hash, date, ok := strings.Cut(first, " ")
 	if !ok {
-		return commit{}, nil
+		return Commit{}, nil
 	}
 	t, err := time.Parse(time.RFC3339, date)
 	if err != nil {
-		return commit{}, fmt.Errorf("git log: bad date %q", date)
+		return Commit{}, fmt.Errorf("git log: bad date %q", date)
 	}
-	return commit{hash: hash, time: t}, nil
+	return Commit{Hash: hash, Time: t}, nil
 }
 
-// at returns the files under dirs that commit had.
-func (g *gitRepo) at(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
-	out, err := runGit(ctx, g.root, append([]string{"ls-tree", "-r", "-z", "--name-only", rev, "--"}, dirs...)...)
+// At returns the files under dirs that commit had.
+func (g *Repo) At(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
+	out, err := runGit(ctx, g.Root, append([]string{"ls-tree", "-r", "-z", "--name-only", rev, "--"}, dirs...)...)
 	if err != nil {
 		return nil, err
 	}
 	return nameSet(out), nil
 }
 
-// changedSince returns the files under dirs whose content in the work tree
+// ChangedSince returns the files under dirs whose content in the work tree
 // differs from rev's (committed or not).
-func (g *gitRepo) changedSince(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
-	out, err := runGit(ctx, g.root, append([]string{"diff", "--name-only", "-z", "--no-renames", rev, "--"}, dirs...)...)
+func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
+	out, err := runGit(ctx, g.Root, append([]string{"diff", "--name-only", "-z", "--no-renames", rev, "--"}, dirs...)...)
 	if err != nil {
 		return nil, err
 	}
