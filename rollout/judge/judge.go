@@ -244,7 +244,10 @@ type LatencyConfig struct {
 	// MinDelta: and up to stable's mean + MinDelta, in the metric's unit
 	// (seconds for latency). Default 0.
 	MinDelta float64
-	// MinSamples per version; fewer is Inconclusive. Default 5.
+	// MinSamples per version; fewer is Inconclusive. Default 5. Fewer
+	// samples than the confidence needs (6 of each at 0.99) are
+	// Inconclusive too: with them even a canary slower in every sample
+	// could not be significant.
 	MinSamples int
 }
 
@@ -304,8 +307,16 @@ func Latency(canary, stable []float64, c LatencyConfig) LatencyResult {
 		r.Message = fmt.Sprintf("not enough data yet: %d canary and %d stable samples, the test needs %d of each", len(canary), len(stable), c.MinSamples)
 		return r
 	}
-	r.U, r.PValue = MannWhitneyGreater(canary, stable)
 	alpha := (1 - c.Confidence) / 2
+	if best := minMannWhitneyP(len(canary), len(stable)); best >= alpha {
+		// Even a canary slower in every sample could not be significant:
+		// calling that a pass would be passing on too little data.
+		r.Phase = gate.Inconclusive
+		r.NotEnoughData = true
+		r.Message = fmt.Sprintf("not enough data yet: with %d canary and %d stable samples the smallest possible p-value is %.2g, not below %.2g", len(canary), len(stable), best, alpha)
+		return r
+	}
+	r.U, r.PValue = MannWhitneyGreater(canary, stable)
 	limit := math.Max(r.StableMean*c.AllowedIncrease, r.StableMean+c.MinDelta)
 	if r.PValue < alpha && r.CanaryMean > limit {
 		r.Phase = gate.Failed
@@ -365,6 +376,14 @@ func MannWhitneyGreater(x, y []float64) (u, p float64) {
 	}
 	z := (u - mu - 0.5) / sigma
 	return u, 0.5 * math.Erfc(z/math.Sqrt2)
+}
+
+// minMannWhitneyP is the smallest one-sided p-value MannWhitneyGreater can
+// return for samples of n1 and n2 values (every x above every y, no ties).
+func minMannWhitneyP(n1, n2 int) float64 {
+	a, b := float64(n1), float64(n2)
+	z := (a*b/2 - 0.5) / math.Sqrt(a*b*(a+b+1)/12)
+	return 0.5 * math.Erfc(z/math.Sqrt2)
 }
 
 func finite(xs []float64) []float64 {

@@ -109,16 +109,23 @@ func TestLatencyVerdicts(t *testing.T) {
 		canary []float64
 		cfg    LatencyConfig
 		want   gate.Phase
+		stable []float64 // nil: the 8 stable samples
 	}{
-		{"same", stable, LatencyConfig{}, gate.Successful},
-		{"200ms slower", slow, LatencyConfig{}, gate.Failed},
-		{"a little slower, within allowedIncrease", slightly, LatencyConfig{}, gate.Successful},
-		{"200ms slower but minDelta 0.5s", slow, LatencyConfig{MinDelta: 0.5}, gate.Successful},
-		{"too few samples", slow[:3], LatencyConfig{}, gate.Inconclusive},
-		{"NaN samples dropped", []float64{math.NaN(), math.NaN(), 0.2, 0.2, 0.2, 0.2}, LatencyConfig{}, gate.Inconclusive},
+		{"same", stable, LatencyConfig{}, gate.Successful, nil},
+		{"200ms slower", slow, LatencyConfig{}, gate.Failed, nil},
+		{"a little slower, within allowedIncrease", slightly, LatencyConfig{}, gate.Successful, nil},
+		{"200ms slower but minDelta 0.5s", slow, LatencyConfig{MinDelta: 0.5}, gate.Successful, nil},
+		{"too few samples", slow[:3], LatencyConfig{}, gate.Inconclusive, nil},
+		{"too few samples for the confidence", slow[:5], LatencyConfig{}, gate.Inconclusive, stable[:5]},
+		{"enough at a lower confidence", slow[:5], LatencyConfig{Confidence: 0.95}, gate.Failed, stable[:5]},
+		{"NaN samples dropped", []float64{math.NaN(), math.NaN(), 0.2, 0.2, 0.2, 0.2}, LatencyConfig{}, gate.Inconclusive, nil},
 	}
 	for _, c := range cases {
-		r := Latency(c.canary, stable, c.cfg)
+		st := stable
+		if c.stable != nil {
+			st = c.stable
+		}
+		r := Latency(c.canary, st, c.cfg)
 		if r.Phase != c.want {
 			t.Errorf("%s: %s, want %s: %s", c.name, r.Phase, c.want, r.Message)
 		}

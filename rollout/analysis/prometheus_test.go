@@ -1,0 +1,303 @@
+package analysis
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/migsafe/migsafe/internal/testdb"
+	"github.com/migsafe/migsafe/rollout/gate"
+)
+
+// service is one running testsvc instance.
+type service struct {
+	addr string
+	cmd  *exec.Cmd
+}
+
+func buildTestsvc(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "testsvc")
+	out, err := exec.Command("go", "build", "-o", bin, "./testdata/testsvc").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building testsvc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startService(t *testing.T, bin string, args ...string) *service {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("testsvc %v did not print its address: %v", args, err)
+	}
+	return &service{addr: strings.TrimSpace(line), cmd: cmd}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startPrometheus runs Debian's prometheus on loopback with a 1 s scrape
+// interval over the given targets, its configuration and data in a
+// temporary directory. stop ends it by its pid.
+func startPrometheus(t *testing.T, targets []string) (url string, stop func()) {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		msg := "prometheus is not installed: install the Debian package prometheus, or run scripts/test"
+		if testdb.Required() {
+			t.Fatal(msg + " (MIGSAFE_REQUIRE_TOOLS=1)")
+		}
+		t.Skip(msg)
+	}
+	dir := t.TempDir()
+	quoted := make([]string, len(targets))
+	for i, tg := range targets {
+		quoted[i] = fmt.Sprintf("%q", tg)
+	}
+	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: testsvc\n    static_configs:\n      - targets: [%s]\n", strings.Join(quoted, ", "))
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+			_ = logf.Close()
+		})
+	}
+	t.Cleanup(stop)
+	url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+			t.Fatalf("prometheus did not become ready within 30 s:\n%s", log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Prometheus' discovery hands the targets to the scraper about 5 s
+	// after start; wait until every target has been scraped three times so
+	// that the windows the tests query have data.
+	q := fmt.Sprintf("%s/api/v1/query?query=count(count_over_time(up[10s])+%%3E=+3)", url)
+	want := `"value":[`
+	for {
+		resp, err := http.Get(q)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), want) && strings.Contains(string(body), fmt.Sprintf(`,"%d"]`, len(targets))) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("prometheus did not scrape the %d targets within 30 s", len(targets))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return url, stop
+}
+
+// load sends rps requests per second to addr until ctx ends.
+func load(ctx context.Context, addr string, rps int) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	tick := time.NewTicker(time.Second / time.Duration(rps))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := client.Get("http://" + addr + "/")
+				if err == nil {
+					resp.Body.Close()
+				}
+			}()
+		}
+	}
+}
+
+const e2eGate = `
+metrics:
+  - name: error-rate
+    initialDelay: 2s
+    interval: %[3]s
+    count: %[2]d
+    provider:
+      prometheus: {address: %[1]q, timeout: 2s}
+    errorRate:
+      requests: sum(increase(http_requests_total{version="{{.Version}}"}[{{.Range}}]))
+      errors: sum(increase(http_requests_total{version="{{.Version}}",code=~"5.."}[{{.Range}}]))
+  - name: latency
+    initialDelay: 2s
+    interval: %[3]s
+    count: %[2]d
+    provider:
+      prometheus: {address: %[1]q, timeout: 2s}
+    latency:
+      query: histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{version="{{.Version}}"}[3s])))
+      step: 1s
+      minDelta: 0.05
+`
+
+// TestRealPrometheus runs the canary-vs-stable gate against a real
+// Prometheus scraping real services every second: stable fails 1 % of its
+// requests; a healthy canary (1 %) passes, a canary at 5 % errors fails the
+// error-rate check, a canary 200 ms slower fails the latency check, and
+// Prometheus stopped in the middle of an analysis gives Error after
+// consecutiveErrorLimit errors in a row.
+func TestRealPrometheus(t *testing.T) {
+	bin := buildTestsvc(t)
+	stable := startService(t, bin, "-version=stable", "-error-rate=0.01")
+	canaries := map[string]*service{
+		"healthy": startService(t, bin, "-version=healthy", "-error-rate=0.01"),
+		"errors":  startService(t, bin, "-version=errors", "-error-rate=0.05"),
+		"slow":    startService(t, bin, "-version=slow", "-error-rate=0.01", "-latency=202ms"),
+		"down":    startService(t, bin, "-version=down", "-error-rate=0.01"),
+	}
+	targets := []string{stable.addr}
+	for _, c := range canaries {
+		targets = append(targets, c.addr)
+	}
+	prom, stopProm := startPrometheus(t, targets)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go load(ctx, stable.addr, 100)
+
+	run := func(t *testing.T, version string, count int, interval string, during func()) (gate.Result, time.Duration) {
+		g := compile(t, fmt.Sprintf(e2eGate, prom, count, interval))
+		lctx, lcancel := context.WithCancel(ctx)
+		defer lcancel()
+		go load(lctx, canaries[version].addr, 100)
+		if during != nil {
+			go during()
+		}
+		ectx, ecancel := context.WithTimeout(ctx, 60*time.Second)
+		defer ecancel()
+		t0 := time.Now()
+		r := g.Evaluate(ectx, gate.Window{Start: t0, Stable: "stable", Canary: version, Weight: 50})
+		took := time.Since(t0)
+		t.Logf("%s: %s after %s: %s", version, r.Phase, took.Round(100*time.Millisecond), r.Message)
+		return r, took
+	}
+
+	t.Run("decisions", func(t *testing.T) {
+		for _, c := range []struct {
+			version string
+			want    gate.Phase
+			prefix  string
+		}{
+			{"healthy", gate.Successful, ""},
+			{"errors", gate.Failed, "error-rate: "},
+			{"slow", gate.Failed, "latency: "},
+		} {
+			t.Run(c.version, func(t *testing.T) {
+				t.Parallel()
+				r, _ := run(t, c.version, 8, "1s", nil)
+				if r.Phase != c.want || !strings.HasPrefix(r.Message, c.prefix) {
+					t.Errorf("%s: %s (%s), want %s from %q", c.version, r.Phase, r.Message, c.want, c.prefix)
+				}
+				if c.want == gate.Successful {
+					var canary, stable int
+					for _, m := range r.Measurements {
+						if m.Metric == "error-rate" && m.Version == "canary" {
+							canary++
+						}
+						if m.Metric == "error-rate" && m.Version == "stable" {
+							stable++
+						}
+					}
+					if canary != 8 || stable != 8 {
+						t.Errorf("%d canary and %d stable error-rate measurements, want 8 of each", canary, stable)
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("prometheus stopped", func(t *testing.T) {
+		stopped := make(chan time.Time, 1)
+		r, _ := run(t, "down", 60, "500ms", func() {
+			time.Sleep(3 * time.Second)
+			stopProm()
+			stopped <- time.Now()
+		})
+		at := <-stopped
+		if r.Phase != gate.Error || !strings.Contains(r.Message, "more than consecutiveErrorLimit 4") {
+			t.Fatalf("%s: %s, want Error after consecutiveErrorLimit", r.Phase, r.Message)
+		}
+		var before int
+		for _, m := range r.Measurements {
+			if m.At.Before(at) && m.Metric == "error-rate" && m.Version == "canary" {
+				before++
+			}
+		}
+		if before < 2 {
+			t.Errorf("only %d error-rate measurements before Prometheus stopped, want the analysis to have been running", before)
+		}
+	})
+}
