@@ -279,6 +279,40 @@ func TestRealPrometheus(t *testing.T) {
 		}
 	})
 
+	// Absolute checks, as Argo writes them: instant and range queries, and
+	// no data or NaN as a failed measurement.
+	t.Run("absolute", func(t *testing.T) {
+		for _, c := range []struct {
+			name, provider, condition string
+			want                      gate.Phase
+			msg                       string
+		}{
+			{"instant ratio", `{address: %q, query: 'sum(rate(http_requests_total{version="stable",code="500"}[5s])) / sum(rate(http_requests_total{version="stable"}[5s]))'}`,
+				"result[0] < 0.05", gate.Successful, "successCondition"},
+			{"instant ratio too high", `{address: %q, query: 'sum(rate(http_requests_total{version="stable",code="500"}[5s])) / sum(rate(http_requests_total{version="stable"}[5s]))'}`,
+				"result[0] < 0.001", gate.Failed, "is false"},
+			{"one value per series", `{address: %q, query: 'sum by (code) (http_requests_total{version="stable"})'}`,
+				"len(result) == 2", gate.Successful, ""},
+			{"range query", `{address: %q, query: 'sum(rate(http_requests_total{version="stable"}[3s]))', range: {step: 1s}}`,
+				"len(result) >= 4 && all(result, {# > 50 && # < 150})", gate.Successful, ""},
+			{"no data", `{address: %q, query: 'http_requests_total{version="nonexistent"}'}`,
+				"", gate.Failed, "returned no data"},
+			{"NaN", `{address: %q, query: 'vector(0) / 0'}`,
+				"result[0] >= 0", gate.Failed, "returned NaN"},
+		} {
+			cond := ""
+			if c.condition != "" {
+				cond = fmt.Sprintf("    successCondition: %q\n", c.condition)
+			}
+			g := compile(t, fmt.Sprintf("metrics:\n  - name: abs\n%s    provider:\n      prometheus: "+c.provider+"\n", cond, prom))
+			now := time.Now()
+			r := g.Evaluate(ctx, gate.Window{Start: now.Add(-5 * time.Second), Stable: "stable", Canary: "healthy"})
+			if r.Phase != c.want || !strings.Contains(r.Message, c.msg) {
+				t.Errorf("%s: %s: %s, want %s with %q", c.name, r.Phase, r.Message, c.want, c.msg)
+			}
+		}
+	})
+
 	t.Run("prometheus stopped", func(t *testing.T) {
 		stopped := make(chan time.Time, 1)
 		r, _ := run(t, "down", 60, "500ms", func() {
