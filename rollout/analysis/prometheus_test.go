@@ -4,19 +4,16 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/migsafe/migsafe/internal/testdb"
+	"github.com/migsafe/migsafe/internal/testprom"
 	"github.com/migsafe/migsafe/rollout/gate"
 )
 
@@ -56,104 +53,6 @@ func startService(t *testing.T, bin string, args ...string) *service {
 		t.Fatalf("testsvc %v did not print its address: %v", args, err)
 	}
 	return &service{addr: strings.TrimSpace(line), cmd: cmd}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startPrometheus runs Debian's prometheus on loopback with a 1 s scrape
-// interval over the given targets, its configuration and data in a
-// temporary directory. stop ends it by its pid.
-func startPrometheus(t *testing.T, targets []string) (url string, stop func()) {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		msg := "prometheus is not installed: install the Debian package prometheus, or run scripts/test"
-		if testdb.Required() {
-			t.Fatal(msg + " (MIGSAFE_REQUIRE_TOOLS=1)")
-		}
-		t.Skip(msg)
-	}
-	dir := t.TempDir()
-	quoted := make([]string, len(targets))
-	for i, tg := range targets {
-		quoted[i] = fmt.Sprintf("%q", tg)
-	}
-	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: testsvc\n    static_configs:\n      - targets: [%s]\n", strings.Join(quoted, ", "))
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { _ = cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
-			_ = logf.Close()
-		})
-	}
-	t.Cleanup(stop)
-	url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
-			t.Fatalf("prometheus did not become ready within 30 s:\n%s", log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	// Prometheus' discovery hands the targets to the scraper about 5 s
-	// after start; wait until every target has been scraped three times so
-	// that the windows the tests query have data.
-	q := fmt.Sprintf("%s/api/v1/query?query=count(count_over_time(up[10s])+%%3E=+3)", url)
-	want := `"value":[`
-	for {
-		resp, err := http.Get(q)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.Contains(string(body), want) && strings.Contains(string(body), fmt.Sprintf(`,"%d"]`, len(targets))) {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus did not scrape the %d targets within 30 s", len(targets))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return url, stop
 }
 
 // load sends rps requests per second to addr until ctx ends.
@@ -222,7 +121,8 @@ func TestRealPrometheus(t *testing.T) {
 	for _, c := range canaries {
 		targets = append(targets, c.addr)
 	}
-	prom, stopProm := startPrometheus(t, targets)
+	ps := testprom.Start(t, testprom.Options{Targets: targets})
+	prom, stopProm := ps.URL, ps.Stop
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
