@@ -332,7 +332,12 @@ func absolute(ctx context.Context, name string, f fetcher, success, failure *con
 	case err != nil:
 		return outcome{phase: gate.Error, msg: err.Error(), ms: ms}
 	}
-	phase, why := judgeConditions(success, failure, result)
+	e := conditionEnv(result)
+	if er, ok := result.(execResult); ok {
+		e = env{Result: er.code, Stdout: er.stdout}
+		result = er.code
+	}
+	phase, why := judgeEnv(success, failure, e)
 	return outcome{phase: phase, msg: fmt.Sprintf("result %s: %s", show(result), why), ms: ms}
 }
 

@@ -22,8 +22,10 @@ type condition struct {
 
 // env is what a condition sees. result is an interface so that one
 // expression may index a list, read a map's field or compare a number.
+// stdout is an exec check's standard output (trimmed).
 type env struct {
-	Result any `expr:"result"`
+	Result any    `expr:"result"`
+	Stdout string `expr:"stdout"`
 }
 
 func conditionEnv(result any) env { return env{Result: result} }
@@ -59,8 +61,8 @@ func compileCondition(src string) (*condition, error) {
 	return &condition{src: src, prog: p}, nil
 }
 
-func (c *condition) eval(result any) (bool, error) {
-	out, err := expr.Run(c.prog, conditionEnv(result))
+func (c *condition) eval(e env) (bool, error) {
+	out, err := expr.Run(c.prog, e)
 	if err != nil {
 		return false, err
 	}
@@ -77,18 +79,22 @@ func (c *condition) eval(result any) (bool, error) {
 // success; with both, meeting neither is Inconclusive. An expression that
 // cannot be evaluated is an Error.
 func judgeConditions(success, failure *condition, result any) (gate.Phase, string) {
+	return judgeEnv(success, failure, conditionEnv(result))
+}
+
+func judgeEnv(success, failure *condition, e env) (gate.Phase, string) {
 	if success == nil && failure == nil {
 		return gate.Successful, "no condition"
 	}
 	var ok, bad bool
 	var err error
 	if success != nil {
-		if ok, err = success.eval(result); err != nil {
+		if ok, err = success.eval(e); err != nil {
 			return gate.Error, fmt.Sprintf("successCondition %q: %v", success.src, err)
 		}
 	}
 	if failure != nil {
-		if bad, err = failure.eval(result); err != nil {
+		if bad, err = failure.eval(e); err != nil {
 			return gate.Error, fmt.Sprintf("failureCondition %q: %v", failure.src, err)
 		}
 	}

@@ -392,7 +392,8 @@ func (f *execFetcher) fetch(ctx context.Context, in input) (any, float64, error)
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "MIGSAFE_CANARY="+in.w.Canary, "MIGSAFE_STABLE="+in.w.Stable, "MIGSAFE_WEIGHT="+strconv.Itoa(in.w.Weight))
 	var out tailBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var stdout limitBuffer
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, &out), &out
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if ctx.Err() != nil {
@@ -401,13 +402,32 @@ func (f *execFetcher) fetch(ctx context.Context, in input) (any, float64, error)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
-		return 0, 0, nil
+		return execResult{code: 0, stdout: strings.TrimSpace(stdout.String())}, 0, nil
 	case errors.As(err, &ee) && ee.Exited():
 		code := ee.ExitCode()
-		return code, float64(code), nil
+		return execResult{code: code, stdout: strings.TrimSpace(stdout.String())}, float64(code), nil
 	}
 	return nil, math.NaN(), fmt.Errorf("running %s: %w (output: %s)", args[0], err, out.String())
 }
+
+// execResult is what an exec check gives its conditions: result is the
+// exit code and stdout the standard output (its first 64 KiB, trimmed).
+type execResult struct {
+	code   int
+	stdout string
+}
+
+// limitBuffer keeps the first 64 KiB written to it.
+type limitBuffer struct{ b []byte }
+
+func (l *limitBuffer) Write(p []byte) (int, error) {
+	if room := 64<<10 - len(l.b); room > 0 {
+		l.b = append(l.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (l *limitBuffer) String() string { return string(l.b) }
 
 // tailBuffer keeps the last 1 KiB written to it.
 type tailBuffer struct{ b []byte }
