@@ -165,7 +165,7 @@ func (x *Exec) Send(ctx context.Context, e Event) error {
 		if len(msg) > 300 {
 			msg = msg[len(msg)-300:]
 		}
-		return fmt.Errorf("%s: %v: %s", x.Name(), err, msg)
+		return fmt.Errorf("%s: %w: %s", x.Name(), err, msg)
 	}
 	return nil
 }
