@@ -1,0 +1,237 @@
+package analysis
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/migsafe/migsafe/internal/testprom"
+	"github.com/migsafe/migsafe/rollout/gate"
+)
+
+// service is one running testsvc instance.
+type service struct {
+	addr string
+	cmd  *exec.Cmd
+}
+
+func buildTestsvc(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "testsvc")
+	out, err := exec.Command("go", "build", "-o", bin, "./testdata/testsvc").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building testsvc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startService(t *testing.T, bin string, args ...string) *service {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("testsvc %v did not print its address: %v", args, err)
+	}
+	return &service{addr: strings.TrimSpace(line), cmd: cmd}
+}
+
+// load sends rps requests per second to addr until ctx ends.
+func load(ctx context.Context, addr string, rps int) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	tick := time.NewTicker(time.Second / time.Duration(rps))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := client.Get("http://" + addr + "/")
+				if err == nil {
+					resp.Body.Close()
+				}
+			}()
+		}
+	}
+}
+
+const e2eGate = `
+metrics:
+  - name: error-rate
+    initialDelay: 2s
+    interval: %[3]s
+    count: %[2]d
+    provider:
+      prometheus: {address: %[1]q, timeout: 2s}
+    errorRate:
+      requests: sum(increase(http_requests_total{version="{{.Version}}"}[{{.Range}}]))
+      errors: sum(increase(http_requests_total{version="{{.Version}}",code=~"5.."}[{{.Range}}]))
+  - name: latency
+    initialDelay: 2s
+    interval: %[3]s
+    count: %[2]d
+    provider:
+      prometheus: {address: %[1]q, timeout: 2s}
+    latency:
+      query: histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{version="{{.Version}}"}[3s])))
+      step: 1s
+      minDelta: 0.05
+`
+
+// TestRealPrometheus runs the canary-vs-stable gate against a real
+// Prometheus scraping real services every second: stable fails 1 % of its
+// requests; a healthy canary (1 %) passes, a canary at 5 % errors fails the
+// error-rate check, a canary 200 ms slower fails the latency check, and
+// Prometheus stopped in the middle of an analysis gives Error after
+// consecutiveErrorLimit errors in a row.
+func TestRealPrometheus(t *testing.T) {
+	bin := buildTestsvc(t)
+	stable := startService(t, bin, "-version=stable", "-error-rate=0.01")
+	canaries := map[string]*service{
+		"healthy": startService(t, bin, "-version=healthy", "-error-rate=0.01"),
+		"errors":  startService(t, bin, "-version=errors", "-error-rate=0.05"),
+		"slow":    startService(t, bin, "-version=slow", "-error-rate=0.01", "-latency=202ms"),
+		"down":    startService(t, bin, "-version=down", "-error-rate=0.01"),
+	}
+	targets := []string{stable.addr}
+	for _, c := range canaries {
+		targets = append(targets, c.addr)
+	}
+	ps := testprom.Start(t, testprom.Options{Targets: targets})
+	prom, stopProm := ps.URL, ps.Stop
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go load(ctx, stable.addr, 100)
+
+	run := func(t *testing.T, version string, count int, interval string, during func()) (gate.Result, time.Duration) {
+		g := compile(t, fmt.Sprintf(e2eGate, prom, count, interval))
+		lctx, lcancel := context.WithCancel(ctx)
+		defer lcancel()
+		go load(lctx, canaries[version].addr, 100)
+		if during != nil {
+			go during()
+		}
+		ectx, ecancel := context.WithTimeout(ctx, 60*time.Second)
+		defer ecancel()
+		t0 := time.Now()
+		r := g.Evaluate(ectx, gate.Window{Start: t0, Stable: "stable", Canary: version, Weight: 50})
+		took := time.Since(t0)
+		t.Logf("%s: %s after %s: %s", version, r.Phase, took.Round(100*time.Millisecond), r.Message)
+		return r, took
+	}
+
+	t.Run("decisions", func(t *testing.T) {
+		for _, c := range []struct {
+			version string
+			want    gate.Phase
+			prefix  string
+		}{
+			{"healthy", gate.Successful, ""},
+			{"errors", gate.Failed, "error-rate: "},
+			{"slow", gate.Failed, "latency: "},
+		} {
+			t.Run(c.version, func(t *testing.T) {
+				t.Parallel()
+				r, _ := run(t, c.version, 8, "1s", nil)
+				if r.Phase != c.want || !strings.HasPrefix(r.Message, c.prefix) {
+					t.Errorf("%s: %s (%s), want %s from %q", c.version, r.Phase, r.Message, c.want, c.prefix)
+				}
+				if c.want == gate.Successful {
+					var canary, stable int
+					for _, m := range r.Measurements {
+						if m.Metric == "error-rate" && m.Version == "canary" {
+							canary++
+						}
+						if m.Metric == "error-rate" && m.Version == "stable" {
+							stable++
+						}
+					}
+					if canary != 8 || stable != 8 {
+						t.Errorf("%d canary and %d stable error-rate measurements, want 8 of each", canary, stable)
+					}
+				}
+			})
+		}
+	})
+
+	// Absolute checks, as Argo writes them: instant and range queries, and
+	// no data or NaN as a failed measurement.
+	t.Run("absolute", func(t *testing.T) {
+		for _, c := range []struct {
+			name, provider, condition string
+			want                      gate.Phase
+			msg                       string
+		}{
+			{"instant ratio", `{address: %q, query: 'sum(rate(http_requests_total{version="stable",code="500"}[5s])) / sum(rate(http_requests_total{version="stable"}[5s]))'}`,
+				"result[0] < 0.05", gate.Successful, "successCondition"},
+			{"instant ratio too high", `{address: %q, query: 'sum(rate(http_requests_total{version="stable",code="500"}[5s])) / sum(rate(http_requests_total{version="stable"}[5s]))'}`,
+				"result[0] < 0.001", gate.Failed, "is false"},
+			{"one value per series", `{address: %q, query: 'sum by (code) (http_requests_total{version="stable"})'}`,
+				"len(result) == 2", gate.Successful, ""},
+			{"range query", `{address: %q, query: 'sum(rate(http_requests_total{version="stable"}[3s]))', range: {step: 1s}}`,
+				"len(result) >= 4 && all(result, {# > 50 && # < 150})", gate.Successful, ""},
+			{"no data", `{address: %q, query: 'http_requests_total{version="nonexistent"}'}`,
+				"", gate.Failed, "returned no data"},
+			{"NaN", `{address: %q, query: 'vector(0) / 0'}`,
+				"result[0] >= 0", gate.Failed, "returned NaN"},
+		} {
+			cond := ""
+			if c.condition != "" {
+				cond = fmt.Sprintf("    successCondition: %q\n", c.condition)
+			}
+			g := compile(t, fmt.Sprintf("metrics:\n  - name: abs\n%s    provider:\n      prometheus: "+c.provider+"\n", cond, prom))
+			now := time.Now()
+			r := g.Evaluate(ctx, gate.Window{Start: now.Add(-5 * time.Second), Stable: "stable", Canary: "healthy"})
+			if r.Phase != c.want || !strings.Contains(r.Message, c.msg) {
+				t.Errorf("%s: %s: %s, want %s with %q", c.name, r.Phase, r.Message, c.want, c.msg)
+			}
+		}
+	})
+
+	t.Run("prometheus stopped", func(t *testing.T) {
+		stopped := make(chan time.Time, 1)
+		r, _ := run(t, "down", 60, "500ms", func() {
+			time.Sleep(3 * time.Second)
+			stopProm()
+			stopped <- time.Now()
+		})
+		at := <-stopped
+		if r.Phase != gate.Error || !strings.Contains(r.Message, "more than consecutiveErrorLimit 4") {
+			t.Fatalf("%s: %s, want Error after consecutiveErrorLimit", r.Phase, r.Message)
+		}
+		var before int
+		for _, m := range r.Measurements {
+			if m.At.Before(at) && m.Metric == "error-rate" && m.Version == "canary" {
+				before++
+			}
+		}
+		if before < 2 {
+			t.Errorf("only %d error-rate measurements before Prometheus stopped, want the analysis to have been running", before)
+		}
+	})
+}
