@@ -190,8 +190,11 @@ func TestBadVersionIsRolledBack(t *testing.T) {
 		t.Errorf("after the rollback: %+v", c)
 	}
 	// status says so
-	st := migsafe(t, bin, nil, nil, "rollout", "status", "-p", plan, "--state-dir", state)
-	_ = st
+	st := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "status", "-p", plan, "--state-dir", state)
+	out, err := st.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "(finished): rolled_back") || !strings.Contains(string(out), "canary weight 0%") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
 }
 
 func equal(a, b []int) bool {
