@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,7 +19,12 @@ type world struct {
 	env   []string
 	reset func()
 	// check the world after the run finished
-	check func(t *testing.T, good bool)
+	check func(t *testing.T, good bool, where string)
+	// inside lists commands of the backend to crash in: the stand-in
+	// runs the command, then kills the runner (FAKE_KUBE_KILL_PARENT)
+	inside []string
+	// log returns the commands the backend ran (nil for nginx)
+	log func() []string
 }
 
 const crashSteps = `steps:
@@ -48,19 +54,21 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 	} else {
 		os.WriteFile(gateFile, nil, 0o644)
 	}
-	run := func(n int) (first, last run, events []journal.Event) {
+	runs := 0
+	run := func(crash string) (first, last run, events []journal.Event) {
 		w.reset()
 		os.Remove(marks)
 		state := t.TempDir()
 		env := w.env
-		if n > 0 {
-			env = append(env, fmt.Sprintf("MIGSAFE_ROLLOUT_CRASH_AT_SEQ=%d", n))
+		if crash != "" {
+			env = append(append([]string{}, env...), crash)
 		}
+		runs++
 		first = migsafe(t, bin, env, nil, "rollout", "start", "-p", w.plan, "--state-dir", state, "--format", "json")
 		last = first
 		for i := 0; last.killed && i < 5; i++ {
 			cmd := "start"
-			if n%2 == 1 {
+			if runs%2 == 1 {
 				cmd = "resume"
 			}
 			last = migsafe(t, bin, w.env, nil, "rollout", cmd, "-p", w.plan, "--state-dir", state, "--format", "json")
@@ -75,7 +83,7 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 		}
 		return first, last, events
 	}
-	_, clean, events := run(0)
+	_, clean, events := run("")
 	total := len(events)
 	wantCode := 0
 	if !good {
@@ -84,13 +92,36 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 	if clean.code != wantCode || total < 10 {
 		t.Fatalf("clean run: exit %d, %d events\n%s", clean.code, total, clean.stderr)
 	}
+	var points []string
 	for n := 1; n <= total; n++ {
-		first, last, events := run(n)
+		points = append(points, fmt.Sprintf("MIGSAFE_ROLLOUT_CRASH_AT_SEQ=%d", n))
+	}
+	var ran []string
+	if w.log != nil {
+		ran = w.log()
+	}
+	for _, cmd := range w.inside {
+		for _, l := range ran {
+			if strings.Contains(l, cmd) {
+				points = append(points, "FAKE_KUBE_KILL_PARENT="+cmd)
+				break
+			}
+		}
+	}
+	for i, crash := range points {
+		n := i + 1
+		where := func(events []journal.Event) string {
+			if i < total {
+				return fmt.Sprintf("crash after event %d (%s)", n, kindAt(events, n))
+			}
+			return "crash inside " + crash
+		}
+		first, last, events := run(crash)
 		if !first.killed {
-			t.Fatalf("crash at event %d: the runner was not killed (exit %d)", n, first.code)
+			t.Fatalf("%s: the runner was not killed (exit %d)", where(first.events), first.code)
 		}
 		if last.code != wantCode {
-			t.Fatalf("crash at event %d (%s): resumed run exit %d, want %d\n%s", n, kindAt(events, n), last.code, wantCode, last.stderr)
+			t.Fatalf("%s: resumed run exit %d, want %d\n%s", where(events), last.code, wantCode, last.stderr)
 		}
 		done := map[string]int{}
 		var order []string
@@ -110,10 +141,10 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 			want = []string{"false/0", "false/1", "false/2", "true/0", "true/1", "true/2"}
 		}
 		if strings.Join(order, " ") != strings.Join(want, " ") {
-			t.Errorf("crash at event %d (%s): steps done %v, want %v", n, kindAt(events, n), order, want)
+			t.Errorf("%s: steps done %v, want %v", where(events), order, want)
 		}
 		if !good && rollbacks != 1 {
-			t.Errorf("crash at event %d: %d rollback decisions", n, rollbacks)
+			t.Errorf("%s: %d rollback decisions", where(events), rollbacks)
 		}
 		data, _ := os.ReadFile(marks)
 		wantMarks := "migrated\n"
@@ -121,11 +152,11 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 			wantMarks = "paged\n"
 		}
 		if string(data) != wantMarks {
-			t.Errorf("crash at event %d (%s): side effects %q, want %q (exactly once)", n, kindAt(events, n), data, wantMarks)
+			t.Errorf("%s: side effects %q, want %q (exactly once)", where(events), data, wantMarks)
 		}
-		w.check(t, good)
+		w.check(t, good, where(events))
 	}
-	t.Logf("%d crash points, each resumed to the same end", total)
+	t.Logf("%d crash points (%d after journal events, %d inside backend commands), each resumed to the same end", len(points), total, len(points)-total)
 }
 
 func kindAt(events []journal.Event, n int) string {
@@ -166,14 +197,14 @@ analysis: {exec: [%s, has, %s, pass]}
 	initial, _ := os.ReadFile(ngx.Upstream)
 	w := world{plan: plan,
 		reset: func() { os.WriteFile(ngx.Upstream, initial, 0o644) },
-		check: func(t *testing.T, good bool) {
+		check: func(t *testing.T, good bool, where string) {
 			data, _ := os.ReadFile(ngx.Upstream)
 			up := string(data)
 			if good && (strings.Contains(up, v1.Addr) || !strings.Contains(up, v2.Addr+" weight=100")) {
-				t.Errorf("promoted, but the upstream is\n%s", up)
+				t.Errorf("%s: promoted, but the upstream is\n%s", where, up)
 			}
 			if !good && (strings.Contains(up, v2.Addr) || !strings.Contains(up, v1.Addr+" weight=100")) {
-				t.Errorf("rolled back, but the upstream is\n%s", up)
+				t.Errorf("%s: rolled back, but the upstream is\n%s", where, up)
 			}
 		}}
 	for _, good := range []bool{true, false} {
@@ -181,4 +212,68 @@ analysis: {exec: [%s, has, %s, pass]}
 	}
 	// and nginx serves what the file says
 	testservice.WaitShare(t, ngx.URL, "v2", 100, 0, 5*time.Second)
+}
+
+func TestCrashKubectl(t *testing.T) {
+	bin := binaries(t)
+	dir := t.TempDir()
+	marks, gateFile := filepath.Join(dir, "marks"), filepath.Join(dir, "gate")
+	ts := filepath.Join(bin, "testservice")
+	initial := testservice.KubeState{Deployments: map[string]*testservice.FakeDeployment{"web": {Image: "reg/web:1", Revisions: []string{"reg/web:1"}}}}
+	kdir, stateFile, logFile := testservice.KubectlPath(t, bin, initial)
+	src := fmt.Sprintf(`name: crash
+service: web
+release: {stable: "reg/web:1", canary: "reg/web:2"}
+backend:
+  preset: kubectl-deployment
+  vars: {deployment: web, container: app, namespace: shop, status_timeout: 5s}
+analysis: {exec: [%s, has, %s, pass]}
+`, ts, gateFile) + fmt.Sprintf(crashSteps, ts, marks)
+	plan := filepath.Join(dir, "rollout.yaml")
+	os.WriteFile(plan, []byte(src), 0o644)
+	w := world{plan: plan,
+		env: []string{"PATH=" + kdir + string(os.PathListSeparator) + os.Getenv("PATH"), "FAKE_KUBE_STATE=" + stateFile, "FAKE_KUBE_LOG=" + logFile},
+		reset: func() {
+			data, _ := json.Marshal(initial)
+			os.WriteFile(stateFile, data, 0o644)
+			os.Remove(logFile)
+			os.Remove(stateFile + ".killed")
+		},
+		inside: []string{"set image", "rollout pause", "rollout resume", "rollout undo", "rollout status"},
+		log:    func() []string { return testservice.KubectlLog(t, logFile) },
+		check: func(t *testing.T, good bool, where string) {
+			d := testservice.ReadKubeState(t, stateFile).Deployments["web"]
+			want := "reg/web:2"
+			if !good {
+				want = "reg/web:1"
+			}
+			if d.Image != want || d.Paused {
+				t.Errorf("%s: deployment %+v, want image %s, not paused", where, d, want)
+			}
+			log := testservice.KubectlLog(t, logFile)
+			undos, paused := 0, false
+			for _, l := range log {
+				switch {
+				case strings.Contains(l, "rollout pause"):
+					paused = true
+				case strings.Contains(l, "rollout resume"):
+					paused = false
+				case strings.Contains(l, "rollout undo"):
+					undos++
+					if paused {
+						t.Errorf("%s: undo while paused (resume must come first):\n%s", where, strings.Join(log, "\n"))
+					}
+				}
+			}
+			wantUndos := 0
+			if !good {
+				wantUndos = 1
+			}
+			if undos != wantUndos {
+				t.Errorf("%s: %d undos, want %d:\n%s", where, undos, wantUndos, strings.Join(log, "\n"))
+			}
+		}}
+	for _, good := range []bool{true, false} {
+		t.Run(fmt.Sprint("good=", good), func(t *testing.T) { crashAll(t, bin, w, good, marks, gateFile) })
+	}
 }
