@@ -243,6 +243,9 @@ func (d *Driver) controls(id string) error {
 		if c.Actor == "" {
 			by = "from the command line"
 		}
+		if c.Reason != "" {
+			by += ": " + c.Reason
+		}
 		if d.st.Status == RollingBack {
 			if err := d.append(journal.Event{Kind: journal.Warning, Step: -1, Reason: c.Action + " ignored: a rollback in progress finishes"}); err != nil {
 				return err
