@@ -45,7 +45,7 @@ func Build(t testing.TB, pkgs ...string) string {
 		cmd.Dir = moduleRoot()
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, out)
+			buildErr = fmt.Errorf("go build %s: %w\n%s", strings.Join(pkgs, " "), err, out)
 		}
 	})
 	if buildErr != nil {
@@ -136,29 +136,7 @@ func StartNginx(t testing.TB, stable string) *Nginx {
 	port := freePort(t)
 	n := &Nginx{Prefix: dir, Conf: filepath.Join(dir, "nginx.conf"), Upstream: filepath.Join(dir, "upstream.conf"),
 		URL: fmt.Sprintf("http://127.0.0.1:%d/", port), Binary: bin}
-	conf := fmt.Sprintf(`daemon off;
-master_process on;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log notice;
-events { worker_connections 512; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/tmp_body;
-    proxy_temp_path %[1]s/tmp_proxy;
-    fastcgi_temp_path %[1]s/tmp_fastcgi;
-    uwsgi_temp_path %[1]s/tmp_uwsgi;
-    scgi_temp_path %[1]s/tmp_scgi;
-    include %[2]s;
-    server {
-        listen 127.0.0.1:%[3]d;
-        location / {
-            proxy_pass http://migsafe_app;
-            proxy_next_upstream off;
-        }
-    }
-}
-`, dir, n.Upstream, port)
+	conf := NginxConf(dir, n.Upstream, port)
 	if err := os.WriteFile(n.Conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -275,4 +253,34 @@ func WaitShare(t testing.TB, url, canary string, n, want int, within time.Durati
 	}
 	t.Fatalf("through %s the canary %s got %d of %d requests, want %d (all: %v)", url, canary, c.Requests[canary], n, want, c.Requests)
 	return 0
+}
+
+// NginxConf is a minimal nginx.conf for a prefix: one worker (its
+// weighted round robin is then exact over each cycle of the weights), no
+// daemon, everything under prefix, listening on 127.0.0.1:port and
+// proxying to the upstream migsafe_app that upstreamFile defines.
+func NginxConf(prefix, upstreamFile string, port int) string {
+	return fmt.Sprintf(`daemon off;
+master_process on;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log notice;
+events { worker_connections 512; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/tmp_body;
+    proxy_temp_path %[1]s/tmp_proxy;
+    fastcgi_temp_path %[1]s/tmp_fastcgi;
+    uwsgi_temp_path %[1]s/tmp_uwsgi;
+    scgi_temp_path %[1]s/tmp_scgi;
+    include %[2]s;
+    server {
+        listen 127.0.0.1:%[3]d;
+        location / {
+            proxy_pass http://migsafe_app;
+            proxy_next_upstream off;
+        }
+    }
+}
+`, prefix, upstreamFile, port)
 }

@@ -49,10 +49,12 @@ rollback:
 // nothing skipped, every action with an effect exactly once (marks) or
 // idempotent (weights, guarded kubectl), a rollback finished.
 func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile string) {
-	if good {
-		os.WriteFile(gateFile, []byte("pass\n"), 0o644)
-	} else {
-		os.WriteFile(gateFile, nil, 0o644)
+	verdict := []byte("pass\n")
+	if !good {
+		verdict = nil
+	}
+	if err := os.WriteFile(gateFile, verdict, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	runs := 0
 	run := func(crash string) (first, last run, events []journal.Event) {
@@ -193,10 +195,16 @@ analysis: {exec: [%s, has, %s, pass]}
 `, ngx.Upstream, v1.Addr, v2.Addr, ngx.Prefix, ngx.Conf, ngx.Binary, filepath.Join(ngx.Prefix, "error.log"), ts, gateFile) +
 		fmt.Sprintf(crashSteps, ts, marks)
 	plan := filepath.Join(dir, "rollout.yaml")
-	os.WriteFile(plan, []byte(src), 0o644)
+	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	initial, _ := os.ReadFile(ngx.Upstream)
 	w := world{plan: plan,
-		reset: func() { os.WriteFile(ngx.Upstream, initial, 0o644) },
+		reset: func() {
+			if err := os.WriteFile(ngx.Upstream, initial, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
 		check: func(t *testing.T, good bool, where string) {
 			data, _ := os.ReadFile(ngx.Upstream)
 			up := string(data)
@@ -230,12 +238,16 @@ backend:
 analysis: {exec: [%s, has, %s, pass]}
 `, ts, gateFile) + fmt.Sprintf(crashSteps, ts, marks)
 	plan := filepath.Join(dir, "rollout.yaml")
-	os.WriteFile(plan, []byte(src), 0o644)
+	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	w := world{plan: plan,
 		env: []string{"PATH=" + kdir + string(os.PathListSeparator) + os.Getenv("PATH"), "FAKE_KUBE_STATE=" + stateFile, "FAKE_KUBE_LOG=" + logFile},
 		reset: func() {
 			data, _ := json.Marshal(initial)
-			os.WriteFile(stateFile, data, 0o644)
+			if err := os.WriteFile(stateFile, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			os.Remove(logFile)
 			os.Remove(stateFile + ".killed")
 		},

@@ -68,7 +68,7 @@ func migsafe(t *testing.T, bin string, env []string, onEvent func(journal.Event)
 	switch {
 	case errors.As(err, &ee):
 		r.code = ee.ExitCode()
-		r.killed = ee.ProcessState.String() == "signal: killed"
+		r.killed = ee.String() == "signal: killed"
 	case err != nil:
 		t.Fatal(err)
 	}
@@ -88,11 +88,14 @@ func examplePlan(t *testing.T, bin string, ngx *testservice.Nginx, stable, canar
 		"127.0.0.1:18081", stable,
 		"127.0.0.1:18082", canary,
 		"http://127.0.0.1:18080/", ngx.URL,
-		"[testservice,", "["+filepath.Join(bin, "testservice")+",",
 		"bake: 1s", "bake: 100ms",
 	)
 	src := r.Replace(string(data))
 	src = strings.Replace(src, "    error_log:", "    nginx: "+ngx.Binary+"\n    error_log:", 1)
+	// the gate's probe, where the demo links it
+	if err := os.Symlink(filepath.Join(bin, "testservice"), filepath.Join(ngx.Prefix, "testservice")); err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), "rollout.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -207,4 +210,20 @@ func equal(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestDocExample: docs/rollout.md shows examples/rollout/rollout.yaml
+// whole, so the example the tests run is the one the documentation shows.
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/rollout.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../../examples/rollout/rollout.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```yaml\n"+string(example)+"```\n") {
+		t.Error("docs/rollout.md does not show examples/rollout/rollout.yaml as it is")
+	}
 }

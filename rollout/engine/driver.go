@@ -82,7 +82,7 @@ func (d *Driver) Start(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	defer lock.Unlock()
+	defer func() { _ = lock.Unlock() }()
 	a, err := d.Store.Active()
 	if err != nil {
 		return State{}, err
@@ -109,7 +109,7 @@ func (d *Driver) Continue(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	defer lock.Unlock()
+	defer func() { _ = lock.Unlock() }()
 	a, err := d.Store.Active()
 	if err != nil {
 		return State{}, err

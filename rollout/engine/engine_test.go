@@ -244,7 +244,7 @@ func TestExclusiveAndPlanChange(t *testing.T) {
 	if !errors.Is(err, journal.ErrBusy) || !strings.Contains(err.Error(), "run "+st.RunID) {
 		t.Errorf("second start: %v", err)
 	}
-	lock.Unlock()
+	_ = lock.Unlock()
 	p2 := loadPlan(t, "steps:\n  - set_weight: 6\n  - approve\n  - promote\n", nil)
 	d3, _ := newDriver(t, p2, &fakeBackend{}, dir)
 	_, err = d3.Start(context.Background())

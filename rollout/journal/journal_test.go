@@ -28,7 +28,9 @@ func TestJournal(t *testing.T) {
 	// dropped, and the next event gets the next number after the last
 	// complete one.
 	f, _ := os.OpenFile(s.Path("r1"), os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"seq":3,"kind":"step_do`)
+	if _, err := f.WriteString(`{"seq":3,"kind":"step_do`); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 	j, events, err = s.OpenJournal("r1")
 	if err != nil {
@@ -61,12 +63,12 @@ func TestExclusive(t *testing.T) {
 	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "run r1 (plan rollout.yaml") {
 		t.Fatalf("second lock: %v", err)
 	}
-	l.Unlock()
+	_ = l.Unlock()
 	l2, err := s.TryLock()
 	if err != nil {
 		t.Fatal(err)
 	}
-	l2.Unlock()
+	_ = l2.Unlock()
 	if err := s.ClearActive("r1"); err != nil {
 		t.Fatal(err)
 	}

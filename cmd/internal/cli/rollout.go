@@ -110,7 +110,7 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 			fmt.Fprintf(env.Stdout, "%s\n", data)
 			return
 		}
-		printEvent(env.Stdout, e, steps, rollback)
+		writeEvent(env.Stdout, e, steps, rollback)
 	}
 	p, err := runner.Load(o)
 	if err != nil {
@@ -162,7 +162,7 @@ func summary(st engine.State) string {
 	return string(st.Status)
 }
 
-func printEvent(w io.Writer, e journal.Event, steps, rollback int) {
+func writeEvent(w io.Writer, e journal.Event, steps, rollback int) {
 	at := e.At.Local().Format("15:04:05")
 	where := fmt.Sprintf("step %d/%d %s", e.Step+1, steps, e.Name)
 	if e.Rollback {

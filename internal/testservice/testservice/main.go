@@ -23,10 +23,10 @@ import (
 
 func main() {
 	if filepath.Base(os.Args[0]) == "kubectl" {
-		os.Exit(testservice.Kubectl(os.Args[1:], os.Stdout, os.Stderr))
+		os.Exit(testservice.Kubectl(os.Args[1:], os.Stdout, os.Stderr)) //nolint:forbidigo // a main function: kubectl's exit code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := testservice.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(code)
+	os.Exit(code) //nolint:forbidigo // a main function
 }
