@@ -227,3 +227,65 @@ func TestDocExample(t *testing.T) {
 		t.Error("docs/rollout.md does not show examples/rollout/rollout.yaml as it is")
 	}
 }
+
+// TestExclusiveAndAbortFromAnotherTerminal: while one process drives a
+// run, a second start refuses and names it; abort from another terminal
+// is handed to the driver, which rolls back during its bake.
+func TestExclusiveAndAbortFromAnotherTerminal(t *testing.T) {
+	bin := binaries(t)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "rollout.yaml")
+	src := `name: web-v2
+service: web
+release: {stable: v1, canary: v2}
+backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
+steps:
+  - set_weight: 5
+  - bake: 30s
+  - approve
+  - promote
+`
+	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	baking := make(chan string, 1)
+	done := make(chan run, 1)
+	go func() {
+		done <- migsafe(t, bin, nil, func(e journal.Event) {
+			if e.Kind == journal.Deadline {
+				baking <- e.Name
+			}
+		}, "rollout", "start", "-p", plan, "--state-dir", state, "--format", "json")
+	}()
+	select {
+	case <-baking:
+	case r := <-done:
+		t.Fatalf("the first run ended: exit %d\n%s", r.code, r.stderr)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first run did not reach its bake")
+	}
+	second := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "start", "-p", plan, "--state-dir", state)
+	out, err := second.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "is in progress") || !strings.Contains(string(out), "by pid ") {
+		t.Fatalf("second start: %v\n%s", err, out)
+	}
+	start := time.Now()
+	abort := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "abort", "-p", plan, "--state-dir", state, "--reason", "wrong build")
+	out, err = abort.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "abort sent to the process driving the run") {
+		t.Fatalf("abort: %v\n%s", err, out)
+	}
+	r := <-done
+	if r.code != 1 {
+		t.Fatalf("the run: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the bake was not interrupted: %s", took)
+	}
+	last := r.events[len(r.events)-1]
+	if last.Kind != journal.RolledBack || !strings.HasPrefix(last.Reason, "aborted ") || !strings.Contains(last.Reason, "wrong build") {
+		t.Errorf("last event %+v", last)
+	}
+}
