@@ -289,3 +289,51 @@ steps:
 		t.Errorf("last event %+v", last)
 	}
 }
+
+// TestCheckStep: a check step lints the pending migrations with this
+// migsafe; a finding fails the step and rolls the run back before any
+// traffic moved.
+func TestCheckStep(t *testing.T) {
+	bin := binaries(t)
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "migrations")
+	if err := os.MkdirAll(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "rollout.yaml")
+	src := `name: web-v2
+service: web
+release: {stable: v1, canary: v2}
+backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
+steps:
+  - check: {args: [` + mig + `]}
+  - set_weight: 5
+  - approve
+  - promote
+`
+	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		sql  string
+		code int
+	}{
+		{"CREATE TABLE orders (id bigint PRIMARY KEY);\n", 3},
+		{"ALTER TABLE orders DROP COLUMN legacy;\n", 1},
+	} {
+		if err := os.WriteFile(filepath.Join(mig, "001.sql"), []byte(c.sql), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := migsafe(t, bin, nil, nil, "rollout", "start", "-p", plan, "--state-dir", t.TempDir(), "--format", "json")
+		if r.code != c.code {
+			t.Fatalf("%s: exit %d, want %d\n%s", c.sql, r.code, c.code, r.stderr)
+		}
+		first := r.events[2]
+		if first.Kind != journal.Command || first.Command.Argv[0] != filepath.Join(bin, "migsafe") || first.Command.Argv[1] != "check" {
+			t.Errorf("the check ran %+v", first.Command)
+		}
+		if c.code == 1 && !equal(weights(r.events), []int{0}) {
+			t.Errorf("traffic moved before the check passed: %v", weights(r.events))
+		}
+	}
+}
