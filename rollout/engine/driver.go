@@ -42,8 +42,9 @@ type Driver struct {
 	// with SIGKILL right after writing the event with this number.
 	CrashAtSeq int
 
-	j  *journal.Journal
-	st State
+	j      *journal.Journal
+	st     State
+	redact *backend.Redactor
 }
 
 // Outcome is how a drive ended, as an exit code.
@@ -138,6 +139,20 @@ func (d *Driver) now() time.Time { return time.Now().UTC() }
 func (d *Driver) append(e journal.Event) error {
 	if e.Step == 0 && e.Kind == journal.RunStarted {
 		e.Step = -1
+	}
+	// Secrets never reach the journal or the terminal.
+	if d.redact == nil {
+		d.redact = backend.NewRedactor(nil)
+	}
+	e.Reason = d.redact.String(e.Reason)
+	if e.Command != nil {
+		r := d.redact.Record(*e.Command)
+		e.Command = &r
+	}
+	if e.Gate != nil {
+		g := *e.Gate
+		g.Message = d.redact.String(g.Message)
+		e.Gate = &g
 	}
 	e, err := d.j.Append(e)
 	if err != nil {

@@ -306,3 +306,27 @@ func TestResumedBakeWaitsWhatIsLeft(t *testing.T) {
 		t.Errorf("the bake lasted %s, less than 600ms", total)
 	}
 }
+
+// TestSecretsRedacted: a secret in a command's output or a failure reason
+// is not written to the journal.
+func TestSecretsRedacted(t *testing.T) {
+	t.Setenv("MIGSAFE_TEST_DB_PASSWORD", "hunter22")
+	p := loadPlan(t, "steps:\n  - exec: [sh, -c, 'echo connecting with $MIGSAFE_TEST_DB_PASSWORD; exit 3']\n  - approve\n  - promote\n", nil)
+	d, _ := newDriver(t, p, &fakeBackend{}, t.TempDir())
+	st, err := d.Start(context.Background())
+	if err != nil || st.Status != RolledBack {
+		t.Fatalf("%v %+v", err, st)
+	}
+	events, _ := d.Store.ReadEvents(st.RunID)
+	seen := false
+	for _, e := range events {
+		data := fmt.Sprintf("%+v %+v", e, e.Command)
+		seen = seen || strings.Contains(data, "connecting with ***")
+		if strings.Contains(data, "hunter22") {
+			t.Errorf("secret in the journal: %s", data)
+		}
+	}
+	if !seen {
+		t.Error("the command's output is not in the journal")
+	}
+}
