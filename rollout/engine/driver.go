@@ -38,6 +38,9 @@ type Driver struct {
 	// first (route_stable, which is retried until it works or the
 	// process is stopped). 0 means 5.
 	RollbackAttempts int
+	// Tick, when set, is called on every poll of a wait (a bake, a timed
+	// pause): for a live view.
+	Tick func(s State, now time.Time)
 	// CrashAtSeq, for the crash tests only: the process kills itself
 	// with SIGKILL right after writing the event with this number.
 	CrashAtSeq int
@@ -210,6 +213,9 @@ func (d *Driver) drive(ctx context.Context, id string) (State, error) {
 			}
 			return d.st, d.Store.ClearActive(id)
 		case DoWait:
+			if d.Tick != nil {
+				d.Tick(d.st, d.now())
+			}
 			wait := min(time.Until(dec.Until), d.Poll)
 			if err := sleep(ctx, wait); err != nil {
 				return d.st, err

@@ -27,6 +27,7 @@ type Options struct {
 	// Compile builds analysis gates; nil is plan.DefaultCompile.
 	Compile plan.Compiler
 	Observe func(journal.Event)
+	Tick    func(engine.State, time.Time)
 	Loud    io.Writer
 	Self    string // the migsafe executable
 	Actor   string
@@ -55,7 +56,7 @@ func driver(o Options) (*engine.Driver, error) {
 		return nil, fmt.Errorf("%s: backend: %w", p.File, err)
 	}
 	return &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
-		Actor: o.Actor, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq}, nil
+		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq}, nil
 }
 
 // Start starts a run, or continues the service's unfinished run of the

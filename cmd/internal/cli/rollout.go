@@ -104,15 +104,30 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 	}
 	jsonOut := cmd.String("format") == "json"
 	var steps, rollback int
+	live := !jsonOut && env.IsTerminal != nil && env.IsTerminal(env.Stdout)
+	var p *plan.Plan
+	statusShown := false
 	o.Observe = func(e journal.Event) {
 		if jsonOut {
 			data, _ := json.Marshal(e)
 			fmt.Fprintf(env.Stdout, "%s\n", data)
 			return
 		}
+		if statusShown {
+			fmt.Fprint(env.Stdout, "\r\033[K") // the live line gives way to the event
+			statusShown = false
+		}
 		writeEvent(env.Stdout, e, steps, rollback)
 	}
-	p, err := runner.Load(o)
+	if live {
+		// On a terminal, a line under the events shows the step, the
+		// weight, the time left and the last gate result while waiting.
+		o.Tick = func(st engine.State, now time.Time) {
+			fmt.Fprintf(env.Stdout, "\r\033[K%s", liveLine(p, st, now))
+			statusShown = true
+		}
+	}
+	p, err = runner.Load(o)
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
 	}
@@ -144,6 +159,22 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 		return nil
 	}
 	return &exitError{code: code}
+}
+
+// liveLine is the terminal's status line while a run waits.
+func liveLine(p *plan.Plan, st engine.State, now time.Time) string {
+	var b strings.Builder
+	if st.Step < len(p.Steps) {
+		fmt.Fprintf(&b, "  step %d/%d %s", st.Step+1, len(p.Steps), p.Steps[st.Step])
+	}
+	fmt.Fprintf(&b, " · canary %d%%", st.Weight)
+	if !st.Until.IsZero() {
+		fmt.Fprintf(&b, " · %s left", max(st.Until.Sub(now), 0).Round(100*time.Millisecond))
+	}
+	if st.LastGate != nil {
+		fmt.Fprintf(&b, " · last gate %s", st.LastGate.Phase)
+	}
+	return b.String()
 }
 
 func summary(st engine.State) string {
