@@ -1,0 +1,332 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/migsafe/migsafe/rollout/backend"
+	"github.com/migsafe/migsafe/rollout/gate"
+	"github.com/migsafe/migsafe/rollout/journal"
+	"github.com/migsafe/migsafe/rollout/plan"
+)
+
+type fakeBackend struct {
+	mu    sync.Mutex
+	calls []string
+	fail  map[backend.Action]int // fail the next n calls
+}
+
+func (b *fakeBackend) Name() string { return "fake" }
+func (b *fakeBackend) Do(_ context.Context, a backend.Action, p backend.Params, rec backend.Recorder) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	call := string(a)
+	if a == backend.SetWeight {
+		call += fmt.Sprint(" ", p.Weight)
+	}
+	b.calls = append(b.calls, call)
+	rec(backend.Record{Argv: []string{"fake", call}})
+	if b.fail[a] > 0 {
+		b.fail[a]--
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+// scripted gates answer phases in order, then the last one forever.
+type scripted struct {
+	name   string
+	phases []gate.Phase
+	n      int
+}
+
+func (g *scripted) Name() string { return g.name }
+func (g *scripted) Evaluate(context.Context, gate.Window) gate.Result {
+	p := g.phases[min(g.n, len(g.phases)-1)]
+	g.n++
+	return gate.Result{Phase: p, Message: "scripted " + string(p)}
+}
+
+func loadPlan(t *testing.T, steps string, gates map[string]*scripted) *plan.Plan {
+	t.Helper()
+	src := `name: t
+service: web
+release: {stable: v1, canary: v2}
+backend: {preset: exec, actions: {set_weight: [[x]], route_stable: [[x]]}}
+limits: {consecutive_error_limit: 1, error_interval: 10ms}
+` + steps
+	compile := func(n *yaml.Node) (gate.Gate, error) {
+		var body struct{ Scripted string }
+		if err := n.Decode(&body); err != nil {
+			return nil, err
+		}
+		g, ok := gates[body.Scripted]
+		if !ok {
+			return nil, fmt.Errorf("no scripted gate %q", body.Scripted)
+		}
+		return g, nil
+	}
+	p, err := plan.Parse("rollout.yaml", []byte(src), plan.Options{Compile: compile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func newDriver(t *testing.T, p *plan.Plan, b backend.Backend, dir string) (*Driver, *bytes.Buffer) {
+	store, err := journal.Open(dir, p.Service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loud bytes.Buffer
+	return &Driver{Plan: p, Store: store, Backend: b, Loud: &loud, Poll: 5 * time.Millisecond,
+		Backoff: func(int) time.Duration { return time.Millisecond }}, &loud
+}
+
+func TestPromote(t *testing.T) {
+	ok := &scripted{name: "ok", phases: []gate.Phase{gate.Successful}}
+	p := loadPlan(t, `steps:
+  - deploy
+  - set_weight: 1
+  - bake: 30ms
+  - analysis: {scripted: ok}
+  - set_weight: 50
+  - analysis: {scripted: ok}
+  - promote
+`, map[string]*scripted{"ok": ok})
+	b := &fakeBackend{}
+	d, _ := newDriver(t, p, b, t.TempDir())
+	start := time.Now()
+	st, err := d.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if OutcomeOf(st) != OutcomePromoted || st.Weight != 100 {
+		t.Fatalf("state %+v", st)
+	}
+	if got := strings.Join(b.calls, ", "); got != "deploy, set_weight 1, set_weight 50, promote" {
+		t.Errorf("calls %s", got)
+	}
+	if time.Since(start) < 30*time.Millisecond {
+		t.Errorf("the bake did not wait")
+	}
+	if a, _ := d.Store.Active(); a != nil {
+		t.Errorf("active run left: %v", a)
+	}
+}
+
+func TestFailedGateRollsBack(t *testing.T) {
+	bad := &scripted{name: "errors", phases: []gate.Phase{gate.Failed}}
+	p := loadPlan(t, `steps:
+  - deploy
+  - set_weight: 1
+  - analysis: {scripted: bad}
+  - set_weight: 50
+  - analysis: {scripted: bad}
+  - promote
+`, map[string]*scripted{"bad": bad})
+	b := &fakeBackend{fail: map[backend.Action]int{backend.RouteStable: 2}}
+	d, loud := newDriver(t, p, b, t.TempDir())
+	st, err := d.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if OutcomeOf(st) != OutcomeRolledBack || st.Weight != 0 {
+		t.Fatalf("state %+v", st)
+	}
+	// From the decision to stable: route_stable only (retried twice,
+	// loudly), then undo.
+	if got := strings.Join(b.calls, ", "); got != "deploy, set_weight 1, route_stable, route_stable, route_stable, undo" {
+		t.Errorf("calls %s", got)
+	}
+	if n := strings.Count(loud.String(), "ROLLBACK STEP 1 (route_stable) FAILED"); n != 2 {
+		t.Errorf("loud output %q", loud.String())
+	}
+	if !strings.Contains(st.Reason, "step 3: errors: Failed") || st.StableAt.Before(st.RollbackDecided) {
+		t.Errorf("reason %q, decided %v, stable %v", st.Reason, st.RollbackDecided, st.StableAt)
+	}
+}
+
+func TestErrorLimit(t *testing.T) {
+	flaky := &scripted{name: "flaky", phases: []gate.Phase{gate.Error, gate.Successful, gate.Error, gate.Error}}
+	p := loadPlan(t, `steps:
+  - set_weight: 1
+  - analysis: {scripted: flaky}
+  - analysis: {scripted: flaky}
+  - promote
+`, map[string]*scripted{"flaky": flaky})
+	b := &fakeBackend{}
+	d, _ := newDriver(t, p, b, t.TempDir())
+	st, err := d.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One Error is tolerated (limit 1), two in a row roll back.
+	if OutcomeOf(st) != OutcomeRolledBack || flaky.n != 4 || !strings.Contains(st.Reason, "Error (2 in a row)") {
+		t.Fatalf("n=%d state %+v", flaky.n, st)
+	}
+}
+
+func TestInconclusivePausesThenResume(t *testing.T) {
+	g := &scripted{name: "few-requests", phases: []gate.Phase{gate.Inconclusive, gate.Successful}}
+	p := loadPlan(t, `steps:
+  - set_weight: 1
+  - analysis: {scripted: g}
+  - approve
+  - promote
+`, map[string]*scripted{"g": g})
+	b := &fakeBackend{}
+	dir := t.TempDir()
+	d, _ := newDriver(t, p, b, dir)
+	st, err := d.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if OutcomeOf(st) != OutcomePaused || !strings.Contains(st.PauseReason, "inconclusive") {
+		t.Fatalf("state %+v", st)
+	}
+	// A second start of the same plan continues the run (still paused).
+	d2, _ := newDriver(t, p, b, dir)
+	st, err = d2.Start(context.Background())
+	if err != nil || st.Status != Paused || st.RunID != d.st.RunID {
+		t.Fatalf("restart: %v %+v", err, st)
+	}
+	if err := d.Store.SendControl(st.RunID, journal.Control{Action: "resume", Actor: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = d.Continue(context.Background())
+	if err != nil || st.Status != Paused || !strings.Contains(st.PauseReason, "approve") {
+		t.Fatalf("after resume: %v %+v", err, st)
+	}
+	if err := d.Store.SendControl(st.RunID, journal.Control{Action: "resume", Actor: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = d.Continue(context.Background())
+	if err != nil || OutcomeOf(st) != OutcomePromoted {
+		t.Fatalf("after approval: %v %+v", err, st)
+	}
+	if got := strings.Join(b.calls, ", "); got != "set_weight 1, promote" {
+		t.Errorf("calls %s", got)
+	}
+}
+
+func TestAbortWhilePaused(t *testing.T) {
+	p := loadPlan(t, "steps:\n  - set_weight: 5\n  - approve\n  - promote\n", nil)
+	b := &fakeBackend{}
+	d, _ := newDriver(t, p, b, t.TempDir())
+	st, _ := d.Start(context.Background())
+	_ = d.Store.SendControl(st.RunID, journal.Control{Action: "abort", Actor: "bo"})
+	st, err := d.Continue(context.Background())
+	if err != nil || OutcomeOf(st) != OutcomeRolledBack || st.Reason != "aborted by bo" {
+		t.Fatalf("%v %+v", err, st)
+	}
+}
+
+func TestExclusiveAndPlanChange(t *testing.T) {
+	p := loadPlan(t, "steps:\n  - set_weight: 5\n  - approve\n  - promote\n", nil)
+	dir := t.TempDir()
+	d, _ := newDriver(t, p, &fakeBackend{}, dir)
+	st, _ := d.Start(context.Background())
+	lock, err := d.Store.TryLock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, _ := newDriver(t, p, &fakeBackend{}, dir)
+	_, err = d2.Start(context.Background())
+	if !errors.Is(err, journal.ErrBusy) || !strings.Contains(err.Error(), "run "+st.RunID) {
+		t.Errorf("second start: %v", err)
+	}
+	_ = lock.Unlock()
+	p2 := loadPlan(t, "steps:\n  - set_weight: 6\n  - approve\n  - promote\n", nil)
+	d3, _ := newDriver(t, p2, &fakeBackend{}, dir)
+	_, err = d3.Start(context.Background())
+	if !errors.Is(err, ErrPlanChanged) || !strings.Contains(err.Error(), "run "+st.RunID) {
+		t.Errorf("changed plan: %v", err)
+	}
+}
+
+// TestDecide: the pure state machine on the states a crash leaves.
+func TestDecide(t *testing.T) {
+	p := loadPlan(t, "steps:\n  - set_weight: 5\n  - bake: 1h\n  - approve\n  - promote\n", nil)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		s    State
+		want Decision
+	}{
+		{"new", State{Status: New}, Decision{What: DoStart}},
+		{"intent without done", State{Status: Running, Step: 0, Phase: PhaseIntent}, Decision{What: DoStep, Step: 0, Again: true}},
+		{"boundary", State{Status: Running, Step: 1}, Decision{What: DoStep, Step: 1}},
+		{"bake left", State{Status: Running, Step: 1, Phase: PhaseWaiting, Until: now.Add(time.Minute)}, Decision{What: DoWait, Step: 1, Until: now.Add(time.Minute)}},
+		{"bake over", State{Status: Running, Step: 1, Phase: PhaseWaiting, Until: now.Add(-time.Second)}, Decision{What: DoneWaiting, Step: 1}},
+		{"paused", State{Status: Paused, Step: 2, Phase: PhaseIntent}, Decision{What: DoExit}},
+		{"rollback interrupted", State{Status: RollingBack, Rollback: 0, RollbackPhase: PhaseIntent}, Decision{What: DoRollback, Step: 0, Again: true}},
+		{"rollback next", State{Status: RollingBack, Rollback: 1}, Decision{What: DoRollback, Step: 1}},
+		{"rollback over", State{Status: RollingBack, Rollback: 2}, Decision{What: DoFinishBack}},
+		{"all done", State{Status: Running, Step: 4}, Decision{What: DoPromoted}},
+	}
+	for _, c := range cases {
+		if got := Decide(p, c.s, now); got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestResumedBakeWaitsWhatIsLeft: the bake's deadline is absolute, so a
+// run stopped in the middle of it waits only the rest when resumed.
+func TestResumedBakeWaitsWhatIsLeft(t *testing.T) {
+	p := loadPlan(t, "steps:\n  - set_weight: 5\n  - bake: 600ms\n  - approve\n  - promote\n", nil)
+	dir := t.TempDir()
+	d, _ := newDriver(t, p, &fakeBackend{}, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	if _, err := d.Start(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stopped run: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	d2, _ := newDriver(t, p, &fakeBackend{}, dir)
+	resumed := time.Now()
+	st, err := d2.Start(context.Background())
+	if err != nil || st.Status != Paused || !strings.Contains(st.PauseReason, "approve") {
+		t.Fatalf("%v %+v", err, st)
+	}
+	if waited := time.Since(resumed); waited > 300*time.Millisecond {
+		t.Errorf("the resumed bake waited %s of its 600ms, %s after it began", waited, resumed.Sub(begin))
+	}
+	if total := time.Since(begin); total < 600*time.Millisecond {
+		t.Errorf("the bake lasted %s, less than 600ms", total)
+	}
+}
+
+// TestSecretsRedacted: a secret in a command's output or a failure reason
+// is not written to the journal.
+func TestSecretsRedacted(t *testing.T) {
+	t.Setenv("MIGSAFE_TEST_DB_PASSWORD", "hunter22")
+	p := loadPlan(t, "steps:\n  - exec: [sh, -c, 'echo connecting with $MIGSAFE_TEST_DB_PASSWORD; exit 3']\n  - approve\n  - promote\n", nil)
+	d, _ := newDriver(t, p, &fakeBackend{}, t.TempDir())
+	st, err := d.Start(context.Background())
+	if err != nil || st.Status != RolledBack {
+		t.Fatalf("%v %+v", err, st)
+	}
+	events, _ := d.Store.ReadEvents(st.RunID)
+	seen := false
+	for _, e := range events {
+		data := fmt.Sprintf("%+v %+v", e, e.Command)
+		seen = seen || strings.Contains(data, "connecting with ***")
+		if strings.Contains(data, "hunter22") {
+			t.Errorf("secret in the journal: %s", data)
+		}
+	}
+	if !seen {
+		t.Error("the command's output is not in the journal")
+	}
+}

@@ -1,0 +1,162 @@
+// Package runner is what `migsafe rollout` calls: it loads the plan, opens
+// the service's state and drives the engine, so that the command line
+// only parses flags and prints.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/migsafe/migsafe/rollout/backend"
+	"github.com/migsafe/migsafe/rollout/engine"
+	"github.com/migsafe/migsafe/rollout/journal"
+	"github.com/migsafe/migsafe/rollout/plan"
+)
+
+// Options configure a command.
+type Options struct {
+	PlanFile string
+	StateDir string
+	// Compile builds analysis gates; nil is plan.DefaultCompile.
+	Compile plan.Compiler
+	Observe func(journal.Event)
+	Tick    func(engine.State, time.Time)
+	Loud    io.Writer
+	Self    string // the migsafe executable
+	Actor   string
+	// Poll, Backoff and CrashAtSeq: see engine.Driver.
+	Poll       time.Duration
+	Backoff    func(int) time.Duration
+	CrashAtSeq int
+}
+
+// Load reads and validates the plan.
+func Load(o Options) (*plan.Plan, error) {
+	return plan.Load(o.PlanFile, plan.Options{Compile: o.Compile})
+}
+
+func driver(o Options) (*engine.Driver, error) {
+	p, err := Load(o)
+	if err != nil {
+		return nil, err
+	}
+	store, err := journal.Open(o.StateDir, p.Service)
+	if err != nil {
+		return nil, err
+	}
+	b, err := backend.New(p.Backend)
+	if err != nil {
+		return nil, fmt.Errorf("%s: backend: %w", p.File, err)
+	}
+	return &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
+		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq}, nil
+}
+
+// Start starts a run, or continues the service's unfinished run of the
+// same plan.
+func Start(ctx context.Context, o Options) (*plan.Plan, engine.State, error) {
+	d, err := driver(o)
+	if err != nil {
+		return nil, engine.State{}, err
+	}
+	st, err := d.Start(ctx)
+	return d.Plan, st, err
+}
+
+// Actions a person can send.
+var Actions = []string{"pause", "resume", "abort", "promote"}
+
+// Control sends a request to the service's unfinished run. When no
+// process drives the run, this one does (and returns its state, driven
+// to the next pause or to the end); otherwise sent is true and the
+// running process acts on it.
+func Control(ctx context.Context, o Options, action, reason string) (st engine.State, sent bool, err error) {
+	d, err := driver(o)
+	if err != nil {
+		return st, false, err
+	}
+	a, err := d.Store.Active()
+	if err != nil {
+		return st, false, err
+	}
+	if a == nil {
+		return st, false, fmt.Errorf("service %s has no unfinished run", d.Plan.Service)
+	}
+	if err := d.Store.SendControl(a.RunID, journal.Control{Action: action, Actor: o.Actor, Reason: reason}); err != nil {
+		return st, false, err
+	}
+	st, err = d.Continue(ctx)
+	if errors.Is(err, journal.ErrBusy) {
+		return st, true, nil
+	}
+	return st, false, err
+}
+
+// Report is a run's status.
+type Report struct {
+	Service  string          `json:"service"`
+	Active   bool            `json:"active"`
+	Driver   *journal.Active `json:"driver,omitempty"`
+	State    engine.State    `json:"state"`
+	Steps    []string        `json:"steps"`
+	Rollback []string        `json:"rollback"`
+	Events   []journal.Event `json:"-"`
+}
+
+// Status reports the unfinished run of the plan's service, or the last
+// one.
+func Status(o Options) (*Report, error) {
+	p, err := Load(o)
+	if err != nil {
+		return nil, err
+	}
+	store, err := journal.Open(o.StateDir, p.Service)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Service: p.Service}
+	for _, s := range p.Steps {
+		r.Steps = append(r.Steps, s.String())
+	}
+	for _, s := range p.Rollback {
+		r.Rollback = append(r.Rollback, s.String())
+	}
+	a, err := store.Active()
+	if err != nil {
+		return nil, err
+	}
+	id := ""
+	if a != nil {
+		r.Active, r.Driver, id = true, a, a.RunID
+	} else {
+		names, _ := filepath.Glob(filepath.Join(store.Dir, "runs", "*.jsonl"))
+		var runs []string
+		for _, n := range names {
+			if !strings.HasSuffix(n, ".control.jsonl") {
+				runs = append(runs, strings.TrimSuffix(filepath.Base(n), ".jsonl"))
+			}
+		}
+		sort.Strings(runs)
+		if len(runs) == 0 {
+			return r, nil
+		}
+		id = runs[len(runs)-1]
+	}
+	events, err := store.ReadEvents(id)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	r.Events = events
+	r.State = engine.Replay(events)
+	if r.State.RunID == "" {
+		r.State.RunID = id
+	}
+	return r, nil
+}
