@@ -468,7 +468,7 @@ func (r *Runner) exec(n int, kill <-chan struct{}) (error, bool) {
 // describe says what went wrong, with the statement and the time for a
 // timeout.
 func (r *Runner) describe(f failure, file *File, d time.Duration, cancelled bool) string {
-	where := ""
+	where := " in " + filepath.Base(file.Path)
 	if f.line > 0 {
 		where = fmt.Sprintf(" at %s:%d", filepath.Base(file.Path), f.line)
 		lines := strings.Split(string(file.Body), "\n")

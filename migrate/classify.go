@@ -87,6 +87,9 @@ func classify(err error, kind string, cancelledByUs bool) failure {
 	switch {
 	case pg != nil:
 		f.state = pg.Code
+		if pg.Position == 0 {
+			f.line = 0 // golang-migrate computes line 1 from no position
+		}
 		f.message = pg.Message
 		if pg.Detail != "" {
 			f.message += " (" + pg.Detail + ")"
