@@ -419,6 +419,18 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 				unchanged = true
 			}
 		}
+		if cancelled && unchanged {
+			// cancelled on request: nothing applied, nothing to retry
+			if err := r.force(from); err != nil {
+				_ = r.finishRow(id, started, OutcomeFailed, msg)
+				return step, err
+			}
+			step.Outcome = OutcomeFailed
+			note := fmt.Sprintf(" (nothing applied: the schema is unchanged, so the version was reset to %s and the database is clean)", versionString(from))
+			_ = r.finishRow(id, started, OutcomeFailed, msg+note)
+			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
+			return step, &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg + note, Clean: true}
+		}
 		if f.transient && unchanged {
 			if err := r.force(from); err != nil {
 				_ = r.finishRow(id, started, OutcomeFailed, msg)
