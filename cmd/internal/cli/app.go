@@ -140,6 +140,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			explainCommand(env),
 			statusCommand(env),
 			scaffoldCommand(env),
+			migrateCommand(env),
 		},
 	}
 	for _, c := range app.Commands {
