@@ -162,7 +162,10 @@ func (r *Runner) culprit(st *state) (*Migration, string, string) {
 // inspectLocked compares the live schema with the model before and after
 // a migration.
 func (r *Runner) inspectLocked(ctx context.Context, m *Migration, dir string) (*Inspection, error) {
-	ins := &Inspection{Dirty: true, Migration: m.Label(), Direction: dir}
+	ins := &Inspection{Dirty: true, Migration: m.Label(), Direction: dir, Version: int64(m.Version)}
+	if dir == "down" {
+		ins.Version = r.prevOf(m.Version) // golang-migrate records the target
+	}
 	idx := -1
 	for i, x := range r.opt.Source.Migrations {
 		if x == m {

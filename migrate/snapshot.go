@@ -19,7 +19,7 @@ type Schema struct {
 
 // internalTables are the runner's and golang-migrate's tables: not part
 // of the application's schema.
-var internalTables = []string{"schema_migrations", "schema_migrations_pkey", "migsafe_history", "migsafe_rollback_verifications"}
+var internalTables = []string{"schema_migrations", "schema_migrations_pkey", "migsafe_history", "migsafe_rollback_verifications", "migsafe_scratch"}
 
 func sqlList(names []string) string {
 	q := make([]string, len(names))

@@ -374,3 +374,89 @@ type gateFunc func(context.Context, []*migrate.Migration) (int, string, error)
 func (g gateFunc) Review(ctx context.Context, p []*migrate.Migration) (int, string, error) {
 	return g(ctx, p)
 }
+
+// verifyRollbackCommand is `migsafe verify-rollback`.
+func verifyRollbackCommand(env Env) *ucli.Command {
+	return &ucli.Command{
+		Name:  "verify-rollback",
+		Usage: "on a scratch database, apply each migration up, down and up again and compare the schemas",
+		Description: `For each migration in order: snapshot the schema, apply the up, snapshot,
+apply the down, snapshot and compare with the first snapshot (tables, columns
+with types, defaults and nullability, indexes, constraints, sequences, enums,
+views, triggers, functions), apply the up again and compare with the second.
+Reports each migration as reversible, irreversible (no down file),
+down-does-not-restore (with the difference), down-fails or up-fails-after-down.
+
+It runs downs, so it refuses a database that is neither empty nor marked as
+scratch (a table named migsafe_scratch; a marked database is emptied first).
+The results are recorded in the scratch database's
+migsafe_rollback_verifications table, and with --output in a JSON file.
+
+Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "database", Usage: "scratch database `URL` (empty, or marked with a migsafe_scratch table)", Sources: ucli.EnvVars("MIGSAFE_SCRATCH_DATABASE_URL"), Required: true},
+			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in golang-migrate layout (default: ./migrations, else ./db/migrations)"},
+			&ucli.StringFlag{Name: "from", Usage: "verify from `VERSION` on (the ones before are applied without checks)"},
+			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json or markdown"},
+			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the JSON report to `FILE` (the record the readiness checks read)"},
+			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock"},
+			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit)"},
+		},
+		Action: func(ctx context.Context, cmd *ucli.Command) error {
+			format := cmd.String("format")
+			if format != "text" && format != "json" && format != "markdown" {
+				return usageErr("--format %q: want text, json or markdown", format)
+			}
+			from := int64(-1)
+			if s := cmd.String("from"); s != "" {
+				v, err := strconv.ParseUint(s, 10, 63)
+				if err != nil {
+					return usageErr("--from %q: want a migration version", s)
+				}
+				from = int64(v)
+			}
+			dir, err := migrationsDir(cmd, env)
+			if err != nil {
+				return err
+			}
+			src, err := migrate.LoadDir(dir)
+			if err != nil {
+				return &exitError{ExitError, err}
+			}
+			r, err := migrate.Open(ctx, migrate.Options{DatabaseURL: cmd.String("database"), Source: src, Version: Version(),
+				LockWait: cmd.Duration("lock-wait"), StatementTimeout: cmd.Duration("statement-timeout")})
+			if err != nil {
+				return &exitError{ExitError, err}
+			}
+			defer r.Close()
+			rep, err := r.VerifyRollback(ctx, from)
+			if err != nil && rep == nil {
+				return &exitError{ExitFindings, err}
+			}
+			js, _ := json.MarshalIndent(rep, "", "  ")
+			if p := cmd.String("output"); p != "" {
+				if wd, _ := workDir(env); !filepath.IsAbs(p) {
+					p = filepath.Join(wd, p)
+				}
+				if werr := os.WriteFile(p, append(js, '\n'), 0o644); werr != nil {
+					return &exitError{ExitError, werr}
+				}
+			}
+			switch format {
+			case "json":
+				fmt.Fprintf(env.Stdout, "%s\n", js)
+			case "markdown":
+				fmt.Fprint(env.Stdout, rep.Markdown())
+			default:
+				fmt.Fprint(env.Stdout, rep.Text())
+			}
+			if err != nil {
+				return &exitError{ExitFindings, err}
+			}
+			if !rep.OK() {
+				return &exitError{code: ExitFindings}
+			}
+			return nil
+		},
+	}
+}

@@ -97,4 +97,15 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	check(migrateCLI(t, dir, env, "migrate", "repair"), 0, "clean at version 1: nothing to repair")
 	check(migrateCLI(t, dir, map[string]string{}, "migrate", "status"), 2, "no database: give --database URL or set MIGSAFE_DATABASE_URL")
+
+	// verify-rollback refuses the database above and finds the down of
+	// 3_drop, which brings the column back without its index
+	check(migrateCLI(t, dir, nil, "verify-rollback", "--database", env["MIGSAFE_DATABASE_URL"]), 1, "refusing to run downs: the database is not empty")
+	scratch := pgDatabase(t, srv, admin, "cli_scratch")
+	check(migrateCLI(t, dir, nil, "verify-rollback", "--database", scratch, "--format", "markdown", "--output", "verified.json"), 1,
+		"| `1_users` | ✅ reversible |", "| `2_idx` | ✅ reversible |", "| `3_drop` | ❌ down-does-not-restore | after the down: `- index public.users_email")
+	b, err := os.ReadFile(filepath.Join(dir, "verified.json"))
+	if err != nil || !strings.Contains(string(b), `"result": "down-does-not-restore"`) {
+		t.Fatalf("verified.json: %v\n%s", err, b)
+	}
 }
