@@ -220,25 +220,41 @@ func (r *Runner) recoverDirty(ctx context.Context, st *state, stale *Row) error 
 		}
 		return &DirtyError{Version: st.cur, Reason: what + " did not finish (the process stopped during it); on MySQL/MariaDB each DDL statement commits by itself, so part of it may have run"}
 	}
-	live, err := r.fingerprint(ctx)
+	m := r.opt.Source.Get(uint(last.Version))
+	if m == nil || fileOf(m, last.Direction) == nil || !atomicPG(string(fileOf(m, last.Direction).Body)) {
+		if stale != nil {
+			_ = r.markRow(ctx, stale.ID, OutcomeInterrupted, "the run stopped during the migration; its file does not run all or nothing (transaction control or a statement that cannot run in a transaction)")
+		}
+		return &DirtyError{Version: st.cur, Reason: what + " did not finish (the process stopped during it), and its file does not run all or nothing, so part of it may have run"}
+	}
+	// the file runs all or nothing: the schema shows which
+	ins, err := r.inspectLocked(ctx, m, last.Direction)
 	if err != nil {
 		return err
 	}
-	if last.SchemaBefore == "" || live != last.SchemaBefore {
-		if stale != nil {
-			_ = r.markRow(ctx, stale.ID, OutcomeInterrupted, "the run stopped during the migration; the schema changed since it started")
-		}
-		return &DirtyError{Version: st.cur, Reason: what + " did not finish (the process stopped during it) and the schema is no longer what it was before it"}
+	before, after := r.fromVersion(m, last.Direction), int64(m.Version)
+	if last.Direction == "down" {
+		after = r.prevOf(m.Version)
 	}
-	back := int64(last.Version)
-	if last.Direction == "up" {
-		back = r.prevOf(uint(last.Version))
+	var back int64
+	var outcome, msg string
+	switch ins.Verdict {
+	case VerdictBefore:
+		back, outcome = before, OutcomeInterrupted
+		msg = fmt.Sprintf("the run stopped during the migration; run %s found none of its changes in the schema (PostgreSQL ran the file in one transaction and rolled it back), reset the version to %s and runs it again", r.opt.RunID, versionString(before))
+	case VerdictAfter:
+		back, outcome = after, OutcomeApplied
+		msg = fmt.Sprintf("the run stopped after the migration committed, before golang-migrate recorded it; run %s found all of its changes in the schema and set the version to %s", r.opt.RunID, versionString(after))
+	default:
+		if stale != nil {
+			_ = r.markRow(ctx, stale.ID, OutcomeInterrupted, "the run stopped during the migration; its changes cannot be seen in the schema model")
+		}
+		return &DirtyError{Version: st.cur, Reason: what + " did not finish (the process stopped during it); the file runs all or nothing, but the schema does not show whether it committed (" + ins.Verdict + ")"}
 	}
 	if err := r.force(back); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("the run stopped during the migration; run %s found the schema unchanged (PostgreSQL rolled the migration's transaction back), reset the version to %s and runs it again", r.opt.RunID, versionString(back))
-	if err := r.markRow(ctx, last.ID, OutcomeInterrupted, msg); err != nil {
+	if err := r.markRow(ctx, last.ID, outcome, msg); err != nil {
 		return err
 	}
 	r.emit(Event{Kind: "recovered", Version: uint(last.Version), Name: last.Name, Direction: last.Direction, Message: msg})
@@ -250,15 +266,6 @@ func (r *Runner) force(v int64) error {
 		return r.t.scrub(fmt.Errorf("resetting golang-migrate's version to %s: %w", versionString(v), err))
 	}
 	return nil
-}
-
-// fingerprint is the hash of the live schema.
-func (r *Runner) fingerprint(ctx context.Context) (string, error) {
-	s, err := snapshot(ctx, r.ctl, r.t.kind)
-	if err != nil {
-		return "", r.t.scrub(err)
-	}
-	return s.Fingerprint(), nil
 }
 
 // Up applies the pending migrations up to version to (-1: all). A
@@ -342,6 +349,7 @@ func (r *Runner) Down(ctx context.Context, to int64, kill <-chan struct{}) (*Res
 }
 
 func (r *Runner) apply(ctx context.Context, res *Result, list []*Migration, dir string, kill <-chan struct{}) error {
+	defer func() { _ = r.flush() }()
 	for i, m := range list {
 		if ctx.Err() != nil {
 			res.Stopped = fmt.Sprintf("interrupted before %s: %d migration(s) not run; the database is clean at version %s", m.Label(), len(list)-i, versionString(res.To))
@@ -388,12 +396,8 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 	total := time.Duration(0)
 	for attempt := 1; ; attempt++ {
 		step.Attempts = attempt
-		before, err := r.fingerprint(bg)
-		if err != nil {
-			return step, err
-		}
 		started := time.Now()
-		id, err := r.insertRow(bg, Row{Version: int64(m.Version), Name: m.Name, Direction: dir, SHA256: file.SHA256, Started: started, Outcome: OutcomeRunning, SchemaBefore: before})
+		id, err := r.insertRow(bg, Row{Version: int64(m.Version), Name: m.Name, Direction: dir, SHA256: file.SHA256, Started: started, Outcome: OutcomeRunning})
 		if err != nil {
 			return step, err
 		}
@@ -404,21 +408,17 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 		step.Duration = total
 		if runErr == nil {
 			step.Outcome = OutcomeApplied
-			if err := r.finishRow(id, started, OutcomeApplied, ""); err != nil {
-				return step, err
-			}
+			// written with the next row, or when the run ends
+			r.deferred = &finish{id: id, started: started, finished: time.Now(), outcome: OutcomeApplied}
 			r.emit(Event{Kind: "done", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt})
 			return step, nil
 		}
 		f := classify(runErr, r.t.kind, cancelled)
 		msg := r.t.scrubString(r.describe(f, file, d, cancelled))
 		step.Error = msg
-		unchanged := false
-		if r.t.kind == Postgres {
-			if after, err := r.fingerprint(bg); err == nil && after == before {
-				unchanged = true
-			}
-		}
+		// PostgreSQL answered with an error for a file that runs all or
+		// nothing: its transaction was rolled back, nothing is applied
+		unchanged := r.t.kind == Postgres && atomicPG(string(file.Body)) && failedOnServer(runErr)
 		if cancelled && unchanged {
 			// cancelled on request: nothing applied, nothing to retry
 			if err := r.force(from); err != nil {
@@ -426,7 +426,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 				return step, err
 			}
 			step.Outcome = OutcomeFailed
-			note := fmt.Sprintf(" (nothing applied: the schema is unchanged, so the version was reset to %s and the database is clean)", versionString(from))
+			note := fmt.Sprintf(" (nothing applied: the file runs in one transaction, which failed, so the version was reset to %s and the database is clean)", versionString(from))
 			_ = r.finishRow(id, started, OutcomeFailed, msg+note)
 			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
 			return step, &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg + note, Clean: true}
@@ -437,7 +437,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 				return step, err
 			}
 			if attempt <= r.opt.Retries && ctx.Err() == nil {
-				_ = r.finishRow(id, started, OutcomeRetried, msg+fmt.Sprintf(" (nothing applied: schema unchanged; retrying in %s)", backoff))
+				_ = r.finishRow(id, started, OutcomeRetried, msg+fmt.Sprintf(" (nothing applied: its transaction was rolled back; retrying in %s)", backoff))
 				r.emit(Event{Kind: "retry", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
 				select {
 				case <-time.After(backoff):
@@ -449,7 +449,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 				}
 			}
 			step.Outcome = OutcomeFailed
-			note := fmt.Sprintf(" (attempt %d; nothing applied: the schema is unchanged, so the version was reset to %s and the database is clean)", attempt, versionString(from))
+			note := fmt.Sprintf(" (attempt %d; nothing applied: the file runs in one transaction, which failed, so the version was reset to %s and the database is clean)", attempt, versionString(from))
 			_ = r.finishRow(id, started, OutcomeFailed, msg+note)
 			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
 			return step, &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg + note, Clean: true}
@@ -510,10 +510,10 @@ func (r *Runner) runbook(ctx context.Context, m *Migration, dir string, f failur
 	b.WriteString("  the database is dirty; migsafe did not force anything.\n")
 	if r.t.kind == Postgres {
 		if unchanged {
-			b.WriteString("  PostgreSQL ran the file in one transaction and the schema is unchanged: nothing was applied.\n")
+			b.WriteString("  PostgreSQL ran the file in one transaction, which failed: nothing was applied.\n")
 			b.WriteString("  next: fix the migration, then `migsafe migrate repair --apply` (it will find the schema as before the migration and reset the version), then `migsafe migrate up` again.\n")
 		} else {
-			b.WriteString("  the schema changed although the migration failed (it commits by itself, e.g. COMMIT or CONCURRENTLY in the file).\n")
+			b.WriteString("  the file does not run all or nothing (transaction control, or a statement that cannot run in a transaction such as CREATE INDEX CONCURRENTLY): part of it may be applied.\n")
 			b.WriteString("  next: `migsafe migrate repair` shows which of its changes are in the database.\n")
 		}
 		return strings.TrimRight(b.String(), "\n")

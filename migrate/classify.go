@@ -122,3 +122,10 @@ func (f failure) describe() string {
 	}
 	return s
 }
+
+// failedOnServer reports whether the server answered the migration with
+// an error (so its transaction ended), rather than the connection failing.
+func failedOnServer(err error) bool {
+	_, pg, my := dbError(err)
+	return pg != nil || my != nil
+}

@@ -20,20 +20,19 @@ const (
 
 // Row is a row of migsafe_history.
 type Row struct {
-	ID           int64      `json:"id"`
-	RunID        string     `json:"run_id"`
-	Version      int64      `json:"version"`
-	Name         string     `json:"name"`
-	Direction    string     `json:"direction"`
-	SHA256       string     `json:"sha256"`
-	Started      time.Time  `json:"started"`
-	Finished     *time.Time `json:"finished,omitempty"`
-	Duration     *int64     `json:"duration_ms,omitempty"`
-	Outcome      string     `json:"outcome"`
-	Error        string     `json:"error,omitempty"`
-	SchemaBefore string     `json:"schema_before,omitempty"`
-	Host         string     `json:"host"`
-	Migsafe      string     `json:"migsafe_version"`
+	ID        int64      `json:"id"`
+	RunID     string     `json:"run_id"`
+	Version   int64      `json:"version"`
+	Name      string     `json:"name"`
+	Direction string     `json:"direction"`
+	SHA256    string     `json:"sha256"`
+	Started   time.Time  `json:"started"`
+	Finished  *time.Time `json:"finished,omitempty"`
+	Duration  *int64     `json:"duration_ms,omitempty"`
+	Outcome   string     `json:"outcome"`
+	Error     string     `json:"error,omitempty"`
+	Host      string     `json:"host"`
+	Migsafe   string     `json:"migsafe_version"`
 }
 
 const historyPG = `CREATE TABLE IF NOT EXISTS migsafe_history (
@@ -48,7 +47,6 @@ const historyPG = `CREATE TABLE IF NOT EXISTS migsafe_history (
   duration_ms bigint,
   outcome text NOT NULL,
   error text NOT NULL DEFAULT '',
-  schema_before text NOT NULL DEFAULT '',
   host text NOT NULL,
   migsafe_version text NOT NULL)`
 
@@ -64,7 +62,6 @@ const historyMySQL = `CREATE TABLE IF NOT EXISTS migsafe_history (
   duration_ms bigint NULL,
   outcome varchar(32) NOT NULL,
   error text NOT NULL,
-  schema_before char(64) NOT NULL DEFAULT '',
   host varchar(255) NOT NULL,
   migsafe_version varchar(64) NOT NULL)`
 
@@ -79,15 +76,36 @@ func (r *Runner) ensureTables(ctx context.Context) error {
 	return nil
 }
 
-// insertRow writes a row and returns its id.
+// finish is the outcome of a row not written yet: a success is recorded
+// with the next row's intent, in one round trip.
+type finish struct {
+	id       int64
+	started  time.Time
+	finished time.Time
+	outcome  string
+}
+
+// insertRow writes a row (and the deferred outcome of the previous one)
+// and returns its id.
 func (r *Runner) insertRow(ctx context.Context, row Row) (int64, error) {
 	row.Error = r.t.scrubString(row.Error)
-	args := []any{r.opt.RunID, row.Version, row.Name, row.Direction, row.SHA256, row.Started.UTC(), row.Finished, row.Duration, row.Outcome, row.Error, row.SchemaBefore, r.host, r.opt.Version}
-	const cols = `(run_id, version, name, direction, sha256, started_at, finished_at, duration_ms, outcome, error, schema_before, host, migsafe_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	args := []any{r.opt.RunID, row.Version, row.Name, row.Direction, row.SHA256, row.Started.UTC(), row.Finished, row.Duration, row.Outcome, row.Error, r.host, r.opt.Version}
+	const cols = `(run_id, version, name, direction, sha256, started_at, finished_at, duration_ms, outcome, error, host, migsafe_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if r.t.kind == Postgres {
+		query := "INSERT INTO migsafe_history " + cols + " RETURNING id"
+		if f := r.deferred; f != nil {
+			query = "WITH f AS (UPDATE migsafe_history SET finished_at = ?, duration_ms = ?, outcome = ?, error = '' WHERE id = ?) " + query
+			args = append([]any{f.finished.UTC(), f.finished.Sub(f.started).Milliseconds(), f.outcome, f.id}, args...)
+		}
 		var id int64
-		err := r.ctl.QueryRowContext(ctx, r.q("INSERT INTO migsafe_history "+cols+" RETURNING id"), args...).Scan(&id)
+		err := r.ctl.QueryRowContext(ctx, r.q(query), args...).Scan(&id)
+		if err == nil {
+			r.deferred = nil
+		}
 		return id, r.t.scrub(err)
+	}
+	if err := r.flush(); err != nil {
+		return 0, err
 	}
 	res, err := r.ctl.ExecContext(ctx, "INSERT INTO migsafe_history "+cols, args...)
 	if err != nil {
@@ -97,12 +115,29 @@ func (r *Runner) insertRow(ctx context.Context, row Row) (int64, error) {
 	return id, r.t.scrub(err)
 }
 
+// flush writes a deferred outcome.
+func (r *Runner) flush() error {
+	f := r.deferred
+	if f == nil {
+		return nil
+	}
+	r.deferred = nil
+	return r.finishAt(f.id, f.started, f.finished, f.outcome, "")
+}
+
 // finishRow records how a migration ended. It uses a fresh context: the
 // outcome must be written even when the run is being cancelled.
 func (r *Runner) finishRow(id int64, started time.Time, outcome, msg string) error {
+	if err := r.flush(); err != nil {
+		return err
+	}
+	return r.finishAt(id, started, time.Now(), outcome, msg)
+}
+
+func (r *Runner) finishAt(id int64, started, now time.Time, outcome, msg string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	now := time.Now().UTC()
+	now = now.UTC()
 	d := now.Sub(started).Milliseconds()
 	_, err := r.ctl.ExecContext(ctx, r.q("UPDATE migsafe_history SET finished_at = ?, duration_ms = ?, outcome = ?, error = ? WHERE id = ?"),
 		now, d, outcome, r.t.scrubString(msg), id)
@@ -114,15 +149,18 @@ func (r *Runner) finishRow(id int64, started time.Time, outcome, msg string) err
 
 // markRow changes the outcome of an earlier row (an interrupted run).
 func (r *Runner) markRow(ctx context.Context, id int64, outcome, msg string) error {
+	if err := r.flush(); err != nil {
+		return err
+	}
 	_, err := r.ctl.ExecContext(ctx, r.q("UPDATE migsafe_history SET outcome = ?, error = ? WHERE id = ?"), outcome, r.t.scrubString(msg), id)
 	return r.t.scrub(err)
 }
 
 // History returns the rows, oldest first (limit <= 0: all).
 func (r *Runner) History(ctx context.Context, limit int) ([]Row, error) {
-	query := "SELECT id, run_id, version, name, direction, sha256, started_at, finished_at, duration_ms, outcome, error, schema_before, host, migsafe_version FROM migsafe_history ORDER BY id"
+	query := "SELECT id, run_id, version, name, direction, sha256, started_at, finished_at, duration_ms, outcome, error, host, migsafe_version FROM migsafe_history ORDER BY id"
 	if limit > 0 {
-		query = fmt.Sprintf("SELECT * FROM (SELECT id, run_id, version, name, direction, sha256, started_at, finished_at, duration_ms, outcome, error, schema_before, host, migsafe_version FROM migsafe_history ORDER BY id DESC LIMIT %d) h ORDER BY id", limit)
+		query = fmt.Sprintf("SELECT * FROM (SELECT id, run_id, version, name, direction, sha256, started_at, finished_at, duration_ms, outcome, error, host, migsafe_version FROM migsafe_history ORDER BY id DESC LIMIT %d) h ORDER BY id", limit)
 	}
 	rows, err := r.ctl.QueryContext(ctx, query)
 	if err != nil {
@@ -137,7 +175,7 @@ func (r *Runner) History(ctx context.Context, limit int) ([]Row, error) {
 		var w Row
 		var fin sql.NullTime
 		var dur sql.NullInt64
-		if err := rows.Scan(&w.ID, &w.RunID, &w.Version, &w.Name, &w.Direction, &w.SHA256, &w.Started, &fin, &dur, &w.Outcome, &w.Error, &w.SchemaBefore, &w.Host, &w.Migsafe); err != nil {
+		if err := rows.Scan(&w.ID, &w.RunID, &w.Version, &w.Name, &w.Direction, &w.SHA256, &w.Started, &fin, &dur, &w.Outcome, &w.Error, &w.Host, &w.Migsafe); err != nil {
 			return nil, r.t.scrub(fmt.Errorf("reading migsafe_history: %w", err))
 		}
 		w.Started = w.Started.UTC()

@@ -116,6 +116,7 @@ type Runner struct {
 	migDB    *sql.DB
 	m        *gm.Migrate
 	backend  int64 // golang-migrate's session: pid / connection id
+	deferred *finish
 }
 
 // Open connects to the database (without taking any lock).
@@ -249,6 +250,7 @@ func (r *Runner) acquire(ctx context.Context) error {
 }
 
 func (r *Runner) release() {
+	_ = r.flush()
 	if r.m != nil {
 		// Close closes the migrate pool too (golang-migrate #578)
 		r.m.Close()
@@ -317,7 +319,7 @@ func (r *Runner) openMigrate(ctx context.Context) error {
 	if err != nil {
 		return r.t.scrub(fmt.Errorf("opening golang-migrate on %s: %w", r.t.redacted, pgDetail(err)))
 	}
-	m, err := gm.NewWithInstance("migsafe", &driver{s: r.opt.Source}, r.t.kind, drv)
+	m, err := gm.NewWithInstance("migsafe", &driver{s: r.opt.Source}, r.t.kind, &heldDriver{Driver: drv})
 	if err != nil {
 		drv.Close()
 		return r.t.scrub(fmt.Errorf("opening golang-migrate: %w", err))
@@ -363,4 +365,52 @@ func (r *Runner) prevOf(v uint) int64 {
 
 func isNotExist(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist)
+}
+
+// heldDriver keeps golang-migrate's own lock for the whole run (taken on
+// first use, released on Close) and remembers the version it set: the
+// runner applies one migration per golang-migrate call, and without it
+// every call would lock, read the version and unlock again.
+type heldDriver struct {
+	database.Driver
+	held  bool
+	known bool
+	v     int
+	dirty bool
+}
+
+func (d *heldDriver) Lock() error {
+	if d.held {
+		return nil
+	}
+	if err := d.Driver.Lock(); err != nil {
+		return err
+	}
+	d.held = true
+	return nil
+}
+
+func (d *heldDriver) Unlock() error { return nil }
+
+func (d *heldDriver) SetVersion(v int, dirty bool) error {
+	err := d.Driver.SetVersion(v, dirty)
+	d.known, d.v, d.dirty = err == nil, v, dirty
+	return err
+}
+
+func (d *heldDriver) Version() (int, bool, error) {
+	if d.known {
+		return d.v, d.dirty, nil
+	}
+	v, dirty, err := d.Driver.Version()
+	d.known, d.v, d.dirty = err == nil, v, dirty
+	return v, dirty, err
+}
+
+func (d *heldDriver) Close() error {
+	if d.held {
+		_ = d.Driver.Unlock()
+		d.held = false
+	}
+	return d.Driver.Close()
 }
