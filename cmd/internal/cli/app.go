@@ -141,6 +141,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 			statusCommand(env),
 			scaffoldCommand(env),
 			rolloutCommand(env),
+			migrateCommand(env),
+			verifyRollbackCommand(env),
 		},
 	}
 	for _, c := range app.Commands {

@@ -1,0 +1,111 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/migsafe/migsafe/cmd/internal/cli"
+	"github.com/migsafe/migsafe/internal/testdb"
+)
+
+type runOut struct {
+	code           int
+	stdout, stderr string
+}
+
+func migrateCLI(t *testing.T, dir string, env map[string]string, args ...string) runOut {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Main(context.Background(), append([]string{"migsafe"}, args...), cli.Env{
+		Stdout: &out, Stderr: &errb, Dir: dir,
+		Getenv: func(k string) string { return env[k] },
+	})
+	return runOut{code, out.String(), errb.String()}
+}
+
+func pgDatabase(t *testing.T, srv *testdb.Server, admin *sql.DB, name string) string {
+	t.Helper()
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("postgres://postgres:s3cr%%40t@127.0.0.1:%d/%s?sslmode=disable", srv.Port, name)
+}
+
+// The migrate commands against a real PostgreSQL: the lint gate, --phase
+// expand, status, history, down and the exit codes.
+func TestMigrateCommand(t *testing.T) {
+	srv := testdb.PostgreSQL(t)
+	admin, err := sql.Open("pgx", srv.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "migrations")
+	os.Mkdir(mig, 0o755)
+	for name, body := range map[string]string{
+		"1_users.up.sql":   "CREATE TABLE users (id int PRIMARY KEY, email text);",
+		"1_users.down.sql": "DROP TABLE users;",
+		"2_idx.up.sql":     "CREATE INDEX users_email ON users (email);",
+		"2_idx.down.sql":   "DROP INDEX users_email;",
+		"3_drop.up.sql":    "ALTER TABLE users DROP COLUMN email;",
+		"3_drop.down.sql":  "ALTER TABLE users ADD COLUMN email text;",
+	} {
+		os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644)
+	}
+	env := map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "cli1")}
+	check := func(o runOut, code int, wants ...string) {
+		t.Helper()
+		if o.code != code {
+			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", o.code, code, o.stdout, o.stderr)
+		}
+		for _, w := range wants {
+			if !strings.Contains(o.stdout+o.stderr, w) {
+				t.Fatalf("output lacks %q\nstdout:\n%s\nstderr:\n%s", w, o.stdout, o.stderr)
+			}
+		}
+		if strings.Contains(o.stdout+o.stderr, "s3cr") {
+			t.Fatalf("the password is shown:\n%s%s", o.stdout, o.stderr)
+		}
+	}
+	// the gate refuses: 2 builds an index without CONCURRENTLY
+	check(migrateCLI(t, dir, env, "migrate", "up"), 1, "lint gate refuses", "2_idx.up.sql:1:1: error non-concurrent-index")
+	check(migrateCLI(t, dir, env, "migrate", "status"), 0, "version:  none", "pending:  3")
+	check(migrateCLI(t, dir, env, "migrate", "up", "--to", "1"), 0, "up   1_users (", "version none → 1 (1 migration(s) run)")
+	// expand only: 2 is applied, 3 (a drop) is not
+	check(migrateCLI(t, dir, env, "migrate", "up", "--phase", "expand", "--fail-on", "never"), 0, "up   2_idx (", "stopped: --phase expand stops before 3_drop, a contract step", "3_drop.up.sql:1 drops a column")
+	check(migrateCLI(t, dir, env, "migrate", "status"), 0, "version:  2", "pending:  1", "  3_drop")
+	check(migrateCLI(t, dir, env, "migrate", "history"), 0, "up       1_users  applied", "up       2_idx  applied")
+	check(migrateCLI(t, dir, env, "migrate", "down"), 2, `"to" not set`)
+	o := migrateCLI(t, dir, env, "migrate", "down", "--to", "1", "--format", "json")
+	check(o, 0)
+	var doc struct {
+		Database string
+		Result   struct{ From, To int64 }
+	}
+	if err := json.Unmarshal([]byte(o.stdout), &doc); err != nil || doc.Result.From != 2 || doc.Result.To != 1 || !strings.Contains(doc.Database, "xxxxx") {
+		t.Fatalf("json: %v %+v\n%s", err, doc, o.stdout)
+	}
+	check(migrateCLI(t, dir, env, "migrate", "repair"), 0, "clean at version 1: nothing to repair")
+	check(migrateCLI(t, dir, map[string]string{}, "migrate", "status"), 2, "no database: give --database URL or set MIGSAFE_DATABASE_URL")
+
+	// verify-rollback refuses the database above and finds the down of
+	// 3_drop, which brings the column back without its index
+	check(migrateCLI(t, dir, nil, "verify-rollback", "--database", env["MIGSAFE_DATABASE_URL"]), 1, "refusing to run downs: the database is not empty")
+	scratch := pgDatabase(t, srv, admin, "cli_scratch")
+	check(migrateCLI(t, dir, nil, "verify-rollback", "--database", scratch, "--format", "markdown", "--output", "verified.json"), 1,
+		"| `1_users` | ✅ reversible |", "| `2_idx` | ✅ reversible |", "| `3_drop` | ❌ down-does-not-restore | after the down: `- index public.users_email")
+	b, err := os.ReadFile(filepath.Join(dir, "verified.json"))
+	if err != nil || !strings.Contains(string(b), `"result": "down-does-not-restore"`) {
+		t.Fatalf("verified.json: %v\n%s", err, b)
+	}
+}
