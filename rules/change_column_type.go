@@ -43,11 +43,11 @@ taken as utf8mb4 when the migrations do not say.`,
 			Bad:     "ALTER TABLE events MODIFY id BIGINT NOT NULL;",
 			Good:    "CREATE TABLE notes (body VARCHAR(50));\n-- in a later migration:\nALTER TABLE notes MODIFY body VARCHAR(60);",
 		}},
-		Notes: "migsafe only knows a column's current type when the migrations it reads created it; otherwise it assumes a rewrite.",
+		Notes: "migsafe only knows a column's current type when the migrations it reads created it; otherwise it assumes a rewrite. A column added earlier in the same deploy is exempt only when its table is new too: on an existing table the type change rewrites (PostgreSQL) or copies (MySQL) the whole table, whoever reads the column.",
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.AlterColumnType) {
-			if p.IsNew(x.Table) || newColumn(p, x.Table, x.Column) {
+			if p.IsNew(x.Table) {
 				return
 			}
 			e := x.Base().Effect
@@ -55,6 +55,13 @@ taken as utf8mb4 when the migrations do not say.`,
 				return // MODIFY restating the type, VARCHAR growth in its class, ENUM/SET append
 			}
 			if !isMySQL(p) && e.Known() && e.Work == change.WorkNone {
+				return
+			}
+			if newColumn(p, x.Table, x.Column) {
+				// nobody reads the column yet, but the table is old: the
+				// server rewrites (or copies) it all the same
+				at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+", a column added earlier in this deploy to an existing table", x)+
+					"; give the column its final type in the ADD COLUMN instead", x.Table.String()+"."+x.Column)
 				return
 			}
 			at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+" to "+x.NewType.String()+" breaks the running application's expectations of the column", x)+

@@ -83,6 +83,8 @@ type Index struct {
 	Unique  bool
 	Kind    change.IndexKind // MySQL FULLTEXT / SPATIAL
 	Origin  Origin
+	// Reads are the columns its expressions and predicate read.
+	Reads []string
 }
 
 // Table is a table, view or materialized view.

@@ -347,6 +347,12 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 }
 
 func setSession(s *analyzer.Session, sp *change.SetParam) {
+	switch {
+	case sp.Name == "timezone" && sp.Reset, sp.Name == "all":
+		s.TimeZone = ""
+	case sp.Name == "timezone":
+		s.TimeZone = sp.Value
+	}
 	v := sp.Value
 	if sp.Reset || (v == "0" && sp.Name != "foreign_key_checks") || strings.EqualFold(v, "default") {
 		// 0 disables a timeout; foreign_key_checks=0 is a setting of its own
@@ -376,6 +382,9 @@ func merge(a, b analyzer.Session) analyzer.Session {
 	}
 	if b.ForeignKeyChecks != "" {
 		a.ForeignKeyChecks = b.ForeignKeyChecks
+	}
+	if b.TimeZone != "" {
+		a.TimeZone = b.TimeZone
 	}
 	return a
 }
