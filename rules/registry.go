@@ -21,6 +21,7 @@ func All() []*analyzer.Rule {
 		DropSchema,
 		TruncateTable,
 		RenameTable,
+		RenameSchema,
 		RenameColumn,
 		ChangeColumnType,
 		AddRequiredColumn,

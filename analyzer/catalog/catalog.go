@@ -345,3 +345,11 @@ func (t *Table) dropColumn(name string) {
 		return len(k.Columns) == 1 && strings.EqualFold(k.Columns[0], name)
 	})
 }
+
+// Schema returns where a schema the migrations created came from, or nil.
+func (c *Catalog) Schema(name string) *Origin {
+	if o, ok := c.schemas.get(strings.ToLower(name)); ok {
+		return &o
+	}
+	return nil
+}
