@@ -47,6 +47,7 @@ func All() []*analyzer.Rule {
 		ValidateInSameTransaction,
 		BackfillInDDLTransaction,
 		MissingLockTimeout,
+		StatementAfterExclusiveLock,
 		PreferBigint,
 		PreferText,
 		PreferTimestamptz,

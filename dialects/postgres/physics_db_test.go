@@ -289,6 +289,9 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"DETACH CONCURRENTLY waits for readers of the partition", "SELECT count(*) FROM p_2024", "ALTER TABLE p DETACH PARTITION p_2024 CONCURRENTLY", true},
 		// ALTER SEQUENCE blocks nextval()
 		{"ALTER SEQUENCE blocks nextval", "ALTER SEQUENCE seq RESTART", "SELECT nextval('seq')", true},
+		// a statement after an ACCESS EXCLUSIVE lock runs with it held
+		// (eugene's E4)
+		{"a lock is held through the statements after it", "ALTER TABLE t ADD COLUMN c int; SELECT count(*) FROM u", "SELECT id FROM t WHERE id = 1", true},
 		// DROP TRIGGER … ON t blocks reads of t
 		{"DROP TRIGGER blocks reads", "DROP TRIGGER t_trg ON t", "SELECT id FROM t WHERE id = 1", true},
 	} {
