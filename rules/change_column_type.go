@@ -30,7 +30,9 @@ MySQL and MariaDB (MODIFY, CHANGE): a type change copies the table
 that restates the current type (to change only NULL, the default or the
 position; other rules cover those), a VARCHAR that grows within its
 length-byte class (up to 255 bytes: 63 characters in utf8mb4, 85 in utf8mb3,
-255 in latin1; beyond 255 bytes on both sides), ENUM and SET members appended
+255 in latin1; beyond 255 bytes on both sides; on MariaDB 10.4 and later also
+from at most 127 bytes to any length, since such values keep a one-byte length
+prefix), ENUM and SET members appended
 at the end without changing the storage size. The column's character set is
 taken as utf8mb4 when the migrations do not say.`,
 		Help: "add a column of the new type, keep both in step, backfill, switch reads and drop the old column later (migsafe scaffold change-column-type)",

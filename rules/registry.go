@@ -57,6 +57,8 @@ func All() []*analyzer.Rule {
 		ColumnReorder,
 		CharsetConversion,
 		AddForeignKey,
+		AddCheckConstraint,
+		MakeColumnNotNull,
 		FulltextOrSpatialIndex,
 		DropPrimaryKey,
 		TableRebuild,
