@@ -44,7 +44,7 @@ NULL with ALGORITHM=INPLACE, LOCK=NONE.`,
 			if c == nil || c.NotNull || c.Origin.Base || t.InPrimaryKey(c.Name) {
 				return
 			}
-			at(p, x, sentence("Making "+x.Table.String()+"."+x.Column+" NOT NULL fails if a row still holds NULL (strict mode)", x), x.Table.String()+"."+x.Column)
+			at(p, x, sentence("Making "+x.Table.String()+"."+x.Column+" NOT NULL checks every row", x), x.Table.String()+"."+x.Column)
 		})
 	},
 }

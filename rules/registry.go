@@ -68,6 +68,7 @@ func All() []*analyzer.Rule {
 		ContractSameDeploy,
 		ContractTooSoon,
 		BackfillWithDDL,
+		WholeTableUpdate,
 		MissingDownMigration,
 		EditedAppliedMigration,
 	}

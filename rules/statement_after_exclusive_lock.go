@@ -152,6 +152,9 @@ func afterLock(p *analyzer.Pass, s *analyzer.Statement, held []string) string {
 			continue
 		}
 		if e.Work != change.WorkNone {
+			if e.Lock == "ACCESS EXCLUSIVE" && slices.Contains(held, e.On) {
+				continue // it would block the table all the same: its own rule's finding
+			}
 			return "This statement " + e.Work.String()
 		}
 		if !slices.Contains(held, e.On) && e.Lock != "" {
