@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -150,7 +151,9 @@ func TestPeers(t *testing.T) {
 		}
 		perPeer[peer] = n
 	}
-	for peer, n := range perPeer {
+	peers := slices.Sorted(maps.Keys(perPeer))
+	for _, peer := range peers {
+		n := perPeer[peer]
 		t.Logf("%s: %d of %d cases agree", peer, n[1], n[0])
 	}
 	t.Logf("all peers: %d of %d comparable cases agree (%.1f%%); every disagreement is documented", agree, comparable, 100*float64(agree)/float64(comparable))
