@@ -69,6 +69,7 @@ type Session struct {
 	StatementTimeout string
 	LockWaitTimeout  string // MySQL lock_wait_timeout
 	ForeignKeyChecks string // MySQL foreign_key_checks
+	TimeZone         string // PostgreSQL TimeZone, as written
 }
 
 // Direction of a migration part.

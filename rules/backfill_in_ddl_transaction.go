@@ -26,7 +26,7 @@ the DDL's transaction, in batches of a few thousand rows, each committed on its 
 			Bad:     "BEGIN;\nALTER TABLE users ADD COLUMN plan text;\nUPDATE users SET plan = 'free';\nCOMMIT;",
 			Good:    "ALTER TABLE users ADD COLUMN plan text;\nUPDATE users SET plan = 'free' WHERE id BETWEEN 1 AND 10000;",
 		}},
-		Notes: "Only DDL that runs before the backfill in the same transaction counts: a lock taken after the backfill is held only until the commit that follows.",
+		Notes: "Only DDL that runs before the backfill in the same transaction counts: a lock taken after the backfill is held only until the commit that follows. The migration tools' version tables (alembic_version, schema_migrations, flyway_schema_history, …) are not backfills: Alembic's offline mode writes a one-row UPDATE of alembic_version into every migration.",
 	},
 	Check: func(p *analyzer.Pass) {
 		tx := p.Stmt.Tx
@@ -37,8 +37,8 @@ the DDL's transaction, in batches of a few thousand rows, each committed on its 
 			if x.Verb != "UPDATE" && x.Verb != "DELETE" && x.Verb != "MERGE" {
 				return
 			}
-			if p.IsNew(x.Table) {
-				return
+			if p.IsNew(x.Table) || versionTable(x.Table) {
+				return // the migration tool's one-row bookkeeping is no backfill
 			}
 			// only DDL before the backfill holds its lock during it
 			for _, s := range p.File.Stmts[:p.Stmt.Index] {

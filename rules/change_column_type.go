@@ -30,7 +30,9 @@ MySQL and MariaDB (MODIFY, CHANGE): a type change copies the table
 that restates the current type (to change only NULL, the default or the
 position; other rules cover those), a VARCHAR that grows within its
 length-byte class (up to 255 bytes: 63 characters in utf8mb4, 85 in utf8mb3,
-255 in latin1; beyond 255 bytes on both sides), ENUM and SET members appended
+255 in latin1; beyond 255 bytes on both sides; on MariaDB 10.4 and later also
+from at most 127 bytes to any length, since such values keep a one-byte length
+prefix), ENUM and SET members appended
 at the end without changing the storage size. The column's character set is
 taken as utf8mb4 when the migrations do not say.`,
 		Help: "add a column of the new type, keep both in step, backfill, switch reads and drop the old column later (migsafe scaffold change-column-type)",
@@ -43,11 +45,11 @@ taken as utf8mb4 when the migrations do not say.`,
 			Bad:     "ALTER TABLE events MODIFY id BIGINT NOT NULL;",
 			Good:    "CREATE TABLE notes (body VARCHAR(50));\n-- in a later migration:\nALTER TABLE notes MODIFY body VARCHAR(60);",
 		}},
-		Notes: "migsafe only knows a column's current type when the migrations it reads created it; otherwise it assumes a rewrite.",
+		Notes: "migsafe only knows a column's current type when the migrations it reads created it; otherwise it assumes a rewrite. A column added earlier in the same deploy is exempt only when its table is new too: on an existing table the type change rewrites (PostgreSQL) or copies (MySQL) the whole table, whoever reads the column.",
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.AlterColumnType) {
-			if p.IsNew(x.Table) || newColumn(p, x.Table, x.Column) {
+			if p.IsNew(x.Table) {
 				return
 			}
 			e := x.Base().Effect
@@ -55,6 +57,13 @@ taken as utf8mb4 when the migrations do not say.`,
 				return // MODIFY restating the type, VARCHAR growth in its class, ENUM/SET append
 			}
 			if !isMySQL(p) && e.Known() && e.Work == change.WorkNone {
+				return
+			}
+			if newColumn(p, x.Table, x.Column) {
+				// nobody reads the column yet, but the table is old: the
+				// server rewrites (or copies) it all the same
+				at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+", a column added earlier in this deploy to an existing table", x)+
+					"; give the column its final type in the ADD COLUMN instead", x.Table.String()+"."+x.Column)
 				return
 			}
 			at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+" to "+x.NewType.String()+" breaks the running application's expectations of the column", x)+

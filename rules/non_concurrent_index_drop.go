@@ -28,14 +28,16 @@ DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
 			Good:    "DROP INDEX CONCURRENTLY users_email_idx;",
 		}},
 		Notes: `An index of a partitioned table cannot be dropped CONCURRENTLY: the finding says
-so, and the lock is taken on the partitioned table and every partition.`,
+so, and the lock is taken on the partitioned table and every partition. Only an
+index of a table created in the same deploy is exempt: a new index of an old
+table (a down migration dropping what its up created) still locks the table.`,
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.DropIndex) {
 			if x.Concurrently {
 				return
 			}
-			if ix := p.Catalog.Index(x.Name); ix != nil && (p.IsNew(ix.Table) || (!ix.Origin.Base && ix.Origin.Deploy == p.Deploy)) {
+			if ix := p.Catalog.Index(x.Name); ix != nil && p.IsNew(ix.Table) {
 				return
 			}
 			msg := "Dropping index " + x.Name.String() + " without CONCURRENTLY " + lockPhrase(x.Effect)

@@ -133,7 +133,7 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 		if c.Index(q) != nil && x.IfNotExists {
 			return
 		}
-		ix := &Index{Name: name, Table: t.Name, Columns: x.Columns, Unique: x.Unique, Kind: x.Kind, Origin: at}
+		ix := &Index{Name: name, Table: t.Name, Columns: x.Columns, Unique: x.Unique, Kind: x.Kind, Origin: at, Reads: x.Reads}
 		c.indexes.set(Key(q), ix)
 		t.Indexes = append(t.Indexes, Key(q))
 	case *change.DropIndex:

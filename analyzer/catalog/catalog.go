@@ -83,6 +83,8 @@ type Index struct {
 	Unique  bool
 	Kind    change.IndexKind // MySQL FULLTEXT / SPATIAL
 	Origin  Origin
+	// Reads are the columns its expressions and predicate read.
+	Reads []string
 }
 
 // Table is a table, view or materialized view.
@@ -342,4 +344,12 @@ func (t *Table) dropColumn(name string) {
 	t.Constraints = slices.DeleteFunc(t.Constraints, func(k *Constraint) bool {
 		return len(k.Columns) == 1 && strings.EqualFold(k.Columns[0], name)
 	})
+}
+
+// Schema returns where a schema the migrations created came from, or nil.
+func (c *Catalog) Schema(name string) *Origin {
+	if o, ok := c.schemas.get(strings.ToLower(name)); ok {
+		return &o
+	}
+	return nil
 }

@@ -236,6 +236,9 @@ type CreateIndex struct {
 	Kind         IndexKind
 	Partial      bool
 	Only         bool // PostgreSQL ON ONLY: not on the partitions
+	// Reads are the columns the index's expressions and WHERE predicate
+	// read (PostgreSQL).
+	Reads []string
 }
 
 type CreateSchema struct {
@@ -305,6 +308,9 @@ type DropOther struct {
 	Kind    string // "FUNCTION", "TYPE", …
 	Names   []string
 	Cascade bool
+	// Table is the table of an object dropped ON a table (PostgreSQL DROP
+	// TRIGGER, DROP POLICY, DROP RULE … ON t), which the drop locks.
+	Table *QName
 }
 
 type Truncate struct {
@@ -493,6 +499,14 @@ type LockTable struct {
 	Meta
 	Tables []QName
 	Mode   string // "ACCESS EXCLUSIVE", …
+}
+
+// AlterSequence is ALTER SEQUENCE (PostgreSQL): it locks the sequence
+// against nextval() while it runs.
+type AlterSequence struct {
+	Meta
+	Name    QName
+	Restart bool
 }
 
 // --- enums ---

@@ -6,6 +6,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -210,6 +211,16 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 		if s.SyntaxError != nil {
 			// the replay goes on without it, and says so
 			cat.Unmodeled = append(cat.Unmodeled, catalog.Unmodeled{Origin: at, Kind: "syntax error", Reason: s.SyntaxError.Message})
+			if q, ok := lostTable(f.Text(s.Span)); ok && cat.Table(q) == nil {
+				// a CREATE TABLE that does not parse still names its
+				// table: keep it as created here, without columns, so
+				// that later statements on it are not judged as on an
+				// old table
+				cat.Apply(&change.CreateTable{Table: q}, at)
+				if f.Lint {
+					res.note(r, fmt.Sprintf("%s:%d: the CREATE TABLE of %s does not parse, so the model lost its columns: later statements on %s are checked as on a table created there, with unknown columns", f.Path, at.Line, q, q))
+				}
+			}
 		}
 	}
 	applyMarkers(marks, len(f.Src)+1, len(f.Stmts), f, cat, markerNote)
@@ -347,6 +358,12 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 }
 
 func setSession(s *analyzer.Session, sp *change.SetParam) {
+	switch {
+	case sp.Name == "timezone" && sp.Reset, sp.Name == "all":
+		s.TimeZone = ""
+	case sp.Name == "timezone":
+		s.TimeZone = sp.Value
+	}
 	v := sp.Value
 	if sp.Reset || (v == "0" && sp.Name != "foreign_key_checks") || strings.EqualFold(v, "default") {
 		// 0 disables a timeout; foreign_key_checks=0 is a setting of its own
@@ -377,6 +394,9 @@ func merge(a, b analyzer.Session) analyzer.Session {
 	if b.ForeignKeyChecks != "" {
 		a.ForeignKeyChecks = b.ForeignKeyChecks
 	}
+	if b.TimeZone != "" {
+		a.TimeZone = b.TimeZone
+	}
 	return a
 }
 
@@ -398,4 +418,29 @@ func sortFindings(fs []analyzer.Finding, files []*analyzer.File) {
 		}
 		return strings.Compare(a.Code, b.Code)
 	})
+}
+
+// createTableRE reads the table name of a CREATE TABLE statement.
+var createTableRE = regexp.MustCompile("(?is)^\\s*CREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:(?:GLOBAL|LOCAL)\\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?((?:(?:\"[^\"]+\"|`[^`]+`|[\\w$]+)\\s*\\.\\s*)?(?:\"[^\"]+\"|`[^`]+`|[\\w$]+))")
+
+// lostTable returns the table a CREATE TABLE that does not parse names.
+func lostTable(stmt string) (change.QName, bool) {
+	m := createTableRE.FindStringSubmatch(stmt)
+	if m == nil {
+		return change.QName{}, false
+	}
+	var parts []string
+	for _, p := range strings.Split(m[1], ".") {
+		p = strings.TrimSpace(p)
+		if len(p) >= 2 && (p[0] == '"' || p[0] == '`') {
+			p = p[1 : len(p)-1]
+		} else {
+			p = strings.ToLower(p)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 2 {
+		return change.QName{Schema: parts[0], Name: parts[1]}, true
+	}
+	return change.QName{Name: parts[0]}, true
 }

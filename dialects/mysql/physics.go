@@ -720,7 +720,7 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 			// character set, so that advice stays conservative
 			cs = "utf8mb4"
 		}
-		if to.Mods[0] >= from.Mods[0] && lengthBytes(from.Mods[0], cs) == lengthBytes(to.Mods[0], cs) {
+		if to.Mods[0] >= from.Mods[0] && (lengthBytes(from.Mods[0], cs) == lengthBytes(to.Mods[0], cs) || d.shortPrefixKept(from.Mods[0], cs)) {
 			x.SameType = true
 			switch {
 			case cur.NotNull != nc.NotNull:
@@ -804,6 +804,15 @@ func bytesPerChar(cs string) int {
 		return 3
 	}
 	return 4
+}
+
+// shortPrefixKept reports whether a VARCHAR of n characters may grow past
+// 255 bytes in place: MariaDB 10.4 and later store a value shorter than 128
+// bytes with a one-byte length prefix in either class, so a column whose
+// values can never reach 128 bytes grows instantly (checked on MariaDB
+// 10.11: utf8mb4 VARCHAR(31) → VARCHAR(64) is instant, VARCHAR(32) is not).
+func (d *Dialect) shortPrefixKept(n int, cs string) bool {
+	return d.mariadb() && d.target.AtLeast(10, 4, 0) && n*bytesPerChar(cs) <= 127
 }
 
 // lengthBytes is the size of a VARCHAR's length prefix: 1 byte up to 255

@@ -57,6 +57,32 @@ func TestOnlineDDLAgainstMariaDB(t *testing.T) {
 			results = append(results, rs...)
 		})
 	}
+	// make-column-not-null: in strict mode MODIFY … NOT NULL fails on a
+	// row that holds NULL (issue 12)
+	t.Run("MODIFY NOT NULL fails on NULLs in strict mode", func(t *testing.T) {
+		ctx := context.Background()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for _, q := range []string{
+			"SET SESSION sql_mode = 'STRICT_TRANS_TABLES'",
+			"DROP DATABASE IF EXISTS nn", "CREATE DATABASE nn",
+			"CREATE TABLE nn.a (id INT PRIMARY KEY, v INT NULL, w INT NULL)",
+			"INSERT INTO nn.a VALUES (1, 1, 1), (2, NULL, 2)",
+		} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "ALTER TABLE nn.a MODIFY v INT NOT NULL"); err == nil {
+			t.Error("MODIFY v INT NOT NULL succeeded on a table with a NULL in v")
+		}
+		if _, err := conn.ExecContext(ctx, "ALTER TABLE nn.a MODIFY w INT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE"); err != nil {
+			t.Errorf("MODIFY w INT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE without NULLs: %v", err)
+		}
+	})
 	n, agree := 0, 0
 	for _, r := range results {
 		n++

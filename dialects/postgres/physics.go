@@ -41,7 +41,7 @@ func effect(mode string, on change.QName, work change.Work) change.Effect {
 func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 	for _, ch := range stmt.Changes {
 		m := ch.Base()
-		m.Effect = d.effectOf(ch, cat)
+		m.Effect = d.effectOf(ch, cat, stmt.Session)
 		if x, ok := ch.(*change.AddConstraint); ok {
 			usingIndexColumns(x, cat)
 		}
@@ -61,7 +61,7 @@ func usingIndexColumns(x *change.AddConstraint, cat *catalog.Catalog) {
 	}
 }
 
-func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect {
+func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog, sess analyzer.Session) change.Effect {
 	v := d.target
 	switch x := ch.(type) {
 	case *change.CreateTable:
@@ -113,13 +113,28 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		return effect(accessExclusive, tableOf(ch), change.WorkNone)
 	case *change.AlterColumnType:
 		e := effect(accessExclusive, x.Table, change.WorkRewrite)
-		if note, ok := binaryCoercible(x, cat); ok {
+		if note, ok := d.binaryCoercible(x, cat, sess); ok {
 			e.Work, e.Note = change.WorkNone, note
+			if from := currentType(cat, x); from != nil && opclassChanges(*from, x.NewType) && indexed(cat, x.Table, x.Column) {
+				// citext indexes compare case-insensitively: an index
+				// of the column is built again (checked on a real
+				// server)
+				e.Work = change.WorkIndexBuild
+				note = appendNote(note, "its indexes are built again for "+x.NewType.String())
+				e.Note = note
+			}
 			if k := checkOn(cat, x.Table, x.Column); k != "" {
 				// PostgreSQL adds the column's CHECK constraints again,
 				// which checks them against every row
 				e.Work = change.WorkScan
 				e.Note = appendNote(note, "CHECK constraint "+k+" is checked again against every row")
+			}
+			if ix := exprIndexOn(cat, x.Table, x.Column); ix != "" && e.Work < change.WorkIndexBuild {
+				// PostgreSQL reuses an index's storage only when no
+				// expression or predicate of it reads the column
+				// (checked on a real server)
+				e.Work = change.WorkIndexBuild
+				e.Note = appendNote(e.Note, "index "+ix+", whose expression or predicate reads the column, is built again")
 			}
 			if x.Collate != "" {
 				// a new collation changes how the column sorts: its
@@ -137,7 +152,11 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		return e
 	case *change.SetNotNull:
 		e := effect(accessExclusive, x.Table, change.WorkScan)
-		if v.AtLeast(12, 0, 0) && validNotNullCheck(cat, x.Table, x.Column) != "" {
+		if c := columnOf(cat, x.Table, x.Column); c != nil && c.NotNull && !c.Origin.Base {
+			// checked on a real server
+			e.Work = change.WorkNone
+			e.Note = "the column is NOT NULL already: nothing to check"
+		} else if v.AtLeast(12, 0, 0) && validNotNullCheck(cat, x.Table, x.Column) != "" {
 			e.Work = change.WorkNone
 			e.Note = "a validated CHECK (" + x.Column + " IS NOT NULL) lets PostgreSQL skip the scan"
 		}
@@ -184,7 +203,13 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 			return effect(shareUpdateExclusive, on, change.WorkIndexBuild)
 		}
 		e := effect(share, on, change.WorkIndexBuild)
-		e.Note = "and an ACCESS EXCLUSIVE lock on each index rebuilt, which blocks reads that use it"
+		// every query that plans with the table locks all its indexes:
+		// reads of the table wait too (checked on a real server)
+		e.Blocks = change.BlocksReadsAndWrites
+		e.Note = "and an ACCESS EXCLUSIVE lock on each index it rebuilds, which every query on the table waits for (planning locks all of a table's indexes)"
+		if x.Target == "SYSTEM" {
+			e.Note = "and an ACCESS EXCLUSIVE lock on each system catalog index it rebuilds, which every query that reads that catalog waits for"
+		}
 		return e
 	case *change.RefreshMatView:
 		if x.Concurrently {
@@ -200,7 +225,12 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		return effect(accessExclusive, x.Name, change.WorkRewrite)
 	case *change.DetachPartition:
 		if x.Concurrently {
-			return effect(shareUpdateExclusive, x.Table, change.WorkNone)
+			// it waits for the queries that use the partitioned table,
+			// then, in its second transaction, for an ACCESS EXCLUSIVE
+			// lock on the partition (checked on a real server)
+			e := effect(accessExclusive, x.Partition, change.WorkNone)
+			e.Note = "in its second transaction, after a SHARE UPDATE EXCLUSIVE lock on " + x.Table.String() + " that blocks neither reads nor writes"
+			return e
 		}
 		return effect(accessExclusive, x.Table, change.WorkNone)
 	case *change.AttachPartition:
@@ -261,6 +291,17 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog) change.Effect
 		}
 	case *change.DML:
 		return effect(rowExclusive, x.Table, change.WorkNone)
+	case *change.DropOther:
+		if x.Table != nil {
+			// DROP TRIGGER, POLICY or RULE … ON t (checked on a real server)
+			return effect(accessExclusive, *x.Table, change.WorkNone)
+		}
+	case *change.AlterSequence:
+		// nextval() waits for it: inserts that draw from the sequence
+		// are blocked (checked on a real server)
+		e := effect(shareRowExclusive, x.Name, change.WorkNone)
+		e.Note = "which nextval() waits for: inserts that draw from the sequence are blocked"
+		return e
 	case *change.RenameEnumValue:
 		return enumEffect(x.Type)
 	case *change.AddEnumValue:
@@ -523,6 +564,21 @@ func indexed(cat *catalog.Catalog, table change.QName, col string) bool {
 	return false
 }
 
+// exprIndexOn returns the name of an index whose expressions or predicate
+// read the column, or "".
+func exprIndexOn(cat *catalog.Catalog, table change.QName, col string) string {
+	t := cat.Table(table)
+	if t == nil {
+		return ""
+	}
+	for _, ix := range cat.IndexesOf(t) {
+		if slices.ContainsFunc(ix.Reads, func(c string) bool { return strings.EqualFold(c, col) }) {
+			return ix.Name
+		}
+	}
+	return ""
+}
+
 // validNotNullCheck returns the name of a validated CHECK (col IS NOT NULL).
 func validNotNullCheck(cat *catalog.Catalog, table change.QName, col string) string {
 	t := cat.Table(table)
@@ -591,14 +647,45 @@ func nullableIndexColumns(cat *catalog.Catalog, table change.QName, index string
 	return out
 }
 
+// columnOf returns a column the model knows, or nil.
+func columnOf(cat *catalog.Catalog, table change.QName, col string) *catalog.Column {
+	if t := cat.Table(table); t != nil {
+		return t.Column(col)
+	}
+	return nil
+}
+
+// currentType returns the type the model knows for the column an ALTER
+// COLUMN TYPE changes, or nil.
+func currentType(cat *catalog.Catalog, x *change.AlterColumnType) *change.Type {
+	if c := columnOf(cat, x.Table, x.Column); c != nil && c.Type.Name != "" {
+		return &c.Type
+	}
+	return nil
+}
+
+// opclassChanges reports whether a binary-coercible type change moves the
+// column's indexes to another operator class: citext compares without
+// case, text and varchar with it; timestamp and timestamptz have operator
+// classes of their own.
+func opclassChanges(from, to change.Type) bool {
+	return (from.Name == "citext") != (to.Name == "citext") || from.Name != to.Name && (from.Name == "timestamptz" || to.Name == "timestamptz")
+}
+
+// utcZones are the time zones with a fixed offset of zero, in which
+// PostgreSQL 12 and later change timestamp to timestamptz (and back)
+// without a rewrite.
+var utcZones = map[string]bool{
+	"utc": true, "etc/utc": true, "gmt": true, "etc/gmt": true, "uct": true, "etc/uct": true,
+	"universal": true, "etc/universal": true, "zulu": true, "etc/zulu": true, "greenwich": true,
+	"etc/greenwich": true, "gmt0": true, "etc/gmt0": true, "gmt+0": true, "gmt-0": true,
+	"etc/gmt+0": true, "etc/gmt-0": true, "0": true,
+}
+
 // binaryCoercible decides whether ALTER COLUMN TYPE can skip the rewrite,
 // which needs the column's current type from the replayed history.
-func binaryCoercible(x *change.AlterColumnType, cat *catalog.Catalog) (string, bool) {
-	t := cat.Table(x.Table)
-	var col *catalog.Column
-	if t != nil {
-		col = t.Column(x.Column)
-	}
+func (d *Dialect) binaryCoercible(x *change.AlterColumnType, cat *catalog.Catalog, sess analyzer.Session) (string, bool) {
+	col := columnOf(cat, x.Table, x.Column)
 	if x.Using {
 		return "a USING expression rewrites every row", false
 	}
@@ -616,11 +703,18 @@ func binaryCoercible(x *change.AlterColumnType, cat *catalog.Catalog) (string, b
 	case from.Name == "varchar" && to.Name == "text",
 		from.Name == "text" && to.Name == "varchar" && len(to.Mods) == 0,
 		from.Name == "citext" && to.Name == "text", from.Name == "text" && to.Name == "citext",
+		from.Name == "varchar" && to.Name == "citext",
+		from.Name == "citext" && to.Name == "varchar" && len(to.Mods) == 0,
 		from.Name == "cidr" && to.Name == "inet",
 		from.Name == "xml" && to.Name == "text":
 		ok = true
 	case from.Name == to.Name && (from.Name == "varchar" || from.Name == "varbit"):
 		ok = len(to.Mods) == 0 || (len(from.Mods) > 0 && to.Mods[0] >= from.Mods[0])
+	case from.Name == to.Name && (from.Name == "timestamp" || from.Name == "timestamptz" || from.Name == "time" || from.Name == "timetz"):
+		// more fractional digits, or the default (6): no rewrite
+		ok = len(to.Mods) == 0 || (len(from.Mods) > 0 && to.Mods[0] >= from.Mods[0])
+	case from.Name == "interval" && to.Name == "interval":
+		ok = intervalCoercible(from.Mods, to.Mods)
 	case from.Name == "numeric" && to.Name == "numeric":
 		switch {
 		case len(to.Mods) == 0:
@@ -634,9 +728,13 @@ func binaryCoercible(x *change.AlterColumnType, cat *catalog.Catalog) (string, b
 		return "no rewrite: " + from.String() + " → " + to.String() + " is binary coercible", true
 	}
 	if (from.Name == "timestamp" && to.Name == "timestamptz" || from.Name == "timestamptz" && to.Name == "timestamp") &&
-		from.Array == to.Array && slices.Equal(from.Mods, to.Mods) {
-		// PostgreSQL 12 skips it when the session's time zone is UTC,
-		// which migsafe cannot know
+		from.Array == to.Array {
+		// PostgreSQL 12 skips it when the session's time zone is UTC
+		// (and the precision does not drop)
+		keeps := len(to.Mods) == 0 || (len(from.Mods) > 0 && to.Mods[0] >= from.Mods[0])
+		if keeps && d.target.AtLeast(12, 0, 0) && utcZones[strings.ToLower(strings.TrimSpace(sess.TimeZone))] {
+			return "no rewrite: the session's TimeZone is " + sess.TimeZone + ", so " + from.String() + " → " + to.String() + " keeps every stored value", true
+		}
 		return from.String() + " → " + to.String() + " rewrites every row, unless the session's TimeZone is UTC (PostgreSQL 12 and later then skip the rewrite)", false
 	}
 	return from.String() + " → " + to.String() + " rewrites every row", false
@@ -654,4 +752,53 @@ func appendNote(note, more string) string {
 		return more
 	}
 	return note + "; " + more
+}
+
+// intervalCoercible mirrors PostgreSQL's interval_support: a change of an
+// interval's typmod (fields and fractional precision, as the grammar writes
+// them: [range mask, precision]) needs no rewrite when its least field stays
+// or gets smaller and, for ranges down to SECOND, its precision does not
+// drop.
+func intervalCoercible(from, to []int) bool {
+	if len(to) == 0 {
+		return true
+	}
+	least := func(m []int) int {
+		if len(m) == 0 {
+			return 0
+		}
+		return intervalLeastField(m[0])
+	}
+	precision := func(m []int) int {
+		if len(m) > 1 {
+			return m[1]
+		}
+		return 6 // the full precision
+	}
+	oldLeast, newLeast := least(from), least(to)
+	return newLeast <= oldLeast && (oldLeast > 0 || precision(to) >= 6 || precision(to) >= precision(from))
+}
+
+// intervalLeastField is the smallest unit of an interval range mask:
+// 0 SECOND, 1 MINUTE, 2 HOUR, 3 DAY, 4 MONTH, 5 YEAR (the bits are
+// PostgreSQL's datetime.h field numbers).
+func intervalLeastField(mask int) int {
+	const (
+		month, year, day, hour, minute, second = 1 << 1, 1 << 2, 1 << 3, 1 << 10, 1 << 11, 1 << 12
+	)
+	switch {
+	case mask == 0x7FFF || mask&second != 0:
+		return 0
+	case mask&minute != 0:
+		return 1
+	case mask&hour != 0:
+		return 2
+	case mask&day != 0:
+		return 3
+	case mask&month != 0:
+		return 4
+	case mask&year != 0:
+		return 5
+	}
+	return 0
 }

@@ -2,12 +2,14 @@ package postgres_test
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
@@ -58,6 +60,16 @@ CREATE INDEX p_v_idx ON ONLY p (v);
 CREATE INDEX p_2024_v_idx ON p_2024 (v);
 CREATE TABLE kid (id int, r_id int REFERENCES r (id));
 CREATE TABLE par (id int PRIMARY KEY, v varchar(50), n numeric(10, 2), during tstzrange, ref int, w text);
+CREATE TABLE ci (id int PRIMARY KEY, a text, b varchar(20), c citext, d text, e interval, f interval(3), g timestamp, h timestamp(3), k int NOT NULL, j interval day to second(3));
+INSERT INTO ci SELECT i, 'a' || i, 'b' || i, 'c' || i, 'd' || i, i * interval '1.123456 second', i * interval '1.123 second', now(), now(), i, i * interval '1.123 second' FROM generate_series(1, 200) i;
+CREATE INDEX ci_a ON ci (a);
+CREATE INDEX ci_b ON ci (b);
+CREATE INDEX ci_c ON ci (c);
+CREATE INDEX ci_g ON ci (g);
+CREATE INDEX ci_e ON ci (e);
+CREATE SEQUENCE seq;
+CREATE TRIGGER t_trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE POLICY t_pol ON t USING (true);
 `
 
 // TestPhysicsAgainstPostgres checks the adapter's physics against a real
@@ -209,10 +221,89 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"CREATE INDEX p_at_idx ON ONLY p (at)", true},
 		{"CREATE INDEX t_w_only ON ONLY t (w)", true}, // ONLY on a plain table builds as usual
 		{"UPDATE t SET v = 'x' WHERE id = 1", true},
+		// text, varchar and citext are binary coercible, but an index
+		// moves to citext's case-insensitive operator class: it is built
+		// again (issue 12)
+		{"ALTER TABLE ci ALTER COLUMN a TYPE citext", true},
+		{"ALTER TABLE ci ALTER COLUMN b TYPE citext", true},
+		{"ALTER TABLE ci ALTER COLUMN d TYPE citext", true},
+		{"ALTER TABLE ci ALTER COLUMN c TYPE text", true},
+		{"ALTER TABLE ci ALTER COLUMN c TYPE varchar", true},
+		{"ALTER TABLE ci ALTER COLUMN c TYPE varchar(10)", true},
+		{"ALTER TABLE ci ALTER COLUMN a TYPE varchar", true},
+		// interval typmods: fields and fractional precision
+		{"ALTER TABLE ci ALTER COLUMN e TYPE interval(3)", true},
+		{"ALTER TABLE ci ALTER COLUMN e TYPE interval day to second", true},
+		{"ALTER TABLE ci ALTER COLUMN e TYPE interval day", true},
+		{"ALTER TABLE ci ALTER COLUMN e TYPE interval hour to minute", true},
+		{"ALTER TABLE ci ALTER COLUMN f TYPE interval", true},
+		{"ALTER TABLE ci ALTER COLUMN f TYPE interval(6)", true},
+		{"ALTER TABLE ci ALTER COLUMN f TYPE interval(1)", true},
+		{"ALTER TABLE ci ALTER COLUMN j TYPE interval(3)", true},
+		{"ALTER TABLE ci ALTER COLUMN j TYPE interval day to second(1)", true},
+		{"ALTER TABLE ci ALTER COLUMN j TYPE interval", true},
+		// timestamp precision
+		{"ALTER TABLE ci ALTER COLUMN h TYPE timestamp(6)", true},
+		{"ALTER TABLE ci ALTER COLUMN h TYPE timestamp", true},
+		{"ALTER TABLE ci ALTER COLUMN h TYPE timestamp(1)", true},
+		{"ALTER TABLE ci ALTER COLUMN g TYPE timestamp(3)", true},
+		// timestamp ↔ timestamptz in a session whose time zone is UTC
+		{"SET LOCAL TimeZone = 'UTC'; ALTER TABLE ci ALTER COLUMN g TYPE timestamptz", true},
+		{"SET LOCAL TimeZone = 'Etc/UTC'; ALTER TABLE u2 ALTER COLUMN ts TYPE timestamptz", true},
+		{"SET LOCAL TIME ZONE 'GMT'; ALTER TABLE u2 ALTER COLUMN ts TYPE timestamptz", true},
+		{"SET LOCAL TIME ZONE 0; ALTER TABLE u2 ALTER COLUMN ts TYPE timestamptz", true},
+		{"SET LOCAL TimeZone = 'UTC'; ALTER TABLE u2 ALTER COLUMN ts TYPE timestamptz(3)", true},
+		{"SET LOCAL TimeZone = 'UTC'; ALTER TABLE ci ALTER COLUMN h TYPE timestamptz", true},
+		{"SET LOCAL TimeZone = 'UTC'; ALTER TABLE ci ALTER COLUMN h TYPE timestamptz(1)", true},
+		// SET NOT NULL on a column that is NOT NULL already
+		{"ALTER TABLE ci ALTER COLUMN k SET NOT NULL", true},
+		{"ALTER TABLE r ALTER COLUMN id SET NOT NULL", true},
+		// objects dropped ON a table lock the table
+		{"DROP TRIGGER t_trg ON t", true},
+		{"DROP POLICY t_pol ON t", true},
+		// ALTER SEQUENCE locks the sequence against nextval()
+		// (it writes the sequence's one row to a new file: no table rewrite)
+		{"ALTER SEQUENCE seq RESTART", false},
+		{"ALTER SEQUENCE seq RESTART WITH 10", false},
+		{"ALTER SEQUENCE seq INCREMENT BY 2", false},
 	}
 	d, err := postgres.New(fmt.Sprint(majorOf(srv.Version)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// what waits behind what, with two sessions: the claims that a lock
+	// blocks more than its mode says (issue 12)
+	for _, c := range []struct {
+		name, holder, waiter string
+		waits                bool
+	}{
+		// REINDEX INDEX locks the index ACCESS EXCLUSIVE, and planning
+		// any query on the table locks all its indexes: a read that
+		// does not use the index waits too
+		{"REINDEX INDEX blocks reads of the table", "REINDEX INDEX t_v_idx", "SELECT id FROM t WHERE id = 1", true},
+		{"REINDEX TABLE blocks reads of the table", "REINDEX TABLE u", "SELECT x FROM u", true},
+		// the control: its SHARE lock alone does not
+		{"a SHARE lock lets reads through", "LOCK TABLE t IN SHARE MODE", "SELECT id FROM t WHERE id = 1", false},
+		// DETACH PARTITION CONCURRENTLY waits for an ACCESS EXCLUSIVE
+		// lock on the partition: a reader of the partition holds it up
+		{"DETACH CONCURRENTLY waits for readers of the partition", "SELECT count(*) FROM p_2024", "ALTER TABLE p DETACH PARTITION p_2024 CONCURRENTLY", true},
+		// ALTER SEQUENCE blocks nextval()
+		{"ALTER SEQUENCE blocks nextval", "ALTER SEQUENCE seq RESTART", "SELECT nextval('seq')", true},
+		// a statement after an ACCESS EXCLUSIVE lock runs with it held
+		// (eugene's E4)
+		{"a lock is held through the statements after it", "ALTER TABLE t ADD COLUMN c int; SELECT count(*) FROM u", "SELECT id FROM t WHERE id = 1", true},
+		// DROP TRIGGER … ON t blocks reads of t
+		{"DROP TRIGGER blocks reads", "DROP TRIGGER t_trg ON t", "SELECT id FROM t WHERE id = 1", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			waits, err := lockWaits(srv, psql, physicsSetup, c.holder, c.waiter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if waits != c.waits {
+				t.Errorf("after %q in an open transaction, %q waited for a lock: %v, want %v", c.holder, c.waiter, waits, c.waits)
+			}
+		})
 	}
 	for _, c := range cases {
 		if strings.Contains(c.stmt, "DROP NOT NULL") {
@@ -220,10 +311,11 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		}
 		t.Run(c.stmt, func(t *testing.T) {
 			eff, ch := effectOf(t, d, physicsSetup, c.stmt)
-			locks, before, after, scans, err := measure(psql, physicsSetup, c.stmt)
+			m, err := measure(psql, physicsSetup, c.stmt)
 			if err != nil {
 				t.Fatal(err)
 			}
+			locks, before, after, scans := m.locks, m.before, m.after, m.scans
 			on := strings.TrimPrefix(eff.On, "public.")
 			got := strongest(locks[on])
 			want := eff.Lock
@@ -262,6 +354,41 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 				if claims := eff.Work == change.WorkRewrite; claims != rewritten {
 					t.Errorf("%T: migsafe says rewrite=%v (%s), PostgreSQL rewrote %s: %v", ch, claims, eff.Note, table, rewritten)
 				}
+				// the table's existing indexes: all rebuilt by a rewrite,
+				// none by a catalog change or a scan, some by an index
+				// build of ALTER COLUMN TYPE
+				var rebuilt, kept []string
+				for _, ix := range m.indexes[table] {
+					now := after[ix]
+					if now == "" {
+						// ALTER COLUMN TYPE drops and creates the index
+						// again under a new oid, reusing its storage
+						// when it can
+						now = m.afterByName[ix]
+					}
+					switch {
+					case now == "":
+						// dropped
+					case now != before[ix]:
+						rebuilt = append(rebuilt, ix)
+					default:
+						kept = append(kept, ix)
+					}
+				}
+				switch eff.Work {
+				case change.WorkRewrite:
+					if len(kept) > 0 {
+						t.Errorf("%T: migsafe says the table is rewritten, but PostgreSQL kept its indexes %v", ch, kept)
+					}
+				case change.WorkNone, change.WorkScan:
+					if len(rebuilt) > 0 {
+						t.Errorf("%T: migsafe says %q, but PostgreSQL rebuilt the indexes %v", ch, eff.Work, rebuilt)
+					}
+				case change.WorkIndexBuild:
+					if _, ok := ch.(*change.AlterColumnType); ok && len(rebuilt) == 0 {
+						t.Errorf("%T: migsafe says an index is built again (%s), PostgreSQL rebuilt none of %v", ch, eff.Note, kept)
+					}
+				}
 			}
 		})
 	}
@@ -274,11 +401,20 @@ func effectOf(t *testing.T, d *postgres.Dialect, setup, stmt string) (change.Eff
 	src := []byte(setup + "\n" + stmt + ";\n")
 	stmts, _ := d.Parse(src, analyzer.Span{Start: 0, End: len(src)})
 	cat := catalog.New()
+	var sess analyzer.Session
 	for i, s := range stmts {
 		if s.SyntaxError != nil {
 			t.Fatalf("does not parse: %s", s.SyntaxError.Message)
 		}
 		s.Index = i
+		s.Session = sess
+		for _, ch := range s.Changes {
+			// the session settings the physics reads, as the engine
+			// keeps them
+			if sp, ok := ch.(*change.SetParam); ok && sp.Name == "timezone" {
+				sess.TimeZone = sp.Value
+			}
+		}
 		d.Analyze(s, cat)
 		if i == len(stmts)-1 {
 			if len(s.Changes) == 0 {
@@ -294,17 +430,29 @@ func effectOf(t *testing.T, d *postgres.Dialect, setup, stmt string) (change.Eff
 	return change.Effect{}, nil
 }
 
+// measurement is what the server did for one statement, by relation name
+// (as named before the statement).
+type measurement struct {
+	locks         map[string][]string // lock modes held
+	before, after map[string]string   // relfilenodes
+	scans         map[string]int      // sequential and index scans of the table
+	indexes       map[string][]string // a table's indexes before the statement
+	afterByName   map[string]string   // relfilenodes after, by the relation's name then
+}
+
 // measure runs setup in a fresh schema, then stmt in a transaction, and
 // returns the locks the transaction holds on each relation of the schema
 // and the relfilenodes before and after (rolled back afterwards).
-func measure(psql func(string) (string, error), setup, stmt string) (locks map[string][]string, before, after map[string]string, scans map[string]int, err error) {
+func measure(psql func(string) (string, error), setup, stmt string) (measurement, error) {
 	script := `SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS citext SCHEMA public;
 DROP SCHEMA IF EXISTS phys CASCADE;
 CREATE SCHEMA phys;
-SET search_path = phys;
+SET search_path = phys, public;
 ` + setup + `
 BEGIN;
 SELECT 'before', oid, relname, relfilenode FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
+SELECT 'index', indexrelid, '', indrelid FROM pg_index WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'phys'::regnamespace);
 SELECT 'scans0', oid, '', pg_stat_get_xact_numscans(oid) FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
 ` + stmt + `;
 SELECT 'scans1', oid, '', pg_stat_get_xact_numscans(oid) FROM pg_class WHERE relnamespace = 'phys'::regnamespace;
@@ -314,17 +462,22 @@ ROLLBACK;
 `
 	out, err := psql(script)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return measurement{}, err
 	}
-	scans = map[string]int{}
+	scans := map[string]int{}
+	indexes := map[string][]string{}
 	// relations are named as they were before the statement (it may
 	// rename or drop them), found by their oid
-	locks, before, after = map[string][]string{}, map[string]string{}, map[string]string{}
+	locks, before, after := map[string][]string{}, map[string]string{}, map[string]string{}
 	names := map[string]string{}
+	afterByName := map[string]string{}
 	var lines [][]string
 	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Split(line, "|"); len(f) == 4 {
 			lines = append(lines, f)
+			if f[0] == "after" {
+				afterByName[f[2]] = f[3]
+			}
 			if f[0] == "before" {
 				names[f[1]] = f[2]
 				before[f[2]] = f[3]
@@ -345,9 +498,13 @@ ROLLBACK;
 			scans[name] -= atoi(f[3])
 		case "scans1":
 			scans[name] += atoi(f[3])
+		case "index":
+			if table, ok := names[f[3]]; ok {
+				indexes[table] = append(indexes[table], name)
+			}
 		}
 	}
-	return locks, before, after, scans, nil
+	return measurement{locks: locks, before: before, after: after, scans: scans, indexes: indexes, afterByName: afterByName}, nil
 }
 
 func atoi(s string) int {
@@ -392,12 +549,7 @@ func strongest(modes []string) string {
 // psqlFor returns a function that runs a script with psql against srv,
 // statement by statement, stopping at the first error.
 func psqlFor(t *testing.T, srv *testdb.Server) func(string) (string, error) {
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/psql")
-	sort.Strings(matches)
-	psql := "psql"
-	if len(matches) > 0 {
-		psql = matches[len(matches)-1]
-	}
+	psql := psqlPath()
 	return func(script string) (string, error) {
 		cmd := exec.Command(psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", srv.Host, "-p", fmt.Sprint(srv.Port), "-U", srv.User, "-d", srv.Database, "-f", "-")
 		cmd.Stdin = strings.NewReader(script)
@@ -418,4 +570,63 @@ func majorOf(version string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// lockWaits runs setup in a fresh schema, then holder in a transaction
+// that stays open in one session, and reports whether waiter, in another
+// session with a short lock_timeout, had to wait for a lock.
+func lockWaits(srv *testdb.Server, psql func(string) (string, error), setup, holder, waiter string) (bool, error) {
+	if _, err := psql(`SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS citext SCHEMA public;
+DROP SCHEMA IF EXISTS physw CASCADE;
+CREATE SCHEMA physw;
+SET search_path = physw, public;
+` + setup); err != nil {
+		return false, err
+	}
+	holdCmd := exec.Command(psqlPath(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", srv.Host, "-p", fmt.Sprint(srv.Port), "-U", srv.User, "-d", srv.Database, "-f", "-")
+	holdCmd.Env = append(os.Environ(), "PGAPPNAME=migsafe_holder")
+	holdCmd.Stdin = strings.NewReader("SET search_path = physw, public;\nBEGIN;\n" + holder + ";\nSELECT 'held';\nSELECT pg_sleep(30);\nROLLBACK;\n")
+	var out strings.Builder
+	holdCmd.Stdout, holdCmd.Stderr = &out, &out
+	if err := holdCmd.Start(); err != nil {
+		return false, err
+	}
+	defer func() {
+		_, _ = psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'migsafe_holder'")
+		_ = holdCmd.Wait()
+	}()
+	// wait until the holder sleeps with its locks
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'migsafe_holder' AND query LIKE '%pg_sleep%' AND state = 'active'")
+		if err != nil {
+			return false, err
+		}
+		if strings.TrimSpace(got) == "1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return false, fmt.Errorf("the holder never got its locks: %s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, err := psql("SET search_path = physw, public;\nSET lock_timeout = '300ms';\n" + waiter + ";\n")
+	if err == nil {
+		return false, nil
+	}
+	if strings.Contains(err.Error(), "lock timeout") {
+		return true, nil
+	}
+	return false, err
+}
+
+// psqlPath is the newest installed psql.
+func psqlPath() string {
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/psql")
+	sort.Strings(matches)
+	if len(matches) > 0 {
+		return matches[len(matches)-1]
+	}
+	return "psql"
 }

@@ -144,6 +144,8 @@ func (t *translator) translate(n *pg_query.Node) {
 			c.Target = "INDEX " + rangeVar(r.Relation).String()
 		case pg_query.ReindexObjectType_REINDEX_OBJECT_SCHEMA:
 			c.Target = "SCHEMA " + r.Name
+		case pg_query.ReindexObjectType_REINDEX_OBJECT_SYSTEM:
+			c.Target = "SYSTEM"
 		default:
 			c.Target = "DATABASE"
 		}
@@ -203,11 +205,19 @@ func (t *translator) translate(n *pg_query.Node) {
 		t.add(&change.AlterTableOther{Table: rangeVar(x.AlterPolicyStmt.Table), Action: "ALTER POLICY"})
 	case *pg_query.Node_AlterObjectSchemaStmt:
 		t.setSchema(x.AlterObjectSchemaStmt)
+	case *pg_query.Node_AlterSeqStmt:
+		as := &change.AlterSequence{Name: rangeVar(x.AlterSeqStmt.Sequence)}
+		for _, o := range x.AlterSeqStmt.Options {
+			if de := o.GetDefElem(); de != nil && de.Defname == "restart" {
+				as.Restart = true
+			}
+		}
+		t.add(as)
 	case *pg_query.Node_DoStmt:
 		t.add(&change.Unknown{Kind: "DO", Reason: "an anonymous code block is opaque to static analysis"})
 	case *pg_query.Node_CommentStmt, *pg_query.Node_GrantStmt,
 		*pg_query.Node_GrantRoleStmt, *pg_query.Node_CreateExtensionStmt, *pg_query.Node_AlterExtensionStmt,
-		*pg_query.Node_CreateSeqStmt, *pg_query.Node_AlterSeqStmt, *pg_query.Node_CreateDomainStmt,
+		*pg_query.Node_CreateSeqStmt, *pg_query.Node_CreateDomainStmt,
 		*pg_query.Node_AlterOwnerStmt,
 		*pg_query.Node_AlterDefaultPrivilegesStmt, *pg_query.Node_CreateRoleStmt, *pg_query.Node_AlterRoleStmt,
 		*pg_query.Node_AlterRoleSetStmt, *pg_query.Node_DropRoleStmt, *pg_query.Node_ExplainStmt,
@@ -627,8 +637,14 @@ func (t *translator) createIndex(ix *pg_query.IndexStmt) {
 				ci.Columns = append(ci.Columns, e.Name)
 			} else {
 				ci.Columns = append(ci.Columns, "expr")
+				for _, c := range columnRefs(e.Expr) {
+					ci.Reads = appendUnique(ci.Reads, c)
+				}
 			}
 		}
+	}
+	for _, c := range columnRefs(ix.WhereClause) {
+		ci.Reads = appendUnique(ci.Reads, c)
 	}
 	if i := t.findKeyword("CONCURRENTLY"); i < 0 && !ci.Concurrently {
 		// point at INDEX so that a fix can insert CONCURRENTLY after it
@@ -680,6 +696,18 @@ func (t *translator) drop(d *pg_query.DropStmt) {
 		do := &change.DropOther{Kind: strings.ReplaceAll(kind, "_", " "), Cascade: cascade}
 		for _, o := range d.Objects {
 			do.Names = append(do.Names, names(o).String())
+		}
+		switch d.RemoveType {
+		case pg_query.ObjectType_OBJECT_TRIGGER, pg_query.ObjectType_OBJECT_POLICY, pg_query.ObjectType_OBJECT_RULE:
+			// DROP TRIGGER name ON [schema.]table: the list is the
+			// table's name followed by the object's
+			if len(d.Objects) == 1 {
+				if l := d.Objects[0].GetList(); l != nil && len(l.Items) >= 2 {
+					q := namesToQName(l.Items[:len(l.Items)-1])
+					do.Table = &q
+					do.Names = []string{l.Items[len(l.Items)-1].GetString_().GetSval()}
+				}
+			}
 		}
 		t.add(do)
 	}

@@ -44,13 +44,15 @@ func typeOf(tn *pg_query.TypeName) change.Type {
 		t.Name = c
 		t.Serial = strings.Contains(raw, "serial")
 	}
-	// interval typmods encode fields, not a length: keep them out
-	if t.Name != "interval" {
-		for _, m := range tn.Typmods {
-			if c := m.GetAConst(); c != nil && c.GetIval() != nil {
-				t.Mods = append(t.Mods, int(c.GetIval().Ival))
-			}
+	for _, m := range tn.Typmods {
+		if c := m.GetAConst(); c != nil && c.GetIval() != nil {
+			t.Mods = append(t.Mods, int(c.GetIval().Ival))
 		}
+	}
+	if t.Name == "interval" {
+		// interval typmods are [range mask, precision], not a length
+		t.Text = intervalText(t.Mods, t.Array)
+		return t
 	}
 	name := t.Name
 	if d, ok := display[name]; ok {
@@ -219,4 +221,37 @@ var volatile = map[string]bool{
 	"random": true, "gen_random_uuid": true, "uuid_generate_v1": true, "uuid_generate_v1mc": true,
 	"uuid_generate_v4": true, "uuidv4": true, "uuidv7": true, "clock_timestamp": true, "timeofday": true,
 	"nextval": true, "txid_current": true, "gen_random_bytes": true, "random_normal": true, "setseed": true,
+}
+
+// intervalText displays an interval type from its typmods: "interval",
+// "interval(3)", "interval day to second(3)".
+func intervalText(mods []int, array bool) string {
+	name := "interval"
+	if len(mods) > 0 && mods[0] != 0x7FFF {
+		// PostgreSQL's datetime.h field bits, largest unit first
+		fields := []struct {
+			bit  int
+			name string
+		}{{2, "year"}, {1, "month"}, {3, "day"}, {10, "hour"}, {11, "minute"}, {12, "second"}}
+		var set []string
+		for _, f := range fields {
+			if mods[0]&(1<<f.bit) != 0 {
+				set = append(set, f.name)
+			}
+		}
+		switch len(set) {
+		case 0:
+		case 1:
+			name += " " + set[0]
+		default:
+			name += " " + set[0] + " to " + set[len(set)-1]
+		}
+	}
+	if len(mods) > 1 {
+		name += fmt.Sprintf("(%d)", mods[1])
+	}
+	if array {
+		name += "[]"
+	}
+	return name
 }
