@@ -57,8 +57,9 @@ type Suppression struct {
 	Reason string
 	Span   Span
 	Line   int
-	// Stmts are the indexes of the statements an ignore comment covers.
-	Stmts []int
+	// From and To are the indexes [From, To) of the statements an ignore
+	// comment covers.
+	From, To int
 	// Used counts the findings it suppressed, per entry of Rules.
 	Used []int
 	// Unknown lists the entries of Rules that name no rule.
@@ -69,29 +70,60 @@ type Suppression struct {
 type LineIndex struct {
 	src   []byte
 	start []int // byte offset of each line start
+	// runes[k] is the number of code points before byte marks[k], as
+	// utf8.RuneCount counts them from the start of src; marks are code
+	// point boundaries about every runeStride bytes, and every line start.
+	// Position counts at most runeStride bytes from a mark, so it takes
+	// the same time on a long line as on a short one.
+	marks, runes []int
+	lineMark     []int // index in marks of each line start
 }
 
-// NewLineIndex indexes src by lines. Both LF and CRLF end a line.
+const runeStride = 256
+
+// NewLineIndex indexes src by lines. LF, CRLF and a lone CR (old Mac
+// files) end a line.
 func NewLineIndex(src []byte) *LineIndex {
-	li := &LineIndex{src: src, start: []int{0}}
-	for i, b := range src {
-		if b == '\n' {
-			li.start = append(li.start, i+1)
+	li := &LineIndex{src: src, start: []int{0}, marks: []int{0}, runes: []int{0}, lineMark: []int{0}}
+	n := 0    // code points before i
+	last := 0 // last mark
+	for i := 0; i < len(src); {
+		b := src[i]
+		w := 1
+		if b >= utf8.RuneSelf {
+			_, w = utf8.DecodeRune(src[i:])
+		}
+		i += w
+		n++
+		if b == '\n' || b == '\r' && (i == len(src) || src[i] != '\n') {
+			li.start = append(li.start, i)
+			li.marks = append(li.marks, i)
+			li.runes = append(li.runes, n)
+			li.lineMark = append(li.lineMark, len(li.marks)-1)
+			last = i
+		} else if i-last >= runeStride {
+			li.marks = append(li.marks, i)
+			li.runes = append(li.runes, n)
+			last = i
 		}
 	}
 	return li
 }
 
+// Line returns the 1-based line of a byte offset.
+func (li *LineIndex) Line(off int) int {
+	off = max(0, min(off, len(li.src)))
+	return sort.Search(len(li.start), func(i int) bool { return li.start[i] > off })
+}
+
 // Position returns the 1-based line and code-point column of a byte offset.
 func (li *LineIndex) Position(off int) Position {
-	if off < 0 {
-		off = 0
-	}
-	if off > len(li.src) {
-		off = len(li.src)
-	}
-	line := sort.Search(len(li.start), func(i int) bool { return li.start[i] > off }) - 1
-	col := utf8.RuneCount(li.src[li.start[line]:off]) + 1
+	off = max(0, min(off, len(li.src)))
+	line := li.Line(off) - 1
+	// the last mark at or before off, which is at or after the line start
+	k := sort.Search(len(li.marks), func(i int) bool { return li.marks[i] > off }) - 1
+	k = max(k, li.lineMark[line])
+	col := li.runes[k] - li.runes[li.lineMark[line]] + utf8.RuneCount(li.src[li.marks[k]:off]) + 1
 	return Position{Line: line + 1, Column: col, Offset: off}
 }
 
@@ -116,7 +148,10 @@ func (li *LineIndex) LineSpan(n int) Span {
 	n = max(1, min(n, len(li.start)))
 	s, e := li.start[n-1], len(li.src)
 	if n < len(li.start) {
-		e = li.start[n] - 1
+		e = li.start[n]
+		if li.src[e-1] == '\n' {
+			e--
+		}
 	}
 	if e > s && li.src[e-1] == '\r' {
 		e--

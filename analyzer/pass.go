@@ -134,6 +134,25 @@ type File struct {
 	Stmts         []*Statement
 	Comments      []Comment
 	Lines         *LineIndex
+
+	memo map[any]any
+}
+
+// Memo returns what build returns, built once per file and key: an index
+// of the file's statements a rule would otherwise rebuild for every
+// statement (quadratic time on a long file). A file's statements are
+// checked in order on one goroutine, so Memo is not safe for concurrent
+// use.
+func (f *File) Memo(key any, build func() any) any {
+	if v, ok := f.memo[key]; ok {
+		return v
+	}
+	if f.memo == nil {
+		f.memo = map[any]any{}
+	}
+	v := build()
+	f.memo[key] = v
+	return v
 }
 
 // Text returns the source text of a span.

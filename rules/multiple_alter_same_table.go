@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -43,21 +44,36 @@ ALTER TABLE users
 			return
 		}
 		// Reported once per table, at its second ALTER, listing them all.
-		var lines []string
-		before := 0
-		for _, s := range p.File.Stmts {
-			if prev := stmtOptions(s); prev != nil && sameTable(prev.Table, o.Table) {
-				lines = append(lines, itoa(p.File.Lines.Position(s.Span.Start).Line))
-				if s.Index < p.Stmt.Index {
-					before++
-				}
-			}
-		}
+		alters := p.File.Memo(altersKey{}, func() any { return altersByTable(p.File) }).(map[string][]*analyzer.Statement)[tableKey(o.Table)]
+		before := sort.Search(len(alters), func(i int) bool { return alters[i].Index >= p.Stmt.Index })
 		if before != 1 {
 			return
 		}
+		lines := make([]string, len(alters))
+		for i, s := range alters {
+			lines[i] = itoa(p.File.Lines.Line(s.Span.Start))
+		}
 		at(p, o, sentence("Table "+o.Table.String()+" is altered by "+itoa(len(lines))+" statements in this migration (lines "+strings.Join(lines, ", ")+"); each ALTER TABLE waits for its own metadata lock and, unless it is INSTANT, rebuilds the table again", o), o.Table.String())
 	},
+}
+
+type altersKey struct{}
+
+// altersByTable indexes the ALTERs of a file by table, in statement order.
+func altersByTable(f *analyzer.File) map[string][]*analyzer.Statement {
+	m := map[string][]*analyzer.Statement{}
+	for _, s := range f.Stmts {
+		if o := stmtOptions(s); o != nil {
+			k := tableKey(o.Table)
+			m[k] = append(m[k], s)
+		}
+	}
+	return m
+}
+
+// tableKey is a table's name as sameTable compares it.
+func tableKey(t change.QName) string {
+	return strings.ToLower(strings.ToUpper(t.Schema)) + "\x00" + strings.ToLower(strings.ToUpper(t.Name))
 }
 
 func sameTable(a, b change.QName) bool {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -89,7 +90,7 @@ func parseSuppressions(f *analyzer.File, lookup func(string) *analyzer.Rule) []*
 			}
 		}
 		if !file {
-			s.Stmts = coveredStatements(f, c)
+			s.From, s.To = coveredStatements(f, c)
 		}
 		out = append(out, s)
 	}
@@ -98,58 +99,86 @@ func parseSuppressions(f *analyzer.File, lookup func(string) *analyzer.Rule) []*
 
 // coveredStatements: a comment at the end of a statement's first line covers
 // the statements that start on that line before it; otherwise it covers the
-// next statement after it.
-func coveredStatements(f *analyzer.File, c analyzer.Comment) []int {
-	line := f.Lines.Position(c.Span.Start).Line
-	var same []int
-	for _, s := range f.Stmts {
-		if s.Span.Start < c.Span.Start && f.Lines.Position(s.Span.Start).Line == line {
-			same = append(same, s.Index)
-		}
+// next statement after it. It returns their indexes [from, to). The
+// statements are in source order, so it searches rather than scans: a file
+// of n statements and n comments takes n·log n time.
+func coveredStatements(f *analyzer.File, c analyzer.Comment) (from, to int) {
+	line := f.Lines.Line(c.Span.Start)
+	k := sort.Search(len(f.Stmts), func(i int) bool { return f.Stmts[i].Span.Start >= c.Span.Start })
+	j := sort.Search(k, func(i int) bool { return f.Lines.Line(f.Stmts[i].Span.Start) >= line })
+	if j < k {
+		return f.Stmts[j].Index, f.Stmts[k-1].Index + 1
 	}
-	if len(same) > 0 {
-		return same
+	m := sort.Search(len(f.Stmts), func(i int) bool { return f.Stmts[i].Span.Start >= c.Span.End })
+	if m < len(f.Stmts) {
+		return f.Stmts[m].Index, f.Stmts[m].Index + 1
 	}
-	for _, s := range f.Stmts {
-		if s.Span.Start >= c.Span.End {
-			return []int{s.Index}
-		}
-	}
-	return nil
+	return 0, 0
 }
 
-// applySuppressions marks findings matched by a suppression. Findings of
-// unknown rules never match.
+// applySuppressions marks findings matched by a suppression: each finding
+// counts as used for every suppression entry that covers it, and is
+// suppressed by the first suppression (in source order) that does.
+// Findings of unknown rules never match. The findings of each rule are
+// sorted by statement, so a suppression finds those it covers by binary
+// search, and marking skips the ones already suppressed (a "next
+// unsuppressed" table with path compression): n findings and n
+// suppressions take n·log n time, even when every suppression covers every
+// finding.
 func applySuppressions(fs []analyzer.Finding, sups []*analyzer.Suppression, lookup func(string) *analyzer.Rule) []analyzer.Finding {
 	if len(sups) == 0 {
 		return fs
 	}
+	byCode := map[string][]int{} // indexes into fs, by statement
 	for i := range fs {
-		fd := &fs[i]
-		for _, s := range sups {
-			if !s.File && !containsInt(s.Stmts, fd.Stmt) {
+		byCode[fs[i].Code] = append(byCode[fs[i].Code], i)
+	}
+	next := map[string][]int{}
+	for code, idx := range byCode {
+		sort.SliceStable(idx, func(a, b int) bool { return fs[idx[a]].Stmt < fs[idx[b]].Stmt })
+		nx := make([]int, len(idx)+1)
+		for p := range nx {
+			nx[p] = p
+		}
+		next[code] = nx
+	}
+	for _, s := range sups {
+		for j, name := range s.Rules {
+			r := lookup(name)
+			if r == nil {
 				continue
 			}
-			for j, name := range s.Rules {
-				r := lookup(name)
-				if r == nil || r.Code != fd.Code {
-					continue
-				}
-				s.Used[j]++
-				if fd.Suppressed == nil {
+			idx := byCode[r.Code]
+			if len(idx) == 0 {
+				continue
+			}
+			lo, hi := 0, len(idx)
+			if !s.File {
+				lo = sort.Search(len(idx), func(p int) bool { return fs[idx[p]].Stmt >= s.From })
+				hi = sort.Search(len(idx), func(p int) bool { return fs[idx[p]].Stmt >= s.To })
+				hi = max(lo, hi)
+			}
+			s.Used[j] += hi - lo
+			nx := next[r.Code]
+			for p := find(nx, lo); p < hi; p = find(nx, p+1) {
+				if fd := &fs[idx[p]]; fd.Suppressed == nil {
 					fd.Suppressed = s
 				}
+				nx[p] = p + 1
 			}
 		}
 	}
 	return fs
 }
 
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
+// find returns the first position at or after p not yet marked in nx.
+func find(nx []int, p int) int {
+	root := p
+	for nx[root] != root {
+		root = nx[root]
 	}
-	return false
+	for nx[p] != root {
+		nx[p], p = root, nx[p]
+	}
+	return root
 }

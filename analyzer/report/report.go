@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/ruledoc"
@@ -164,7 +165,9 @@ func (r *Run) Visible() []analyzer.Finding {
 }
 
 // OneLine makes text safe for a single terminal line: line breaks and tabs
-// become spaces, other control characters their visible pictures (U+2400…).
+// become spaces, other control characters their visible pictures (U+2400…)
+// or, for C1 controls (U+0080…U+009F, which some terminals obey as
+// escape sequences), a \u escape.
 func OneLine(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
 		return s
@@ -172,20 +175,65 @@ func OneLine(s string) string {
 	var b strings.Builder
 	for _, c := range s {
 		switch {
-		case c == '\n' || c == '\r' || c == '\t':
+		case c == '\n' || c == '\r' || c == '\t' || c == 0x2028 || c == 0x2029:
 			b.WriteByte(' ')
-		case c < 0x20:
-			b.WriteRune(0x2400 + c)
-		case c == 0x7f:
-			b.WriteRune(0x2421)
 		default:
-			b.WriteRune(c)
+			writeVisible(&b, c)
 		}
 	}
 	return b.String()
 }
 
-func isControl(c rune) bool { return c < 0x20 || c == 0x7f }
+// writeVisible writes c, or a visible stand-in for a control character.
+func writeVisible(b *strings.Builder, c rune) {
+	switch {
+	case c < 0x20:
+		b.WriteRune(0x2400 + c)
+	case c == 0x7f:
+		b.WriteRune(0x2421)
+	case c >= 0x80 && c < 0xa0:
+		fmt.Fprintf(b, "\\u%04x", c)
+	default:
+		b.WriteRune(c)
+	}
+}
+
+func isControl(c rune) bool {
+	return c < 0x20 || c >= 0x7f && c < 0xa0 || c == 0x2028 || c == 0x2029
+}
+
+// DisplayPath makes a file path safe to print in human-readable output: a
+// control character becomes an escape (\n, \x1b, \u0085), a byte that is
+// not UTF-8 becomes \xNN, and a path that would start a line with "::"
+// (a GitHub Actions workflow command) gets "./" in front.
+func DisplayPath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); {
+		c, w := utf8.DecodeRuneInString(p[i:])
+		switch {
+		case c == utf8.RuneError && w == 1:
+			fmt.Fprintf(&b, "\\x%02x", p[i])
+		case c == '\n':
+			b.WriteString("\\n")
+		case c == '\r':
+			b.WriteString("\\r")
+		case c == '\t':
+			b.WriteString("\\t")
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", c)
+		case c >= 0x80 && c < 0xa0 || c == 0x2028 || c == 0x2029:
+			fmt.Fprintf(&b, "\\u%04x", c)
+		default:
+			b.WriteString(p[i : i+w])
+		}
+		i += w
+	}
+	out := b.String()
+	if strings.HasPrefix(strings.TrimLeft(out, " "), "::") {
+		out = "./" + out
+	}
+	return out
+}
 
 // Rule returns the description of a code.
 func (r *Run) Rule(code string) (RuleInfo, int) {

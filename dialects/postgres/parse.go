@@ -27,6 +27,7 @@ type segment struct {
 	start    int // byte offset of the first token
 	end      int // byte offset after the last token (before ';')
 	next     int // byte offset after the ';' (or end)
+	depth    int // depthBound of its tokens
 }
 
 // mask returns a copy of src with everything outside rng, and every NUL byte,
@@ -124,6 +125,7 @@ func (s *source) split() {
 			s.segs = append(s.segs, segment{
 				from: from, to: lastReal + 1,
 				start: s.tokens[from].start, end: s.tokens[lastReal].end, next: next,
+				depth: depthBound(s.text, s.tokens[from:lastReal+1]),
 			})
 		}
 		from, lastReal, depth = -1, -1, 0
@@ -182,14 +184,30 @@ func (d *Dialect) parseSegments(s *source) []*analyzer.Statement {
 	out := make([]*analyzer.Statement, 0, len(s.segs))
 	w := maxWindowStmts
 	for lo := 0; lo < len(s.segs); {
+		if s.segs[lo].depth > maxDepth {
+			// never handed to the parser
+			out = append(out, d.unparsable(s, lo, tooDeep(s.segs[lo].depth), s.segs[lo].start, false))
+			lo, w = lo+1, 1
+			continue
+		}
 		hi := lo + 1
-		for hi < len(s.segs) && hi-lo < w && s.segs[hi].next-s.segs[lo].start <= maxWindowBytes {
+		for hi < len(s.segs) && hi-lo < w && s.segs[hi].next-s.segs[lo].start <= maxWindowBytes && s.segs[hi].depth <= maxDepth {
 			hi++
 		}
 		stmts, bad := d.parseWindow(s, lo, hi)
-		if bad < 0 {
+		switch {
+		case bad < 0:
 			out = append(out, stmts...)
 			lo, w = hi, min(2*w, maxWindowStmts)
+			continue
+		case bad == hi:
+			// an error without a position in a window of several
+			// statements: which one it belongs to is unknown, so
+			// parse the halves apart rather than blame the first
+			mid := lo + (hi-lo)/2
+			out = append(out, d.parseSegmentsIn(s, lo, mid)...)
+			out = append(out, d.parseSegmentsIn(s, mid, hi)...)
+			lo, w = hi, 1
 			continue
 		}
 		// stmts is the broken statement; the ones before it in the window
@@ -212,11 +230,16 @@ func (d *Dialect) parseSegmentsIn(s *source, lo, hi int) []*analyzer.Statement {
 
 // parseWindow parses the statements of segments [lo, hi). It returns them
 // and -1, or, when the parser rejects the window, the statement holding the
-// error (as a syntax-error statement) and its segment index.
+// error (as a syntax-error statement) and its segment index, or nil and hi
+// when the error has no position and the window holds several statements.
 func (d *Dialect) parseWindow(s *source, lo, hi int) ([]*analyzer.Statement, int) {
 	start, end := s.segs[lo].start, s.segs[hi-1].next
 	text := s.text[start:end]
-	tree, err := pg_query.Parse(string(text))
+	depth := 0
+	for _, sg := range s.segs[lo:hi] {
+		depth = max(depth, sg.depth)
+	}
+	tree, err := parseBounded(text, depth+2)
 	if err == nil {
 		out := make([]*analyzer.Statement, 0, len(tree.Stmts))
 		for _, raw := range tree.Stmts {
@@ -224,8 +247,12 @@ func (d *Dialect) parseWindow(s *source, lo, hi int) ([]*analyzer.Statement, int
 		}
 		return out, -1
 	}
+	off := errorOffset(text, err, -1)
+	if off < 0 && hi-lo > 1 {
+		return nil, hi
+	}
 	at := start
-	if off := errorOffset(text, err, -1); off >= 0 {
+	if off >= 0 {
 		at += off
 	}
 	k := hi - 1
@@ -235,14 +262,23 @@ func (d *Dialect) parseWindow(s *source, lo, hi int) ([]*analyzer.Statement, int
 			break
 		}
 	}
+	return []*analyzer.Statement{d.unparsable(s, k, err, at, true)}, k
+}
+
+// unparsable is segment k as a statement rejected with err at offset at;
+// hint adds syntaxHint (for the parser's own errors).
+func (d *Dialect) unparsable(s *source, k int, err error, at int, hint bool) *analyzer.Statement {
 	seg := s.segs[k]
 	at = clamp(at, seg.start, seg.end)
-	bad := &analyzer.Statement{
+	msg := err.Error()
+	if hint {
+		msg += d.syntaxHint(s.text, at)
+	}
+	return &analyzer.Statement{
 		Span:        change.Span{Start: seg.start, End: seg.end},
 		Kind:        "unparsable",
-		SyntaxError: &analyzer.SyntaxError{Message: err.Error() + d.syntaxHint(s.text, at), Offset: at},
+		SyntaxError: &analyzer.SyntaxError{Message: msg, Offset: at},
 	}
-	return []*analyzer.Statement{bad}, k
 }
 
 // syntaxHint explains the syntax errors that are not the author's typo:

@@ -294,7 +294,7 @@ func createFunction(f *pg_query.CreateFunctionStmt) *change.CreateFunction {
 // inlinableSelect returns the expression of a function body that is a
 // single SELECT expr with no other clause, or nil.
 func inlinableSelect(body string) *pg_query.Node {
-	tree, err := pg_query.Parse(body)
+	tree, err := parseString(body)
 	if err != nil || len(tree.Stmts) != 1 {
 		return nil
 	}

@@ -67,7 +67,7 @@ func WriteConcise(w io.Writer, r *report.Run, o Options) error {
 	c := colors(o.Color)
 	var b strings.Builder
 	for _, f := range r.Visible() {
-		fmt.Fprintf(&b, "%s%s:%d:%d:%s %s%s[%s]%s %s: %s\n", c.bold, f.Path, f.Start.Line, f.Start.Column, c.reset,
+		fmt.Fprintf(&b, "%s%s:%d:%d:%s %s%s[%s]%s %s: %s\n", c.bold, report.DisplayPath(f.Path), f.Start.Line, f.Start.Column, c.reset,
 			c.severity(f.Severity)+c.bold, f.Severity, f.Code, c.reset, f.Name, report.OneLine(f.Message))
 	}
 	_, err := io.WriteString(w, b.String())
@@ -100,7 +100,7 @@ func block(b *strings.Builder, r *report.Run, f analyzer.Finding, c palette) {
 	first, last := lines(f, li)
 	w := len(fmt.Sprint(last))
 	pad := strings.Repeat(" ", w)
-	fmt.Fprintf(b, "%s%s-->%s %s:%d:%d\n", pad, c.blue, c.reset, f.Path, f.Start.Line, f.Start.Column)
+	fmt.Fprintf(b, "%s%s-->%s %s:%d:%d\n", pad, c.blue, c.reset, report.DisplayPath(f.Path), f.Start.Line, f.Start.Column)
 	if li != nil {
 		e := excerpt{b: b, li: li, f: f, w: w, pad: pad, c: c, sev: sev}
 		if first == last {
@@ -168,14 +168,14 @@ func fixDiff(b *strings.Builder, li *analyzer.LineIndex, fx analyzer.Fix, w int,
 			fmt.Fprintf(b, "%s %s-%s …\n", pad, c.red, c.reset)
 			break
 		}
-		fmt.Fprintf(b, "%s%*d%s %s-%s %s\n", c.blue, w, first+i, c.reset, c.red, c.reset, expandTabs(l))
+		fmt.Fprintf(b, "%s%*d%s %s-%s %s\n", c.blue, w, first+i, c.reset, c.red, c.reset, shown(l))
 	}
 	for i, l := range upd {
 		if i == MaxLines {
 			fmt.Fprintf(b, "%s %s+%s …\n", pad, c.green, c.reset)
 			break
 		}
-		fmt.Fprintf(b, "%s %s+%s %s\n", pad, c.green, c.reset, expandTabs(l))
+		fmt.Fprintf(b, "%s %s+%s %s\n", pad, c.green, c.reset, shown(l))
 	}
 }
 
@@ -187,7 +187,11 @@ func splitLines(s string) []string {
 	return ls
 }
 
-func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", strings.Repeat(" ", TabWidth)) }
+// shown is a line of a fix as display shows source lines.
+func shown(s string) string {
+	t, _ := display(s)
+	return t
+}
 
 // lines returns the first and last line of the excerpt. A span that ends
 // at the start of a line (after a line break) does not show that line.
@@ -308,6 +312,9 @@ func display(line string) (string, []int) {
 		case r == 0x7f:
 			b.WriteRune(0x2421)
 			col++
+		case r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029:
+			fmt.Fprintf(&b, "\\u%04x", r)
+			col += 6
 		default:
 			b.WriteRune(r)
 			col += runeWidth(r)

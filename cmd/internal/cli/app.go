@@ -124,6 +124,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
 	}
+	stderr := newSafeWriter(env.Stderr)
+	defer stderr.Flush()
+	env.Stderr = stderr
 	app := &ucli.Command{
 		Name:                  "migsafe",
 		Usage:                 "make schema changes safe to ship and cheap to undo",

@@ -1,0 +1,81 @@
+package postgres_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// deepChains are expressions whose parse tree is one level deeper per term
+// (the shapes of issue 11's crash), as a statement of n terms.
+var deepChains = map[string]func(n int) string{
+	"plus":    func(n int) string { return "SELECT 1" + strings.Repeat("+1", n) },
+	"cast":    func(n int) string { return "SELECT 1" + strings.Repeat("::int", n) },
+	"concat":  func(n int) string { return "SELECT 'a'" + strings.Repeat("||'a'", n) },
+	"collate": func(n int) string { return "SELECT 'a'" + strings.Repeat(` COLLATE "C"`, n) },
+	"arrow":   func(n int) string { return "SELECT j" + strings.Repeat("->'a'", n) },
+	"check":   func(n int) string { return "CREATE TABLE t (c int CHECK (c" + strings.Repeat("+1", n) + " > 0))" },
+	"default": func(n int) string { return "ALTER TABLE t ADD COLUMN c int DEFAULT 1" + strings.Repeat("+1", n) },
+	"not":     func(n int) string { return "SELECT " + strings.Repeat("NOT ", n) + "true" },
+}
+
+// TestParseDeepExpression is issue 11's failures 1 and 2: a chain of 30,000
+// terms killed the process with SIGSEGV in the C parser (stack exhaustion),
+// and one of 5,000–23,000 terms ("proto: exceeded maximum recursion depth",
+// no position) turned the statements before it into syntax errors. Now a
+// chain the parser can take is parsed, one deeper than maxDepth is a syntax
+// error on that statement alone, and the statements around it are
+// parsed.
+func TestParseDeepExpression(t *testing.T) {
+	for name, gen := range deepChains {
+		for _, n := range []int{8_000, 30_000} {
+			src := "ALTER TABLE users DROP COLUMN a;\n" + gen(n) + ";\nALTER TABLE users DROP COLUMN b;\n"
+			got, _ := parseAll(t, src)
+			if len(got) != 3 {
+				t.Fatalf("%s %d: %d statements, want 3", name, n, len(got))
+			}
+			for _, i := range []int{0, 2} {
+				if got[i].err != "" || got[i].kind != "ALTER TABLE" {
+					t.Errorf("%s %d: statement %d = %v, want a parsed ALTER TABLE", name, n, i, got[i])
+				}
+			}
+			deep := got[1]
+			if deep.at != "2:1" {
+				t.Errorf("%s %d: the deep statement starts at %s", name, n, deep.at)
+			}
+			if n < 10_000 {
+				if deep.err != "" {
+					t.Errorf("%s %d: %s", name, n, deep.err)
+				}
+			} else if !strings.Contains(deep.err, "nested too deeply") || deep.errAt != "2:1" {
+				t.Errorf("%s %d: error %q at %s, want a too-deep error at 2:1", name, n, deep.err, deep.errAt)
+			}
+		}
+	}
+}
+
+// TestParseDeepFunctionBody: a function body is parsed again (to inline a
+// SQL function); a deep one must not crash either.
+func TestParseDeepFunctionBody(t *testing.T) {
+	body := "SELECT 1" + strings.Repeat("+1", 30_000)
+	src := "CREATE FUNCTION f() RETURNS int LANGUAGE sql IMMUTABLE AS $$" + body + "$$;\nCREATE FUNCTION g() RETURNS int LANGUAGE sql AS $$" + body[:12_000] + "$$;\nALTER TABLE users DROP COLUMN b;\n"
+	got, _ := parseAll(t, src)
+	if len(got) != 3 {
+		t.Fatalf("%d statements, want 3", len(got))
+	}
+	for _, p := range got {
+		if p.err != "" {
+			t.Errorf("%v", p)
+		}
+	}
+}
+
+// TestParseDeepKeepsNeighbours is failure 2 on its own: at 8,000 terms the
+// protobuf decoder's default recursion limit failed the whole window, and
+// the error, which has no position, was blamed on its first statement.
+func TestParseDeepKeepsNeighbours(t *testing.T) {
+	src := "ALTER TABLE users DROP COLUMN a;\nSELECT 1" + strings.Repeat("+1", 8_000) + ";\n"
+	got, _ := parseAll(t, src)
+	if len(got) != 2 || got[0].err != "" || got[1].err != "" {
+		t.Errorf("got %.300v", got)
+	}
+}

@@ -1,0 +1,52 @@
+// Package lineartest checks that an operation takes time linear (or
+// n·log n) in its input, by timing it at a size and at four times that
+// size.
+package lineartest
+
+import (
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// MaxRatio is the most the time may grow when the input grows fourfold:
+// linear work grows 4×, n·log n about 4.5×, quadratic work 16×. The bound
+// is generous so that a loaded machine does not make the test flaky.
+const MaxRatio = 10
+
+// Check times run(setup(n)) and run(setup(4n)) in CPU time, each the
+// fastest of three runs, and fails t when the ratio exceeds MaxRatio. setup builds the input
+// (untimed) and returns the operation to time.
+func Check(t *testing.T, n int, setup func(n int) func()) {
+	t.Helper()
+	small := fastest(setup(n))
+	large := fastest(setup(4 * n))
+	ratio := float64(large) / float64(max(small, time.Microsecond))
+	t.Logf("n=%d: %v, 4n: %v, ratio %.1f", n, small, large, ratio)
+	if ratio > MaxRatio {
+		t.Errorf("4× the input took %.1f× the time (%v → %v): not linear", ratio, small, large)
+	}
+}
+
+// fastest returns the least CPU time (user and system, of the whole
+// process) of three runs: CPU time, unlike the wall clock, does not grow
+// when other processes take the machine's cores.
+func fastest(run func()) time.Duration {
+	best := time.Duration(1<<63 - 1)
+	for range 3 {
+		runtime.GC()
+		start := cpuTime()
+		run()
+		best = min(best, cpuTime()-start)
+	}
+	return best
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

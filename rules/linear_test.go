@@ -1,0 +1,66 @@
+package rules_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/analyzertest"
+	"github.com/migsafe/migsafe/dialects/mysql"
+	"github.com/migsafe/migsafe/dialects/postgres"
+	"github.com/migsafe/migsafe/internal/lineartest"
+	"github.com/migsafe/migsafe/rules"
+)
+
+// lintTimer returns the operation of linting src with every rule.
+func lintTimer(t *testing.T, d analyzer.Dialect, src string) func() {
+	return func() {
+		if _, err := analyzertest.LintSource(d, "m.sql", []byte(src), rules.All(), rules.All()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMultipleAlterLinear is issue 11's failure 3(b): the rule scanned every
+// statement of the file for each ALTER (16,000 ALTERs took 11.7 s).
+func TestMultipleAlterLinear(t *testing.T) {
+	d, err := mysql.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineartest.Check(t, 1000, func(n int) func() {
+		return lintTimer(t, d, strings.Repeat("ALTER TABLE users ADD COLUMN c INT, ALGORITHM=INSTANT;\n", n))
+	})
+}
+
+// TestSuppressionsLinear is failure 3(c): each suppression comment scanned
+// every statement, and each finding every suppression.
+func TestSuppressionsLinear(t *testing.T) {
+	d, err := postgres.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("one a line", func(t *testing.T) {
+		lineartest.Check(t, 1000, func(n int) func() {
+			return lintTimer(t, d, strings.Repeat("-- migsafe:ignore drop-column reviewed\nALTER TABLE users DROP COLUMN c;\n", n))
+		})
+	})
+	t.Run("one line", func(t *testing.T) {
+		// every comment covers every statement before it on the line
+		lineartest.Check(t, 1000, func(n int) func() {
+			return lintTimer(t, d, strings.Repeat("ALTER TABLE users DROP COLUMN c; /* migsafe:ignore drop-column,missing-lock-timeout reviewed */ ", n))
+		})
+	})
+}
+
+// TestManyStatementsOneLineLinear is failure 3(a) through the whole lint:
+// positions on one long line.
+func TestManyStatementsOneLineLinear(t *testing.T) {
+	d, err := postgres.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineartest.Check(t, 2000, func(n int) func() {
+		return lintTimer(t, d, strings.Repeat("ALTER TABLE users DROP COLUMN c; ", n))
+	})
+}
