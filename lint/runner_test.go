@@ -52,7 +52,7 @@ func TestLoadHistoryCheckMigrations(t *testing.T) {
 		"db/000001_users.up.sql":   "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_id ON users (id);\n",
 		"db/000001_users.down.sql": "DROP TABLE users;\n",
 		"db/000002_idx.up.sql":     "CREATE INDEX users_email ON users (email);\n",
-		"db/000002_idx.down.sql":   "DROP INDEX users_email;\n",
+		"db/000002_idx.down.sql":   "DROP INDEX CONCURRENTLY users_email;\n",
 		"db/000003_drop.up.sql":    "ALTER TABLE users DROP COLUMN email;\n",
 		"db/000003_drop.down.sql":  "ALTER TABLE users ADD COLUMN email text;\n",
 		"other/README":             "no migrations here\n",

@@ -275,8 +275,9 @@ func (sc *scaffold) notNull(q change.QName, col string) bool {
 }
 
 // restoreNotNull puts back a NOT NULL the change removed, in a rollback.
-// suppress adds the suppression comment set-not-null needs on a column
-// that existed before the migration.
+// The not-null rule is suppressed with the reason (a rollback restores a
+// constraint); on MySQL, !suppress also covers multiple-alter-same-table,
+// for a down that alters the table again right after re-adding the column.
 func (sc *scaffold) restoreNotNull(q change.QName, col, typ string, suppress bool) string {
 	if !sc.notNull(q, col) {
 		return ""
@@ -285,13 +286,14 @@ func (sc *scaffold) restoreNotNull(q change.QName, col, typ string, suppress boo
 	if !sc.pg() {
 		stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NOT NULL;\n", sc.tbl(q), sc.id(col), typ)
 	}
-	if !suppress {
-		if !sc.pg() {
-			return "-- migsafe:ignore multiple-alter-same-table NOT NULL can only come back once the data is restored\n" + stmt
+	rule := "set-not-null"
+	if !sc.pg() {
+		rule = "make-column-not-null"
+		if !suppress {
+			rule += ",multiple-alter-same-table"
 		}
-		return stmt
 	}
-	return "-- migsafe:ignore set-not-null a rollback restores the constraint the change removed; it fails if rows without a value were written since: fill them first\n" + stmt
+	return "-- migsafe:ignore " + rule + " a rollback restores the constraint the change removed; it fails if rows without a value were written since: fill them first\n" + stmt
 }
 
 func (sc *scaffold) pg() bool { return sc.dialect != analyzer.MySQL }
