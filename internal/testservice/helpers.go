@@ -100,7 +100,7 @@ func stop(cmd *exec.Cmd) {
 // Nginx is a throwaway nginx (Debian's) on loopback with its own prefix.
 type Nginx struct {
 	Prefix, Conf, Upstream, URL string
-	Binary                      string
+	Binary, PidFile             string
 	cmd                         *exec.Cmd
 }
 
@@ -135,7 +135,7 @@ func StartNginx(t testing.TB, stable string) *Nginx {
 	}
 	port := freePort(t)
 	n := &Nginx{Prefix: dir, Conf: filepath.Join(dir, "nginx.conf"), Upstream: filepath.Join(dir, "upstream.conf"),
-		URL: fmt.Sprintf("http://127.0.0.1:%d/", port), Binary: bin}
+		URL: fmt.Sprintf("http://127.0.0.1:%d/", port), Binary: bin, PidFile: filepath.Join(dir, "nginx.pid")}
 	conf := NginxConf(dir, n.Upstream, port)
 	if err := os.WriteFile(n.Conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -192,9 +192,9 @@ service: web
 release: {stable: v1, canary: v2}
 backend:
   preset: nginx
-  vars: {upstream_file: %s, stable: "%s", canary: "%s", prefix: %s, conf: %s, nginx: %s, error_log: %s}
+  vars: {upstream_file: %s, stable: "%s", canary: "%s", prefix: %s, conf: %s, nginx: %s, error_log: %s, pid_file: %s}
 analysis: {exec: [%s, has, %s, pass]}
-`, ngx.Upstream, v1.Addr, v2.Addr, ngx.Prefix, ngx.Conf, ngx.Binary, filepath.Join(ngx.Prefix, "error.log"), ts, gateFile) +
+`, ngx.Upstream, v1.Addr, v2.Addr, ngx.Prefix, ngx.Conf, ngx.Binary, filepath.Join(ngx.Prefix, "error.log"), ngx.PidFile, ts, gateFile) +
 				fmt.Sprintf(crashSteps, ts, marks)
 			plan := filepath.Join(dir, "rollout.yaml")
 			if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
