@@ -284,3 +284,17 @@ http {
 }
 `, prefix, upstreamFile, port)
 }
+
+// NginxWrapperPath returns a directory holding an nginx link to the
+// testservice binary, which runs the real nginx (NginxWrapper).
+func NginxWrapperPath(t testing.TB, bin string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(bin, "testservice"), filepath.Join(dir, "nginx")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// ArgvLog reads a log of JSON argv lines, one joined argv a line.
+func ArgvLog(t testing.TB, logFile string) []string { return KubectlLog(t, logFile) }
