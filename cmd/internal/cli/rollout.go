@@ -152,6 +152,9 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 			return nil
 		}
 	}
+	if errors.Is(err, context.Canceled) {
+		return &exitError{code: ExitError, err: fmt.Errorf("interrupted at step %d; the run %s is journaled: migsafe rollout start (or resume) continues it", st.Step+1, st.RunID)}
+	}
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
 	}
