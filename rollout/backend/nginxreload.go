@@ -24,6 +24,17 @@ const workerTitle = "nginx: worker process"
 // workers.
 func nginxWorkers(master int) map[int]bool {
 	out := map[int]bool{}
+	// The kernel lists a thread's children (CONFIG_PROC_CHILDREN); the
+	// master is single-threaded. Else scan every process.
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", master, master)); err == nil {
+		for _, f := range strings.Fields(string(data)) {
+			cmdline, _ := os.ReadFile(filepath.Join("/proc", f, "cmdline"))
+			if pid, err := strconv.Atoi(f); err == nil && workerCmdline(cmdline) {
+				out[pid] = true
+			}
+		}
+		return out
+	}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -47,12 +58,17 @@ func nginxWorkers(master int) map[int]bool {
 			continue
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		title := strings.TrimRight(strings.ReplaceAll(string(cmdline), "\x00", " "), " ")
-		if title == workerTitle {
+		if workerCmdline(cmdline) {
 			out[pid] = true
 		}
 	}
 	return out
+}
+
+// workerCmdline: nginx sets a serving worker's title to "nginx: worker
+// process" and an old one's to "… is shutting down".
+func workerCmdline(cmdline []byte) bool {
+	return strings.TrimRight(strings.ReplaceAll(string(cmdline), "\x00", " "), " ") == workerTitle
 }
 
 func readPid(path string) int {
