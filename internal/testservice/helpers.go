@@ -32,7 +32,8 @@ func moduleRoot() string {
 // Build builds the named packages (paths relative to the module root,
 // e.g. "./internal/testservice/testservice", "./cmd/migsafe") once per
 // test process and returns the directory holding the binaries, named
-// after the last element of each path.
+// after the last element of each path. TestMain removes them
+// (RemoveBuilds).
 func Build(t testing.TB, pkgs ...string) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -52,6 +53,14 @@ func Build(t testing.TB, pkgs ...string) string {
 		t.Fatal(buildErr)
 	}
 	return buildDir
+}
+
+// RemoveBuilds deletes what Build built; a test package that calls Build
+// calls it from TestMain after m.Run.
+func RemoveBuilds() {
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
 }
 
 // Service is a running testservice.
