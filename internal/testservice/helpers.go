@@ -32,7 +32,8 @@ func moduleRoot() string {
 // Build builds the named packages (paths relative to the module root,
 // e.g. "./internal/testservice/testservice", "./cmd/migsafe") once per
 // test process and returns the directory holding the binaries, named
-// after the last element of each path.
+// after the last element of each path. TestMain removes them
+// (RemoveBuilds).
 func Build(t testing.TB, pkgs ...string) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -52,6 +53,14 @@ func Build(t testing.TB, pkgs ...string) string {
 		t.Fatal(buildErr)
 	}
 	return buildDir
+}
+
+// RemoveBuilds deletes what Build built; a test package that calls Build
+// calls it from TestMain after m.Run.
+func RemoveBuilds() {
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
 }
 
 // Service is a running testservice.
@@ -100,7 +109,7 @@ func stop(cmd *exec.Cmd) {
 // Nginx is a throwaway nginx (Debian's) on loopback with its own prefix.
 type Nginx struct {
 	Prefix, Conf, Upstream, URL string
-	Binary                      string
+	Binary, PidFile             string
 	cmd                         *exec.Cmd
 }
 
@@ -135,7 +144,7 @@ func StartNginx(t testing.TB, stable string) *Nginx {
 	}
 	port := freePort(t)
 	n := &Nginx{Prefix: dir, Conf: filepath.Join(dir, "nginx.conf"), Upstream: filepath.Join(dir, "upstream.conf"),
-		URL: fmt.Sprintf("http://127.0.0.1:%d/", port), Binary: bin}
+		URL: fmt.Sprintf("http://127.0.0.1:%d/", port), Binary: bin, PidFile: filepath.Join(dir, "nginx.pid")}
 	conf := NginxConf(dir, n.Upstream, port)
 	if err := os.WriteFile(n.Conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -284,3 +293,17 @@ http {
 }
 `, prefix, upstreamFile, port)
 }
+
+// NginxWrapperPath returns a directory holding an nginx link to the
+// testservice binary, which runs the real nginx (NginxWrapper).
+func NginxWrapperPath(t testing.TB, bin string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(bin, "testservice"), filepath.Join(dir, "nginx")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// ArgvLog reads a log of JSON argv lines, one joined argv a line.
+func ArgvLog(t testing.TB, logFile string) []string { return KubectlLog(t, logFile) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
@@ -23,9 +24,10 @@ import (
 //	rollout undo of a paused one:         error: you cannot rollback a paused deployment; resume it first … (exit 1)
 //	rollout status of a paused one:       waits; with --timeout: error: timed out waiting for the condition (exit 1)
 //
-// $FAKE_KUBE_KILL_PARENT, when it is a substring of the joined argv, makes
-// the stand-in perform the command and then SIGKILL its parent (the
-// runner), once: a crash inside an action, after its effect.
+// $MIGSAFE_TEST_KILL_PARENT, when it is a substring of the joined argv,
+// makes the stand-in perform the command and then SIGKILL its parent (the
+// runner), once ($MIGSAFE_TEST_KILL_MARKER records it): a crash inside an
+// action, after its effect.
 
 // KubeState is the stand-in's cluster.
 type KubeState struct {
@@ -88,13 +90,47 @@ func Kubectl(args []string, stdout, stderr io.Writer) int {
 	if err := os.WriteFile(tmp, out, 0o644); err == nil {
 		_ = os.Rename(tmp, path)
 	}
-	if k := os.Getenv("FAKE_KUBE_KILL_PARENT"); k != "" && strings.Contains(strings.Join(args, " "), k) {
-		marker := path + ".killed"
-		if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) {
-			_ = os.WriteFile(marker, nil, 0o644)
-			_ = syscall.Kill(os.Getppid(), syscall.SIGKILL)
+	killParentIf(args)
+	return code
+}
+
+// killParentIf kills the parent process with SIGKILL, once, when
+// $MIGSAFE_TEST_KILL_PARENT is a substring of the joined args.
+func killParentIf(args []string) {
+	k, marker := os.Getenv("MIGSAFE_TEST_KILL_PARENT"), os.Getenv("MIGSAFE_TEST_KILL_MARKER")
+	if k == "" || marker == "" || !strings.Contains(strings.Join(args, " "), k) {
+		return
+	}
+	if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) {
+		_ = os.WriteFile(marker, nil, 0o644)
+		_ = syscall.Kill(os.Getppid(), syscall.SIGKILL)
+	}
+}
+
+// NginxWrapper runs the real nginx ($MIGSAFE_TEST_REAL_NGINX) with args,
+// logs the args as a JSON line to $MIGSAFE_TEST_NGINX_LOG, and then may
+// kill its parent (killParentIf): a crash inside an nginx command, after
+// its effect.
+func NginxWrapper(args []string, stdout, stderr io.Writer) int {
+	if f := os.Getenv("MIGSAFE_TEST_NGINX_LOG"); f != "" {
+		line, _ := json.Marshal(append([]string{"nginx"}, args...))
+		if lf, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			_, _ = lf.Write(append(line, '\n'))
+			lf.Close()
 		}
 	}
+	cmd := exec.Command(os.Getenv("MIGSAFE_TEST_REAL_NGINX"), args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	code := 0
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			fmt.Fprintln(stderr, "nginx wrapper:", err)
+			return 1
+		}
+		code = ee.ExitCode()
+	}
+	killParentIf(args)
 	return code
 }
 

@@ -104,7 +104,7 @@ var requiredVars = map[string][]string{
 }
 
 var defaultVars = map[string]map[string]string{
-	"nginx":              {"upstream": "migsafe_app", "nginx": "nginx", "error_log": "stderr"},
+	"nginx":              {"upstream": "migsafe_app", "nginx": "nginx", "error_log": "stderr", "pid_file": ""},
 	"kubectl-deployment": {"namespace": "default", "kubectl": "kubectl", "status_timeout": "120s"},
 	"argo-rollouts":      {"namespace": "default", "kubectl": "kubectl", "status_timeout": "120s"},
 	"exec":               {},

@@ -33,6 +33,7 @@ func TestNginx(t *testing.T) {
 	spec := backend.Spec{Preset: "nginx", Vars: map[string]string{
 		"upstream_file": ngx.Upstream, "stable": stable.Addr, "canary": canary.Addr,
 		"prefix": ngx.Prefix, "conf": ngx.Conf, "nginx": ngx.Binary, "error_log": filepath.Join(ngx.Prefix, "error.log"),
+		"pid_file": ngx.PidFile,
 	}}
 	b, err := backend.New(spec)
 	if err != nil {
@@ -43,8 +44,12 @@ func TestNginx(t *testing.T) {
 		if err := do(t, b, backend.SetWeight, w); err != nil {
 			t.Fatal(err)
 		}
-		// nginx's weighted round robin is exact over each cycle of 100
-		testservice.WaitShare(t, ngx.URL, "v2", 100, w, 5*time.Second)
+		// The action returns when the new workers serve (pid_file), and
+		// nginx's weighted round robin is exact over each cycle of 100:
+		// the very next 100 requests have the share.
+		if c := testservice.Send(ngx.URL, 100); c.Requests["v2"] != w || c.Failed != 0 {
+			t.Errorf("weight %d: right after the action the canary got %d of 100 (%v)", w, c.Requests["v2"], c.Requests)
+		}
 	}
 
 	// A configuration nginx -t refuses is not installed: the previous

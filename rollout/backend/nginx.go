@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -88,6 +89,13 @@ func (b *nginxBackend) setWeight(ctx context.Context, p Params, rec Recorder) er
 		}
 		return fmt.Errorf("%w (the previous %s is back in place)", why, path)
 	}
+	master := 0
+	var before map[int]bool
+	if pf := b.vars["pid_file"]; pf != "" {
+		if master = readPid(pf); master > 0 {
+			before = nginxWorkers(master)
+		}
+	}
 	for _, args := range [][]string{{"-t"}, {"-s", "reload"}} {
 		argv := b.nginx(args...)
 		start := time.Now()
@@ -98,6 +106,19 @@ func (b *nginxBackend) setWeight(ctx context.Context, p Params, rec Recorder) er
 		}
 		if code != 0 {
 			return restore(fmt.Errorf("nginx: %s exited %d: %s", strings.Join(argv, " "), code, strings.TrimSpace(Tail(out, 300))))
+		}
+	}
+	if master > 0 && before != nil {
+		timeout := b.timeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		took, err := waitReload(ctx, master, before, timeout)
+		rec(Record{Argv: []string{"wait", "reload", strconv.Itoa(master)}, Duration: took, Note: "the new workers serve"})
+		if err != nil {
+			// The new file is valid and nginx was told; the weights
+			// are in place or will be. Say it, do not undo it.
+			return fmt.Errorf("nginx: %w", err)
 		}
 	}
 	return nil

@@ -21,7 +21,7 @@ type world struct {
 	// check the world after the run finished
 	check func(t *testing.T, good bool, where string)
 	// inside lists commands of the backend to crash in: the stand-in
-	// runs the command, then kills the runner (FAKE_KUBE_KILL_PARENT)
+	// runs the command, then kills the runner (MIGSAFE_TEST_KILL_PARENT)
 	inside []string
 	// log returns the commands the backend ran (nil for nginx)
 	log func() []string
@@ -103,7 +103,7 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 	for _, cmd := range w.inside {
 		for _, l := range ran {
 			if strings.Contains(l, cmd) {
-				points = append(points, "FAKE_KUBE_KILL_PARENT="+cmd)
+				points = append(points, "MIGSAFE_TEST_KILL_PARENT="+cmd)
 				break
 			}
 		}
@@ -187,14 +187,16 @@ func TestCrashNginx(t *testing.T) {
 			dir := t.TempDir()
 			marks, gateFile := filepath.Join(dir, "marks"), filepath.Join(dir, "gate")
 			ts := filepath.Join(bin, "testservice")
+			wrapper := filepath.Join(testservice.NginxWrapperPath(t, bin), "nginx")
+			nginxLog := filepath.Join(dir, "nginx.log")
 			src := fmt.Sprintf(`name: crash
 service: web
 release: {stable: v1, canary: v2}
 backend:
   preset: nginx
-  vars: {upstream_file: %s, stable: "%s", canary: "%s", prefix: %s, conf: %s, nginx: %s, error_log: %s}
+  vars: {upstream_file: %s, stable: "%s", canary: "%s", prefix: %s, conf: %s, nginx: %s, error_log: %s, pid_file: %s}
 analysis: {exec: [%s, has, %s, pass]}
-`, ngx.Upstream, v1.Addr, v2.Addr, ngx.Prefix, ngx.Conf, ngx.Binary, filepath.Join(ngx.Prefix, "error.log"), ts, gateFile) +
+`, ngx.Upstream, v1.Addr, v2.Addr, ngx.Prefix, ngx.Conf, wrapper, filepath.Join(ngx.Prefix, "error.log"), ngx.PidFile, ts, gateFile) +
 				fmt.Sprintf(crashSteps, ts, marks)
 			plan := filepath.Join(dir, "rollout.yaml")
 			if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
@@ -202,10 +204,16 @@ analysis: {exec: [%s, has, %s, pass]}
 			}
 			initial, _ := os.ReadFile(ngx.Upstream)
 			w := world{plan: plan,
+				env: []string{"MIGSAFE_TEST_REAL_NGINX=" + ngx.Binary, "MIGSAFE_TEST_NGINX_LOG=" + nginxLog,
+					"MIGSAFE_TEST_KILL_MARKER=" + filepath.Join(dir, "killed")},
+				inside: []string{"-t", "-s reload"},
+				log:    func() []string { return testservice.ArgvLog(t, nginxLog) },
 				reset: func() {
 					if err := os.WriteFile(ngx.Upstream, initial, 0o644); err != nil {
 						t.Fatal(err)
 					}
+					os.Remove(nginxLog)
+					os.Remove(filepath.Join(dir, "killed"))
 				},
 				check: func(t *testing.T, good bool, where string) {
 					data, _ := os.ReadFile(ngx.Upstream)
@@ -258,14 +266,15 @@ analysis: {exec: [%s, has, %s, pass]}
 		t.Fatal(err)
 	}
 	w := world{plan: plan,
-		env: []string{"PATH=" + kdir + string(os.PathListSeparator) + os.Getenv("PATH"), "FAKE_KUBE_STATE=" + stateFile, "FAKE_KUBE_LOG=" + logFile},
+		env: []string{"PATH=" + kdir + string(os.PathListSeparator) + os.Getenv("PATH"), "FAKE_KUBE_STATE=" + stateFile, "FAKE_KUBE_LOG=" + logFile,
+			"MIGSAFE_TEST_KILL_MARKER=" + filepath.Join(dir, "killed")},
 		reset: func() {
 			data, _ := json.Marshal(initial)
 			if err := os.WriteFile(stateFile, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			os.Remove(logFile)
-			os.Remove(stateFile + ".killed")
+			os.Remove(filepath.Join(dir, "killed"))
 		},
 		inside: []string{"set image", "rollout pause", "rollout resume", "rollout undo", "rollout status"},
 		log:    func() []string { return testservice.KubectlLog(t, logFile) },

@@ -97,6 +97,10 @@ func (d *Driver) Start(ctx context.Context) (State, error) {
 			return State{}, fmt.Errorf("service %s: %s is unfinished and %w (plan sha256 %s, now %s): resume it with that plan, or abort it", d.Plan.Service, a, ErrPlanChanged, short(a.PlanHash), short(d.Plan.Hash))
 		}
 		id = a.RunID
+		// this process drives it now
+		if err := d.Store.SetActive(journal.Active{RunID: a.RunID, PlanFile: a.PlanFile, PlanHash: a.PlanHash, Started: a.Started}); err != nil {
+			return State{}, err
+		}
 	} else {
 		id = journal.NewRunID(time.Now())
 		if err := d.Store.SetActive(journal.Active{RunID: id, PlanFile: d.Plan.File, PlanHash: d.Plan.Hash, Started: time.Now().UTC()}); err != nil {

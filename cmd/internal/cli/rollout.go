@@ -45,7 +45,7 @@ func rolloutCommand(env Env) *ucli.Command {
 		return &ucli.Command{Name: name, Usage: usage, Description: desc, Flags: flags,
 			Action: func(ctx context.Context, cmd *ucli.Command) error { return runRollout(ctx, cmd, env, name) }}
 	}
-	return &ucli.Command{
+	c := &ucli.Command{
 		Name:  "rollout",
 		Usage: "ship a release in steps (1% → 5% → 25% → 100%) that halts and rolls back by itself",
 		Description: `Runs a rollout plan (rollout.yaml; docs/rollout.md describes it). Every step is
@@ -67,6 +67,10 @@ journaled before it acts, so a run killed at any point continues with
 				Action: func(ctx context.Context, cmd *ucli.Command) error { return runRolloutExport(cmd, env) }},
 		},
 	}
+	for _, sub := range c.Commands {
+		sub.OnUsageError = onUsageError
+	}
+	return c
 }
 
 func rolloutOptions(cmd *ucli.Command, env Env) (runner.Options, error) {
@@ -147,6 +151,9 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 			}
 			return nil
 		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &exitError{code: ExitError, err: fmt.Errorf("interrupted at step %d; the run %s is journaled: migsafe rollout start (or resume) continues it", st.Step+1, st.RunID)}
 	}
 	if err != nil {
 		return &exitError{code: ExitError, err: err}

@@ -22,6 +22,9 @@ import (
 )
 
 func main() {
+	if filepath.Base(os.Args[0]) == "nginx" {
+		os.Exit(testservice.NginxWrapper(os.Args[1:], os.Stdout, os.Stderr)) //nolint:forbidigo // a main function: nginx's exit code
+	}
 	if filepath.Base(os.Args[0]) == "kubectl" {
 		os.Exit(testservice.Kubectl(os.Args[1:], os.Stdout, os.Stderr)) //nolint:forbidigo // a main function: kubectl's exit code
 	}
