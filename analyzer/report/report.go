@@ -141,6 +141,9 @@ func UTF16Column(li *analyzer.LineIndex, p analyzer.Position) int {
 	if li == nil || p.Column <= 1 {
 		return max(1, p.Column)
 	}
+	if p.Offset >= 0 && p.Offset <= len(li.Source()) && li.Position(p.Offset) == p {
+		return li.UTF16Column(p.Offset) // without copying a long line
+	}
 	text := li.LineText(p.Line)
 	col, n := 1, 1
 	for _, c := range text {
