@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/internal/fuzzseed"
 	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/dialects/postgres"
 )
@@ -51,6 +52,9 @@ func FuzzParse(f *testing.F) {
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), uint16(0), uint16(0xffff))
+	}
+	for _, s := range fuzzseed.SQL("postgres") {
+		f.Add(s, uint16(0), uint16(0xffff))
 	}
 	fixtures, _ := filepath.Glob("../../fixtures/rules/*/postgres*/*.sql")
 	more, _ := filepath.Glob("../../fixtures/dialects/postgres/*.sql")
