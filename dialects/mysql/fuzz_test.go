@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/migsafe/migsafe/analyzer"
-	"github.com/migsafe/migsafe/internal/fuzzseed"
 	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/dialects/mysql"
+	"github.com/migsafe/migsafe/internal/fuzzseed"
 )
 
 // FuzzParse checks that Parse, Analyze and the catalog replay never panic

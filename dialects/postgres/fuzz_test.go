@@ -8,9 +8,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
-	"github.com/migsafe/migsafe/internal/fuzzseed"
 	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/dialects/postgres"
+	"github.com/migsafe/migsafe/internal/fuzzseed"
 )
 
 // FuzzParse checks that Parse, Analyze and the catalog replay never panic
