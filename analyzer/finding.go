@@ -76,6 +76,7 @@ type LineIndex struct {
 	// Position counts at most runeStride bytes from a mark, so it takes
 	// the same time on a long line as on a short one.
 	marks, runes []int
+	units        []int // UTF-16 code units before each mark
 	lineMark     []int // index in marks of each line start
 }
 
@@ -84,30 +85,60 @@ const runeStride = 256
 // NewLineIndex indexes src by lines. LF, CRLF and a lone CR (old Mac
 // files) end a line.
 func NewLineIndex(src []byte) *LineIndex {
-	li := &LineIndex{src: src, start: []int{0}, marks: []int{0}, runes: []int{0}, lineMark: []int{0}}
-	n := 0    // code points before i
-	last := 0 // last mark
+	li := &LineIndex{src: src, start: []int{0}, marks: []int{0}, runes: []int{0}, units: []int{0}, lineMark: []int{0}}
+	n, u := 0, 0 // code points and UTF-16 units before i
+	last := 0    // last mark
 	for i := 0; i < len(src); {
 		b := src[i]
 		w := 1
 		if b >= utf8.RuneSelf {
-			_, w = utf8.DecodeRune(src[i:])
+			var c rune
+			c, w = utf8.DecodeRune(src[i:])
+			u += utf16Len(c) - 1
 		}
 		i += w
 		n++
+		u++
 		if b == '\n' || b == '\r' && (i == len(src) || src[i] != '\n') {
 			li.start = append(li.start, i)
-			li.marks = append(li.marks, i)
-			li.runes = append(li.runes, n)
+			li.addMark(i, n, u)
 			li.lineMark = append(li.lineMark, len(li.marks)-1)
 			last = i
 		} else if i-last >= runeStride {
-			li.marks = append(li.marks, i)
-			li.runes = append(li.runes, n)
+			li.addMark(i, n, u)
 			last = i
 		}
 	}
 	return li
+}
+
+func (li *LineIndex) addMark(off, runes, units int) {
+	li.marks = append(li.marks, off)
+	li.runes = append(li.runes, runes)
+	li.units = append(li.units, units)
+}
+
+// utf16Len is the UTF-16 length of c, counting an invalid code point as
+// one unit (as U+FFFD).
+func utf16Len(c rune) int {
+	if c >= 0x10000 && c <= utf8.MaxRune {
+		return 2
+	}
+	return 1
+}
+
+// UTF16Column returns the 1-based column of a byte offset counted in
+// UTF-16 code units (GitHub's and SARIF's unit).
+func (li *LineIndex) UTF16Column(off int) int {
+	off = max(0, min(off, len(li.src)))
+	line := li.Line(off) - 1
+	k := sort.Search(len(li.marks), func(i int) bool { return li.marks[i] > off }) - 1
+	k = max(k, li.lineMark[line])
+	col := li.units[k] - li.units[li.lineMark[line]] + 1
+	for _, c := range string(li.src[li.marks[k]:off]) {
+		col += utf16Len(c)
+	}
+	return col
 }
 
 // Line returns the 1-based line of a byte offset.

@@ -47,11 +47,13 @@ It can also be set once on the migration role: \'ALTER ROLE migrator SET lock_ti
 		if ch == nil {
 			return
 		}
-		for _, s := range p.File.Stmts[:p.Stmt.Index] {
-			if needsTimeout(p, s) != nil {
-				return // reported at the first one
-			}
+		// reported at the first one; the earlier statements are looked at
+		// once per file, not once per statement (n² on a long file)
+		seen := p.File.Memo(lockTimeoutKey{}, func() any { return &scanned{} }).(*scanned)
+		if seen.upTo(p.File, p.Stmt.Index, func(s *analyzer.Statement) bool { return needsTimeout(p, s) != nil }) {
+			return
 		}
+		seen.found = true
 		e := ch.Base().Effect
 		f := analyzer.Finding{
 			Span:    p.Stmt.Span,
@@ -67,6 +69,26 @@ It can also be set once on the migration role: \'ALTER ROLE migrator SET lock_ti
 
 // needsTimeout returns the change of s that waits for a blocking lock on an
 // existing table with no lock_timeout in force, or nil.
+type lockTimeoutKey struct{}
+
+// scanned is how far a rule has looked through a file's statements for
+// one that matches, and whether it found one.
+type scanned struct {
+	next  int
+	found bool
+}
+
+// upTo reports whether one of the statements before index end matches,
+// looking only at those not looked at before.
+func (sc *scanned) upTo(f *analyzer.File, end int, match func(*analyzer.Statement) bool) bool {
+	for ; !sc.found && sc.next < end && sc.next < len(f.Stmts); sc.next++ {
+		if match(f.Stmts[sc.next]) {
+			sc.found = true
+		}
+	}
+	return sc.found
+}
+
 func needsTimeout(p *analyzer.Pass, s *analyzer.Statement) change.Change {
 	if s.Session.LockTimeout != "" || s.SyntaxError != nil {
 		return nil

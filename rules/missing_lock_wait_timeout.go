@@ -69,11 +69,11 @@ It can also be set for the migration user or in the tool's connection string
 		if !ok {
 			return
 		}
-		for _, s := range p.File.Stmts[:p.Stmt.Index] {
-			if _, ok := ddl(s); ok {
-				return
-			}
+		seen := p.File.Memo(lockWaitTimeoutKey{}, func() any { return &scanned{} }).(*scanned)
+		if seen.upTo(p.File, p.Stmt.Index, func(s *analyzer.Statement) bool { _, ok := ddl(s); return ok }) {
+			return
 		}
+		seen.found = true
 		p.Report(analyzer.Finding{
 			Span:    p.Stmt.Span,
 			Message: "No lock_wait_timeout is set before this DDL on " + t.String() + ": it waits for a metadata lock behind any open transaction on the table (up to a year by default), and every query on the table queues behind it meanwhile",
@@ -83,3 +83,5 @@ It can also be set for the migration user or in the tool's connection string
 		})
 	},
 }
+
+type lockWaitTimeoutKey struct{}

@@ -141,6 +141,9 @@ func UTF16Column(li *analyzer.LineIndex, p analyzer.Position) int {
 	if li == nil || p.Column <= 1 {
 		return max(1, p.Column)
 	}
+	if p.Offset >= 0 && p.Offset <= len(li.Source()) && li.Position(p.Offset) == p {
+		return li.UTF16Column(p.Offset) // without copying a long line
+	}
 	text := li.LineText(p.Line)
 	col, n := 1, 1
 	for _, c := range text {
@@ -200,6 +203,29 @@ func writeVisible(b *strings.Builder, c rune) {
 
 func isControl(c rune) bool {
 	return c < 0x20 || c >= 0x7f && c < 0xa0 || c == 0x2028 || c == 0x2029
+}
+
+// PathText is a path for a JSON document (the json and gitlab formats),
+// which can only hold UTF-8: a path that is UTF-8 is returned unchanged;
+// in one that is not, each byte that is not part of UTF-8, and each '%',
+// becomes %XX, so the name's bytes can be recovered (as the percent-encoded
+// URIs of SARIF allow).
+func PathText(p string) string {
+	if utf8.ValidString(p) {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); {
+		c, w := utf8.DecodeRuneInString(p[i:])
+		switch {
+		case c == utf8.RuneError && w == 1, c == '%':
+			fmt.Fprintf(&b, "%%%02X", p[i])
+		default:
+			b.WriteString(p[i : i+w])
+		}
+		i += w
+	}
+	return b.String()
 }
 
 // DisplayPath makes a file path safe to print in human-readable output: a

@@ -9,6 +9,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/dialects/mysql"
+	"github.com/migsafe/migsafe/internal/fuzzseed"
 )
 
 // FuzzParse checks that Parse, Analyze and the catalog replay never panic
@@ -42,6 +43,9 @@ func FuzzParse(f *testing.F) {
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), uint16(0), uint16(0xffff))
+	}
+	for _, s := range fuzzseed.SQL("mysql") {
+		f.Add(s, uint16(0), uint16(0xffff))
 	}
 	fixtures, _ := filepath.Glob("../../fixtures/rules/*/mysql*/*.sql")
 	for _, p := range fixtures {

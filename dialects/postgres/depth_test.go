@@ -68,3 +68,29 @@ func TestDepthBoundLists(t *testing.T) {
 		t.Errorf("bound %d for a VALUES list", b)
 	}
 }
+
+// FuzzStackBound checks depthBound against the stack the parser really
+// uses, for any input: the C stack a parse touches stays within
+// stackPerLevel bytes per level of the bound (and a small base).
+func FuzzStackBound(f *testing.F) {
+	f.Add([]byte("SELECT 1+1"))
+	f.Add([]byte("SELECT 1, 2 UNION SELECT 3, 4 UNION (SELECT 5)"))
+	f.Add([]byte("SELECT NOT NOT (SELECT ARRAY[ARRAY[f(1, (2))]]) IS TRUE"))
+	f.Add([]byte("CREATE TABLE t (c int CHECK (c::int COLLATE \"C\" > 0) DEFAULT -1)"))
+	f.Add([]byte(strings.Repeat("SELECT (", 300) + "1" + strings.Repeat(")", 300)))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		src = []byte(strings.ReplaceAll(string(src), "\x00", " "))
+		toks, lerr := lex(src)
+		if lerr != nil || len(src) > 1<<16 {
+			return
+		}
+		bound := depthBound(src, toks)
+		if bound > maxDepth {
+			return
+		}
+		_, used, _ := cParse(src, uintptr(bound)*stackPerLevel, bound*protoPerLevel+1000, true)
+		if allowed := uintptr(max(bound, 64)) * stackPerLevel; used > allowed {
+			t.Fatalf("%q: used %d bytes of stack, the bound %d allows %d", src, used, bound, allowed)
+		}
+	})
+}

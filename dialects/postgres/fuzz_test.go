@@ -10,6 +10,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/dialects/postgres"
+	"github.com/migsafe/migsafe/internal/fuzzseed"
 )
 
 // FuzzParse checks that Parse, Analyze and the catalog replay never panic
@@ -51,6 +52,9 @@ func FuzzParse(f *testing.F) {
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), uint16(0), uint16(0xffff))
+	}
+	for _, s := range fuzzseed.SQL("postgres") {
+		f.Add(s, uint16(0), uint16(0xffff))
 	}
 	fixtures, _ := filepath.Glob("../../fixtures/rules/*/postgres*/*.sql")
 	more, _ := filepath.Glob("../../fixtures/dialects/postgres/*.sql")

@@ -68,7 +68,7 @@ func Write(w io.Writer, r *report.Run) error {
 			CheckName:   f.Name,
 			Fingerprint: fps[i],
 			Severity:    Severity(f.Severity),
-			Location:    location{Path: path, Lines: lines{Begin: f.Start.Line, End: report.LastLine(f)}},
+			Location:    location{Path: report.PathText(path), Lines: lines{Begin: f.Start.Line, End: report.LastLine(f)}},
 		})
 	}
 	enc := json.NewEncoder(w)

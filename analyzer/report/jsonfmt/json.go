@@ -104,7 +104,7 @@ func Write(w io.Writer, r *report.Run) error {
 	for i, f := range r.Findings {
 		ri, _ := r.Rule(f.Code)
 		jf := finding{
-			Code: f.Code, Name: f.Name, Severity: f.Severity.String(), Path: f.Path, Direction: f.Direction.String(),
+			Code: f.Code, Name: f.Name, Severity: f.Severity.String(), Path: report.PathText(f.Path), Direction: f.Direction.String(),
 			Start: pos(f.Start), End: pos(f.End), Message: f.Message, Help: f.Help, URL: ri.URL,
 			Objects: f.Objects, Fingerprint: fps[i],
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/report"
@@ -162,20 +163,27 @@ func fixDiff(b *strings.Builder, li *analyzer.LineIndex, fx analyzer.Fix, w int,
 	for len(old) > 0 && len(upd) > 0 && old[len(old)-1] == upd[len(upd)-1] {
 		old, upd = old[:len(old)-1], upd[:len(upd)-1]
 	}
+	// long lines are cut around where the two sides first differ
+	diff := 0
+	if len(old) > 0 && len(upd) > 0 {
+		for diff < len(old[0]) && diff < len(upd[0]) && old[0][diff] == upd[0][diff] {
+			diff++
+		}
+	}
 	fmt.Fprintf(b, "%s %s|%s\n", pad, c.blue, c.reset)
 	for i, l := range old {
 		if i == MaxLines {
 			fmt.Fprintf(b, "%s %s-%s …\n", pad, c.red, c.reset)
 			break
 		}
-		fmt.Fprintf(b, "%s%*d%s %s-%s %s\n", c.blue, w, first+i, c.reset, c.red, c.reset, shown(l))
+		fmt.Fprintf(b, "%s%*d%s %s-%s %s\n", c.blue, w, first+i, c.reset, c.red, c.reset, shown(cut(l, diff)))
 	}
 	for i, l := range upd {
 		if i == MaxLines {
 			fmt.Fprintf(b, "%s %s+%s …\n", pad, c.green, c.reset)
 			break
 		}
-		fmt.Fprintf(b, "%s %s+%s %s\n", pad, c.green, c.reset, shown(l))
+		fmt.Fprintf(b, "%s %s+%s %s\n", pad, c.green, c.reset, shown(cut(l, diff)))
 	}
 }
 
@@ -185,6 +193,30 @@ func splitLines(s string) []string {
 		ls[i] = strings.TrimSuffix(l, "\r")
 	}
 	return ls
+}
+
+// cut returns at most MaxLineBytes of l around byte offset at, with "…"
+// where text is left out.
+func cut(l string, at int) string {
+	if len(l) <= MaxLineBytes {
+		return l
+	}
+	lo := max(0, min(at, len(l))-MaxLineBytes/3)
+	hi := min(len(l), lo+MaxLineBytes)
+	for lo > 0 && !utf8.RuneStart(l[lo]) {
+		lo--
+	}
+	for hi < len(l) && !utf8.RuneStart(l[hi]) {
+		hi++
+	}
+	out := l[lo:hi]
+	if lo > 0 {
+		out = "…" + out
+	}
+	if hi < len(l) {
+		out += "…"
+	}
+	return out
 }
 
 // shown is a line of a fix as display shows source lines.
@@ -238,14 +270,53 @@ func (e *excerpt) span(n int, lineLen int) (int, int) {
 }
 
 func (e *excerpt) single(n int) {
-	text, cols := display(e.li.LineText(n))
-	from, to := e.span(n, len(cols)-1)
-	a, z := cols[clamp(from-1, len(cols))], cols[clamp(to-1, len(cols))]
+	text, cols, off := e.shownLine(n, e.f.Start.Offset)
+	from, to := e.span(n, off+len(cols)-1)
+	a, z := cols[clamp(from-1-off, len(cols))], cols[clamp(to-1-off, len(cols))]
 	e.gutter()
 	e.b.WriteByte('\n')
 	e.source(n, "", text)
 	e.gutter()
 	fmt.Fprintf(e.b, " %s%s%s%s\n", strings.Repeat(" ", a), e.sev, strings.Repeat("^", max(1, z-a)), e.c.reset)
+}
+
+// MaxLineBytes is the most of a source line an excerpt shows: a longer line
+// (minified SQL, thousands of statements on one line) is cut around the
+// finding, with "…" where text is left out, so that the output of n
+// findings on one line does not grow as n².
+const MaxLineBytes = 240
+
+// shownLine returns line n as display shows it, cut around the byte offset
+// anchor when the line is long; off is the number of code points left out
+// before it, so code-point column c of the line is cols[c-1-off].
+func (e *excerpt) shownLine(n, anchor int) (text string, cols []int, off int) {
+	sp := e.li.LineSpan(n)
+	if sp.End-sp.Start <= MaxLineBytes {
+		text, cols = display(e.li.LineText(n))
+		return text, cols, 0
+	}
+	src := e.li.Source()
+	anchor = max(sp.Start, min(anchor, sp.End))
+	lo := max(sp.Start, anchor-MaxLineBytes/3)
+	hi := min(sp.End, lo+MaxLineBytes)
+	for lo > sp.Start && lo < sp.End && !utf8.RuneStart(src[lo]) {
+		lo--
+	}
+	for hi < sp.End && !utf8.RuneStart(src[hi]) {
+		hi++
+	}
+	text, cols = display(string(src[lo:hi]))
+	off = e.li.Position(lo).Column - 1
+	if lo > sp.Start {
+		text = "…" + text
+		for i := range cols {
+			cols[i]++
+		}
+	}
+	if hi < sp.End {
+		text += "…"
+	}
+	return text, cols, off
 }
 
 // multi draws a span over several lines in rustc's way: a bar in the
@@ -255,9 +326,9 @@ func (e *excerpt) single(n int) {
 func (e *excerpt) multi(first, last int) {
 	e.gutter()
 	e.b.WriteByte('\n')
-	startText, startCols := display(e.li.LineText(first))
-	from, _ := e.span(first, len(startCols)-1)
-	a := startCols[clamp(from-1, len(startCols))]
+	startText, startCols, startOff := e.shownLine(first, e.f.Start.Offset)
+	from, _ := e.span(first, startOff+len(startCols)-1)
+	a := startCols[clamp(from-1-startOff, len(startCols))]
 	leading := len(startText) - len(strings.TrimLeft(startText, " "))
 	if a <= leading {
 		e.source(first, "/", startText)
@@ -276,14 +347,18 @@ func (e *excerpt) multi(first, last int) {
 			}
 			continue
 		}
-		text, _ := display(e.li.LineText(n))
+		anchor := e.li.LineSpan(n).Start
+		if n == last {
+			anchor = e.f.End.Offset
+		}
+		text, _, _ := e.shownLine(n, anchor)
 		e.source(n, "|", text)
 	}
-	_, endCols := display(e.li.LineText(last))
-	_, to := e.span(last, len(endCols)-1)
+	_, endCols, endOff := e.shownLine(last, e.f.End.Offset)
+	_, to := e.span(last, endOff+len(endCols)-1)
 	z := 0 // the display column of the span's last character
 	if to >= 2 {
-		z = endCols[clamp(to-2, len(endCols))]
+		z = endCols[clamp(to-2-endOff, len(endCols))]
 	}
 	e.gutter()
 	fmt.Fprintf(e.b, " %s|%s^%s\n", e.sev, strings.Repeat("_", z+1), e.c.reset)

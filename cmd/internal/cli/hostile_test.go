@@ -53,3 +53,38 @@ func TestAnnotationInjection(t *testing.T) {
 	checkSafe(t, "error stdout", stdout)
 	checkSafe(t, "error stderr", stderr)
 }
+
+// TestNonUTF8PathInJSON is issue 11's failure 10: a file name that is not
+// UTF-8 became U+FFFD in the JSON and GitLab paths, so the finding could not
+// be traced to its file.
+func TestNonUTF8PathInJSON(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "caf\xe9 100%.sql"), []byte("ALTER TABLE users DROP COLUMN c;\n"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	jsonOut, gitlabOut := filepath.Join(out, "o.json"), filepath.Join(out, "o.gitlab")
+	code, _, stderr := runCLI(t, dir, "check", "--no-git", "--format", "json="+jsonOut, "--format", "gitlab="+gitlabOut, ".")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, p := range []string{jsonOut, gitlabOut} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `caf%E9 100%25.sql"`) {
+			t.Errorf("%s: the path is not percent-encoded: %s", filepath.Base(p), b)
+		}
+	}
+}
+
+// TestCROnlyLineEndings is failure 10's other half: with CR-only line
+// endings every finding was on line 1.
+func TestCROnlyLineEndings(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "001_m.sql"), "SET lock_timeout = '5s';\r-- a comment\rALTER TABLE users DROP COLUMN c;\r")
+	code, stdout, stderr := runCLI(t, dir, "check", "--no-git", "--format", "concise", ".")
+	if code != 1 || !strings.Contains(stdout, "001_m.sql:3:") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want the DROP COLUMN on line 3", code, stdout, stderr)
+	}
+}
