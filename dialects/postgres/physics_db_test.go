@@ -255,6 +255,9 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"SET LOCAL TimeZone = 'UTC'; ALTER TABLE u2 ALTER COLUMN ts TYPE timestamptz(3)", true},
 		{"SET LOCAL TimeZone = 'UTC'; ALTER TABLE ci ALTER COLUMN h TYPE timestamptz", true},
 		{"SET LOCAL TimeZone = 'UTC'; ALTER TABLE ci ALTER COLUMN h TYPE timestamptz(1)", true},
+		// DDL inside a DO block takes the locks it takes outside
+		{"DO $$ BEGIN CREATE INDEX t_n_idx2 ON t (n); END $$", true},
+		{"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 't_v_key2') THEN ALTER TABLE t ADD CONSTRAINT t_v_key2 UNIQUE (v); END IF; END $$", true},
 		// SET NOT NULL on a column that is NOT NULL already
 		{"ALTER TABLE ci ALTER COLUMN k SET NOT NULL", true},
 		{"ALTER TABLE r ALTER COLUMN id SET NOT NULL", true},

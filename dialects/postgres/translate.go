@@ -214,7 +214,7 @@ func (t *translator) translate(n *pg_query.Node) {
 		}
 		t.add(as)
 	case *pg_query.Node_DoStmt:
-		t.add(&change.Unknown{Kind: "DO", Reason: "an anonymous code block is opaque to static analysis"})
+		t.doBlock(x.DoStmt)
 	case *pg_query.Node_CommentStmt, *pg_query.Node_GrantStmt,
 		*pg_query.Node_GrantRoleStmt, *pg_query.Node_CreateExtensionStmt, *pg_query.Node_AlterExtensionStmt,
 		*pg_query.Node_CreateSeqStmt, *pg_query.Node_CreateDomainStmt,
