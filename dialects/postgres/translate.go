@@ -214,7 +214,7 @@ func (t *translator) translate(n *pg_query.Node) {
 		}
 		t.add(as)
 	case *pg_query.Node_DoStmt:
-		t.add(&change.Unknown{Kind: "DO", Reason: "an anonymous code block is opaque to static analysis"})
+		t.doBlock(x.DoStmt)
 	case *pg_query.Node_CommentStmt, *pg_query.Node_GrantStmt,
 		*pg_query.Node_GrantRoleStmt, *pg_query.Node_CreateExtensionStmt, *pg_query.Node_AlterExtensionStmt,
 		*pg_query.Node_CreateSeqStmt, *pg_query.Node_CreateDomainStmt,
@@ -352,6 +352,11 @@ func (t *translator) translateNested(n *pg_query.Node) {
 }
 
 func (t *translator) selectStmt(s *pg_query.SelectStmt) {
+	if into := s.GetIntoClause(); into != nil && into.Rel != nil {
+		// SELECT … INTO t creates a table, as CREATE TABLE t AS does
+		t.add(&change.CreateTable{Table: rangeVar(into.Rel), AsSelect: true, Temporary: into.Rel.Relpersistence == "t"})
+		return
+	}
 	// SELECT set_config('lock_timeout', '5s', false) sets a setting too.
 	for _, rt := range s.TargetList {
 		fc := rt.GetResTarget().GetVal().GetFuncCall()
