@@ -397,12 +397,29 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 	for attempt := 1; ; attempt++ {
 		step.Attempts = attempt
 		started := time.Now()
-		id, err := r.insertRow(bg, Row{Version: int64(m.Version), Name: m.Name, Direction: dir, SHA256: file.SHA256, Started: started, Outcome: OutcomeRunning})
-		if err != nil {
-			return step, err
-		}
 		r.emit(Event{Kind: "start", Version: m.Version, Name: m.Name, Direction: dir, Attempt: attempt})
+		// the intent row is written while golang-migrate marks the
+		// version dirty, and is committed before the file runs
+		intent := Row{Version: int64(m.Version), Name: m.Name, Direction: dir, SHA256: file.SHA256, Started: started, Outcome: OutcomeRunning}
+		var id int64
+		var intentErr error
+		writeIntent := func() error {
+			id, intentErr = r.insertRow(bg, intent)
+			return intentErr
+		}
+		r.hook.Store(&writeIntent)
 		runErr, cancelled := r.exec(n, kill)
+		r.hook.Store(nil)
+		if intentErr != nil {
+			return step, intentErr
+		}
+		if id == 0 {
+			// golang-migrate failed before marking the version dirty
+			if id, err := r.insertRow(bg, intent); err == nil {
+				_ = r.finishRow(id, started, OutcomeFailed, r.t.scrubString(pgDetail(runErr).Error()))
+			}
+			return step, r.t.scrub(fmt.Errorf("golang-migrate: %w", pgDetail(runErr)))
+		}
 		d := time.Since(started)
 		total += d
 		step.Duration = total

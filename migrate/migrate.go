@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gm "github.com/golang-migrate/migrate/v4"
@@ -117,6 +118,9 @@ type Runner struct {
 	m        *gm.Migrate
 	backend  int64 // golang-migrate's session: pid / connection id
 	deferred *finish
+	// hook runs once, concurrently with golang-migrate's next
+	// SetVersion(dirty): it writes the intent row
+	hook atomic.Pointer[func() error]
 }
 
 // Open connects to the database (without taking any lock).
@@ -319,7 +323,7 @@ func (r *Runner) openMigrate(ctx context.Context) error {
 	if err != nil {
 		return r.t.scrub(fmt.Errorf("opening golang-migrate on %s: %w", r.t.redacted, pgDetail(err)))
 	}
-	m, err := gm.NewWithInstance("migsafe", &driver{s: r.opt.Source}, r.t.kind, &heldDriver{Driver: drv})
+	m, err := gm.NewWithInstance("migsafe", &driver{s: r.opt.Source}, r.t.kind, &heldDriver{Driver: drv, hook: &r.hook})
 	if err != nil {
 		drv.Close()
 		return r.t.scrub(fmt.Errorf("opening golang-migrate: %w", err))
@@ -373,6 +377,7 @@ func isNotExist(err error) bool {
 // every call would lock, read the version and unlock again.
 type heldDriver struct {
 	database.Driver
+	hook  *atomic.Pointer[func() error]
 	held  bool
 	known bool
 	v     int
@@ -393,7 +398,19 @@ func (d *heldDriver) Lock() error {
 func (d *heldDriver) Unlock() error { return nil }
 
 func (d *heldDriver) SetVersion(v int, dirty bool) error {
+	var hookErr chan error
+	if dirty && d.hook != nil {
+		if h := d.hook.Swap(nil); h != nil {
+			hookErr = make(chan error, 1)
+			go func() { hookErr <- (*h)() }()
+		}
+	}
 	err := d.Driver.SetVersion(v, dirty)
+	if hookErr != nil {
+		if herr := <-hookErr; herr != nil && err == nil {
+			err = herr
+		}
+	}
 	d.known, d.v, d.dirty = err == nil, v, dirty
 	return err
 }
