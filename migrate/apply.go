@@ -397,19 +397,58 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 	for attempt := 1; ; attempt++ {
 		step.Attempts = attempt
 		started := time.Now()
-		id, err := r.insertRow(bg, Row{Version: int64(m.Version), Name: m.Name, Direction: dir, SHA256: file.SHA256, Started: started, Outcome: OutcomeRunning})
-		if err != nil {
-			return step, err
-		}
 		r.emit(Event{Kind: "start", Version: m.Version, Name: m.Name, Direction: dir, Attempt: attempt})
-		runErr, cancelled := r.exec(n, kill)
+		// the intent row is written while golang-migrate marks the
+		// version dirty, and is committed before the file runs
+		intent := Row{Version: int64(m.Version), Name: m.Name, Direction: dir, SHA256: file.SHA256, Started: started, Outcome: OutcomeRunning}
+		var id int64 // 0 with written: the newest row of this run
+		var written bool
+		var runErr error
+		var cancelled bool
+		if r.t.kind == Postgres {
+			// the intent row is committed with golang-migrate's dirty
+			// version, the outcome with its clean one (setVersionPG)
+			r.intent, r.intentWritten, r.finishedInTx = &intent, false, false
+			runErr, cancelled = r.exec(n, kill)
+			// a failed row is finished below, never by a later clean version
+			r.intent, r.running = nil, nil
+			written = r.intentWritten
+		} else {
+			// the intent row is written while golang-migrate marks the
+			// version dirty, and is committed before the file runs
+			var intentErr error
+			writeIntent := func() error {
+				id, intentErr = r.insertRow(bg, intent)
+				return intentErr
+			}
+			r.hook.Store(&writeIntent)
+			runErr, cancelled = r.exec(n, kill)
+			r.hook.Store(nil)
+			if intentErr != nil {
+				return step, intentErr
+			}
+			written = id != 0
+		}
+		if !written {
+			// golang-migrate failed before marking the version dirty
+			if id, err := r.insertRow(bg, intent); err == nil {
+				_ = r.finishRow(id, started, OutcomeFailed, r.t.scrubString(pgDetail(runErr).Error()))
+			}
+			return step, r.t.scrub(fmt.Errorf("golang-migrate: %w", pgDetail(runErr)))
+		}
 		d := time.Since(started)
 		total += d
 		step.Duration = total
 		if runErr == nil {
 			step.Outcome = OutcomeApplied
-			// written with the next row, or when the run ends
-			r.deferred = &finish{id: id, started: started, finished: time.Now(), outcome: OutcomeApplied}
+			if r.t.kind != Postgres {
+				// written with the next row, or when the run ends
+				r.deferred = &finish{id: id, started: started, finished: time.Now(), outcome: OutcomeApplied}
+			} else if !r.finishedInTx {
+				if err := r.finishRow(id, started, OutcomeApplied, ""); err != nil {
+					return step, err
+				}
+			}
 			r.emit(Event{Kind: "done", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt})
 			return step, nil
 		}

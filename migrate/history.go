@@ -139,8 +139,16 @@ func (r *Runner) finishAt(id int64, started, now time.Time, outcome, msg string)
 	defer cancel()
 	now = now.UTC()
 	d := now.Sub(started).Milliseconds()
-	_, err := r.ctl.ExecContext(ctx, r.q("UPDATE migsafe_history SET finished_at = ?, duration_ms = ?, outcome = ?, error = ? WHERE id = ?"),
-		now, d, outcome, r.t.scrubString(msg), id)
+	where, arg := "id = ?", any(id)
+	if id == 0 {
+		// the newest row of this run (written in golang-migrate's transaction)
+		where, arg = "id = (SELECT max(id) FROM migsafe_history WHERE run_id = ?)", r.opt.RunID
+		if r.t.kind == MySQL {
+			where = "id = (SELECT max_id FROM (SELECT max(id) AS max_id FROM migsafe_history WHERE run_id = ?) m)"
+		}
+	}
+	_, err := r.ctl.ExecContext(ctx, r.q("UPDATE migsafe_history SET finished_at = ?, duration_ms = ?, outcome = ?, error = ? WHERE "+where),
+		now, d, outcome, r.t.scrubString(msg), arg)
 	if err != nil {
 		return r.t.scrub(fmt.Errorf("recording the outcome in migsafe_history: %w", err))
 	}

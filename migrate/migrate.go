@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gm "github.com/golang-migrate/migrate/v4"
@@ -117,6 +118,15 @@ type Runner struct {
 	m        *gm.Migrate
 	backend  int64 // golang-migrate's session: pid / connection id
 	deferred *finish
+	// hook runs once, concurrently with golang-migrate's next
+	// SetVersion(dirty): it writes the intent row
+	hook atomic.Pointer[func() error]
+	// PostgreSQL: the row setVersionPG writes with the dirty version, and
+	// whether it did, and whether it recorded the success
+	intent        *Row
+	running       *Row
+	intentWritten bool
+	finishedInTx  bool
 }
 
 // Open connects to the database (without taking any lock).
@@ -319,7 +329,7 @@ func (r *Runner) openMigrate(ctx context.Context) error {
 	if err != nil {
 		return r.t.scrub(fmt.Errorf("opening golang-migrate on %s: %w", r.t.redacted, pgDetail(err)))
 	}
-	m, err := gm.NewWithInstance("migsafe", &driver{s: r.opt.Source}, r.t.kind, &heldDriver{Driver: drv})
+	m, err := gm.NewWithInstance("migsafe", &driver{s: r.opt.Source}, r.t.kind, &heldDriver{Driver: drv, hook: &r.hook, setVersion: r.setVersionFunc()})
 	if err != nil {
 		drv.Close()
 		return r.t.scrub(fmt.Errorf("opening golang-migrate: %w", err))
@@ -373,10 +383,12 @@ func isNotExist(err error) bool {
 // every call would lock, read the version and unlock again.
 type heldDriver struct {
 	database.Driver
-	held  bool
-	known bool
-	v     int
-	dirty bool
+	hook       *atomic.Pointer[func() error]
+	setVersion func(v int, dirty bool) error // nil: golang-migrate's
+	held       bool
+	known      bool
+	v          int
+	dirty      bool
 }
 
 func (d *heldDriver) Lock() error {
@@ -393,7 +405,24 @@ func (d *heldDriver) Lock() error {
 func (d *heldDriver) Unlock() error { return nil }
 
 func (d *heldDriver) SetVersion(v int, dirty bool) error {
-	err := d.Driver.SetVersion(v, dirty)
+	var hookErr chan error
+	if dirty && d.hook != nil {
+		if h := d.hook.Swap(nil); h != nil {
+			hookErr = make(chan error, 1)
+			go func() { hookErr <- (*h)() }()
+		}
+	}
+	var err error
+	if d.setVersion != nil {
+		err = d.setVersion(v, dirty)
+	} else {
+		err = d.Driver.SetVersion(v, dirty)
+	}
+	if hookErr != nil {
+		if herr := <-hookErr; herr != nil && err == nil {
+			err = herr
+		}
+	}
 	d.known, d.v, d.dirty = err == nil, v, dirty
 	return err
 }
@@ -413,4 +442,55 @@ func (d *heldDriver) Close() error {
 		d.held = false
 	}
 	return d.Driver.Close()
+}
+
+func (r *Runner) setVersionFunc() func(int, bool) error {
+	if r.t.kind != Postgres {
+		return nil
+	}
+	return r.setVersionPG
+}
+
+// setVersionPG does what golang-migrate's pgx driver does (truncate
+// schema_migrations, insert the version) in one round trip instead of
+// four, and commits the history with it: the intent row with the dirty
+// version, the success with the clean one. The statements run as one
+// simple query, which PostgreSQL runs in one implicit transaction.
+func (r *Runner) setVersionPG(v int, dirty bool) error {
+	var b strings.Builder
+	b.WriteString("TRUNCATE schema_migrations;\n")
+	if v >= 0 || (v == database.NilVersion && dirty) {
+		fmt.Fprintf(&b, "INSERT INTO schema_migrations (version, dirty) VALUES (%d, %t);\n", v, dirty)
+	}
+	var wrote, finished *Row
+	if dirty && r.intent != nil {
+		w := r.intent
+		fmt.Fprintf(&b, "INSERT INTO migsafe_history (run_id, version, name, direction, sha256, started_at, outcome, error, host, migsafe_version) VALUES (%s, %d, %s, %s, %s, %s::timestamptz, 'running', '', %s, %s);\n",
+			sqlLit(r.opt.RunID), w.Version, sqlLit(w.Name), sqlLit(w.Direction), sqlLit(w.SHA256), sqlLit(w.Started.UTC().Format(time.RFC3339Nano)), sqlLit(r.host), sqlLit(r.opt.Version))
+		wrote = w
+	}
+	if !dirty && r.running != nil {
+		now := time.Now().UTC()
+		fmt.Fprintf(&b, "UPDATE migsafe_history SET finished_at = %s::timestamptz, duration_ms = %d, outcome = 'applied' WHERE id = (SELECT max(id) FROM migsafe_history WHERE run_id = %s);\n",
+			sqlLit(now.Format(time.RFC3339Nano)), now.Sub(r.running.Started).Milliseconds(), sqlLit(r.opt.RunID))
+		finished = r.running
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := r.ctl.ExecContext(ctx, b.String()); err != nil {
+		return &database.Error{OrigErr: err, Err: "recording the version and the history", Query: []byte(b.String())}
+	}
+	if wrote != nil {
+		r.running, r.intent, r.intentWritten = wrote, nil, true
+	}
+	if finished != nil {
+		r.running, r.finishedInTx = nil, true
+	}
+	return nil
+}
+
+// sqlLit quotes a string for PostgreSQL whatever standard_conforming_strings says.
+func sqlLit(s string) string {
+	s = strings.ReplaceAll(s, "\x00", "")
+	return "E'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", "''") + "'"
 }

@@ -33,7 +33,7 @@ func migrateCommand(env Env) *ucli.Command {
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or json"},
 		}, extra...)
 	}
-	return &ucli.Command{
+	cmd := &ucli.Command{
 		Name:  "migrate",
 		Usage: "apply migrations with golang-migrate, safely (history, checksums, bounded locks, repair)",
 		Description: `Applies golang-migrate migrations (VERSION_NAME.up.sql / .down.sql) with a
@@ -119,6 +119,10 @@ Exit status: 0 done, 1 refused or failed (or interrupted), 2 usage error.`,
 			},
 		},
 	}
+	for _, c := range cmd.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return cmd
 }
 
 // versionFlag reads --to: -1 when absent (up) or 0 (down: before the
@@ -215,7 +219,7 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 			return &exitError{ExitError, werr}
 		}
 	} else {
-		printResult(env.Stdout, r, out)
+		printResult(env.Stdout, r, out, err)
 	}
 	if err != nil {
 		if format == "json" {
@@ -243,10 +247,10 @@ func printEvent(w io.Writer, e migrate.Event) {
 	}
 }
 
-func printResult(w io.Writer, r *migrate.Runner, out any) {
+func printResult(w io.Writer, r *migrate.Runner, out any, err error) {
 	switch x := out.(type) {
 	case *migrate.Result:
-		if x == nil {
+		if x == nil || err != nil && len(x.Steps) == 0 {
 			return
 		}
 		n := 0
@@ -352,29 +356,45 @@ func lintGate(ctx context.Context, cmd *ucli.Command, env Env, src *migrate.Sour
 		if err != nil {
 			return 0, "", err
 		}
-		if lint.Failing(res.Findings, s.FailOn) {
+		// --phase expand: only what it applies has to pass
+		allow, why := len(pending), ""
+		if phase == migrate.PhaseExpand {
+		cut:
+			for i, m := range pending {
+				for _, f := range res.Files {
+					if f.Direction == analyzer.Up && fullPath(s.Dir, f.Path) == fullPath(s.Dir, m.Up.Path) {
+						if r := migrate.ContractReason(f); r != "" {
+							allow, why = i, fmt.Sprintf("--phase expand stops before %s, a contract step (%s)", m.Label(), r)
+							break cut
+						}
+					}
+				}
+			}
+		}
+		judged := map[string]bool{}
+		for _, m := range pending[:allow] {
+			judged[fullPath(s.Dir, m.Up.Path)] = true
+			if m.Down != nil {
+				judged[fullPath(s.Dir, m.Down.Path)] = true
+			}
+		}
+		var bad []analyzer.Finding
+		for _, f := range res.Findings {
+			if judged[fullPath(s.Dir, f.Path)] {
+				bad = append(bad, f)
+			}
+		}
+		if lint.Failing(bad, s.FailOn) {
 			var b strings.Builder
 			fmt.Fprintf(&b, "the lint gate refuses the pending migrations (findings at or above --fail-on %s; fix them, or suppress one with a -- migsafe:ignore comment that says why):", s.FailOn)
-			for _, f := range res.Findings {
+			for _, f := range bad {
 				if f.Suppressed == nil {
 					fmt.Fprintf(&b, "\n  %s:%d:%d: %s %s: %s", f.Path, f.Start.Line, f.Start.Column, f.Severity, f.Name, f.Message)
 				}
 			}
 			return 0, "", errors.New(b.String())
 		}
-		if phase != migrate.PhaseExpand {
-			return len(pending), "", nil
-		}
-		for i, m := range pending {
-			for _, f := range res.Files {
-				if f.Direction == analyzer.Up && fullPath(s.Dir, f.Path) == fullPath(s.Dir, m.Up.Path) {
-					if why := migrate.ContractReason(f); why != "" {
-						return i, fmt.Sprintf("--phase expand stops before %s, a contract step (%s)", m.Label(), why), nil
-					}
-				}
-			}
-		}
-		return len(pending), "", nil
+		return allow, why, nil
 	}), nil
 }
 

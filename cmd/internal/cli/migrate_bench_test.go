@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,10 +19,12 @@ import (
 )
 
 // TestMigrateOverhead applies 1,000 small migrations with plain
-// golang-migrate and with `migsafe migrate up` (lint gate, history,
-// checksums, schema fingerprints, per-migration locking) on the same
-// server, and reports migsafe's overhead. It takes a while, so it runs only
-// with MIGSAFE_BENCH=1:
+// golang-migrate and with `migsafe migrate up` (lint gate, history rows,
+// checksums, refusal checks) on the same server, and reports migsafe's
+// overhead in wall time and in CPU time (this process plus the PostgreSQL
+// server's processes). The machines this runs on are shared, and wall time
+// swings by 2x with the load, so the check is on CPU time, which the load
+// does not inflate. It takes a while, so it runs only with MIGSAFE_BENCH=1:
 //
 //	MIGSAFE_BENCH=1 go test ./cmd/internal/cli -run TestMigrateOverhead -v
 func TestMigrateOverhead(t *testing.T) {
@@ -44,44 +49,104 @@ func TestMigrateOverhead(t *testing.T) {
 	url := func(db string) string {
 		return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", srv.Port, db)
 	}
-	plain := func(db string) time.Duration {
-		admin.Exec("CREATE DATABASE " + db)
+	pidFile, err := os.ReadFile(filepath.Join(srv.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	postmaster, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(pidFile), "\n", 2)[0]))
+	type cost struct{ wall, cpu time.Duration }
+	measure := func(f func()) cost {
+		c0 := cpuTime(postmaster)
 		start := time.Now()
-		m, err := gm.New("file://"+mig, "pgx5://"+url(db)[len("postgres://"):])
+		f()
+		// the server reaps the backends of closed connections shortly after
+		time.Sleep(300 * time.Millisecond)
+		return cost{time.Since(start) - 300*time.Millisecond, cpuTime(postmaster) - c0}
+	}
+	plain := func(db string) cost {
+		admin.Exec("CREATE DATABASE " + db)
+		return measure(func() {
+			m, err := gm.New("file://"+mig, "pgx5://"+url(db)[len("postgres://"):])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Up(); err != nil {
+				t.Fatal(err)
+			}
+			m.Close()
+		})
+	}
+	ours := func(db string) cost {
+		admin.Exec("CREATE DATABASE " + db)
+		return measure(func() {
+			o := migrateCLI(t, dir, map[string]string{"MIGSAFE_DATABASE_URL": url(db)}, "migrate", "up", "--format", "json")
+			if o.code != 0 {
+				t.Fatalf("exit %d: %s", o.code, o.stderr)
+			}
+		})
+	}
+	// alternate, three times each, and keep the best of each
+	var p, m cost
+	for i := range 3 {
+		pc := plain(fmt.Sprintf("plain%d", i))
+		mc := ours(fmt.Sprintf("ours%d", i))
+		t.Logf("round %d: golang-migrate %s wall %s CPU, migsafe %s wall %s CPU", i, pc.wall.Round(time.Millisecond), pc.cpu.Round(time.Millisecond), mc.wall.Round(time.Millisecond), mc.cpu.Round(time.Millisecond))
+		if i == 0 || pc.wall < p.wall {
+			p.wall = pc.wall
+		}
+		if i == 0 || pc.cpu < p.cpu {
+			p.cpu = pc.cpu
+		}
+		if i == 0 || mc.wall < m.wall {
+			m.wall = mc.wall
+		}
+		if i == 0 || mc.cpu < m.cpu {
+			m.cpu = mc.cpu
+		}
+	}
+	wall := float64(m.wall-p.wall) / float64(p.wall) * 100
+	cpu := float64(m.cpu-p.cpu) / float64(p.cpu) * 100
+	t.Logf("%d migrations, best of 3: golang-migrate %s wall / %s CPU, migsafe %s wall / %s CPU: overhead %.1f%% wall, %.1f%% CPU",
+		n, p.wall.Round(time.Millisecond), p.cpu.Round(time.Millisecond), m.wall.Round(time.Millisecond), m.cpu.Round(time.Millisecond), wall, cpu)
+	if cpu >= 20 {
+		t.Errorf("CPU overhead %.1f%% is not under 20%%", cpu)
+	}
+}
+
+// cpuTime is the CPU time of this process and of the PostgreSQL server:
+// the postmaster, its live children and the children it has reaped.
+func cpuTime(postmaster int) time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	self := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	tick := 100 // USER_HZ on Linux
+	var ticks int64
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		if err := m.Up(); err != nil {
-			t.Fatal(err)
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
 		}
-		m.Close()
-		return time.Since(start)
-	}
-	ours := func(db string) time.Duration {
-		admin.Exec("CREATE DATABASE " + db)
-		start := time.Now()
-		o := migrateCLI(t, dir, map[string]string{"MIGSAFE_DATABASE_URL": url(db)}, "migrate", "up", "--format", "json")
-		if o.code != 0 {
-			t.Fatalf("exit %d: %s", o.code, o.stderr)
+		// fields after the command name in parentheses
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		if len(f) < 15 {
+			continue
 		}
-		return time.Since(start)
-	}
-	// alternate, twice each, and keep the best of each
-	var p, m time.Duration
-	for i := range 2 {
-		pd := plain(fmt.Sprintf("plain%d", i))
-		md := ours(fmt.Sprintf("ours%d", i))
-		t.Logf("round %d: golang-migrate %s, migsafe %s", i, pd.Round(time.Millisecond), md.Round(time.Millisecond))
-		if i == 0 || pd < p {
-			p = pd
+		ppid, _ := strconv.Atoi(f[1])
+		if pid != postmaster && ppid != postmaster {
+			continue
 		}
-		if i == 0 || md < m {
-			m = md
+		for i, fld := range f[11:15] { // utime stime cutime cstime
+			if i >= 2 && pid != postmaster {
+				break
+			}
+			v, _ := strconv.ParseInt(fld, 10, 64)
+			ticks += v
 		}
 	}
-	over := float64(m-p) / float64(p) * 100
-	t.Logf("%d migrations: golang-migrate %s, migsafe %s: overhead %.1f%%", n, p.Round(time.Millisecond), m.Round(time.Millisecond), over)
-	if over >= 20 {
-		t.Errorf("overhead %.1f%% is not under 20%%", over)
-	}
+	return self + time.Duration(ticks)*time.Second/time.Duration(tick)
 }
