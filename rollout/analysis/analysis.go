@@ -389,8 +389,17 @@ func compileErrorRate(m *metric, client *promClient, s errorRateSpec, n *yaml.No
 	if err := cfg.Validate(); err != nil {
 		return errAt(n, "errorRate: %v", err)
 	}
+	var before bool
+	switch s.Against {
+	case "", "stable":
+	case "before":
+		before = true
+		cfg.Subject, cfg.Reference = "stable", "the same time before"
+	default:
+		return errAt(valueOf(n, "against"), "against must be stable (the canary against stable in the same window) or before (stable against the same length of time before the step)")
+	}
 	m.measure = func(ctx context.Context, in input) outcome {
-		counts := func(version string) (judge.Counts, bool, error) {
+		counts := func(version string, at time.Time, in input) (judge.Counts, bool, error) {
 			v := varsFor(in, version)
 			rq, err := render(reqT, v)
 			if err != nil {
@@ -400,11 +409,11 @@ func compileErrorRate(m *metric, client *promClient, s errorRateSpec, n *yaml.No
 			if err != nil {
 				return judge.Counts{}, false, err
 			}
-			req, ok, err := client.one(ctx, rq, in.at)
+			req, ok, err := client.one(ctx, rq, at)
 			if err != nil || !ok {
 				return judge.Counts{}, false, err
 			}
-			e, eok, err := client.one(ctx, eq, in.at)
+			e, eok, err := client.one(ctx, eq, at)
 			if err != nil {
 				return judge.Counts{}, false, err
 			}
@@ -413,11 +422,42 @@ func compileErrorRate(m *metric, client *promClient, s errorRateSpec, n *yaml.No
 			}
 			return judge.Counts{Errors: e, Requests: req}, true, nil
 		}
-		c, cok, err := counts(in.w.Canary)
+		if before {
+			// The stable version since the step began against the
+			// same length of time just before it: the same queries,
+			// evaluated at the step's start.
+			now, nok, err := counts(in.w.Stable, in.at, in)
+			if err != nil {
+				return outcome{phase: gate.Error, msg: err.Error()}
+			}
+			earlier := in
+			earlier.at = in.start
+			earlier.start = in.start.Add(-in.at.Sub(in.start))
+			base, bok, err := counts(in.w.Stable, in.start, earlier)
+			if err != nil {
+				return outcome{phase: gate.Error, msg: err.Error()}
+			}
+			if !bok {
+				return outcome{phase: gate.Error, msg: fmt.Sprintf("the requests query returned no data for %q before the step began: there is no baseline to compare with", in.w.Stable)}
+			}
+			if !nok {
+				now = judge.Counts{}
+			}
+			r := judge.ErrorRate(now, base, cfg)
+			ms := []gate.Measurement{
+				{Metric: m.name, Version: "stable", At: in.at, Value: r.CanaryRate, Threshold: ptr(r.Threshold)},
+				{Metric: m.name, Version: "baseline", At: in.at, Value: r.StableRate},
+			}
+			if r.Threshold == 0 || math.IsNaN(r.Threshold) {
+				ms[0].Threshold = nil
+			}
+			return outcome{phase: r.Phase, notEnoughData: r.NotEnoughData, msg: r.Message, ms: ms}
+		}
+		c, cok, err := counts(in.w.Canary, in.at, in)
 		if err != nil {
 			return outcome{phase: gate.Error, msg: err.Error()}
 		}
-		st, sok, err := counts(in.w.Stable)
+		st, sok, err := counts(in.w.Stable, in.at, in)
 		if err != nil {
 			return outcome{phase: gate.Error, msg: err.Error()}
 		}

@@ -117,7 +117,10 @@ func TestRealPrometheus(t *testing.T) {
 		"slow":    startService(t, bin, "-version=slow", "-error-rate=0.01", "-latency=202ms"),
 		"down":    startService(t, bin, "-version=down", "-error-rate=0.01"),
 	}
-	targets := []string{stable.addr}
+	// "recovers" is a stable version of its own, for the post-rollback
+	// check against its own past: loaded from the start at 1 %.
+	recovers := startService(t, bin, "-version=recovers", "-error-rate=0.01")
+	targets := []string{stable.addr, recovers.addr}
 	for _, c := range canaries {
 		targets = append(targets, c.addr)
 	}
@@ -127,6 +130,7 @@ func TestRealPrometheus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go load(ctx, stable.addr, 100)
+	go load(ctx, recovers.addr, 100)
 
 	run := func(t *testing.T, version string, count int, interval string, during func()) (gate.Result, time.Duration) {
 		g := compile(t, fmt.Sprintf(e2eGate, prom, count, interval))
@@ -177,6 +181,40 @@ func TestRealPrometheus(t *testing.T) {
 				}
 			})
 		}
+		// against: before compares a version since the step began with the
+		// same length of time just before it (the post-rollback "error rates
+		// are back to the baseline").
+		t.Run("against before", func(t *testing.T) {
+			t.Parallel()
+			src := fmt.Sprintf(`
+metrics:
+  - name: back-to-baseline
+    initialDelay: 3s
+    interval: 1s
+    count: 5
+    provider:
+      prometheus: {address: %q}
+    errorRate:
+      against: before
+      requests: sum(increase(http_requests_total{version="{{.Version}}"}[{{.Range}}]))
+      errors: sum(increase(http_requests_total{version="{{.Version}}",code=~"5.."}[{{.Range}}]))
+`, prom)
+			r := compile(t, src).Evaluate(ctx, gate.Window{Start: time.Now(), Stable: "recovers"})
+			t.Logf("steady: %s: %s", r.Phase, r.Message)
+			if r.Phase != gate.Successful {
+				t.Errorf("a steady 1%% against its own past: %s: %s", r.Phase, r.Message)
+			}
+			resp, err := http.Post("http://"+recovers.addr+"/admin?error-rate=0.05", "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			r = compile(t, src).Evaluate(ctx, gate.Window{Start: time.Now(), Stable: "recovers"})
+			t.Logf("worse: %s: %s", r.Phase, r.Message)
+			if r.Phase != gate.Failed || !strings.Contains(r.Message, "stable error rate") || !strings.Contains(r.Message, "the same time before") {
+				t.Errorf("5%% against its own 1%% past: %s: %s", r.Phase, r.Message)
+			}
+		})
 	})
 
 	// Absolute checks, as Argo writes them: instant and range queries, and

@@ -111,6 +111,7 @@ type logSpec struct {
 }
 
 type errorRateSpec struct {
+	Against     string  `yaml:"against"`
 	Errors      string  `yaml:"errors"`
 	Requests    string  `yaml:"requests"`
 	MaxRatio    float64 `yaml:"maxRatio"`
