@@ -393,6 +393,19 @@ metrics:
 	if r.Phase != gate.Successful {
 		t.Errorf("count <= 10: %s: %s", r.Phase, r.Message)
 	}
+	// Of a large file only the end is read: with the tail cut to the
+	// last 5 lines' bytes, the first (partial) line is skipped and only the
+	// errors in the tail count (two lines and a trace line).
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	tail := strings.Join(lines[len(lines)-5:], "")
+	old := logTail
+	logTail = int64(len(tail)) + 3 // 3 bytes of the line before: a partial line
+	r = compile(t, src("    successCondition: result.count == 3 && result.before == 0")).Evaluate(context.Background(), w)
+	logTail = old
+	if r.Phase != gate.Successful {
+		t.Errorf("tail read: %s: %s", r.Phase, r.Message)
+	}
 	// A missing file is an Error, not a pass.
 	os.Remove(path)
 	r = compile(t, src("    consecutiveErrorLimit: 0")).Evaluate(context.Background(), w)

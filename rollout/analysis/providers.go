@@ -467,6 +467,15 @@ func (f *logFetcher) fetch(_ context.Context, in input) (any, float64, error) {
 		return nil, math.NaN(), err
 	}
 	defer fh.Close()
+	// Only the end of a large log can hold the two windows; read its last
+	// logTail bytes, from the first whole line.
+	skipFirst := false
+	if st, err := fh.Stat(); err == nil && st.Size() > logTail {
+		if _, err := fh.Seek(st.Size()-logTail, io.SeekStart); err != nil {
+			return nil, math.NaN(), fmt.Errorf("reading %s: %w", f.path, err)
+		}
+		skipFirst = true
+	}
 	span := in.at.Sub(in.start)
 	if span < time.Second {
 		span = time.Second
@@ -478,6 +487,10 @@ func (f *logFetcher) fetch(_ context.Context, in input) (any, float64, error) {
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
+		if skipFirst {
+			skipFirst = false
+			continue
+		}
 		if t, ok := f.stamp(line); ok {
 			ts = t
 		}
@@ -501,6 +514,9 @@ func (f *logFetcher) fetch(_ context.Context, in input) (any, float64, error) {
 	}
 	return res, per, nil
 }
+
+// logTail is how much of the end of a log file a measurement reads.
+var logTail int64 = 64 << 20
 
 func (f *logFetcher) stamp(line []byte) (time.Time, bool) {
 	fs := bytes.Fields(line)
