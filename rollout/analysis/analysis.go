@@ -200,7 +200,7 @@ func compileMetric(s metricSpec, n *yaml.Node) (*metric, error) {
 		if p.Prometheus.Query != "" {
 			return nil, errAt(valueOf(pn, "prometheus", "query"), "metric %q: with errorRate or latency the queries go there, not in provider.prometheus.query", s.Name)
 		}
-		client, err := newPromClient(p.Prometheus.Address, time.Duration(p.Prometheus.Timeout))
+		client, err := newPromClient(p.Prometheus.Address, time.Duration(p.Prometheus.Timeout), p.Prometheus.BearerTokenEnv)
 		if err != nil {
 			return nil, errAt(valueOf(pn, "prometheus", "address"), "%v", err)
 		}
@@ -221,7 +221,7 @@ func compileMetric(s metricSpec, n *yaml.Node) (*metric, error) {
 	switch {
 	case p.Prometheus != nil:
 		ps := p.Prometheus
-		client, err := newPromClient(ps.Address, time.Duration(ps.Timeout))
+		client, err := newPromClient(ps.Address, time.Duration(ps.Timeout), ps.BearerTokenEnv)
 		if err != nil {
 			return nil, errAt(valueOf(pn, "prometheus", "address"), "%v", err)
 		}

@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,13 +127,14 @@ func TestRealPrometheus(t *testing.T) {
 	for _, c := range canaries {
 		targets = append(targets, c.addr)
 	}
-	ps := testprom.Start(t, testprom.Options{Targets: targets})
-	prom, stopProm := ps.URL, ps.Stop
-
+	// Stable traffic flows before Prometheus starts, so that every
+	// window the tests query, even the one before a step, has some.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go load(ctx, stable.addr, 100)
 	go load(ctx, recovers.addr, 100)
+	ps := testprom.Start(t, testprom.Options{Targets: targets})
+	prom, stopProm := ps.URL, ps.Stop
 
 	run := func(t *testing.T, version string, count int, interval string, during func()) (gate.Result, time.Duration) {
 		g := compile(t, fmt.Sprintf(e2eGate, prom, count, interval))
@@ -247,6 +251,45 @@ metrics:
 			r := g.Evaluate(ctx, gate.Window{Start: now.Add(-5 * time.Second), Stable: "stable", Canary: "healthy"})
 			if r.Phase != c.want || !strings.Contains(r.Message, c.msg) {
 				t.Errorf("%s: %s: %s, want %s with %q", c.name, r.Phase, r.Message, c.want, c.msg)
+			}
+		}
+	})
+
+	// A Prometheus behind a proxy that wants a bearer token: the token
+	// comes from the environment variable the plan names and never shows
+	// in a message.
+	t.Run("bearer token", func(t *testing.T) {
+		target, _ := url.Parse(prom)
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		guard := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer s3cret-token" {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		defer guard.Close()
+		src := fmt.Sprintf(`
+metrics:
+  - name: up
+    provider:
+      prometheus: {address: %q, bearerTokenEnv: TEST_PROM_TOKEN, query: 'count(up)'}
+    consecutiveErrorLimit: 0
+    successCondition: result[0] >= 1
+`, guard.URL)
+		for _, c := range []struct {
+			token string
+			want  gate.Phase
+			msg   string
+		}{
+			{"s3cret-token", gate.Successful, ""},
+			{"wrong-token", gate.Error, "401"},
+			{"", gate.Error, "TEST_PROM_TOKEN (bearerTokenEnv) is empty"},
+		} {
+			t.Setenv("TEST_PROM_TOKEN", c.token)
+			r := compile(t, src).Evaluate(ctx, gate.Window{})
+			if r.Phase != c.want || !strings.Contains(r.Message, c.msg) || strings.Contains(r.Message, "s3cret") || (c.token != "" && strings.Contains(r.Message, c.token)) {
+				t.Errorf("token %q: %s: %s", c.token, r.Phase, r.Message)
 			}
 		}
 	})

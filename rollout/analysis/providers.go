@@ -100,12 +100,16 @@ type promClient struct {
 	timeout time.Duration
 }
 
-func newPromClient(address string, timeout time.Duration) (*promClient, error) {
+func newPromClient(address string, timeout time.Duration, bearerTokenEnv string) (*promClient, error) {
 	u, err := url.Parse(address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("address must be an http:// or https:// URL of the Prometheus server")
 	}
-	c, err := api.NewClient(api.Config{Address: address})
+	cfg := api.Config{Address: address}
+	if bearerTokenEnv != "" {
+		cfg.RoundTripper = &bearer{envVar: bearerTokenEnv, next: api.DefaultRoundTripper}
+	}
+	c, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +117,24 @@ func newPromClient(address string, timeout time.Duration) (*promClient, error) {
 		timeout = 10 * time.Second
 	}
 	return &promClient{api: v1.NewAPI(c), timeout: timeout}, nil
+}
+
+// bearer adds "Authorization: Bearer $VAR" to each request, reading the
+// variable when the request is made: the token lives in the environment,
+// never in the plan, and never reaches a message.
+type bearer struct {
+	envVar string
+	next   http.RoundTripper
+}
+
+func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	tok := os.Getenv(b.envVar)
+	if tok == "" {
+		return nil, fmt.Errorf("the environment variable %s (bearerTokenEnv) is empty", b.envVar)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return b.next.RoundTrip(r)
 }
 
 // instant runs an instant query at time at and returns its values: one per

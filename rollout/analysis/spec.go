@@ -79,10 +79,11 @@ type providerSpec struct {
 }
 
 type prometheusSpec struct {
-	Address string     `yaml:"address"`
-	Query   string     `yaml:"query"`
-	Timeout Duration   `yaml:"timeout"`
-	Range   *rangeSpec `yaml:"range"`
+	Address        string     `yaml:"address"`
+	BearerTokenEnv string     `yaml:"bearerTokenEnv"`
+	Query          string     `yaml:"query"`
+	Timeout        Duration   `yaml:"timeout"`
+	Range          *rangeSpec `yaml:"range"`
 }
 
 type rangeSpec struct {

@@ -125,7 +125,7 @@ func (c ErrorRateConfig) Validate() error {
 type ErrorRateResult struct {
 	Phase gate.Phase // Successful, Failed or Inconclusive
 	// NotEnoughData is set with Inconclusive when the canary has fewer than
-	// MinRequests requests: more time may decide.
+	// MinRequests requests, or stable none: more time may decide.
 	NotEnoughData bool
 	Message       string
 	Canary        Counts
@@ -167,6 +167,7 @@ func ErrorRate(canary, stable Counts, c ErrorRateConfig) ErrorRateResult {
 	}
 	if sn == 0 {
 		r.Phase = gate.Inconclusive
+		r.NotEnoughData = true
 		r.Message = fmt.Sprintf("%s served no requests in the window: nothing to compare the %s with", c.Reference, c.Subject)
 		return r
 	}
