@@ -37,9 +37,13 @@
 //     failureLimit failures fail the metric;
 //   - an Error measurement (the provider did not answer, an expression
 //     could not be evaluated) counts towards consecutiveErrorLimit: more
-//     than that many in a row make the metric Error, which the engine
-//     treats as a rollback, as Argo does. Errors do not count towards
-//     count, so a metric never passes on measurements it did not take;
+//     than that many in a row fail the metric (Argo ends such a run in
+//     Error and aborts the rollout; here the gate says Failed, so that the
+//     engine rolls back at once instead of measuring the whole analysis
+//     again). A metric without an interval takes one measurement: its
+//     Error is returned as Error, for the engine to count and retry.
+//     Errors do not count towards count, so a metric never passes on
+//     measurements it did not take;
 //   - an Inconclusive measurement counts towards inconclusiveLimit, except
 //     "not enough traffic yet" from the canary-vs-stable checks, which
 //     only counts when it is the last measurement (the window grows, so
@@ -655,8 +659,14 @@ func (m *metric) run(ctx context.Context, stop <-chan struct{}, w gate.Window, s
 			r.phase = gate.Failed
 			r.msg = fmt.Sprintf("%d failed measurement(s), more than failureLimit %d: %s", r.failed, m.failureLimit, o.msg)
 			return r
-		case r.consecEr > m.consecutiveErrorLimit:
+		case o.phase == gate.Error && m.interval == 0:
+			// A one-shot metric: the error is the engine's to count
+			// (it measures again after its error interval).
 			r.phase = gate.Error
+			r.msg = "the measurement failed: " + o.msg
+			return r
+		case r.consecEr > m.consecutiveErrorLimit:
+			r.phase = gate.Failed
 			r.msg = fmt.Sprintf("%d measurement errors in a row, more than consecutiveErrorLimit %d: %s", r.consecEr, m.consecutiveErrorLimit, o.msg)
 			return r
 		case r.inconc > m.inconclusiveLimit:

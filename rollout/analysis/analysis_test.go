@@ -243,22 +243,28 @@ metrics:
 }
 
 // A server that stops answering: every measurement is an Error; the
-// fifth in a row exceeds the default consecutiveErrorLimit of 4. Errors
-// never count as measurements taken, so the metric cannot pass on them.
+// fifth in a row exceeds the default consecutiveErrorLimit of 4 and the
+// gate fails. Errors never count as measurements taken, so the metric
+// cannot pass on them. A one-shot metric returns its Error to the engine.
 func TestConsecutiveErrors(t *testing.T) {
 	srv, _ := scripted(t, 200)
 	url := srv.URL
 	srv.Close()
 	r := compile(t, webMetric(url, "")).Evaluate(context.Background(), gate.Window{})
-	if r.Phase != gate.Error || !strings.Contains(r.Message, "5 measurement errors in a row, more than consecutiveErrorLimit 4") {
+	if r.Phase != gate.Failed || !strings.Contains(r.Message, "5 measurement errors in a row, more than consecutiveErrorLimit 4") {
 		t.Errorf("%s: %s", r.Phase, r.Message)
 	}
 	if len(r.Measurements) != 5 {
 		t.Errorf("%d measurements, want 5", len(r.Measurements))
 	}
 	r = compile(t, webMetric(url, "    consecutiveErrorLimit: 1")).Evaluate(context.Background(), gate.Window{})
-	if r.Phase != gate.Error || len(r.Measurements) != 2 {
+	if r.Phase != gate.Failed || len(r.Measurements) != 2 {
 		t.Errorf("limit 1: %s after %d: %s", r.Phase, len(r.Measurements), r.Message)
+	}
+	oneShot := fmt.Sprintf("metrics:\n  - name: once\n    provider: {web: {url: %q}}\n", url)
+	r = compile(t, oneShot).Evaluate(context.Background(), gate.Window{})
+	if r.Phase != gate.Error || len(r.Measurements) != 1 || !strings.Contains(r.Message, "the measurement failed") {
+		t.Errorf("one shot: %s after %d: %s", r.Phase, len(r.Measurements), r.Message)
 	}
 }
 
@@ -335,8 +341,8 @@ func TestExec(t *testing.T) {
 		{fmt.Sprintf("[%q, '3']", script), "", gate.Failed, `result 3: successCondition "result == 0" is false`},
 		{fmt.Sprintf("[%q, '3']", script), "    successCondition: result == 3", gate.Successful, ""},
 		{fmt.Sprintf("[%q, '{{.Weight}}']", script), "", gate.Failed, "result 5"},
-		{`["/nonexistent/check"]`, "    consecutiveErrorLimit: 0", gate.Error, "no such file"},
-		{`["sleep", "10"]`, "    consecutiveErrorLimit: 0", gate.Error, "did not finish within 200ms"},
+		{`["/nonexistent/check"]`, "", gate.Error, "no such file"},
+		{`["sleep", "10"]`, "", gate.Error, "did not finish within 200ms"},
 	} {
 		g := compile(t, fmt.Sprintf(`
 metrics:
@@ -408,7 +414,7 @@ metrics:
 	}
 	// A missing file is an Error, not a pass.
 	os.Remove(path)
-	r = compile(t, src("    consecutiveErrorLimit: 0")).Evaluate(context.Background(), w)
+	r = compile(t, src("")).Evaluate(context.Background(), w)
 	if r.Phase != gate.Error {
 		t.Errorf("missing file: %s: %s", r.Phase, r.Message)
 	}

@@ -109,8 +109,8 @@ metrics:
 // Prometheus scraping real services every second: stable fails 1 % of its
 // requests; a healthy canary (1 %) passes, a canary at 5 % errors fails the
 // error-rate check, a canary 200 ms slower fails the latency check, and
-// Prometheus stopped in the middle of an analysis gives Error after
-// consecutiveErrorLimit errors in a row.
+// Prometheus stopped in the middle of an analysis gives measurement errors
+// and, after consecutiveErrorLimit of them in a row, fails the gate.
 func TestRealPrometheus(t *testing.T) {
 	bin := buildTestsvc(t)
 	stable := startService(t, bin, "-version=stable", "-error-rate=0.01")
@@ -302,8 +302,8 @@ metrics:
 			stopped <- time.Now()
 		})
 		at := <-stopped
-		if r.Phase != gate.Error || !strings.Contains(r.Message, "more than consecutiveErrorLimit 4") {
-			t.Fatalf("%s: %s, want Error after consecutiveErrorLimit", r.Phase, r.Message)
+		if r.Phase != gate.Failed || !strings.Contains(r.Message, "5 measurement errors in a row, more than consecutiveErrorLimit 4") || !strings.Contains(r.Message, "connection refused") {
+			t.Fatalf("%s: %s, want Failed after consecutiveErrorLimit errors", r.Phase, r.Message)
 		}
 		var before int
 		for _, m := range r.Measurements {
