@@ -536,6 +536,23 @@ func compileLatency(m *metric, client *promClient, s latencySpec, n *yaml.Node) 
 
 func ptr(f float64) *float64 { return &f }
 
+// finiteMeasurements drops the values that are not numbers (a query that
+// returned nothing, a rate of zero requests) and thresholds that are not:
+// the engine journals results as JSON, which has no NaN.
+func finiteMeasurements(ms []gate.Measurement) []gate.Measurement {
+	out := ms[:0:0]
+	for _, m := range ms {
+		if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+			continue
+		}
+		if m.Threshold != nil && (math.IsNaN(*m.Threshold) || math.IsInf(*m.Threshold, 0)) {
+			m.Threshold = nil
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // metricRun is one metric's course through an Evaluate.
 type metricRun struct {
 	phase                                 gate.Phase
@@ -635,7 +652,7 @@ func (m *metric) run(ctx context.Context, stop <-chan struct{}, w gate.Window, s
 		if ctx.Err() != nil && o.phase == gate.Error {
 			return interrupted()
 		}
-		r.ms = append(r.ms, o.ms...)
+		r.ms = append(r.ms, finiteMeasurements(o.ms)...)
 		r.msg = o.msg
 		if o.phase != gate.Error {
 			r.taken++

@@ -3,6 +3,7 @@ package analysis
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -150,6 +151,9 @@ func TestRealPrometheus(t *testing.T) {
 		r := g.Evaluate(ectx, gate.Window{Start: t0, Stable: "stable", Canary: version, Weight: 50})
 		took := time.Since(t0)
 		t.Logf("%s: %s after %s: %s", version, r.Phase, took.Round(100*time.Millisecond), r.Message)
+		if _, err := json.Marshal(r); err != nil {
+			t.Errorf("the result does not marshal to JSON (the engine's journal): %v", err)
+		}
 		return r, took
 	}
 
