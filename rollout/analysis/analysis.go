@@ -37,9 +37,13 @@
 //     failureLimit failures fail the metric;
 //   - an Error measurement (the provider did not answer, an expression
 //     could not be evaluated) counts towards consecutiveErrorLimit: more
-//     than that many in a row make the metric Error, which the engine
-//     treats as a rollback, as Argo does. Errors do not count towards
-//     count, so a metric never passes on measurements it did not take;
+//     than that many in a row fail the metric (Argo ends such a run in
+//     Error and aborts the rollout; here the gate says Failed, so that the
+//     engine rolls back at once instead of measuring the whole analysis
+//     again). A metric without an interval takes one measurement: its
+//     Error is returned as Error, for the engine to count and retry.
+//     Errors do not count towards count, so a metric never passes on
+//     measurements it did not take;
 //   - an Inconclusive measurement counts towards inconclusiveLimit, except
 //     "not enough traffic yet" from the canary-vs-stable checks, which
 //     only counts when it is the last measurement (the window grows, so
@@ -200,7 +204,7 @@ func compileMetric(s metricSpec, n *yaml.Node) (*metric, error) {
 		if p.Prometheus.Query != "" {
 			return nil, errAt(valueOf(pn, "prometheus", "query"), "metric %q: with errorRate or latency the queries go there, not in provider.prometheus.query", s.Name)
 		}
-		client, err := newPromClient(p.Prometheus.Address, time.Duration(p.Prometheus.Timeout))
+		client, err := newPromClient(p.Prometheus.Address, time.Duration(p.Prometheus.Timeout), p.Prometheus.BearerTokenEnv)
 		if err != nil {
 			return nil, errAt(valueOf(pn, "prometheus", "address"), "%v", err)
 		}
@@ -221,7 +225,7 @@ func compileMetric(s metricSpec, n *yaml.Node) (*metric, error) {
 	switch {
 	case p.Prometheus != nil:
 		ps := p.Prometheus
-		client, err := newPromClient(ps.Address, time.Duration(ps.Timeout))
+		client, err := newPromClient(ps.Address, time.Duration(ps.Timeout), ps.BearerTokenEnv)
 		if err != nil {
 			return nil, errAt(valueOf(pn, "prometheus", "address"), "%v", err)
 		}
@@ -389,8 +393,17 @@ func compileErrorRate(m *metric, client *promClient, s errorRateSpec, n *yaml.No
 	if err := cfg.Validate(); err != nil {
 		return errAt(n, "errorRate: %v", err)
 	}
+	var before bool
+	switch s.Against {
+	case "", "stable":
+	case "before":
+		before = true
+		cfg.Subject, cfg.Reference = "stable", "the same time before"
+	default:
+		return errAt(valueOf(n, "against"), "against must be stable (the canary against stable in the same window) or before (stable against the same length of time before the step)")
+	}
 	m.measure = func(ctx context.Context, in input) outcome {
-		counts := func(version string) (judge.Counts, bool, error) {
+		counts := func(version string, at time.Time, in input) (judge.Counts, bool, error) {
 			v := varsFor(in, version)
 			rq, err := render(reqT, v)
 			if err != nil {
@@ -400,11 +413,11 @@ func compileErrorRate(m *metric, client *promClient, s errorRateSpec, n *yaml.No
 			if err != nil {
 				return judge.Counts{}, false, err
 			}
-			req, ok, err := client.one(ctx, rq, in.at)
+			req, ok, err := client.one(ctx, rq, at)
 			if err != nil || !ok {
 				return judge.Counts{}, false, err
 			}
-			e, eok, err := client.one(ctx, eq, in.at)
+			e, eok, err := client.one(ctx, eq, at)
 			if err != nil {
 				return judge.Counts{}, false, err
 			}
@@ -413,11 +426,42 @@ func compileErrorRate(m *metric, client *promClient, s errorRateSpec, n *yaml.No
 			}
 			return judge.Counts{Errors: e, Requests: req}, true, nil
 		}
-		c, cok, err := counts(in.w.Canary)
+		if before {
+			// The stable version since the step began against the
+			// same length of time just before it: the same queries,
+			// evaluated at the step's start.
+			now, nok, err := counts(in.w.Stable, in.at, in)
+			if err != nil {
+				return outcome{phase: gate.Error, msg: err.Error()}
+			}
+			earlier := in
+			earlier.at = in.start
+			earlier.start = in.start.Add(-in.at.Sub(in.start))
+			base, bok, err := counts(in.w.Stable, in.start, earlier)
+			if err != nil {
+				return outcome{phase: gate.Error, msg: err.Error()}
+			}
+			if !bok {
+				return outcome{phase: gate.Error, msg: fmt.Sprintf("the requests query returned no data for %q before the step began: there is no baseline to compare with", in.w.Stable)}
+			}
+			if !nok {
+				now = judge.Counts{}
+			}
+			r := judge.ErrorRate(now, base, cfg)
+			ms := []gate.Measurement{
+				{Metric: m.name, Version: "stable", At: in.at, Value: r.CanaryRate, Threshold: ptr(r.Threshold)},
+				{Metric: m.name, Version: "baseline", At: in.at, Value: r.StableRate},
+			}
+			if r.Threshold == 0 || math.IsNaN(r.Threshold) {
+				ms[0].Threshold = nil
+			}
+			return outcome{phase: r.Phase, notEnoughData: r.NotEnoughData, msg: r.Message, ms: ms}
+		}
+		c, cok, err := counts(in.w.Canary, in.at, in)
 		if err != nil {
 			return outcome{phase: gate.Error, msg: err.Error()}
 		}
-		st, sok, err := counts(in.w.Stable)
+		st, sok, err := counts(in.w.Stable, in.at, in)
 		if err != nil {
 			return outcome{phase: gate.Error, msg: err.Error()}
 		}
@@ -491,6 +535,23 @@ func compileLatency(m *metric, client *promClient, s latencySpec, n *yaml.Node) 
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// finiteMeasurements drops the values that are not numbers (a query that
+// returned nothing, a rate of zero requests) and thresholds that are not:
+// the engine journals results as JSON, which has no NaN.
+func finiteMeasurements(ms []gate.Measurement) []gate.Measurement {
+	out := ms[:0:0]
+	for _, m := range ms {
+		if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+			continue
+		}
+		if m.Threshold != nil && (math.IsNaN(*m.Threshold) || math.IsInf(*m.Threshold, 0)) {
+			m.Threshold = nil
+		}
+		out = append(out, m)
+	}
+	return out
+}
 
 // metricRun is one metric's course through an Evaluate.
 type metricRun struct {
@@ -591,7 +652,7 @@ func (m *metric) run(ctx context.Context, stop <-chan struct{}, w gate.Window, s
 		if ctx.Err() != nil && o.phase == gate.Error {
 			return interrupted()
 		}
-		r.ms = append(r.ms, o.ms...)
+		r.ms = append(r.ms, finiteMeasurements(o.ms)...)
 		r.msg = o.msg
 		if o.phase != gate.Error {
 			r.taken++
@@ -615,8 +676,14 @@ func (m *metric) run(ctx context.Context, stop <-chan struct{}, w gate.Window, s
 			r.phase = gate.Failed
 			r.msg = fmt.Sprintf("%d failed measurement(s), more than failureLimit %d: %s", r.failed, m.failureLimit, o.msg)
 			return r
-		case r.consecEr > m.consecutiveErrorLimit:
+		case o.phase == gate.Error && m.interval == 0:
+			// A one-shot metric: the error is the engine's to count
+			// (it measures again after its error interval).
 			r.phase = gate.Error
+			r.msg = "the measurement failed: " + o.msg
+			return r
+		case r.consecEr > m.consecutiveErrorLimit:
+			r.phase = gate.Failed
 			r.msg = fmt.Sprintf("%d measurement errors in a row, more than consecutiveErrorLimit %d: %s", r.consecEr, m.consecutiveErrorLimit, o.msg)
 			return r
 		case r.inconc > m.inconclusiveLimit:

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -243,22 +244,31 @@ metrics:
 }
 
 // A server that stops answering: every measurement is an Error; the
-// fifth in a row exceeds the default consecutiveErrorLimit of 4. Errors
-// never count as measurements taken, so the metric cannot pass on them.
+// fifth in a row exceeds the default consecutiveErrorLimit of 4 and the
+// gate fails. Errors never count as measurements taken, so the metric
+// cannot pass on them. A one-shot metric returns its Error to the engine.
 func TestConsecutiveErrors(t *testing.T) {
 	srv, _ := scripted(t, 200)
 	url := srv.URL
 	srv.Close()
 	r := compile(t, webMetric(url, "")).Evaluate(context.Background(), gate.Window{})
-	if r.Phase != gate.Error || !strings.Contains(r.Message, "5 measurement errors in a row, more than consecutiveErrorLimit 4") {
+	if r.Phase != gate.Failed || !strings.Contains(r.Message, "5 measurement errors in a row, more than consecutiveErrorLimit 4") {
 		t.Errorf("%s: %s", r.Phase, r.Message)
 	}
-	if len(r.Measurements) != 5 {
-		t.Errorf("%d measurements, want 5", len(r.Measurements))
+	if len(r.Measurements) != 0 {
+		t.Errorf("%d measurements of nothing, want none", len(r.Measurements))
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Errorf("the result does not marshal to JSON (the engine's journal): %v", err)
 	}
 	r = compile(t, webMetric(url, "    consecutiveErrorLimit: 1")).Evaluate(context.Background(), gate.Window{})
-	if r.Phase != gate.Error || len(r.Measurements) != 2 {
-		t.Errorf("limit 1: %s after %d: %s", r.Phase, len(r.Measurements), r.Message)
+	if r.Phase != gate.Failed || !strings.Contains(r.Message, "2 measurement errors in a row") {
+		t.Errorf("limit 1: %s: %s", r.Phase, r.Message)
+	}
+	oneShot := fmt.Sprintf("metrics:\n  - name: once\n    provider: {web: {url: %q}}\n", url)
+	r = compile(t, oneShot).Evaluate(context.Background(), gate.Window{})
+	if r.Phase != gate.Error || !strings.Contains(r.Message, "the measurement failed") {
+		t.Errorf("one shot: %s: %s", r.Phase, r.Message)
 	}
 }
 
@@ -335,8 +345,8 @@ func TestExec(t *testing.T) {
 		{fmt.Sprintf("[%q, '3']", script), "", gate.Failed, `result 3: successCondition "result == 0" is false`},
 		{fmt.Sprintf("[%q, '3']", script), "    successCondition: result == 3", gate.Successful, ""},
 		{fmt.Sprintf("[%q, '{{.Weight}}']", script), "", gate.Failed, "result 5"},
-		{`["/nonexistent/check"]`, "    consecutiveErrorLimit: 0", gate.Error, "no such file"},
-		{`["sleep", "10"]`, "    consecutiveErrorLimit: 0", gate.Error, "did not finish within 200ms"},
+		{`["/nonexistent/check"]`, "", gate.Error, "no such file"},
+		{`["sleep", "10"]`, "", gate.Error, "did not finish within 200ms"},
 	} {
 		g := compile(t, fmt.Sprintf(`
 metrics:
@@ -393,9 +403,22 @@ metrics:
 	if r.Phase != gate.Successful {
 		t.Errorf("count <= 10: %s: %s", r.Phase, r.Message)
 	}
+	// Of a large file only the end is read: with the tail cut to the
+	// last 5 lines' bytes, the first (partial) line is skipped and only the
+	// errors in the tail count (two lines and a trace line).
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	tail := strings.Join(lines[len(lines)-5:], "")
+	old := logTail
+	logTail = int64(len(tail)) + 3 // 3 bytes of the line before: a partial line
+	r = compile(t, src("    successCondition: result.count == 3 && result.before == 0")).Evaluate(context.Background(), w)
+	logTail = old
+	if r.Phase != gate.Successful {
+		t.Errorf("tail read: %s: %s", r.Phase, r.Message)
+	}
 	// A missing file is an Error, not a pass.
 	os.Remove(path)
-	r = compile(t, src("    consecutiveErrorLimit: 0")).Evaluate(context.Background(), w)
+	r = compile(t, src("")).Evaluate(context.Background(), w)
 	if r.Phase != gate.Error {
 		t.Errorf("missing file: %s: %s", r.Phase, r.Message)
 	}

@@ -3,8 +3,12 @@ package analysis
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,8 +110,8 @@ metrics:
 // Prometheus scraping real services every second: stable fails 1 % of its
 // requests; a healthy canary (1 %) passes, a canary at 5 % errors fails the
 // error-rate check, a canary 200 ms slower fails the latency check, and
-// Prometheus stopped in the middle of an analysis gives Error after
-// consecutiveErrorLimit errors in a row.
+// Prometheus stopped in the middle of an analysis gives measurement errors
+// and, after consecutiveErrorLimit of them in a row, fails the gate.
 func TestRealPrometheus(t *testing.T) {
 	bin := buildTestsvc(t)
 	stable := startService(t, bin, "-version=stable", "-error-rate=0.01")
@@ -117,16 +121,21 @@ func TestRealPrometheus(t *testing.T) {
 		"slow":    startService(t, bin, "-version=slow", "-error-rate=0.01", "-latency=202ms"),
 		"down":    startService(t, bin, "-version=down", "-error-rate=0.01"),
 	}
-	targets := []string{stable.addr}
+	// "recovers" is a stable version of its own, for the post-rollback
+	// check against its own past: loaded from the start at 1 %.
+	recovers := startService(t, bin, "-version=recovers", "-error-rate=0.01")
+	targets := []string{stable.addr, recovers.addr}
 	for _, c := range canaries {
 		targets = append(targets, c.addr)
 	}
-	ps := testprom.Start(t, testprom.Options{Targets: targets})
-	prom, stopProm := ps.URL, ps.Stop
-
+	// Stable traffic flows before Prometheus starts, so that every
+	// window the tests query, even the one before a step, has some.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go load(ctx, stable.addr, 100)
+	go load(ctx, recovers.addr, 100)
+	ps := testprom.Start(t, testprom.Options{Targets: targets})
+	prom, stopProm := ps.URL, ps.Stop
 
 	run := func(t *testing.T, version string, count int, interval string, during func()) (gate.Result, time.Duration) {
 		g := compile(t, fmt.Sprintf(e2eGate, prom, count, interval))
@@ -142,6 +151,9 @@ func TestRealPrometheus(t *testing.T) {
 		r := g.Evaluate(ectx, gate.Window{Start: t0, Stable: "stable", Canary: version, Weight: 50})
 		took := time.Since(t0)
 		t.Logf("%s: %s after %s: %s", version, r.Phase, took.Round(100*time.Millisecond), r.Message)
+		if _, err := json.Marshal(r); err != nil {
+			t.Errorf("the result does not marshal to JSON (the engine's journal): %v", err)
+		}
 		return r, took
 	}
 
@@ -177,6 +189,40 @@ func TestRealPrometheus(t *testing.T) {
 				}
 			})
 		}
+		// against: before compares a version since the step began with the
+		// same length of time just before it (the post-rollback "error rates
+		// are back to the baseline").
+		t.Run("against before", func(t *testing.T) {
+			t.Parallel()
+			src := fmt.Sprintf(`
+metrics:
+  - name: back-to-baseline
+    initialDelay: 3s
+    interval: 1s
+    count: 5
+    provider:
+      prometheus: {address: %q}
+    errorRate:
+      against: before
+      requests: sum(increase(http_requests_total{version="{{.Version}}"}[{{.Range}}]))
+      errors: sum(increase(http_requests_total{version="{{.Version}}",code=~"5.."}[{{.Range}}]))
+`, prom)
+			r := compile(t, src).Evaluate(ctx, gate.Window{Start: time.Now(), Stable: "recovers"})
+			t.Logf("steady: %s: %s", r.Phase, r.Message)
+			if r.Phase != gate.Successful {
+				t.Errorf("a steady 1%% against its own past: %s: %s", r.Phase, r.Message)
+			}
+			resp, err := http.Post("http://"+recovers.addr+"/admin?error-rate=0.05", "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			r = compile(t, src).Evaluate(ctx, gate.Window{Start: time.Now(), Stable: "recovers"})
+			t.Logf("worse: %s: %s", r.Phase, r.Message)
+			if r.Phase != gate.Failed || !strings.Contains(r.Message, "stable error rate") || !strings.Contains(r.Message, "the same time before") {
+				t.Errorf("5%% against its own 1%% past: %s: %s", r.Phase, r.Message)
+			}
+		})
 	})
 
 	// Absolute checks, as Argo writes them: instant and range queries, and
@@ -213,6 +259,45 @@ func TestRealPrometheus(t *testing.T) {
 		}
 	})
 
+	// A Prometheus behind a proxy that wants a bearer token: the token
+	// comes from the environment variable the plan names and never shows
+	// in a message.
+	t.Run("bearer token", func(t *testing.T) {
+		target, _ := url.Parse(prom)
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		guard := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer s3cret-token" {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		defer guard.Close()
+		src := fmt.Sprintf(`
+metrics:
+  - name: up
+    provider:
+      prometheus: {address: %q, bearerTokenEnv: TEST_PROM_TOKEN, query: 'count(up)'}
+    consecutiveErrorLimit: 0
+    successCondition: result[0] >= 1
+`, guard.URL)
+		for _, c := range []struct {
+			token string
+			want  gate.Phase
+			msg   string
+		}{
+			{"s3cret-token", gate.Successful, ""},
+			{"wrong-token", gate.Error, "401"},
+			{"", gate.Error, "TEST_PROM_TOKEN (bearerTokenEnv) is empty"},
+		} {
+			t.Setenv("TEST_PROM_TOKEN", c.token)
+			r := compile(t, src).Evaluate(ctx, gate.Window{})
+			if r.Phase != c.want || !strings.Contains(r.Message, c.msg) || strings.Contains(r.Message, "s3cret") || (c.token != "" && strings.Contains(r.Message, c.token)) {
+				t.Errorf("token %q: %s: %s", c.token, r.Phase, r.Message)
+			}
+		}
+	})
+
 	t.Run("prometheus stopped", func(t *testing.T) {
 		stopped := make(chan time.Time, 1)
 		r, _ := run(t, "down", 60, "500ms", func() {
@@ -221,8 +306,8 @@ func TestRealPrometheus(t *testing.T) {
 			stopped <- time.Now()
 		})
 		at := <-stopped
-		if r.Phase != gate.Error || !strings.Contains(r.Message, "more than consecutiveErrorLimit 4") {
-			t.Fatalf("%s: %s, want Error after consecutiveErrorLimit", r.Phase, r.Message)
+		if r.Phase != gate.Failed || !strings.Contains(r.Message, "5 measurement errors in a row, more than consecutiveErrorLimit 4") || !strings.Contains(r.Message, "connection refused") {
+			t.Fatalf("%s: %s, want Failed after consecutiveErrorLimit errors", r.Phase, r.Message)
 		}
 		var before int
 		for _, m := range r.Measurements {

@@ -100,12 +100,16 @@ type promClient struct {
 	timeout time.Duration
 }
 
-func newPromClient(address string, timeout time.Duration) (*promClient, error) {
+func newPromClient(address string, timeout time.Duration, bearerTokenEnv string) (*promClient, error) {
 	u, err := url.Parse(address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("address must be an http:// or https:// URL of the Prometheus server")
 	}
-	c, err := api.NewClient(api.Config{Address: address})
+	cfg := api.Config{Address: address}
+	if bearerTokenEnv != "" {
+		cfg.RoundTripper = &bearer{envVar: bearerTokenEnv, next: api.DefaultRoundTripper}
+	}
+	c, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +117,24 @@ func newPromClient(address string, timeout time.Duration) (*promClient, error) {
 		timeout = 10 * time.Second
 	}
 	return &promClient{api: v1.NewAPI(c), timeout: timeout}, nil
+}
+
+// bearer adds "Authorization: Bearer $VAR" to each request, reading the
+// variable when the request is made: the token lives in the environment,
+// never in the plan, and never reaches a message.
+type bearer struct {
+	envVar string
+	next   http.RoundTripper
+}
+
+func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	tok := os.Getenv(b.envVar)
+	if tok == "" {
+		return nil, fmt.Errorf("the environment variable %s (bearerTokenEnv) is empty", b.envVar)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return b.next.RoundTrip(r)
 }
 
 // instant runs an instant query at time at and returns its values: one per
@@ -467,6 +489,15 @@ func (f *logFetcher) fetch(_ context.Context, in input) (any, float64, error) {
 		return nil, math.NaN(), err
 	}
 	defer fh.Close()
+	// Only the end of a large log can hold the two windows; read its last
+	// logTail bytes, from the first whole line.
+	skipFirst := false
+	if st, err := fh.Stat(); err == nil && st.Size() > logTail {
+		if _, err := fh.Seek(st.Size()-logTail, io.SeekStart); err != nil {
+			return nil, math.NaN(), fmt.Errorf("reading %s: %w", f.path, err)
+		}
+		skipFirst = true
+	}
 	span := in.at.Sub(in.start)
 	if span < time.Second {
 		span = time.Second
@@ -478,6 +509,10 @@ func (f *logFetcher) fetch(_ context.Context, in input) (any, float64, error) {
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
+		if skipFirst {
+			skipFirst = false
+			continue
+		}
 		if t, ok := f.stamp(line); ok {
 			ts = t
 		}
@@ -501,6 +536,9 @@ func (f *logFetcher) fetch(_ context.Context, in input) (any, float64, error) {
 	}
 	return res, per, nil
 }
+
+// logTail is how much of the end of a log file a measurement reads.
+var logTail int64 = 64 << 20
 
 func (f *logFetcher) stamp(line []byte) (time.Time, bool) {
 	fs := bytes.Fields(line)

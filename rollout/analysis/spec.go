@@ -79,10 +79,11 @@ type providerSpec struct {
 }
 
 type prometheusSpec struct {
-	Address string     `yaml:"address"`
-	Query   string     `yaml:"query"`
-	Timeout Duration   `yaml:"timeout"`
-	Range   *rangeSpec `yaml:"range"`
+	Address        string     `yaml:"address"`
+	BearerTokenEnv string     `yaml:"bearerTokenEnv"`
+	Query          string     `yaml:"query"`
+	Timeout        Duration   `yaml:"timeout"`
+	Range          *rangeSpec `yaml:"range"`
 }
 
 type rangeSpec struct {
@@ -111,6 +112,7 @@ type logSpec struct {
 }
 
 type errorRateSpec struct {
+	Against     string  `yaml:"against"`
 	Errors      string  `yaml:"errors"`
 	Requests    string  `yaml:"requests"`
 	MaxRatio    float64 `yaml:"maxRatio"`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/migsafe/migsafe/rollout/flags"
 	"github.com/migsafe/migsafe/rollout/gate"
+	"github.com/migsafe/migsafe/rollout/notify"
 )
 
 // check is a gate built from a function.
@@ -135,5 +136,33 @@ func AlertRules(promURL string, metrics []string) gate.Gate {
 			return gate.Failed, "no alerting rule watches " + strings.Join(missing, ", ")
 		}
 		return gate.Successful, "alerting rules watch " + strings.Join(found, "; ")
+	}}
+}
+
+// OnCallNotified checks that the on-call person is named and that a
+// notification sink accepted the message telling them about the rollout
+// (one accepting sink is enough; the failures are listed).
+func OnCallNotified(person string, sinks []notify.Sink, e notify.Event, timeout time.Duration) gate.Gate {
+	return &check{name: "on-call", fn: func(ctx context.Context) (gate.Phase, string) {
+		if strings.TrimSpace(person) == "" {
+			return gate.Failed, "no on-call person is named in the plan"
+		}
+		if len(sinks) == 0 {
+			return gate.Failed, "no notification sink is configured to tell " + person
+		}
+		if e.Summary == "" {
+			e.Summary = "you are on call for this rollout"
+		}
+		e.Details = append(e.Details, "on call: "+person)
+		errs := notify.Send(ctx, sinks, e, timeout)
+		if len(errs) == len(sinks) {
+			msgs := make([]string, len(errs))
+			for i, err := range errs {
+				msgs[i] = err.Error()
+			}
+			return gate.Failed, fmt.Sprintf("no sink accepted the message for %s: %s", person, strings.Join(msgs, "; "))
+		}
+		msg := fmt.Sprintf("%s was notified through %d of %d sinks", person, len(sinks)-len(errs), len(sinks))
+		return gate.Successful, msg
 	}}
 }

@@ -5,17 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/migsafe/migsafe/internal/testprom"
 	"github.com/migsafe/migsafe/rollout/flags"
 	"github.com/migsafe/migsafe/rollout/gate"
+	"github.com/migsafe/migsafe/rollout/notify"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -237,6 +242,42 @@ esac
 		r := Run(context.Background(), "post-rollback checklist", items, gate.Window{})
 		if r.Passed != want {
 			t.Errorf("%s: passed %v, want %v: %s", commit, r.Passed, want, r.Outcomes[0].Message)
+		}
+	}
+}
+
+func TestOnCallNotified(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m notify.SlackMessage
+		if json.NewDecoder(r.Body).Decode(&m) != nil || m.Text == "" {
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		got = append(got, m.Text)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	ev := notify.Event{Kind: "readiness", Run: "r-1", Service: "checkout"}
+	ctx := context.Background()
+	ok := OnCallNotified("Ada", []notify.Sink{&notify.Webhook{URL: srv.URL}, &notify.Exec{Argv: []string{"false"}}}, ev, time.Second).Evaluate(ctx, gate.Window{})
+	if ok.Phase != gate.Successful || ok.Message != "Ada was notified through 1 of 2 sinks" || len(got) != 1 || !strings.Contains(got[0], "on call: Ada") {
+		t.Errorf("%s: %s; webhook got %q", ok.Phase, ok.Message, got)
+	}
+	for _, c := range []struct {
+		person string
+		sinks  []notify.Sink
+		msg    string
+	}{
+		{"", []notify.Sink{&notify.Webhook{URL: srv.URL}}, "no on-call person is named"},
+		{"Ada", nil, "no notification sink"},
+		{"Ada", []notify.Sink{&notify.Exec{Argv: []string{"false"}}}, "no sink accepted the message for Ada: exec false: exit status 1"},
+	} {
+		r := OnCallNotified(c.person, c.sinks, ev, time.Second).Evaluate(ctx, gate.Window{})
+		if r.Phase != gate.Failed || !strings.Contains(r.Message, c.msg) {
+			t.Errorf("%q: %s: %s", c.person, r.Phase, r.Message)
 		}
 	}
 }

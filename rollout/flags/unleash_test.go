@@ -1,6 +1,7 @@
 package flags
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -236,9 +237,49 @@ func TestUnleash(t *testing.T) {
 		t.Error("Set 101 succeeded")
 	}
 
+	// The application reads the flag through a cache refreshed every
+	// second; the rollback turns the flag off and the service stops taking
+	// the new path within the refresh interval.
+	const refresh = time.Second
+	if err := u.Set(ctx, key, 100); err != nil {
+		t.Fatal(err)
+	}
+	app := startFlagsvc(t, srv.URL, key, refresh)
+	if got := waitFor(t, app, "new", 10*time.Second); got < 0 {
+		t.Fatal("the service never took the new path with the flag on")
+	}
+	t0 = time.Now()
+	if err := u.Set(ctx, key, 0); err != nil {
+		t.Fatal(err)
+	}
+	took = waitFor(t, app, "old", 10*time.Second)
+	t.Logf("flag off → service on the old path after %s (refresh interval %s; off request %s)", took, refresh, time.Since(t0)-took)
+	if took < 0 || took > refresh+time.Second {
+		t.Errorf("the service took %s to leave the new path, want within the refresh interval %s", took, refresh)
+	}
+
+	// With Unleash stopped, the service falls back to the safe default
+	// (the old path) and keeps serving.
+	if err := u.Set(ctx, key, 100); err != nil {
+		t.Fatal(err)
+	}
+	if waitFor(t, app, "new", 10*time.Second) < 0 {
+		t.Fatal("the service did not take the new path again")
+	}
+	srv.stop()
+	took = waitFor(t, app, "old", 10*time.Second)
+	t.Logf("Unleash stopped → service on the safe default after %s", took)
+	if took < 0 || took > 2*refresh+time.Second {
+		t.Errorf("the service took %s to fall back to the safe default", took)
+	}
+	for range 20 {
+		if body, err := get(app); err != nil || body != "old" {
+			t.Fatalf("with Unleash down the service answered %q, %v", body, err)
+		}
+	}
+
 	// With the server gone, Set fails fast with an error (the engine
 	// records it and goes on rolling back through traffic).
-	srv.stop()
 	t0 = time.Now()
 	err = (&Unleash{URL: srv.URL, Timeout: 2 * time.Second, Token: "secret-token-value"}).Set(ctx, key, 0)
 	if err == nil || time.Since(t0) > 5*time.Second {
@@ -247,4 +288,56 @@ func TestUnleash(t *testing.T) {
 	if strings.Contains(err.Error(), "secret-token-value") {
 		t.Errorf("the token leaked into the error: %v", err)
 	}
+}
+
+func startFlagsvc(t *testing.T, unleashURL, key string, refresh time.Duration) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "flagsvc")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/flagsvc").CombinedOutput(); err != nil {
+		t.Fatalf("building flagsvc: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-unleash="+unleashURL, "-flag="+key, "-refresh="+refresh.String())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("flagsvc did not print its address: %v", err)
+	}
+	return "http://" + strings.TrimSpace(line)
+}
+
+func get(url string) (string, error) {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, err = b.ReadFrom(resp.Body)
+	return strings.TrimSpace(b.String()), err
+}
+
+// waitFor polls the service every 20 ms until it answers want and returns
+// how long that took, or -1 after limit.
+func waitFor(t *testing.T, url, want string, limit time.Duration) time.Duration {
+	t.Helper()
+	t0 := time.Now()
+	for time.Since(t0) < limit {
+		if body, err := get(url); err == nil && body == want {
+			return time.Since(t0)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return -1
 }

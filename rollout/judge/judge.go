@@ -76,6 +76,9 @@ type ErrorRateConfig struct {
 	// MaxRate: when > 0, an observed canary error rate above it fails
 	// without a test (a critical ceiling). Default 0 (off).
 	MaxRate float64
+	// Subject and Reference name the two sides in messages. Default
+	// "canary" and "stable".
+	Subject, Reference string
 }
 
 // Defaults returns c with its zero fields set to the defaults.
@@ -91,6 +94,12 @@ func (c ErrorRateConfig) Defaults() ErrorRateConfig {
 	}
 	if c.MinRequests == 0 {
 		c.MinRequests = 200
+	}
+	if c.Subject == "" {
+		c.Subject = "canary"
+	}
+	if c.Reference == "" {
+		c.Reference = "stable"
 	}
 	return c
 }
@@ -116,7 +125,7 @@ func (c ErrorRateConfig) Validate() error {
 type ErrorRateResult struct {
 	Phase gate.Phase // Successful, Failed or Inconclusive
 	// NotEnoughData is set with Inconclusive when the canary has fewer than
-	// MinRequests requests: more time may decide.
+	// MinRequests requests, or stable none: more time may decide.
 	NotEnoughData bool
 	Message       string
 	Canary        Counts
@@ -153,18 +162,19 @@ func ErrorRate(canary, stable Counts, c ErrorRateConfig) ErrorRateResult {
 	if nn < c.MinRequests {
 		r.Phase = gate.Inconclusive
 		r.NotEnoughData = true
-		r.Message = fmt.Sprintf("not enough traffic yet: the canary served %.0f requests, the test needs %.0f", nn, c.MinRequests)
+		r.Message = fmt.Sprintf("not enough traffic yet: the %s served %.0f requests, the test needs %.0f", c.Subject, nn, c.MinRequests)
 		return r
 	}
 	if sn == 0 {
 		r.Phase = gate.Inconclusive
-		r.Message = "stable served no requests in the window: nothing to compare the canary with"
+		r.NotEnoughData = true
+		r.Message = fmt.Sprintf("%s served no requests in the window: nothing to compare the %s with", c.Reference, c.Subject)
 		return r
 	}
 	r.Threshold = math.Max(c.Floor, r.StableRate*c.MaxRatio)
 	if c.MaxRate > 0 && r.CanaryRate > c.MaxRate {
 		r.Phase = gate.Failed
-		r.Message = fmt.Sprintf("canary error rate %s (%.0f/%.0f) is above the ceiling maxRate %s", pct(r.CanaryRate), ne, nn, pct(c.MaxRate))
+		r.Message = fmt.Sprintf("%s error rate %s (%.0f/%.0f) is above the ceiling maxRate %s", c.Subject, pct(r.CanaryRate), ne, nn, pct(c.MaxRate))
 		return r
 	}
 	if r.Threshold >= 1 {
@@ -174,13 +184,13 @@ func ErrorRate(canary, stable Counts, c ErrorRateConfig) ErrorRateResult {
 	}
 	if r.PValue < c.Alpha {
 		r.Phase = gate.Failed
-		r.Message = fmt.Sprintf("canary error rate %s (%.0f/%.0f) is significantly above the tolerated %s = max(floor %s, stable %s × %g) (p = %.2g < alpha %g)",
-			pct(r.CanaryRate), ne, nn, pct(r.Threshold), pct(c.Floor), pct(r.StableRate), c.MaxRatio, r.PValue, c.Alpha)
+		r.Message = fmt.Sprintf("%s error rate %s (%.0f/%.0f) is significantly above the tolerated %s = max(floor %s, %s %s × %g) (p = %.2g < alpha %g)",
+			c.Subject, pct(r.CanaryRate), ne, nn, pct(r.Threshold), pct(c.Floor), c.Reference, pct(r.StableRate), c.MaxRatio, r.PValue, c.Alpha)
 		return r
 	}
 	r.Phase = gate.Successful
-	r.Message = fmt.Sprintf("canary error rate %s (%.0f/%.0f) is not significantly above the tolerated %s (stable %s, %.0f/%.0f; p = %.2g)",
-		pct(r.CanaryRate), ne, nn, pct(r.Threshold), pct(r.StableRate), se, sn, r.PValue)
+	r.Message = fmt.Sprintf("%s error rate %s (%.0f/%.0f) is not significantly above the tolerated %s (%s %s, %.0f/%.0f; p = %.2g)",
+		c.Subject, pct(r.CanaryRate), ne, nn, pct(r.Threshold), c.Reference, pct(r.StableRate), se, sn, r.PValue)
 	return r
 }
 

@@ -63,7 +63,7 @@ func TestErrorRateVerdicts(t *testing.T) {
 		notEnough      bool
 	}{
 		{"too few canary requests", Counts{10, 50}, Counts{10, 1000}, cfg, gate.Inconclusive, true},
-		{"no stable traffic", Counts{1, 500}, Counts{0, 0}, cfg, gate.Inconclusive, false},
+		{"no stable traffic", Counts{1, 500}, Counts{0, 0}, cfg, gate.Inconclusive, true},
 		{"NaN counts", Counts{math.NaN(), 500}, Counts{1, 1000}, cfg, gate.Inconclusive, false},
 		{"equal rates pass", Counts{5, 500}, Counts{100, 10000}, cfg, gate.Successful, false},
 		{"five times stable fails", Counts{25, 500}, Counts{100, 10000}, cfg, gate.Failed, false},

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,7 +121,14 @@ func (w *Webhook) Send(ctx context.Context, e Event) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: no answer in time", w.Name())
 		}
-		return fmt.Errorf("%s: the request failed", w.Name())
+		// The transport's own error, without the URL that url.Error
+		// would print.
+		reason := "the request failed"
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			reason = ue.Err.Error()
+		}
+		return fmt.Errorf("%s: %s", w.Name(), reason)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

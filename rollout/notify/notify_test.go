@@ -105,10 +105,15 @@ func TestFailingSinks(t *testing.T) {
 	if len(errs) != 4 || len(got()) != 1 {
 		t.Errorf("%d errors (%v), %d delivered", len(errs), errs, len(got()))
 	}
+	refused := false
 	for _, err := range errs {
 		if strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("secret in %v", err)
 		}
+		refused = refused || strings.Contains(err.Error(), "connection refused")
+	}
+	if !refused {
+		t.Errorf("no error says why the down webhook failed: %v", errs)
 	}
 	// Go returns at once.
 	t0 = time.Now()

@@ -1,7 +1,8 @@
 // Command testsvc is the service the analysis tests put under Prometheus:
 // GET / answers after a fixed latency and fails a fixed share of requests
 // (deterministically: request i fails when floor((i+1)·rate) > floor(i·rate),
-// so a 1 % service fails exactly every 100th request); GET /metrics exposes
+// so a 1 % service fails exactly every 100th request; POST
+// /admin?error-rate=R changes the rate); GET /metrics exposes
 // http_requests_total{version,code} and the histogram
 // http_request_duration_seconds{version} in Prometheus' text format. It
 // prints its address on stdout once it listens.
@@ -14,8 +15,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +38,8 @@ func main() {
 	rate := flag.Float64("error-rate", 0, "share of requests that fail with 500")
 	latency := flag.Duration("latency", 2*time.Millisecond, "time each request takes")
 	flag.Parse()
+	var errRate atomic.Uint64
+	errRate.Store(math.Float64bits(*rate))
 	s := &stats{codes: map[int]int64{200: 0, 500: 0}, counts: make([]int64, len(buckets)), version: *version}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +50,8 @@ func main() {
 		s.mu.Unlock()
 		time.Sleep(*latency)
 		code := 200
-		if math.Floor(float64(i+1)**rate) > math.Floor(float64(i)**rate) {
+		rate := math.Float64frombits(errRate.Load())
+		if math.Floor(float64(i+1)*rate) > math.Floor(float64(i)*rate) {
 			code = 500
 		}
 		w.WriteHeader(code)
@@ -60,6 +66,15 @@ func main() {
 		}
 		s.sum += d
 		s.mu.Unlock()
+	})
+	// POST /admin?error-rate=0.05 changes the error rate.
+	mux.HandleFunc("/admin", func(w http.ResponseWriter, r *http.Request) {
+		v, err := strconv.ParseFloat(r.URL.Query().Get("error-rate"), 64)
+		if r.Method != http.MethodPost || err != nil || v < 0 || v > 1 {
+			http.Error(w, "POST /admin?error-rate=0.05", http.StatusBadRequest)
+			return
+		}
+		errRate.Store(math.Float64bits(v))
 	})
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
