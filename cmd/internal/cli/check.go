@@ -41,7 +41,7 @@ edited-applied-migration). Without git every version is its own deploy.
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a
 usage, configuration, I/O or internal error.`,
 		Flags: append([]ucli.Flag{
-			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres or mysql (default: from the configuration, else from the file names (*.mysql.up.sql, a mysql/ folder), else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
+			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres, mysql or mariadb (mysql with a MariaDB target, mariadb-10.11 unless --target-version says) (default: from the configuration, else from the file names (*.mysql.up.sql, a mysql/ folder), else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
 			&ucli.StringFlag{Name: "target-version", Usage: targetVersionUsage, Sources: ucli.EnvVars("MIGSAFE_TARGET_VERSION")},
 			&ucli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: formatUsage, Sources: ucli.EnvVars("MIGSAFE_FORMAT")},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the (first) format to `FILE` instead of standard output"},

@@ -17,7 +17,7 @@ func scaffoldCommand(env Env) *ucli.Command {
 	flags := func() []ucli.Flag {
 		return []ucli.Flag{
 			&ucli.StringFlag{Name: "dir", Aliases: []string{"d"}, Value: ".", Usage: "the migration `DIRECTORY` to write into (its layout and history are read)"},
-			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres or mysql (default: from the configuration, else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
+			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres, mysql or mariadb (mysql with a MariaDB target, mariadb-10.11 unless --target-version says) (default: from the configuration, else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
 			&ucli.StringFlag{Name: "target-version", Usage: targetVersionUsage, Sources: ucli.EnvVars("MIGSAFE_TARGET_VERSION")},
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE`", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
 			&ucli.StringFlag{Name: "layout", Usage: "migration layout when the directory is empty or ambiguous (default golang-migrate)"},
