@@ -65,9 +65,24 @@ func removeProxyCopy() {
 		return nil
 	})
 	_ = os.RemoveAll(src)
-	dl, _ := filepath.Glob(filepath.Join(mc, "cache", "download", "github.com", "migsafe", "migsafe", "@v", ProxyVersion+".*"))
+	at := filepath.Join(mc, "cache", "download", "github.com", "migsafe", "migsafe", "@v")
+	dl, _ := filepath.Glob(filepath.Join(at, ProxyVersion+".*"))
 	for _, f := range dl {
 		_ = os.Remove(f)
+	}
+	// go keeps the proxy's version list too: take this version out of it
+	if data, err := os.ReadFile(filepath.Join(at, "list")); err == nil {
+		var keep []string
+		for _, v := range strings.Fields(string(data)) {
+			if v != ProxyVersion {
+				keep = append(keep, v)
+			}
+		}
+		if len(keep) == 0 {
+			_ = os.Remove(filepath.Join(at, "list"))
+		} else {
+			_ = os.WriteFile(filepath.Join(at, "list"), []byte(strings.Join(keep, "\n")+"\n"), 0o644)
+		}
 	}
 }
 

@@ -38,6 +38,9 @@ so, and the lock is taken on the partitioned table and every partition.`,
 			if ix := p.Catalog.Index(x.Name); ix != nil && (p.IsNew(ix.Table) || (!ix.Origin.Base && ix.Origin.Deploy == p.Deploy)) {
 				return
 			}
+			if _, gone := p.Catalog.GoneWith(x.Name); gone && x.IfExists {
+				return // the index went away with its table: nothing to drop, no lock
+			}
 			msg := "Dropping index " + x.Name.String() + " without CONCURRENTLY " + lockPhrase(x.Effect)
 			if ix := p.Catalog.Index(x.Name); ix != nil {
 				if t := p.Catalog.Table(ix.Table); t != nil && t.Partitioned {
