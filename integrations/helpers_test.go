@@ -9,7 +9,9 @@ package integrations_test
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // root is the module root (this checkout).
@@ -39,15 +42,48 @@ func TestMain(m *testing.M) {
 		panic(err) // no temporary directory: nothing can run
 	}
 	sandbox = dir
-	m.Run()
+	code := m.Run()
+	removeProxyCopy()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// removeProxyCopy removes what `go install …@ProxyVersion` put into the
+// local module cache: this checkout's copy, and only that.
+func removeProxyCopy() {
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	mc := strings.TrimSpace(string(out))
+	if err != nil || mc == "" {
+		return
+	}
+	src := filepath.Join(mc, "github.com", "migsafe", "migsafe@"+ProxyVersion)
 	// the module cache is read-only unless -modcacherw; make sure it goes
-	_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+	_ = filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 		if err == nil && info.IsDir() {
 			_ = os.Chmod(p, 0o755)
 		}
 		return nil
 	})
-	_ = os.RemoveAll(dir)
+	_ = os.RemoveAll(src)
+	at := filepath.Join(mc, "cache", "download", "github.com", "migsafe", "migsafe", "@v")
+	dl, _ := filepath.Glob(filepath.Join(at, ProxyVersion+".*"))
+	for _, f := range dl {
+		_ = os.Remove(f)
+	}
+	// go keeps the proxy's version list too: take this version out of it
+	if data, err := os.ReadFile(filepath.Join(at, "list")); err == nil {
+		var keep []string
+		for _, v := range strings.Fields(string(data)) {
+			if v != ProxyVersion {
+				keep = append(keep, v)
+			}
+		}
+		if len(keep) == 0 {
+			_ = os.Remove(filepath.Join(at, "list"))
+		} else {
+			_ = os.WriteFile(filepath.Join(at, "list"), []byte(strings.Join(keep, "\n")+"\n"), 0o644)
+		}
+	}
 }
 
 // snippet returns the fenced block of docs/getting-started.md that follows
@@ -189,8 +225,16 @@ next:
 	return files
 }
 
-// ProxyVersion is the version the module proxy serves this checkout as.
-const ProxyVersion = "v0.1.0"
+// ProxyVersion is the version the module proxy serves this checkout as: a
+// release of its own per test run (v0.1.<milliseconds><random digit>), so
+// that runs from several checkouts at once never meet in the module cache.
+var ProxyVersion = func() string {
+	var b [1]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail
+	}
+	return fmt.Sprintf("v0.1.%d%d", time.Now().UnixMilli(), b[0]%10)
+}()
 
 var (
 	proxyOnce sync.Once
@@ -198,12 +242,16 @@ var (
 	proxyErr  error
 )
 
-// moduleProxy serves this checkout as github.com/migsafe/migsafe@v0.1.0
-// from a file proxy, ahead of the local module cache's download directory,
-// so that `go install github.com/migsafe/migsafe/cmd/migsafe@latest` works
-// offline exactly as written in the docs. It returns the environment for
-// it: a module cache of its own (so that the real one never holds a copy of
-// this checkout), a GOBIN on PATH, no checksum database.
+// moduleProxy serves this checkout as github.com/migsafe/migsafe at
+// ProxyVersion from a file proxy, ahead of the local module cache's
+// download directory, so that `go install
+// github.com/migsafe/migsafe/cmd/migsafe@latest` works offline exactly as
+// written in the docs. It returns the environment for it: a GOBIN on PATH,
+// no checksum database, and the local module cache, so that the
+// dependencies keep their directories and with them the build cache's keys:
+// the cgo PostgreSQL parser's flags name its directory, and a module cache
+// of its own made every run compile it again (minutes on two cores).
+// TestMain removes this checkout's copy from the module cache.
 func moduleProxy(t *testing.T) []string {
 	t.Helper()
 	need(t, "git")
@@ -251,14 +299,15 @@ func moduleProxy(t *testing.T) []string {
 			}
 		}
 		gobin := filepath.Join(sandbox, "bin")
-		download := filepath.Join(goEnv(t, "GOMODCACHE"), "cache", "download")
+		modcache := goEnv(t, "GOMODCACHE")
+		download := filepath.Join(modcache, "cache", "download")
 		proxyEnv = []string{
 			"GOPROXY=" + fileURL(filepath.Join(sandbox, "proxy")) + "," + fileURL(download),
-			"GOMODCACHE=" + filepath.Join(sandbox, "modcache"),
+			"GOMODCACHE=" + modcache,
 			"GOSUMDB=off",
 			"GOBIN=" + gobin,
-			// -trimpath keeps the build cache keys independent of where the
-			// module cache is, so the PostgreSQL parser is compiled once.
+			// -trimpath as scripts/test builds: the packages built for the
+			// tests are reused; -modcacherw lets TestMain remove the copy
 			"GOFLAGS=-modcacherw -trimpath",
 			"PATH=" + gobin + string(os.PathListSeparator) + os.Getenv("PATH"),
 		}

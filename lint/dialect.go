@@ -22,15 +22,38 @@ func NewDialect(name, version string) (analyzer.Dialect, error) {
 			return nil, fmt.Errorf("--target-version: %w", err)
 		}
 		return d, nil
-	case analyzer.MySQL, "mariadb":
+	case "mariadb":
+		// MariaDB is the mysql dialect with a MariaDB target: its default
+		// is the oldest MariaDB migsafe advises for, and a bare version
+		// (10.11) is a MariaDB one
+		v := strings.ToLower(strings.TrimSpace(version))
+		switch {
+		case v == "":
+			v = DefaultMariaDB
+		case strings.HasPrefix(v, "maria"):
+		default:
+			if _, err := mysql.ParseVersion(v); err == nil {
+				return nil, fmt.Errorf("--dialect mariadb with --target-version %s, a MySQL version: give a MariaDB version (--target-version mariadb-10.11) or --dialect mysql", version)
+			}
+			v = "mariadb-" + v
+		}
+		d, err := mysql.New(v)
+		if err != nil {
+			return nil, fmt.Errorf("--target-version: %w", err)
+		}
+		return d, nil
+	case analyzer.MySQL:
 		d, err := mysql.New(version)
 		if err != nil {
 			return nil, fmt.Errorf("--target-version: %w", err)
 		}
 		return d, nil
 	}
-	return nil, fmt.Errorf("unknown dialect %q: want postgres or mysql", name)
+	return nil, fmt.Errorf("unknown dialect %q: want postgres, mysql or mariadb", name)
 }
+
+// DefaultMariaDB is the target of --dialect mariadb without a version.
+const DefaultMariaDB = "mariadb-10.11"
 
 // dialectName picks the dialect: Options.Dialect, then the configuration
 // file, then the names of the files to check (a *.mysql.up.sql file or a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -60,6 +61,9 @@ type Loaded struct {
 	// "warning: ".
 	Notes []string
 	Empty []string // linted files with nothing in them
+	// noGit are the histories whose deploys git could not date (not in a
+	// work tree, or git missing), for one note
+	noGit []string
 }
 
 // group is the files one argument contributes, by directory.
@@ -89,6 +93,8 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 		if st, err := os.Stat(full); err == nil && !st.IsDir() {
 			name := Display(dir, full)
 			if excluded(name) {
+				// the configuration's choice, but never silent
+				l.Notes = append(l.Notes, fmt.Sprintf("warning: %s is excluded by the configuration (exclude): not linted", name))
 				continue
 			}
 			d := path.Dir(name)
@@ -124,6 +130,17 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 	}
 	for _, g := range groups {
 		l.loadGroup(ctx, g, dir, opt)
+	}
+	if len(l.noGit) > 0 {
+		why := "not in a git work tree"
+		if _, err := exec.LookPath("git"); err != nil {
+			why = "git is not installed"
+		}
+		where := l.noGit[0]
+		if len(l.noGit) > 1 {
+			where += fmt.Sprintf(" and %d more", len(l.noGit)-1)
+		}
+		l.Notes = append(l.Notes, fmt.Sprintf("deploys not dated by git (%s: %s): every migration version counts as its own deploy", where, why))
 	}
 	return l
 }
@@ -241,11 +258,45 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 			}
 		}
 		set := migrations.Build(u, migrations.Options{Layout: ly, Dialect: opt.dialect, Sibling: func(p string) ([]byte, bool) {
-			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+			b, err := os.ReadFile(absPath(dir, p))
 			return b, err == nil
 		}})
 		for _, p := range set.Problems {
 			l.Notes = append(l.Notes, "warning: "+p.Error())
+		}
+		var lone []migrations.Source
+		var left []string
+		for _, sk := range set.Skipped {
+			if g.named[sk.Path] {
+				// a file named on the command line is always linted: alone,
+				// when its directory's tool would not run it
+				for _, src := range u {
+					if src.Path == sk.Path {
+						lone = append(lone, src)
+					}
+				}
+				l.Notes = append(l.Notes, fmt.Sprintf("warning: %s is not a migration of %s (%s): linted alone, without the directory's history", sk.Path, roots[i], lowerFirst(sk.Reason)))
+			} else if g.named == nil {
+				left = append(left, sk.Path)
+			}
+		}
+		if len(left) > 0 {
+			l.Notes = append(l.Notes, leftOutNote(roots[i], set.Layout, left))
+		}
+		for _, src := range lone {
+			one := migrations.Build([]migrations.Source{src}, migrations.Options{Layout: migrations.Plain, Dialect: opt.dialect})
+			hs := &History{Root: src.Path, Set: one, Parts: one.Parts(), Deploys: analyzer.Undated(len(one.Migrations))}
+			hs.Deploys.Now, hs.Deploys.MinAge, hs.Deploys.MinAgeSet = opt.now, opt.minAge, opt.minAgeSet
+			for _, f := range hs.Parts {
+				f.Lint = true
+				if blank(f) {
+					l.Empty = append(l.Empty, f.Path)
+				}
+			}
+			l.Histories = append(l.Histories, hs)
+		}
+		if g.named != nil && !slices.ContainsFunc(set.Migrations, func(m *migrations.Migration) bool { return named(g, m) }) {
+			continue // every named file of the directory was linted alone
 		}
 		hs := &History{Root: roots[i], Set: set, Parts: set.Parts()}
 		if err := l.assignDeploys(ctx, hs, g, dir, opt); err != nil {
@@ -269,6 +320,42 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	}
 }
 
+// named reports whether a file of m was named on the command line.
+func named(g *group, m *migrations.Migration) bool {
+	for _, f := range append(append([]*analyzer.File(nil), m.Up...), m.Down...) {
+		if g.named[f.Path] {
+			return true
+		}
+	}
+	return false
+}
+
+// leftOutNote says in one line which .sql files of a directory its
+// layout leaves out (--verbose says why for each).
+func leftOutNote(root string, layout migrations.Layout, paths []string) string {
+	const show = 3
+	names := make([]string, 0, show)
+	for _, p := range paths[:min(show, len(paths))] {
+		names = append(names, path.Base(p))
+	}
+	list := strings.Join(names, ", ")
+	if len(paths) > show {
+		list += fmt.Sprintf(" and %d more", len(paths)-show)
+	}
+	files := "file"
+	if len(paths) > 1 {
+		files = "files"
+	}
+	return fmt.Sprintf("%s: %d .sql %s left out, not %s migrations (%s); name a file to lint it alone, -v says why", root, len(paths), files, layout, list)
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
 func blank(f *analyzer.File) bool {
 	return len(strings.TrimSpace(string(f.Src[f.Range.Start:f.Range.End]))) == 0
 }
@@ -284,11 +371,16 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	hs.Deploys.Now, hs.Deploys.MinAge, hs.Deploys.MinAgeSet = opt.now, opt.minAge, opt.minAgeSet
 	var repo *gitlog.Repo
 	if !opt.noGit {
-		repo = gitlog.Find(ctx, filepath.Join(dir, filepath.FromSlash(hs.Root)))
+		// the repository that holds the files, wherever migsafe runs
+		repo = gitlog.Find(ctx, absPath(dir, hs.Root))
 	}
 	if repo == nil {
 		if opt.since != "" {
 			return fmt.Errorf("--since %s: %s is not in a git work tree (or git is not installed)", opt.since, hs.Root)
+		}
+		if !opt.noGit && len(hs.Set.Migrations) > 1 {
+			// (one migration is one deploy either way)
+			l.noGit = append(l.noGit, hs.Root)
 		}
 		return nil
 	}

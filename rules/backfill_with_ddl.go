@@ -54,13 +54,16 @@ rollback re-creates is what they are for.`,
 				return
 			}
 			var filled []string
-			line := 0
+			line, defaults := 0, 0
 			for _, name := range x.Columns {
 				col := tab.Column(name)
 				if col == nil || col.Origin.Base || col.Origin.Path != p.File.Path || col.Origin.Deploy != p.Deploy {
 					continue
 				}
 				filled = append(filled, x.Table.String()+"."+col.Name)
+				if col.Default != nil && !col.Default.Null {
+					defaults++
+				}
 				if line == 0 {
 					line = col.Origin.Line
 				}
@@ -68,7 +71,16 @@ rollback re-creates is what they are for.`,
 			if len(filled) == 0 {
 				return
 			}
-			at(p, x, "This UPDATE backfills "+strings.Join(filled, ", ")+" in the same migration that adds it (line "+itoa(line)+"): rows the running application writes after it, not knowing the column yet, stay unfilled, and the schema change waits for the whole backfill", filled...)
+			// a column added with a default is not left empty: rows
+			// written after the backfill get the default instead
+			missed := "stay unfilled"
+			switch {
+			case defaults == len(filled):
+				missed = "get the column's default instead of the backfilled value"
+			case defaults > 0:
+				missed = "stay unfilled or get a column's default instead of the backfilled value"
+			}
+			at(p, x, "This UPDATE backfills "+strings.Join(filled, ", ")+" in the same migration that adds it (line "+itoa(line)+"): rows the running application writes after it, not knowing the column yet, "+missed+", and the schema change waits for the whole backfill", filled...)
 		})
 	},
 }

@@ -73,9 +73,43 @@ Objects created in the same deploy may be dropped freely.`,
 			if c.verdict != contractSameDeploy {
 				return
 			}
-			at(p, ch, what+" "+c.object+" in the same deploy that "+c.sameDeployReason(p)+": the application version still running during the rollout uses "+c.object+", and a rollback to it finds it gone with its data; "+c.sameDeployNext(p), c.object)
+			risk := "the application version still running during the rollout uses " + c.object + ", and a rollback to it finds it gone with its data"
+			if line := recreatedLater(p, table, column); line > 0 {
+				// a swap (copy, drop, rename back): the name survives; the
+				// risk is the time between the statements
+				risk = "the migration re-creates " + c.object + " under that name (line " + itoa(line) + "), but in between, each DDL statement committing on its own unless the migration runs in one transaction, the running application finds it missing and loses what it writes after the copy"
+			}
+			at(p, ch, what+" "+c.object+" in the same deploy that "+c.sameDeployReason(p)+": "+risk+"; "+c.sameDeployNext(p), c.object)
 		}
 		each(p, func(x *change.DropColumn) { report(x, x.Table, x.Column, "Dropping column") })
 		each(p, func(x *change.DropTable) { report(x, x.Table, "", "Dropping table") })
 	},
+}
+
+// recreatedLater returns the line of a later statement of the same file
+// that creates (or renames another object to) the dropped column or table,
+// 0 when none does.
+func recreatedLater(p *analyzer.Pass, table change.QName, column string) int {
+	same := func(a, b change.QName) bool {
+		return a.Name == b.Name && (a.Schema == b.Schema || a.Schema == "" || b.Schema == "")
+	}
+	for _, st := range p.File.Stmts[p.Stmt.Index+1:] {
+		for _, ch := range st.Changes {
+			hit := false
+			switch x := ch.(type) {
+			case *change.AddColumn:
+				hit = column != "" && same(x.Table, table) && x.Column.Name == column
+			case *change.RenameColumn:
+				hit = column != "" && same(x.Table, table) && x.New == column
+			case *change.CreateTable:
+				hit = column == "" && same(x.Table, table)
+			case *change.RenameTable:
+				hit = column == "" && same(x.New, table)
+			}
+			if hit {
+				return p.File.Lines.Position(st.Span.Start).Line
+			}
+		}
+	}
+	return 0
 }

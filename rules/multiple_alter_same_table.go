@@ -53,7 +53,16 @@ ALTER TABLE users
 		for i, s := range alters {
 			lines[i] = itoa(p.File.Lines.Line(s.Span.Start))
 		}
-		at(p, o, sentence("Table "+o.Table.String()+" is altered by "+itoa(len(lines))+" statements in this migration (lines "+strings.Join(lines, ", ")+"); each ALTER TABLE waits for its own metadata lock and, unless it is INSTANT, rebuilds the table again", o), o.Table.String())
+		// say what each statement costs: an index build or an instant
+		// change does not rebuild the table
+		cost := "waits for its own metadata lock"
+		switch o.Base().Effect.Work {
+		case change.WorkRewrite:
+			cost += " and rebuilds the table again"
+		case change.WorkIndexBuild:
+			cost += " and reads the whole table again to build its index"
+		}
+		at(p, o, sentence("Table "+o.Table.String()+" is altered by "+itoa(len(lines))+" statements in this migration (lines "+strings.Join(lines, ", ")+"); this one "+cost, o), o.Table.String())
 	},
 }
 

@@ -39,12 +39,12 @@ func onlinePhrase(e change.Effect) string {
 	default:
 		b.WriteString("; no online algorithm exists for it on this server, so the statement cannot be made non-blocking (use an online schema change tool such as gh-ost or pt-online-schema-change, or expand-contract)")
 	}
-	b.WriteString(". " + mdlSentence)
 	return b.String()
 }
 
-// mdlSentence is the metadata-lock warning of MySQL findings.
-const mdlSentence = "Like every DDL statement, it takes an exclusive metadata lock at its start and end: a long-running transaction on the table makes it wait, and every query on the table queues behind it (set lock_wait_timeout)"
+// mdlNote is the metadata-lock warning of MySQL findings, a note once per
+// run rather than the tail of every message.
+const mdlNote = "MySQL/MariaDB: every DDL statement takes an exclusive metadata lock at its start and end: a long-running transaction on the table makes it wait, and every query on the table queues behind it (set lock_wait_timeout: missing-lock-wait-timeout)"
 
 // stmtOptions returns the statement's AlterOptions (the MySQL dialect adds
 // one to every ALTER TABLE, CREATE INDEX and DROP INDEX), or nil.

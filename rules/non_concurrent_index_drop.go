@@ -40,6 +40,9 @@ table (a down migration dropping what its up created) still locks the table.`,
 			if ix := p.Catalog.Index(x.Name); ix != nil && p.IsNew(ix.Table) {
 				return
 			}
+			if _, gone := p.Catalog.GoneWith(x.Name); gone && x.IfExists {
+				return // the index went away with its table: nothing to drop, no lock
+			}
 			msg := "Dropping index " + x.Name.String() + " without CONCURRENTLY " + lockPhrase(x.Effect)
 			if ix := p.Catalog.Index(x.Name); ix != nil {
 				if t := p.Catalog.Table(ix.Table); t != nil && t.Partitioned {

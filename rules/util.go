@@ -32,6 +32,11 @@ func at(p *analyzer.Pass, ch change.Change, msg string, objects ...string) {
 		e := m.Effect
 		f.Effect = &e
 	}
+	if m.Effect.Algorithm != "" {
+		// MySQL DDL: the metadata lock every statement takes is said once
+		// per run, not in every finding
+		p.Note(mdlNote)
+	}
 	p.Report(f)
 }
 

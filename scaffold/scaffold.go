@@ -235,6 +235,7 @@ func (sc *scaffold) column(table, col string) (change.QName, string, error) {
 		if sug := analyzer.Suggest(q.String(), names); sug != "" {
 			return q, "", fmt.Errorf("the migrations create no table %s (did you mean %s?); pass --type if it exists outside them", q, sug)
 		}
+		return q, "", fmt.Errorf("the migrations create no table %s; pass --type if it exists outside them", q)
 	}
 	return q, "", fmt.Errorf("the migrations do not say what type %s.%s has: pass --type", table, col)
 }

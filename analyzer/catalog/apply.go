@@ -290,6 +290,7 @@ func (c *Catalog) dropTable(q change.QName) {
 	}
 	for _, n := range t.Indexes {
 		c.indexes.del(n)
+		c.goneWith.set(n, t.Name)
 	}
 	c.tables.del(k)
 }

@@ -165,6 +165,8 @@ type Catalog struct {
 	functions *layer[*Function]
 	schemas   *layer[Origin]
 	fills     *layer[[]string] // table key → keys of the tables filled from it
+	// goneWith: index key → the table whose drop took the index with it
+	goneWith  *layer[change.QName]
 	Unmodeled []Unmodeled
 }
 
@@ -177,6 +179,7 @@ func New() *Catalog {
 		functions: newLayer(func(f *Function) *Function { c := *f; return &c }),
 		schemas:   newLayer(func(o Origin) Origin { return o }),
 		fills:     newLayer(func(s []string) []string { return slices.Clone(s) }),
+		goneWith:  newLayer(func(q change.QName) change.QName { return q }),
 	}
 }
 
@@ -190,6 +193,7 @@ func (c *Catalog) Overlay() *Catalog {
 		functions: c.functions.child(),
 		schemas:   c.schemas.child(),
 		fills:     c.fills.child(),
+		goneWith:  c.goneWith.child(),
 	}
 }
 
@@ -273,6 +277,15 @@ func Key(q change.QName) string {
 
 // Table returns a table, view or materialized view, or nil.
 func (c *Catalog) Table(q change.QName) *Table { t, _ := c.tables.get(Key(q)); return t }
+
+// GoneWith returns the table whose drop removed index q (an index
+// dropped with its table), if that is how q went away.
+func (c *Catalog) GoneWith(q change.QName) (change.QName, bool) {
+	if c.Index(q) != nil {
+		return change.QName{}, false
+	}
+	return c.goneWith.get(Key(q))
+}
 
 // Index returns an index or nil.
 func (c *Catalog) Index(q change.QName) *Index { i, _ := c.indexes.get(Key(q)); return i }

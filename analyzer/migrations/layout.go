@@ -130,21 +130,21 @@ func Detect(srcs []Source) Detection {
 }
 
 func why(l Layout, n int, ex string) string {
-	files := fmt.Sprintf("%d files", n)
+	files, have, are := fmt.Sprintf("%d files", n), "have", "are"
 	if n == 1 {
-		files = "1 file"
+		files, have, are = "1 file", "has", "is"
 	}
 	switch l {
 	case Goose:
-		return fmt.Sprintf("%s have -- +goose Up annotations (e.g. %s)", files, ex)
+		return fmt.Sprintf("%s %s -- +goose Up annotations (e.g. %s)", files, have, ex)
 	case Dbmate:
-		return fmt.Sprintf("%s have -- migrate:up annotations (e.g. %s)", files, ex)
+		return fmt.Sprintf("%s %s -- migrate:up annotations (e.g. %s)", files, have, ex)
 	case Popx:
-		return fmt.Sprintf("%s are named {version}_{name}[.{dialect}][.autocommit].(up|down).sql with dialect tags (e.g. %s)", files, ex)
+		return fmt.Sprintf("%s %s named {version}_{name}[.{dialect}][.autocommit].(up|down).sql with dialect tags (e.g. %s)", files, are, ex)
 	case GolangMigrate:
-		return fmt.Sprintf("%s are named {version}_{title}.up.sql / .down.sql (e.g. %s)", files, ex)
+		return fmt.Sprintf("%s %s named {version}_{title}.up.sql / .down.sql (e.g. %s)", files, are, ex)
 	case Flyway:
-		return fmt.Sprintf("%s are named V{version}__{description}.sql (e.g. %s)", files, ex)
+		return fmt.Sprintf("%s %s named V{version}__{description}.sql (e.g. %s)", files, are, ex)
 	}
 	return ""
 }

@@ -93,8 +93,14 @@ func DialectName(d string) string {
 
 // Dialects lists a rule's dialects for display.
 func Dialects(r *analyzer.Rule) string {
+	all := r.Dialects
+	if len(all) == 0 {
+		// a rule that names no dialect applies to every one (the history
+		// rules)
+		all = []string{analyzer.Postgres, analyzer.MySQL}
+	}
 	var ds []string
-	for _, d := range r.Dialects {
+	for _, d := range all {
 		ds = append(ds, DialectName(d))
 	}
 	return strings.Join(ds, ", ")

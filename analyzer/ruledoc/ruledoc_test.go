@@ -27,3 +27,11 @@ func TestURLAt(t *testing.T) {
 		}
 	}
 }
+
+// TestDialectsNeverEmpty: explain and the rule pages name the dialects of
+// every rule, also of those that name none (they apply to all).
+func TestDialectsNeverEmpty(t *testing.T) {
+	if got := Dialects(&analyzer.Rule{}); got != "PostgreSQL, MySQL/MariaDB" {
+		t.Errorf("Dialects of a rule that names none = %q, want every dialect", got)
+	}
+}

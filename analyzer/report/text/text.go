@@ -61,18 +61,41 @@ func Write(w io.Writer, r *report.Run, o Options) error {
 	return err
 }
 
+// ConciseWidth is the length WriteConcise keeps its lines to (a long
+// path can exceed it: the message keeps at least its first words).
+const ConciseWidth = 160
+
 // WriteConcise writes one line per finding that is not suppressed:
-// path:line:col: severity[CODE] name: message. Nothing else, so that the
-// output can be counted and parsed by editors.
+// path:line:col: severity[CODE] name: message, the message shortened to
+// its first clause and to ConciseWidth (text and explain say the rest).
+// Nothing else, so that the output can be counted and parsed by editors.
 func WriteConcise(w io.Writer, r *report.Run, o Options) error {
 	c := colors(o.Color)
 	var b strings.Builder
 	for _, f := range r.Visible() {
+		head := fmt.Sprintf("%s:%d:%d: %s[%s] %s: ", report.DisplayPath(f.Path), f.Start.Line, f.Start.Column, f.Severity, f.Code, f.Name)
 		fmt.Fprintf(&b, "%s%s:%d:%d:%s %s%s[%s]%s %s: %s\n", c.bold, report.DisplayPath(f.Path), f.Start.Line, f.Start.Column, c.reset,
-			c.severity(f.Severity)+c.bold, f.Severity, f.Code, c.reset, f.Name, report.OneLine(f.Message))
+			c.severity(f.Severity)+c.bold, f.Severity, f.Code, c.reset, f.Name, Shorten(report.OneLine(f.Message), ConciseWidth-utf8.RuneCountInString(head)))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Shorten keeps a message's first clause (up to the first "; ") and cuts
+// it at a word, with "…", to at most width characters (never below 60).
+func Shorten(msg string, width int) string {
+	width = max(width, 60)
+	if i := strings.Index(msg, "; "); i > 0 {
+		msg = msg[:i]
+	}
+	if utf8.RuneCountInString(msg) <= width {
+		return msg
+	}
+	cut := string([]rune(msg)[:width-1])
+	if i := strings.LastIndexAny(cut, " ,("); i > width/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:(") + "…"
 }
 
 // Summary is the closing line: files, statements, and findings by severity,

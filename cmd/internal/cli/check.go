@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +42,7 @@ edited-applied-migration). Without git every version is its own deploy.
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a
 usage, configuration, I/O or internal error.`,
 		Flags: append([]ucli.Flag{
-			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres or mysql (default: from the configuration, else from the file names (*.mysql.up.sql, a mysql/ folder), else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
+			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres, mysql or mariadb (mysql with a MariaDB target, mariadb-10.11 unless --target-version says) (default: from the configuration, else from the file names (*.mysql.up.sql, a mysql/ folder), else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
 			&ucli.StringFlag{Name: "target-version", Usage: targetVersionUsage, Sources: ucli.EnvVars("MIGSAFE_TARGET_VERSION")},
 			&ucli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: formatUsage, Sources: ucli.EnvVars("MIGSAFE_FORMAT")},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the (first) format to `FILE` instead of standard output"},
@@ -124,8 +125,12 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	}
 	errs := res.Errors
 	if !cmd.Bool("quiet") {
-		for _, name := range res.Empty {
-			fmt.Fprintf(env.Stderr, "migsafe: note: %s is empty; nothing to check\n", name)
+		switch len(res.Empty) {
+		case 0:
+		case 1:
+			fmt.Fprintf(env.Stderr, "migsafe: note: %s is empty; nothing to check\n", res.Empty[0])
+		default:
+			fmt.Fprintf(env.Stderr, "migsafe: note: %d files are empty (%s and %d more); nothing to check in them\n", len(res.Empty), res.Empty[0], len(res.Empty)-1)
 		}
 	}
 	for _, e := range errs {
@@ -139,6 +144,11 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 		fmt.Fprintf(env.Stderr, "migsafe: internal error: %v\n", e)
 	}
 	run := buildRun(s, res.Engine, len(errs)+len(res.Engine.Errors))
+	if (len(errs) > 0 || len(res.Engine.Errors) > 0) && len(res.Engine.Files) == 0 {
+		// nothing was checked: no "Checked 0 files: 0 errors" that reads
+		// like a pass (the errors above say what went wrong)
+		outs = slices.DeleteFunc(outs, func(o output) bool { return !o.toFile() && (o.format == "text" || o.format == "concise") })
+	}
 	if err := writeOutputs(outs, run, cmd, env, s.Dir); err != nil {
 		return err
 	}
@@ -251,10 +261,17 @@ func parseFormats(specs []string, outPath string) ([]output, error) {
 		outs[0].path = outPath
 	}
 	stdout := 0
+	files := map[string]string{}
 	for _, o := range outs {
 		if !o.toFile() {
 			stdout++
+			continue
 		}
+		key := filepath.Clean(o.path)
+		if prev, ok := files[key]; ok {
+			return nil, usageErr("--format %s and --format %s both write to %s: give each its own file", prev, o.format, o.path)
+		}
+		files[key] = o.format
 	}
 	if stdout > 1 {
 		return nil, usageErr("only one format can go to standard output; give the others a file (--format sarif=migsafe.sarif)")

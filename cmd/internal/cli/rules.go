@@ -51,14 +51,16 @@ enabled by default, and whether it can offer an exact fix. The same metadata
 renders docs/rules/*.md, migsafe explain, and the rules of the SARIF output.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
-			&ucli.StringFlag{Name: "dialect", Usage: "list only the rules of a dialect: postgres or mysql"},
+			&ucli.StringFlag{Name: "dialect", Usage: "list only the rules of a dialect: postgres, mysql or mariadb"},
 		},
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			dialect := cmd.String("dialect")
 			switch dialect {
 			case "", analyzer.Postgres, analyzer.MySQL:
+			case "mariadb":
+				dialect = analyzer.MySQL // MariaDB's rules are MySQL's
 			default:
-				return usageErr("rules --dialect %q: want postgres or mysql", dialect)
+				return usageErr("rules --dialect %q: want postgres, mysql or mariadb", dialect)
 			}
 			entries := ruleEntries(dialect)
 			switch cmd.String("format") {

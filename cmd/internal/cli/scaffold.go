@@ -17,7 +17,7 @@ func scaffoldCommand(env Env) *ucli.Command {
 	flags := func() []ucli.Flag {
 		return []ucli.Flag{
 			&ucli.StringFlag{Name: "dir", Aliases: []string{"d"}, Value: ".", Usage: "the migration `DIRECTORY` to write into (its layout and history are read)"},
-			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres or mysql (default: from the configuration, else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
+			&ucli.StringFlag{Name: "dialect", Usage: "SQL dialect: postgres, mysql or mariadb (mysql with a MariaDB target, mariadb-10.11 unless --target-version says) (default: from the configuration, else postgres)", Sources: ucli.EnvVars("MIGSAFE_DIALECT")},
 			&ucli.StringFlag{Name: "target-version", Usage: targetVersionUsage, Sources: ucli.EnvVars("MIGSAFE_TARGET_VERSION")},
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE`", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
 			&ucli.StringFlag{Name: "layout", Usage: "migration layout when the directory is empty or ambiguous (default golang-migrate)"},
@@ -42,17 +42,19 @@ func scaffoldCommand(env Env) *ucli.Command {
 		Usage: "write the migrations of an expand-contract change",
 		Description: `Writes, in the layout the directory already uses, the migrations of the SQL
 steps of an expand-contract change, each with its down migration, and prints
-the application steps (2, 4 and 5) as a checklist:
+the application steps as a checklist between them. The six steps, each once:
 
-  1. add the new column (nullable); on PostgreSQL a trigger keeps both columns
-     in step while old and new application versions run side by side
-  3. backfill old rows in committed batches (on MySQL, without a trigger,
+  1. SQL: add the new column (nullable); on PostgreSQL a trigger keeps both
+     columns in step while old and new application versions run side by side
+  2. application: write the new column (both columns)
+  3. SQL: backfill old rows in committed batches (on MySQL, without a trigger,
      in a deploy of its own once the application writes both columns)
-  5. the deprecation marker, once the application no longer writes the old column
-     (a NOT NULL column without a default is made nullable in a deploy before,
-     where no trigger fills it, so that inserts can leave it out)
-  6. drop the old column, in a later deploy, at least migrations.min-deprecation-age
-     after the deprecation's`,
+  4. application: read the new column
+  5. application: stop writing the old column; then SQL: the deprecation
+     marker (a NOT NULL column without a default is made nullable in a deploy
+     before, where no trigger fills it, so that inserts can leave it out)
+  6. SQL: drop the old column, in a later deploy, at least
+     migrations.min-deprecation-age after the deprecation's`,
 		Commands: []*ucli.Command{
 			sub("rename-column", "rename a column in six steps", "TABLE OLD NEW"),
 			sub("change-column-type", "change a column's type through a new column", "TABLE COLUMN TYPE"),
