@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/internal/readfile"
 )
 
 // FileNames are the names searched for, upward from the working directory.
@@ -69,6 +70,9 @@ func (e *Error) Error() string {
 	return e.Path + ": " + e.Msg
 }
 
+// MaxSize is the largest configuration file read.
+const MaxSize = 1 << 20
+
 // Find looks for a configuration file in dir and its parents.
 func Find(dir string) (string, error) {
 	dir, err := filepath.Abs(dir)
@@ -100,7 +104,9 @@ var layoutNames = []string{"auto", "golang-migrate", "goose", "dbmate", "flyway"
 // Load reads and validates a configuration file. isRule reports whether a
 // name or code is a rule; names lists every name and code for suggestions.
 func Load(path string, isRule func(string) bool, names []string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	// a pull request can commit .migsafe.yaml as a named pipe or a link
+	// to /dev/zero: read it as every other file, bounded
+	data, err := readfile.Read(path, path, readfile.Options{Max: MaxSize, TooLarge: "a configuration file is a few lines"})
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
