@@ -216,6 +216,10 @@ func dollarTag(body string) string {
 	}
 }
 
+// maxType is the longest type accepted (the longest SQL type names, with
+// precision or an enum's values, are far shorter).
+const maxType = 256
+
 // parseType reads --type with the dialect's parser, as the type of a
 // column in CREATE TABLE, and returns the type as the schema model
 // writes it: never the text verbatim. Anything but one type (a second
@@ -227,6 +231,9 @@ func (sc *scaffold) parseType(ctx context.Context, typ string) (string, error) {
 	}
 	if t == "" {
 		return "", bad("it is empty")
+	}
+	if len(t) > maxType {
+		return "", bad(fmt.Sprintf("longer than %d bytes", maxType))
 	}
 	if strings.IndexFunc(t, unicode.IsControl) >= 0 || strings.ContainsAny(t, ";#") || strings.Contains(t, "--") || strings.Contains(t, "/*") {
 		return "", bad("it holds a statement end, a comment or a control character")
