@@ -118,13 +118,13 @@ func Parse(path string, data []byte, isRule func(string) bool, names []string) (
 	c := &Config{Path: path, Dir: filepath.Dir(path)}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(path, err)
 	}
 	// a second document would be ignored: which settings hold is not for
 	// a "---" line to decide silently
 	var next yaml.Node
-	if err := dec.Decode(&next); err != io.EOF {
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
 		if err != nil {
 			return nil, yamlError(path, err)
 		}

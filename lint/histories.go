@@ -104,7 +104,7 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 			d := path.Dir(name)
 			g := byDir[d]
 			if g == nil {
-				g = &group{arg: d, dirs: map[string][]string{}, named: map[string]bool{}, listed: map[string]bool{}, root: boundary(full, false)}
+				g = &group{arg: d, dirs: map[string][]string{}, named: map[string]bool{}, listed: map[string]bool{}, root: boundary(dir, full, false)}
 				byDir[d] = g
 				groups = append(groups, g)
 				var err error
@@ -132,7 +132,7 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 		if len(files) == 0 {
 			continue
 		}
-		g := &group{arg: Display(dir, full), dirs: map[string][]string{}, root: boundary(full, true)}
+		g := &group{arg: Display(dir, full), dirs: map[string][]string{}, root: boundary(dir, full, true)}
 		for _, name := range files {
 			g.dirs[path.Dir(name)] = append(g.dirs[path.Dir(name)], name)
 		}

@@ -41,7 +41,7 @@ func discover(paths []string, dir string, excluded func(string) bool, follow boo
 			w.add(Display(dir, full))
 			continue
 		}
-		w.root = boundary(full, true)
+		w.root = boundary(dir, full, true)
 		if !follow {
 			if err := readfile.Inside(full, arg, w.root); err != nil {
 				w.errs = append(w.errs, err)
@@ -118,39 +118,58 @@ func (w *walker) walk(p string) {
 }
 
 // boundary is the directory that the files of an argument must stay
-// inside once symbolic links are resolved: the git work tree that holds
-// the argument (found by its .git entry, without running git), else the
-// argument itself when it is a directory, else the file's directory.
-// A directory argument that is itself a link is bounded by the
-// repository holding the link, not by the link's target.
-func boundary(full string, isDir bool) string {
+// inside once symbolic links are resolved: the git work tree of the
+// working directory wd when the argument is in it (as written, before
+// links are resolved: db/link/x.sql is bounded by the repository even if
+// db/link leads out of it), else the work tree that holds the argument
+// (found by its .git entry, without running git), else the argument
+// itself when it is a directory, else the file's directory.
+func boundary(wd, full string, isDir bool) string {
 	full = filepath.Clean(full)
+	if a, err := filepath.Abs(full); err == nil {
+		full = a
+	}
+	if w, err := filepath.Abs(wd); err == nil {
+		if repo := gitTop(w); repo != "" && readfile.Within(repo, full) {
+			return resolved(repo)
+		}
+	}
 	start := filepath.Dir(full)
 	if isDir {
 		if st, err := os.Lstat(full); err == nil && st.Mode()&fs.ModeSymlink == 0 {
 			start = full
 		}
 	}
-	if r, err := filepath.EvalSymlinks(start); err == nil {
-		start = r
+	start = resolved(start)
+	if repo := gitTop(start); repo != "" {
+		return repo
 	}
-	for d := start; ; {
+	if isDir {
+		return resolved(full)
+	}
+	return start
+}
+
+// gitTop returns the nearest directory from d upward that holds a .git
+// entry, or "".
+func gitTop(d string) string {
+	for {
 		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
 			return d
 		}
 		up := filepath.Dir(d)
 		if up == d {
-			break
+			return ""
 		}
 		d = up
 	}
-	if isDir {
-		if r, err := filepath.EvalSymlinks(full); err == nil {
-			return r
-		}
-		return full
+}
+
+func resolved(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
 	}
-	return start
+	return p
 }
 
 // PathError words a file system error about p for a message: "no such

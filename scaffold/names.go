@@ -359,7 +359,7 @@ func verify(ctx context.Context, s *lint.Settings, hs *lint.History, layout migr
 		return err
 	}
 	if len(res.Errors) > 0 {
-		return fmt.Errorf("linting the scaffolded files: %v; nothing written", res.Errors[0])
+		return fmt.Errorf("linting the scaffolded files: %w; nothing written", res.Errors[0])
 	}
 	for _, f := range res.Findings {
 		if f.Suppressed == nil && (f.Code == syntaxErrorCode || lint.Failing([]analyzer.Finding{f}, s.FailOn)) {

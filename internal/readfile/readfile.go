@@ -71,7 +71,7 @@ type OutsideError struct {
 }
 
 func (e *OutsideError) Error() string {
-	return fmt.Sprintf("%s: a symbolic link to a path outside %s; not followed (a link out of the repository could expose a secret); pass --follow-symlinks to follow it", e.Name, e.Root)
+	return fmt.Sprintf("%s: leads through a symbolic link to a path outside %s; not followed (a link out of the repository could expose a secret); pass --follow-symlinks to follow it", e.Name, e.Root)
 }
 
 // Read reads the file at full (name is how messages show it) within the
