@@ -1,7 +1,9 @@
 package analyzer
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -135,14 +137,20 @@ func ParseAge(s string) (time.Duration, error) {
 	t := strings.TrimSpace(s)
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(t, suffix); ok {
-			if v, err := strconv.Atoi(strings.TrimSpace(n)); err == nil && v >= 0 {
+			if v, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64); err == nil && v >= 0 {
+				if v > int64(math.MaxInt64/unit) {
+					// time.Duration counts nanoseconds: about 292 years
+					return 0, fmt.Errorf("age %q is too large (at most %dd)", s, int64(math.MaxInt64/(24*time.Hour)))
+				}
 				return time.Duration(v) * unit, nil
+			} else if errors.Is(err, strconv.ErrRange) {
+				return 0, fmt.Errorf("age %q is too large (at most %dd)", s, int64(math.MaxInt64/(24*time.Hour)))
 			}
 		}
 	}
 	d, err := time.ParseDuration(t)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid age %q: want a number of days (7d), weeks (2w) or hours (36h)", s)
+		return 0, fmt.Errorf("invalid age %q: want a number of days (7d), weeks (2w) or hours (36h), at most %dd", s, int64(math.MaxInt64/(24*time.Hour)))
 	}
 	return d, nil
 }

@@ -3,8 +3,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/internal/readfile"
 )
 
 // FileNames are the names searched for, upward from the working directory.
@@ -67,6 +70,9 @@ func (e *Error) Error() string {
 	return e.Path + ": " + e.Msg
 }
 
+// MaxSize is the largest configuration file read.
+const MaxSize = 1 << 20
+
 // Find looks for a configuration file in dir and its parents.
 func Find(dir string) (string, error) {
 	dir, err := filepath.Abs(dir)
@@ -98,7 +104,9 @@ var layoutNames = []string{"auto", "golang-migrate", "goose", "dbmate", "flyway"
 // Load reads and validates a configuration file. isRule reports whether a
 // name or code is a rule; names lists every name and code for suggestions.
 func Load(path string, isRule func(string) bool, names []string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	// a pull request can commit .migsafe.yaml as a named pipe or a link
+	// to /dev/zero: read it as every other file, bounded
+	data, err := readfile.Read(path, path, readfile.Options{Max: MaxSize, TooLarge: "a configuration file is a few lines"})
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
@@ -109,17 +117,30 @@ func Load(path string, isRule func(string) bool, names []string) (*Config, error
 func Parse(path string, data []byte, isRule func(string) bool, names []string) (*Config, error) {
 	c := &Config{Path: path, Dir: filepath.Dir(path)}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return nil, &Error{Path: path, Msg: strings.Join(te.Errors, "; ")}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(path, err)
+	}
+	// a second document would be ignored: which settings hold is not for
+	// a "---" line to decide silently
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, yamlError(path, err)
 		}
-		return nil, &Error{Path: path, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		at := &next
+		if len(next.Content) > 0 {
+			at = next.Content[0]
+		}
+		return nil, errAt(path, at, "a second YAML document (after ---): the configuration is one YAML document; merge the two")
 	}
 	if len(doc.Content) == 0 {
 		return c, nil // empty file
 	}
 	root := doc.Content[0]
+	if err := noDuplicates(path, root); err != nil {
+		return nil, err
+	}
 	if root.Kind != yaml.MappingNode {
 		return nil, errAt(path, root, "the configuration must be a mapping of keys to values")
 	}
@@ -204,6 +225,42 @@ func Parse(path string, data []byte, isRule func(string) bool, names []string) (
 		}
 	}
 	return c, nil
+}
+
+func yamlError(path string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return &Error{Path: path, Msg: strings.Join(te.Errors, "; ")}
+	}
+	return &Error{Path: path, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+// noDuplicates refuses a mapping that gives a key twice (YAML keeps the
+// last silently), at any depth.
+func noDuplicates(path string, n *yaml.Node) error {
+	// an explicit stack: the depth of the document is the input's
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.MappingNode {
+			first := map[string]*yaml.Node{}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if k.Kind != yaml.ScalarNode {
+					continue
+				}
+				if f, ok := first[k.Value]; ok {
+					return errAt(path, k, fmt.Sprintf("duplicate key %q (first at line %d); give each key once", k.Value, f.Line))
+				}
+				first[k.Value] = k
+			}
+		}
+		if n.Kind != yaml.AliasNode {
+			stack = append(stack, n.Content...)
+		}
+	}
+	return nil
 }
 
 func scalar(path string, v *yaml.Node) (string, error) {

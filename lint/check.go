@@ -98,7 +98,11 @@ func LoadHistory(ctx context.Context, s *Settings, dir string) (*History, error)
 		return nil, fmt.Errorf("%s: not a directory", dir)
 	}
 	none := func(string) bool { return false }
-	if len(sqlFiles(full, s.Dir, none)) == 0 {
+	files, err := sqlFiles(full, s.Dir, none)
+	if err != nil {
+		return nil, PathError(dir, err)
+	}
+	if len(files) == 0 {
 		return nil, nil
 	}
 	ld := loadHistories(ctx, []string{dir}, s.Dir, none, opt)

@@ -70,7 +70,7 @@ func dialectName(o Options, cfg *config.Config, dir string) (string, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	names, _ := discover(paths, dir, excluder(cfg, dir))
+	names, _ := discover(paths, dir, excluder(cfg, dir), o.FollowSymlinks)
 	// the arguments themselves count too (migsafe check db/mysql)
 	names = append(names, paths...)
 	var my, pg string

@@ -3,7 +3,9 @@ package lint
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -19,6 +21,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/migrations"
+	"github.com/migsafe/migsafe/internal/readfile"
 	"github.com/migsafe/migsafe/lint/gitlog"
 	"github.com/migsafe/migsafe/rules"
 )
@@ -34,6 +37,7 @@ type histOptions struct {
 	// minAgeSet: the configuration sets minAge (0d: no wait)
 	minAgeSet bool
 	maxSize   int64
+	follow    bool // follow symbolic links out of the boundary
 }
 
 // History is one migration history to replay: a directory (several for
@@ -49,6 +53,9 @@ type History struct {
 	// Notes are LoadHistory's warnings about the directory (Load keeps
 	// them in Loaded.Notes).
 	Notes []string
+	// NotSQL are the files whose real name is not *.sql (see notSQL):
+	// their findings carry no source text beyond a syntax error's token.
+	NotSQL map[string]bool
 }
 
 // Loaded is what Load found.
@@ -73,6 +80,9 @@ type group struct {
 	named map[string]bool     // file arguments: only these are linted
 	// listed are the paths in dirs, for file arguments
 	listed map[string]bool
+	// root is the directory the files must stay inside once symbolic
+	// links are resolved (see boundary)
+	root string
 }
 
 // loadHistories turns the command-line paths into migration histories.
@@ -100,10 +110,16 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 			d := path.Dir(name)
 			g := byDir[d]
 			if g == nil {
-				g = &group{arg: d, dirs: map[string][]string{}, named: map[string]bool{}, listed: map[string]bool{}}
+				g = &group{arg: d, dirs: map[string][]string{}, named: map[string]bool{}, listed: map[string]bool{}, root: boundary(dir, full, false)}
 				byDir[d] = g
 				groups = append(groups, g)
-				g.dirs[d] = sqlFiles(filepath.Dir(full), dir, excluded)
+				var err error
+				g.dirs[d], err = sqlFiles(filepath.Dir(full), dir, excluded)
+				if err != nil {
+					// the file is linted, but without the migrations before
+					// it the verdict may be wrong: say so and fail
+					l.Errors = append(l.Errors, fmt.Errorf("%s: cannot list the directory to read the history of %s: %w", d, name, err))
+				}
 				for _, n := range g.dirs[d] {
 					g.listed[n] = true
 				}
@@ -117,12 +133,12 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 		}
 		// discover reports missing paths, unreadable directories and
 		// directories without .sql files
-		files, errs := discover([]string{arg}, dir, excluded)
+		files, errs := discover([]string{arg}, dir, excluded, opt.follow)
 		l.Errors = append(l.Errors, errs...)
 		if len(files) == 0 {
 			continue
 		}
-		g := &group{arg: Display(dir, full), dirs: map[string][]string{}}
+		g := &group{arg: Display(dir, full), dirs: map[string][]string{}, root: boundary(dir, full, true)}
 		for _, name := range files {
 			g.dirs[path.Dir(name)] = append(g.dirs[path.Dir(name)], name)
 		}
@@ -145,16 +161,21 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 	return l
 }
 
+// maxSiblingSize is the largest settings file next to a migration (a
+// Flyway .sql.conf) that is read.
+const maxSiblingSize = 1 << 20
+
 // readResult is one file as readSQL returned it.
 type readResult struct {
-	src []byte
-	bom bool
-	err error
+	src    []byte
+	bom    bool
+	err    error
+	notSQL bool // see notSQL
 }
 
 // readAll reads names with readSQL on every core: on a history of
 // thousands of small files the system calls are a fifth of a run.
-func readAll(dir string, names []string, max int64) []readResult {
+func readAll(dir string, names []string, o readfile.Options) []readResult {
 	out := make([]readResult, len(names))
 	workers := min(runtime.GOMAXPROCS(0)*2, len(names))
 	var next atomic.Int64
@@ -167,7 +188,8 @@ func readAll(dir string, names []string, max int64) []readResult {
 					return
 				}
 				r := &out[i]
-				r.src, r.bom, r.err = ReadSQL(dir, names[i], max)
+				r.src, r.bom, r.err = readSQL(dir, names[i], o)
+				r.notSQL = r.err == nil && notSQL(dir, names[i])
 			}
 		})
 	}
@@ -175,22 +197,49 @@ func readAll(dir string, names []string, max int64) []readResult {
 	return out
 }
 
-// sqlFiles lists the .sql files of one directory (not recursive).
-func sqlFiles(full, dir string, excluded func(string) bool) []string {
-	ents, err := os.ReadDir(full)
+// readDir lists a directory (a variable for the tests: as root, a
+// directory with mode 711 can still be listed).
+var readDir = os.ReadDir
+
+// notSQL reports whether a file read as a migration is not named as SQL
+// once symbolic links are resolved (a file named on the command line, a
+// link followed with --follow-symlinks to ~/.aws/credentials): its
+// syntax errors show the offending token only, and no excerpt of it is
+// printed.
+func notSQL(dir, name string) bool {
+	full := name
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(dir, filepath.FromSlash(name))
+	}
+	if st, err := os.Lstat(full); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		if r, err := filepath.EvalSymlinks(full); err == nil {
+			full = r
+		}
+	}
+	return !strings.EqualFold(filepath.Ext(full), ".sql")
+}
+
+// sqlFiles lists the .sql files of one directory (not recursive), symbolic
+// links included (the reader checks where they lead).
+func sqlFiles(full, dir string, excluded func(string) bool) ([]string, error) {
+	ents, err := readDir(full)
 	if err != nil {
-		return nil
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, err
 	}
 	var out []string
 	for _, e := range ents {
-		if e.Type().IsRegular() && strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
+		if (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0) && strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
 			name := Display(dir, filepath.Join(full, e.Name()))
 			if !excluded(name) {
 				out = append(out, name)
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOptions) {
@@ -205,19 +254,33 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	for _, d := range dirs {
 		names = append(names, g.dirs[d]...)
 	}
-	read := readAll(dir, names, opt.maxSize)
+	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow}
+	read := readAll(dir, names, ro)
+	var notSQLFiles map[string]bool
 	k := 0
 	for _, d := range dirs {
 		for _, name := range g.dirs[d] {
 			src, bom, err := read[k].src, read[k].bom, read[k].err
 			k++
 			if err != nil {
-				if g.named == nil || g.named[name] {
+				var outside *readfile.OutsideError
+				switch {
+				case g.named == nil || g.named[name]:
 					l.Errors = append(l.Errors, err)
-				} else {
+				case errors.As(err, &outside):
+					// a link the run refuses to follow: the history of the
+					// files named is incomplete, and the user must decide
+					l.Errors = append(l.Errors, fmt.Errorf("%w (it belongs to the history of %s, which is incomplete without it)", err, d))
+				default:
 					l.Notes = append(l.Notes, fmt.Sprintf("left out of the history of %s: %v", d, err))
 				}
 				continue
+			}
+			if read[k-1].notSQL {
+				if notSQLFiles == nil {
+					notSQLFiles = map[string]bool{}
+				}
+				notSQLFiles[name] = true
 			}
 			s := migrations.Source{Path: name, Src: src, BOM: bom}
 			srcs[d] = append(srcs[d], s)
@@ -258,8 +321,17 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 			}
 		}
 		set := migrations.Build(u, migrations.Options{Layout: ly, Dialect: opt.dialect, Sibling: func(p string) ([]byte, bool) {
-			b, err := os.ReadFile(absPath(dir, p))
-			return b, err == nil
+			full := filepath.Join(dir, filepath.FromSlash(p))
+			if _, err := os.Lstat(full); errors.Is(err, fs.ErrNotExist) {
+				return nil, false
+			}
+			// a settings file: small, and read like every other file
+			b, err := readfile.Read(full, p, readfile.Options{Max: maxSiblingSize, Root: g.root, FollowOutside: opt.follow})
+			if err != nil {
+				l.Errors = append(l.Errors, err)
+				return nil, false
+			}
+			return b, true
 		}})
 		for _, p := range set.Problems {
 			l.Notes = append(l.Notes, "warning: "+p.Error())
@@ -298,7 +370,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 		if g.named != nil && !slices.ContainsFunc(set.Migrations, func(m *migrations.Migration) bool { return named(g, m) }) {
 			continue // every named file of the directory was linted alone
 		}
-		hs := &History{Root: roots[i], Set: set, Parts: set.Parts()}
+		hs := &History{Root: roots[i], Set: set, Parts: set.Parts(), NotSQL: notSQLFiles}
 		if err := l.assignDeploys(ctx, hs, g, dir, opt); err != nil {
 			l.Errors = append(l.Errors, err)
 			continue
@@ -371,8 +443,10 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	hs.Deploys.Now, hs.Deploys.MinAge, hs.Deploys.MinAgeSet = opt.now, opt.minAge, opt.minAgeSet
 	var repo *gitlog.Repo
 	if !opt.noGit {
-		// the repository that holds the files, wherever migsafe runs
-		repo = gitlog.Find(ctx, absPath(dir, hs.Root))
+		var err error
+		if repo, err = gitlog.Locate(ctx, absPath(dir, hs.Root)); err != nil {
+			return fmt.Errorf("%s: %w", hs.Root, err)
+		}
 	}
 	if repo == nil {
 		if opt.since != "" {
@@ -592,6 +666,9 @@ func lintSets(ctx context.Context, s *Settings, sets []*History) (*engine.Result
 		if err != nil {
 			return nil, nil, err
 		}
+		if len(hs.NotSQL) > 0 {
+			redact(res, hs.NotSQL)
+		}
 		each = append(each, res)
 		for _, f := range res.Files {
 			if f.Lint && !seen[f.Path] {
@@ -609,4 +686,52 @@ func lintSets(ctx context.Context, s *Settings, sets []*History) (*engine.Result
 		}
 	}
 	return merged, each, nil
+}
+
+// redact removes the source text of the files that are not SQL from a
+// result: no excerpt (the files' line index is withheld from reporters),
+// no statement text, no fix, and a syntax error names its offending token
+// only. Such a file may be a secret reached through a link; its findings
+// still say where the problem is.
+func redact(res *engine.Result, notSQL map[string]bool) {
+	for i, f := range res.Files {
+		if notSQL[f.Path] {
+			c := *f
+			c.Lines = nil
+			res.Files[i] = &c
+		}
+	}
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if !notSQL[f.Path] {
+			continue
+		}
+		f.StmtText, f.Fixes = "", nil
+		if f.Code == rules.SyntaxError.Code {
+			f.Message = tokenOnly(f.Message)
+		}
+	}
+}
+
+// tokenOnly cuts the quoted source in a parser's message to its first
+// token: `syntax error near "aws_secret_access_key = …"` becomes
+// `syntax error near "aws_secret_access_key"`.
+func tokenOnly(msg string) string {
+	i := strings.IndexByte(msg, '"')
+	if i < 0 {
+		return msg
+	}
+	j := strings.LastIndexByte(msg, '"')
+	if j <= i {
+		return msg[:i] + `"…"`
+	}
+	quoted := msg[i+1 : j]
+	tok := quoted
+	if k := strings.IndexFunc(quoted, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '=' || r == ':' }); k >= 0 {
+		tok = quoted[:k]
+	}
+	if r := []rune(tok); len(r) > 40 {
+		tok = string(r[:40]) + "…"
+	}
+	return msg[:i+1] + tok + `"` + msg[j+1:]
 }

@@ -2,7 +2,6 @@ package lint
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/internal/readfile"
 )
 
 // MaxFileSize is the default largest migration file migsafe reads.
@@ -19,16 +19,14 @@ const MaxFileSize = 16 << 20
 // discover expands the command-line paths into SQL files: files are taken
 // as given, directories are searched recursively for *.sql (hidden
 // directories skipped). Paths are returned relative to dir when below it.
-func discover(paths []string, dir string, excluded func(string) bool) ([]string, []error) {
-	var files []string
-	var errs []error
-	seen := map[string]bool{}
-	add := func(p string) {
-		if !seen[p] && !excluded(p) {
-			seen[p] = true
-			files = append(files, p)
-		}
-	}
+//
+// Symbolic links are followed, to files and to directories, as long as
+// they stay inside the argument's boundary (its repository, else the
+// directory given); a link out of it is an error naming it unless follow
+// is set, so that nothing is left out silently. A directory reached twice
+// (a link cycle) is searched once.
+func discover(paths []string, dir string, excluded func(string) bool, follow bool) ([]string, []error) {
+	w := &walker{dir: dir, excluded: excluded, follow: follow, seen: map[string]bool{}}
 	for _, arg := range paths {
 		full := arg
 		if !filepath.IsAbs(full) {
@@ -36,59 +34,147 @@ func discover(paths []string, dir string, excluded func(string) bool) ([]string,
 		}
 		st, err := os.Stat(full)
 		if err != nil {
-			errs = append(errs, PathError(arg, err))
+			w.errs = append(w.errs, PathError(arg, err))
 			continue
 		}
 		if !st.IsDir() {
-			add(Display(dir, full))
+			w.add(Display(dir, full))
 			continue
 		}
-		n := 0
-		err = filepath.WalkDir(full, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errs = append(errs, PathError(Display(dir, p), err))
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
+		w.root = boundary(dir, full, true)
+		if !follow {
+			if err := readfile.Inside(full, arg, w.root); err != nil {
+				w.errs = append(w.errs, err)
+				continue
 			}
-			if d.IsDir() {
-				if p != full && strings.HasPrefix(d.Name(), ".") {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if strings.EqualFold(filepath.Ext(d.Name()), ".sql") {
-				n++
-				add(Display(dir, p))
-			}
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, PathError(arg, err))
 		}
-		if n == 0 {
-			errs = append(errs, fmt.Errorf("%s: no .sql files found in this directory (searched recursively)", arg))
+		w.n = 0
+		w.visited = map[string]bool{}
+		w.walk(full)
+		if w.n == 0 {
+			w.errs = append(w.errs, fmt.Errorf("%s: no .sql files found in this directory (searched recursively)", arg))
 		}
 	}
-	return files, errs
+	return w.files, w.errs
+}
+
+// walker searches directories for .sql files, following symbolic links.
+type walker struct {
+	dir      string
+	excluded func(string) bool
+	follow   bool
+	root     string          // the boundary of the argument searched
+	visited  map[string]bool // directories searched, resolved
+	seen     map[string]bool // files found, as displayed
+	files    []string
+	errs     []error
+	n        int // .sql files found in the argument
+}
+
+func (w *walker) add(p string) {
+	if !w.seen[p] && !w.excluded(p) {
+		w.seen[p] = true
+		w.files = append(w.files, p)
+	}
+}
+
+func (w *walker) walk(p string) {
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		if w.visited[real] {
+			return
+		}
+		w.visited[real] = true
+	}
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		w.errs = append(w.errs, PathError(Display(w.dir, p), err))
+		return
+	}
+	for _, e := range ents {
+		c := filepath.Join(p, e.Name())
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			// a dangling link named .sql is reported by the reader
+			st, err := os.Stat(c)
+			isDir = err == nil && st.IsDir()
+			if isDir && !strings.HasPrefix(e.Name(), ".") && !w.follow {
+				if err := readfile.Inside(c, Display(w.dir, c), w.root); err != nil {
+					w.errs = append(w.errs, err)
+					continue
+				}
+			}
+		}
+		if isDir {
+			if !strings.HasPrefix(e.Name(), ".") {
+				w.walk(c)
+			}
+			continue
+		}
+		if strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
+			w.n++
+			w.add(Display(w.dir, c))
+		}
+	}
+}
+
+// boundary is the directory that the files of an argument must stay
+// inside once symbolic links are resolved: the git work tree of the
+// working directory wd when the argument is in it (as written, before
+// links are resolved: db/link/x.sql is bounded by the repository even if
+// db/link leads out of it), else the work tree that holds the argument
+// (found by its .git entry, without running git), else the argument
+// itself when it is a directory, else the file's directory.
+func boundary(wd, full string, isDir bool) string {
+	full = filepath.Clean(full)
+	if a, err := filepath.Abs(full); err == nil {
+		full = a
+	}
+	if w, err := filepath.Abs(wd); err == nil {
+		if repo := gitTop(w); repo != "" && readfile.Within(repo, full) {
+			return resolved(repo)
+		}
+	}
+	start := filepath.Dir(full)
+	if isDir {
+		if st, err := os.Lstat(full); err == nil && st.Mode()&fs.ModeSymlink == 0 {
+			start = full
+		}
+	}
+	start = resolved(start)
+	if repo := gitTop(start); repo != "" {
+		return repo
+	}
+	if isDir {
+		return resolved(full)
+	}
+	return start
+}
+
+// gitTop returns the nearest directory from d upward that holds a .git
+// entry, or "".
+func gitTop(d string) string {
+	for {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return ""
+		}
+		d = up
+	}
+}
+
+func resolved(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
 
 // PathError words a file system error about p for a message: "no such
 // file or directory", "permission denied", else the error itself.
-func PathError(p string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%s: no such file or directory", p)
-	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("%s: permission denied", p)
-	}
-	return fmt.Errorf("%s: %w", p, err)
-}
+func PathError(p string, err error) error { return readfile.PathError(p, err) }
 
 // Display returns p relative to dir when p is inside it, slash-separated.
 func Display(dir, p string) string {
@@ -99,26 +185,25 @@ func Display(dir, p string) string {
 }
 
 // ReadSQL reads a migration and checks that it is text migsafe can parse:
-// not larger than max, no NUL byte, valid UTF-8. A leading BOM is removed.
+// a regular file not larger than max, no NUL byte, valid UTF-8. A leading
+// BOM is removed.
 func ReadSQL(dir, name string, max int64) ([]byte, bool, error) {
+	return readSQL(dir, name, readfile.Options{Max: max})
+}
+
+// sqlTooLarge is what to do about a migration over the size limit.
+const sqlTooLarge = "migrations this large are usually data dumps; exclude it or raise --max-file-size"
+
+// readSQL is ReadSQL within the bounds of o (a root the file must stay in).
+func readSQL(dir, name string, o readfile.Options) ([]byte, bool, error) {
 	full := name
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(dir, filepath.FromSlash(name))
 	}
-	st, err := os.Stat(full)
+	o.TooLarge = sqlTooLarge
+	src, err := readfile.Read(full, name, o)
 	if err != nil {
-		return nil, false, PathError(name, err)
-	}
-	if !st.Mode().IsRegular() {
-		// opening a named pipe would wait for a writer forever
-		return nil, false, fmt.Errorf("%s: not a regular file (%s); migsafe reads only regular files", name, fileKind(st.Mode()))
-	}
-	if st.Size() > max {
-		return nil, false, fmt.Errorf("%s: file is %s, larger than the %s limit: migrations this large are usually data dumps; exclude it or raise --max-file-size", name, size(st.Size()), size(max))
-	}
-	src, err := os.ReadFile(full)
-	if err != nil {
-		return nil, false, PathError(name, err)
+		return nil, false, err
 	}
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		li := analyzer.NewLineIndex(src[:i])
@@ -142,32 +227,4 @@ func ReadSQL(dir, name string, max int64) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("%s:%d:%d: invalid UTF-8 (byte 0x%02x): migrations must be UTF-8 encoded; convert the file (iconv -f latin1 -t utf-8)", name, p.Line, p.Column, src[off])
 	}
 	return src, bom, nil
-}
-
-// size formats a byte count for messages: "900 bytes", "12.5 KiB", "16 MiB".
-func size(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1<<20:
-		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<10)), ".0") + " KiB"
-	}
-	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
-}
-
-// fileKind names a file mode that is not a regular file.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return "mode " + m.String()
 }

@@ -60,6 +60,10 @@ type Options struct {
 	NoGit bool
 	// MaxFileSize is the largest file read, in bytes; 0 means MaxFileSize.
 	MaxFileSize int64
+	// FollowSymlinks reads files and directories that symbolic links
+	// point to outside the repository (or the directory given); without
+	// it such a link is an error naming it.
+	FollowSymlinks bool
 	// Now is the time deploy ages are measured at; zero means time.Now().
 	Now time.Time
 	// Paths are the files and directories to lint, used to tell the
@@ -228,7 +232,7 @@ func (s *Settings) MinimumAge() time.Duration {
 
 // historyOptions resolves the options about migration histories.
 func (s *Settings) historyOptions() (histOptions, error) {
-	opt := histOptions{dialect: s.Dialect.Name(), since: s.opt.Since, noGit: s.opt.NoGit, maxSize: s.opt.MaxFileSize, minAge: s.Config.Migrations.MinDeprecationAge, minAgeSet: s.Config.Migrations.MinDeprecationAgeText != "", now: s.Now}
+	opt := histOptions{dialect: s.Dialect.Name(), since: s.opt.Since, noGit: s.opt.NoGit, maxSize: s.opt.MaxFileSize, follow: s.opt.FollowSymlinks, minAge: s.Config.Migrations.MinDeprecationAge, minAgeSet: s.Config.Migrations.MinDeprecationAgeText != "", now: s.Now}
 	if opt.maxSize == 0 {
 		opt.maxSize = MaxFileSize
 	}

@@ -174,14 +174,33 @@ func Build(ctx context.Context, s *lint.Settings, o Options) (*Plan, error) {
 	if set.Layout == migrations.Auto {
 		set.Layout = migrations.GolangMigrate
 	}
-	sc := &scaffold{dialect: s.Dialect.Name(), parser: s.Dialect, layout: set.Layout, cat: cat, typ: o.Type, batch: o.BatchSize, minAge: s.MinimumAge()}
+	sc := &scaffold{dialect: s.Dialect.Name(), parser: s.Dialect, layout: set.Layout, cat: cat, batch: o.BatchSize, minAge: s.MinimumAge()}
 	if sc.batch <= 0 {
 		return nil, errors.New("--batch-size must be positive")
 	}
-	if err := build(sc, slices.Clone(o.Args)); err != nil {
+	args, err := sc.arguments(ctx, o.Change, o.Args)
+	if err != nil {
+		return nil, err
+	}
+	if o.Type != "" {
+		if sc.typ, err = sc.parseType(ctx, o.Type); err != nil {
+			return nil, err
+		}
+	}
+	if err := build(sc, args); err != nil {
 		return nil, err
 	}
 	p := &Plan{Dir: full, Layout: set.Layout, Files: set.Files(sc.out, s.Now)}
+	var names []string
+	for _, f := range p.Files {
+		names = append(names, f.Name)
+	}
+	if err := checkNames(dir, names); err != nil {
+		return nil, err
+	}
+	if err := verify(ctx, s, hs, set.Layout, dir, p); err != nil {
+		return nil, err
+	}
 	// the checklist: which files ship in which deploy, and the
 	// application's steps between them
 	for _, it := range sc.plan {
@@ -202,11 +221,15 @@ func Build(ctx context.Context, s *lint.Settings, o Options) (*Plan, error) {
 
 // column returns the column's current type from the history or --type.
 func (sc *scaffold) column(table, col string) (change.QName, string, error) {
-	q := change.QName{Name: strings.ToLower(table)}
-	if i := strings.LastIndexByte(table, '.'); i >= 0 {
-		q = change.QName{Schema: strings.ToLower(table[:i]), Name: strings.ToLower(table[i+1:])}
+	q, err := sc.qname(table)
+	if err != nil {
+		return q, "", err
 	}
 	t := sc.cat.Table(q)
+	if t != nil {
+		// as the history spells it: a table created as "Users" is not users
+		q = t.Name
+	}
 	if t != nil && !t.Origin.Base && t.Column(col) == nil {
 		// the history created the table: it knows every column
 		var names []string
@@ -380,29 +403,31 @@ func (sc *scaffold) replace(tableArg, old, newCol, newType, oldType, title strin
 	trigger := ""
 	dropTrigger := ""
 	if sc.pg() {
-		trigger = "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n" + sc.block(fmt.Sprintf(`CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $$
+		body := fmt.Sprintf(`
 BEGIN
   IF TG_OP = 'INSERT' THEN
+    IF NEW.%[1]s IS NULL THEN NEW.%[1]s := %[3]s; END IF;
     IF NEW.%[2]s IS NULL THEN NEW.%[2]s := %[4]s; END IF;
-    IF NEW.%[3]s IS NULL THEN NEW.%[3]s := %[5]s; END IF;
-  ELSIF NEW.%[2]s IS DISTINCT FROM OLD.%[2]s THEN
-    NEW.%[3]s := %[5]s;
-  ELSIF NEW.%[3]s IS DISTINCT FROM OLD.%[3]s THEN
+  ELSIF NEW.%[1]s IS DISTINCT FROM OLD.%[1]s THEN
     NEW.%[2]s := %[4]s;
+  ELSIF NEW.%[2]s IS DISTINCT FROM OLD.%[2]s THEN
+    NEW.%[1]s := %[3]s;
   END IF;
   RETURN NEW;
-END $$;
-`, fn, N, O, conv("NEW."+O, newType), conv("NEW."+N, oldType))) +
+END `, N, O, conv("NEW."+O, newType), conv("NEW."+N, oldType))
+		// a name holding $$ must not end the body early
+		tag := dollarTag(body)
+		trigger = "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n" + sc.block(fmt.Sprintf("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s%s%s;\n", fn, tag, body, tag)) +
 			fmt.Sprintf("CREATE TRIGGER %[1]s BEFORE INSERT OR UPDATE ON %[2]s FOR EACH ROW EXECUTE FUNCTION %[1]s();\n", fn, T)
 		dropTrigger = fmt.Sprintf("DROP TRIGGER %s ON %s;\nDROP FUNCTION %s();\n", fn, T, fn)
 	}
 	expand := sc.add(migrations.NewMigration{
-		Title: "expand_" + q.Name + "_" + newCol,
+		Title: "expand_" + slug(q.Name) + "_" + slug(newCol),
 		Up:    fmt.Sprintf("-- %s, step 1 of 6: add %s.%s next to %s.\n%sALTER TABLE %s ADD COLUMN %s %s;\n%s", title, t, newCol, old, sc.lockTimeout(), T, N, newType, trigger),
 		Down:  fmt.Sprintf("%s%sALTER TABLE %s DROP COLUMN %s;\n", sc.lockTimeout(), dropTrigger, T, N),
 	})
 	backfill := sc.add(migrations.NewMigration{
-		Title: "backfill_" + q.Name + "_" + newCol,
+		Title: "backfill_" + slug(q.Name) + "_" + slug(newCol),
 		Up:    sc.backfill(q, newCol, old, toNew),
 		Down:  "-- nothing to undo: the expand migration's down drops the column\nSELECT 1;\n",
 		NoTx:  true,
@@ -423,7 +448,7 @@ END $$;
 	}
 	undo += strings.ReplaceAll(trigger, "-- Until the old column is dropped, old and new application versions run side\n-- by side: this trigger keeps both columns in step whichever one a version writes.\n", "")
 	contract := sc.add(migrations.NewMigration{
-		Title: "contract_" + q.Name + "_" + old,
+		Title: "contract_" + slug(q.Name) + "_" + slug(old),
 		Up:    fmt.Sprintf("-- %s, step 6 of 6: drop %s.%s, replaced by %s.\n%s%sALTER TABLE %s DROP COLUMN %s;\n", title, t, old, newCol, sc.lockTimeout(), dropTrigger, T, O),
 		Down:  undo,
 	})
@@ -459,7 +484,7 @@ func (sc *scaffold) backfill(q change.QName, col, from, value string) string {
 	T, C, F := sc.tbl(q), sc.id(col), sc.id(from)
 	head := fmt.Sprintf("-- Step 3 of 6: fill %s.%s from %s in batches of %d rows, each committed on its own.\n-- migsafe:backfill %s.%s from %s\n", t, col, from, sc.batch, T, C, F)
 	if sc.pg() {
-		return head + sc.block(fmt.Sprintf(`DO $$
+		body := fmt.Sprintf(`
 DECLARE
   n bigint;
 BEGIN
@@ -470,8 +495,9 @@ BEGIN
     EXIT WHEN n = 0;
     COMMIT;
   END LOOP;
-END $$;
-`, T, C, value, F, sc.batch))
+END `, T, C, value, F, sc.batch)
+		tag := dollarTag(body)
+		return head + sc.block("DO "+tag+body+tag+";\n")
 	}
 	proc := sc.id("migsafe_backfill_" + strings.ReplaceAll(t, ".", "_") + "_" + col)
 	return head + sc.block(fmt.Sprintf(`CREATE PROCEDURE %[1]s()
@@ -486,7 +512,7 @@ END;
 func (sc *scaffold) deprecation(q change.QName, col, why string) migrations.NewMigration {
 	t := q.String()
 	T, C := sc.tbl(q), sc.id(col)
-	m := migrations.NewMigration{Title: "deprecate_" + strings.ReplaceAll(t, ".", "_") + "_" + col}
+	m := migrations.NewMigration{Title: "deprecate_" + slug(strings.ReplaceAll(t, ".", "_")) + "_" + slug(col)}
 	head := fmt.Sprintf("-- Step 5 of 6: the application no longer writes %s.%s (%s).\n-- migsafe:deprecate %s.%s\n", t, col, why, T, C)
 	if sc.pg() {
 		m.Up = head + fmt.Sprintf("COMMENT ON COLUMN %s.%s IS 'deprecated: %s';\n", T, C, strings.ReplaceAll(why, "'", "''"))
@@ -547,7 +573,7 @@ func (sc *scaffold) relax(q change.QName, col, typ string) (migrations.NewMigrat
 		stmt = fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL;\n", sc.tbl(q), sc.id(col), typ)
 	}
 	return migrations.NewMigration{
-		Title: "relax_" + strings.ReplaceAll(t, ".", "_") + "_" + col,
+		Title: "relax_" + slug(strings.ReplaceAll(t, ".", "_")) + "_" + slug(col),
 		Up:    sc.lockTimeout() + "-- Before step 5: inserts of the application that no longer writes " + col + " must not need it.\n-- migsafe:ignore drop-not-null the application stops writing " + col + " once this ships\n" + stmt,
 		Down:  sc.lockTimeout() + sc.restoreNotNull(q, col, typ, true),
 	}, true
@@ -571,7 +597,7 @@ func (sc *scaffold) dropColumn(args []string) error {
 	sc.deploy(sc.add(sc.deprecation(q, col, "to be dropped")))
 	sc.app(sc.wait(col))
 	sc.deploy(sc.add(migrations.NewMigration{
-		Title: "contract_" + q.Name + "_" + col,
+		Title: "contract_" + slug(q.Name) + "_" + slug(col),
 		Up:    fmt.Sprintf("-- Step 6 of 6: drop %s.%s.\n%sALTER TABLE %s DROP COLUMN %s;\n", t, col, sc.lockTimeout(), sc.tbl(q), sc.id(col)),
 		Down:  fmt.Sprintf("-- the column comes back empty: its data is gone\n%sALTER TABLE %s ADD COLUMN %s %s;\n", sc.lockTimeout(), sc.tbl(q), sc.id(col), typ),
 	}))

@@ -26,20 +26,51 @@ type Repo struct {
 }
 
 // Find returns the repository containing dir, or nil when git is not
-// installed or dir is not in a work tree.
+// installed, dir is not in a work tree or git refuses the repository
+// (Locate says why).
 func Find(ctx context.Context, dir string) *Repo {
+	r, _ := Locate(ctx, dir)
+	return r
+}
+
+// Locate returns the repository containing dir; nil and no error when git
+// is not installed or dir is not in a work tree. A repository git refuses
+// to read (owned by another user: git's "dubious ownership" check) is an
+// error: treating it as no history would change the verdicts silently.
+func Locate(ctx context.Context, dir string) (*Repo, error) {
 	if _, err := exec.LookPath("git"); err != nil {
-		return nil
+		return nil, nil
 	}
 	out, err := runGit(ctx, dir, "rev-parse", "--show-toplevel", "--is-shallow-repository")
 	if err != nil {
-		return nil
+		msg := err.Error()
+		if strings.Contains(msg, "dubious ownership") {
+			at := dir
+			if _, after, ok := strings.Cut(msg, "repository at '"); ok {
+				at, _, _ = strings.Cut(after, "'")
+			}
+			return nil, &RefusedError{Dir: at}
+		}
+		if strings.Contains(msg, "not a git repository") {
+			return nil, nil
+		}
+		return nil, err
 	}
 	root, shallow, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	if r, err := filepath.EvalSymlinks(root); err == nil {
 		root = r
 	}
-	return &Repo{Root: root, Shallow: strings.TrimSpace(shallow) == "true"}
+	return &Repo{Root: root, Shallow: strings.TrimSpace(shallow) == "true"}, nil
+}
+
+// RefusedError is a repository git will not read because another user
+// owns it.
+type RefusedError struct {
+	Dir string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("git refuses to read the repository at %s: it is owned by another user (git's \"dubious ownership\" check), so the deploys cannot be dated; if you trust it, run git config --global --add safe.directory %s, or pass --no-git to count every migration version as its own deploy", e.Dir, e.Dir)
 }
 
 func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {

@@ -67,6 +67,7 @@ func historyFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "layout", Usage: "migration layout: auto, golang-migrate, goose, dbmate, flyway, popx or plain (default: migrations.layout in the configuration, else detected)", Sources: ucli.EnvVars("MIGSAFE_LAYOUT")},
 		&ucli.StringFlag{Name: "since", Usage: "lint only the migrations added or changed since the git `REF` (origin/main, a tag, HEAD~3); the others are replayed as history and date the deploys", Sources: ucli.EnvVars("MIGSAFE_SINCE")},
 		&ucli.BoolFlag{Name: "no-git", Usage: "do not read deploy dates from git: every migration version counts as its own deploy"},
+		&ucli.BoolFlag{Name: "follow-symlinks", Usage: "read files and directories that symbolic links point to outside the repository (or the directory given); without it such a link is an error"},
 		&ucli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list the statements the schema model could not follow and the files the layout leaves out"},
 	}
 }
@@ -77,7 +78,8 @@ func resolve(cmd *ucli.Command, env Env) (*lint.Settings, error) {
 	o := lint.Options{
 		Dir: env.Dir, Config: cmd.String("config"), Dialect: cmd.String("dialect"), TargetVersion: cmd.String("target-version"),
 		FailOn: cmd.String("fail-on"), Layout: cmd.String("layout"), Since: cmd.String("since"), NoGit: cmd.Bool("no-git"),
-		Paths: cmd.Args().Slice(),
+		FollowSymlinks: cmd.Bool("follow-symlinks"),
+		Paths:          cmd.Args().Slice(),
 	}
 	if cmd.IsSet("max-file-size") {
 		o.MaxFileSize = cmd.Int64("max-file-size")

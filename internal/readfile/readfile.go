@@ -1,0 +1,199 @@
+// Package readfile is the one way migsafe reads a file that a user or a
+// repository names: a migration, a .migsafe.yaml found upward or given
+// with -c, a Flyway .sql.conf. A pull request controls these files, so
+// the reader refuses what is not a regular file (a named pipe would wait
+// for a writer forever, /dev/zero never ends), stops at a size limit even
+// when the file grows while it is read, and does not follow a symbolic
+// link out of the directory it was asked to stay in (a migration linked
+// to ~/.aws/credentials would be printed in a syntax-error excerpt).
+package readfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Options bound a read.
+type Options struct {
+	// Max is the largest size read, in bytes; it must be positive.
+	Max int64
+	// Root, when set, is the directory the file must be inside once
+	// symbolic links are resolved (the repository, else the directory
+	// given); a link out of it is an *OutsideError.
+	Root string
+	// FollowOutside follows links out of Root (--follow-symlinks).
+	FollowOutside bool
+	// TooLarge is added to the message of a file over Max: what to do
+	// ("exclude it or raise --max-file-size").
+	TooLarge string
+}
+
+// NotRegularError is a path that is not a regular file.
+type NotRegularError struct {
+	Name string
+	Mode fs.FileMode
+}
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s: not a regular file (%s); migsafe reads only regular files", e.Name, Kind(e.Mode))
+}
+
+// TooLargeError is a file larger than the limit.
+type TooLargeError struct {
+	Name      string
+	Size, Max int64
+	Hint      string
+	Growing   bool // the size is what was read before the limit stopped it
+}
+
+func (e *TooLargeError) Error() string {
+	s := Size(e.Size)
+	if e.Growing {
+		s = "more than " + s
+	}
+	msg := fmt.Sprintf("%s: file is %s, larger than the %s limit", e.Name, s, Size(e.Max))
+	if e.Hint != "" {
+		msg += ": " + e.Hint
+	}
+	return msg
+}
+
+// OutsideError is a symbolic link whose target is outside the directory
+// the read must stay in.
+type OutsideError struct {
+	Name string
+	Root string // the directory, resolved
+}
+
+func (e *OutsideError) Error() string {
+	return fmt.Sprintf("%s: leads through a symbolic link to a path outside %s; not followed (a link out of the repository could expose a secret); pass --follow-symlinks to follow it", e.Name, e.Root)
+}
+
+// Read reads the file at full (name is how messages show it) within the
+// bounds of o.
+func Read(full, name string, o Options) ([]byte, error) {
+	if o.Max <= 0 {
+		return nil, fmt.Errorf("%s: internal error: no size limit", name)
+	}
+	st, err := os.Stat(full)
+	if err != nil {
+		return nil, PathError(name, err)
+	}
+	if !st.Mode().IsRegular() {
+		// opening a named pipe would wait for a writer forever
+		return nil, &NotRegularError{Name: name, Mode: st.Mode()}
+	}
+	if o.Root != "" && !o.FollowOutside {
+		if err := Inside(full, name, o.Root); err != nil {
+			return nil, err
+		}
+	}
+	if st.Size() > o.Max {
+		return nil, &TooLargeError{Name: name, Size: st.Size(), Max: o.Max, Hint: o.TooLarge}
+	}
+	// non-blocking: if the file was replaced by a pipe since the Stat,
+	// opening it returns at once and the Stat of the open file refuses it
+	f, err := os.OpenFile(full, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, PathError(name, err)
+	}
+	defer f.Close()
+	st, err = f.Stat()
+	if err != nil {
+		return nil, PathError(name, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &NotRegularError{Name: name, Mode: st.Mode()}
+	}
+	buf := make([]byte, 0, min(st.Size(), o.Max)+1)
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > o.Max {
+			return nil, &TooLargeError{Name: name, Size: int64(len(buf)), Max: o.Max, Hint: o.TooLarge, Growing: true}
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, PathError(name, err)
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+}
+
+// Inside returns an *OutsideError when full, its symbolic links
+// resolved, is not inside root (itself resolved), and a path error when
+// it cannot be resolved.
+func Inside(full, name, root string) error {
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return PathError(name, err)
+	}
+	r, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		r = root
+	}
+	if !Within(r, real) {
+		return &OutsideError{Name: name, Root: r}
+	}
+	return nil
+}
+
+// Within reports whether p is root or below it (both clean, absolute or
+// both relative to one directory).
+func Within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// PathError words a file system error about p for a message: "no such
+// file or directory", "permission denied", else the error itself.
+func PathError(p string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: no such file or directory", p)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s: permission denied", p)
+	}
+	return fmt.Errorf("%s: %w", p, err)
+}
+
+// Size formats a byte count for messages: "900 bytes", "12.5 KiB", "16 MiB".
+func Size(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<10)), ".0") + " KiB"
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
+}
+
+// Kind names a file mode that is not a regular file.
+func Kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "mode " + m.String()
+}

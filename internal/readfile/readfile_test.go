@@ -1,0 +1,86 @@
+//go:build unix
+
+package readfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	ok := filepath.Join(dir, "ok.sql")
+	if err := os.WriteFile(ok, []byte("SELECT 1;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "pipe.sql")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero.sql")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(outside, []byte("token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.sql")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+
+	if b, err := Read(ok, "ok.sql", Options{Max: 100, Root: dir}); err != nil || string(b) != "SELECT 1;\n" {
+		t.Fatalf("ok.sql: %q, %v", b, err)
+	}
+	var tl *TooLargeError
+	if _, err := Read(ok, "ok.sql", Options{Max: 5}); !errors.As(err, &tl) || tl.Size != 10 {
+		t.Fatalf("over the limit: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Read(fifo, "pipe.sql", Options{Max: 100}); done <- err }()
+	var nr *NotRegularError
+	select {
+	case err := <-done:
+		if !errors.As(err, &nr) || Kind(nr.Mode) != "a named pipe" {
+			t.Fatalf("pipe: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a named pipe hangs")
+	}
+	if _, err := Read(zero, "zero.sql", Options{Max: 100}); !errors.As(err, &nr) || Kind(nr.Mode) != "a character device" {
+		t.Fatalf("/dev/zero: %v", err)
+	}
+	var oe *OutsideError
+	if _, err := Read(link, "link.sql", Options{Max: 100, Root: dir}); !errors.As(err, &oe) {
+		t.Fatalf("link out of the root: %v", err)
+	}
+	if b, err := Read(link, "link.sql", Options{Max: 100, Root: dir, FollowOutside: true}); err != nil || string(b) != "token" {
+		t.Fatalf("followed on request: %q, %v", b, err)
+	}
+	if _, err := Read(ok, "ok.sql", Options{}); err == nil {
+		t.Fatal("no limit accepted")
+	}
+}
+
+func TestWithin(t *testing.T) {
+	for _, c := range []struct {
+		root, p string
+		want    bool
+	}{
+		{"/a", "/a", true},
+		{"/a", "/a/b", true},
+		{"/a", "/ab", false},
+		{"/a", "/", false},
+		{"/a/b", "/a/c", false},
+		{"/a", "/a/..b", true},
+	} {
+		if got := Within(c.root, c.p); got != c.want {
+			t.Errorf("Within(%q, %q) = %v", c.root, c.p, got)
+		}
+	}
+}
