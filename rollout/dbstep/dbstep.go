@@ -52,10 +52,14 @@ func (r *Runner) open(ctx context.Context, m *plan.Migrations, runID string, not
 		return nil, nil, err
 	}
 	dialect := m.Dialect
-	if dialect == "" && strings.HasPrefix(url, "mysql") {
-		dialect = analyzer.MySQL
+	if dialect == "" { // the database says
+		if strings.HasPrefix(url, "mysql") {
+			dialect = analyzer.MySQL
+		} else {
+			dialect = analyzer.Postgres
+		}
 	}
-	s, err := lint.Resolve(lint.Options{Dir: r.Dir, Config: m.Config, Dialect: dialect, TargetVersion: m.TargetVersion, FailOn: m.FailOn})
+	s, err := lint.Resolve(lint.Options{Dir: r.Dir, Config: m.Config, Dialect: dialect, TargetVersion: m.TargetVersion, FailOn: m.FailOn, Paths: []string{m.Dir}})
 	if err != nil {
 		return nil, nil, err
 	}

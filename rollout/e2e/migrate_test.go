@@ -261,7 +261,7 @@ func TestMigrateStepCrash(t *testing.T) {
 	bin := binaries(t)
 	files := map[string]string{
 		"1_create_orders.up.sql": createOrders, "1_create_orders.down.sql": "DROP TABLE orders;\n",
-		"2_add_note.up.sql": "SELECT pg_sleep(1);\n" + addNote, "2_add_note.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n",
+		"2_add_note.up.sql": "SELECT pg_sleep(0.6);\n" + addNote, "2_add_note.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n",
 	}
 	steps := "  - migrate\n  - set_weight: 5\n  - analysis\n  - promote\n"
 	// an uninterrupted run gives the events' numbers
@@ -285,7 +285,7 @@ func TestMigrateStepCrash(t *testing.T) {
 	points := []struct {
 		name   string
 		seq    int
-		inside bool // killed from outside 300ms into migration 2
+		inside bool // killed from outside 250ms into migration 2
 	}{
 		{"after the intent", seqOf(func(e journal.Event) bool { return e.Kind == journal.StepIntent && e.Step == 0 }), false},
 		{"after migration 1 committed", seqOf(line("up 1_create_orders: applied")), false},
@@ -297,7 +297,7 @@ func TestMigrateStepCrash(t *testing.T) {
 			w := newDBWorld(t, steps, files)
 			var first run
 			if p.inside {
-				first = w.startKilledInside(t, bin, "up 2_add_note: started", 300*time.Millisecond)
+				first = w.startKilledInside(t, bin, "up 2_add_note: started", 250*time.Millisecond)
 			} else {
 				first = w.start(t, bin, "MIGSAFE_ROLLOUT_CRASH_AT_SEQ="+strconv.Itoa(p.seq))
 			}
