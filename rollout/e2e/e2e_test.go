@@ -6,6 +6,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -76,9 +77,14 @@ func migsafe(t *testing.T, bin string, env []string, onEvent func(journal.Event)
 }
 
 // examplePlan is examples/rollout/rollout.yaml pointed at this test's
-// nginx and services, with short bakes.
-func examplePlan(t *testing.T, bin string, ngx *testservice.Nginx, stable, canary string) string {
+// nginx, services and migrations, with short bakes; env holds the URL of
+// a fresh database, which db opens.
+func examplePlan(t *testing.T, bin string, ngx *testservice.Nginx, stable, canary string) (plan string, env []string, db *sql.DB) {
 	t.Helper()
+	migrations, err := filepath.Abs("../../examples/rollout/migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
 	data, err := os.ReadFile("../../examples/rollout/rollout.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +95,7 @@ func examplePlan(t *testing.T, bin string, ngx *testservice.Nginx, stable, canar
 		"127.0.0.1:18082", canary,
 		"http://127.0.0.1:18080/", ngx.URL,
 		"bake: 1s", "bake: 100ms",
+		"path: migrations", "path: "+migrations,
 	)
 	src := r.Replace(string(data))
 	src = strings.Replace(src, "    error_log:", "    nginx: "+ngx.Binary+"\n    error_log:", 1)
@@ -100,7 +107,19 @@ func examplePlan(t *testing.T, bin string, ngx *testservice.Nginx, stable, canar
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	db, url := newDatabase(t)
+	return path, []string{"DEMO_DATABASE_URL=" + url}, db
+}
+
+// orderColumns are the columns of the example's orders table.
+func orderColumns(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var cols string
+	err := db.QueryRow(`SELECT coalesce(string_agg(column_name, ',' ORDER BY ordinal_position), '') FROM information_schema.columns WHERE table_name = 'orders'`).Scan(&cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cols
 }
 
 func weights(events []journal.Event) []int {
@@ -118,11 +137,15 @@ func TestGoodVersionIsPromoted(t *testing.T) {
 	v1 := testservice.StartService(t, bin, "v1", 0)
 	v2 := testservice.StartService(t, bin, "v2", 0)
 	ngx := testservice.StartNginx(t, v1.Addr)
-	plan := examplePlan(t, bin, ngx, v1.Addr, v2.Addr)
+	plan, env, db := examplePlan(t, bin, ngx, v1.Addr, v2.Addr)
 	state := t.TempDir()
-	r := migsafe(t, bin, nil, nil, "rollout", "start", "-p", plan, "--state-dir", state, "--format", "json")
+	r := migsafe(t, bin, env, nil, "rollout", "start", "-p", plan, "--state-dir", state, "--format", "json")
 	if r.code != 0 {
 		t.Fatalf("exit %d, want 0 (promoted)\n%s", r.code, r.stderr)
+	}
+	// the migrate step applied the example's migrations before traffic moved
+	if c := orderColumns(t, db); c != "id,total_cents,created_at,note" {
+		t.Errorf("orders has %q after the migrate step", c)
 	}
 	if got := weights(r.events); !equal(got, []int{1, 5, 25, 100}) {
 		t.Errorf("weights %v, want 1 5 25 100", got)
@@ -141,12 +164,12 @@ func TestBadVersionIsRolledBack(t *testing.T) {
 	v1 := testservice.StartService(t, bin, "v1", 0)
 	v2 := testservice.StartService(t, bin, "v2", 0.2)
 	ngx := testservice.StartNginx(t, v1.Addr)
-	plan := examplePlan(t, bin, ngx, v1.Addr, v2.Addr)
+	plan, env, db := examplePlan(t, bin, ngx, v1.Addr, v2.Addr)
 	state := t.TempDir()
 	// From the moment the rollback is decided, send requests through
 	// nginx until a batch of 100 all reach stable.
 	stableAfter := make(chan time.Duration, 1)
-	r := migsafe(t, bin, nil, func(e journal.Event) {
+	r := migsafe(t, bin, env, func(e journal.Event) {
 		if e.Kind == journal.RollbackStarted {
 			decided := time.Now()
 			go func() {
@@ -177,8 +200,12 @@ func TestBadVersionIsRolledBack(t *testing.T) {
 			stable = e.At
 		}
 	}
-	if !strings.Contains(reason, "step 4: canary-errors: Failed") {
-		t.Errorf("rollback reason %q, want the first gate (step 4)", reason)
+	if !strings.Contains(reason, "step 6: canary-errors: Failed") {
+		t.Errorf("rollback reason %q, want the first gate (step 6)", reason)
+	}
+	// a rollback runs no down migration: the expand migration stays
+	if c := orderColumns(t, db); c != "id,total_cents,created_at,note" {
+		t.Errorf("orders has %q after the rollback", c)
 	}
 	measured := <-stableAfter
 	if measured < 0 {

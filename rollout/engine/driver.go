@@ -41,6 +41,9 @@ type Driver struct {
 	// Tick, when set, is called on every poll of a wait (a bake, a timed
 	// pause): for a live view.
 	Tick func(s State, now time.Time)
+	// DB runs the check and migrate steps on the plan's migrations
+	// section (rollout/dbstep); nil makes such a step fail.
+	DB DBSteps
 	// CrashAtSeq, for the crash tests only: the process kills itself
 	// with SIGKILL right after writing the event with this number.
 	CrashAtSeq int
@@ -48,6 +51,16 @@ type Driver struct {
 	j      *journal.Journal
 	st     State
 	redact *backend.Redactor
+}
+
+// DBSteps runs the steps that work on the plan's migrations: Check lints
+// the pending ones, Migrate applies them (expand phase). Both return a
+// one-line summary and send progress lines to note. A Migrate interrupted
+// at any point may simply run again: what is applied is the database's
+// own history's business.
+type DBSteps interface {
+	Check(ctx context.Context, m *plan.Migrations, note func(string)) (string, error)
+	Migrate(ctx context.Context, m *plan.Migrations, runID string, note func(string)) (string, error)
 }
 
 // Outcome is how a drive ended, as an exit code.
@@ -427,7 +440,14 @@ func (d *Driver) step(ctx context.Context, dec Decision) error {
 		return d.append(e)
 	case plan.Analysis:
 		return d.analysis(ctx, dec.Step, s, ev)
-	case plan.Exec, plan.Check, plan.Migrate:
+	case plan.Migrate:
+		return d.dbStep(ctx, dec.Step, s, ev, failed)
+	case plan.Check:
+		if s.Argv == nil {
+			return d.dbStep(ctx, dec.Step, s, ev, failed)
+		}
+		fallthrough
+	case plan.Exec:
 		code, err := d.command(ctx, s.Argv, s.Timeout, dec.Step, false, "")
 		if err != nil {
 			return failed(err)
@@ -474,6 +494,37 @@ func (d *Driver) analysis(ctx context.Context, i int, s plan.Step, ev func(strin
 		}
 		return sleep(ctx, iv)
 	}
+}
+
+// dbStep runs a check or migrate step on the plan's migrations. The
+// intent is journaled before (by step); each migration's progress is
+// journaled as it happens.
+func (d *Driver) dbStep(ctx context.Context, i int, s plan.Step, ev func(string) journal.Event, failed func(error) error) error {
+	if d.DB == nil || s.Migrations == nil {
+		return failed(errors.New("this runner has no database steps"))
+	}
+	note := func(msg string) {
+		e := ev(journal.Migration)
+		e.Reason = msg
+		// a journal that cannot be written stops the run at the next append
+		_ = d.append(e)
+	}
+	var sum string
+	var err error
+	if s.Kind == plan.Migrate {
+		sum, err = d.DB.Migrate(ctx, s.Migrations, fmt.Sprintf("%s-step%d", d.st.RunID, i+1), note)
+	} else {
+		sum, err = d.DB.Check(ctx, s.Migrations, note)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // stopped: the resumed run runs the step again
+	}
+	if err != nil {
+		return failed(err)
+	}
+	done := ev(journal.StepDone)
+	done.Reason = sum
+	return d.append(done)
 }
 
 // command runs a step's argv ("migsafe" first means this executable).

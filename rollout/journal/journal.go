@@ -52,6 +52,9 @@ const (
 	RolledBack      = "rolled_back"
 	ControlReceived = "control"
 	Warning         = "warning"
+	// Migration is a line of a check or migrate step's progress (a
+	// migration started, applied, recovered; a note of the lint gate).
+	Migration = "migration"
 )
 
 // Event is one line of the journal.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -62,7 +63,33 @@ type Step struct {
 	Timeout    time.Duration
 	Gate       gate.Gate  // analysis
 	GateNode   *yaml.Node // analysis: the body the gate was compiled from
+	// Migrations, for a migrate step and a check step without a command:
+	// the plan's migrations section.
+	Migrations *Migrations
 }
+
+// Migrations is the plan's migrations section: the directory the check
+// and migrate steps work on and how the migrate step applies it. The
+// database URL is never in the plan: it is read from the environment
+// variable DatabaseEnv when the step runs.
+type Migrations struct {
+	// Path is the migrations directory (golang-migrate layout), as
+	// written; Dir is it resolved against the plan's folder.
+	Path, Dir   string
+	DatabaseEnv string // default MIGSAFE_DATABASE_URL
+	// LockWait bounds the wait for the migrate runner's lock;
+	// LockTimeout is the session's lock_timeout; StatementTimeout bounds
+	// each statement (0: none). Zero LockWait and LockTimeout mean the
+	// migrate package's defaults.
+	LockWait, LockTimeout, StatementTimeout time.Duration
+	// Lint settings of the gate: as `migsafe check` flags ("" is the
+	// configuration's, else the default).
+	Config, FailOn, Dialect, TargetVersion string
+	Line, Col                              int
+}
+
+// DefaultDatabaseEnv is the variable the database URL is read from.
+const DefaultDatabaseEnv = "MIGSAFE_DATABASE_URL"
 
 // String is the step as a person reads it.
 func (s Step) String() string {
@@ -81,7 +108,14 @@ func (s Step) String() string {
 			return "analysis " + s.Gate.Name()
 		}
 		return "analysis"
-	case Exec, Check, Migrate:
+	case Migrate:
+		if s.Migrations != nil {
+			return "migrate " + s.Migrations.Path + " (expand)"
+		}
+	case Exec, Check:
+		if s.Argv == nil && s.Migrations != nil {
+			return "check " + s.Migrations.Path + " (pending)"
+		}
 		return string(s.Kind) + " " + strings.Join(s.Argv, " ")
 	}
 	return string(s.Kind)
@@ -113,6 +147,8 @@ type Plan struct {
 	Warnings []string
 	// DefaultGate is the top-level analysis body, nil when absent.
 	DefaultGate *yaml.Node
+	// Migrations is the migrations section, nil when absent.
+	Migrations *Migrations
 }
 
 // Compiler turns an analysis body into a gate.
@@ -262,7 +298,7 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 	var stepsNode, rollbackNode *yaml.Node
 	gates := map[string]*yaml.Node{}
 	var gateNames []string
-	top := []string{"apiVersion", "kind", "name", "service", "release", "backend", "analysis", "gates", "limits", "steps", "rollback"}
+	top := []string{"apiVersion", "kind", "name", "service", "release", "backend", "analysis", "gates", "limits", "migrations", "steps", "rollback"}
 	p.fields(root, "plan", top, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "apiVersion":
@@ -320,6 +356,8 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 					pl.Limits.ErrorInterval = p.duration(v, key)
 				}
 			})
+		case "migrations":
+			pl.Migrations = p.migrations(v, file)
 		case "steps":
 			stepsNode = v
 		case "rollback":
@@ -500,6 +538,53 @@ func (p *parser) backend(n *yaml.Node, pl *Plan) {
 	}
 }
 
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (p *parser) migrations(n *yaml.Node, file string) *Migrations {
+	m := &Migrations{DatabaseEnv: DefaultDatabaseEnv, Line: n.Line, Col: n.Column}
+	known := []string{"path", "database_env", "lock_wait", "lock_timeout", "statement_timeout", "config", "fail_on", "dialect", "target_version"}
+	p.fields(n, "migrations", known, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "path":
+			m.Path = p.str(v, "migrations.path")
+		case "database_env":
+			m.DatabaseEnv = p.str(v, "migrations.database_env")
+			if m.DatabaseEnv != "" && !envName.MatchString(m.DatabaseEnv) {
+				p.errf(v, "migrations.database_env %q: the name of an environment variable that holds the database URL (the URL itself never goes in the plan)", m.DatabaseEnv)
+			}
+		case "lock_wait":
+			m.LockWait = p.duration(v, "migrations.lock_wait")
+		case "lock_timeout":
+			m.LockTimeout = p.duration(v, "migrations.lock_timeout")
+		case "statement_timeout":
+			m.StatementTimeout = p.duration(v, "migrations.statement_timeout")
+		case "config":
+			m.Config = p.str(v, "migrations.config")
+		case "fail_on":
+			m.FailOn = p.str(v, "migrations.fail_on")
+			if m.FailOn != "error" && m.FailOn != "warning" && m.FailOn != "never" {
+				p.errf(v, "migrations.fail_on %q: error, warning or never", m.FailOn)
+			}
+		case "dialect":
+			m.Dialect = p.str(v, "migrations.dialect")
+		case "target_version":
+			m.TargetVersion = p.str(v, "migrations.target_version")
+		}
+	})
+	if m.Path == "" {
+		p.errf(n, "migrations needs a path (the migrations directory, relative to the plan)")
+		return m
+	}
+	m.Dir = m.Path
+	if !filepath.IsAbs(m.Dir) {
+		m.Dir = filepath.Join(filepath.Dir(file), m.Dir)
+	}
+	if m.Config != "" && !filepath.IsAbs(m.Config) {
+		m.Config = filepath.Join(filepath.Dir(file), m.Config)
+	}
+	return m
+}
+
 func (p *parser) steps(n *yaml.Node, what string, kinds []Kind, compileGate func(*Step, *yaml.Node, *yaml.Node)) []Step {
 	if n.Kind != yaml.SequenceNode {
 		p.errf(n, "%s must be a list of steps", what)
@@ -573,7 +658,11 @@ func (p *parser) steps(n *yaml.Node, what string, kinds []Kind, compileGate func
 			}
 		case Analysis:
 			compileGate(&s, val, key)
-		case Exec, Migrate, Check:
+		case Migrate:
+			if !isNull && !emptyMap {
+				p.errf(val, "migrate takes no settings: it applies the plan's migrations: section with the migrate runner (expand phase); to run a command use exec")
+			}
+		case Exec, Check:
 			switch {
 			case val != nil && val.Kind == yaml.SequenceNode:
 				s.Argv = p.argv(val, string(s.Kind))
@@ -599,13 +688,11 @@ func (p *parser) steps(n *yaml.Node, what string, kinds []Kind, compileGate func
 				if s.Kind == Check && s.Argv == nil {
 					s.Argv = append([]string{"migsafe", "check"}, args...)
 				}
-			case s.Kind == Check:
-				s.Argv = []string{"migsafe", "check"}
 			}
 			if s.Kind == Check {
 				s.Idempotent = true // a lint changes nothing
 			}
-			if s.Argv == nil {
+			if s.Argv == nil && s.Kind == Exec {
 				p.errf(key, "%s needs a command: %s: [\"prog\", \"arg\"] or %s: {argv: [...]}", s.Kind, s.Kind, s.Kind)
 			}
 		default:
@@ -622,6 +709,23 @@ func (p *parser) checkOrder(pl *Plan, stepsNode, rollbackNode, root *yaml.Node) 
 	at := stepsNode
 	if at == nil {
 		at = root
+	}
+	for i := range pl.Steps {
+		s := &pl.Steps[i]
+		switch {
+		case s.Kind == Migrate:
+			if pl.Migrations == nil {
+				p.errf(&yaml.Node{Line: s.Line, Column: s.Col}, "migrate needs the plan's migrations: section (path, database_env, lock_wait, statement_timeout)")
+			}
+			s.Migrations = pl.Migrations
+			s.Idempotent = true // the migrate runner's history decides what is applied
+		case s.Kind == Check && s.Argv == nil:
+			if pl.Migrations != nil {
+				s.Migrations = pl.Migrations // lint the pending migrations in process
+			} else {
+				s.Argv = []string{"migsafe", "check"}
+			}
+		}
 	}
 	promotes := 0
 	judged := false

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -46,9 +47,11 @@ func TestDefaults(t *testing.T) {
 func TestSteps(t *testing.T) {
 	src := good + `gates:
   quick: {exec: [./quick]}
+migrations: {path: db/migrations, database_env: SHOP_DB, lock_wait: 30s, statement_timeout: 1m}
 steps:
   - check: {args: [db/migrations]}
-  - migrate: [./migrate, up]
+  - check
+  - migrate
   - deploy
   - set_weight: 10
   - bake: 2s
@@ -64,7 +67,7 @@ rollback:
   - undo
   - exec: {argv: [./page], check: [./paged]}
 `
-	p, err := Parse("rollout.yaml", []byte(src), Options{})
+	p, err := Parse("deploy/rollout.yaml", []byte(src), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,15 +75,20 @@ rollback:
 	for _, s := range p.Steps {
 		got = append(got, s.String())
 	}
-	want := "check migsafe check db/migrations | migrate ./migrate up | deploy | set_weight 10 | bake 2s | analysis exec ./quick | pause 1m0s | pause | approve | exec ./notify {{.RunID}} | analysis exec ./count-errors --max 5 | promote"
+	want := "check migsafe check db/migrations | check db/migrations (pending) | migrate db/migrations (expand) | deploy | set_weight 10 | bake 2s | analysis exec ./quick | pause 1m0s | pause | approve | exec ./notify {{.RunID}} | analysis exec ./count-errors --max 5 | promote"
 	if strings.Join(got, " | ") != want {
 		t.Errorf("steps:\n got %s\nwant %s", strings.Join(got, " | "), want)
 	}
 	if p.Rollback[0].Kind != RouteStable || p.Rollback[2].CheckArgv[0] != "./paged" {
 		t.Errorf("rollback %+v", p.Rollback)
 	}
-	if p.Steps[4].Line != 17 {
-		t.Errorf("bake line %d", p.Steps[4].Line)
+	if p.Steps[5].Line != 19 {
+		t.Errorf("bake line %d", p.Steps[5].Line)
+	}
+	m := p.Steps[2].Migrations
+	if m == nil || m != p.Steps[1].Migrations || m.Dir != "deploy/db/migrations" || m.DatabaseEnv != "SHOP_DB" ||
+		m.LockWait != 30*time.Second || m.StatementTimeout != time.Minute || !p.Steps[2].Idempotent || p.Steps[1].Argv != nil {
+		t.Errorf("migrations %+v, steps %+v", m, p.Steps[1:3])
 	}
 }
 
@@ -97,6 +105,10 @@ func TestErrors(t *testing.T) {
 		{"no judge", good + "steps:\n  - set_weight: 5\n  - promote\n", `rollout.yaml:12:5: promote without an analysis or approve step before it`},
 		{"promote last", good + "steps:\n  - approve\n  - promote\n  - deploy\n", `promote must be the last step`},
 		{"rollback order", good + "rollback:\n  - undo\n", `the rollback must start with route_stable`},
+		{"migrate argv", good + "migrations: {path: m}\nsteps:\n  - migrate: [./migrate, up]\n", `rollout.yaml:12:14: migrate takes no settings`},
+		{"migrate without migrations", good + "steps:\n  - migrate\n", `rollout.yaml:11:5: migrate needs the plan's migrations: section`},
+		{"database url in the plan", good + "migrations: {path: m, database_env: \"postgres://u:p@h/db\"}\n", `the URL itself never goes in the plan`},
+		{"database key", good + "migrations: {path: m, database_url: x}\n", `did you mean "database_env"?`},
 		{"rollback kind", good + "rollback:\n  - promote\n", `unknown rollback step "promote"`},
 		{"exec shell", good + "steps:\n  - exec: \"curl x | sh\"\n  - approve\n  - promote\n", `exec needs a command`},
 		{"gate name", good + "gates: {quick: {exec: [x]}}\nsteps:\n  - analysis: quik\n  - promote\n", `no gate named "quik" under gates:; did you mean "quick"?`},

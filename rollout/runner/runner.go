@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/migsafe/migsafe/rollout/backend"
+	"github.com/migsafe/migsafe/rollout/dbstep"
 	"github.com/migsafe/migsafe/rollout/engine"
 	"github.com/migsafe/migsafe/rollout/journal"
 	"github.com/migsafe/migsafe/rollout/plan"
@@ -35,6 +36,9 @@ type Options struct {
 	Poll       time.Duration
 	Backoff    func(int) time.Duration
 	CrashAtSeq int
+	// DB runs the check and migrate steps on the plan's migrations; nil
+	// is a dbstep.Runner reading the process's environment.
+	DB engine.DBSteps
 }
 
 // Load reads and validates the plan.
@@ -55,8 +59,12 @@ func driver(o Options) (*engine.Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: backend: %w", p.File, err)
 	}
+	db := o.DB
+	if db == nil {
+		db = &dbstep.Runner{}
+	}
 	return &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
-		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq}, nil
+		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq, DB: db}, nil
 }
 
 // Start starts a run, or continues the service's unfinished run of the

@@ -14,6 +14,7 @@ import (
 
 	ucli "github.com/urfave/cli/v3"
 
+	"github.com/migsafe/migsafe/rollout/dbstep"
 	"github.com/migsafe/migsafe/rollout/engine"
 	"github.com/migsafe/migsafe/rollout/export"
 	"github.com/migsafe/migsafe/rollout/journal"
@@ -89,6 +90,7 @@ func rolloutOptions(cmd *ucli.Command, env Env) (runner.Options, error) {
 		}
 	}
 	o.Actor = env.Getenv("USER")
+	o.DB = &dbstep.Runner{Getenv: env.Getenv, Dir: env.Dir, Version: Version()}
 	if self, err := os.Executable(); err == nil {
 		o.Self = self
 	}
@@ -255,6 +257,8 @@ func writeEvent(w io.Writer, e journal.Event, steps, rollback int) {
 		fmt.Fprintf(w, "%s request: %s by %s\n", at, e.Reason, e.Actor)
 	case journal.Warning:
 		fmt.Fprintf(w, "%s warning: %s\n", at, e.Reason)
+	case journal.Migration:
+		fmt.Fprintf(w, "           %s\n", e.Reason)
 	}
 }
 

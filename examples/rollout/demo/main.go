@@ -1,9 +1,11 @@
 // Command demo runs what examples/rollout/rollout.yaml rolls out: nginx on
 // 127.0.0.1:18080 in front of version v1 (127.0.0.1:18081) and version v2
-// (127.0.0.1:18082), everything under /tmp/migsafe-demo, until Ctrl-C.
+// (127.0.0.1:18082), and a throwaway PostgreSQL on 127.0.0.1:18083 for the
+// plan's migrate step, everything under /tmp/migsafe-demo, until Ctrl-C.
 // With -bad, v2 fails 20% of its requests and the rollout rolls back.
 //
 //	go run ./examples/rollout/demo [-bad] &
+//	export DEMO_DATABASE_URL='postgres://postgres@127.0.0.1:18083/postgres?sslmode=disable'
 //	go run ./cmd/migsafe rollout start -p examples/rollout/rollout.yaml
 //
 // It also links itself as /tmp/migsafe-demo/testservice, the probe the
@@ -66,6 +68,11 @@ func run() error {
 	if err := os.WriteFile(conf, []byte(testservice.NginxConf(dir, upstream, 18080)), 0o644); err != nil {
 		return err
 	}
+	stopPG, err := startPostgres(dir)
+	if err != nil {
+		return err
+	}
+	defer stopPG()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for _, s := range []struct {
@@ -86,7 +93,7 @@ func run() error {
 	if err := ngx.Start(); err != nil {
 		return fmt.Errorf("nginx (Debian package nginx): %w", err)
 	}
-	fmt.Fprintf(os.Stdout, "demo: nginx on http://127.0.0.1:18080/ (pid %d) → v1 127.0.0.1:18081, v2 127.0.0.1:18082 (error rate %.0f%%); Ctrl-C stops\n", ngx.Process.Pid, rate*100)
+	fmt.Fprintf(os.Stdout, "demo: nginx on http://127.0.0.1:18080/ (pid %d) → v1 127.0.0.1:18081, v2 127.0.0.1:18082 (error rate %.0f%%); PostgreSQL: export DEMO_DATABASE_URL='%s'; Ctrl-C stops\n", ngx.Process.Pid, rate*100, databaseURL())
 	<-ctx.Done()
 	_ = ngx.Process.Signal(syscall.SIGQUIT)
 	_ = ngx.Wait()

@@ -1,0 +1,157 @@
+// Package lintgate is where the migration runner meets the linter: a
+// migrate.Gate that lints the pending migrations the way `migsafe check`
+// does (the same configuration, rules, git history and fail-on, through
+// lint.LoadHistory and lint.CheckMigrations), refuses them when a finding
+// reaches fail-on, and for the expand phase stops before the first
+// contract step. The rollout runner's check and migrate steps use it.
+package lintgate
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/migrations"
+	"github.com/migsafe/migsafe/lint"
+	"github.com/migsafe/migsafe/migrate"
+)
+
+// Refused is the gate's refusal: the findings at or above fail-on.
+type Refused struct {
+	FailOn   string
+	Findings []analyzer.Finding // the unsuppressed ones
+}
+
+func (e *Refused) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the lint gate refuses the pending migrations (findings at or above --fail-on %s; fix them, or suppress one with a -- migsafe:ignore comment that says why):", e.FailOn)
+	for _, f := range e.Findings {
+		fmt.Fprintf(&b, "\n  %s:%d:%d: %s %s: %s", f.Path, f.Start.Line, f.Start.Column, f.Severity, f.Name, f.Message)
+	}
+	return b.String()
+}
+
+// Gate lints the pending migrations of a source directory.
+type Gate struct {
+	Settings *lint.Settings
+	Dir      string // the migrations directory (the source's)
+	Phase    string // migrate.PhaseExpand stops before a contract step
+}
+
+// New is the gate of src under s for a phase (migrate.PhaseAll,
+// PhaseExpand or PhaseContract).
+func New(s *lint.Settings, src *migrate.Source, phase string) *Gate {
+	return &Gate{Settings: s, Dir: src.Dir, Phase: phase}
+}
+
+// lintPending lints the pending migrations and returns the result (nil when the
+// directory holds no .sql file). It does not judge the findings.
+func (g *Gate) lintPending(ctx context.Context, pending []*migrate.Migration) (*lintResult, error) {
+	s := g.Settings
+	want := map[string]bool{}
+	for _, m := range pending {
+		want[fullPath(s.Dir, m.Up.Path)] = true
+	}
+	h, err := lint.LoadHistory(ctx, s, g.Dir)
+	if err != nil || h == nil {
+		return nil, err
+	}
+	res, err := lint.CheckMigrations(ctx, s, h, func(m *migrations.Migration) bool {
+		for _, f := range m.Up {
+			if want[fullPath(s.Dir, f.Path)] {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &lintResult{Findings: res.Findings, Files: res.Files}, nil
+}
+
+type lintResult struct {
+	Findings []analyzer.Finding
+	Files    []*analyzer.File
+}
+
+// Review implements migrate.Gate.
+func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, string, error) {
+	res, err := g.lintPending(ctx, pending)
+	if err != nil {
+		return 0, "", err
+	}
+	if res == nil {
+		return len(pending), "", nil
+	}
+	if err := g.judge(res); err != nil {
+		return 0, "", err
+	}
+	if g.Phase != migrate.PhaseExpand {
+		return len(pending), "", nil
+	}
+	for i, m := range pending {
+		if why := g.contract(res, m); why != "" {
+			return i, fmt.Sprintf("--phase expand stops before %s, a contract step (%s)", m.Label(), why), nil
+		}
+	}
+	return len(pending), "", nil
+}
+
+// Check lints the pending migrations without applying anything: the
+// refusal Review would give, and a note per contract step the expand
+// phase would stop before.
+func (g *Gate) Check(ctx context.Context, pending []*migrate.Migration) (findings int, notes []string, err error) {
+	res, err := g.lintPending(ctx, pending)
+	if err != nil || res == nil {
+		return 0, nil, err
+	}
+	for _, f := range res.Findings {
+		if f.Suppressed == nil {
+			findings++
+		}
+	}
+	if err := g.judge(res); err != nil {
+		return findings, nil, err
+	}
+	for _, m := range pending {
+		if why := g.contract(res, m); why != "" {
+			notes = append(notes, fmt.Sprintf("%s is a contract step (%s): the expand phase stops before it", m.Label(), why))
+		}
+	}
+	return findings, notes, nil
+}
+
+func (g *Gate) judge(res *lintResult) error {
+	if !lint.Failing(res.Findings, g.Settings.FailOn) {
+		return nil
+	}
+	e := &Refused{FailOn: g.Settings.FailOn}
+	for _, f := range res.Findings {
+		if f.Suppressed == nil {
+			e.Findings = append(e.Findings, f)
+		}
+	}
+	return e
+}
+
+func (g *Gate) contract(res *lintResult, m *migrate.Migration) string {
+	dir := g.Settings.Dir
+	for _, f := range res.Files {
+		if f.Direction == analyzer.Up && fullPath(dir, f.Path) == fullPath(dir, m.Up.Path) {
+			return migrate.ContractReason(f)
+		}
+	}
+	return ""
+}
+
+// fullPath is p made absolute against dir and cleaned, so that the
+// runner's paths and the linter's displayed paths compare.
+func fullPath(dir, p string) string {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return filepath.Clean(p)
+}

@@ -1,0 +1,375 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/migsafe/migsafe/rollout/journal"
+)
+
+// The rollout's check and migrate steps on a real PostgreSQL: the plan's
+// migrations section, the database URL from the environment, the lint
+// gate, the expand phase, and kill -9 during the migrate step.
+
+const (
+	createOrders = "CREATE TABLE orders (id bigint PRIMARY KEY, legacy text);\n"
+	addNote      = "SET lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN note text;\n"
+	dropLegacy   = "SET lock_timeout = '5s';\n-- migsafe:ignore drop-column the test's contract step: the expand phase must stop before it\nALTER TABLE orders DROP COLUMN legacy;\n"
+)
+
+// dbWorld is a folder with migrations and a plan on the exec backend
+// (weights change nothing but the journal), and a database.
+type dbWorld struct {
+	dir, plan, state string
+	db               *sql.DB
+	env              []string
+}
+
+func newDBWorld(t *testing.T, steps string, files map[string]string) dbWorld {
+	t.Helper()
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "migrations")
+	if err := os.Mkdir(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := `name: shop-v2
+service: shop
+release: {stable: v1, canary: v2}
+backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
+migrations: {path: migrations, database_env: SHOP_DATABASE_URL, lock_wait: 20s, statement_timeout: 30s}
+analysis: {exec: [true]}
+steps:
+` + steps
+	plan := filepath.Join(dir, "rollout.yaml")
+	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, url := newDatabase(t)
+	return dbWorld{dir: dir, plan: plan, state: filepath.Join(dir, "state"), db: db, env: []string{"SHOP_DATABASE_URL=" + url}}
+}
+
+func (w dbWorld) start(t *testing.T, bin string, extraEnv ...string) run {
+	t.Helper()
+	r := migsafe(t, bin, append(append([]string{}, w.env...), extraEnv...), nil, "rollout", "start", "-p", w.plan, "--state-dir", w.state, "--format", "json")
+	w.noSecret(t, r)
+	return r
+}
+
+// noSecret: the database password is in no output and no journal.
+func (w dbWorld) noSecret(t *testing.T, r run) {
+	t.Helper()
+	var out bytes.Buffer
+	for _, e := range r.events {
+		data, _ := json.Marshal(e)
+		out.Write(data)
+	}
+	out.WriteString(r.stderr)
+	files, _ := filepath.Glob(filepath.Join(w.state, "*", "runs", "*"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		out.Write(data)
+	}
+	if strings.Contains(out.String(), dbPassword) {
+		t.Errorf("the database password reached the output or the journal")
+	}
+}
+
+func (w dbWorld) columns(t *testing.T) string {
+	t.Helper()
+	rows, err := w.db.Query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	return strings.Join(cols, ",")
+}
+
+// applied is how many times migsafe_history says each version was applied.
+func (w dbWorld) applied(t *testing.T) map[int64]int {
+	t.Helper()
+	rows, err := w.db.Query(`SELECT version, count(*) FROM migsafe_history WHERE direction = 'up' AND outcome = 'applied' GROUP BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[int64]int{}
+	for rows.Next() {
+		var v int64
+		var n int
+		if err := rows.Scan(&v, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[v] = n
+	}
+	return got
+}
+
+func (w dbWorld) version(t *testing.T) (int64, bool) {
+	t.Helper()
+	var v int64
+	var dirty bool
+	if err := w.db.QueryRow(`SELECT version, dirty FROM schema_migrations`).Scan(&v, &dirty); err != nil {
+		t.Fatal(err)
+	}
+	return v, dirty
+}
+
+func migrationLines(events []journal.Event) []string {
+	var out []string
+	for _, e := range events {
+		if e.Kind == journal.Migration {
+			out = append(out, e.Reason)
+		}
+	}
+	return out
+}
+
+func doneOf(events []journal.Event, name string) *journal.Event {
+	for i := range events {
+		if events[i].Kind == journal.StepDone && !events[i].Rollback && strings.HasPrefix(events[i].Name, name) {
+			return &events[i]
+		}
+	}
+	return nil
+}
+
+// TestMigrateStepExpandThenPromote: the check step lints the pending
+// migrations, the migrate step applies the expand ones and stops before
+// the contract one, then traffic moves and the canary is promoted.
+func TestMigrateStepExpandThenPromote(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - check\n  - migrate\n  - set_weight: 5\n  - analysis\n  - promote\n", map[string]string{
+		"1_create_orders.up.sql": createOrders, "1_create_orders.down.sql": "DROP TABLE orders;\n",
+		"2_add_note.up.sql": addNote, "2_add_note.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n",
+		"3_drop_legacy.up.sql": dropLegacy, "3_drop_legacy.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN legacy text;\n",
+	})
+	r := w.start(t, bin)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stderr, dump(r.events))
+	}
+	check := doneOf(r.events, "check")
+	if check == nil || !strings.Contains(check.Reason, "3 pending migration(s) linted") {
+		t.Errorf("check step: %+v", check)
+	}
+	mig := doneOf(r.events, "migrate")
+	if mig == nil || !strings.Contains(mig.Reason, "version none → 2, 2 migration(s) applied") || !strings.Contains(mig.Reason, "stops before 3_drop_legacy") {
+		t.Fatalf("migrate step: %+v", mig)
+	}
+	lines := strings.Join(migrationLines(r.events), "\n")
+	for _, want := range []string{"3_drop_legacy is a contract step", "up 1_create_orders: started", "up 1_create_orders: applied", "up 2_add_note: applied"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("journal lacks %q:\n%s", want, lines)
+		}
+	}
+	// the migration came before any traffic moved
+	for _, e := range r.events {
+		if e.Kind == journal.Weight && *e.Weight > 0 && e.Seq < mig.Seq {
+			t.Errorf("traffic moved (seq %d) before the migrate step was done (seq %d)", e.Seq, mig.Seq)
+		}
+	}
+	if got := weights(r.events); !equal(got, []int{5, 100}) {
+		t.Errorf("weights %v", got)
+	}
+	if c := w.columns(t); c != "id,legacy,note" {
+		t.Errorf("orders has %s, want id,legacy,note (the contract step is not applied)", c)
+	}
+	if v, dirty := w.version(t); v != 2 || dirty {
+		t.Errorf("version %d dirty %v", v, dirty)
+	}
+	var runID string
+	if err := w.db.QueryRow(`SELECT DISTINCT run_id FROM migsafe_history WHERE outcome = 'applied'`).Scan(&runID); err != nil {
+		t.Fatal(err)
+	}
+	if want := r.events[0].RunID + "-step2"; runID != want {
+		t.Errorf("history run id %q, want %q", runID, want)
+	}
+	// a second run of the plan has nothing to apply
+	r = w.start(t, bin)
+	if mig := doneOf(r.events, "migrate"); r.code != 0 || mig == nil || !strings.Contains(mig.Reason, "0 migration(s) applied") {
+		t.Errorf("second run: exit %d, %+v", r.code, mig)
+	}
+	if got := w.applied(t); got[1] != 1 || got[2] != 1 || got[3] != 0 {
+		t.Errorf("applied %v", got)
+	}
+}
+
+// TestLintGateRefusesBeforeTraffic: a pending migration with an error
+// finding fails the migrate step (its lint gate) or the check step, before
+// anything is applied or any traffic moves; the run rolls back (exit 1).
+func TestLintGateRefusesBeforeTraffic(t *testing.T) {
+	bin := binaries(t)
+	for _, steps := range []string{"  - migrate\n", "  - check\n  - migrate\n"} {
+		first := strings.Fields(steps)[1]
+		t.Run(first, func(t *testing.T) {
+			w := newDBWorld(t, steps+"  - set_weight: 5\n  - analysis\n  - promote\n", map[string]string{
+				"1_create_orders.up.sql": createOrders,
+				"2_index.up.sql":         "CREATE INDEX orders_legacy ON orders (legacy);\n",
+			})
+			r := w.start(t, bin)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1 (rolled back)\n%s", r.code, r.stderr)
+			}
+			var failed *journal.Event
+			for i := range r.events {
+				if r.events[i].Kind == journal.StepFailed {
+					failed = &r.events[i]
+					break
+				}
+			}
+			if failed == nil || !strings.HasPrefix(failed.Name, first) || !strings.Contains(failed.Reason, "the lint gate refuses") || !strings.Contains(failed.Reason, "non-concurrent-index") {
+				t.Fatalf("failed step: %+v", failed)
+			}
+			if got := weights(r.events); !equal(got, []int{0}) {
+				t.Errorf("weights %v: traffic moved", got)
+			}
+			if c := w.columns(t); c != "" {
+				t.Errorf("migration 1 was applied (orders has %s): the gate refuses the whole run", c)
+			}
+		})
+	}
+}
+
+// TestMigrateStepCrash: the runner is killed with SIGKILL at each point of
+// the migrate step (its intent journaled and nothing done; a history row
+// written and golang-migrate not started; inside a migration's
+// statement; right after a migration committed), then started again: the
+// run ends promoted and every migration is applied exactly once.
+func TestMigrateStepCrash(t *testing.T) {
+	bin := binaries(t)
+	files := map[string]string{
+		"1_create_orders.up.sql": createOrders, "1_create_orders.down.sql": "DROP TABLE orders;\n",
+		"2_add_note.up.sql": "SELECT pg_sleep(0.6);\n" + addNote, "2_add_note.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n",
+	}
+	steps := "  - migrate\n  - set_weight: 5\n  - analysis\n  - promote\n"
+	// an uninterrupted run gives the events' numbers
+	ref := newDBWorld(t, steps, files)
+	r := ref.start(t, bin)
+	if r.code != 0 {
+		t.Fatalf("reference run: exit %d\n%s", r.code, r.stderr)
+	}
+	seqOf := func(match func(journal.Event) bool) int {
+		for _, e := range r.events {
+			if match(e) {
+				return e.Seq
+			}
+		}
+		t.Fatal("no such event in the reference run")
+		return 0
+	}
+	line := func(s string) func(journal.Event) bool {
+		return func(e journal.Event) bool { return e.Kind == journal.Migration && strings.Contains(e.Reason, s) }
+	}
+	points := []struct {
+		name   string
+		seq    int
+		inside bool // killed from outside 250ms into migration 2
+	}{
+		{"after the intent", seqOf(func(e journal.Event) bool { return e.Kind == journal.StepIntent && e.Step == 0 }), false},
+		{"after migration 1 committed", seqOf(line("up 1_create_orders: applied")), false},
+		{"before migration 2 ran", seqOf(line("up 2_add_note: started")), false},
+		{"inside migration 2", 0, true},
+	}
+	for _, p := range points {
+		t.Run(strings.ReplaceAll(p.name, " ", "_"), func(t *testing.T) {
+			w := newDBWorld(t, steps, files)
+			var first run
+			if p.inside {
+				first = w.startKilledInside(t, bin, "up 2_add_note: started", 250*time.Millisecond)
+			} else {
+				first = w.start(t, bin, "MIGSAFE_ROLLOUT_CRASH_AT_SEQ="+strconv.Itoa(p.seq))
+			}
+			if !first.killed {
+				t.Fatalf("the runner was not killed: exit %d\n%s", first.code, first.stderr)
+			}
+			again := w.start(t, bin)
+			if again.code != 0 {
+				t.Fatalf("resumed run: exit %d\n%s", again.code, again.stderr)
+			}
+			if got := w.applied(t); got[1] != 1 || got[2] != 1 {
+				t.Errorf("applied %v, want each version once", got)
+			}
+			if v, dirty := w.version(t); v != 2 || dirty {
+				t.Errorf("version %d dirty %v", v, dirty)
+			}
+			if c := w.columns(t); c != "id,legacy,note" {
+				t.Errorf("orders has %s", c)
+			}
+			if got := weights(again.events); !equal(got, []int{5, 100}) {
+				t.Errorf("weights after resume %v", got)
+			}
+			t.Logf("resumed: %s", strings.Join(migrationLines(again.events), " | "))
+		})
+	}
+}
+
+// startKilledInside starts the run and kills it with SIGKILL delay after
+// a journal line containing marker is printed.
+func (w dbWorld) startKilledInside(t *testing.T, bin, marker string, delay time.Duration) run {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "start", "-p", w.plan, "--state-dir", w.state, "--format", "json")
+	cmd.Env = append(os.Environ(), w.env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var r run
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e journal.Event
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			continue
+		}
+		r.events = append(r.events, e)
+		if e.Kind == journal.Migration && strings.Contains(e.Reason, marker) {
+			time.AfterFunc(delay, func() { _ = cmd.Process.Kill() })
+		}
+	}
+	err = cmd.Wait()
+	r.stderr = stderr.String()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+		r.killed = ee.String() == "signal: killed"
+	}
+	w.noSecret(t, r)
+	return r
+}
+
+func dump(events []journal.Event) string {
+	var b strings.Builder
+	for _, e := range events {
+		data, _ := json.Marshal(e)
+		b.Write(data)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
