@@ -23,7 +23,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -44,10 +43,10 @@ import (
 // whenever analyzer.Statement, analyzer.Comment or a change type changes
 // shape in a way the build key would not catch (it always does for a
 // rebuilt binary; this guards a cache shared between identical builds).
-const format = "migsafe-parsecache-1"
+const format = "migsafe-parsecache-2"
 
 // magic starts every entry file.
-var magic = [8]byte{'m', 's', 'p', 'c', 0, 0, 0, 1}
+var magic = [8]byte{'m', 's', 'p', 'c', 0, 0, 0, 2}
 
 // DefaultMaxBytes is the size Trim keeps the cache under by default.
 const DefaultMaxBytes = 256 << 20
@@ -86,7 +85,6 @@ func Open(dir string) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache directory %s: %w (pass --cache-dir DIR, or --no-cache)", dir, err)
 	}
-	register()
 	return &Cache{dir: dir, build: buildID()}, nil
 }
 
@@ -145,9 +143,6 @@ func (c *Cache) path(key string) string {
 type entry struct {
 	Stmts    []*analyzer.Statement
 	Comments []analyzer.Comment
-	// gob decodes an empty slice as nil: these keep the parser's empty
-	// but non-nil results as they were
-	EmptyStmts, EmptyComments bool
 }
 
 // get reads an entry; ok is false when there is none or it is unreadable.
@@ -159,17 +154,11 @@ func (c *Cache) get(key string) (e entry, ok bool) {
 	}
 	payload, good := unwrap(data)
 	if good {
-		good = gob.NewDecoder(bytes.NewReader(payload)).Decode(&e) == nil
+		good = decode(payload, &e) == nil
 	}
 	if !good {
 		c.bad.Add(1)
 		return entry{}, false
-	}
-	if e.EmptyStmts {
-		e.Stmts = []*analyzer.Statement{}
-	}
-	if e.EmptyComments {
-		e.Comments = []analyzer.Comment{}
 	}
 	c.touch(p)
 	return e, true
@@ -210,13 +199,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // renamed over the entry, so that a reader sees the old file, the new one
 // or none, never a part.
 func (c *Cache) put(key string, e entry) error {
-	var buf bytes.Buffer
-	buf.Write(magic[:])
-	buf.Write(make([]byte, 8))
-	if err := gob.NewEncoder(&buf).Encode(&e); err != nil {
+	data := append(magic[:len(magic):len(magic)], make([]byte, 8)...)
+	data, err := encode(data, &e)
+	if err != nil {
 		return err
 	}
-	data := buf.Bytes()
 	binary.LittleEndian.PutUint64(data[len(magic):], uint64(len(data)-len(magic)-8))
 	data = binary.LittleEndian.AppendUint32(data, crc32.Checksum(data[len(magic)+8:], castagnoli))
 	p := c.path(key)
@@ -341,7 +328,7 @@ func (w *cached) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, []
 	}
 	w.c.misses.Add(1)
 	stmts, comments := w.Dialect.Parse(src, rng)
-	_ = w.c.put(key, entry{Stmts: stmts, Comments: comments, EmptyStmts: stmts != nil && len(stmts) == 0, EmptyComments: comments != nil && len(comments) == 0})
+	_ = w.c.put(key, entry{Stmts: stmts, Comments: comments})
 	return stmts, comments
 }
 

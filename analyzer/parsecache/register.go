@@ -1,14 +1,12 @@
 package parsecache
 
 import (
-	"encoding/gob"
-	"sync"
-
 	"github.com/migsafe/migsafe/analyzer/change"
 )
 
-// changeTypes are every implementation of change.Change, for gob (a test
-// reads analyzer/change and fails when one is missing).
+// changeTypes are every implementation of change.Change, for the codec (a
+// test reads analyzer/change and fails when one is missing). Their order is
+// part of the entry format.
 var changeTypes = []change.Change{
 	&change.CreateTable{},
 	&change.CreateIndex{},
@@ -54,11 +52,3 @@ var changeTypes = []change.Change{
 	&change.Other{},
 	&change.Unknown{},
 }
-
-// register registers the change types with gob, once, when a cache is
-// opened (not at start-up: a run without a cache does not pay for it).
-var register = sync.OnceFunc(func() {
-	for _, t := range changeTypes {
-		gob.Register(t)
-	}
-})
