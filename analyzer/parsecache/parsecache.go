@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -147,9 +148,18 @@ type entry struct {
 
 // get reads an entry; ok is false when there is none or it is unreadable.
 func (c *Cache) get(key string) (e entry, ok bool) {
-	p := c.path(key)
-	data, err := os.ReadFile(p)
+	f, err := os.Open(c.path(key))
 	if err != nil {
+		return e, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() > 1<<30 {
+		return e, false
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		c.bad.Add(1)
 		return e, false
 	}
 	payload, good := unwrap(data)
@@ -160,20 +170,12 @@ func (c *Cache) get(key string) (e entry, ok bool) {
 		c.bad.Add(1)
 		return entry{}, false
 	}
-	c.touch(p)
-	return e, true
-}
-
-// touch marks an entry as used for Trim, at most once an hour (like the Go
-// build cache) so that warm runs do not write.
-func (c *Cache) touch(p string) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return
-	}
+	// mark the entry as used for Trim, at most once an hour (like the Go
+	// build cache), so that warm runs do not write
 	if now := time.Now(); now.Sub(fi.ModTime()) > time.Hour {
-		_ = os.Chtimes(p, now, now)
+		_ = os.Chtimes(f.Name(), now, now)
 	}
+	return e, true
 }
 
 // unwrap checks an entry file's frame: magic, length, payload, CRC-32C.
