@@ -23,6 +23,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/migrations"
+	"github.com/migsafe/migsafe/analyzer/parsecache"
 	"github.com/migsafe/migsafe/config"
 	"github.com/migsafe/migsafe/rules"
 )
@@ -69,6 +70,9 @@ type Options struct {
 	// Paths are the files and directories to lint, used to tell the
 	// dialect from their names; empty means Dir.
 	Paths []string
+	// Cache says where parse results are cached (default: the user's
+	// cache directory).
+	Cache CacheOptions
 }
 
 // Settings are the resolved options of a run: the configuration, the
@@ -81,6 +85,7 @@ type Settings struct {
 	FailOn  string              // error, warning or never
 	Now     time.Time
 	opt     Options
+	cache   *parsecache.Cache
 }
 
 // Resolve reads the configuration and resolves the options: the dialect,
@@ -108,7 +113,9 @@ func Resolve(o Options) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Dialect = d
+	if s.Dialect, s.cache, err = openCache(o.Cache, d); err != nil {
+		return nil, err
+	}
 	s.FailOn = firstOf(o.FailOn, cfg.FailOn, "error")
 	switch s.FailOn {
 	case "error", "warning", "never":

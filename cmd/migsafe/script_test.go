@@ -32,11 +32,16 @@ func TestMain(m *testing.M) {
 //	writehex NAME HEX    write bytes given in hexadecimal (binary files)
 //	repeat NAME N TEXT   write TEXT (\n and \t escapes) N times into NAME
 func TestScripts(t *testing.T) {
+	cache := t.TempDir()
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("..", "..", "fixtures", "cli"),
 		Setup: func(env *testscript.Env) error {
 			// a clean environment: no colour, no CI annotations
 			env.Setenv("NO_COLOR", "1")
+			// one parse cache for every script, outside their work
+			// directories (scripts run in parallel: they share it as
+			// concurrent runs do)
+			env.Setenv("MIGSAFE_CACHE_DIR", cache)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

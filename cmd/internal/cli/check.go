@@ -51,7 +51,7 @@ usage, configuration, I/O or internal error.`,
 			&ucli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto, always or never (NO_COLOR is respected)"},
 			&ucli.Int64Flag{Name: "max-file-size", Value: lint.MaxFileSize, Usage: "largest file to read, in bytes"},
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print notices (empty files) on standard error"},
-		}, historyFlags()...),
+		}, append(historyFlags(), cacheFlags()...)...),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			return runCheck(ctx, cmd, env)
 		},
@@ -79,7 +79,7 @@ func resolve(cmd *ucli.Command, env Env) (*lint.Settings, error) {
 		Dir: env.Dir, Config: cmd.String("config"), Dialect: cmd.String("dialect"), TargetVersion: cmd.String("target-version"),
 		FailOn: cmd.String("fail-on"), Layout: cmd.String("layout"), Since: cmd.String("since"), NoGit: cmd.Bool("no-git"),
 		FollowSymlinks: cmd.Bool("follow-symlinks"),
-		Paths:          cmd.Args().Slice(),
+		Paths:          cmd.Args().Slice(), Cache: cacheOptions(cmd),
 	}
 	if cmd.IsSet("max-file-size") {
 		o.MaxFileSize = cmd.Int64("max-file-size")
@@ -112,6 +112,7 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	if err != nil {
 		return err
 	}
+	defer s.Done()
 	outs, err := parseFormats(cmd.StringSlice("format"), cmd.String("output"))
 	if err != nil {
 		return err

@@ -36,7 +36,7 @@ lists them.`,
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (default: .migsafe.yaml found upward from the working directory)", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text or json"},
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print notices on standard error"},
-		}, historyFlags()...),
+		}, append(historyFlags(), cacheFlags()...)...),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			return runStatus(ctx, cmd, env)
 		},

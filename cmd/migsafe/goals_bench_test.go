@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+)
+
+// BenchmarkGoals measures the goals of issue 13 against squawk in the same
+// run: each iteration runs every command once, one after the other, so a
+// machine shared with other work slows them alike, and the ratios are
+// reported as metrics (scripts/bench prints them next to their goals).
+//
+//	corpus: every PostgreSQL file of the corpus, --no-git, concise output;
+//	        squawk --reporter gcc; migsafe --no-cache (cold) and with a
+//	        cache the first run filled (warm)
+//	file:   one small file (the pre-commit case), its directory replayed
+//	        as history; squawk on the same file
+//
+// Metrics: X/squawk-wall and X/squawk-cpu are ratios of wall and CPU time
+// (user + system) summed over the iterations; warm/cold-wall compares the
+// two migsafe runs.
+func BenchmarkGoals(b *testing.B) {
+	corpusDir := corpusDir
+	if d := os.Getenv("MIGSAFE_CORPUS"); d != "" {
+		corpusDir = d
+	}
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "postgres", "*.sql"))
+	if len(files) == 0 {
+		b.Skipf("no corpus at %s", corpusDir)
+	}
+	squawk := squawkPath()
+	if squawk == "" {
+		b.Skip("squawk not found: set MIGSAFE_SQUAWK or run scripts/bench, which installs squawk-cli@2.66.0")
+	}
+	sort.Strings(files)
+	for i, f := range files {
+		files[i], _ = filepath.Rel(corpusDir, f)
+	}
+	tmp := b.TempDir()
+	bin := filepath.Join(tmp, "migsafe")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	cache := filepath.Join(tmp, "cache")
+	one := "authelia/postgres/V0017.OAuth2Claims.up.sql"
+	if _, err := os.Stat(filepath.Join(corpusDir, one)); err != nil {
+		b.Skip(err)
+	}
+	type cmd struct {
+		name string
+		argv []string
+	}
+	cases := []struct {
+		name string
+		cmds []cmd
+	}{
+		{"corpus", []cmd{
+			{"squawk", append([]string{squawk, "--reporter", "gcc"}, files...)},
+			{"cold", append([]string{bin, "check", "--no-git", "--no-cache", "--dialect", "postgres", "--format", "concise", "-q"}, files...)},
+			{"warm", append([]string{bin, "check", "--no-git", "--cache-dir", cache, "--dialect", "postgres", "--format", "concise", "-q"}, files...)},
+		}},
+		{"file", []cmd{
+			{"squawk", []string{squawk, "--reporter", "gcc", one}},
+			{"cold", []string{bin, "check", "--no-git", "--no-cache", "--format", "concise", "-q", one}},
+			{"warm", []string{bin, "check", "--no-git", "--cache-dir", cache, "--format", "concise", "-q", one}},
+		}},
+	}
+	run := func(b *testing.B, argv []string) (wall, cpu time.Duration) {
+		c := exec.Command(argv[0], argv[1:]...)
+		c.Dir = corpusDir
+		c.Stdout, c.Stderr = io.Discard, io.Discard
+		start := time.Now()
+		err := c.Run()
+		wall = time.Since(start)
+		var ee *exec.ExitError
+		if err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 1) {
+			b.Fatalf("%v: %v", argv[:2], err)
+		}
+		return wall, c.ProcessState.UserTime() + c.ProcessState.SystemTime()
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			for _, c := range tc.cmds {
+				run(b, c.argv) // fills the warm cache
+			}
+			wall := map[string]time.Duration{}
+			cpu := map[string]time.Duration{}
+			for b.Loop() {
+				for _, c := range tc.cmds {
+					w, u := run(b, c.argv)
+					wall[c.name] += w
+					cpu[c.name] += u
+				}
+			}
+			sq := wall["squawk"].Seconds()
+			sqc := cpu["squawk"].Seconds()
+			b.ReportMetric(wall["cold"].Seconds()/sq, "cold/squawk-wall")
+			b.ReportMetric(cpu["cold"].Seconds()/sqc, "cold/squawk-cpu")
+			b.ReportMetric(wall["warm"].Seconds()/sq, "warm/squawk-wall")
+			b.ReportMetric(cpu["warm"].Seconds()/sqc, "warm/squawk-cpu")
+			b.ReportMetric(wall["warm"].Seconds()/wall["cold"].Seconds(), "warm/cold-wall")
+			n := float64(b.N)
+			b.ReportMetric(sq*1e3/n, "squawk-ms")
+			b.ReportMetric(wall["cold"].Seconds()*1e3/n, "cold-ms")
+			b.ReportMetric(wall["warm"].Seconds()*1e3/n, "warm-ms")
+		})
+	}
+}
