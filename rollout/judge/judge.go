@@ -140,12 +140,12 @@ type ErrorRateResult struct {
 	Stable        Counts
 	CanaryRate    float64
 	StableRate    float64
-	Threshold float64 // max(Floor, StableRate × MaxRatio), for people
+	Threshold     float64 // max(Floor, StableRate × MaxRatio), for people
 	// FloorP is P(X ≥ e_c | Binomial(n_c, Floor)); RatioP is the
 	// conditional test's P(X ≥ e_c | Binomial(e_c + e_s, π0)). PValue is
 	// the larger: the canary fails when it is below Alpha.
 	FloorP, RatioP float64
-	PValue        float64 // NaN when not computed
+	PValue         float64 // NaN when not computed
 }
 
 // ErrorRate judges the canary's error rate against stable's. Counts that are
