@@ -5,22 +5,30 @@
 //
 // Two tests, chosen for the traffic a canary sees at 1–25 % weight:
 //
-// Error rate (ErrorRate): an exact one-sided binomial test. The canary's
-// errors e out of n requests are held against the threshold rate
-// p0 = max(Floor, stable rate × MaxRatio); the canary fails when
-// P(X ≥ e | X ~ Binomial(n, p0)) < Alpha, that is when so many errors would
-// be unlikely even if the canary were as bad as the plan tolerates. Below
-// MinRequests canary requests the verdict is Inconclusive with
-// NotEnoughData set ("not enough traffic yet"): the judge never passes or
-// fails on a handful of requests. The tail is computed exactly with
-// math.Lgamma (no normal approximation), so it holds for the small counts
-// of a 1 % canary. Because the null hypothesis is "the canary is at the
-// tolerated rate", not "the canary equals stable", a canary as good as
-// stable is far inside it and repeated looks at a growing window rarely
-// fail it (measured in judge_test.go: see TestSimulation*). MaxRate, when
-// set, is an absolute ceiling (Kayenta's critical threshold, Flagger's
-// thresholdRange max): an observed canary rate above it fails at once,
-// once MinRequests is reached.
+// Error rate (ErrorRate): exact binomial tests against the tolerated rate
+// max(Floor, stable rate × MaxRatio). The canary fails when its errors are
+// significantly above the floor, P(X ≥ e_c | Binomial(n_c, Floor)) <
+// Alpha, and significantly above MaxRatio × stable's rate. The second test
+// is the exact conditional test for the ratio of two rates: given the
+// errors of both versions, e_c + e_s, the canary's share is binomial with
+// π0 = n_c·MaxRatio / (n_c·MaxRatio + n_s) when the canary is exactly as
+// bad as tolerated, and the canary fails when
+// P(X ≥ e_c | Binomial(e_c + e_s, π0)) < Alpha. Conditioning counts
+// stable's noise as well as the canary's: holding the canary against
+// stable's observed rate as if it were exact failed 1.7 % of equal
+// canaries at 25 % weight in simulation, where stable's early windows are
+// small. Requiring both tests to reject is an intersection-union test: its
+// level is Alpha. Below MinRequests canary requests the verdict is
+// Inconclusive with NotEnoughData set ("not enough traffic yet"): the
+// judge never passes or fails on a handful of requests. The tails are
+// computed exactly with math.Lgamma (no normal approximation), so they
+// hold for the small counts of a 1 % canary. Because the null hypothesis
+// is "the canary is at the tolerated rate", not "the canary equals
+// stable", a canary as good as stable is far inside it and repeated looks
+// at a growing window rarely fail it (measured in judge_test.go: see
+// TestSimulation*). MaxRate, when set, is an absolute ceiling (Kayenta's
+// critical threshold, Flagger's thresholdRange max): an observed canary
+// rate above it fails at once, once MinRequests is reached.
 //
 // Latency (Latency): Kayenta's test. The samples are the values of a
 // latency metric over the window (for example a p90 per scrape step, from a
@@ -68,7 +76,7 @@ type ErrorRateConfig struct {
 	// does (stable at 0 errors would otherwise fail a canary's first
 	// error). Default 0.002 (0.2 %).
 	Floor float64
-	// Alpha: the significance level of the one-sided test. Default 0.01.
+	// Alpha: the significance level of the one-sided tests. Default 0.02.
 	Alpha float64
 	// MinRequests: below this many canary requests the verdict is
 	// Inconclusive ("not enough traffic yet"). Default 200.
@@ -90,7 +98,7 @@ func (c ErrorRateConfig) Defaults() ErrorRateConfig {
 		c.Floor = 0.002
 	}
 	if c.Alpha == 0 {
-		c.Alpha = 0.01
+		c.Alpha = 0.02
 	}
 	if c.MinRequests == 0 {
 		c.MinRequests = 200
@@ -132,8 +140,12 @@ type ErrorRateResult struct {
 	Stable        Counts
 	CanaryRate    float64
 	StableRate    float64
-	Threshold     float64 // p0 = max(Floor, StableRate × MaxRatio)
-	PValue        float64 // P(X ≥ canary errors | Binomial(canary requests, p0)); NaN when not computed
+	Threshold     float64 // max(Floor, StableRate × MaxRatio), for people
+	// FloorP is P(X ≥ e_c | Binomial(n_c, Floor)); RatioP is the
+	// conditional test's P(X ≥ e_c | Binomial(e_c + e_s, π0)). PValue is
+	// the larger: the canary fails when it is below Alpha.
+	FloorP, RatioP float64
+	PValue         float64 // NaN when not computed
 }
 
 // ErrorRate judges the canary's error rate against stable's. Counts that are
@@ -141,7 +153,7 @@ type ErrorRateResult struct {
 // a measurement error).
 func ErrorRate(canary, stable Counts, c ErrorRateConfig) ErrorRateResult {
 	c = c.Defaults()
-	r := ErrorRateResult{Canary: canary, Stable: stable, PValue: math.NaN(), CanaryRate: math.NaN(), StableRate: math.NaN()}
+	r := ErrorRateResult{Canary: canary, Stable: stable, PValue: math.NaN(), FloorP: math.NaN(), RatioP: math.NaN(), CanaryRate: math.NaN(), StableRate: math.NaN()}
 	for _, v := range []float64{canary.Errors, canary.Requests, stable.Errors, stable.Requests} {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			r.Phase = gate.Inconclusive
@@ -177,15 +189,21 @@ func ErrorRate(canary, stable Counts, c ErrorRateConfig) ErrorRateResult {
 		r.Message = fmt.Sprintf("%s error rate %s (%.0f/%.0f) is above the ceiling maxRate %s", c.Subject, pct(r.CanaryRate), ne, nn, pct(c.MaxRate))
 		return r
 	}
-	if r.Threshold >= 1 {
-		r.PValue = 1
-	} else {
-		r.PValue = BinomialUpperTail(int(ne), int(nn), r.Threshold)
-	}
+	// Two exact tests; the canary fails only when both reject (an
+	// intersection-union test, of level alpha): above the floor (one
+	// sample, against Floor) and above MaxRatio × stable, conditional on
+	// the errors of both (given e_c + e_s errors, e_c is binomial with
+	// π0 = n_c·MaxRatio / (n_c·MaxRatio + n_s) when the canary's rate is
+	// MaxRatio × stable's), which counts stable's noise as well as the
+	// canary's.
+	r.FloorP = BinomialUpperTail(int(ne), int(nn), c.Floor)
+	pi0 := nn * c.MaxRatio / (nn*c.MaxRatio + sn)
+	r.RatioP = BinomialUpperTail(int(ne), int(ne+se), pi0)
+	r.PValue = math.Max(r.FloorP, r.RatioP)
 	if r.PValue < c.Alpha {
 		r.Phase = gate.Failed
-		r.Message = fmt.Sprintf("%s error rate %s (%.0f/%.0f) is significantly above the tolerated %s = max(floor %s, %s %s × %g) (p = %.2g < alpha %g)",
-			c.Subject, pct(r.CanaryRate), ne, nn, pct(r.Threshold), pct(c.Floor), c.Reference, pct(r.StableRate), c.MaxRatio, r.PValue, c.Alpha)
+		r.Message = fmt.Sprintf("%s error rate %s (%.0f/%.0f) is significantly above the tolerated %s = max(floor %s, %s %s × %g) (%s %.0f/%.0f; p = %.2g < alpha %g)",
+			c.Subject, pct(r.CanaryRate), ne, nn, pct(r.Threshold), pct(c.Floor), c.Reference, pct(r.StableRate), c.MaxRatio, c.Reference, se, sn, r.PValue, c.Alpha)
 		return r
 	}
 	r.Phase = gate.Successful

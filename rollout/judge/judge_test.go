@@ -70,6 +70,11 @@ func TestErrorRateVerdicts(t *testing.T) {
 		{"zero stable errors: floor", Counts{0, 500}, Counts{0, 10000}, cfg, gate.Successful, false},
 		{"zero stable errors: above floor fails", Counts{5, 500}, Counts{0, 10000}, cfg, gate.Failed, false},
 		{"generous floor", Counts{5, 500}, Counts{0, 10000}, ErrorRateConfig{Floor: 0.02}, gate.Successful, false},
+		// Stable's 3/750 (0.4 %) is a noisy estimate of a 1 % version: held
+		// against 1.5 × 0.4 % as if it were exact, the canary's 6/250
+		// would fail (p = 0.004); the conditional test counts stable's
+		// noise (p = 0.04).
+		{"stable's noise counted", Counts{6, 250}, Counts{3, 750}, cfg, gate.Successful, false},
 		{"critical ceiling", Counts{9, 300}, Counts{200, 10000}, ErrorRateConfig{MaxRate: 0.02}, gate.Failed, false},
 	} {
 		r := ErrorRate(c.canary, c.stable, c.cfg)
@@ -237,5 +242,63 @@ func TestSimulationLatency(t *testing.T) {
 	}
 	if caught != runs {
 		t.Errorf("+200 ms caught only %d/%d", caught, runs)
+	}
+}
+
+// At other weights of the same 50 req/s over a 5-minute bake: at 1 % the
+// canary serves about 150 requests, below minRequests, so every bake ends
+// "not enough traffic yet" (Inconclusive: the rollout pauses) and none
+// fails or passes on noise; at 25 % and 50 %, where stable's windows are
+// small and noisy, equal canaries still fail at most 1 time in 100.
+func TestSimulationWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20261202, 4))
+	const runs = 300
+	for _, weight := range []float64{0.01, 0.05, 0.25, 0.5} {
+		caught, notEnough, falseFail := 0, 0, 0
+		var times []time.Duration
+		for range runs {
+			if d := bake(rng, 50, weight, 0.05, 0.01, 5*time.Minute, 10*time.Second, ErrorRateConfig{}); d > 0 {
+				caught++
+				times = append(times, d)
+			}
+			if bake(rng, 50, weight, 0.01, 0.01, 5*time.Minute, 10*time.Second, ErrorRateConfig{}) > 0 {
+				falseFail++
+			}
+			// The last look of an equal canary's bake.
+			var c, s Counts
+			for range 5 * 60 * 50 {
+				if rng.Float64() < weight {
+					c.Requests++
+					if rng.Float64() < 0.01 {
+						c.Errors++
+					}
+				} else {
+					s.Requests++
+					if rng.Float64() < 0.01 {
+						s.Errors++
+					}
+				}
+			}
+			if ErrorRate(c, s, ErrorRateConfig{}).NotEnoughData {
+				notEnough++
+			}
+		}
+		slices.Sort(times)
+		median := time.Duration(0)
+		if len(times) > 0 {
+			median = times[len(times)/2]
+		}
+		t.Logf("weight %2.0f%%: bad canary caught %d/%d (median %s); equal canary failed %d/%d, not enough traffic at the end %d/%d",
+			100*weight, caught, runs, median, falseFail, runs, notEnough, runs)
+		switch weight {
+		case 0.01:
+			if caught != 0 || falseFail != 0 || notEnough != runs {
+				t.Errorf("at 1%% the judge decided on too little traffic")
+			}
+		default:
+			if caught != runs || falseFail > runs/100 {
+				t.Errorf("at %g%% the bad canary was caught %d/%d and an equal one failed %d/%d", 100*weight, caught, runs, falseFail, runs)
+			}
+		}
 	}
 }
