@@ -68,6 +68,12 @@ partition has one.`,
 				p.Report(f)
 				return
 			}
+			if p.Stmt.Kind == "DO" {
+				// a DO block runs as one function call: no CONCURRENTLY
+				f.Message += "; CONCURRENTLY cannot run inside a DO block: move the statement out of it"
+				p.Report(f)
+				return
+			}
 			// The fix is only offered where CONCURRENTLY can run.
 			if !p.Stmt.Tx.InTransaction() && x.Span.End > x.Span.Start {
 				f.Fixes = []analyzer.Fix{{Description: "Add CONCURRENTLY",

@@ -75,9 +75,10 @@ findings. Eugene calls this E4.`,
 		if what == "" {
 			return
 		}
-		pos := p.File.Lines.Position(held.stmt.Span.Start)
+		// no line number in the message: fingerprints must survive
+		// lines moving
 		p.Report(analyzer.Finding{
-			Message: what + " while this " + tx.Kind.String() + " holds the ACCESS EXCLUSIVE lock on " + held.tables[0] + " taken at line " + itoa(pos.Line) + ", so every query on " + held.tables[0] + " waits until COMMIT",
+			Message: what + " while this " + tx.Kind.String() + " holds the ACCESS EXCLUSIVE lock an earlier statement took on " + held.tables[0] + ", so every query on " + held.tables[0] + " waits until COMMIT",
 			Objects: []string{held.tables[0]},
 		})
 	},

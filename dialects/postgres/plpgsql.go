@@ -12,7 +12,8 @@ import (
 // doBlock translates the static SQL statements of a DO block's PL/pgSQL
 // body (libpg_query parses PL/pgSQL), as if they were written outside it:
 // DDL hidden in DO blocks takes the same locks. A body that builds SQL at
-// run time (EXECUTE) is also reported as opaque, and so is a body in
+// run time (EXECUTE) or runs functions (PERFORM, CALL) is also reported as
+// opaque, and so is a body in
 // another language or one the PL/pgSQL parser rejects.
 func (t *translator) doBlock(d *pg_query.DoStmt) {
 	body, lang := "", "plpgsql"
@@ -66,7 +67,7 @@ func (t *translator) doBlock(d *pg_query.DoStmt) {
 		}
 	}
 	if dynamic {
-		t.add(&change.Unknown{Kind: "DO", Reason: "the block builds SQL at run time (EXECUTE), which static analysis cannot see"})
+		t.add(&change.Unknown{Kind: "DO", Reason: "the block builds SQL at run time (EXECUTE) or runs functions (PERFORM, CALL), which static analysis cannot see"})
 	}
 	if len(t.stmt.Changes) == n {
 		t.add(&change.Other{Kind: "DO"})
@@ -106,9 +107,13 @@ func plpgsqlStatements(body string) (queries []string, dynamic bool, err error) 
 				}
 				return
 			}
-			if _, ok := x["PLpgSQL_stmt_dynexecute"]; ok {
-				dynamic = true
-				return
+			for _, k := range []string{"PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_perform", "PLpgSQL_stmt_call"} {
+				if _, ok := x[k]; ok {
+					// EXECUTE builds SQL at run time; PERFORM and CALL
+					// run functions whose side effects are not visible
+					dynamic = true
+					return
+				}
 			}
 			// map iteration order is random: walk the keys that hold
 			// statements in their order of execution
