@@ -34,6 +34,8 @@ type histOptions struct {
 	// minAgeSet: the configuration sets minAge (0d: no wait)
 	minAgeSet bool
 	maxSize   int64
+	// templateVars fill Go template placeholders
+	templateVars map[string]string
 }
 
 // History is one migration history to replay: a directory (several for
@@ -218,6 +220,10 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 					l.Notes = append(l.Notes, fmt.Sprintf("left out of the history of %s: %v", d, err))
 				}
 				continue
+			}
+			src, note := renderTemplate(name, src, opt.templateVars)
+			if note != "" {
+				l.Notes = append(l.Notes, note)
 			}
 			s := migrations.Source{Path: name, Src: src, BOM: bom}
 			srcs[d] = append(srcs[d], s)

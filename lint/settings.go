@@ -65,6 +65,9 @@ type Options struct {
 	// Paths are the files and directories to lint, used to tell the
 	// dialect from their names; empty means Dir.
 	Paths []string
+	// TemplateVars are the values of Go template placeholders ({{ index
+	// .Options "Namespace" }} is Namespace) in templated migrations.
+	TemplateVars map[string]string
 }
 
 // Settings are the resolved options of a run: the configuration, the
@@ -228,7 +231,7 @@ func (s *Settings) MinimumAge() time.Duration {
 
 // historyOptions resolves the options about migration histories.
 func (s *Settings) historyOptions() (histOptions, error) {
-	opt := histOptions{dialect: s.Dialect.Name(), since: s.opt.Since, noGit: s.opt.NoGit, maxSize: s.opt.MaxFileSize, minAge: s.Config.Migrations.MinDeprecationAge, minAgeSet: s.Config.Migrations.MinDeprecationAgeText != "", now: s.Now}
+	opt := histOptions{dialect: s.Dialect.Name(), since: s.opt.Since, noGit: s.opt.NoGit, maxSize: s.opt.MaxFileSize, minAge: s.Config.Migrations.MinDeprecationAge, minAgeSet: s.Config.Migrations.MinDeprecationAgeText != "", now: s.Now, templateVars: s.opt.TemplateVars}
 	if opt.maxSize == 0 {
 		opt.maxSize = MaxFileSize
 	}

@@ -51,6 +51,7 @@ usage, configuration, I/O or internal error.`,
 			&ucli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto, always or never (NO_COLOR is respected)"},
 			&ucli.Int64Flag{Name: "max-file-size", Value: lint.MaxFileSize, Usage: "largest file to read, in bytes"},
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print notices (empty files) on standard error"},
+			&ucli.StringSliceFlag{Name: "template-var", Usage: "`NAME=VALUE` of a Go template placeholder in templated migrations ({{ index .Options \"Namespace\" }} is Namespace), repeatable; placeholders without a value are linted as names"},
 		}, historyFlags()...),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			return runCheck(ctx, cmd, env)
@@ -78,6 +79,16 @@ func resolve(cmd *ucli.Command, env Env) (*lint.Settings, error) {
 		Dir: env.Dir, Config: cmd.String("config"), Dialect: cmd.String("dialect"), TargetVersion: cmd.String("target-version"),
 		FailOn: cmd.String("fail-on"), Layout: cmd.String("layout"), Since: cmd.String("since"), NoGit: cmd.Bool("no-git"),
 		Paths: cmd.Args().Slice(),
+	}
+	for _, kv := range cmd.StringSlice("template-var") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usageErr("--template-var %q: want NAME=VALUE (--template-var Namespace=auth)", kv)
+		}
+		if o.TemplateVars == nil {
+			o.TemplateVars = map[string]string{}
+		}
+		o.TemplateVars[strings.TrimSpace(k)] = v
 	}
 	if cmd.IsSet("max-file-size") {
 		o.MaxFileSize = cmd.Int64("max-file-size")
