@@ -222,7 +222,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 				continue
 			}
 			src, note := renderTemplate(name, src, opt.templateVars)
-			if note != "" {
+			if note != "" && (g.named == nil || g.named[name]) {
 				l.Notes = append(l.Notes, note)
 			}
 			s := migrations.Source{Path: name, Src: src, BOM: bom}
