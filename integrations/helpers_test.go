@@ -42,10 +42,9 @@ func TestMain(m *testing.M) {
 		panic(err) // no temporary directory: nothing can run
 	}
 	sandbox = dir
-	code := m.Run()
+	m.Run() // go test exits with its status (Go 1.15+)
 	removeProxyCopy()
 	_ = os.RemoveAll(dir)
-	os.Exit(code)
 }
 
 // removeProxyCopy removes what `go install …@ProxyVersion` put into the

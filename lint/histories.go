@@ -38,6 +38,8 @@ type histOptions struct {
 	minAgeSet bool
 	maxSize   int64
 	follow    bool // follow symbolic links out of the boundary
+	// templateVars fill Go template placeholders
+	templateVars map[string]string
 }
 
 // History is one migration history to replay: a directory (several for
@@ -281,6 +283,10 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 					notSQLFiles = map[string]bool{}
 				}
 				notSQLFiles[name] = true
+			}
+			src, note := renderTemplate(name, src, opt.templateVars)
+			if note != "" && (g.named == nil || g.named[name]) {
+				l.Notes = append(l.Notes, note)
 			}
 			s := migrations.Source{Path: name, Src: src, BOM: bom}
 			srcs[d] = append(srcs[d], s)

@@ -73,6 +73,9 @@ type Options struct {
 	// Cache says where parse results are cached (default: the user's
 	// cache directory).
 	Cache CacheOptions
+	// TemplateVars are the values of Go template placeholders ({{ index
+	// .Options "Namespace" }} is Namespace) in templated migrations.
+	TemplateVars map[string]string
 }
 
 // Settings are the resolved options of a run: the configuration, the
@@ -239,7 +242,7 @@ func (s *Settings) MinimumAge() time.Duration {
 
 // historyOptions resolves the options about migration histories.
 func (s *Settings) historyOptions() (histOptions, error) {
-	opt := histOptions{dialect: s.Dialect.Name(), since: s.opt.Since, noGit: s.opt.NoGit, maxSize: s.opt.MaxFileSize, follow: s.opt.FollowSymlinks, minAge: s.Config.Migrations.MinDeprecationAge, minAgeSet: s.Config.Migrations.MinDeprecationAgeText != "", now: s.Now}
+	opt := histOptions{dialect: s.Dialect.Name(), since: s.opt.Since, noGit: s.opt.NoGit, maxSize: s.opt.MaxFileSize, minAge: s.Config.Migrations.MinDeprecationAge, minAgeSet: s.Config.Migrations.MinDeprecationAgeText != "", now: s.Now, templateVars: s.opt.TemplateVars, follow: s.opt.FollowSymlinks}
 	if opt.maxSize == 0 {
 		opt.maxSize = MaxFileSize
 	}

@@ -51,6 +51,9 @@ usage, configuration, I/O or internal error.`,
 			&ucli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto, always or never (NO_COLOR is respected)"},
 			&ucli.Int64Flag{Name: "max-file-size", Value: lint.MaxFileSize, Usage: "largest file to read, in bytes"},
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print notices (empty files) on standard error"},
+			&ucli.BoolFlag{Name: "fix", Usage: "apply the exact fixes (missing lock_timeout, CONCURRENTLY, …) to migrations that have not shipped (git says which), then report what is left"},
+			&ucli.BoolFlag{Name: "diff", Usage: "print the exact fixes as a unified diff instead of the report, and exit 1 if there is any (nothing is written)"},
+			&ucli.StringSliceFlag{Name: "template-var", Usage: "`NAME=VALUE` of a Go template placeholder in templated migrations ({{ index .Options \"Namespace\" }} is Namespace), repeatable; placeholders without a value are linted as names"},
 		}, append(historyFlags(), cacheFlags()...)...),
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			return runCheck(ctx, cmd, env)
@@ -80,6 +83,16 @@ func resolve(cmd *ucli.Command, env Env) (*lint.Settings, error) {
 		FailOn: cmd.String("fail-on"), Layout: cmd.String("layout"), Since: cmd.String("since"), NoGit: cmd.Bool("no-git"),
 		FollowSymlinks: cmd.Bool("follow-symlinks"),
 		Paths:          cmd.Args().Slice(), Cache: cacheOptions(cmd),
+	}
+	for _, kv := range cmd.StringSlice("template-var") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usageErr("--template-var %q: want NAME=VALUE (--template-var Namespace=auth)", kv)
+		}
+		if o.TemplateVars == nil {
+			o.TemplateVars = map[string]string{}
+		}
+		o.TemplateVars[strings.TrimSpace(k)] = v
 	}
 	if cmd.IsSet("max-file-size") {
 		o.MaxFileSize = cmd.Int64("max-file-size")
@@ -120,9 +133,32 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	if _, err := colorMode(cmd, env, nil, true); err != nil {
 		return err
 	}
+	if cmd.Bool("fix") && cmd.Bool("diff") {
+		return usageErr("--fix writes the fixes and --diff only prints them: give one")
+	}
+	if cmd.Bool("diff") {
+		return runDiff(ctx, cmd, env, s)
+	}
 	// each migration directory is a history: the files to lint are
 	// replayed after the migrations before them
-	res, err := lint.Check(ctx, s, cmd.Args().Slice())
+	var res *lint.Result
+	if cmd.Bool("fix") {
+		var fixed []lint.FileFix
+		var skipped []string
+		res, fixed, skipped, err = lint.Fix(ctx, s, cmd.Args().Slice())
+		for _, sk := range skipped {
+			fmt.Fprintf(env.Stderr, "migsafe: note: %s\n", sk)
+		}
+		n := 0
+		for _, f := range fixed {
+			n += f.Applied
+		}
+		if len(fixed) > 0 {
+			fmt.Fprintf(env.Stderr, "migsafe: fixed %s in %s\n", report.Plural(n, "finding"), report.Plural(len(fixed), "file"))
+		}
+	} else {
+		res, err = lint.Check(ctx, s, cmd.Args().Slice())
+	}
 	if res == nil {
 		return &exitError{ExitError, err}
 	}
@@ -335,3 +371,34 @@ func writeOutputs(outs []output, run *report.Run, cmd *ucli.Command, env Env, di
 }
 
 var errUnknownFormat = errors.New("unknown format")
+
+// runDiff prints the fixes as a unified diff: exit status 1 when there is
+// one, as ruff check --diff.
+func runDiff(ctx context.Context, cmd *ucli.Command, env Env, s *lint.Settings) error {
+	res, err := lint.Check(ctx, s, cmd.Args().Slice())
+	if res == nil || err != nil {
+		return &exitError{ExitError, err}
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(env.Stderr, "migsafe: error: %v\n", e)
+	}
+	fx := lint.Fixes(s, res)
+	if !cmd.Bool("quiet") {
+		for _, sk := range fx.Skipped {
+			fmt.Fprintf(env.Stderr, "migsafe: note: %s\n", sk)
+		}
+	}
+	n := 0
+	for _, f := range fx.Files {
+		fmt.Fprint(env.Stdout, lint.UnifiedDiff(f.Path, f.Old, f.New))
+		n += f.Applied
+	}
+	if len(res.Errors) > 0 {
+		return &exitError{code: ExitError}
+	}
+	if len(fx.Files) > 0 {
+		fmt.Fprintf(env.Stderr, "migsafe: %s would fix %s in %s (--fix applies them)\n", "--diff", report.Plural(n, "finding"), report.Plural(len(fx.Files), "file"))
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}

@@ -285,7 +285,7 @@ func TestMarkerAddedToShippedMigration(t *testing.T) {
 	write(t, filepath.Join(dir, "db", "000001_users.up.sql"), schema+"-- migsafe:deprecate users.legacy\n-- migsafe:deprecate users.old\n")
 	write(t, filepath.Join(dir, "db", "000002_drop.up.sql"), "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN legacy, DROP COLUMN old;\n")
 	write(t, filepath.Join(dir, "db", "000002_drop.down.sql"), "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN legacy text, ADD COLUMN old text;\n")
-	r := migsafe(t, dir, nowEnv, false, "check", "--format", "concise", "db")
+	r := migsafe(t, dir, nowEnv, false, "check", "--format", "text", "db")
 	for _, want := range []string{
 		"contract-too-soon: Dropping column users.legacy 2 days after its deprecation shipped (000001_users.up.sql:2, the deploy of 2024-06-08",
 		"contract-same-deploy: Dropping column users.old in the same deploy that deprecates it (step 5, 000001_users.up.sql:3)",

@@ -1,0 +1,74 @@
+package lint
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// placeholder is a Go template action, {{ … }} (text/template, as
+// supabase-auth and other tools render their migrations with).
+var placeholder = regexp.MustCompile(`\{\{-?\s*(.*?)\s*-?\}\}`)
+
+// templateKey is the name a placeholder looks up: its last quoted string
+// (index .Options "Namespace") or its last .Field (.Namespace).
+var templateKey = regexp.MustCompile(`"([^"]+)"|\.([A-Za-z_][A-Za-z0-9_]*)`)
+
+// renderTemplate makes a templated migration parseable: a placeholder
+// whose key vars names becomes that value, any other becomes an
+// identifier of underscores of the same length (so that positions stay
+// exact). It returns src unchanged and "" when src holds no placeholder,
+// else the notice that says so, once for the file.
+func renderTemplate(name string, src []byte, vars map[string]string) ([]byte, string) {
+	if !bytes.Contains(src, []byte("{{")) {
+		return src, ""
+	}
+	locs := placeholder.FindAllSubmatchIndex(src, -1)
+	if len(locs) == 0 {
+		return src, ""
+	}
+	var out bytes.Buffer
+	last, used, firstKey := 0, 0, ""
+	for _, l := range locs {
+		out.Write(src[last:l[0]])
+		key := keyOf(string(src[l[2]:l[3]]))
+		if firstKey == "" {
+			firstKey = key
+		}
+		if v, ok := vars[key]; ok && key != "" {
+			out.WriteString(v)
+			used++
+		} else {
+			// newlines stay, so that lines keep their numbers
+			for _, c := range src[l[0]:l[1]] {
+				if c == '\n' {
+					out.WriteByte('\n')
+				} else {
+					out.WriteByte('_')
+				}
+			}
+		}
+		last = l[1]
+	}
+	out.Write(src[last:])
+	line := bytes.Count(src[:locs[0][0]], []byte("\n")) + 1
+	what := fmt.Sprintf("%s is a Go template (%d {{ … }} placeholders, the first on line %d)", name, len(locs), line)
+	switch {
+	case used == len(locs):
+		return out.Bytes(), ""
+	case used > 0:
+		return out.Bytes(), fmt.Sprintf("%s: --template-var set %d of them; the others are linted as names", what, used)
+	case firstKey != "":
+		return out.Bytes(), fmt.Sprintf("%s: its placeholders are linted as names; to lint it as rendered, give their values (--template-var %s=VALUE)", what, firstKey)
+	}
+	return out.Bytes(), what + ": its placeholders are linted as names; render it and lint the output to check it as it runs"
+}
+
+func keyOf(action string) string {
+	var key string
+	for _, m := range templateKey.FindAllStringSubmatch(action, -1) {
+		key = m[1] + m[2]
+	}
+	return strings.TrimSpace(key)
+}
