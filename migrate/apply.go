@@ -358,7 +358,8 @@ func (r *Runner) apply(ctx context.Context, res *Result, list []*Migration, dir 
 		step, err := r.runStep(ctx, m, dir, kill)
 		res.Steps = append(res.Steps, step)
 		if err != nil {
-			if se, ok := err.(*StepError); ok && se.Clean {
+			var se *StepError
+			if errors.As(err, &se) && se.Clean {
 				res.To = r.fromVersion(m, dir)
 			}
 			return err

@@ -30,14 +30,6 @@ func dbError(err error) (de *database.Error, pg *pgconn.PgError, my *mysql.MySQL
 	return de, pg, my
 }
 
-// sqlstate returns the PostgreSQL SQLSTATE of an error, or "".
-func sqlstate(err error) string {
-	if _, pg, _ := dbError(err); pg != nil {
-		return pg.Code
-	}
-	return ""
-}
-
 // pgDetail keeps golang-migrate's error but makes sure the server's
 // message is in it.
 func pgDetail(err error) error {

@@ -45,7 +45,7 @@ func TestTransientRetry(t *testing.T) {
 	if _, err := tx.Exec("LOCK TABLE users IN ACCESS SHARE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(500*time.Millisecond, func() { tx.Rollback() })
+	time.AfterFunc(500*time.Millisecond, func() { _ = tx.Rollback() })
 	var events []string
 	r.opt.Events = func(e Event) { events = append(events, e.Kind) }
 	res, err := r.Up(ctx, -1, nil)
@@ -82,7 +82,7 @@ func TestTransientGiveUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	if _, err := tx.Exec("LOCK TABLE users IN ACCESS SHARE MODE"); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestTransientGiveUp(t *testing.T) {
 	if !errors.As(err, &se) || !se.Clean || !strings.Contains(err.Error(), "55P03") || !strings.Contains(err.Error(), "attempt 3") {
 		t.Fatalf("want a clean StepError after 3 attempts: %v", err)
 	}
-	tx.Rollback()
+	_ = tx.Rollback()
 	st, _ := r.Status(ctx)
 	if st.Dirty || st.Version != 1 {
 		t.Fatalf("status: %+v", st)

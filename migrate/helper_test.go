@@ -35,7 +35,7 @@ func helperMain() int {
 	defer r.Close()
 	res, err := r.Up(ctx, -1, kill)
 	if res != nil {
-		fmt.Printf("to %d stopped %q\n", res.To, res.Stopped)
+		fmt.Fprintf(os.Stdout, "to %d stopped %q\n", res.To, res.Stopped)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -47,19 +47,20 @@ func helperMain() int {
 type child struct {
 	cmd    *exec.Cmd
 	stderr *strings.Builder
-	done   chan error
+	done   chan struct{} // closed when the child exited, err set
+	err    error
 }
 
 func startHelper(t *testing.T, url, dir string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=1", "HELPER_URL="+url, "HELPER_DIR="+dir)
-	c := &child{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1)}
+	c := &child{cmd: cmd, stderr: &strings.Builder{}, done: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { c.done <- cmd.Wait() }()
+	go func() { c.err = cmd.Wait(); close(c.done) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-c.done
@@ -70,8 +71,8 @@ func startHelper(t *testing.T, url, dir string) *child {
 func (c *child) wait(t *testing.T) int {
 	t.Helper()
 	select {
-	case err := <-c.done:
-		c.done <- err
+	case <-c.done:
+		err := c.err
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			return ee.ExitCode()
@@ -122,7 +123,7 @@ func TestSignalStopsBetweenMigrations(t *testing.T) {
 		dir := writeDir(t, sigFiles(kind, 1))
 		c := startHelper(t, d.url, dir)
 		waitRunning(t, d, 2)
-		c.cmd.Process.Signal(syscall.SIGINT)
+		_ = c.cmd.Process.Signal(syscall.SIGINT)
 		if code := c.wait(t); code != 1 {
 			t.Fatalf("exit %d; stderr:\n%s", code, c.stderr)
 		}
@@ -148,9 +149,9 @@ func TestSecondSignalCancels(t *testing.T) {
 		c := startHelper(t, d.url, dir)
 		waitRunning(t, d, 2)
 		start := time.Now()
-		c.cmd.Process.Signal(syscall.SIGINT)
+		_ = c.cmd.Process.Signal(syscall.SIGINT)
 		time.Sleep(100 * time.Millisecond)
-		c.cmd.Process.Signal(syscall.SIGINT)
+		_ = c.cmd.Process.Signal(syscall.SIGINT)
 		if code := c.wait(t); code != 1 {
 			t.Fatalf("exit %d; stderr:\n%s", code, c.stderr)
 		}
@@ -180,7 +181,7 @@ func TestKillDuringMigration(t *testing.T) {
 		dir := writeDir(t, sigFiles(kind, 3))
 		c := startHelper(t, d.url, dir)
 		waitRunning(t, d, 2)
-		c.cmd.Process.Kill()
+		_ = c.cmd.Process.Kill()
 		c.wait(t)
 		r := open(t, d.url, dir, func(o *Options) { o.LockWait = 20 * time.Second })
 		_, err := r.Up(ctx, -1, nil)

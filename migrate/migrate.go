@@ -16,7 +16,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -371,10 +370,6 @@ func (r *Runner) prevOf(v uint) int64 {
 		return -1
 	}
 	return int64(p)
-}
-
-func isNotExist(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist)
 }
 
 // heldDriver keeps golang-migrate's own lock for the whole run (taken on

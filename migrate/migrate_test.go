@@ -119,7 +119,9 @@ func TestRefusals(t *testing.T) {
 			if _, err := open(t, d.url, dir).Up(ctx, 2, nil); err != nil {
 				t.Fatal(err)
 			}
-			os.WriteFile(filepath.Join(dir, "1_users.up.sql"), []byte("CREATE TABLE users (id bigint PRIMARY KEY);"), 0o644)
+			if err := os.WriteFile(filepath.Join(dir, "1_users.up.sql"), []byte("CREATE TABLE users (id bigint PRIMARY KEY);"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			_, err := open(t, d.url, dir).Up(ctx, -1, nil)
 			refusal(t, err, "1_users.up.sql changed since it was applied")
 			if d.tableExists(t, "orders") && hasIndex(t, d) {
@@ -152,7 +154,9 @@ func TestRefusals(t *testing.T) {
 			if _, err := open(t, d.url, dir).Up(ctx, -1, nil); err != nil {
 				t.Fatal(err)
 			}
-			os.WriteFile(filepath.Join(dir, "2_orders.up.sql"), []byte(basic["2_orders.up.sql"]), 0o644)
+			if err := os.WriteFile(filepath.Join(dir, "2_orders.up.sql"), []byte(basic["2_orders.up.sql"]), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			_, err := open(t, d.url, dir).Up(ctx, -1, nil)
 			refusal(t, err, "2_orders.up.sql (version 2) is older than the database's version 3 and was never applied")
 			if d.tableExists(t, "orders") {

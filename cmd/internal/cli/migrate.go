@@ -103,7 +103,7 @@ Exit status: 0 done, 1 refused or failed (or interrupted), 2 usage error.`,
 				Flags: common(&ucli.IntFlag{Name: "limit", Value: 50, Usage: "the newest `N` rows (0: all)"}),
 				Action: func(ctx context.Context, cmd *ucli.Command) error {
 					return runMigrate(ctx, cmd, env, func(ctx context.Context, r *migrate.Runner, _ <-chan struct{}) (any, error) {
-						return r.History(ctx, int(cmd.Int("limit")))
+						return r.History(ctx, cmd.Int("limit"))
 					}, nil)
 				},
 			},
@@ -187,7 +187,7 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 		LockWait: cmd.Duration("lock-wait"), LockTimeout: cmd.Duration("lock-timeout"), StatementTimeout: cmd.Duration("statement-timeout"),
 	}
 	if format == "text" {
-		opt.Events = func(e migrate.Event) { printEvent(env.Stdout, e) }
+		opt.Events = func(e migrate.Event) { writeMigrateEvent(env.Stdout, e) }
 	}
 	if setup != nil {
 		if err := setup(&opt, src); err != nil {
@@ -219,7 +219,7 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 			return &exitError{ExitError, werr}
 		}
 	} else {
-		printResult(env.Stdout, r, out, err)
+		writeResult(env.Stdout, r, out, err)
 	}
 	if err != nil {
 		if format == "json" {
@@ -233,7 +233,7 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 	return nil
 }
 
-func printEvent(w io.Writer, e migrate.Event) {
+func writeMigrateEvent(w io.Writer, e migrate.Event) {
 	name := fmt.Sprintf("%d_%s", e.Version, e.Name)
 	switch e.Kind {
 	case "done":
@@ -247,7 +247,7 @@ func printEvent(w io.Writer, e migrate.Event) {
 	}
 }
 
-func printResult(w io.Writer, r *migrate.Runner, out any, err error) {
+func writeResult(w io.Writer, r *migrate.Runner, out any, err error) {
 	switch x := out.(type) {
 	case *migrate.Result:
 		if x == nil || err != nil && len(x.Steps) == 0 {

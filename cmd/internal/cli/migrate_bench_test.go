@@ -40,11 +40,17 @@ func TestMigrateOverhead(t *testing.T) {
 	defer admin.Close()
 	dir := t.TempDir()
 	mig := filepath.Join(dir, "migrations")
-	os.Mkdir(mig, 0o755)
+	if err := os.Mkdir(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for i := 1; i <= n; i++ {
 		up := fmt.Sprintf("SET lock_timeout = '5s';\nCREATE TABLE t%d (id bigint PRIMARY KEY, name text NOT NULL);\n", i)
-		os.WriteFile(filepath.Join(mig, fmt.Sprintf("%04d_t%d.up.sql", i, i)), []byte(up), 0o644)
-		os.WriteFile(filepath.Join(mig, fmt.Sprintf("%04d_t%d.down.sql", i, i)), []byte(fmt.Sprintf("DROP TABLE t%d;\n", i)), 0o644)
+		if err := os.WriteFile(filepath.Join(mig, fmt.Sprintf("%04d_t%d.up.sql", i, i)), []byte(up), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(mig, fmt.Sprintf("%04d_t%d.down.sql", i, i)), []byte(fmt.Sprintf("DROP TABLE t%d;\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	url := func(db string) string {
 		return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", srv.Port, db)
@@ -64,7 +70,9 @@ func TestMigrateOverhead(t *testing.T) {
 		return cost{time.Since(start) - 300*time.Millisecond, cpuTime(postmaster) - c0}
 	}
 	plain := func(db string) cost {
-		admin.Exec("CREATE DATABASE " + db)
+		if _, err := admin.Exec("CREATE DATABASE " + db); err != nil {
+			t.Fatal(err)
+		}
 		return measure(func() {
 			m, err := gm.New("file://"+mig, "pgx5://"+url(db)[len("postgres://"):])
 			if err != nil {
@@ -77,7 +85,9 @@ func TestMigrateOverhead(t *testing.T) {
 		})
 	}
 	ours := func(db string) cost {
-		admin.Exec("CREATE DATABASE " + db)
+		if _, err := admin.Exec("CREATE DATABASE " + db); err != nil {
+			t.Fatal(err)
+		}
 		return measure(func() {
 			o := migrateCLI(t, dir, map[string]string{"MIGSAFE_DATABASE_URL": url(db)}, "migrate", "up", "--format", "json")
 			if o.code != 0 {

@@ -52,7 +52,9 @@ func TestMigrateDocExamples(t *testing.T) {
 			switch {
 			case lang == "sql" && file != "":
 				p := filepath.Join(dir, file)
-				os.MkdirAll(filepath.Dir(p), 0o755)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
 				if err := os.WriteFile(p, []byte(strings.Join(body, "\n")+"\n"), 0o644); err != nil {
 					t.Fatal(err)
 				}

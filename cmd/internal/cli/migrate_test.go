@@ -51,7 +51,9 @@ func TestMigrateCommand(t *testing.T) {
 	defer admin.Close()
 	dir := t.TempDir()
 	mig := filepath.Join(dir, "migrations")
-	os.Mkdir(mig, 0o755)
+	if err := os.Mkdir(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for name, body := range map[string]string{
 		"1_users.up.sql":   "CREATE TABLE users (id int PRIMARY KEY, email text);",
 		"1_users.down.sql": "DROP TABLE users;",
@@ -60,7 +62,9 @@ func TestMigrateCommand(t *testing.T) {
 		"3_drop.up.sql":    "ALTER TABLE users DROP COLUMN email;",
 		"3_drop.down.sql":  "ALTER TABLE users ADD COLUMN email text;",
 	} {
-		os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644)
+		if err := os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	env := map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "cli1")}
 	check := func(o runOut, code int, wants ...string) {
