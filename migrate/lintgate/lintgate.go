@@ -77,7 +77,10 @@ type lintResult struct {
 	Files    []*analyzer.File
 }
 
-// Review implements migrate.Gate.
+// Review implements migrate.Gate. In the expand phase it stops before the
+// first contract step, and only the migrations it lets through (their up
+// and down files) have to pass fail-on: a contract step waits for its own
+// later run.
 func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, string, error) {
 	res, err := g.lintPending(ctx, pending)
 	if err != nil {
@@ -86,18 +89,33 @@ func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, s
 	if res == nil {
 		return len(pending), "", nil
 	}
-	if err := g.judge(res); err != nil {
-		return 0, "", err
-	}
-	if g.Phase != migrate.PhaseExpand {
-		return len(pending), "", nil
-	}
-	for i, m := range pending {
-		if why := g.contract(res, m); why != "" {
-			return i, fmt.Sprintf("--phase expand stops before %s, a contract step (%s)", m.Label(), why), nil
+	allow, why := len(pending), ""
+	if g.Phase == migrate.PhaseExpand {
+		for i, m := range pending {
+			if r := g.contract(res, m); r != "" {
+				allow, why = i, fmt.Sprintf("--phase expand stops before %s, a contract step (%s)", m.Label(), r)
+				break
+			}
 		}
 	}
-	return len(pending), "", nil
+	dir := g.Settings.Dir
+	judged := map[string]bool{}
+	for _, m := range pending[:allow] {
+		judged[fullPath(dir, m.Up.Path)] = true
+		if m.Down != nil {
+			judged[fullPath(dir, m.Down.Path)] = true
+		}
+	}
+	var applied []analyzer.Finding
+	for _, f := range res.Findings {
+		if judged[fullPath(dir, f.Path)] {
+			applied = append(applied, f)
+		}
+	}
+	if err := g.judge(&lintResult{Findings: applied}); err != nil {
+		return 0, "", err
+	}
+	return allow, why, nil
 }
 
 // Check lints the pending migrations without applying anything: the

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,9 +14,8 @@ import (
 	ucli "github.com/urfave/cli/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
-	"github.com/migsafe/migsafe/analyzer/migrations"
-	"github.com/migsafe/migsafe/lint"
 	"github.com/migsafe/migsafe/migrate"
+	"github.com/migsafe/migsafe/migrate/lintgate"
 )
 
 // migrateCommand is `migsafe migrate`: flag parsing and printing around
@@ -333,75 +331,7 @@ func lintGate(ctx context.Context, cmd *ucli.Command, env Env, src *migrate.Sour
 	if err != nil {
 		return nil, err
 	}
-	return gateFunc(func(ctx context.Context, pending []*migrate.Migration) (int, string, error) {
-		want := map[string]bool{}
-		for _, m := range pending {
-			want[fullPath(s.Dir, m.Up.Path)] = true
-		}
-		h, err := lint.LoadHistory(ctx, s, src.Dir)
-		if err != nil {
-			return 0, "", err
-		}
-		if h == nil {
-			return len(pending), "", nil
-		}
-		res, err := lint.CheckMigrations(ctx, s, h, func(m *migrations.Migration) bool {
-			for _, f := range m.Up {
-				if want[fullPath(s.Dir, f.Path)] {
-					return true
-				}
-			}
-			return false
-		})
-		if err != nil {
-			return 0, "", err
-		}
-		// --phase expand: only what it applies has to pass
-		allow, why := len(pending), ""
-		if phase == migrate.PhaseExpand {
-		cut:
-			for i, m := range pending {
-				for _, f := range res.Files {
-					if f.Direction == analyzer.Up && fullPath(s.Dir, f.Path) == fullPath(s.Dir, m.Up.Path) {
-						if r := migrate.ContractReason(f); r != "" {
-							allow, why = i, fmt.Sprintf("--phase expand stops before %s, a contract step (%s)", m.Label(), r)
-							break cut
-						}
-					}
-				}
-			}
-		}
-		judged := map[string]bool{}
-		for _, m := range pending[:allow] {
-			judged[fullPath(s.Dir, m.Up.Path)] = true
-			if m.Down != nil {
-				judged[fullPath(s.Dir, m.Down.Path)] = true
-			}
-		}
-		var bad []analyzer.Finding
-		for _, f := range res.Findings {
-			if judged[fullPath(s.Dir, f.Path)] {
-				bad = append(bad, f)
-			}
-		}
-		if lint.Failing(bad, s.FailOn) {
-			var b strings.Builder
-			fmt.Fprintf(&b, "the lint gate refuses the pending migrations (findings at or above --fail-on %s; fix them, or suppress one with a -- migsafe:ignore comment that says why):", s.FailOn)
-			for _, f := range bad {
-				if f.Suppressed == nil {
-					fmt.Fprintf(&b, "\n  %s:%d:%d: %s %s: %s", f.Path, f.Start.Line, f.Start.Column, f.Severity, f.Name, f.Message)
-				}
-			}
-			return 0, "", errors.New(b.String())
-		}
-		return allow, why, nil
-	}), nil
-}
-
-type gateFunc func(context.Context, []*migrate.Migration) (int, string, error)
-
-func (g gateFunc) Review(ctx context.Context, p []*migrate.Migration) (int, string, error) {
-	return g(ctx, p)
+	return lintgate.New(s, src, phase), nil
 }
 
 // verifyRollbackCommand is `migsafe verify-rollback`.
@@ -492,13 +422,4 @@ Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 			return nil
 		},
 	}
-}
-
-// fullPath is p made absolute against dir and cleaned, so that the
-// runner's paths and the linter's displayed paths compare.
-func fullPath(dir, p string) string {
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(dir, p)
-	}
-	return filepath.Clean(p)
 }
