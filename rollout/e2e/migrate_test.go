@@ -373,3 +373,77 @@ func dump(events []journal.Event) string {
 	}
 	return b.String()
 }
+
+// TestJournalTable: with migrations.journal_table every journal event is
+// copied to the database, once, also across a kill -9 and a resume; a
+// second machine (another state folder, no local journal) reads the run
+// with status --from-database.
+func TestJournalTable(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - migrate\n  - set_weight: 5\n  - approve\n  - promote\n", map[string]string{
+		"1_create_orders.up.sql": createOrders, "1_create_orders.down.sql": "DROP TABLE orders;\n",
+	})
+	src, err := os.ReadFile(w.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("statement_timeout: 30s}"), []byte("statement_timeout: 30s, journal_table: migsafe_rollout_journal}"), 1)
+	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := func(t *testing.T) map[string]any {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "status", "--from-database", "-p", w.plan, "--state-dir", t.TempDir(), "--format", "json")
+		cmd.Env = append(os.Environ(), w.env...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("status --from-database: %v\n%s", err, out)
+		}
+		if bytes.Contains(out, []byte(dbPassword)) {
+			t.Error("status shows the database password")
+		}
+		var rep map[string]any
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	status := func(rep map[string]any) string { return rep["state"].(map[string]any)["status"].(string) }
+
+	first := w.start(t, bin, "MIGSAFE_ROLLOUT_CRASH_AT_SEQ=6")
+	if !first.killed {
+		t.Fatalf("not killed: exit %d\n%s", first.code, first.stderr)
+	}
+	if rep := elsewhere(t); status(rep) != "running" || rep["active"] != true {
+		t.Errorf("after the kill, the other machine sees %v active %v", status(rep), rep["active"])
+	}
+	if r := w.start(t, bin); r.code != 3 {
+		t.Fatalf("resumed run: exit %d, want 3 (approve)\n%s", r.code, r.stderr)
+	}
+	if rep := elsewhere(t); status(rep) != "paused" {
+		t.Errorf("at the approve step, the other machine sees %v", status(rep))
+	}
+	r := migsafe(t, bin, w.env, nil, "rollout", "resume", "-p", w.plan, "--state-dir", w.state, "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	}
+	rep := elsewhere(t)
+	if status(rep) != "promoted" || rep["active"] != false {
+		t.Errorf("after the promotion, the other machine sees %v active %v", status(rep), rep["active"])
+	}
+	// the copy is the local journal, event for event
+	runID := rep["state"].(map[string]any)["run_id"].(string)
+	local, err := os.ReadFile(filepath.Join(w.state, "shop", "runs", runID+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Count(local, []byte("\n"))
+	var n, maxSeq int
+	var leaked bool
+	if err := w.db.QueryRow(`SELECT count(*), max(seq), bool_or(event::text LIKE '%' || $1 || '%') FROM migsafe_rollout_journal WHERE run_id = $2`, dbPassword, runID).Scan(&n, &maxSeq, &leaked); err != nil {
+		t.Fatal(err)
+	}
+	if n != lines || maxSeq != lines || leaked {
+		t.Errorf("journal table: %d events up to seq %d (password: %v); the local journal has %d", n, maxSeq, leaked, lines)
+	}
+}

@@ -108,6 +108,7 @@ func TestErrors(t *testing.T) {
 		{"migrate argv", good + "migrations: {path: m}\nsteps:\n  - migrate: [./migrate, up]\n", `rollout.yaml:12:14: migrate takes no settings`},
 		{"migrate without migrations", good + "steps:\n  - migrate\n", `rollout.yaml:11:5: migrate needs the plan's migrations: section`},
 		{"database url in the plan", good + "migrations: {path: m, database_env: \"postgres://u:p@h/db\"}\n", `the URL itself never goes in the plan`},
+		{"journal table", good + "migrations: {path: m, journal_table: \"x; DROP TABLE y\"}\n", `migrations.journal_table "x; DROP TABLE y": a table name`},
 		{"database key", good + "migrations: {path: m, database_url: x}\n", `did you mean "database_env"?`},
 		{"rollback kind", good + "rollback:\n  - promote\n", `unknown rollback step "promote"`},
 		{"exec shell", good + "steps:\n  - exec: \"curl x | sh\"\n  - approve\n  - promote\n", `exec needs a command`},
