@@ -447,3 +447,44 @@ func TestJournalTable(t *testing.T) {
 		t.Errorf("journal table: %d events up to seq %d (password: %v); the local journal has %d", n, maxSeq, leaked, lines)
 	}
 }
+
+// TestMigrateStepStatementTimeout: the plan's statement_timeout bounds
+// each statement of the migrate step; a migration past it fails the step,
+// nothing of it is applied, and the run rolls back before traffic moves.
+func TestMigrateStepStatementTimeout(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - migrate\n  - set_weight: 5\n  - approve\n  - promote\n", map[string]string{
+		"1_create_orders.up.sql": createOrders + "SELECT pg_sleep(5);\n",
+	})
+	src, err := os.ReadFile(w.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("statement_timeout: 30s"), []byte("statement_timeout: 300ms"), 1)
+	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	r := w.start(t, bin)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (rolled back)\n%s", r.code, r.stderr)
+	}
+	if took := time.Since(began); took > 4*time.Second {
+		t.Errorf("the run took %s: the statement timeout did not stop pg_sleep(5)", took)
+	}
+	var failed string
+	for _, e := range r.events {
+		if e.Kind == journal.StepFailed {
+			failed = e.Reason
+		}
+	}
+	if !strings.Contains(failed, "statement timeout") && !strings.Contains(failed, "statement_timeout") {
+		t.Errorf("the step failed with %q", failed)
+	}
+	if got := weights(r.events); !equal(got, []int{0}) {
+		t.Errorf("weights %v", got)
+	}
+	if c := w.columns(t); c != "" {
+		t.Errorf("orders exists (%s): the migration's transaction was not rolled back", c)
+	}
+}

@@ -721,10 +721,17 @@ func (p *parser) checkOrder(pl *Plan, stepsNode, rollbackNode, root *yaml.Node) 
 	if at == nil {
 		at = root
 	}
+	shipped := ""
 	for i := range pl.Steps {
 		s := &pl.Steps[i]
+		if shipped == "" && (s.Kind == Deploy || s.Kind == SetWeight) {
+			shipped = s.String()
+		}
 		switch {
 		case s.Kind == Migrate:
+			if shipped != "" {
+				pl.Warnings = append(pl.Warnings, fmt.Sprintf("line %d: migrate comes after %s: the canary runs before the schema it expects; put migrate before deploy", s.Line, shipped))
+			}
 			if pl.Migrations == nil {
 				p.errf(&yaml.Node{Line: s.Line, Column: s.Col}, "migrate needs the plan's migrations: section (path, database_env, lock_wait, statement_timeout)")
 			}

@@ -85,6 +85,13 @@ rollback:
 	if p.Steps[5].Line != 19 {
 		t.Errorf("bake line %d", p.Steps[5].Line)
 	}
+	if len(p.Warnings) != 0 {
+		t.Errorf("warnings %q", p.Warnings)
+	}
+	late, err := Parse("rollout.yaml", []byte(good+"migrations: {path: m}\nsteps:\n  - deploy\n  - migrate\n  - approve\n  - promote\n"), Options{})
+	if err != nil || len(late.Warnings) != 1 || !strings.Contains(late.Warnings[0], "line 13: migrate comes after deploy") {
+		t.Errorf("migrate after deploy: %v %q", err, late.Warnings)
+	}
 	m := p.Steps[2].Migrations
 	if m == nil || m != p.Steps[1].Migrations || m.Dir != "deploy/db/migrations" || m.DatabaseEnv != "SHOP_DB" ||
 		m.LockWait != 30*time.Second || m.StatementTimeout != time.Minute || !p.Steps[2].Idempotent || p.Steps[1].Argv != nil {
