@@ -373,3 +373,118 @@ func dump(events []journal.Event) string {
 	}
 	return b.String()
 }
+
+// TestJournalTable: with migrations.journal_table every journal event is
+// copied to the database, once, also across a kill -9 and a resume; a
+// second machine (another state folder, no local journal) reads the run
+// with status --from-database.
+func TestJournalTable(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - migrate\n  - set_weight: 5\n  - approve\n  - promote\n", map[string]string{
+		"1_create_orders.up.sql": createOrders, "1_create_orders.down.sql": "DROP TABLE orders;\n",
+	})
+	src, err := os.ReadFile(w.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("statement_timeout: 30s}"), []byte("statement_timeout: 30s, journal_table: migsafe_rollout_journal}"), 1)
+	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := func(t *testing.T) map[string]any {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "status", "--from-database", "-p", w.plan, "--state-dir", t.TempDir(), "--format", "json")
+		cmd.Env = append(os.Environ(), w.env...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("status --from-database: %v\n%s", err, out)
+		}
+		if bytes.Contains(out, []byte(dbPassword)) {
+			t.Error("status shows the database password")
+		}
+		var rep map[string]any
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	status := func(rep map[string]any) string { return rep["state"].(map[string]any)["status"].(string) }
+
+	first := w.start(t, bin, "MIGSAFE_ROLLOUT_CRASH_AT_SEQ=6")
+	if !first.killed {
+		t.Fatalf("not killed: exit %d\n%s", first.code, first.stderr)
+	}
+	if rep := elsewhere(t); status(rep) != "running" || rep["active"] != true {
+		t.Errorf("after the kill, the other machine sees %v active %v", status(rep), rep["active"])
+	}
+	if r := w.start(t, bin); r.code != 3 {
+		t.Fatalf("resumed run: exit %d, want 3 (approve)\n%s", r.code, r.stderr)
+	}
+	if rep := elsewhere(t); status(rep) != "paused" {
+		t.Errorf("at the approve step, the other machine sees %v", status(rep))
+	}
+	r := migsafe(t, bin, w.env, nil, "rollout", "resume", "-p", w.plan, "--state-dir", w.state, "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	}
+	rep := elsewhere(t)
+	if status(rep) != "promoted" || rep["active"] != false {
+		t.Errorf("after the promotion, the other machine sees %v active %v", status(rep), rep["active"])
+	}
+	// the copy is the local journal, event for event
+	runID := rep["state"].(map[string]any)["run_id"].(string)
+	local, err := os.ReadFile(filepath.Join(w.state, "shop", "runs", runID+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Count(local, []byte("\n"))
+	var n, maxSeq int
+	var leaked bool
+	if err := w.db.QueryRow(`SELECT count(*), max(seq), bool_or(event::text LIKE '%' || $1 || '%') FROM migsafe_rollout_journal WHERE run_id = $2`, dbPassword, runID).Scan(&n, &maxSeq, &leaked); err != nil {
+		t.Fatal(err)
+	}
+	if n != lines || maxSeq != lines || leaked {
+		t.Errorf("journal table: %d events up to seq %d (password: %v); the local journal has %d", n, maxSeq, leaked, lines)
+	}
+}
+
+// TestMigrateStepStatementTimeout: the plan's statement_timeout bounds
+// each statement of the migrate step; a migration past it fails the step,
+// nothing of it is applied, and the run rolls back before traffic moves.
+func TestMigrateStepStatementTimeout(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - migrate\n  - set_weight: 5\n  - approve\n  - promote\n", map[string]string{
+		"1_create_orders.up.sql": createOrders + "SELECT pg_sleep(5);\n",
+	})
+	src, err := os.ReadFile(w.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("statement_timeout: 30s"), []byte("statement_timeout: 300ms"), 1)
+	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	r := w.start(t, bin)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (rolled back)\n%s", r.code, r.stderr)
+	}
+	if took := time.Since(began); took > 4*time.Second {
+		t.Errorf("the run took %s: the statement timeout did not stop pg_sleep(5)", took)
+	}
+	var failed string
+	for _, e := range r.events {
+		if e.Kind == journal.StepFailed {
+			failed = e.Reason
+		}
+	}
+	if !strings.Contains(failed, "statement timeout") && !strings.Contains(failed, "statement_timeout") {
+		t.Errorf("the step failed with %q", failed)
+	}
+	if got := weights(r.events); !equal(got, []int{0}) {
+		t.Errorf("weights %v", got)
+	}
+	if c := w.columns(t); c != "" {
+		t.Errorf("orders exists (%s): the migration's transaction was not rolled back", c)
+	}
+}

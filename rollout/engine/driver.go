@@ -44,13 +44,43 @@ type Driver struct {
 	// DB runs the check and migrate steps on the plan's migrations
 	// section (rollout/dbstep); nil makes such a step fail.
 	DB DBSteps
+	// Mirror, when set, gets a copy of every event after it is in the
+	// journal (a table in the target database); its failures are said on
+	// Loud and do not stop the run.
+	Mirror Mirror
 	// CrashAtSeq, for the crash tests only: the process kills itself
 	// with SIGKILL right after writing the event with this number.
 	CrashAtSeq int
 
-	j      *journal.Journal
-	st     State
-	redact *backend.Redactor
+	j            *journal.Journal
+	st           State
+	redact       *backend.Redactor
+	runID        string
+	mirrorFailed bool
+}
+
+// Mirror copies journal events elsewhere; Record may get an event again.
+type Mirror interface {
+	Record(runID string, events []journal.Event) error
+}
+
+func (d *Driver) mirror(events []journal.Event) {
+	if d.Mirror == nil {
+		return
+	}
+	err := d.Mirror.Record(d.runID, events)
+	switch {
+	case err != nil && !d.mirrorFailed:
+		d.mirrorFailed = true
+		if d.Loud != nil {
+			fmt.Fprintf(d.Loud, "migsafe: warning: the copy of the journal in the database failed (the run goes on; the local journal is complete): %v\n", oneLine(err.Error()))
+		}
+	case err == nil && d.mirrorFailed:
+		d.mirrorFailed = false
+		if d.Loud != nil {
+			fmt.Fprintln(d.Loud, "migsafe: the copy of the journal in the database works again")
+		}
+	}
 }
 
 // DBSteps runs the steps that work on the plan's migrations: Check lints
@@ -178,6 +208,7 @@ func (d *Driver) append(e journal.Event) error {
 	if err != nil {
 		return err
 	}
+	d.mirror([]journal.Event{e})
 	d.st = Apply(d.st, e)
 	if d.Observe != nil {
 		d.Observe(e)
@@ -195,7 +226,8 @@ func (d *Driver) drive(ctx context.Context, id string) (State, error) {
 		return State{}, err
 	}
 	defer j.Close()
-	d.j = j
+	d.j, d.runID = j, id
+	d.mirror(events) // what a crash kept from the copy
 	d.st = Replay(events)
 	if d.st.Status != New {
 		if d.st.PlanHash != d.Plan.Hash {

@@ -237,8 +237,8 @@ func TestArgoExport(t *testing.T) {
 	if strings.Join(got, ", ") != want {
 		t.Errorf("steps %s\nwant  %s", strings.Join(got, ", "), want)
 	}
-	if !strings.Contains(string(out), "Not expressible as Rollout steps (run them before applying): step 1 (deploy)") {
-		t.Errorf("the deploy step is not mentioned:\n%s", out)
+	if !strings.Contains(string(out), "Not expressible as Rollout steps (run them before applying): step 1 (check migrations (pending)), step 2 (migrate migrations (expand)), step 3 (deploy)") {
+		t.Errorf("the check, migrate and deploy steps are not mentioned:\n%s", out)
 	}
 }
 

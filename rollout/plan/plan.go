@@ -85,7 +85,11 @@ type Migrations struct {
 	// Lint settings of the gate: as `migsafe check` flags ("" is the
 	// configuration's, else the default).
 	Config, FailOn, Dialect, TargetVersion string
-	Line, Col                              int
+	// JournalTable, when set, names a table of the database (PostgreSQL)
+	// that gets a copy of every journal event, so that a second machine
+	// sees the run (migsafe rollout status --from-database).
+	JournalTable string
+	Line, Col    int
 }
 
 // DefaultDatabaseEnv is the variable the database URL is read from.
@@ -540,9 +544,11 @@ func (p *parser) backend(n *yaml.Node, pl *Plan) {
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+var tableName = regexp.MustCompile(`^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$`)
+
 func (p *parser) migrations(n *yaml.Node, file string) *Migrations {
 	m := &Migrations{DatabaseEnv: DefaultDatabaseEnv, Line: n.Line, Col: n.Column}
-	known := []string{"path", "database_env", "lock_wait", "lock_timeout", "statement_timeout", "config", "fail_on", "dialect", "target_version"}
+	known := []string{"path", "database_env", "lock_wait", "lock_timeout", "statement_timeout", "config", "fail_on", "dialect", "target_version", "journal_table"}
 	p.fields(n, "migrations", known, func(key string, _, v *yaml.Node) {
 		switch key {
 		case "path":
@@ -569,6 +575,11 @@ func (p *parser) migrations(n *yaml.Node, file string) *Migrations {
 			m.Dialect = p.str(v, "migrations.dialect")
 		case "target_version":
 			m.TargetVersion = p.str(v, "migrations.target_version")
+		case "journal_table":
+			m.JournalTable = p.str(v, "migrations.journal_table")
+			if m.JournalTable != "" && !tableName.MatchString(m.JournalTable) {
+				p.errf(v, "migrations.journal_table %q: a table name (lower-case letters, digits and _, optionally schema.table)", m.JournalTable)
+			}
 		}
 	})
 	if m.Path == "" {
@@ -710,10 +721,17 @@ func (p *parser) checkOrder(pl *Plan, stepsNode, rollbackNode, root *yaml.Node) 
 	if at == nil {
 		at = root
 	}
+	shipped := ""
 	for i := range pl.Steps {
 		s := &pl.Steps[i]
+		if shipped == "" && (s.Kind == Deploy || s.Kind == SetWeight) {
+			shipped = s.String()
+		}
 		switch {
 		case s.Kind == Migrate:
+			if shipped != "" {
+				pl.Warnings = append(pl.Warnings, fmt.Sprintf("line %d: migrate comes after %s: the canary runs before the schema it expects; put migrate before deploy", s.Line, shipped))
+			}
 			if pl.Migrations == nil {
 				p.errf(&yaml.Node{Line: s.Line, Column: s.Col}, "migrate needs the plan's migrations: section (path, database_env, lock_wait, statement_timeout)")
 			}

@@ -85,6 +85,13 @@ rollback:
 	if p.Steps[5].Line != 19 {
 		t.Errorf("bake line %d", p.Steps[5].Line)
 	}
+	if len(p.Warnings) != 0 {
+		t.Errorf("warnings %q", p.Warnings)
+	}
+	late, err := Parse("rollout.yaml", []byte(good+"migrations: {path: m}\nsteps:\n  - deploy\n  - migrate\n  - approve\n  - promote\n"), Options{})
+	if err != nil || len(late.Warnings) != 1 || !strings.Contains(late.Warnings[0], "line 13: migrate comes after deploy") {
+		t.Errorf("migrate after deploy: %v %q", err, late.Warnings)
+	}
 	m := p.Steps[2].Migrations
 	if m == nil || m != p.Steps[1].Migrations || m.Dir != "deploy/db/migrations" || m.DatabaseEnv != "SHOP_DB" ||
 		m.LockWait != 30*time.Second || m.StatementTimeout != time.Minute || !p.Steps[2].Idempotent || p.Steps[1].Argv != nil {
@@ -108,6 +115,7 @@ func TestErrors(t *testing.T) {
 		{"migrate argv", good + "migrations: {path: m}\nsteps:\n  - migrate: [./migrate, up]\n", `rollout.yaml:12:14: migrate takes no settings`},
 		{"migrate without migrations", good + "steps:\n  - migrate\n", `rollout.yaml:11:5: migrate needs the plan's migrations: section`},
 		{"database url in the plan", good + "migrations: {path: m, database_env: \"postgres://u:p@h/db\"}\n", `the URL itself never goes in the plan`},
+		{"journal table", good + "migrations: {path: m, journal_table: \"x; DROP TABLE y\"}\n", `migrations.journal_table "x; DROP TABLE y": a table name`},
 		{"database key", good + "migrations: {path: m, database_url: x}\n", `did you mean "database_env"?`},
 		{"rollback kind", good + "rollback:\n  - promote\n", `unknown rollback step "promote"`},
 		{"exec shell", good + "steps:\n  - exec: \"curl x | sh\"\n  - approve\n  - promote\n", `exec needs a command`},

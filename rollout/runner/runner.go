@@ -39,6 +39,12 @@ type Options struct {
 	// DB runs the check and migrate steps on the plan's migrations; nil
 	// is a dbstep.Runner reading the process's environment.
 	DB engine.DBSteps
+	// Getenv reads the database URL for the journal table; nil is
+	// os.Getenv.
+	Getenv func(string) string
+	// FromDatabase: Status reads the run from the plan's journal table
+	// instead of the local state (another machine's run).
+	FromDatabase bool
 }
 
 // Load reads and validates the plan.
@@ -61,10 +67,24 @@ func driver(o Options) (*engine.Driver, error) {
 	}
 	db := o.DB
 	if db == nil {
-		db = &dbstep.Runner{}
+		db = &dbstep.Runner{Getenv: o.Getenv}
 	}
-	return &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
-		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq, DB: db}, nil
+	d := &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
+		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq, DB: db}
+	if p.Migrations != nil && p.Migrations.JournalTable != "" {
+		m, err := dbstep.NewMirror(p.Migrations, p.Service, o.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.File, err)
+		}
+		d.Mirror = m
+	}
+	return d, nil
+}
+
+func closeMirror(d *engine.Driver) {
+	if m, ok := d.Mirror.(*dbstep.Mirror); ok {
+		_ = m.Close()
+	}
 }
 
 // Start starts a run, or continues the service's unfinished run of the
@@ -74,6 +94,7 @@ func Start(ctx context.Context, o Options) (*plan.Plan, engine.State, error) {
 	if err != nil {
 		return nil, engine.State{}, err
 	}
+	defer closeMirror(d)
 	st, err := d.Start(ctx)
 	return d.Plan, st, err
 }
@@ -90,6 +111,7 @@ func Control(ctx context.Context, o Options, action, reason string) (st engine.S
 	if err != nil {
 		return st, false, err
 	}
+	defer closeMirror(d)
 	a, err := d.Store.Active()
 	if err != nil {
 		return st, false, err
@@ -136,6 +158,9 @@ func Status(o Options) (*Report, error) {
 	for _, s := range p.Rollback {
 		r.Rollback = append(r.Rollback, s.String())
 	}
+	if o.FromDatabase {
+		return statusFromDatabase(p, r, o)
+	}
 	a, err := store.Active()
 	if err != nil {
 		return nil, err
@@ -166,5 +191,31 @@ func Status(o Options) (*Report, error) {
 	if r.State.RunID == "" {
 		r.State.RunID = id
 	}
+	return r, nil
+}
+
+// statusFromDatabase reads the service's newest run from the plan's
+// journal table: what another machine drives or drove.
+func statusFromDatabase(p *plan.Plan, r *Report, o Options) (*Report, error) {
+	if p.Migrations == nil || p.Migrations.JournalTable == "" {
+		return nil, fmt.Errorf("%s: --from-database needs migrations.journal_table in the plan", p.File)
+	}
+	m, err := dbstep.NewMirror(p.Migrations, p.Service, o.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.File, err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, events, err := m.Latest(ctx)
+	if err != nil || id == "" {
+		return r, err
+	}
+	r.Events = events
+	r.State = engine.Replay(events)
+	if r.State.RunID == "" {
+		r.State.RunID = id
+	}
+	r.Active = r.State.Status != engine.Promoted && r.State.Status != engine.RolledBack
 	return r, nil
 }

@@ -59,7 +59,8 @@ journaled before it acts, so a run killed at any point continues with
 			drive("pause", "pause a run at the current step", ""),
 			drive("abort", "roll a run back now", ""),
 			drive("promote", "count the current pause, bake or inconclusive analysis as passed", ""),
-			{Name: "status", Usage: "show where the run is", Flags: common(),
+			{Name: "status", Usage: "show where the run is", Flags: append(common(),
+				&ucli.BoolFlag{Name: "from-database", Usage: "read the run from the plan's migrations.journal_table (a run another machine drives)"}),
 				Action: func(ctx context.Context, cmd *ucli.Command) error { return runRolloutStatus(cmd, env) }},
 			{Name: "validate", Usage: "check the plan and print its steps", Flags: common(),
 				Action: func(ctx context.Context, cmd *ucli.Command) error { return runRolloutValidate(cmd, env) }},
@@ -91,6 +92,8 @@ func rolloutOptions(cmd *ucli.Command, env Env) (runner.Options, error) {
 	}
 	o.Actor = env.Getenv("USER")
 	o.DB = &dbstep.Runner{Getenv: env.Getenv, Dir: env.Dir, Version: Version()}
+	o.Getenv = env.Getenv
+	o.FromDatabase = cmd.Bool("from-database")
 	if self, err := os.Executable(); err == nil {
 		o.Self = self
 	}

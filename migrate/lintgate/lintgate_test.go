@@ -1,0 +1,83 @@
+package lintgate
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/migsafe/migsafe/lint"
+	"github.com/migsafe/migsafe/migrate"
+)
+
+func gateOf(t *testing.T, phase string, files map[string]string) (*Gate, []*migrate.Migration) {
+	t.Helper()
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "migrations")
+	if err := os.Mkdir(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := migrate.LoadDir(mig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := lint.Resolve(lint.Options{Dir: dir, Dialect: "postgres", Paths: []string{mig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(s, src, phase), src.Migrations
+}
+
+const (
+	create = "CREATE TABLE orders (id bigint PRIMARY KEY, legacy text);\n"
+	add    = "SET lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN note text;\n"
+	drop   = "SET lock_timeout = '5s';\n-- migsafe:ignore drop-column the contract step of this test\nALTER TABLE orders DROP COLUMN legacy;\n"
+)
+
+func TestExpandStopsBeforeContract(t *testing.T) {
+	files := map[string]string{"1_create.up.sql": create, "1_create.down.sql": "DROP TABLE orders;\n",
+		"2_add.up.sql": add, "2_add.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n",
+		"3_drop.up.sql": drop, "3_drop.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN legacy text;\n"}
+	g, pending := gateOf(t, migrate.PhaseExpand, files)
+	allow, why, err := g.Review(context.Background(), pending)
+	if err != nil || allow != 2 || !strings.Contains(why, "stops before 3_drop") || !strings.Contains(why, "drops a column") {
+		t.Errorf("expand: allow %d, %q, %v", allow, why, err)
+	}
+	// only the pending ones count: from version 2 on, 2 may go
+	allow, _, err = g.Review(context.Background(), pending[1:])
+	if err != nil || allow != 1 {
+		t.Errorf("expand from 2: allow %d, %v", allow, err)
+	}
+	n, notes, err := g.Check(context.Background(), pending)
+	if err != nil || len(notes) != 1 || !strings.Contains(notes[0], "3_drop is a contract step") {
+		t.Errorf("check: %d findings, %q, %v", n, notes, err)
+	}
+	g, pending = gateOf(t, migrate.PhaseAll, files)
+	if allow, why, err := g.Review(context.Background(), pending); err != nil || allow != 3 || why != "" {
+		t.Errorf("all: allow %d, %q, %v", allow, why, err)
+	}
+}
+
+func TestRefusal(t *testing.T) {
+	g, pending := gateOf(t, migrate.PhaseExpand, map[string]string{
+		"1_create.up.sql": create, "2_index.up.sql": "CREATE INDEX orders_legacy ON orders (legacy);\n"})
+	allow, _, err := g.Review(context.Background(), pending)
+	var refused *Refused
+	if !errors.As(err, &refused) || allow != 0 || len(refused.Findings) == 0 || !strings.Contains(err.Error(), "2_index.up.sql:1:1: error non-concurrent-index") {
+		t.Fatalf("allow %d, %v", allow, err)
+	}
+	// the first migration alone is fine
+	if allow, _, err := g.Review(context.Background(), pending[:1]); err != nil || allow != 1 {
+		t.Errorf("1 alone: allow %d, %v", allow, err)
+	}
+	if _, _, err := g.Check(context.Background(), pending); !errors.As(err, &refused) {
+		t.Errorf("check: %v", err)
+	}
+}

@@ -1,0 +1,175 @@
+package dbstep
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/migsafe/migsafe/rollout/journal"
+	"github.com/migsafe/migsafe/rollout/plan"
+)
+
+// Mirror copies a run's journal events into a table of the target
+// database (PostgreSQL), so that another machine sees the run. The local
+// journal stays the truth the runner resumes from: a copy that cannot be
+// written does not stop the run (a rollback must not wait for the
+// database), and a resumed run copies every event again (an event is
+// keyed by run and sequence number, so a copy is written once).
+type Mirror struct {
+	table, service, url string
+
+	mu      sync.Mutex
+	db      *sql.DB
+	created bool
+}
+
+// mirrorTimeout bounds each write of the copy.
+const mirrorTimeout = 5 * time.Second
+
+// NewMirror is the mirror of m's journal_table for a service; getenv reads
+// the database URL (nil: os.Getenv). It connects on first use.
+func NewMirror(m *plan.Migrations, service string, getenv func(string) string) (*Mirror, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	url := getenv(m.DatabaseEnv)
+	if url == "" {
+		return nil, fmt.Errorf("migrations.journal_table: the database URL is read from $%s, which is empty", m.DatabaseEnv)
+	}
+	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+		return nil, errors.New("migrations.journal_table: the journal is copied to PostgreSQL databases only")
+	}
+	return &Mirror{table: m.JournalTable, service: service, url: url}, nil
+}
+
+func (m *Mirror) open(ctx context.Context) (*sql.DB, error) {
+	if m.db == nil {
+		db, err := sql.Open("pgx", m.url)
+		if err != nil {
+			return nil, scrub(err, m.url)
+		}
+		db.SetMaxOpenConns(1)
+		m.db = db
+	}
+	if !m.created {
+		_, err := m.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+m.table+` (
+  run_id text NOT NULL,
+  seq integer NOT NULL,
+  service text NOT NULL,
+  at timestamptz NOT NULL,
+  kind text NOT NULL,
+  event jsonb NOT NULL,
+  PRIMARY KEY (run_id, seq))`)
+		if err != nil {
+			return nil, scrub(err, m.url)
+		}
+		m.created = true
+	}
+	return m.db, nil
+}
+
+// Record copies events of run id (each at most once).
+func (m *Mirror) Record(id string, events []journal.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), mirrorTimeout)
+	defer cancel()
+	db, err := m.open(ctx)
+	if err != nil {
+		return fmt.Errorf("journal table %s: %w", m.table, err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("journal table %s: %w", m.table, scrub(err, m.url))
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, e := range events {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO `+m.table+` (run_id, seq, service, at, kind, event) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+			id, e.Seq, m.service, e.At, e.Kind, string(data))
+		if err != nil {
+			return fmt.Errorf("journal table %s: %w", m.table, scrub(err, m.url))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("journal table %s: %w", m.table, scrub(err, m.url))
+	}
+	return nil
+}
+
+// Latest reads the newest run of the service from the table: its id and
+// events in order; "" when the table has none.
+func (m *Mirror) Latest(ctx context.Context) (string, []journal.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	db, err := m.open(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("journal table %s: %w", m.table, err)
+	}
+	var id string
+	err = db.QueryRowContext(ctx, `SELECT run_id FROM `+m.table+` WHERE service = $1 AND seq = 1 ORDER BY at DESC, run_id DESC LIMIT 1`, m.service).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("journal table %s: %w", m.table, scrub(err, m.url))
+	}
+	rows, err := db.QueryContext(ctx, `SELECT event FROM `+m.table+` WHERE run_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return "", nil, fmt.Errorf("journal table %s: %w", m.table, scrub(err, m.url))
+	}
+	defer rows.Close()
+	var events []journal.Event
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return "", nil, err
+		}
+		var e journal.Event
+		if err := json.Unmarshal(data, &e); err != nil {
+			return "", nil, fmt.Errorf("journal table %s: run %s: %w", m.table, id, err)
+		}
+		events = append(events, e)
+	}
+	return id, events, rows.Err()
+}
+
+// Close closes the connection.
+func (m *Mirror) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.db == nil {
+		return nil
+	}
+	return m.db.Close()
+}
+
+// scrub removes the URL (and its password) from a driver's message.
+func scrub(err error, url string) error {
+	msg := err.Error()
+	if strings.Contains(msg, url) {
+		msg = strings.ReplaceAll(msg, url, "$DATABASE_URL")
+	}
+	if i := strings.Index(url, "://"); i >= 0 {
+		if at := strings.Index(url[i+3:], "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(url[i+3:i+3+at], ":"); ok && pw != "" {
+				msg = strings.ReplaceAll(msg, pw, "***")
+			}
+		}
+	}
+	return errors.New(msg)
+}
