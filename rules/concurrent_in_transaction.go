@@ -37,25 +37,7 @@ dbmate: \'-- migrate:up transaction:false\'; Flyway: a separate script
 			return
 		}
 		for _, ch := range p.Stmt.Changes {
-			what := ""
-			switch x := ch.(type) {
-			case *change.CreateIndex:
-				if x.Concurrently {
-					what = "CREATE INDEX CONCURRENTLY"
-				}
-			case *change.DropIndex:
-				if x.Concurrently {
-					what = "DROP INDEX CONCURRENTLY"
-				}
-			case *change.Reindex:
-				if x.Concurrently {
-					what = "REINDEX CONCURRENTLY"
-				}
-			case *change.DetachPartition:
-				if x.Concurrently && !x.Finalize {
-					what = "DETACH PARTITION CONCURRENTLY"
-				}
-			}
+			what := concurrentOnly(ch)
 			if what == "" {
 				continue
 			}
@@ -68,4 +50,29 @@ dbmate: \'-- migrate:up transaction:false\'; Flyway: a separate script
 			at(p, ch, what+" cannot run "+why+"; the migration will fail with \"cannot run inside a transaction block\"")
 		}
 	},
+}
+
+// concurrentOnly names the statement when ch is an operation that cannot
+// run inside a transaction block (CREATE INDEX CONCURRENTLY and the
+// like), else "".
+func concurrentOnly(ch change.Change) string {
+	switch x := ch.(type) {
+	case *change.CreateIndex:
+		if x.Concurrently {
+			return "CREATE INDEX CONCURRENTLY"
+		}
+	case *change.DropIndex:
+		if x.Concurrently {
+			return "DROP INDEX CONCURRENTLY"
+		}
+	case *change.Reindex:
+		if x.Concurrently {
+			return "REINDEX CONCURRENTLY"
+		}
+	case *change.DetachPartition:
+		if x.Concurrently && !x.Finalize {
+			return "DETACH PARTITION CONCURRENTLY"
+		}
+	}
+	return ""
 }

@@ -122,6 +122,9 @@ func (h *heldLock) add(p *analyzer.Pass, s *analyzer.Statement) {
 // longer, or "" when it is harmless.
 func afterLock(p *analyzer.Pass, s *analyzer.Statement, held []string) string {
 	for _, ch := range s.Changes {
+		if concurrentOnly(ch) != "" {
+			continue // it fails in a transaction block: concurrent-in-transaction's finding
+		}
 		e := ch.Base().Effect
 		switch x := ch.(type) {
 		case *change.Transaction, *change.SetParam:
