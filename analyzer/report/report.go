@@ -177,8 +177,8 @@ func OneLine(s string) string {
 	}
 	var b strings.Builder
 	for _, c := range s {
-		switch {
-		case c == '\n' || c == '\r' || c == '\t' || c == 0x2028 || c == 0x2029:
+		switch c {
+		case '\n', '\r', '\t', 0x2028, 0x2029:
 			b.WriteByte(' ')
 		default:
 			writeVisible(&b, c)

@@ -1,8 +1,15 @@
+//go:build linux
+
 package postgres
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/migsafe/migsafe/analyzer"
 )
 
 // TestParseStackBound checks the estimate the C stack is sized by: for
@@ -93,4 +100,40 @@ func FuzzStackBound(f *testing.F) {
 			t.Fatalf("%q: used %d bytes of stack, the bound %d allows %d", src, used, bound, allowed)
 		}
 	})
+}
+
+// TestPositionlessErrorBlamesNoOther: an error without a position (as
+// "proto: exceeded maximum recursion depth" was) in a window of several
+// statements is narrowed down by parsing the halves apart, so it lands on
+// the statement that causes it and the others parse.
+func TestPositionlessErrorBlamesNoOther(t *testing.T) {
+	defer func(f func([]byte, int) (*pg_query.ParseResult, error)) { parseText = f }(parseText)
+	parseText = func(text []byte, bound int) (*pg_query.ParseResult, error) {
+		if strings.Contains(string(text), "poison") {
+			return nil, errors.New("an error without a position")
+		}
+		return parseBounded(text, bound)
+	}
+	d, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := range 20 {
+		if i == 13 {
+			b.WriteString("SELECT poison;\n")
+			continue
+		}
+		b.WriteString("ALTER TABLE users DROP COLUMN c;\n")
+	}
+	src := []byte(b.String())
+	stmts, _ := d.Parse(src, analyzer.Span{Start: 0, End: len(src)})
+	if len(stmts) != 20 {
+		t.Fatalf("%d statements, want 20", len(stmts))
+	}
+	for i, s := range stmts {
+		if bad := s.SyntaxError != nil; bad != (i == 13) {
+			t.Errorf("statement %d (%s): syntax error %v", i, src[s.Span.Start:s.Span.End], s.SyntaxError)
+		}
+	}
 }

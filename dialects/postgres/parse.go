@@ -239,7 +239,7 @@ func (d *Dialect) parseWindow(s *source, lo, hi int) ([]*analyzer.Statement, int
 	for _, sg := range s.segs[lo:hi] {
 		depth = max(depth, sg.depth)
 	}
-	tree, err := parseBounded(text, depth+2)
+	tree, err := parseText(text, depth+2)
 	if err == nil {
 		out := make([]*analyzer.Statement, 0, len(tree.Stmts))
 		for _, raw := range tree.Stmts {
@@ -264,6 +264,9 @@ func (d *Dialect) parseWindow(s *source, lo, hi int) ([]*analyzer.Statement, int
 	}
 	return []*analyzer.Statement{d.unparsable(s, k, err, at, true)}, k
 }
+
+// parseText is the parser parseWindow calls (a variable for tests).
+var parseText = parseBounded
 
 // unparsable is segment k as a statement rejected with err at offset at;
 // hint adds syntaxHint (for the parser's own errors).

@@ -127,6 +127,12 @@ func Main(ctx context.Context, args []string, env Env) int {
 	stderr := newSafeWriter(env.Stderr)
 	defer stderr.Flush()
 	env.Stderr = stderr
+	// status prints paths and marker text from the repository as they
+	// are; its text and JSON are both safe to pass through safeWriter
+	statusEnv := env
+	statusOut := newSafeWriter(env.Stdout)
+	defer statusOut.Flush()
+	statusEnv.Stdout = statusOut
 	app := &ucli.Command{
 		Name:                  "migsafe",
 		Usage:                 "make schema changes safe to ship and cheap to undo",
@@ -141,7 +147,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			checkCommand(env),
 			rulesCommand(env),
 			explainCommand(env),
-			statusCommand(env),
+			statusCommand(statusEnv),
 			scaffoldCommand(env),
 			rolloutCommand(env),
 			migrateCommand(env),

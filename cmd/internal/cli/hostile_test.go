@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,5 +87,29 @@ func TestCROnlyLineEndings(t *testing.T) {
 	code, stdout, stderr := runCLI(t, dir, "check", "--no-git", "--format", "concise", ".")
 	if code != 1 || !strings.Contains(stdout, "001_m.sql:3:") {
 		t.Errorf("exit %d, stdout %q, stderr %q: want the DROP COLUMN on line 3", code, stdout, stderr)
+	}
+}
+
+// TestStatusAnnotationInjection: status prints the path of the migration
+// holding a deprecation marker; a hostile name must not start a line with
+// "::" there either, in text or in JSON.
+func TestStatusAnnotationInjection(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, hostileName), []byte("CREATE TABLE users (id int, c int);\n-- migsafe:deprecate users.c\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "json"} {
+		code, stdout, stderr := runCLI(t, dir, "status", "--no-git", "--format", format, ".")
+		if code != 0 || !strings.Contains(stdout, "users.c") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", format, code, stdout, stderr)
+		}
+		checkSafe(t, "status "+format, stdout)
+		checkSafe(t, "status stderr", stderr)
+		if format == "json" {
+			var v any
+			if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+				t.Errorf("status json: %v", err)
+			}
+		}
 	}
 }

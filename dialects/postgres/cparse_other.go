@@ -1,0 +1,25 @@
+//go:build !linux
+
+package postgres
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+	"google.golang.org/protobuf/proto"
+)
+
+// cParse parses text on the calling thread: the stack switching of
+// cparse.go is Linux-only (pthread_getattr_np, makecontext), so elsewhere
+// only maxDepth bounds the stack the parse takes, which the thread's stack
+// may not have. paint is not supported: no usage is reported.
+func cParse(text []byte, _ uintptr, depth int, _ bool) (*pg_query.ParseResult, uintptr, error) {
+	buf, err := pgparser.ParseToProtobuf(string(text))
+	if err != nil {
+		return nil, 0, err
+	}
+	tree := &pg_query.ParseResult{}
+	if err := (proto.UnmarshalOptions{RecursionLimit: depth}).Unmarshal(buf, tree); err != nil {
+		return nil, 0, err
+	}
+	return tree, 0, nil
+}
