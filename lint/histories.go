@@ -417,6 +417,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		ref = opt.since
 	}
+	var modified map[string]bool // asked once, when a marker needs it
 	for _, f := range hs.Parts {
 		if hist.Deploy(f.Deploy).Pending {
 			continue
@@ -424,6 +425,16 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		marks := markerLines(f)
 		if len(marks) == 0 {
 			continue
+		}
+		if opt.since == "" {
+			if modified == nil {
+				if modified, err = repo.Modified(ctx, dirs); err != nil {
+					return err
+				}
+			}
+			if !modified[rel[f]] {
+				continue // its markers shipped with it
+			}
 		}
 		shipped := repo.Show(ctx, ref, rel[f])
 		for _, m := range marks {
