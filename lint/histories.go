@@ -315,7 +315,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			dirs = append(dirs, d)
 		}
 	}
-	added, err := repo.Added(ctx, dirs)
+	added, modified, err := repo.AddedModified(ctx, dirs)
 	if err != nil {
 		return err
 	}
@@ -417,7 +417,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		ref = opt.since
 	}
-	var modified map[string]bool // asked once, when a marker needs it
+	var dirty map[string]bool // asked once, when a marker needs it
 	for _, f := range hs.Parts {
 		if hist.Deploy(f.Deploy).Pending {
 			continue
@@ -427,12 +427,12 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			continue
 		}
 		if opt.since == "" {
-			if modified == nil {
-				if modified, err = repo.Modified(ctx, dirs); err != nil {
+			if dirty == nil {
+				if dirty, err = repo.Changed(ctx, dirs); err != nil {
 					return err
 				}
 			}
-			if !modified[rel[f]] {
+			if !modified[rel[f]] && !dirty[rel[f]] {
 				continue // its markers shipped with it
 			}
 		}
