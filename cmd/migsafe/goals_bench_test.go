@@ -142,7 +142,7 @@ func historyRepo(dir string, n int) error {
 		return err
 	}
 	if out, err := exec.Command("git", "-C", dir, "init", "-q", "-b", "main").CombinedOutput(); err != nil {
-		return fmt.Errorf("git init: %v\n%s", err, out)
+		return fmt.Errorf("git init: %w\n%s", err, out)
 	}
 	var stream strings.Builder
 	t := int64(1600000000)
@@ -161,10 +161,10 @@ func historyRepo(dir string, n int) error {
 	imp := exec.Command("git", "-C", dir, "fast-import", "--quiet")
 	imp.Stdin = strings.NewReader(stream.String())
 	if out, err := imp.CombinedOutput(); err != nil {
-		return fmt.Errorf("git fast-import: %v\n%s", err, out)
+		return fmt.Errorf("git fast-import: %w\n%s", err, out)
 	}
 	if out, err := exec.Command("git", "-C", dir, "checkout", "-q", "main").CombinedOutput(); err != nil {
-		return fmt.Errorf("git checkout: %v\n%s", err, out)
+		return fmt.Errorf("git checkout: %w\n%s", err, out)
 	}
 	return nil
 }
