@@ -487,7 +487,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			dirs = append(dirs, d)
 		}
 	}
-	added, err := repo.Added(ctx, dirs)
+	added, modified, err := repo.AddedModified(ctx, dirs)
 	if err != nil {
 		return err
 	}
@@ -589,6 +589,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		ref = opt.since
 	}
+	var dirty map[string]bool // asked once, when a marker needs it
 	for _, f := range hs.Parts {
 		if hist.Deploy(f.Deploy).Pending {
 			continue
@@ -596,6 +597,16 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		marks := markerLines(f)
 		if len(marks) == 0 {
 			continue
+		}
+		if opt.since == "" {
+			if dirty == nil {
+				if dirty, err = repo.Changed(ctx, dirs); err != nil {
+					return err
+				}
+			}
+			if !modified[rel[f]] && !dirty[rel[f]] {
+				continue // its markers shipped with it
+			}
 		}
 		shipped := repo.Show(ctx, ref, rel[f])
 		for _, m := range marks {

@@ -18,14 +18,14 @@ import (
 
 var (
 	changeIface = reflect.TypeFor[change.Change]()
-	typeIndex   = map[reflect.Type]int{}
+	typeIndex   = func() map[reflect.Type]int {
+		m := map[reflect.Type]int{}
+		for i, t := range changeTypes {
+			m[reflect.TypeOf(t)] = i
+		}
+		return m
+	}()
 )
-
-func init() {
-	for i, t := range changeTypes {
-		typeIndex[reflect.TypeOf(t)] = i
-	}
-}
 
 var errCorrupt = errors.New("parsecache: corrupt entry")
 

@@ -33,7 +33,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -332,9 +331,4 @@ func (w *cached) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, []
 	stmts, comments := w.Dialect.Parse(src, rng)
 	_ = w.c.put(key, entry{Stmts: stmts, Comments: comments})
 	return stmts, comments
-}
-
-// String names the dialect and the cache, for debugging.
-func (w *cached) String() string {
-	return w.Dialect.Name() + " (parse cache " + strconv.Quote(w.c.dir) + ")"
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,6 +23,8 @@ import (
 //	        cache the first run filled (warm)
 //	file:   one small file (the pre-commit case), its directory replayed
 //	        as history; squawk on the same file
+//	git:    a repository whose 5,000 migrations arrived over 5,000
+//	        commits (historyRepo): deploys dated from git against --no-git
 //
 // Metrics: X/squawk-wall and X/squawk-cpu are ratios of wall and CPU time
 // (user + system) summed over the iterations; warm/cold-wall compares the
@@ -48,6 +52,7 @@ func BenchmarkGoals(b *testing.B) {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	cache := filepath.Join(tmp, "cache")
+	repo := filepath.Join(tmp, "repo")
 	one := "authelia/postgres/V0017.OAuth2Claims.up.sql"
 	if _, err := os.Stat(filepath.Join(corpusDir, one)); err != nil {
 		b.Skip(err)
@@ -74,6 +79,9 @@ func BenchmarkGoals(b *testing.B) {
 	run := func(b *testing.B, argv []string) (wall, cpu time.Duration) {
 		c := exec.Command(argv[0], argv[1:]...)
 		c.Dir = corpusDir
+		if argv[len(argv)-1] == "db/migrations" {
+			c.Dir = repo // the git case runs in its repository
+		}
 		c.Stdout, c.Stderr = io.Discard, io.Discard
 		start := time.Now()
 		err := c.Run()
@@ -84,6 +92,16 @@ func BenchmarkGoals(b *testing.B) {
 		}
 		return wall, c.ProcessState.UserTime() + c.ProcessState.SystemTime()
 	}
+	if err := historyRepo(repo, 5000); err != nil {
+		b.Fatal(err)
+	}
+	cases = append(cases, struct {
+		name string
+		cmds []cmd
+	}{"git", []cmd{
+		{"git", []string{bin, "check", "--no-cache", "--format", "concise", "-q", "db/migrations"}},
+		{"nogit", []string{bin, "check", "--no-cache", "--no-git", "--format", "concise", "-q", "db/migrations"}},
+	}})
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			for _, c := range tc.cmds {
@@ -98,6 +116,14 @@ func BenchmarkGoals(b *testing.B) {
 					cpu[c.name] += u
 				}
 			}
+			if tc.name == "git" {
+				b.ReportMetric(wall["git"].Seconds()/wall["nogit"].Seconds(), "git/nogit-wall")
+				// CPU includes the git commands migsafe waited for
+				b.ReportMetric(cpu["git"].Seconds()/cpu["nogit"].Seconds(), "git/nogit-cpu")
+				b.ReportMetric(wall["git"].Seconds()*1e3/float64(b.N), "git-ms")
+				b.ReportMetric(wall["nogit"].Seconds()*1e3/float64(b.N), "nogit-ms")
+				return
+			}
 			sq := wall["squawk"].Seconds()
 			sqc := cpu["squawk"].Seconds()
 			b.ReportMetric(wall["cold"].Seconds()/sq, "cold/squawk-wall")
@@ -111,4 +137,39 @@ func BenchmarkGoals(b *testing.B) {
 			b.ReportMetric(wall["warm"].Seconds()*1e3/n, "warm-ms")
 		})
 	}
+}
+
+// historyRepo writes a git repository whose migrations arrived over n
+// first-parent commits, each also changing application code; every tenth
+// migration carries a -- migsafe:deprecate marker.
+func historyRepo(dir string, n int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if out, err := exec.Command("git", "-C", dir, "init", "-q", "-b", "main").CombinedOutput(); err != nil {
+		return fmt.Errorf("git init: %w\n%s", err, out)
+	}
+	var stream strings.Builder
+	t := int64(1600000000)
+	for i := 1; i <= n; i++ {
+		t += 3600
+		mig := fmt.Sprintf("CREATE TABLE t%d (id bigint PRIMARY KEY, name text);\n", i)
+		if i%10 == 0 {
+			mig = fmt.Sprintf("-- migsafe:deprecate t%d.name\nALTER TABLE t%d ADD COLUMN x int;\n", i-5, i-1)
+		}
+		app := fmt.Sprintf("package app // %d\n", i)
+		msg := fmt.Sprintf("commit %d\n", i)
+		fmt.Fprintf(&stream, "commit refs/heads/main\ncommitter A <a@example.com> %d +0000\ndata %d\n%s", t, len(msg), msg)
+		fmt.Fprintf(&stream, "M 644 inline db/migrations/%06d_m%d.up.sql\ndata %d\n%s", i, i, len(mig), mig)
+		fmt.Fprintf(&stream, "M 644 inline app/f%d.go\ndata %d\n%s\n", i%50, len(app), app)
+	}
+	imp := exec.Command("git", "-C", dir, "fast-import", "--quiet")
+	imp.Stdin = strings.NewReader(stream.String())
+	if out, err := imp.CombinedOutput(); err != nil {
+		return fmt.Errorf("git fast-import: %w\n%s", err, out)
+	}
+	if out, err := exec.Command("git", "-C", dir, "checkout", "-q", "main").CombinedOutput(); err != nil {
+		return fmt.Errorf("git checkout: %w\n%s", err, out)
+	}
+	return nil
 }
