@@ -25,7 +25,8 @@ import (
 type Options struct {
 	PlanFile string
 	StateDir string
-	// Compile builds analysis gates; nil is plan.DefaultCompile.
+	// Compile builds analysis gates; nil is Compile (analysis metrics or
+	// exec).
 	Compile plan.Compiler
 	Observe func(journal.Event)
 	Tick    func(engine.State, time.Time)
@@ -43,7 +44,11 @@ type Options struct {
 
 // Load reads and validates the plan.
 func Load(o Options) (*plan.Plan, error) {
-	return plan.Load(o.PlanFile, plan.Options{Compile: o.Compile})
+	c := o.Compile
+	if c == nil {
+		c = Compile
+	}
+	return plan.Load(o.PlanFile, plan.Options{Compile: c})
 }
 
 func driver(o Options) (*engine.Driver, error) {

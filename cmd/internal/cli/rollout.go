@@ -26,9 +26,10 @@ import (
 // ExitError.
 const ExitPaused = 3
 
-// rolloutCompiler builds the plan's analysis gates: the place where gate
-// kinds beyond exec plug in.
-func rolloutCompiler() plan.Compiler { return plan.DefaultCompile }
+// rolloutCompiler builds the plan's analysis gates: a body with metrics:
+// is an Argo-style analysis (rollout/analysis), anything else an exec
+// gate.
+func rolloutCompiler() plan.Compiler { return runner.Compile }
 
 func rolloutCommand(env Env) *ucli.Command {
 	common := func() []ucli.Flag {
