@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"errors"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/migsafe/migsafe/rollout/analysis"
@@ -21,7 +23,13 @@ func Compile(node *yaml.Node) (gate.Gate, error) {
 	if n != nil && n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == "metrics" {
-				return analysis.Compile(n)
+				g, err := analysis.Compile(n)
+				var ae *analysis.Error
+				if errors.As(err, &ae) && ae.Line > 0 {
+					// plan.Error carries the file name and the position.
+					return nil, &plan.Error{Line: ae.Line, Col: ae.Column, Msg: "analysis: " + ae.Msg}
+				}
+				return g, err
 			}
 		}
 	}
