@@ -96,7 +96,7 @@ func TestCompileDispatchErrors(t *testing.T) {
 	data, _ := os.ReadFile(o.PlanFile)
 	_ = os.WriteFile(o.PlanFile, []byte(strings.Replace(string(data), "count: 3", "cuont: 3", 1)), 0o644)
 	_, err := Load(o)
-	if err == nil || !strings.Contains(err.Error(), `did you mean "count"`) || !strings.Contains(err.Error(), "rollout.yaml:15:") {
+	if err == nil || !strings.Contains(err.Error(), `did you mean "count"`) || !strings.Contains(err.Error(), "rollout.yaml:16:11:") {
 		t.Fatalf("err %v", err)
 	}
 }
