@@ -17,6 +17,7 @@ import (
 	"github.com/migsafe/migsafe/rollout/backend"
 	"github.com/migsafe/migsafe/rollout/dbstep"
 	"github.com/migsafe/migsafe/rollout/engine"
+	"github.com/migsafe/migsafe/rollout/flags"
 	"github.com/migsafe/migsafe/rollout/journal"
 	"github.com/migsafe/migsafe/rollout/plan"
 )
@@ -68,8 +69,20 @@ func driver(o Options) (*engine.Driver, error) {
 	if db == nil {
 		db = &dbstep.Runner{}
 	}
-	return &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
-		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq, DB: db}, nil
+	d := &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
+		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq, DB: db}
+	if p.Flags != nil {
+		fs, err := flags.Compile(p.Flags)
+		if err != nil {
+			var fe *flags.Error
+			if errors.As(err, &fe) {
+				return nil, &plan.Error{File: p.File, Line: fe.Line, Col: fe.Column, Msg: "flags: " + fe.Msg}
+			}
+			return nil, fmt.Errorf("%s: flags: %w", p.File, err)
+		}
+		d.Flags = fs
+	}
+	return d, nil
 }
 
 // Start starts a run, or continues the service's unfinished run of the
