@@ -159,6 +159,10 @@ type Plan struct {
 	// Flags is the flag service's driver body (flags: {unleash: …} or
 	// {exec: …}, see rollout/flags), nil when absent.
 	Flags *yaml.Node
+	// Readiness and PostRollback are checklists (rollout/checklist), and
+	// Notify the notification sinks; the runner compiles them. Nil when
+	// absent.
+	Readiness, PostRollback, Notify *yaml.Node
 }
 
 // Compiler turns an analysis body into a gate.
@@ -308,7 +312,7 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 	var stepsNode, rollbackNode *yaml.Node
 	gates := map[string]*yaml.Node{}
 	var gateNames []string
-	top := []string{"apiVersion", "kind", "name", "service", "release", "backend", "analysis", "gates", "limits", "migrations", "flags", "steps", "rollback"}
+	top := []string{"apiVersion", "kind", "name", "service", "release", "backend", "analysis", "gates", "limits", "migrations", "flags", "readiness", "post_rollback", "notify", "steps", "rollback"}
 	p.fields(root, "plan", top, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "apiVersion":
@@ -370,6 +374,12 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 			pl.Migrations = p.migrations(v, file)
 		case "flags":
 			pl.Flags = v
+		case "readiness":
+			pl.Readiness = v
+		case "post_rollback":
+			pl.PostRollback = v
+		case "notify":
+			pl.Notify = v
 		case "steps":
 			stepsNode = v
 		case "rollback":

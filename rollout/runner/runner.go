@@ -17,7 +17,7 @@ import (
 	"github.com/migsafe/migsafe/rollout/backend"
 	"github.com/migsafe/migsafe/rollout/dbstep"
 	"github.com/migsafe/migsafe/rollout/engine"
-	"github.com/migsafe/migsafe/rollout/flags"
+	"github.com/migsafe/migsafe/rollout/checklist"
 	"github.com/migsafe/migsafe/rollout/journal"
 	"github.com/migsafe/migsafe/rollout/plan"
 )
@@ -41,6 +41,11 @@ type Options struct {
 	// DB runs the check and migrate steps on the plan's migrations; nil
 	// is a dbstep.Runner reading the process's environment.
 	DB engine.DBSteps
+	// Readiness sees the readiness checklist Start runs before a new
+	// run; AfterRollback what followed a rollback this process finished
+	// (checklists.go).
+	Readiness     func(checklist.Report)
+	AfterRollback func(*AfterRollback)
 }
 
 // Load reads and validates the plan.
@@ -69,16 +74,12 @@ func driver(o Options) (*engine.Driver, error) {
 	if db == nil {
 		db = &dbstep.Runner{}
 	}
-	d := &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
+	d := &engine.Driver{Plan: p, Store: store, Backend: b, Observe: observe(o, p), Loud: o.Loud, Self: o.Self,
 		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq, DB: db}
 	if p.Flags != nil {
-		fs, err := flags.Compile(p.Flags)
+		fs, err := compileFlags(p)
 		if err != nil {
-			var fe *flags.Error
-			if errors.As(err, &fe) {
-				return nil, &plan.Error{File: p.File, Line: fe.Line, Col: fe.Column, Msg: "flags: " + fe.Msg}
-			}
-			return nil, fmt.Errorf("%s: flags: %w", p.File, err)
+			return nil, err
 		}
 		d.Flags = fs
 	}
@@ -86,14 +87,50 @@ func driver(o Options) (*engine.Driver, error) {
 }
 
 // Start starts a run, or continues the service's unfinished run of the
-// same plan.
+// same plan. A new run starts only when the plan's rollback readiness
+// checklist passes (NotReadyError otherwise).
 func Start(ctx context.Context, o Options) (*plan.Plan, engine.State, error) {
 	d, err := driver(o)
 	if err != nil {
 		return nil, engine.State{}, err
 	}
+	a, err := d.Store.Active()
+	if err != nil {
+		return d.Plan, engine.State{}, err
+	}
+	if a == nil {
+		_, r, err := Readiness(ctx, o)
+		if err != nil {
+			return d.Plan, engine.State{}, err
+		}
+		if o.Readiness != nil {
+			o.Readiness(r)
+		}
+		if !r.Passed {
+			return d.Plan, engine.State{}, &NotReadyError{Report: r}
+		}
+	}
 	st, err := d.Start(ctx)
-	return d.Plan, st, err
+	return d.Plan, st, after(ctx, o, d.Plan, st, err)
+}
+
+// after runs what follows a rollback this process finished.
+func after(ctx context.Context, o Options, p *plan.Plan, st engine.State, err error) error {
+	if err != nil || st.Status != engine.RolledBack {
+		return err
+	}
+	a, aerr := afterRollback(ctx, o, p, st)
+	if aerr != nil {
+		// the rollback is done; what follows it failing is reported, not fatal
+		if o.Loud != nil {
+			fmt.Fprintf(o.Loud, "migsafe: warning: after the rollback: %v\n", aerr)
+		}
+		return nil
+	}
+	if a != nil && o.AfterRollback != nil {
+		o.AfterRollback(a)
+	}
+	return nil
 }
 
 // Actions a person can send.
@@ -122,7 +159,7 @@ func Control(ctx context.Context, o Options, action, reason string) (st engine.S
 	if errors.Is(err, journal.ErrBusy) {
 		return st, true, nil
 	}
-	return st, false, err
+	return st, false, after(ctx, o, d.Plan, st, err)
 }
 
 // Report is a run's status.
