@@ -120,8 +120,8 @@ func compileFlags(p *plan.Plan) (engine.FlagService, error) {
 
 // Sinks reads the plan's notify: section, a list of
 //
-//	- webhook: {url_env: SLACK_WEBHOOK_URL}   # or url: (a loopback test server)
-//	- exec: [notify-oncall, --team, payments]
+//   - webhook: {url_env: SLACK_WEBHOOK_URL}   # or url: (a loopback test server)
+//   - exec: [notify-oncall, --team, payments]
 //
 // A Slack webhook's URL is a secret: url_env names the variable that
 // holds it.

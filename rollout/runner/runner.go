@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/migsafe/migsafe/rollout/backend"
+	"github.com/migsafe/migsafe/rollout/checklist"
 	"github.com/migsafe/migsafe/rollout/dbstep"
 	"github.com/migsafe/migsafe/rollout/engine"
-	"github.com/migsafe/migsafe/rollout/checklist"
 	"github.com/migsafe/migsafe/rollout/journal"
 	"github.com/migsafe/migsafe/rollout/plan"
 )
