@@ -144,6 +144,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			statusCommand(env),
 			scaffoldCommand(env),
 			rolloutCommand(env),
+			readinessCommand(env),
 			migrateCommand(env),
 			verifyRollbackCommand(env),
 		},

@@ -67,6 +67,7 @@ journaled before it acts, so a run killed at any point continues with
 			{Name: "export", Usage: "write the plan as Argo Rollouts resources", Flags: append(common(),
 				&ucli.BoolFlag{Name: "argo", Usage: "a Rollout canary strategy and AnalysisTemplates (required)"}),
 				Action: func(ctx context.Context, cmd *ucli.Command) error { return runRolloutExport(cmd, env) }},
+			rolloutReportCommand(env, common()),
 		},
 	}
 	for _, sub := range c.Commands {
@@ -134,6 +135,7 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 			statusShown = true
 		}
 	}
+	gateHooks(&o, env, jsonOut)
 	p, err = runner.Load(o)
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
@@ -154,6 +156,9 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 			}
 			return nil
 		}
+	}
+	if e := notReady(env, err); e != nil {
+		return e
 	}
 	if errors.Is(err, context.Canceled) {
 		return &exitError{code: ExitError, err: fmt.Errorf("interrupted at step %d; the run %s is journaled: migsafe rollout start (or resume) continues it", st.Step+1, st.RunID)}
