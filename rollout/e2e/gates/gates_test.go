@@ -6,6 +6,7 @@ package gates
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/migsafe/migsafe/internal/testservice"
 	"github.com/migsafe/migsafe/rollout/engine"
 	"github.com/migsafe/migsafe/rollout/journal"
+	"github.com/migsafe/migsafe/rollout/report"
 	"github.com/migsafe/migsafe/rollout/runner"
 )
 
@@ -187,7 +189,8 @@ func TestPrometheusGatePromotes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go load(ctx, e.ngx.URL, rps)
-	r := start(t, e.plan(t))
+	o := e.plan(t)
+	r := start(t, o)
 	if engine.OutcomeOf(r.st) != engine.OutcomePromoted {
 		t.Fatalf("%s: %s", r.st.Status, r.st.Reason)
 	}
@@ -207,6 +210,35 @@ func TestPrometheusGatePromotes(t *testing.T) {
 		t.Errorf("%d gate results, want 2", passed)
 	}
 	testservice.WaitShare(t, e.ngx.URL, "v2", 100, 100, 5*time.Second)
+
+	// the run report, from the journal: one error-rate chart per analysis
+	// step, each with the canary's and stable's series, a point for each
+	// of the 5 measurements
+	run, err := runner.LoadRun(o, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := report.HTML(&html, run); err != nil {
+		t.Fatal(err)
+	}
+	page := html.String()
+	if n := strings.Count(page, `<figure class="chart" data-metric="error-rate">`); n != 2 {
+		t.Errorf("%d error-rate charts, want 2", n)
+	}
+	for _, v := range []string{"canary", "stable"} {
+		series := strings.Split(page, `<g class="series" data-series="`+v+`">`)
+		if len(series) != 3 {
+			t.Errorf("%d %s series, want 2", len(series)-1, v)
+			continue
+		}
+		for _, s := range series[1:] {
+			pts, _, _ := strings.Cut(strings.SplitN(s, `points="`, 2)[1], `"`)
+			if n := len(strings.Fields(pts)); n != 5 {
+				t.Errorf("%s series with %d points, want 5", v, n)
+			}
+		}
+	}
 }
 
 // A canary failing 5% of its requests against stable's 1% is rolled back
