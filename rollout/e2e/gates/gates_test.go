@@ -27,9 +27,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	m.Run() // the test wrapper exits with its code
 	testservice.RemoveBuilds()
-	os.Exit(code)
 }
 
 // startSvc starts the analysis test service (it exposes
