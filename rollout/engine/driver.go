@@ -48,6 +48,9 @@ type Driver struct {
 	// journal (a table in the target database); its failures are said on
 	// Loud and do not stop the run.
 	Mirror Mirror
+	// Flags is the plan's flag service (flag and flag_off steps; see
+	// flags.go); nil makes a flag step fail.
+	Flags FlagService
 	// CrashAtSeq, for the crash tests only: the process kills itself
 	// with SIGKILL right after writing the event with this number.
 	CrashAtSeq int
@@ -472,6 +475,8 @@ func (d *Driver) step(ctx context.Context, dec Decision) error {
 		return d.append(e)
 	case plan.Analysis:
 		return d.analysis(ctx, dec.Step, s, ev)
+	case plan.Flag:
+		return d.flagStep(ctx, s, ev, failed)
 	case plan.Migrate:
 		return d.dbStep(ctx, dec.Step, s, ev, failed)
 	case plan.Check:
@@ -594,6 +599,9 @@ func (d *Driver) rollback(ctx context.Context, dec Decision) error {
 	s := d.Plan.Rollback[dec.Step]
 	ev := func(kind string, attempt int) journal.Event {
 		return journal.Event{Kind: kind, Step: dec.Step, Rollback: true, Name: s.String(), Attempt: attempt}
+	}
+	if s.Kind == plan.FlagOff {
+		return d.flagOff(ctx, s, d.st.RollbackAttempt+1, ev)
 	}
 	limit := d.RollbackAttempts
 	if limit <= 0 {

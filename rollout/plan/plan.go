@@ -44,10 +44,12 @@ const (
 	Promote     Kind = "promote"
 	RouteStable Kind = "route_stable"
 	Undo        Kind = "undo"
+	Flag        Kind = "flag"     // flag.go
+	FlagOff     Kind = "flag_off" // flag.go; rollback only
 )
 
-var stepKinds = []Kind{Check, Migrate, Deploy, SetWeight, Pause, Bake, Analysis, Approve, Exec, Promote}
-var rollbackKinds = []Kind{RouteStable, SetWeight, Undo, Exec}
+var stepKinds = []Kind{Check, Migrate, Deploy, SetWeight, Pause, Bake, Analysis, Approve, Exec, Promote, Flag}
+var rollbackKinds = []Kind{RouteStable, SetWeight, Undo, Exec, FlagOff}
 
 // Step is one step of the plan or of its rollback.
 type Step struct {
@@ -66,6 +68,9 @@ type Step struct {
 	// Migrations, for a migrate step and a check step without a command:
 	// the plan's migrations section.
 	Migrations *Migrations
+	// FlagKey, for flag and flag_off steps: the flag; Weight is the share
+	// of users a flag step turns it on for.
+	FlagKey string
 }
 
 // Migrations is the plan's migrations section: the directory the check
@@ -112,6 +117,8 @@ func (s Step) String() string {
 			return "analysis " + s.Gate.Name()
 		}
 		return "analysis"
+	case Flag, FlagOff:
+		return flagString(s)
 	case Migrate:
 		if s.Migrations != nil {
 			return "migrate " + s.Migrations.Path + " (expand)"
@@ -153,6 +160,13 @@ type Plan struct {
 	DefaultGate *yaml.Node
 	// Migrations is the migrations section, nil when absent.
 	Migrations *Migrations
+	// Flags is the flag service's driver body (flags: {unleash: …} or
+	// {exec: …}, see rollout/flags), nil when absent.
+	Flags *yaml.Node
+	// Readiness and PostRollback are checklists (rollout/checklist), and
+	// Notify the notification sinks; the runner compiles them. Nil when
+	// absent.
+	Readiness, PostRollback, Notify *yaml.Node
 }
 
 // Compiler turns an analysis body into a gate.
@@ -302,7 +316,7 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 	var stepsNode, rollbackNode *yaml.Node
 	gates := map[string]*yaml.Node{}
 	var gateNames []string
-	top := []string{"apiVersion", "kind", "name", "service", "release", "backend", "analysis", "gates", "limits", "migrations", "steps", "rollback"}
+	top := []string{"apiVersion", "kind", "name", "service", "release", "backend", "analysis", "gates", "limits", "migrations", "flags", "readiness", "post_rollback", "notify", "steps", "rollback"}
 	p.fields(root, "plan", top, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "apiVersion":
@@ -362,6 +376,14 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 			})
 		case "migrations":
 			pl.Migrations = p.migrations(v, file)
+		case "flags":
+			pl.Flags = v
+		case "readiness":
+			pl.Readiness = v
+		case "post_rollback":
+			pl.PostRollback = v
+		case "notify":
+			pl.Notify = v
 		case "steps":
 			stepsNode = v
 		case "rollback":
@@ -433,6 +455,7 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 		pl.Rollback = p.steps(rollbackNode, "rollback", rollbackKinds, compileGate)
 	}
 	p.checkOrder(pl, stepsNode, rollbackNode, root)
+	p.checkFlags(pl, root)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
@@ -669,6 +692,10 @@ func (p *parser) steps(n *yaml.Node, what string, kinds []Kind, compileGate func
 			}
 		case Analysis:
 			compileGate(&s, val, key)
+		case Flag, FlagOff:
+			if !p.flagStep(&s, key, val) {
+				continue
+			}
 		case Migrate:
 			if !isNull && !emptyMap {
 				p.errf(val, "migrate takes no settings: it applies the plan's migrations: section with the migrate runner (expand phase); to run a command use exec")

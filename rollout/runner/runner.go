@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/migsafe/migsafe/rollout/backend"
+	"github.com/migsafe/migsafe/rollout/checklist"
 	"github.com/migsafe/migsafe/rollout/dbstep"
 	"github.com/migsafe/migsafe/rollout/engine"
 	"github.com/migsafe/migsafe/rollout/journal"
@@ -25,7 +26,8 @@ import (
 type Options struct {
 	PlanFile string
 	StateDir string
-	// Compile builds analysis gates; nil is plan.DefaultCompile.
+	// Compile builds analysis gates; nil is Compile (analysis metrics or
+	// exec).
 	Compile plan.Compiler
 	Observe func(journal.Event)
 	Tick    func(engine.State, time.Time)
@@ -45,11 +47,20 @@ type Options struct {
 	// FromDatabase: Status reads the run from the plan's journal table
 	// instead of the local state (another machine's run).
 	FromDatabase bool
+	// Readiness sees the readiness checklist Start runs before a new
+	// run; AfterRollback what followed a rollback this process finished
+	// (checklists.go).
+	Readiness     func(checklist.Report)
+	AfterRollback func(*AfterRollback)
 }
 
 // Load reads and validates the plan.
 func Load(o Options) (*plan.Plan, error) {
-	return plan.Load(o.PlanFile, plan.Options{Compile: o.Compile})
+	c := o.Compile
+	if c == nil {
+		c = Compile
+	}
+	return plan.Load(o.PlanFile, plan.Options{Compile: c})
 }
 
 func driver(o Options) (*engine.Driver, error) {
@@ -69,8 +80,15 @@ func driver(o Options) (*engine.Driver, error) {
 	if db == nil {
 		db = &dbstep.Runner{Getenv: o.Getenv}
 	}
-	d := &engine.Driver{Plan: p, Store: store, Backend: b, Observe: o.Observe, Loud: o.Loud, Self: o.Self,
+	d := &engine.Driver{Plan: p, Store: store, Backend: b, Observe: observe(o, p), Loud: o.Loud, Self: o.Self,
 		Actor: o.Actor, Tick: o.Tick, Poll: o.Poll, Backoff: o.Backoff, CrashAtSeq: o.CrashAtSeq, DB: db}
+	if p.Flags != nil {
+		fs, err := compileFlags(p)
+		if err != nil {
+			return nil, err
+		}
+		d.Flags = fs
+	}
 	if p.Migrations != nil && p.Migrations.JournalTable != "" {
 		m, err := dbstep.NewMirror(p.Migrations, p.Service, o.Getenv)
 		if err != nil {
@@ -88,15 +106,51 @@ func closeMirror(d *engine.Driver) {
 }
 
 // Start starts a run, or continues the service's unfinished run of the
-// same plan.
+// same plan. A new run starts only when the plan's rollback readiness
+// checklist passes (NotReadyError otherwise).
 func Start(ctx context.Context, o Options) (*plan.Plan, engine.State, error) {
 	d, err := driver(o)
 	if err != nil {
 		return nil, engine.State{}, err
 	}
 	defer closeMirror(d)
+	a, err := d.Store.Active()
+	if err != nil {
+		return d.Plan, engine.State{}, err
+	}
+	if a == nil {
+		_, r, err := Readiness(ctx, o)
+		if err != nil {
+			return d.Plan, engine.State{}, err
+		}
+		if o.Readiness != nil {
+			o.Readiness(r)
+		}
+		if !r.Passed {
+			return d.Plan, engine.State{}, &NotReadyError{Report: r}
+		}
+	}
 	st, err := d.Start(ctx)
-	return d.Plan, st, err
+	return d.Plan, st, after(ctx, o, d.Plan, st, err)
+}
+
+// after runs what follows a rollback this process finished.
+func after(ctx context.Context, o Options, p *plan.Plan, st engine.State, err error) error {
+	if err != nil || st.Status != engine.RolledBack {
+		return err
+	}
+	a, aerr := afterRollback(ctx, o, p, st)
+	if aerr != nil {
+		// the rollback is done; what follows it failing is reported, not fatal
+		if o.Loud != nil {
+			fmt.Fprintf(o.Loud, "migsafe: warning: after the rollback: %v\n", aerr)
+		}
+		return nil
+	}
+	if a != nil && o.AfterRollback != nil {
+		o.AfterRollback(a)
+	}
+	return nil
 }
 
 // Actions a person can send.
@@ -126,7 +180,7 @@ func Control(ctx context.Context, o Options, action, reason string) (st engine.S
 	if errors.Is(err, journal.ErrBusy) {
 		return st, true, nil
 	}
-	return st, false, err
+	return st, false, after(ctx, o, d.Plan, st, err)
 }
 
 // Report is a run's status.

@@ -150,6 +150,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			statusCommand(statusEnv),
 			scaffoldCommand(env),
 			rolloutCommand(env),
+			readinessCommand(env),
 			migrateCommand(env),
 			verifyRollbackCommand(env),
 		},

@@ -26,9 +26,10 @@ import (
 // ExitError.
 const ExitPaused = 3
 
-// rolloutCompiler builds the plan's analysis gates: the place where gate
-// kinds beyond exec plug in.
-func rolloutCompiler() plan.Compiler { return plan.DefaultCompile }
+// rolloutCompiler builds the plan's analysis gates: a body with metrics:
+// is an Argo-style analysis (rollout/analysis), anything else an exec
+// gate.
+func rolloutCompiler() plan.Compiler { return runner.Compile }
 
 func rolloutCommand(env Env) *ucli.Command {
 	common := func() []ucli.Flag {
@@ -67,6 +68,7 @@ journaled before it acts, so a run killed at any point continues with
 			{Name: "export", Usage: "write the plan as Argo Rollouts resources", Flags: append(common(),
 				&ucli.BoolFlag{Name: "argo", Usage: "a Rollout canary strategy and AnalysisTemplates (required)"}),
 				Action: func(ctx context.Context, cmd *ucli.Command) error { return runRolloutExport(cmd, env) }},
+			rolloutReportCommand(env, common()),
 		},
 	}
 	for _, sub := range c.Commands {
@@ -136,6 +138,7 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 			statusShown = true
 		}
 	}
+	gateHooks(&o, env, jsonOut)
 	p, err = runner.Load(o)
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
@@ -156,6 +159,9 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 			}
 			return nil
 		}
+	}
+	if e := notReady(env, err); e != nil {
+		return e
 	}
 	if errors.Is(err, context.Canceled) {
 		return &exitError{code: ExitError, err: fmt.Errorf("interrupted at step %d; the run %s is journaled: migsafe rollout start (or resume) continues it", st.Step+1, st.RunID)}

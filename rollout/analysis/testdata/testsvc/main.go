@@ -54,6 +54,7 @@ func main() {
 		if math.Floor(float64(i+1)*rate) > math.Floor(float64(i)*rate) {
 			code = 500
 		}
+		w.Header().Set("X-Version", s.version) // counted through nginx
 		w.WriteHeader(code)
 		d := time.Since(t0).Seconds()
 		s.mu.Lock()
