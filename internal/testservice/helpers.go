@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,10 +22,22 @@ var (
 	buildErr  error
 )
 
-// moduleRoot is the repository root, from this file's path.
+// moduleRoot is the repository root: the nearest directory above the
+// test's working directory (its package's) that holds go.mod. Not from
+// runtime.Caller, which -trimpath (scripts/test) makes a module path.
 func moduleRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
 }
 
 // Build builds the named packages (paths relative to the module root,
