@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -18,70 +15,10 @@ import (
 
 // One PostgreSQL and one MariaDB per test package, started on first use
 // and stopped after every test ran; each test gets its own database.
-
-// mainTB lets testdb run outside a test: cleanups run at the end of
-// TestMain; a skip or a failure is remembered and reported by each test
-// that asks for the server.
-type mainTB struct {
-	testing.TB
-	cleanups []func()
-}
-
-type tbStop struct {
-	skip bool
-	msg  string
-}
-
-func (m *mainTB) Helper()                   {}
-func (m *mainTB) Name() string              { return "TestMain" }
-func (m *mainTB) Cleanup(f func())          { m.cleanups = append(m.cleanups, f) }
-func (m *mainTB) Logf(string, ...any)       {}
-func (m *mainTB) Errorf(f string, a ...any) { panic(tbStop{msg: fmt.Sprintf(f, a...)}) }
-func (m *mainTB) Fatalf(f string, a ...any) { panic(tbStop{msg: fmt.Sprintf(f, a...)}) }
-func (m *mainTB) Fatal(a ...any)            { panic(tbStop{msg: fmt.Sprint(a...)}) }
-func (m *mainTB) Skip(a ...any)             { panic(tbStop{skip: true, msg: fmt.Sprint(a...)}) }
-func (m *mainTB) Skipf(f string, a ...any)  { panic(tbStop{skip: true, msg: fmt.Sprintf(f, a...)}) }
-
-var shared = &mainTB{}
-
-type lazyServer struct {
-	once  sync.Once
-	srv   *testdb.Server
-	admin *sql.DB
-	stop  *tbStop
-}
-
-var pgServer, myServer lazyServer
-
-func (l *lazyServer) get(t *testing.T, start func(testing.TB) *testdb.Server) *testdb.Server {
-	t.Helper()
-	l.once.Do(func() {
-		defer func() {
-			if r := recover(); r != nil {
-				st, ok := r.(tbStop)
-				if !ok {
-					st = tbStop{msg: fmt.Sprint(r)}
-				}
-				l.stop = &st
-			}
-		}()
-		l.srv = start(shared)
-		db, err := sql.Open(driverOf(l.srv), l.srv.DSN)
-		if err != nil {
-			panic(tbStop{msg: err.Error()})
-		}
-		db.SetMaxOpenConns(4)
-		l.admin = db
-		shared.Cleanup(func() { db.Close() })
-	})
-	if l.stop != nil {
-		if l.stop.skip {
-			t.Skip(l.stop.msg)
-		}
-		t.Fatal(l.stop.msg)
-	}
-	return l.srv
-}
+var (
+	pgServer = testdb.NewShared(testdb.PostgreSQL, "pgx")
+	myServer = testdb.NewShared(testdb.MariaDB, "mysql")
+)
 
 func driverOf(s *testdb.Server) string {
 	if s.Kind == "postgres" {
@@ -95,12 +32,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperMain()) //nolint:forbidigo // the helper process's exit status is what the signal tests check
 	}
 	m.Run()
-	for i := len(shared.cleanups) - 1; i >= 0; i-- {
-		shared.cleanups[i]()
-	}
+	testdb.StopShared()
 }
-
-var dbCounter atomic.Int64
 
 // testDB is a fresh database on a shared server.
 type testDB struct {
@@ -114,23 +47,13 @@ type testDB struct {
 
 func newDB(t *testing.T, kind string) *testDB {
 	t.Helper()
-	var l *lazyServer
-	var srv *testdb.Server
-	if kind == Postgres {
-		l = &pgServer
-		srv = l.get(t, testdb.PostgreSQL)
-	} else {
-		l = &myServer
-		srv = l.get(t, testdb.MariaDB)
+	shared := pgServer
+	if kind != Postgres {
+		shared = myServer
 	}
-	name := fmt.Sprintf("t%d_%s", dbCounter.Add(1), strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name())))
-	if len(name) > 60 {
-		name = name[:60]
-	}
-	if _, err := l.admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("creating database %s: %v", name, err)
-	}
-	td := &testDB{kind: kind, name: name, srv: srv, admin: l.admin}
+	srv, name := shared.NewDatabase(t)
+	_, admin := shared.Server(t)
+	td := &testDB{kind: kind, name: name, srv: srv, admin: admin}
 	var dsn string
 	if kind == Postgres {
 		td.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", srv.Port, name)
@@ -147,9 +70,9 @@ func newDB(t *testing.T, kind string) *testDB {
 	t.Cleanup(func() {
 		db.Close()
 		if kind == Postgres {
-			_, _ = l.admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		} else {
-			_, _ = l.admin.Exec("DROP DATABASE IF EXISTS " + name)
+			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name)
 		}
 	})
 	return td
