@@ -1,9 +1,11 @@
 package testservice
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -318,3 +320,27 @@ func NginxWrapperPath(t testing.TB, bin string) string {
 
 // ArgvLog reads a log of JSON argv lines, one joined argv a line.
 func ArgvLog(t testing.TB, logFile string) []string { return KubectlLog(t, logFile) }
+
+// Load sends rps GET requests a second to url until ctx ends, each in its
+// own goroutine with a 5 s timeout, and waits for them before returning.
+func Load(ctx context.Context, url string, rps int) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	tick := time.NewTicker(time.Second / time.Duration(rps))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if resp, err := client.Get(url); err == nil {
+					_ = resp.Body.Close()
+				}
+			}()
+		}
+	}
+}

@@ -13,11 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/migsafe/migsafe/internal/testprom"
+	"github.com/migsafe/migsafe/internal/testservice"
 	"github.com/migsafe/migsafe/rollout/gate"
 )
 
@@ -59,29 +59,6 @@ func startService(t *testing.T, bin string, args ...string) *service {
 	return &service{addr: strings.TrimSpace(line), cmd: cmd}
 }
 
-// load sends rps requests per second to addr until ctx ends.
-func load(ctx context.Context, addr string, rps int) {
-	client := &http.Client{Timeout: 5 * time.Second}
-	tick := time.NewTicker(time.Second / time.Duration(rps))
-	defer tick.Stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				resp, err := client.Get("http://" + addr + "/")
-				if err == nil {
-					resp.Body.Close()
-				}
-			}()
-		}
-	}
-}
 
 const e2eGate = `
 metrics:
@@ -132,8 +109,8 @@ func TestRealPrometheus(t *testing.T) {
 	// window the tests query, even the one before a step, has some.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go load(ctx, stable.addr, 100)
-	go load(ctx, recovers.addr, 100)
+	go testservice.Load(ctx, "http://"+stable.addr+"/", 100)
+	go testservice.Load(ctx, "http://"+recovers.addr+"/", 100)
 	ps := testprom.Start(t, testprom.Options{Targets: targets})
 	prom, stopProm := ps.URL, ps.Stop
 
@@ -141,7 +118,7 @@ func TestRealPrometheus(t *testing.T) {
 		g := compile(t, fmt.Sprintf(e2eGate, prom, count, interval))
 		lctx, lcancel := context.WithCancel(ctx)
 		defer lcancel()
-		go load(lctx, canaries[version].addr, 100)
+		go testservice.Load(lctx, "http://"+canaries[version].addr+"/", 100)
 		if during != nil {
 			go during()
 		}

@@ -9,12 +9,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,28 +50,6 @@ func startSvc(t *testing.T, bin, version string, rate float64) string {
 	return strings.TrimSpace(line)
 }
 
-// load sends rps requests a second to url until ctx ends.
-func load(ctx context.Context, url string, rps int) {
-	client := &http.Client{Timeout: 5 * time.Second}
-	tick := time.NewTicker(time.Second / time.Duration(rps))
-	defer tick.Stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if resp, err := client.Get(url); err == nil {
-					_ = resp.Body.Close()
-				}
-			}()
-		}
-	}
-}
 
 // gatePlan is the plan docs/rollout-gates.md shows ("A rollout judged by
 // Prometheus"), pointed at this test's nginx, services and Prometheus,
@@ -187,7 +163,7 @@ func TestPrometheusGatePromotes(t *testing.T) {
 	e := setup(t, 0.01)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go load(ctx, e.ngx.URL, rps)
+	go testservice.Load(ctx, e.ngx.URL, rps)
 	o := e.plan(t)
 	r := start(t, o)
 	if engine.OutcomeOf(r.st) != engine.OutcomePromoted {
@@ -248,7 +224,7 @@ func TestPrometheusGateRollsBackAt5Percent(t *testing.T) {
 	e := setup(t, 0.05)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go load(ctx, e.ngx.URL, rps)
+	go testservice.Load(ctx, e.ngx.URL, rps)
 	r := start(t, e.plan(t))
 	if engine.OutcomeOf(r.st) != engine.OutcomeRolledBack {
 		t.Fatalf("%s: %s", r.st.Status, r.st.Reason)
