@@ -59,7 +59,6 @@ func startService(t *testing.T, bin string, args ...string) *service {
 	return &service{addr: strings.TrimSpace(line), cmd: cmd}
 }
 
-
 const e2eGate = `
 metrics:
   - name: error-rate

@@ -50,7 +50,6 @@ func startSvc(t *testing.T, bin, version string, rate float64) string {
 	return strings.TrimSpace(line)
 }
 
-
 // gatePlan is the plan docs/rollout-gates.md shows ("A rollout judged by
 // Prometheus"), pointed at this test's nginx, services and Prometheus,
 // with short windows: 5% then 50%, each judged by the canary's error
