@@ -95,13 +95,9 @@ type Settings struct {
 // the enabled rules, the failure threshold. Its errors are configuration
 // or usage errors.
 func Resolve(o Options) (*Settings, error) {
-	dir := o.Dir
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, err
-		}
-		dir = wd
+	dir, err := physicalDir(o.Dir)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := loadConfig(o.Config, dir)
 	if err != nil {
@@ -281,4 +277,26 @@ func (s *Settings) WithoutGit() *Settings {
 	c := *s
 	c.opt.NoGit, c.opt.Since = true, ""
 	return &c
+}
+
+// physicalDir is dir (the working directory when empty) as an absolute
+// path with its symbolic links resolved. A relative path is joined to the
+// working directory as the kernel sees it: os.Getwd returns $PWD, which
+// may go through a symbolic link, and joining ".." to it lexically would
+// lead somewhere else than the ".." the kernel follows.
+func physicalDir(dir string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	if r, err := filepath.EvalSymlinks(wd); err == nil {
+		wd = r
+	}
+	if dir == "" {
+		return wd, nil
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(wd, dir)
+	}
+	return filepath.Clean(dir), nil
 }
