@@ -51,3 +51,11 @@ func checkPercent(p int) error {
 	}
 	return nil
 }
+
+// KillSwitch is a backend that can tell, without changing anything,
+// whether it could turn a flag off now: the service answers the calls a
+// rollback makes, the flag is there, and the command or credentials are
+// in place.
+type KillSwitch interface {
+	CanTurnOff(ctx context.Context, key string) error
+}

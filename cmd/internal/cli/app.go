@@ -151,6 +151,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			scaffoldCommand(env),
 			rolloutCommand(env),
 			readinessCommand(env),
+			flagsCommand(env),
 			migrateCommand(env),
 			verifyRollbackCommand(env),
 		},

@@ -10,6 +10,7 @@ import (
 	ucli "github.com/urfave/cli/v3"
 
 	"github.com/migsafe/migsafe/rollout/checklist"
+	"github.com/migsafe/migsafe/rollout/plan"
 	"github.com/migsafe/migsafe/rollout/report"
 	"github.com/migsafe/migsafe/rollout/runner"
 )
@@ -30,27 +31,33 @@ and is off. Every failed item comes with how to fix it. Exit codes: 0 ready,
 		},
 		OnUsageError: onUsageError,
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
-			format := cmd.String("format")
-			if format != "text" && format != "json" && format != "markdown" {
-				return usageErr("--format %q: text, json or markdown", format)
-			}
-			o := runner.Options{PlanFile: cmd.String("plan"), Compile: rolloutCompiler(), Loud: env.Stderr}
-			if env.Dir != "" && !filepath.IsAbs(o.PlanFile) {
-				o.PlanFile = filepath.Join(env.Dir, o.PlanFile)
-			}
-			_, r, err := runner.Readiness(ctx, o)
-			if err != nil {
-				return &exitError{code: ExitError, err: err}
-			}
-			if err := writeChecklist(env, r, format); err != nil {
-				return err
-			}
-			if !r.Passed {
-				return &exitError{code: ExitFindings}
-			}
-			return nil
+			return checklistAction(ctx, cmd, env, runner.Readiness)
 		},
 	}
+}
+
+// checklistAction runs a checklist of the plan (readiness, flags check)
+// and prints it: exit 1 when an item failed, 2 for an unusable plan.
+func checklistAction(ctx context.Context, cmd *ucli.Command, env Env, run func(context.Context, runner.Options) (*plan.Plan, checklist.Report, error)) error {
+	format := cmd.String("format")
+	if format != "text" && format != "json" && format != "markdown" {
+		return usageErr("--format %q: text, json or markdown", format)
+	}
+	o := runner.Options{PlanFile: cmd.String("plan"), Compile: rolloutCompiler(), Loud: env.Stderr}
+	if env.Dir != "" && !filepath.IsAbs(o.PlanFile) {
+		o.PlanFile = filepath.Join(env.Dir, o.PlanFile)
+	}
+	_, r, err := run(ctx, o)
+	if err != nil {
+		return &exitError{code: ExitError, err: err}
+	}
+	if err := writeChecklist(env, r, format); err != nil {
+		return err
+	}
+	if !r.Passed {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
 }
 
 func writeChecklist(env Env, r checklist.Report, format string) error {
