@@ -64,7 +64,7 @@ func Readiness(ctx context.Context, o Options) (*plan.Plan, checklist.Report, er
 	}
 	var items []checklist.Item
 	if p.Readiness != nil {
-		items, err = checklist.Compile(p.Readiness)
+		items, err = checklist.CompileWith(p.Readiness, readinessBuiltins(o, p))
 		if err != nil {
 			return p, checklist.Report{}, planErr(p, "readiness", err)
 		}
@@ -99,7 +99,7 @@ func contains(list []string, s string) bool {
 
 func hasItem(items []checklist.Item, name string) bool {
 	for _, it := range items {
-		if it.Name == name {
+		if it.Name == name || it.Gate != nil && it.Gate.Name() == name {
 			return true
 		}
 	}
