@@ -95,6 +95,10 @@ rollback:
   - route_stable
 `
 
+// buildPkgs are the programs the package's tests run (testservice.Build
+// builds once per package).
+var buildPkgs = []string{"./internal/testservice/testservice", "./rollout/analysis/testdata/testsvc", "./rollout/flags/testdata/flagsvc"}
+
 type env struct {
 	bin, stable, canary string
 	ngx                 *testservice.Nginx
@@ -102,7 +106,7 @@ type env struct {
 }
 
 func setup(t *testing.T, canaryRate float64) env {
-	bin := testservice.Build(t, "./internal/testservice/testservice", "./rollout/analysis/testdata/testsvc")
+	bin := testservice.Build(t, buildPkgs...)
 	e := env{bin: bin}
 	e.stable = startSvc(t, bin, "v1", 0.01)
 	e.canary = startSvc(t, bin, "v2", canaryRate)
