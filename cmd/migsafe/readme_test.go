@@ -41,7 +41,7 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatalf("%s: exit status %d, want 1\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
 	}
 	if stderr.Len() > 0 {
-		t.Errorf("%s printed on standard error:\n%s", strings.Join(args, " "), stderr.String())
+		t.Errorf("%s out on standard error:\n%s", strings.Join(args, " "), stderr.String())
 	}
 	// the newcomer sees what migsafe catches: a finding in every up
 	// migration after the first
@@ -103,10 +103,10 @@ func TestReadmeRolloutQuickStart(t *testing.T) {
 	if code != cli.ExitFindings {
 		t.Fatalf("%s: exit status %d, want 1 (rolled back)\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
 	}
-	printed := strings.ReplaceAll(stdout.String(), state, shownState)
+	out := strings.ReplaceAll(stdout.String(), state, shownState)
 	for _, want := range []string{"ROLLING BACK: step 3: canary-errors: Failed", "rollback 1/2 route_stable: done", "rolled back\n", "post-mortem draft: " + shownState} {
-		if !strings.Contains(printed, want) {
-			t.Errorf("the rollout quick start does not print %q:\n%s", want, printed)
+		if !strings.Contains(out, want) {
+			t.Errorf("the rollout quick start does not print %q:\n%s", want, out)
 		}
 	}
 	outRe := regexp.MustCompile("(?s)(<!-- rollout quickstart output:[^\n]*-->\n```\n)(.*?)(```\n)")
@@ -115,8 +115,8 @@ func TestReadmeRolloutQuickStart(t *testing.T) {
 		t.Fatal("README.md: no <!-- rollout quickstart output: … --> block")
 	}
 	if *update {
-		out := append(append(append([]byte(nil), data[:o[4]]...), printed...), data[o[5]:]...)
-		if err := os.WriteFile(readme, out, 0o644); err != nil {
+		page := append(append(append([]byte(nil), data[:o[4]]...), out...), data[o[5]:]...)
+		if err := os.WriteFile(readme, page, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -131,7 +131,7 @@ func TestReadmeRolloutQuickStart(t *testing.T) {
 		}
 		return s
 	}
-	if shown := string(data[o[4]:o[5]]); mask(shown) != mask(printed) {
-		t.Errorf("README.md shows another output than %s prints (go test ./cmd/migsafe -run TestReadmeRolloutQuickStart -update rewrites it)\nshown:\n%s\nprinted:\n%s", strings.Join(args, " "), shown, printed)
+	if shown := string(data[o[4]:o[5]]); mask(shown) != mask(out) {
+		t.Errorf("README.md shows another output than %s prints (go test ./cmd/migsafe -run TestReadmeRolloutQuickStart -update rewrites it)\nshown:\n%s\nprinted:\n%s", strings.Join(args, " "), shown, out)
 	}
 }
