@@ -1,6 +1,7 @@
 // Package flags turns feature flags on for a share of users, ramps them
 // and turns them off at once on rollback, through the flag service's own
-// API: Unleash's admin API, or any command (exec).
+// API: Unleash's admin API, OFREP (OpenFeature remote evaluation, which
+// reads flags; a command changes them), or any command (exec).
 //
 // The flag service is external to the deployment: the rollback never
 // depends on it (the engine rolls traffic back first and records a flag
