@@ -76,13 +76,13 @@ func Readiness(ctx context.Context, o Options) (*plan.Plan, checklist.Report, er
 		}
 	}
 	if len(keys) > 0 {
-		fs, err := compileFlags(p)
+		svc, err := compileService(p)
 		if err != nil {
 			return p, checklist.Report{}, err
 		}
-		if b, ok := fs.(flags.Backend); ok && !hasItem(items, "flags") {
-			items = append(items, checklist.Item{Name: "flags", Gate: checklist.FlagsSafe(b, keys),
-				Fix: "create each flag in the flag service, off (its safe default is the old behaviour)"})
+		if !hasItem(items, "flags") {
+			items = append(items, checklist.Item{Name: "flags", Gate: flagsSafe(svc, keys),
+				Fix: "create each flag in the flag service, off, and declare safe_default: false (the old behaviour)"})
 		}
 	}
 	return p, checklist.Run(ctx, "Rollback readiness: "+p.Name, items, window(p)), nil
@@ -132,6 +132,18 @@ func compileService(p *plan.Plan) (*flags.Service, error) {
 		}
 	}
 	return svc, nil
+}
+
+// flagsSafe: the flags exist and are off, and the plan's safe_default is
+// false (the old behaviour when the flag service is down).
+func flagsSafe(svc *flags.Service, keys []string) gate.Gate {
+	g := checklist.FlagsSafe(svc.Backend, keys)
+	if !svc.SafeDefault {
+		return g
+	}
+	return checklist.Func(g.Name(), func(context.Context) (gate.Phase, string) {
+		return gate.Failed, "the plan declares safe_default: true: with the flag service down every user would get the new code path"
+	})
 }
 
 // FlagKeys is every flag the plan's steps and rollback use, in order.

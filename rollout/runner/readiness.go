@@ -89,7 +89,7 @@ func readinessBuiltins(o Options, p *plan.Plan) checklist.Builtins {
 			if err != nil {
 				return nil, err
 			}
-			return checklist.FlagsSafe(svc.Backend, stepFlags(p)), nil
+			return flagsSafe(svc, stepFlags(p)), nil
 		},
 		"migrations": func(v *yaml.Node) (gate.Gate, error) {
 			if err := body(v, "migrations", &struct{}{}); err != nil {

@@ -322,3 +322,38 @@ steps:
 		t.Errorf("a pending DROP COLUMN passed the migrations item: %+v", oc)
 	}
 }
+
+// The automatic flags item fails a plan that declares safe_default: true,
+// even with every flag off.
+func TestReadinessSafeDefault(t *testing.T) {
+	dir := t.TempDir()
+	flagctl := filepath.Join(dir, "flagctl")
+	if err := os.WriteFile(flagctl, []byte("#!/bin/sh\necho off\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for safe, phase := range map[string]string{"false": "Successful", "true": "Failed"} {
+		planFile := filepath.Join(dir, "rollout.yaml")
+		src := fmt.Sprintf(`name: web-v2
+service: web
+release: {stable: v1, canary: v2}
+backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
+flags:
+  exec: {set: [%[1]q, set], get: [%[1]q, get]}
+  safe_default: %[2]s
+steps:
+  - flag: {key: checkout.new_path, percent: 5}
+  - analysis: {exec: ["true"]}
+  - promote
+`, flagctl, safe)
+		if err := os.WriteFile(planFile, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, r, err := Readiness(context.Background(), Options{PlanFile: planFile, StateDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := outcomes(t, r)
+		msg := map[string]string{"false": "flags exist and are off", "true": "safe_default: true"}[safe]
+		want(t, m["flags"], phase, msg)
+	}
+}
