@@ -83,6 +83,13 @@ type Rule struct {
 	Off      bool     // disabled unless enabled in the configuration (style rules)
 	Fix      FixAvailability
 	Doc      Doc
+	// Secondary marks a rule whose finding adds a cause to a cost another
+	// rule already reports: on a statement where another rule's finding
+	// (with a lock or work behind it, at least as severe, not suppressed)
+	// stands, the secondary finding is folded into it, its message added as
+	// one more cause and its help to the help, so that one statement gets
+	// one finding for one cost.
+	Secondary bool
 
 	// Check runs once for each statement of a linted migration, with the
 	// schema as it was just before that statement.

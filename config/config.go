@@ -156,8 +156,10 @@ func Parse(path string, data []byte, isRule func(string) bool, names []string) (
 			if err != nil {
 				return nil, err
 			}
-			if s != analyzer.Postgres && s != analyzer.MySQL {
-				return nil, errAt(path, v, fmt.Sprintf("unknown dialect %q%s (want postgres or mysql)", s, didYouMean(s, []string{analyzer.Postgres, analyzer.MySQL})))
+			// mariadb is the mysql dialect with a MariaDB target, as
+			// --dialect mariadb is
+			if s != analyzer.Postgres && s != analyzer.MySQL && s != "mariadb" {
+				return nil, errAt(path, v, fmt.Sprintf("unknown dialect %q%s (want postgres, mysql or mariadb)", s, didYouMean(s, []string{analyzer.Postgres, analyzer.MySQL, "mariadb"})))
 			}
 			c.Dialect = s
 		case "target-version":

@@ -396,7 +396,7 @@ func TestActionAnnotations(t *testing.T) {
 			"No lock_timeout is set before this statement, which takes a SHARE lock on 50%25_off (blocks writes); while it waits for the lock behind running queries, every new write to 50%25_off queues behind it" +
 			lockTimeoutHelp,
 		"::error " + file2 + ",line=3,col=3,endLine=3,endColumn=32,title=add-required-column (MS304)::" +
-			"Adding NOT NULL column accounts.plan without a default fails if the table has rows, and old application code inserting rows without it fails; it takes an ACCESS EXCLUSIVE lock on accounts, which blocks reads and writes (only briefly: no table scan or rewrite, but it queues behind long transactions and everything queues behind it)" +
+			"Adding NOT NULL column accounts.plan without a default fails if the table has rows, and old application code inserting rows without it fails; it takes an ACCESS EXCLUSIVE lock on accounts, which blocks reads and writes (briefly: no scan or rewrite)" +
 			"%0Ahelp: add the column nullable or with a constant DEFAULT, backfill, then set NOT NULL safely" + docs + "add-required-column.md",
 		"::warning " + file3 + ",line=1,endLine=2,title=missing-lock-timeout (PG404)::" +
 			"No lock_timeout is set before this statement, which takes an ACCESS EXCLUSIVE lock on accounts (blocks reads and writes); while it waits for the lock behind running queries, every new query on accounts queues behind it" +

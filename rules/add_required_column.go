@@ -50,7 +50,7 @@ it NOT NULL without a long lock (see set-not-null).`,
 				return
 			}
 			if isMySQL(p) {
-				at(p, x, sentence("Adding NOT NULL column "+x.Table.String()+"."+c.Name+" without a default breaks the old application's INSERTs that omit it: in strict mode (the default) they fail with \"Field '"+c.Name+"' doesn't have a default value\", and without strict mode existing and new rows silently get the type's zero value (0, '' or a zero date)", x),
+				at(p, x, sentence("Adding NOT NULL column "+x.Table.String()+"."+c.Name+" without a default makes the old application's INSERTs that omit it fail in strict mode (the default), or store the type's zero value without it", x),
 					x.Table.String()+"."+c.Name)
 				return
 			}

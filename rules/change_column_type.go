@@ -62,12 +62,12 @@ taken as utf8mb4 when the migrations do not say.`,
 			if newColumn(p, x.Table, x.Column) {
 				// nobody reads the column yet, but the table is old: the
 				// server rewrites (or copies) it all the same
-				at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+", a column added earlier in this deploy to an existing table", x)+
-					"; give the column its final type in the ADD COLUMN instead", x.Table.String()+"."+x.Column)
+				atHelp(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+", a column added earlier in this deploy to an existing table", x),
+					"or, as this column is new, give it its final type in the ADD COLUMN instead", x.Table.String()+"."+x.Column)
 				return
 			}
-			at(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+" to "+x.NewType.String()+" breaks the running application's expectations of the column", x)+
-				"; change it through the expand-contract sequence instead (a new column of the new type kept in step, backfilled, then the old one deprecated and dropped): 'migsafe scaffold change-column-type "+x.Table.String()+" "+x.Column+" "+x.NewType.String()+"' writes the migrations",
+			atHelp(p, x, sentence("Changing the type of "+x.Table.String()+"."+x.Column+" to "+x.NewType.String()+" breaks the running application's expectations of the column", x),
+				"'migsafe scaffold change-column-type "+x.Table.String()+" "+x.Column+" "+x.NewType.String()+"' writes the migrations",
 				x.Table.String()+"."+x.Column)
 		})
 	},

@@ -77,9 +77,9 @@ Objects created in the same deploy may be dropped freely.`,
 			if line := recreatedLater(p, table, column); line > 0 {
 				// a swap (copy, drop, rename back): the name survives; the
 				// risk is the time between the statements
-				risk = "the migration re-creates " + c.object + " under that name (line " + itoa(line) + "), but in between, each DDL statement committing on its own unless the migration runs in one transaction, the running application finds it missing and loses what it writes after the copy"
+				risk = "the migration re-creates " + c.object + " (line " + itoa(line) + "), but in between, unless one transaction holds both, the running application finds it missing and loses what it writes after the copy"
 			}
-			at(p, ch, what+" "+c.object+" in the same deploy that "+c.sameDeployReason(p)+": "+risk+"; "+c.sameDeployNext(p), c.object)
+			atHelp(p, ch, what+" "+c.object+" in the same deploy that "+c.sameDeployReason(p)+": "+risk, c.sameDeployNext(p), c.object)
 		}
 		each(p, func(x *change.DropColumn) { report(x, x.Table, x.Column, "Dropping column") })
 		each(p, func(x *change.DropTable) { report(x, x.Table, "", "Dropping table") })

@@ -41,7 +41,8 @@ the table). A rollback after the drop cannot bring the data back.`,
 			if c.verdict != contractNeverDeprecated {
 				return // new, complete, or another sequence rule's verdict
 			}
-			at(p, x, sentence("Dropping column "+x.Table.String()+"."+x.Column+" breaks running application code that still reads or writes it, and a rollback cannot bring its data back", x)+"; "+c.missingSteps(p),
+			what, advice := c.missingSteps(p)
+			atHelp(p, x, sentence("Dropping column "+x.Table.String()+"."+x.Column+" breaks running application code that still reads or writes it, and a rollback cannot bring its data back", x)+"; "+what, advice,
 				x.Table.String()+"."+x.Column)
 		})
 	},

@@ -37,7 +37,8 @@ lock on the table, queueing every query behind it while it waits.`,
 			if c.verdict != contractNeverDeprecated {
 				return // new, complete, or another sequence rule's verdict
 			}
-			at(p, x, sentence("Dropping table "+x.Table.String()+" breaks running application code that still uses it and deletes its data", x)+"; "+c.missingSteps(p), x.Table.String())
+			what, advice := c.missingSteps(p)
+			atHelp(p, x, sentence("Dropping table "+x.Table.String()+" breaks running application code that still uses it and deletes its data", x)+"; "+what, advice, x.Table.String())
 		})
 	},
 }

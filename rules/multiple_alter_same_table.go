@@ -16,6 +16,8 @@ var MultipleAlterSameTable = &analyzer.Rule{
 	Summary:  "Several ALTER TABLE statements on the same table each pay for their own rebuild and metadata lock",
 	Dialects: myOnly,
 	Severity: analyzer.SeverityWarning,
+	// on a statement another rule reports a cost for, one more cause of it
+	Secondary: true,
 	Doc: analyzer.Doc{
 		Why: `MySQL and MariaDB DDL is not transactional: each ALTER TABLE commits on its own,
 waits for its own metadata lock and, unless it is INSTANT, rebuilds the table on
@@ -36,7 +38,7 @@ ALTER TABLE users
 			Bad:     "ALTER TABLE users ADD COLUMN nickname VARCHAR(30);\nALTER TABLE users ADD INDEX idx_nickname (nickname);",
 			Good:    "ALTER TABLE users ADD COLUMN nickname VARCHAR(30), ADD INDEX idx_nickname (nickname);",
 		}},
-		Notes: "CREATE INDEX and DROP INDEX count as ALTER TABLE. Reported once per table and migration, at its second ALTER. Tables created in the same deploy are not reported.",
+		Notes: "CREATE INDEX and DROP INDEX count as ALTER TABLE. Reported once per table and migration, at its second ALTER. Tables created in the same deploy are not reported. When another rule reports that statement's cost, this finding is folded into it (one statement, one finding that names every cause).",
 	},
 	Check: func(p *analyzer.Pass) {
 		o := stmtOptions(p.Stmt)
@@ -62,7 +64,7 @@ ALTER TABLE users
 		case change.WorkIndexBuild:
 			cost += " and reads the whole table again to build its index"
 		}
-		at(p, o, sentence("Table "+o.Table.String()+" is altered by "+itoa(len(lines))+" statements in this migration (lines "+strings.Join(lines, ", ")+"); this one "+cost, o), o.Table.String())
+		at(p, o, "Table "+o.Table.String()+" is altered by "+itoa(len(lines))+" statements in this migration (lines "+strings.Join(lines, ", ")+"): this one "+cost, o.Table.String())
 	},
 }
 

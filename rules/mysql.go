@@ -12,11 +12,11 @@ import (
 // algorithm, whether writes wait, and the option that requests the cheap
 // path); these helpers turn it into the words every MySQL finding uses.
 
-// onlinePhrase says which algorithm the server chooses, whether writes are
-// blocked, how to request the cheap path, and the metadata lock.
+// onlinePhrase says which algorithm the server chooses and whether writes
+// wait: what happens to the statement, for its message.
 func onlinePhrase(e change.Effect) string {
 	var b strings.Builder
-	b.WriteString("the server runs the statement with ALGORITHM=" + e.Algorithm)
+	b.WriteString("it runs with ALGORITHM=" + e.Algorithm)
 	b.WriteString(blocksClause(e.Blocks, ", which lets reads and writes through"))
 	switch e.Work {
 	case change.WorkRewrite:
@@ -27,19 +27,26 @@ func onlinePhrase(e change.Effect) string {
 	if e.Note != "" {
 		b.WriteString(" (" + e.Note + ")")
 	}
-	switch {
-	case e.Request == "ALGORITHM=INSTANT" && e.Algorithm != "INSTANT":
-		b.WriteString("; it could run instantly: request ALGORITHM=INSTANT so that the server does so or fails fast instead of copying")
-	case e.Request == "ALGORITHM=INSTANT":
-		b.WriteString("; write ALGORITHM=INSTANT (without LOCK=) so that the server fails fast instead of silently copying if that ever changes")
-	case e.Request != "":
-		b.WriteString("; write " + e.Request + " so that the server fails fast instead of silently blocking writes or copying")
-	case e.Algorithm == "INSTANT" || (e.Algorithm != "COPY" && e.Blocks == change.BlocksNothing):
+	if e.Request == "" && (e.Algorithm == "INSTANT" || (e.Algorithm != "COPY" && e.Blocks == change.BlocksNothing)) {
 		b.WriteString("; its ALGORITHM=/LOCK= options already make the server fail instead of copying or blocking writes")
-	default:
-		b.WriteString("; no online algorithm exists for it on this server, so the statement cannot be made non-blocking (use an online schema change tool such as gh-ost or pt-online-schema-change, or expand-contract)")
 	}
 	return b.String()
+}
+
+// onlineAdvice says how to request the cheap path, or that there is none:
+// the recipe, for the finding's help.
+func onlineAdvice(e change.Effect) string {
+	switch {
+	case e.Request == "ALGORITHM=INSTANT" && e.Algorithm != "INSTANT":
+		return "it could run instantly: request ALGORITHM=INSTANT so that the server does so or fails fast instead of copying"
+	case e.Request == "ALGORITHM=INSTANT":
+		return "write ALGORITHM=INSTANT (without LOCK=) so that the server fails fast instead of silently copying if that ever changes"
+	case e.Request != "":
+		return "write " + e.Request + " so that the server fails fast instead of silently blocking writes or copying"
+	case e.Algorithm == "INSTANT" || (e.Algorithm != "COPY" && e.Blocks == change.BlocksNothing):
+		return ""
+	}
+	return "no online algorithm exists for it on this server: use an online schema change tool (gh-ost, pt-online-schema-change) or expand-contract"
 }
 
 // mdlNote is the metadata-lock warning of MySQL findings, a note once per

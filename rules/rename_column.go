@@ -41,8 +41,8 @@ column. 5. Stop writing the old one and mark it \'-- migsafe:deprecate t.old\'.
 			if p.IsNew(x.Table) || newColumn(p, x.Table, x.Old) {
 				return
 			}
-			at(p, x, sentence("Renaming column "+x.Table.String()+"."+x.Old+" to "+x.New+" breaks running application code that still uses the old name", x)+
-				"; rename through the expand-contract sequence instead (add "+x.New+", keep both in step, backfill, switch reads, deprecate and later drop "+x.Old+"): 'migsafe scaffold rename-column "+x.Table.String()+" "+x.Old+" "+x.New+"' writes the migrations",
+			atHelp(p, x, sentence("Renaming column "+x.Table.String()+"."+x.Old+" to "+x.New+" breaks running application code that still uses the old name", x),
+				"'migsafe scaffold rename-column "+x.Table.String()+" "+x.Old+" "+x.New+"' writes the migrations",
 				x.Table.String()+"."+x.Old)
 		})
 	},

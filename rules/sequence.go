@@ -139,16 +139,18 @@ func deployOf(p *analyzer.Pass, o *catalog.Origin) string {
 }
 
 // missingSteps says, for a drop that was never deprecated, what the
-// sequence still lacks.
-func (c contract) missingSteps(p *analyzer.Pass) string {
+// sequence lacks: a short clause for the message and the advice for the
+// help.
+func (c contract) missingSteps(p *analyzer.Pass) (what, advice string) {
 	marker := "-- migsafe:deprecate " + c.object
 	// when the drop becomes allowed: the marker's deploy plus the minimum age
 	when := "the drop (step 6) is allowed in " + laterDeploy(p, "that one")
 	if c.replacement != "" {
-		return fmt.Sprintf("it was never deprecated: %s replaces it (filled at %s, step 3), but steps 4 and 5 are missing — the application reads only the new one and stops writing this one, recorded by '%s' in a deploy of its own; %s",
-			c.replacement, where(c.backfilled), marker, when)
+		return fmt.Sprintf("it was never deprecated, though %s replaces it (filled at %s)", c.replacement, where(c.backfilled)),
+			fmt.Sprintf("once the application reads only %s and stops writing %s (steps 4 and 5), record it with '%s' in a deploy of its own; %s", c.replacement, c.object, marker, when)
 	}
-	return fmt.Sprintf("it was never deprecated: steps 4 and 5 are missing — the application stops reading and writing it, recorded by '%s' in a deploy of its own; %s", marker, when)
+	return "it was never deprecated",
+		fmt.Sprintf("once the application stops reading and writing it (steps 4 and 5), record it with '%s' in a deploy of its own; %s", marker, when)
 }
 
 // sameDeployNext says, for a drop in the same deploy as an earlier step,

@@ -34,8 +34,12 @@ func at(p *analyzer.Pass, ch change.Change, msg string, objects ...string) {
 	}
 	if m.Effect.Algorithm != "" {
 		// MySQL DDL: the metadata lock every statement takes is said once
-		// per run, not in every finding
+		// per run, not in every finding; how to request the cheap path is
+		// part of the recipe
 		p.Note(mdlNote)
+		if a := onlineAdvice(m.Effect); a != "" {
+			f.Help = joinHelp(p.Rule.Doc.Help, a)
+		}
 	}
 	p.Report(f)
 }
@@ -64,9 +68,9 @@ func lockPhrase(e change.Effect) string {
 	case change.WorkNone:
 		switch e.Blocks {
 		case change.BlocksReadsAndWrites:
-			b.WriteString(" (only briefly: no table scan or rewrite, but it queues behind long transactions and everything queues behind it)")
+			b.WriteString(" (briefly: no scan or rewrite)")
 		case change.BlocksWrites:
-			b.WriteString(" (only briefly: no table scan or rewrite, but it queues behind long transactions and writes queue behind it)")
+			b.WriteString(" (briefly: no scan or rewrite)")
 		}
 	default:
 		fmt.Fprintf(&b, ", and %s while holding it", e.Work)
@@ -123,4 +127,32 @@ func blocksClause(bl change.Blocks, none string) string {
 		return ", which blocks writes"
 	}
 	return none
+}
+
+// joinHelp joins a rule's help and the advice of one finding.
+func joinHelp(help, advice string) string {
+	switch {
+	case advice == "":
+		return help
+	case help == "":
+		return advice
+	}
+	return help + "; " + advice
+}
+
+// atHelp is at with advice of the finding's own added to the rule's help:
+// what to do about this statement, which the message leaves out.
+func atHelp(p *analyzer.Pass, ch change.Change, msg, advice string, objects ...string) {
+	m := ch.Base()
+	f := analyzer.Finding{Span: m.Span, Message: msg, Objects: objects}
+	if m.Effect.Known() {
+		e := m.Effect
+		f.Effect = &e
+	}
+	f.Help = joinHelp(p.Rule.Doc.Help, advice)
+	if m.Effect.Algorithm != "" {
+		p.Note(mdlNote)
+		f.Help = joinHelp(f.Help, onlineAdvice(m.Effect))
+	}
+	p.Report(f)
 }

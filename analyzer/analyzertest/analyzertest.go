@@ -5,7 +5,9 @@
 //	ALTER TABLE t ADD COLUMN c int NOT NULL;  -- want: add-required-column "fails if the table has rows"
 //
 // A want comment names rules (by name or code), each optionally followed by a
-// quoted regular expression the message must match, and expects a finding
+// quoted regular expression the message must match (the finding's help
+// follows it as " | help: …", so that advice can be checked too), and
+// expects a finding
 // starting on its own line. Findings nobody wanted and wants nobody met both
 // fail the test. A file may start with "-- fixture: key=value …" lines:
 // name= sets the file name the migration has (golang-migrate names change
@@ -163,7 +165,7 @@ func RunFile(t *testing.T, s Setup, rule *analyzer.Rule, nd NewDialect, version,
 			if w.met || w.line != fd.Start.Line || w.rule.Code != fd.Code {
 				continue
 			}
-			if w.re != nil && !w.re.MatchString(fd.Message) {
+			if w.re != nil && !w.re.MatchString(fd.Message+" | help: "+fd.Help) {
 				continue
 			}
 			w.met, matched = true, true

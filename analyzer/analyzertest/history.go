@@ -286,7 +286,7 @@ func RunHistory(t *testing.T, s Setup, rule *analyzer.Rule, nd NewDialect, versi
 			if w.met || wantPath[w] != fd.Path || w.line != fd.Start.Line || w.rule.Code != fd.Code {
 				continue
 			}
-			if w.re != nil && !w.re.MatchString(fd.Message) {
+			if w.re != nil && !w.re.MatchString(fd.Message+" | help: "+fd.Help) {
 				continue
 			}
 			w.met, matched = true, true

@@ -228,6 +228,7 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 		return
 	}
 	fileFindings = applySuppressions(fileFindings, sups, r.lookup)
+	fileFindings = foldSecondary(fileFindings, r.lookup)
 	for _, rc := range opt.Rules {
 		if rc.Rule.Finish == nil {
 			continue
@@ -443,4 +444,57 @@ func lostTable(stmt string) (change.QName, bool) {
 		return change.QName{Schema: parts[0], Name: parts[1]}, true
 	}
 	return change.QName{Name: parts[0]}, true
+}
+
+// foldSecondary folds the findings of secondary rules into another finding
+// of the same statement that has a lock or work behind it, is at least as
+// severe and is not suppressed: one statement, one cost, one finding that
+// names every cause.
+func foldSecondary(fs []analyzer.Finding, lookup func(string) *analyzer.Rule) []analyzer.Finding {
+	secondary := func(f *analyzer.Finding) *analyzer.Rule {
+		if r := lookup(f.Code); r != nil && r.Secondary {
+			return r
+		}
+		return nil
+	}
+	out := fs[:0:0]
+	for i := range fs {
+		f := &fs[i]
+		r := secondary(f)
+		if f.Stmt < 0 || f.Suppressed != nil || r == nil {
+			continue
+		}
+		for j := range fs {
+			g := &fs[j]
+			if j == i || g.Stmt != f.Stmt || g.Suppressed != nil || g.Effect == nil || secondary(g) != nil || g.Severity < f.Severity {
+				continue
+			}
+			g.Message += "; also, " + lowerFirst(f.Message)
+			if h := r.Doc.Help; h != "" && !strings.Contains(g.Help, h) {
+				g.Help += "; " + h
+			}
+			for _, o := range f.Objects {
+				if !slices.Contains(g.Objects, o) {
+					g.Objects = append(g.Objects, o)
+				}
+			}
+			f.Code = "" // folded
+			break
+		}
+	}
+	for _, f := range fs {
+		if f.Code != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// lowerFirst lowers the first letter of a message unless the word is a
+// name in capitals (ALTER, NOT NULL).
+func lowerFirst(s string) string {
+	if len(s) < 2 || s[0] < 'A' || s[0] > 'Z' || (s[1] >= 'A' && s[1] <= 'Z') {
+		return s
+	}
+	return string(s[0]+'a'-'A') + s[1:]
 }

@@ -8,11 +8,11 @@
 package plan
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -23,6 +23,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/internal/readfile"
 	"github.com/migsafe/migsafe/rollout/backend"
 	"github.com/migsafe/migsafe/rollout/gate"
 )
@@ -192,9 +193,14 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-// Load reads and validates the plan at path.
+// MaxSize is the largest plan Load reads: a plan is a page of YAML.
+const MaxSize = 1 << 20
+
+// Load reads and validates the plan at path. The file must be a regular
+// file of at most MaxSize bytes (a named pipe would wait forever, a link
+// to /dev/zero would never end).
 func Load(path string, opt Options) (*Plan, error) {
-	data, err := os.ReadFile(path)
+	data, err := readfile.Read(path, path, readfile.Options{Max: MaxSize, TooLarge: "a rollout plan is a page of YAML"})
 	if err != nil {
 		return nil, fmt.Errorf("rollout plan: %w", err)
 	}
@@ -311,6 +317,9 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 	}
 	if len(doc.Content) == 0 {
 		return nil, &Error{File: file, Msg: "empty plan"}
+	}
+	if n := secondDocument(data); n > 0 {
+		return nil, &Error{File: file, Line: n, Col: 1, Msg: "a second YAML document: a plan is one document (remove the '---' and what follows, or split it into two plans)"}
 	}
 	root := doc.Content[0]
 	var stepsNode, rollbackNode *yaml.Node
@@ -822,4 +831,17 @@ func (p *parser) checkOrder(pl *Plan, stepsNode, rollbackNode, root *yaml.Node) 
 //	analysis: {exec: ["./check-errors", "--max", "1%"], timeout: 30s, name: errors}
 func DefaultCompile(node *yaml.Node) (gate.Gate, error) {
 	return CompileExec(node)
+}
+
+// secondDocument returns the line of a second YAML document in data, or 0.
+func secondDocument(data []byte) int {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first, second yaml.Node
+	if dec.Decode(&first) != nil {
+		return 0
+	}
+	if err := dec.Decode(&second); err != nil || len(second.Content) == 0 {
+		return 0
+	}
+	return max(second.Line-1, 1)
 }

@@ -133,6 +133,19 @@ func Main(ctx context.Context, args []string, env Env) int {
 	statusOut := newSafeWriter(env.Stdout)
 	defer statusOut.Flush()
 	statusEnv.Stdout = statusOut
+	// the runner commands print what servers and services answered (a
+	// database error quotes the migration, a flag service its values, a
+	// metric its labels): their output goes through safeWriter too; a
+	// terminal behind it is still a terminal
+	if env.IsTerminal != nil {
+		isTerm := env.IsTerminal
+		statusEnv.IsTerminal = func(w io.Writer) bool {
+			if s, ok := w.(*safeWriter); ok {
+				w = s.w
+			}
+			return isTerm(w)
+		}
+	}
 	app := &ucli.Command{
 		Name:                  "migsafe",
 		Usage:                 "make schema changes safe to ship and cheap to undo",
@@ -149,11 +162,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 			explainCommand(env),
 			statusCommand(statusEnv),
 			scaffoldCommand(env),
-			rolloutCommand(env),
-			readinessCommand(env),
-			flagsCommand(env),
-			migrateCommand(env),
-			verifyRollbackCommand(env),
+			rolloutCommand(statusEnv),
+			readinessCommand(statusEnv),
+			flagsCommand(statusEnv),
+			migrateCommand(statusEnv),
+			verifyRollbackCommand(statusEnv),
 		},
 	}
 	for _, c := range app.Commands {

@@ -20,6 +20,7 @@ type jsonFinding struct {
 	Name    string `json:"name"`
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	Help    string `json:"help"`
 	Start   struct {
 		Line int `json:"line"`
 	} `json:"start"`
@@ -117,7 +118,7 @@ func TestRuleHistoriesInGit(t *testing.T) {
 				}
 				matched := false
 				for _, w := range wants {
-					if !w.met && w.path == fd.Path && w.line == fd.Start.Line && w.rule == fd.Name && (w.re == nil || w.re.MatchString(fd.Message)) {
+					if !w.met && w.path == fd.Path && w.line == fd.Start.Line && w.rule == fd.Name && (w.re == nil || w.re.MatchString(fd.Message+" | help: "+fd.Help)) {
 						w.met, matched = true, true
 						break
 					}

@@ -112,4 +112,34 @@ func TestMigrateCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), `"result": "down-does-not-restore"`) {
 		t.Fatalf("verified.json: %v\n%s", err, b)
 	}
+
+	// a database error is user input: a migration can make the server
+	// answer with a workflow command or terminal escapes, and neither may
+	// reach the output raw
+	hostile := t.TempDir()
+	if err := os.Mkdir(filepath.Join(hostile, "migrations"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	raise := "DO $$ BEGIN RAISE EXCEPTION E'boom\\n::error file=README.md,line=1::injected\\x1b]0;title\\x07'; END $$;"
+	for name, body := range map[string]string{"1_raise.up.sql": raise, "1_raise.down.sql": "SELECT 1;"} {
+		if err := os.WriteFile(filepath.Join(hostile, "migrations", name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o = migrateCLI(t, hostile, map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "cli_hostile")}, "migrate", "up", "--fail-on", "never")
+	if o.code != 1 || !strings.Contains(o.stdout+o.stderr, "injected") {
+		t.Fatalf("exit %d, want 1 with the server's message\nstdout:\n%s\nstderr:\n%s", o.code, o.stdout, o.stderr)
+	}
+	// the history shows the recorded error on stdout
+	h := migrateCLI(t, hostile, map[string]string{"MIGSAFE_DATABASE_URL": strings.Replace(env["MIGSAFE_DATABASE_URL"], "/cli1?", "/cli_hostile?", 1)}, "migrate", "history")
+	if !strings.Contains(h.stdout, "injected") {
+		t.Fatalf("history lacks the error:\n%s\n%s", h.stdout, h.stderr)
+	}
+	for _, out := range []string{o.stdout, o.stderr, h.stdout, h.stderr} {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::") || strings.ContainsAny(line, "\x1b\x07\r") {
+				t.Errorf("raw server text in the output: %q", line)
+			}
+		}
+	}
 }

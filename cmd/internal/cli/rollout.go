@@ -125,7 +125,7 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 			return
 		}
 		if statusShown {
-			fmt.Fprint(env.Stdout, "\r\033[K") // the live line gives way to the event
+			fmt.Fprint(rawOut(env.Stdout), "\r\033[K") // the live line gives way to the event
 			statusShown = false
 		}
 		writeEvent(env.Stdout, e, steps, rollback)
@@ -134,7 +134,7 @@ func runRollout(ctx context.Context, cmd *ucli.Command, env Env, action string) 
 		// On a terminal, a line under the events shows the step, the
 		// weight, the time left and the last gate result while waiting.
 		o.Tick = func(st engine.State, now time.Time) {
-			fmt.Fprintf(env.Stdout, "\r\033[K%s", liveLine(p, st, now))
+			fmt.Fprintf(rawOut(env.Stdout), "\r\033[K%s", safeLine(liveLine(p, st, now)))
 			statusShown = true
 		}
 	}

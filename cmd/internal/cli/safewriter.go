@@ -74,3 +74,13 @@ func safeLine(line string) string {
 	}
 	return out
 }
+
+// rawOut is the writer behind a safeWriter, for the control sequences of a
+// live status line (whose text is made safe with safeLine first).
+func rawOut(w io.Writer) io.Writer {
+	if s, ok := w.(*safeWriter); ok {
+		s.Flush()
+		return s.w
+	}
+	return w
+}
