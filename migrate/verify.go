@@ -317,3 +317,39 @@ func (v *VerifyReport) Markdown() string {
 func mdCell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "`", "'") }
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
+
+// Verified is the newest verify-rollback record of one migration version
+// in a database's migsafe_rollback_verifications table.
+type Verified struct {
+	Version    uint      `json:"version"`
+	Name       string    `json:"name"`
+	Result     string    `json:"result"`
+	UpSHA256   string    `json:"up_sha256"`
+	DownSHA256 string    `json:"down_sha256"`
+	RunID      string    `json:"run_id"`
+	At         time.Time `json:"verified_at"`
+}
+
+// Verifications reads what verify-rollback recorded in this (scratch)
+// database: the newest record per version. A database verify-rollback
+// never ran in has none. It changes nothing.
+func (r *Runner) Verifications(ctx context.Context) (map[uint]Verified, error) {
+	out := map[uint]Verified{}
+	rows, err := r.ctl.QueryContext(ctx, "SELECT version, name, result, up_sha256, down_sha256, run_id, verified_at FROM migsafe_rollback_verifications ORDER BY verified_at, version")
+	if err != nil {
+		if missingTable(err) {
+			return out, nil
+		}
+		return nil, r.t.scrub(fmt.Errorf("reading the rollback verifications: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v Verified
+		if err := rows.Scan(&v.Version, &v.Name, &v.Result, &v.UpSHA256, &v.DownSHA256, &v.RunID, &v.At); err != nil {
+			return nil, r.t.scrub(fmt.Errorf("reading the rollback verifications: %w", err))
+		}
+		v.At = v.At.UTC()
+		out[v.Version] = v // ordered by time: the newest wins
+	}
+	return out, r.t.scrub(rows.Err())
+}

@@ -166,3 +166,8 @@ func OnCallNotified(person string, sinks []notify.Sink, e notify.Event, timeout 
 		return gate.Successful, msg
 	}}
 }
+
+// Func is a check built from a function: the phase and the message.
+func Func(name string, fn func(ctx context.Context) (gate.Phase, string)) gate.Gate {
+	return &check{name: name, fn: fn}
+}

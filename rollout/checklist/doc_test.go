@@ -18,6 +18,7 @@ func TestDocExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("UNLEASH_ADMIN_TOKEN", "doc-example-token")
+	t.Setenv("OFREP_TOKEN", "doc-example-token")
 	blocks := regexp.MustCompile("(?s)```yaml( [a-z]+)?\n(.*?)```").FindAllSubmatch(data, -1)
 	counts := map[string]int{}
 	for i, b := range blocks {

@@ -170,3 +170,38 @@ func version(v int64) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// Pending reads, from the database's records (its migration version and
+// migsafe_history), the migrations of m that the next migrate would apply.
+// It changes nothing.
+func (r *Runner) Pending(ctx context.Context, m *plan.Migrations) (database string, pending []*migrate.Migration, err error) {
+	mr, _, err := r.open(ctx, m, "", nil)
+	if err != nil {
+		return "", nil, err
+	}
+	defer mr.Close()
+	st, err := mr.Status(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if st.Dirty {
+		return "", nil, fmt.Errorf("%s is dirty at version %s: run migsafe migrate repair", st.Database, version(st.Version))
+	}
+	return st.Database, st.Pending, nil
+}
+
+// Verifications reads what verify-rollback recorded in the scratch
+// database at url (migsafe_rollback_verifications), for the migrations
+// of m.
+func (r *Runner) Verifications(ctx context.Context, m *plan.Migrations, url string) (map[uint]migrate.Verified, error) {
+	src, err := migrate.LoadDir(m.Dir)
+	if err != nil {
+		return nil, err
+	}
+	mr, err := migrate.Open(ctx, migrate.Options{DatabaseURL: url, Source: src})
+	if err != nil {
+		return nil, err
+	}
+	defer mr.Close()
+	return mr.Verifications(ctx)
+}

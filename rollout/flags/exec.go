@@ -137,3 +137,15 @@ func (e *Exec) Get(ctx context.Context, key string) (State, error) {
 	}
 	return State{}, fmt.Errorf("flags exec: the get command printed %q; want JSON or one of on, off, true, false, missing", out)
 }
+
+// CanTurnOff checks that the set command's program can be found.
+func (e *Exec) CanTurnOff(_ context.Context, key string) error {
+	argv, err := renderArgv(e.set, argvVars{Key: key})
+	if err != nil {
+		return err
+	}
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return fmt.Errorf("flags exec: the set command %s: %w", argv[0], err)
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 // Package flags turns feature flags on for a share of users, ramps them
 // and turns them off at once on rollback, through the flag service's own
-// API: Unleash's admin API, or any command (exec).
+// API: Unleash's admin API, OFREP (OpenFeature remote evaluation, which
+// reads flags; a command changes them), or any command (exec).
 //
 // The flag service is external to the deployment: the rollback never
 // depends on it (the engine rolls traffic back first and records a flag
@@ -50,4 +51,12 @@ func checkPercent(p int) error {
 		return fmt.Errorf("a flag's share is a percentage from 0 to 100, not %d", p)
 	}
 	return nil
+}
+
+// KillSwitch is a backend that can tell, without changing anything,
+// whether it could turn a flag off now: the service answers the calls a
+// rollback makes, the flag is there, and the command or credentials are
+// in place.
+type KillSwitch interface {
+	CanTurnOff(ctx context.Context, key string) error
 }

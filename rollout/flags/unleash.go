@@ -252,3 +252,21 @@ func (u *Unleash) Set(ctx context.Context, key string, percent int) error {
 	}
 	return u.do(ctx, http.MethodPost, envPath+"/on", nil, nil)
 }
+
+// CanTurnOff reads the flag through the admin API a rollback uses (with
+// the same token) and checks that it has the environment turned off.
+func (u *Unleash) CanTurnOff(ctx context.Context, key string) error {
+	f, err := u.feature(ctx, key)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		return fmt.Errorf("unleash: flag %q does not exist in project %q", key, u.project())
+	}
+	for _, e := range f.Environments {
+		if e.Name == u.env() {
+			return nil
+		}
+	}
+	return fmt.Errorf("unleash: flag %q has no environment %q in project %q", key, u.env(), u.project())
+}

@@ -4,183 +4,38 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/migsafe/migsafe/internal/testdb"
+	"github.com/migsafe/migsafe/internal/testunleash"
 )
 
-func missingTool(t *testing.T, msg string) {
-	t.Helper()
-	if testdb.Required() {
-		t.Fatal(msg + " (MIGSAFE_REQUIRE_TOOLS=1)")
-	}
-	t.Skip(msg)
-}
-
-// unleashDir is where scripts/test installs unleash-server@8.2.0.
-func unleashDir(t *testing.T) string {
-	t.Helper()
-	tools := os.Getenv("MIGSAFE_TOOLS")
-	if tools == "" {
-		home, _ := os.UserHomeDir()
-		tools = filepath.Join(home, ".cache", "migsafe-tools")
-	}
-	dir := filepath.Join(tools, "node_modules", "unleash-server")
-	if _, err := os.Stat(filepath.Join(dir, "package.json")); err != nil {
-		missingTool(t, "unleash-server is not installed in "+tools+": run scripts/test (npm install unleash-server@8.2.0)")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missingTool(t, "node is not installed")
-	}
-	return dir
-}
-
-const unleashLauncher = `
-const { start } = require(require('path').join(process.env.UNLEASH_DIR, 'dist/lib/server-impl.js'));
-start({
-  db: { host: '127.0.0.1', port: Number(process.env.PG_PORT), user: process.env.PG_USER, password: '',
-        database: process.env.PG_DATABASE, ssl: false, pool: { min: 0, max: 4 } },
-  server: { host: '127.0.0.1', port: Number(process.env.UNLEASH_PORT) },
-  authentication: { type: 'none' },
-  logLevel: 'error',
-}).then(() => console.log('unleash ready'), (e) => { console.error(e); process.exit(1); });
-`
-
-type unleashServer struct {
-	URL  string
-	stop func()
-}
-
-// startUnleash runs unleash-server on the throwaway PostgreSQL with
-// authentication off, on loopback; stop ends it by its pid.
-func startUnleash(t *testing.T) *unleashServer {
-	t.Helper()
-	dir := unleashDir(t)
-	pg := testdb.PostgreSQL(t)
-	tmp := t.TempDir()
-	launcher := filepath.Join(tmp, "start-unleash.js")
-	if err := os.WriteFile(launcher, []byte(unleashLauncher), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	logPath := filepath.Join(tmp, "unleash.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", launcher)
-	cmd.Env = append(os.Environ(), "UNLEASH_DIR="+dir, fmt.Sprintf("UNLEASH_PORT=%d", port),
-		fmt.Sprintf("PG_PORT=%d", pg.Port), "PG_USER="+pg.User, "PG_DATABASE="+pg.Database, "TZ=UTC")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
-			_ = logf.Close()
-		})
-	}
-	t.Cleanup(stop)
-	u := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		resp, err := http.Get(u + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("unleash exited before it was ready: %s", log)
-		case <-time.After(250 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("unleash did not become ready within 120 s: %s", log)
-		}
-	}
-	return &unleashServer{URL: u, stop: stop}
-}
-
-func createFlag(t *testing.T, base, key string) {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"name": key, "type": "release", "description": "test flag"})
-	resp, err := http.Post(base+"/api/admin/projects/default/features", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		var b bytes.Buffer
-		_, _ = b.ReadFrom(resp.Body)
-		t.Fatalf("creating %s: %d %s", key, resp.StatusCode, b.String())
-	}
-}
-
-// clientView reads the flag as an Unleash SDK does, from the client API.
-func clientView(t *testing.T, base, key string) (enabled bool, rollout string) {
-	t.Helper()
-	resp, err := http.Get(base + "/api/client/features/" + key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var f struct {
-		Enabled    bool `json:"enabled"`
-		Strategies []struct {
-			Name       string            `json:"name"`
-			Parameters map[string]string `json:"parameters"`
-		} `json:"strategies"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil {
-		t.Fatalf("client API: %d: %v", resp.StatusCode, err)
-	}
-	for _, s := range f.Strategies {
-		if s.Name == "flexibleRollout" {
-			rollout = s.Parameters["rollout"]
-		}
-	}
-	return f.Enabled, rollout
-}
-
 func TestUnleash(t *testing.T) {
-	srv := startUnleash(t)
+	srv := testunleash.Start(t)
 	ctx := context.Background()
 	u := &Unleash{URL: srv.URL}
 	const key = "checkout.new_path"
-	createFlag(t, srv.URL, key)
+	testunleash.CreateFlag(t, srv.URL, key)
 
 	if s, err := u.Get(ctx, key); err != nil || s != (State{Exists: true}) {
 		t.Fatalf("new flag: %+v %v, want it to exist and be off", s, err)
+	}
+	// The kill switch is reachable: the admin API the rollback uses
+	// answers for the flag and its environment. Nothing is changed.
+	if err := u.CanTurnOff(ctx, key); err != nil {
+		t.Errorf("CanTurnOff: %v", err)
+	}
+	if err := u.CanTurnOff(ctx, "no.such.flag"); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("CanTurnOff on a missing flag: %v", err)
+	}
+	if err := (&Unleash{URL: srv.URL, Environment: "nowhere"}).CanTurnOff(ctx, key); err == nil || !strings.Contains(err.Error(), `no environment "nowhere"`) {
+		t.Errorf("CanTurnOff in a missing environment: %v", err)
 	}
 	steps := []int{10, 50, 50, 100}
 	for _, p := range steps {
@@ -191,7 +46,7 @@ func TestUnleash(t *testing.T) {
 		if err != nil || s != (State{Exists: true, Enabled: true, Percent: p}) {
 			t.Fatalf("after Set %d: %+v %v", p, s, err)
 		}
-		if on, r := clientView(t, srv.URL, key); !on || r != fmt.Sprint(p) {
+		if on, r := testunleash.ClientView(t, srv.URL, key); !on || r != fmt.Sprint(p) {
 			t.Fatalf("after Set %d the client API shows enabled=%v rollout=%q", p, on, r)
 		}
 	}
@@ -203,7 +58,7 @@ func TestUnleash(t *testing.T) {
 	if s, _ := u.Get(ctx, key); s != (State{Exists: true}) {
 		t.Fatalf("after Set 0: %+v", s)
 	}
-	if on, _ := clientView(t, srv.URL, key); on {
+	if on, _ := testunleash.ClientView(t, srv.URL, key); on {
 		t.Fatal("after Set 0 the client API still shows the flag on")
 	}
 	t.Logf("turning the flag off took %s", took)
@@ -266,7 +121,7 @@ func TestUnleash(t *testing.T) {
 	if waitFor(t, app, "new", 10*time.Second) < 0 {
 		t.Fatal("the service did not take the new path again")
 	}
-	srv.stop()
+	srv.Stop()
 	took = waitFor(t, app, "old", 10*time.Second)
 	t.Logf("Unleash stopped → service on the safe default after %s", took)
 	if took < 0 || took > 2*refresh+time.Second {

@@ -64,7 +64,7 @@ func Readiness(ctx context.Context, o Options) (*plan.Plan, checklist.Report, er
 	}
 	var items []checklist.Item
 	if p.Readiness != nil {
-		items, err = checklist.Compile(p.Readiness)
+		items, err = checklist.CompileWith(p.Readiness, readinessBuiltins(o, p))
 		if err != nil {
 			return p, checklist.Report{}, planErr(p, "readiness", err)
 		}
@@ -76,13 +76,13 @@ func Readiness(ctx context.Context, o Options) (*plan.Plan, checklist.Report, er
 		}
 	}
 	if len(keys) > 0 {
-		fs, err := compileFlags(p)
+		svc, err := compileService(p)
 		if err != nil {
 			return p, checklist.Report{}, err
 		}
-		if b, ok := fs.(flags.Backend); ok && !hasItem(items, "flags") {
-			items = append(items, checklist.Item{Name: "flags", Gate: checklist.FlagsSafe(b, keys),
-				Fix: "create each flag in the flag service, off (its safe default is the old behaviour)"})
+		if !hasItem(items, "flags") {
+			items = append(items, checklist.Item{Name: "flags", Gate: flagsSafe(svc, keys),
+				Fix: "create each flag in the flag service, off, and declare safe_default: false (the old behaviour)"})
 		}
 	}
 	return p, checklist.Run(ctx, "Rollback readiness: "+p.Name, items, window(p)), nil
@@ -99,7 +99,7 @@ func contains(list []string, s string) bool {
 
 func hasItem(items []checklist.Item, name string) bool {
 	for _, it := range items {
-		if it.Name == name {
+		if it.Name == name || it.Gate != nil && it.Gate.Name() == name {
 			return true
 		}
 	}
@@ -107,7 +107,15 @@ func hasItem(items []checklist.Item, name string) bool {
 }
 
 func compileFlags(p *plan.Plan) (engine.FlagService, error) {
-	fs, err := flags.Compile(p.Flags)
+	svc, err := compileService(p)
+	if err != nil {
+		return nil, err
+	}
+	return svc.Backend, nil
+}
+
+func compileService(p *plan.Plan) (*flags.Service, error) {
+	svc, err := flags.CompileService(p.Flags)
 	if err != nil {
 		var fe *flags.Error
 		if errors.As(err, &fe) {
@@ -115,7 +123,61 @@ func compileFlags(p *plan.Plan) (engine.FlagService, error) {
 		}
 		return nil, fmt.Errorf("%s: flags: %w", p.File, err)
 	}
-	return fs, nil
+	if o, ok := svc.Backend.(*flags.OFREP); ok && o.SetCmd == nil {
+		for _, s := range p.Steps {
+			if s.Kind == plan.Flag {
+				return nil, &plan.Error{File: p.File, Line: s.Line, Col: s.Col,
+					Msg: "a flag step needs a flag service that can change flags, and OFREP only reads them: give ofrep a set: command, or put the service's own driver (unleash: or exec:) beside it"}
+			}
+		}
+	}
+	return svc, nil
+}
+
+// flagsSafe: the flags exist and are off, and the plan's safe_default is
+// false (the old behaviour when the flag service is down).
+func flagsSafe(svc *flags.Service, keys []string) gate.Gate {
+	g := checklist.FlagsSafe(svc.Backend, keys)
+	if !svc.SafeDefault {
+		return g
+	}
+	return checklist.Func(g.Name(), func(context.Context) (gate.Phase, string) {
+		return gate.Failed, "the plan declares safe_default: true: with the flag service down every user would get the new code path"
+	})
+}
+
+// FlagKeys is every flag the plan's steps and rollback use, in order.
+func FlagKeys(p *plan.Plan) []string {
+	var keys []string
+	for _, s := range append(append([]plan.Step{}, p.Steps...), p.Rollback...) {
+		if (s.Kind == plan.Flag || s.Kind == plan.FlagOff) && !contains(keys, s.FlagKey) {
+			keys = append(keys, s.FlagKey)
+		}
+	}
+	return keys
+}
+
+// FlagsCheck is `migsafe flags check`: for each flag the plan uses, that
+// it exists in the flag service, that the rollback could turn it off now,
+// and that an application falls back to the old behaviour when the flag
+// service is down (checklist.FlagChecks). Nothing is changed.
+func FlagsCheck(ctx context.Context, o Options) (*plan.Plan, checklist.Report, error) {
+	p, err := Load(o)
+	if err != nil {
+		return nil, checklist.Report{}, err
+	}
+	if p.Flags == nil {
+		return p, checklist.Report{}, fmt.Errorf("%s: the plan has no flags: section (the flag service: unleash:, exec: or ofrep:)", p.File)
+	}
+	svc, err := compileService(p)
+	if err != nil {
+		return p, checklist.Report{}, err
+	}
+	keys := FlagKeys(p)
+	if len(keys) == 0 {
+		return p, checklist.Report{}, fmt.Errorf("%s: no step uses a flag (flag: {key: K, percent: P} or flag_off: K)", p.File)
+	}
+	return p, checklist.Run(ctx, "Feature flags: "+p.Name, checklist.FlagChecks(svc, keys), window(p)), nil
 }
 
 // Sinks reads the plan's notify: section, a list of

@@ -36,7 +36,7 @@ func TestDocPlans(t *testing.T) {
 			}
 		}
 		if p.Readiness != nil {
-			if _, err := checklist.Compile(p.Readiness); err != nil {
+			if _, err := checklist.CompileWith(p.Readiness, readinessBuiltins(Options{}, p)); err != nil {
 				t.Errorf("block %d: readiness: %v", i+1, err)
 			}
 		}

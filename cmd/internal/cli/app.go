@@ -164,6 +164,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			scaffoldCommand(env),
 			rolloutCommand(statusEnv),
 			readinessCommand(statusEnv),
+			flagsCommand(statusEnv),
 			migrateCommand(statusEnv),
 			verifyRollbackCommand(statusEnv),
 		},

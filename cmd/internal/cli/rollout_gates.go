@@ -10,6 +10,8 @@ import (
 	ucli "github.com/urfave/cli/v3"
 
 	"github.com/migsafe/migsafe/rollout/checklist"
+	"github.com/migsafe/migsafe/rollout/dbstep"
+	"github.com/migsafe/migsafe/rollout/plan"
 	"github.com/migsafe/migsafe/rollout/report"
 	"github.com/migsafe/migsafe/rollout/runner"
 )
@@ -27,30 +29,46 @@ and is off. Every failed item comes with how to fix it. Exit codes: 0 ready,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "plan", Aliases: []string{"p"}, Value: "rollout.yaml", Usage: "the rollout plan `FILE`", Sources: ucli.EnvVars("MIGSAFE_ROLLOUT_PLAN")},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text, json or markdown (for a pull request comment)"},
+			&ucli.StringFlag{Name: "state-dir", Value: ".migsafe/rollout", Usage: "where runs are journaled (`DIR`): the run history the revert commit is read from", Sources: ucli.EnvVars("MIGSAFE_ROLLOUT_STATE")},
 		},
 		OnUsageError: onUsageError,
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
-			format := cmd.String("format")
-			if format != "text" && format != "json" && format != "markdown" {
-				return usageErr("--format %q: text, json or markdown", format)
-			}
-			o := runner.Options{PlanFile: cmd.String("plan"), Compile: rolloutCompiler(), Loud: env.Stderr}
-			if env.Dir != "" && !filepath.IsAbs(o.PlanFile) {
-				o.PlanFile = filepath.Join(env.Dir, o.PlanFile)
-			}
-			_, r, err := runner.Readiness(ctx, o)
-			if err != nil {
-				return &exitError{code: ExitError, err: err}
-			}
-			if err := writeChecklist(env, r, format); err != nil {
-				return err
-			}
-			if !r.Passed {
-				return &exitError{code: ExitFindings}
-			}
-			return nil
+			return checklistAction(ctx, cmd, env, runner.Readiness)
 		},
 	}
+}
+
+// checklistAction runs a checklist of the plan (readiness, flags check)
+// and prints it: exit 1 when an item failed, 2 for an unusable plan.
+func checklistAction(ctx context.Context, cmd *ucli.Command, env Env, run func(context.Context, runner.Options) (*plan.Plan, checklist.Report, error)) error {
+	format := cmd.String("format")
+	if format != "text" && format != "json" && format != "markdown" {
+		return usageErr("--format %q: text, json or markdown", format)
+	}
+	o := runner.Options{PlanFile: cmd.String("plan"), StateDir: cmd.String("state-dir"), Compile: rolloutCompiler(), Loud: env.Stderr,
+		Getenv: env.Getenv, DB: &dbstep.Runner{Getenv: env.Getenv, Dir: env.Dir, Version: Version()}}
+	if o.StateDir == "" {
+		o.StateDir = ".migsafe/rollout"
+	}
+	if env.Dir != "" {
+		if !filepath.IsAbs(o.PlanFile) {
+			o.PlanFile = filepath.Join(env.Dir, o.PlanFile)
+		}
+		if !filepath.IsAbs(o.StateDir) {
+			o.StateDir = filepath.Join(env.Dir, o.StateDir)
+		}
+	}
+	_, r, err := run(ctx, o)
+	if err != nil {
+		return &exitError{code: ExitError, err: err}
+	}
+	if err := writeChecklist(env, r, format); err != nil {
+		return err
+	}
+	if !r.Passed {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
 }
 
 func writeChecklist(env Env, r checklist.Report, format string) error {

@@ -31,9 +31,9 @@ func TestMain(m *testing.M) {
 
 // startSvc starts the analysis test service (it exposes
 // http_requests_total{version,code} on /metrics) and returns its address.
-func startSvc(t *testing.T, bin, version string, rate float64) string {
+func startSvc(t *testing.T, bin, version string, rate float64, extra ...string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "testsvc"), "-version="+version, fmt.Sprintf("-error-rate=%g", rate))
+	cmd := exec.Command(filepath.Join(bin, "testsvc"), append([]string{"-version=" + version, fmt.Sprintf("-error-rate=%g", rate)}, extra...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -95,26 +95,34 @@ rollback:
   - route_stable
 `
 
+// buildPkgs are the programs the package's tests run (testservice.Build
+// builds once per package).
+var buildPkgs = []string{"./internal/testservice/testservice", "./rollout/analysis/testdata/testsvc", "./rollout/flags/testdata/flagsvc"}
+
 type env struct {
 	bin, stable, canary string
 	ngx                 *testservice.Nginx
 	prom                *testprom.Server
 }
 
-func setup(t *testing.T, canaryRate float64) env {
-	bin := testservice.Build(t, "./internal/testservice/testservice", "./rollout/analysis/testdata/testsvc")
+func setup(t *testing.T, canaryRate float64, canaryArgs ...string) env {
+	bin := testservice.Build(t, buildPkgs...)
 	e := env{bin: bin}
 	e.stable = startSvc(t, bin, "v1", 0.01)
-	e.canary = startSvc(t, bin, "v2", canaryRate)
+	e.canary = startSvc(t, bin, "v2", canaryRate, canaryArgs...)
 	e.ngx = testservice.StartNginx(t, e.stable)
 	e.prom = testprom.Start(t, testprom.Options{Targets: []string{e.stable, e.canary}})
 	return e
 }
 
-func (e env) plan(t *testing.T) runner.Options {
+func (e env) plan(t *testing.T) runner.Options { return e.planWith(t, gatePlan) }
+
+// planWith writes the plan text (gatePlan's placeholders) for this test's
+// nginx, services and Prometheus.
+func (e env) planWith(t *testing.T, text string) runner.Options {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "rollout.yaml")
-	src := fmt.Sprintf(gatePlan, e.ngx.Binary, e.ngx.Prefix, e.stable, e.canary, e.prom.URL)
+	src := fmt.Sprintf(text, e.ngx.Binary, e.ngx.Prefix, e.stable, e.canary, e.prom.URL)
 	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +139,11 @@ type outcome struct {
 func start(t *testing.T, o runner.Options) outcome {
 	t.Helper()
 	var out outcome
+	prev := o.Observe
 	o.Observe = func(e journal.Event) {
+		if prev != nil {
+			prev(e)
+		}
 		out.events = append(out.events, e)
 		switch e.Kind {
 		case journal.GateResult:
