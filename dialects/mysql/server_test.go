@@ -18,7 +18,6 @@ import (
 	"github.com/migsafe/migsafe/analyzer/analyzertest"
 	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/analyzer/engine"
-	"github.com/migsafe/migsafe/internal/testdb"
 )
 
 // serverTarget is the version the real server test checks the Online DDL
@@ -38,8 +37,7 @@ const serverTarget = "mariadb-10.11"
 // above it says "server: skip" (MySQL-only syntax); statements migsafe
 // reports as syntax errors are not sent.
 func TestOnlineDDLAgainstMariaDB(t *testing.T) {
-	srv := testdb.MariaDB(t)
-	db := srv.Open(t)
+	srv, db := mariadb.Server(t)
 	schema, err := os.ReadFile(filepath.Join("testdata", "server_schema.sql"))
 	if err != nil {
 		t.Fatal(err)
