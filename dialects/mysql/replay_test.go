@@ -434,4 +434,3 @@ func withProbe(stmt, kind, alg, lock string) string {
 	}
 	return s
 }
-
