@@ -115,6 +115,14 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 	case *change.DropConstraint:
 		t := c.ensureTable(x.Table)
 		t.Constraints = slices.DeleteFunc(t.Constraints, func(k *Constraint) bool {
+			if x.Kind == change.ConstraintPrimaryKey && k.Kind == change.ConstraintPrimaryKey {
+				// a table has one primary key, whatever it is named
+				// (MySQL's DROP PRIMARY KEY after an inline PRIMARY KEY)
+				if k.Name != "" && !strings.EqualFold(k.Name, x.Name) {
+					c.dropIndex(change.QName{Schema: x.Table.Schema, Name: k.Name}, t)
+				}
+				return true
+			}
 			if x.Name != "" {
 				return strings.EqualFold(k.Name, x.Name)
 			}

@@ -483,6 +483,21 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		r, f = withFulltext(r), withFulltext(f)
 	case d.mariadb() && indexedVirtual(tableOf(ch), cat):
 		r, f = mariadbIndexedVirtual(r), mariadbIndexedVirtual(f)
+		if x, ok := ch.(*change.DropColumn); ok && c.op == opDropColumn && !beforeIndexedVirtual(x, cat) {
+			// checked on MariaDB 10.11: a column after the indexed VIRTUAL
+			// columns is dropped by an in-place rebuild that blocks writes
+			r = row{op: c.op, flavor: r.flavor, since: r.since, alg: inplace, rebuild: true, note: "with an indexed VIRTUAL column, MariaDB rebuilds the table while writes wait"}
+			f = r
+		}
+	}
+	if c.op == opAddIndex && becomesClusteredKey(ch, cat) {
+		// checked on MariaDB 10.11 (InnoDB, so MySQL too): the first UNIQUE
+		// index on NOT NULL columns of a table without a primary key
+		// becomes its clustered index
+		if pr, pf, ok := d.lookup(opAddPrimaryKey); ok {
+			r, f = pr, pf
+			r.note = "on a table without a primary key, a UNIQUE index on NOT NULL columns becomes the clustered index, which rebuilds the table"
+		}
 	}
 	c.row, c.fall = r, f
 	if c.note == "" {
@@ -552,6 +567,78 @@ func indexedVirtual(q change.QName, cat *catalog.Catalog) bool {
 		}
 	}
 	return false
+}
+
+// beforeIndexedVirtual reports whether a dropped column stands before an
+// indexed VIRTUAL column of its table.
+func beforeIndexedVirtual(x *change.DropColumn, cat *catalog.Catalog) bool {
+	t := cat.Table(x.Table)
+	if t == nil {
+		return true
+	}
+	indexed := map[string]bool{}
+	for _, ix := range cat.IndexesOf(t) {
+		for _, n := range ix.Columns {
+			indexed[strings.ToLower(n)] = true
+		}
+	}
+	seen := false
+	for _, col := range t.Columns {
+		if strings.EqualFold(col.Name, x.Column) {
+			seen = true
+			continue
+		}
+		if seen && col.Generated == "virtual" && indexed[strings.ToLower(col.Name)] {
+			return true
+		}
+	}
+	return false
+}
+
+// becomesClusteredKey reports whether a UNIQUE index added to a table
+// without a primary key (nor a UNIQUE index on NOT NULL columns already)
+// is on NOT NULL columns only, which makes it InnoDB's clustered index.
+func becomesClusteredKey(ch change.Change, cat *catalog.Catalog) bool {
+	var q change.QName
+	var cols []string
+	switch x := ch.(type) {
+	case *change.CreateIndex:
+		if !x.Unique || x.Kind != change.IndexPlain {
+			return false
+		}
+		q, cols = x.Table, x.Columns
+	case *change.AddConstraint:
+		if x.Constraint.Kind != change.ConstraintUnique {
+			return false
+		}
+		q, cols = x.Table, x.Constraint.Columns
+	default:
+		return false
+	}
+	t := cat.Table(q)
+	if t == nil || len(cols) == 0 {
+		return false
+	}
+	notNull := func(cols []string) bool {
+		for _, n := range cols {
+			col := t.Column(n)
+			if col == nil || !col.NotNull {
+				return false
+			}
+		}
+		return true
+	}
+	for _, k := range t.Constraints {
+		if k.Kind == change.ConstraintPrimaryKey || (k.Kind == change.ConstraintUnique && notNull(k.Columns)) {
+			return false
+		}
+	}
+	for _, ix := range cat.IndexesOf(t) {
+		if ix.Unique && notNull(ix.Columns) {
+			return false
+		}
+	}
+	return notNull(cols)
 }
 
 // hasFulltext reports whether a table has a FULLTEXT index.
@@ -654,9 +741,14 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		return opChangeType, "the column's current type is unknown (not created by these migrations), so a type change is assumed"
 	}
 	from, to := cur.Type, x.NewType
-	tableCS := ""
+	tableCS, assumed := "", ""
 	if t := cat.Table(x.Table); t != nil {
 		tableCS = t.Charset
+		if tableCS == "" {
+			// the history does not say: the server's default
+			tableCS = d.serverCharset()
+			assumed = " (" + tableCS + " assumed: the table's character set is not in the history, and it is " + d.target.String() + "'s default)"
+		}
 		if t.InPrimaryKey(cur.Name) {
 			// a primary key column stays NOT NULL when MODIFY omits it
 			c := *nc
@@ -685,6 +777,8 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 			return opChangeType, "without CHARACTER SET, MODIFY/CHANGE gives the column the table's default character set, so " + fromCS + " → " + toCS + " converts every row (restate CHARACTER SET " + fromCS + " to keep it)"
 		case to.Charset == "" && from.Charset != "":
 			return opChangeType, "without CHARACTER SET, MODIFY/CHANGE gives the column the table's default character set, so unless that is " + fromCS + " every row is converted (restate CHARACTER SET " + fromCS + " to keep it)"
+		case fromCS != "" && toCS != "" && from.Charset == "":
+			return opChangeType, "the character set changes from " + fromCS + " to " + toCS + ", which converts every row" + assumed
 		case fromCS != "" && toCS != "":
 			return opChangeType, "the character set changes from " + fromCS + " to " + toCS + ", which converts every row"
 		}
@@ -723,8 +817,12 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		if to.Mods[0] >= from.Mods[0] && (lengthBytes(from.Mods[0], cs) == lengthBytes(to.Mods[0], cs) || d.shortPrefixKept(from.Mods[0], cs)) {
 			x.SameType = true
 			switch {
-			case cur.NotNull != nc.NotNull:
-				return opChangeType, "the VARCHAR grows in place, but the NULL change in the same clause copies the table"
+			// checked on MariaDB 10.11: a NULL change with the growth is an
+			// in-place rebuild that lets writes through
+			case cur.NotNull && !nc.NotNull:
+				return opMakeNull, ""
+			case !cur.NotNull && nc.NotNull:
+				return opMakeNotNull, "fails if a row holds NULL (strict mode)"
 			case nc.Position != "":
 				// checked on MariaDB 10.11: the move decides
 				return opReorderColumn, ""
@@ -791,6 +889,16 @@ func isCharType(n string) bool {
 		return true
 	}
 	return false
+}
+
+// serverCharset is the target's default character set, which a table
+// gets when neither it nor its database says (utf8mb4 on MariaDB 10.6+ as
+// Debian and the official images configure it, and on MySQL 8).
+func (d *Dialect) serverCharset() string {
+	if (d.mariadb() && d.target.AtLeast(10, 6, 0)) || (!d.mariadb() && d.target.AtLeast(8, 0, 0)) {
+		return "utf8mb4"
+	}
+	return "latin1"
 }
 
 // bytesPerChar is the longest character of a character set.

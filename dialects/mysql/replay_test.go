@@ -194,7 +194,7 @@ func TestCorpusAgainstMariaDB(t *testing.T) {
 	for _, r := range disagree {
 		t.Logf("  disagreement: %s: %s: migsafe predicts %s, the server runs %s\n\t%.200s", r.where, r.kind, probeName(r.predicted), probeName(r.server), r.stmt)
 	}
-	if total.n < 500 {
+	if total.n < 500 && os.Getenv("MIGSAFE_CORPUS") == "" {
 		t.Errorf("only %d statements were probed; the corpus has far more", total.n)
 	}
 	if rate := float64(total.agree) / float64(max(total.n, 1)); rate < replayThreshold {
@@ -383,6 +383,9 @@ func replayProject(t *testing.T, admin *sql.DB, d *Dialect, project string) ([]r
 					diverge(s)
 				}
 				continue
+			}
+			if os.Getenv("REPLAY_DEBUG") != "" {
+				t.Logf("%s: predicted %s, server %s: %.150s", where, probeName(r.predicted), probeName(r.server), r.stmt)
 			}
 			out = append(out, r)
 		}
