@@ -35,7 +35,7 @@ reads, drop the old column in a later deploy. Changing only the table's default
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.ConvertCharset) {
-			if p.IsNew(x.Table) {
+			if p.IsNew(x.Table) || x.Unchanged {
 				return
 			}
 			at(p, x, sentence("Converting "+x.Table.String()+" to "+x.Charset+" re-encodes every text column of every row", x), x.Table.String())

@@ -79,19 +79,22 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 			for _, col := range t.Columns {
 				if col.Type.Charset == "" && t.Charset != "" && slices.Contains(mysqlTextTypes, col.Type.Name) {
 					col.Type.Charset = t.Charset
+					if col.Type.Collation == "" {
+						col.Type.Collation = t.Collation
+					}
 				}
 			}
-			t.Charset = x.Charset
+			t.Charset, t.Collation = x.Charset, x.Collation
 		}
 	case *change.ConvertCharset:
 		t := c.ensureTable(x.Table)
 		for _, col := range t.Columns {
-			if (x.Column == "" || strings.EqualFold(col.Name, x.Column)) && col.Type.Charset != "" {
-				col.Type.Charset = x.Charset
+			if (x.Column == "" || strings.EqualFold(col.Name, x.Column)) && (col.Type.Charset != "" || col.Type.Collation != "") {
+				col.Type.Charset, col.Type.Collation = x.Charset, x.Collation
 			}
 		}
 		if x.Column == "" {
-			t.Charset = x.Charset
+			t.Charset, t.Collation = x.Charset, x.Collation
 		}
 	case *change.SetNotNull:
 		c.ensureTable(x.Table).ensureColumn(x.Column).NotNull = true
@@ -242,7 +245,7 @@ func (c *Catalog) createTable(x *change.CreateTable, at Origin) {
 		c.dropTable(old.Name)
 	}
 	t := &Table{Name: x.Table, Partitioned: x.Partitioned, Origin: at}
-	t.Charset = x.Charset
+	t.Charset, t.Collation = x.Charset, x.Collation
 	c.tables.set(k, t)
 	for _, cd := range x.Columns {
 		t.Columns = append(t.Columns, columnFrom(cd, at))

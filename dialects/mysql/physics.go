@@ -453,6 +453,11 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		}
 	case *change.ConvertCharset:
 		c.op, c.why = opConvertCharset, "CONVERT TO CHARACTER SET"
+		if x.Column == "" && d.convertUnchanged(x, cat) {
+			// checked on MariaDB 10.11: only the default is restated
+			x.Unchanged = true
+			c.op, c.note = opTableCharset, "the table and its columns already have "+x.Charset+" and that collation: no row is converted"
+		}
 	case *change.AlterTableOther:
 		switch x.Action {
 		case "DEFAULT CHARACTER SET", "DEFAULT COLLATE":
@@ -889,6 +894,70 @@ func isCharType(n string) bool {
 		return true
 	}
 	return false
+}
+
+// defaultCollation is a character set's default collation on the target.
+func (d *Dialect) defaultCollation(cs string) string {
+	switch cs {
+	case "binary":
+		return "binary"
+	case "latin1":
+		return "latin1_swedish_ci"
+	case "utf8mb4":
+		if !d.mariadb() && d.target.AtLeast(8, 0, 0) {
+			return "utf8mb4_0900_ai_ci"
+		}
+	}
+	return cs + "_general_ci"
+}
+
+// tableCollation is a table's default character set and collation: what
+// the history says, else the server's defaults.
+func (d *Dialect) tableCollation(t *catalog.Table) (cs, coll string) {
+	cs = cmp.Or(t.Charset, d.serverCharset())
+	coll = t.Collation
+	if coll == "" || !strings.HasPrefix(coll, cs+"_") && coll != "binary" {
+		coll = d.defaultCollation(cs)
+	}
+	return cs, coll
+}
+
+// columnCollation is the character set and collation a text column has:
+// its own, else the table's.
+func (d *Dialect) columnCollation(ty change.Type, tcs, tcoll string) (cs, coll string) {
+	cs = cmp.Or(ty.Charset, tcs)
+	switch {
+	case ty.Collation != "":
+		coll = ty.Collation
+	case cs == tcs:
+		coll = tcoll
+	default:
+		coll = d.defaultCollation(cs)
+	}
+	return cs, coll
+}
+
+// convertUnchanged reports whether CONVERT TO names the character set and
+// collation that the table and every text column of it already have.
+func (d *Dialect) convertUnchanged(x *change.ConvertCharset, cat *catalog.Catalog) bool {
+	t := cat.Table(x.Table)
+	if t == nil {
+		return false
+	}
+	want := cmp.Or(x.Collation, d.defaultCollation(x.Charset))
+	tcs, tcoll := d.tableCollation(t)
+	if tcs != x.Charset || tcoll != want {
+		return false
+	}
+	for _, col := range t.Columns {
+		if !isCharType(col.Type.Name) {
+			continue
+		}
+		if cs, coll := d.columnCollation(col.Type, tcs, tcoll); cs != x.Charset || coll != want {
+			return false
+		}
+	}
+	return true
 }
 
 // serverCharset is the target's default character set, which a table
