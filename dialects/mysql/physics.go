@@ -27,6 +27,9 @@ type clause struct {
 	fall row
 	why  string // what the clause does, for "because of …"
 	note string
+	// dropped marks the index clause of a DROP COLUMN, which does not keep
+	// the column's drop from being instant (checked on MariaDB 10.11)
+	dropped bool
 }
 
 // Analyze implements analyzer.Dialect: it gives every change its effect on
@@ -61,6 +64,11 @@ func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 			e.Clause = c.row.alg
 		} else if c != worst {
 			e.Note = c.note
+		} else if c.row.alg == instant && comb.alg != instant {
+			// instant alone, but the other clauses make it run its
+			// non-instant way
+			e.Clause = instant
+			e.Note = strings.TrimPrefix(c.fall.note+"; "+c.why+" is instant alone, but not with the statement's other clauses", "; ")
 		}
 		c.ch.Base().Effect = e
 	}
@@ -150,6 +158,7 @@ func (d *Dialect) inlineKeys(c *clause, stmt *analyzer.Statement, cat *catalog.C
 			}
 			if d.mariadb() && len(ix.Columns) == 1 {
 				add(opDropIndex, "dropping index "+ix.Name+" with the column")
+				out[len(out)-1].dropped = true
 			} else {
 				// MySQL drops a column in place only by rebuilding the
 				// table; an index that keeps other columns is rebuilt
@@ -186,18 +195,34 @@ func (d *Dialect) inlineKeys(c *clause, stmt *analyzer.Statement, cat *catalog.C
 // combine is what the server can do for the clauses together: the most
 // expensive algorithm of them, concurrent DML only if every clause allows
 // it. worst is the clause that decides; nil when there is none.
+//
+// A statement is instant only if every clause is: otherwise each clause
+// runs its non-instant way (checked on MariaDB 10.11: ADD COLUMN with
+// ADD INDEX rebuilds the table; MySQL documents the same).
 func combine(cls []*clause) (worst *clause, comb, fall row) {
+	allInstant := true
 	for _, c := range cls {
-		if worst == nil || capOf(c.row).level() > capOf(worst.row).level() || (capOf(c.row).level() == capOf(worst.row).level() && worst.row.dml && !c.row.dml) {
+		if c.row.alg != instant && !c.dropped {
+			allInstant = false
+		}
+	}
+	eff := func(c *clause) row {
+		if !allInstant && c.row.alg == instant {
+			return c.fall
+		}
+		return c.row
+	}
+	for _, c := range cls {
+		if worst == nil || capOf(eff(c)).level() > capOf(eff(worst)).level() || (capOf(eff(c)).level() == capOf(eff(worst)).level() && eff(worst).dml && !eff(c).dml) {
 			worst = c
 		}
 	}
 	if worst == nil {
 		return nil, row{}, row{}
 	}
-	comb, fall = worst.row, worst.fall
+	comb, fall = eff(worst), worst.fall
 	for _, c := range cls {
-		comb.dml = comb.dml && c.row.dml
+		comb.dml = comb.dml && eff(c).dml
 		fall.dml = fall.dml && c.fall.dml
 		if c.fall.rebuild {
 			fall.rebuild = true
