@@ -351,8 +351,9 @@ func replayProject(t *testing.T, admin *sql.DB, d *Dialect, project string) ([]r
 			r := replayResult{where: where, stmt: strings.Join(strings.Fields(text), " "), kind: kindOf(s.Kind, cls),
 				predicted: predictedLevel(comb), server: -1}
 			var last error
+			ptext, pkind := probeForm(text, s)
 			for level, p := range probes {
-				err := exec(withProbe(text, s.Kind, p.alg, p.lock))
+				err := exec(withProbe(ptext, pkind, p.alg, p.lock))
 				if err == nil {
 					r.server = level
 					break
@@ -365,7 +366,7 @@ func replayProject(t *testing.T, admin *sql.DB, d *Dialect, project string) ([]r
 					// empty table, and fill the table again later
 					empty(opts.Table)
 					delete(filled, strings.ToLower(opts.Table.String()))
-					if err := exec(withProbe(text, s.Kind, p.alg, p.lock)); err == nil {
+					if err := exec(withProbe(ptext, pkind, p.alg, p.lock)); err == nil {
 						r.server = level
 					}
 					break
@@ -425,6 +426,24 @@ func quoteName(q change.QName) string {
 		s = "`" + strings.ReplaceAll(q.Schema, "`", "``") + "`." + s
 	}
 	return s
+}
+
+// probeForm is the statement in the form that takes ALGORITHM= and LOCK=
+// on MariaDB: DROP INDEX i ON t becomes ALTER TABLE t DROP INDEX i.
+func probeForm(text string, s *analyzer.Statement) (string, string) {
+	if s.Kind != "DROP INDEX" {
+		return text, s.Kind
+	}
+	for _, ch := range s.Changes {
+		if x, ok := ch.(*change.DropIndex); ok && x.Table != nil {
+			ifExists := ""
+			if x.IfExists {
+				ifExists = "IF EXISTS "
+			}
+			return "ALTER TABLE " + quoteName(*x.Table) + " DROP INDEX " + ifExists + "`" + strings.ReplaceAll(x.Name.Name, "`", "``") + "`", "ALTER TABLE"
+		}
+	}
+	return text, s.Kind
 }
 
 // withProbe adds ALGORITHM= and LOCK= to a stripped ALTER TABLE, CREATE

@@ -255,8 +255,9 @@ func checkFixture(t *testing.T, db *sql.DB, d *Dialect, file string, schema []by
 			r := serverResult{where: where, stmt: strings.Join(strings.Fields(text), " "), pred: predictedLevel(comb), srv: -1}
 			// the cheapest ALGORITHM=/LOCK= the server accepts: a refused
 			// request changes nothing, an accepted one has run
+			ptext, pkind := probeForm(text, s)
 			for level, p := range probes {
-				q := withProbe(text, s.Kind, p.alg, p.lock)
+				q := withProbe(ptext, pkind, p.alg, p.lock)
 				err := exec(q)
 				if err == nil {
 					r.srv = level
