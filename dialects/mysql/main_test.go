@@ -1,7 +1,6 @@
 package mysql
 
 import (
-	"os"
 	"testing"
 
 	"github.com/migsafe/migsafe/internal/testdb"
@@ -12,7 +11,6 @@ import (
 var mariadb = testdb.NewShared(testdb.MariaDB, "mysql")
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	m.Run()
 	testdb.StopShared()
-	os.Exit(code)
 }

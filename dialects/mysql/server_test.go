@@ -167,23 +167,6 @@ func plain(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), ",")
 }
 
-// withOptions adds options to a stripped ALTER TABLE, CREATE INDEX or
-// DROP INDEX.
-func withOptions(stmt, kind, alg string, lockNone bool) string {
-	if kind == "ALTER TABLE" {
-		s := stmt + ", ALGORITHM=" + alg
-		if lockNone {
-			s += ", LOCK=NONE"
-		}
-		return s
-	}
-	s := stmt + " ALGORITHM=" + alg
-	if lockNone {
-		s += " LOCK=NONE"
-	}
-	return s
-}
-
 // refusal reports whether the server refused the requested algorithm or
 // lock (as opposed to rejecting the statement itself).
 func refusal(err error) bool {
@@ -281,13 +264,6 @@ func checkFixture(t *testing.T, db *sql.DB, d *Dialect, file string, schema []by
 		}
 	}
 	return out
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "accepted"
-	}
-	return "refused"
 }
 
 // skipLines returns the lines holding a "server: skip" comment.
