@@ -195,10 +195,11 @@ type Constraint struct {
 	Name       string
 	Kind       ConstraintKind
 	Columns    []string
-	RefTable   *QName // foreign keys
-	NotValid   bool   // PostgreSQL NOT VALID
-	UsingIndex string // PostgreSQL ... USING INDEX name
-	NotNullOf  string // CHECK (col IS NOT NULL): the column
+	RefTable   *QName   // foreign keys
+	RefColumns []string // foreign keys: the referenced columns, when known
+	NotValid   bool     // PostgreSQL NOT VALID
+	UsingIndex string   // PostgreSQL ... USING INDEX name
+	NotNullOf  string   // CHECK (col IS NOT NULL): the column
 	Expr       string
 	Span       Span
 }

@@ -505,6 +505,9 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 			// checked on MariaDB 10.11: only the default is restated
 			x.Unchanged = true
 			c.op, c.note = opTableCharset, "the table and its columns already have "+x.Charset+" and that collation: no row is converted"
+		} else if o, note, ok := d.convertCollation(x, cat); ok {
+			c.op, c.note = o, note
+			x.Unchanged = o != opChangeType
 		}
 	case *change.AlterTableOther:
 		switch x.Action {
@@ -810,11 +813,30 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		}
 	}
 	fromCS, toCS := columnCharset(from, tableCS), columnCharset(to, tableCS)
+	var tcs, tcoll string
+	if t := cat.Table(x.Table); t != nil {
+		tcs, tcoll = d.tableCollation(t)
+	}
 	if isCharType(to.Name) && to.Charset == "" && toCS != "" {
 		// MODIFY without CHARACTER SET gives the column the table's default
 		x.NewType.Charset = toCS
 		if x.NewColumn != nil {
 			x.NewColumn.Type.Charset = toCS
+		}
+		if to.Collation == "" && toCS == tcs {
+			// and its collation
+			x.NewType.Collation = tcoll
+			if x.NewColumn != nil {
+				x.NewColumn.Type.Collation = tcoll
+			}
+		}
+	}
+	collOp, collNote := op(0), ""
+	if t := cat.Table(x.Table); t != nil && isCharType(from.Name) && isCharType(to.Name) && fromCS == toCS {
+		_, fromColl := d.columnCollation(from, tcs, tcoll)
+		_, toColl := d.columnCollation(to, tcs, tcoll)
+		if fromColl != toColl {
+			collOp, collNote = d.collationOp(t, cur.Name, cat)
 		}
 	}
 	if isCharType(from.Name) && isCharType(to.Name) && fromCS != toCS {
@@ -849,8 +871,12 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		// MySQL compares the AUTO_INCREMENT flag as part of the
 		// type (Field_num::is_equal); MariaDB drops it instantly
 		return opChangeType, "removing AUTO_INCREMENT from a column copies the table on MySQL"
+	case same && collOp == opChangeType:
+		return collOp, collNote
 	case same:
 		x.SameType = true
+		// checked on MariaDB 10.11: a NULL change with a collation change
+		// is the NULL change's rebuild
 		switch {
 		case cur.NotNull && !nc.NotNull && !nc.PrimaryKey:
 			return opMakeNull, ""
@@ -858,6 +884,8 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 			return opMakeNotNull, "fails if a row holds NULL (strict mode)"
 		case nc.Position != "":
 			return opReorderColumn, ""
+		case collOp != 0:
+			return collOp, collNote
 		}
 		return opSetDefault, ""
 	case from.Name == "varchar" && to.Name == "varchar" && len(from.Mods) == 1 && len(to.Mods) == 1:
@@ -977,12 +1005,89 @@ func (d *Dialect) columnCollation(ty change.Type, tcs, tcoll string) (cs, coll s
 	switch {
 	case ty.Collation != "":
 		coll = ty.Collation
-	case cs == tcs:
+	case ty.Charset == "":
 		coll = tcoll
 	default:
+		// CHARACTER SET without COLLATE: the character set's default
 		coll = d.defaultCollation(cs)
 	}
 	return cs, coll
+}
+
+// collationOp is what changing only the collation of a column costs
+// (checked on MariaDB 10.11): nothing but metadata when no index has the
+// column, the indexes rebuilt when a secondary index has it, a copy when
+// the primary key has it, and an error when a foreign key uses it.
+func (d *Dialect) collationOp(t *catalog.Table, col string, cat *catalog.Catalog) (op, string) {
+	has := func(cols []string) bool {
+		return slices.ContainsFunc(cols, func(n string) bool { return strings.EqualFold(n, col) })
+	}
+	for _, k := range t.Constraints {
+		if k.Kind == change.ConstraintForeignKey && has(k.Columns) {
+			return opChangeType, collationFKNote
+		}
+	}
+	for _, o := range cat.Tables() {
+		for _, k := range o.Constraints {
+			if k.Kind != change.ConstraintForeignKey || k.RefTable == nil || !strings.EqualFold(k.RefTable.Name, t.Name.Name) {
+				continue
+			}
+			// the referenced columns, else (an inline REFERENCES) the
+			// primary key
+			if has(k.RefColumns) || (len(k.RefColumns) == 0 && t.InPrimaryKey(col)) {
+				return opChangeType, collationFKNote
+			}
+		}
+	}
+	if t.InPrimaryKey(col) {
+		return opChangeType, "changing the collation of a primary key column copies the table"
+	}
+	for _, ix := range cat.IndexesOf(t) {
+		if has(ix.Columns) {
+			return opCollationIndexed, ""
+		}
+	}
+	return opCollation, ""
+}
+
+// collationFKNote says why a collation change of a foreign key's column
+// fails.
+const collationFKNote = "the server refuses to change the collation of a column a foreign key uses (ERROR 1832/1833), so the migration cannot run as written: drop the foreign key, change both columns, then add it back"
+
+// convertCollation is the cost of a CONVERT TO that changes only
+// collations (every text column already has the character set): the
+// most expensive of its columns' collation changes. ok is false when a
+// character set changes.
+func (d *Dialect) convertCollation(x *change.ConvertCharset, cat *catalog.Catalog) (o op, note string, ok bool) {
+	t := cat.Table(x.Table)
+	if t == nil || x.Column != "" {
+		return 0, "", false
+	}
+	want := cmp.Or(x.Collation, d.defaultCollation(x.Charset))
+	tcs, tcoll := d.tableCollation(t)
+	o = opTableCharset
+	rank := map[op]int{opTableCharset: 0, opCollation: 1, opCollationIndexed: 2, opChangeType: 3}
+	for _, col := range t.Columns {
+		if !isCharType(col.Type.Name) {
+			continue
+		}
+		cs, coll := d.columnCollation(col.Type, tcs, tcoll)
+		if cs != x.Charset {
+			return 0, "", false
+		}
+		if coll == want {
+			continue
+		}
+		co, cn := d.collationOp(t, col.Name, cat)
+		if rank[co] > rank[o] || (co == opChangeType && cn == collationFKNote) {
+			o, note = co, cn
+		}
+	}
+	if o == opTableCharset {
+		// the columns already have it: only the table's default changes
+		note = "the columns already have " + want + ": no row is converted"
+	}
+	return o, note, true
 }
 
 // convertUnchanged reports whether CONVERT TO names the character set and

@@ -78,6 +78,26 @@ func predictedLevel(c row) int {
 	return 5
 }
 
+// predicted is the level migsafe predicts for a statement's clauses:
+// len(probes) when it says the server refuses the statement outright.
+func predicted(cls []*clause) int {
+	for _, c := range cls {
+		if c.note == collationFKNote {
+			return len(probes)
+		}
+	}
+	_, comb, _ := combine(cls)
+	return predictedLevel(comb)
+}
+
+// refusedOutright reports whether the server refuses the statement itself
+// for a reason migsafe predicts (a collation change of a foreign key's
+// column).
+func refusedOutright(err error) bool {
+	n := errNumber(err)
+	return n == 1832 || n == 1833
+}
+
 // kindOf groups a statement for the report by its most telling clause.
 func kindOf(stmtKind string, cls []*clause) string {
 	switch stmtKind {
@@ -347,9 +367,8 @@ func replayProject(t *testing.T, admin *sql.DB, d *Dialect, project string) ([]r
 				continue
 			}
 			fill(opts.Table)
-			_, comb, _ := combine(cls)
 			r := replayResult{where: where, stmt: strings.Join(strings.Fields(text), " "), kind: kindOf(s.Kind, cls),
-				predicted: predictedLevel(comb), server: -1}
+				predicted: predicted(cls), server: -1}
 			var last error
 			ptext, pkind := probeForm(text, s)
 			for level, p := range probes {
@@ -370,6 +389,10 @@ func replayProject(t *testing.T, admin *sql.DB, d *Dialect, project string) ([]r
 						r.server = level
 					}
 					break
+				}
+				if refusedOutright(err) {
+					r.server = len(probes)
+					diverge(s)
 				}
 				last = err
 				break

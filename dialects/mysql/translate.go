@@ -534,6 +534,7 @@ func (t *translator) constraint(table change.QName, c *ast.Constraint, sp change
 		if c.Refer != nil {
 			q := tableName(c.Refer.Table)
 			k.RefTable = &q
+			k.RefColumns = indexColumns(c.Refer.IndexPartSpecifications)
 		}
 		return k, nil
 	case ast.ConstraintCheck:
