@@ -35,7 +35,7 @@ reads, drop the old column in a later deploy. Changing only the table's default
 	},
 	Check: func(p *analyzer.Pass) {
 		each(p, func(x *change.ConvertCharset) {
-			if p.IsNew(x.Table) {
+			if p.IsNew(x.Table) || x.Unchanged {
 				return
 			}
 			at(p, x, sentence("Converting "+x.Table.String()+" to "+x.Charset+" re-encodes every text column of every row", x), x.Table.String())
@@ -57,11 +57,14 @@ reads, drop the old column in a later deploy. Changing only the table's default
 			if col == nil {
 				return
 			}
-			from := cmp.Or(col.Type.Charset, t.Charset) // else the table's default
-			if from == "" || strings.EqualFold(from, x.NewType.Charset) || x.Effect.Algorithm == "INSTANT" {
+			from, assumed := cmp.Or(col.Type.Charset, t.Charset), "" // else the table's default
+			if from == "" {
+				from, assumed = serverCharset(p.Target), " (assumed: the server's default, as the history gives no character set)"
+			}
+			if strings.EqualFold(from, x.NewType.Charset) || x.Effect.Algorithm == "INSTANT" {
 				return // (MariaDB widens utf8mb3 to utf8mb4 instantly)
 			}
-			at(p, x, sentence("Changing "+x.Table.String()+"."+x.Column+" from "+from+" to "+x.NewType.Charset+" re-encodes the column in every row", x),
+			at(p, x, sentence("Changing "+x.Table.String()+"."+x.Column+" from "+from+assumed+" to "+x.NewType.Charset+" re-encodes the column in every row", x),
 				x.Table.String()+"."+x.Column)
 		})
 	},

@@ -64,6 +64,17 @@ func stmtOptions(s *analyzer.Statement) *change.AlterOptions {
 	return nil
 }
 
+// serverCharset is the target's default character set, which a table
+// gets when neither it nor its database gives one: utf8mb4 on MySQL 8+
+// and MariaDB 10.6+ (as Debian and the official images configure it),
+// latin1 before (the dialect assumes the same).
+func serverCharset(t analyzer.Target) string {
+	if (t.Flavor == "mariadb" && t.AtLeast(10, 6, 0)) || (t.Flavor != "mariadb" && t.AtLeast(8, 0, 0)) {
+		return "utf8mb4"
+	}
+	return "latin1"
+}
+
 // isMySQL reports whether the pass is for the MySQL dialect.
 func isMySQL(p *analyzer.Pass) bool { return p.Target.Dialect == analyzer.MySQL }
 

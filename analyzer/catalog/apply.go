@@ -79,19 +79,22 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 			for _, col := range t.Columns {
 				if col.Type.Charset == "" && t.Charset != "" && slices.Contains(mysqlTextTypes, col.Type.Name) {
 					col.Type.Charset = t.Charset
+					if col.Type.Collation == "" {
+						col.Type.Collation = t.Collation
+					}
 				}
 			}
-			t.Charset = x.Charset
+			t.Charset, t.Collation = x.Charset, x.Collation
 		}
 	case *change.ConvertCharset:
 		t := c.ensureTable(x.Table)
 		for _, col := range t.Columns {
-			if (x.Column == "" || strings.EqualFold(col.Name, x.Column)) && col.Type.Charset != "" {
-				col.Type.Charset = x.Charset
+			if (x.Column == "" || strings.EqualFold(col.Name, x.Column)) && (col.Type.Charset != "" || col.Type.Collation != "") {
+				col.Type.Charset, col.Type.Collation = x.Charset, x.Collation
 			}
 		}
 		if x.Column == "" {
-			t.Charset = x.Charset
+			t.Charset, t.Collation = x.Charset, x.Collation
 		}
 	case *change.SetNotNull:
 		c.ensureTable(x.Table).ensureColumn(x.Column).NotNull = true
@@ -115,6 +118,14 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 	case *change.DropConstraint:
 		t := c.ensureTable(x.Table)
 		t.Constraints = slices.DeleteFunc(t.Constraints, func(k *Constraint) bool {
+			if x.Kind == change.ConstraintPrimaryKey && k.Kind == change.ConstraintPrimaryKey {
+				// a table has one primary key, whatever it is named
+				// (MySQL's DROP PRIMARY KEY after an inline PRIMARY KEY)
+				if k.Name != "" && !strings.EqualFold(k.Name, x.Name) {
+					c.dropIndex(change.QName{Schema: x.Table.Schema, Name: k.Name}, t)
+				}
+				return true
+			}
 			if x.Name != "" {
 				return strings.EqualFold(k.Name, x.Name)
 			}
@@ -234,7 +245,7 @@ func (c *Catalog) createTable(x *change.CreateTable, at Origin) {
 		c.dropTable(old.Name)
 	}
 	t := &Table{Name: x.Table, Partitioned: x.Partitioned, Origin: at}
-	t.Charset = x.Charset
+	t.Charset, t.Collation = x.Charset, x.Collation
 	c.tables.set(k, t)
 	for _, cd := range x.Columns {
 		t.Columns = append(t.Columns, columnFrom(cd, at))

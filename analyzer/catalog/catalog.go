@@ -95,7 +95,10 @@ type Table struct {
 	Indexes     []string // index names
 	// Charset is a MySQL table's default character set (lower case), ""
 	// when the history does not say (the database's default).
-	Charset     string
+	Charset string
+	// Collation is a MySQL table's default collation (lower case), ""
+	// when the history does not say (the character set's default).
+	Collation   string
 	View        bool
 	Partitioned bool // PostgreSQL: PARTITION BY
 	Origin      Origin

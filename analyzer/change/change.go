@@ -116,11 +116,13 @@ type Type struct {
 	Name     string // canonical lower-case base name: "varchar", "int4", "text", "numeric", "timestamptz", …
 	Mods     []int  // type modifiers: varchar(50) → [50], numeric(10,2) → [10 2]
 	Array    bool
-	Text     string   // as displayed: "varchar(50)"
-	Serial   bool     // serial/bigserial/smallserial (PostgreSQL) — an integer column with a sequence default
-	Unsigned bool     // MySQL
-	Charset  string   // MySQL column charset, if stated
-	Values   []string // MySQL ENUM/SET members
+	Text     string // as displayed: "varchar(50)"
+	Serial   bool   // serial/bigserial/smallserial (PostgreSQL) — an integer column with a sequence default
+	Unsigned bool   // MySQL
+	Charset  string // MySQL column charset, if stated
+	// Collation is a MySQL column's collation (lower case), if stated.
+	Collation string
+	Values    []string // MySQL ENUM/SET members
 }
 
 func (t Type) String() string {
@@ -193,10 +195,11 @@ type Constraint struct {
 	Name       string
 	Kind       ConstraintKind
 	Columns    []string
-	RefTable   *QName // foreign keys
-	NotValid   bool   // PostgreSQL NOT VALID
-	UsingIndex string // PostgreSQL ... USING INDEX name
-	NotNullOf  string // CHECK (col IS NOT NULL): the column
+	RefTable   *QName   // foreign keys
+	RefColumns []string // foreign keys: the referenced columns, when known
+	NotValid   bool     // PostgreSQL NOT VALID
+	UsingIndex string   // PostgreSQL ... USING INDEX name
+	NotNullOf  string   // CHECK (col IS NOT NULL): the column
 	Expr       string
 	Span       Span
 }
@@ -221,6 +224,7 @@ type CreateTable struct {
 	AsSelect    bool
 	PartitionOf *QName
 	Charset     string // MySQL: the table's default character set, lower case, if stated
+	Collation   string // MySQL: the table's default collation, lower case, if stated
 	Partitioned bool   // PostgreSQL PARTITION BY: a partitioned table
 	Temporary   bool
 }
@@ -440,6 +444,12 @@ type ConvertCharset struct {
 	Table   QName
 	Column  string // empty for the whole table
 	Charset string
+	// Collation is the COLLATE of CONVERT TO, lower case, "" for the
+	// character set's default.
+	Collation string
+	// Unchanged is set by the dialect when the table already has that
+	// character set and collation: nothing is converted.
+	Unchanged bool
 }
 
 // AlterOptions records MySQL ALTER TABLE options that steer the server:
@@ -467,6 +477,9 @@ type AlterTableOther struct {
 	// Charset is the new default character set of MySQL's DEFAULT
 	// CHARACTER SET / COLLATE (lower case), "" for other actions.
 	Charset string
+	// Collation is the new default collation of DEFAULT COLLATE, "" for
+	// the character set's default.
+	Collation string
 }
 
 // --- maintenance and locking ---

@@ -234,9 +234,11 @@ func (t *translator) tableOptions(table change.QName, opts []*ast.TableOption, m
 			}
 		case ast.TableOptionCollate:
 			// with CONVERT TO it is part of the conversion; alone it is a default
-			if !t.hasConvert() {
+			if cv := t.convert(); cv != nil {
+				cv.Collation = collationName(o.StrValue)
+			} else {
 				cs, _, _ := strings.Cut(o.StrValue, "_")
-				t.add(&change.AlterTableOther{Meta: meta, Table: table, Action: "DEFAULT COLLATE", Charset: charsetName(cs)})
+				t.add(&change.AlterTableOther{Meta: meta, Table: table, Action: "DEFAULT COLLATE", Charset: charsetName(cs), Collation: collationName(o.StrValue)})
 			}
 		case ast.TableOptionRowFormat:
 			t.add(&change.TableRewrite{Meta: meta, Table: table, Action: "ROW_FORMAT"})
@@ -252,11 +254,12 @@ func (t *translator) tableOptions(table change.QName, opts []*ast.TableOption, m
 	}
 }
 
-func (t *translator) hasConvert() bool {
+// convert is the statement's CONVERT TO, nil if none.
+func (t *translator) convert() *change.ConvertCharset {
 	for _, c := range t.stmt.Changes {
-		if _, ok := c.(*change.ConvertCharset); ok {
-			return true
+		if x, ok := c.(*change.ConvertCharset); ok {
+			return x
 		}
 	}
-	return false
+	return nil
 }

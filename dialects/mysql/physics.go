@@ -27,6 +27,9 @@ type clause struct {
 	fall row
 	why  string // what the clause does, for "because of …"
 	note string
+	// dropped marks the index clause of a DROP COLUMN, which does not keep
+	// the column's drop from being instant (checked on MariaDB 10.11)
+	dropped bool
 }
 
 // Analyze implements analyzer.Dialect: it gives every change its effect on
@@ -52,6 +55,7 @@ func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 		// fails instead of copying
 		opts.Effect.Request = ""
 	}
+	d.dropIndexForm(stmt, opts)
 	because := "the statement runs as " + algPhrase(capOf(comb)) + " because of " + worst.why
 	for _, c := range cls {
 		// every clause reports what the statement as a whole does
@@ -61,8 +65,35 @@ func (d *Dialect) Analyze(stmt *analyzer.Statement, cat *catalog.Catalog) {
 			e.Clause = c.row.alg
 		} else if c != worst {
 			e.Note = c.note
+		} else if c.row.alg == instant && comb.alg != instant {
+			// instant alone, but the other clauses make it run its
+			// non-instant way
+			e.Clause = instant
+			e.Note = strings.TrimPrefix(c.fall.note+"; "+c.why+" is instant alone, but not with the statement's other clauses", "; ")
 		}
 		c.ch.Base().Effect = e
+	}
+}
+
+// dropIndexForm: MariaDB takes no ALGORITHM= or LOCK= on DROP INDEX … ON t
+// (ERROR 1064, checked on MariaDB 10.11), so the advice and a refusal name
+// the ALTER TABLE form that takes them.
+func (d *Dialect) dropIndexForm(stmt *analyzer.Statement, opts *change.AlterOptions) {
+	if !d.mariadb() || stmt.Kind != "DROP INDEX" {
+		return
+	}
+	var name string
+	for _, ch := range stmt.Changes {
+		if x, ok := ch.(*change.DropIndex); ok {
+			name = x.Name.Name
+		}
+	}
+	alter := "ALTER TABLE " + opts.Table.String() + " DROP INDEX " + name + ", "
+	if opts.Algorithm != "" || opts.Lock != "" {
+		opts.Refused = "MariaDB takes no ALGORITHM= or LOCK= on DROP INDEX … ON " + opts.Table.String() + " (ERROR 1064): write " + alter + "ALGORITHM=INPLACE, LOCK=NONE"
+	}
+	if opts.Effect.Request != "" {
+		opts.Effect.Request = alter + opts.Effect.Request
 	}
 }
 
@@ -150,6 +181,7 @@ func (d *Dialect) inlineKeys(c *clause, stmt *analyzer.Statement, cat *catalog.C
 			}
 			if d.mariadb() && len(ix.Columns) == 1 {
 				add(opDropIndex, "dropping index "+ix.Name+" with the column")
+				out[len(out)-1].dropped = true
 			} else {
 				// MySQL drops a column in place only by rebuilding the
 				// table; an index that keeps other columns is rebuilt
@@ -186,18 +218,34 @@ func (d *Dialect) inlineKeys(c *clause, stmt *analyzer.Statement, cat *catalog.C
 // combine is what the server can do for the clauses together: the most
 // expensive algorithm of them, concurrent DML only if every clause allows
 // it. worst is the clause that decides; nil when there is none.
+//
+// A statement is instant only if every clause is: otherwise each clause
+// runs its non-instant way (checked on MariaDB 10.11: ADD COLUMN with
+// ADD INDEX rebuilds the table; MySQL documents the same).
 func combine(cls []*clause) (worst *clause, comb, fall row) {
+	allInstant := true
 	for _, c := range cls {
-		if worst == nil || capOf(c.row).level() > capOf(worst.row).level() || (capOf(c.row).level() == capOf(worst.row).level() && worst.row.dml && !c.row.dml) {
+		if c.row.alg != instant && !c.dropped {
+			allInstant = false
+		}
+	}
+	eff := func(c *clause) row {
+		if !allInstant && c.row.alg == instant {
+			return c.fall
+		}
+		return c.row
+	}
+	for _, c := range cls {
+		if worst == nil || capOf(eff(c)).level() > capOf(eff(worst)).level() || (capOf(eff(c)).level() == capOf(eff(worst)).level() && eff(worst).dml && !eff(c).dml) {
 			worst = c
 		}
 	}
 	if worst == nil {
 		return nil, row{}, row{}
 	}
-	comb, fall = worst.row, worst.fall
+	comb, fall = eff(worst), worst.fall
 	for _, c := range cls {
-		comb.dml = comb.dml && c.row.dml
+		comb.dml = comb.dml && eff(c).dml
 		fall.dml = fall.dml && c.fall.dml
 		if c.fall.rebuild {
 			fall.rebuild = true
@@ -453,6 +501,14 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		}
 	case *change.ConvertCharset:
 		c.op, c.why = opConvertCharset, "CONVERT TO CHARACTER SET"
+		if x.Column == "" && d.convertUnchanged(x, cat) {
+			// checked on MariaDB 10.11: only the default is restated
+			x.Unchanged = true
+			c.op, c.note = opTableCharset, "the table and its columns already have "+x.Charset+" and that collation: no row is converted"
+		} else if o, note, ok := d.convertCollation(x, cat); ok {
+			c.op, c.note = o, note
+			x.Unchanged = o != opChangeType
+		}
 	case *change.AlterTableOther:
 		switch x.Action {
 		case "DEFAULT CHARACTER SET", "DEFAULT COLLATE":
@@ -483,6 +539,21 @@ func (d *Dialect) classify(ch change.Change, stmt *analyzer.Statement, cat *cata
 		r, f = withFulltext(r), withFulltext(f)
 	case d.mariadb() && indexedVirtual(tableOf(ch), cat):
 		r, f = mariadbIndexedVirtual(r), mariadbIndexedVirtual(f)
+		if x, ok := ch.(*change.DropColumn); ok && c.op == opDropColumn && !beforeIndexedVirtual(x, cat) {
+			// checked on MariaDB 10.11: a column after the indexed VIRTUAL
+			// columns is dropped by an in-place rebuild that blocks writes
+			r = row{op: c.op, flavor: r.flavor, since: r.since, alg: inplace, rebuild: true, note: "with an indexed VIRTUAL column, MariaDB rebuilds the table while writes wait"}
+			f = r
+		}
+	}
+	if c.op == opAddIndex && becomesClusteredKey(ch, cat) {
+		// checked on MariaDB 10.11 (InnoDB, so MySQL too): the first UNIQUE
+		// index on NOT NULL columns of a table without a primary key
+		// becomes its clustered index
+		if pr, pf, ok := d.lookup(opAddPrimaryKey); ok {
+			r, f = pr, pf
+			r.note = "on a table without a primary key, a UNIQUE index on NOT NULL columns becomes the clustered index, which rebuilds the table"
+		}
 	}
 	c.row, c.fall = r, f
 	if c.note == "" {
@@ -552,6 +623,78 @@ func indexedVirtual(q change.QName, cat *catalog.Catalog) bool {
 		}
 	}
 	return false
+}
+
+// beforeIndexedVirtual reports whether a dropped column stands before an
+// indexed VIRTUAL column of its table.
+func beforeIndexedVirtual(x *change.DropColumn, cat *catalog.Catalog) bool {
+	t := cat.Table(x.Table)
+	if t == nil {
+		return true
+	}
+	indexed := map[string]bool{}
+	for _, ix := range cat.IndexesOf(t) {
+		for _, n := range ix.Columns {
+			indexed[strings.ToLower(n)] = true
+		}
+	}
+	seen := false
+	for _, col := range t.Columns {
+		if strings.EqualFold(col.Name, x.Column) {
+			seen = true
+			continue
+		}
+		if seen && col.Generated == "virtual" && indexed[strings.ToLower(col.Name)] {
+			return true
+		}
+	}
+	return false
+}
+
+// becomesClusteredKey reports whether a UNIQUE index added to a table
+// without a primary key (nor a UNIQUE index on NOT NULL columns already)
+// is on NOT NULL columns only, which makes it InnoDB's clustered index.
+func becomesClusteredKey(ch change.Change, cat *catalog.Catalog) bool {
+	var q change.QName
+	var cols []string
+	switch x := ch.(type) {
+	case *change.CreateIndex:
+		if !x.Unique || x.Kind != change.IndexPlain {
+			return false
+		}
+		q, cols = x.Table, x.Columns
+	case *change.AddConstraint:
+		if x.Constraint.Kind != change.ConstraintUnique {
+			return false
+		}
+		q, cols = x.Table, x.Constraint.Columns
+	default:
+		return false
+	}
+	t := cat.Table(q)
+	if t == nil || len(cols) == 0 {
+		return false
+	}
+	notNull := func(cols []string) bool {
+		for _, n := range cols {
+			col := t.Column(n)
+			if col == nil || !col.NotNull {
+				return false
+			}
+		}
+		return true
+	}
+	for _, k := range t.Constraints {
+		if k.Kind == change.ConstraintPrimaryKey || (k.Kind == change.ConstraintUnique && notNull(k.Columns)) {
+			return false
+		}
+	}
+	for _, ix := range cat.IndexesOf(t) {
+		if ix.Unique && notNull(ix.Columns) {
+			return false
+		}
+	}
+	return notNull(cols)
 }
 
 // hasFulltext reports whether a table has a FULLTEXT index.
@@ -654,9 +797,14 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		return opChangeType, "the column's current type is unknown (not created by these migrations), so a type change is assumed"
 	}
 	from, to := cur.Type, x.NewType
-	tableCS := ""
+	tableCS, assumed := "", ""
 	if t := cat.Table(x.Table); t != nil {
 		tableCS = t.Charset
+		if tableCS == "" {
+			// the history does not say: the server's default
+			tableCS = d.serverCharset()
+			assumed = " (" + tableCS + " assumed: the table's character set is not in the history, and it is " + d.target.String() + "'s default)"
+		}
 		if t.InPrimaryKey(cur.Name) {
 			// a primary key column stays NOT NULL when MODIFY omits it
 			c := *nc
@@ -665,11 +813,30 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		}
 	}
 	fromCS, toCS := columnCharset(from, tableCS), columnCharset(to, tableCS)
+	var tcs, tcoll string
+	if t := cat.Table(x.Table); t != nil {
+		tcs, tcoll = d.tableCollation(t)
+	}
 	if isCharType(to.Name) && to.Charset == "" && toCS != "" {
 		// MODIFY without CHARACTER SET gives the column the table's default
 		x.NewType.Charset = toCS
 		if x.NewColumn != nil {
 			x.NewColumn.Type.Charset = toCS
+		}
+		if to.Collation == "" && toCS == tcs {
+			// and its collation
+			x.NewType.Collation = tcoll
+			if x.NewColumn != nil {
+				x.NewColumn.Type.Collation = tcoll
+			}
+		}
+	}
+	collOp, collNote := op(0), ""
+	if t := cat.Table(x.Table); t != nil && isCharType(from.Name) && isCharType(to.Name) && fromCS == toCS {
+		_, fromColl := d.columnCollation(from, tcs, tcoll)
+		_, toColl := d.columnCollation(to, tcs, tcoll)
+		if fromColl != toColl {
+			collOp, collNote = d.collationOp(t, cur.Name, cat)
 		}
 	}
 	if isCharType(from.Name) && isCharType(to.Name) && fromCS != toCS {
@@ -685,6 +852,8 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 			return opChangeType, "without CHARACTER SET, MODIFY/CHANGE gives the column the table's default character set, so " + fromCS + " → " + toCS + " converts every row (restate CHARACTER SET " + fromCS + " to keep it)"
 		case to.Charset == "" && from.Charset != "":
 			return opChangeType, "without CHARACTER SET, MODIFY/CHANGE gives the column the table's default character set, so unless that is " + fromCS + " every row is converted (restate CHARACTER SET " + fromCS + " to keep it)"
+		case fromCS != "" && toCS != "" && from.Charset == "":
+			return opChangeType, "the character set changes from " + fromCS + " to " + toCS + ", which converts every row" + assumed
 		case fromCS != "" && toCS != "":
 			return opChangeType, "the character set changes from " + fromCS + " to " + toCS + ", which converts every row"
 		}
@@ -702,8 +871,12 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		// MySQL compares the AUTO_INCREMENT flag as part of the
 		// type (Field_num::is_equal); MariaDB drops it instantly
 		return opChangeType, "removing AUTO_INCREMENT from a column copies the table on MySQL"
+	case same && collOp == opChangeType:
+		return collOp, collNote
 	case same:
 		x.SameType = true
+		// checked on MariaDB 10.11: a NULL change with a collation change
+		// is the NULL change's rebuild
 		switch {
 		case cur.NotNull && !nc.NotNull && !nc.PrimaryKey:
 			return opMakeNull, ""
@@ -711,6 +884,8 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 			return opMakeNotNull, "fails if a row holds NULL (strict mode)"
 		case nc.Position != "":
 			return opReorderColumn, ""
+		case collOp != 0:
+			return collOp, collNote
 		}
 		return opSetDefault, ""
 	case from.Name == "varchar" && to.Name == "varchar" && len(from.Mods) == 1 && len(to.Mods) == 1:
@@ -723,8 +898,12 @@ func (d *Dialect) modifyOp(x *change.AlterColumnType, stmt *analyzer.Statement, 
 		if to.Mods[0] >= from.Mods[0] && (lengthBytes(from.Mods[0], cs) == lengthBytes(to.Mods[0], cs) || d.shortPrefixKept(from.Mods[0], cs)) {
 			x.SameType = true
 			switch {
-			case cur.NotNull != nc.NotNull:
-				return opChangeType, "the VARCHAR grows in place, but the NULL change in the same clause copies the table"
+			// checked on MariaDB 10.11: a NULL change with the growth is an
+			// in-place rebuild that lets writes through
+			case cur.NotNull && !nc.NotNull:
+				return opMakeNull, ""
+			case !cur.NotNull && nc.NotNull:
+				return opMakeNotNull, "fails if a row holds NULL (strict mode)"
 			case nc.Position != "":
 				// checked on MariaDB 10.11: the move decides
 				return opReorderColumn, ""
@@ -791,6 +970,157 @@ func isCharType(n string) bool {
 		return true
 	}
 	return false
+}
+
+// defaultCollation is a character set's default collation on the target.
+func (d *Dialect) defaultCollation(cs string) string {
+	switch cs {
+	case "binary":
+		return "binary"
+	case "latin1":
+		return "latin1_swedish_ci"
+	case "utf8mb4":
+		if !d.mariadb() && d.target.AtLeast(8, 0, 0) {
+			return "utf8mb4_0900_ai_ci"
+		}
+	}
+	return cs + "_general_ci"
+}
+
+// tableCollation is a table's default character set and collation: what
+// the history says, else the server's defaults.
+func (d *Dialect) tableCollation(t *catalog.Table) (cs, coll string) {
+	cs = cmp.Or(t.Charset, d.serverCharset())
+	coll = t.Collation
+	if coll == "" || !strings.HasPrefix(coll, cs+"_") && coll != "binary" {
+		coll = d.defaultCollation(cs)
+	}
+	return cs, coll
+}
+
+// columnCollation is the character set and collation a text column has:
+// its own, else the table's.
+func (d *Dialect) columnCollation(ty change.Type, tcs, tcoll string) (cs, coll string) {
+	cs = cmp.Or(ty.Charset, tcs)
+	switch {
+	case ty.Collation != "":
+		coll = ty.Collation
+	case ty.Charset == "":
+		coll = tcoll
+	default:
+		// CHARACTER SET without COLLATE: the character set's default
+		coll = d.defaultCollation(cs)
+	}
+	return cs, coll
+}
+
+// collationOp is what changing only the collation of a column costs
+// (checked on MariaDB 10.11): nothing but metadata when no index has the
+// column, the indexes rebuilt when a secondary index has it, a copy when
+// the primary key has it, and an error when a foreign key uses it.
+func (d *Dialect) collationOp(t *catalog.Table, col string, cat *catalog.Catalog) (op, string) {
+	has := func(cols []string) bool {
+		return slices.ContainsFunc(cols, func(n string) bool { return strings.EqualFold(n, col) })
+	}
+	for _, k := range t.Constraints {
+		if k.Kind == change.ConstraintForeignKey && has(k.Columns) {
+			return opChangeType, collationFKNote
+		}
+	}
+	for _, o := range cat.Tables() {
+		for _, k := range o.Constraints {
+			if k.Kind != change.ConstraintForeignKey || k.RefTable == nil || !strings.EqualFold(k.RefTable.Name, t.Name.Name) {
+				continue
+			}
+			// the referenced columns, else (an inline REFERENCES) the
+			// primary key
+			if has(k.RefColumns) || (len(k.RefColumns) == 0 && t.InPrimaryKey(col)) {
+				return opChangeType, collationFKNote
+			}
+		}
+	}
+	if t.InPrimaryKey(col) {
+		return opChangeType, "changing the collation of a primary key column copies the table"
+	}
+	for _, ix := range cat.IndexesOf(t) {
+		if has(ix.Columns) {
+			return opCollationIndexed, ""
+		}
+	}
+	return opCollation, ""
+}
+
+// collationFKNote says why a collation change of a foreign key's column
+// fails.
+const collationFKNote = "the server refuses to change the collation of a column a foreign key uses (ERROR 1832/1833), so the migration cannot run as written: drop the foreign key, change both columns, then add it back"
+
+// convertCollation is the cost of a CONVERT TO that changes only
+// collations (every text column already has the character set): the
+// most expensive of its columns' collation changes. ok is false when a
+// character set changes.
+func (d *Dialect) convertCollation(x *change.ConvertCharset, cat *catalog.Catalog) (o op, note string, ok bool) {
+	t := cat.Table(x.Table)
+	if t == nil || x.Column != "" {
+		return 0, "", false
+	}
+	want := cmp.Or(x.Collation, d.defaultCollation(x.Charset))
+	tcs, tcoll := d.tableCollation(t)
+	o = opTableCharset
+	rank := map[op]int{opTableCharset: 0, opCollation: 1, opCollationIndexed: 2, opChangeType: 3}
+	for _, col := range t.Columns {
+		if !isCharType(col.Type.Name) {
+			continue
+		}
+		cs, coll := d.columnCollation(col.Type, tcs, tcoll)
+		if cs != x.Charset {
+			return 0, "", false
+		}
+		if coll == want {
+			continue
+		}
+		co, cn := d.collationOp(t, col.Name, cat)
+		if rank[co] > rank[o] || (co == opChangeType && cn == collationFKNote) {
+			o, note = co, cn
+		}
+	}
+	if o == opTableCharset {
+		// the columns already have it: only the table's default changes
+		note = "the columns already have " + want + ": no row is converted"
+	}
+	return o, note, true
+}
+
+// convertUnchanged reports whether CONVERT TO names the character set and
+// collation that the table and every text column of it already have.
+func (d *Dialect) convertUnchanged(x *change.ConvertCharset, cat *catalog.Catalog) bool {
+	t := cat.Table(x.Table)
+	if t == nil {
+		return false
+	}
+	want := cmp.Or(x.Collation, d.defaultCollation(x.Charset))
+	tcs, tcoll := d.tableCollation(t)
+	if tcs != x.Charset || tcoll != want {
+		return false
+	}
+	for _, col := range t.Columns {
+		if !isCharType(col.Type.Name) {
+			continue
+		}
+		if cs, coll := d.columnCollation(col.Type, tcs, tcoll); cs != x.Charset || coll != want {
+			return false
+		}
+	}
+	return true
+}
+
+// serverCharset is the target's default character set, which a table
+// gets when neither it nor its database says (utf8mb4 on MariaDB 10.6+ as
+// Debian and the official images configure it, and on MySQL 8).
+func (d *Dialect) serverCharset() string {
+	if (d.mariadb() && d.target.AtLeast(10, 6, 0)) || (!d.mariadb() && d.target.AtLeast(8, 0, 0)) {
+		return "utf8mb4"
+	}
+	return "latin1"
 }
 
 // bytesPerChar is the longest character of a character set.

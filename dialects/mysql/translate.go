@@ -444,7 +444,7 @@ func (t *translator) createTable(x *ast.CreateTableStmt) {
 		// CREATE TABLE t LIKE u: the columns are u's
 		ct.AsSelect = true
 	}
-	ct.Charset = tableCharset(x.Options)
+	ct.Charset, ct.Collation = tableCharset(x.Options), tableCollation(x.Options)
 	var indexes []*change.CreateIndex
 	for _, cd := range x.Cols {
 		ct.Columns = append(ct.Columns, t.column(cd, nil))
@@ -482,6 +482,27 @@ func tableCharset(opts []*ast.TableOption) string {
 	return cs
 }
 
+// tableCollation is the COLLATE= of CREATE TABLE options, "" when they do
+// not say.
+func tableCollation(opts []*ast.TableOption) string {
+	for _, o := range opts {
+		if o.Tp == ast.TableOptionCollate {
+			return collationName(o.StrValue)
+		}
+	}
+	return ""
+}
+
+// collationName is a collation's name in lower case, utf8_ spelled
+// utf8mb3_.
+func collationName(c string) string {
+	c = strings.ToLower(c)
+	if strings.HasPrefix(c, "utf8_") {
+		return "utf8mb3_" + strings.TrimPrefix(c, "utf8_")
+	}
+	return c
+}
+
 // charsetName is a character set's name in lower case, utf8 spelled
 // utf8mb3 (what it is, and what MySQL 8.0 and MariaDB call it).
 func charsetName(cs string) string {
@@ -513,6 +534,7 @@ func (t *translator) constraint(table change.QName, c *ast.Constraint, sp change
 		if c.Refer != nil {
 			q := tableName(c.Refer.Table)
 			k.RefTable = &q
+			k.RefColumns = indexColumns(c.Refer.IndexPartSpecifications)
 		}
 		return k, nil
 	case ast.ConstraintCheck:
@@ -575,6 +597,7 @@ func (t *translator) column(cd *ast.ColumnDef, clause []token) change.Column {
 				c.References = &q
 			}
 		case ast.ColumnOptionCollate:
+			c.Type.Collation = collationName(o.StrValue)
 			if c.Type.Charset == "" {
 				if cs, _, ok := strings.Cut(o.StrValue, "_"); ok {
 					c.Type.Charset = charsetName(cs)
