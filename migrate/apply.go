@@ -350,7 +350,10 @@ func (r *Runner) Down(ctx context.Context, to int64, kill <-chan struct{}) (*Res
 
 func (r *Runner) apply(ctx context.Context, res *Result, list []*Migration, dir string, kill <-chan struct{}) error {
 	defer func() { _ = r.flush() }()
+	r.pos.total, r.pos.start = len(list), time.Now()
+	defer func() { r.pos.total = 0 }()
 	for i, m := range list {
+		r.pos.index = i + 1
 		if ctx.Err() != nil {
 			res.Stopped = fmt.Sprintf("interrupted before %s: %d migration(s) not run; the database is clean at version %s", m.Label(), len(list)-i, versionString(res.To))
 			return ErrInterrupted
@@ -383,12 +386,8 @@ func (r *Runner) fromVersion(m *Migration, dir string) int64 {
 // runStep runs one migration with its history rows, and retries it when
 // it failed transiently and provably applied nothing.
 func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-chan struct{}) (Step, error) {
-	file := m.Up
-	n := 1
-	if dir == "down" {
-		file, n = m.Down, -1
-	}
-	step := Step{Version: m.Version, Name: m.Name, Direction: dir}
+	file := fileOf(m, dir)
+	step := Step{Version: m.Version, Name: m.Name, Direction: dir, Locks: r.locksOf(m, dir)}
 	// a started migration is finished even when ctx is cancelled: only
 	// kill stops it
 	bg := context.WithoutCancel(ctx)
@@ -398,7 +397,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 	for attempt := 1; ; attempt++ {
 		step.Attempts = attempt
 		started := time.Now()
-		r.emit(Event{Kind: "start", Version: m.Version, Name: m.Name, Direction: dir, Attempt: attempt})
+		r.emit(Event{Kind: "start", Version: m.Version, Name: m.Name, Direction: dir, Attempt: attempt, Locks: step.Locks})
 		// the intent row is written while golang-migrate marks the
 		// version dirty, and is committed before the file runs
 		intent := Row{Version: int64(m.Version), Name: m.Name, Direction: dir, SHA256: file.SHA256, Started: started, Outcome: OutcomeRunning}
@@ -410,7 +409,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 			// the intent row is committed with golang-migrate's dirty
 			// version, the outcome with its clean one (setVersionPG)
 			r.intent, r.intentWritten, r.finishedInTx = &intent, false, false
-			runErr, cancelled = r.exec(n, kill)
+			runErr, cancelled = r.exec(m, dir, attempt, started, step.Locks, kill)
 			// a failed row is finished below, never by a later clean version
 			r.intent, r.running = nil, nil
 			written = r.intentWritten
@@ -423,7 +422,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 				return intentErr
 			}
 			r.hook.Store(&writeIntent)
-			runErr, cancelled = r.exec(n, kill)
+			runErr, cancelled = r.exec(m, dir, attempt, started, step.Locks, kill)
 			r.hook.Store(nil)
 			if intentErr != nil {
 				return step, intentErr
@@ -450,7 +449,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 					return step, err
 				}
 			}
-			r.emit(Event{Kind: "done", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt})
+			r.emit(Event{Kind: "done", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Locks: step.Locks})
 			return step, nil
 		}
 		f := classify(runErr, r.t.kind, cancelled)
@@ -468,7 +467,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 			step.Outcome = OutcomeFailed
 			note := fmt.Sprintf(" (nothing applied: the file runs in one transaction, which failed, so the version was reset to %s and the database is clean)", versionString(from))
 			_ = r.finishRow(id, started, OutcomeFailed, msg+note)
-			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
+			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg, Locks: step.Locks})
 			return step, &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg + note, Clean: true}
 		}
 		if f.transient && unchanged {
@@ -491,12 +490,12 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 			step.Outcome = OutcomeFailed
 			note := fmt.Sprintf(" (attempt %d; nothing applied: the file runs in one transaction, which failed, so the version was reset to %s and the database is clean)", attempt, versionString(from))
 			_ = r.finishRow(id, started, OutcomeFailed, msg+note)
-			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
+			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg, Locks: step.Locks})
 			return step, &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg + note, Clean: true}
 		}
 		step.Outcome = OutcomeFailed
 		_ = r.finishRow(id, started, OutcomeFailed, msg)
-		r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
+		r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg, Locks: step.Locks})
 		se := &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg}
 		se.Runbook = r.t.scrubString(r.runbook(bg, m, dir, f, unchanged))
 		return step, se
@@ -505,8 +504,16 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 
 // exec runs one golang-migrate step; closing kill cancels the running
 // statement on the server.
-func (r *Runner) exec(n int, kill <-chan struct{}) (error, bool) {
+func (r *Runner) exec(m *Migration, dir string, attempt int, started time.Time, locks []Lock, kill <-chan struct{}) (error, bool) {
+	n := 1
+	if dir == "down" {
+		n = -1
+	}
 	done := make(chan error, 1)
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() { defer close(watched); r.monitor(m, dir, attempt, started, locks, stop) }()
+	defer func() { close(stop); <-watched }()
 	go func() { done <- r.m.Steps(n) }()
 	select {
 	case err := <-done:

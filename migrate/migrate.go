@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,9 @@ type Options struct {
 	// Events receives progress (one event per migration started, retried,
 	// finished or failed). Nil: none.
 	Events func(Event)
+	// ProgressEvery is how often a running migration reports what the
+	// server shows of it (a "progress" event); 0: never.
+	ProgressEvery time.Duration
 	// Version is migsafe's version, recorded in the history.
 	Version string
 	// RunID identifies this run in the history (default: generated).
@@ -74,13 +78,22 @@ type Options struct {
 
 // Event is a progress report.
 type Event struct {
-	Kind      string // "start", "done", "retry", "failed", "recovered", "note"
-	Version   uint
-	Name      string
-	Direction string
-	Duration  time.Duration
-	Attempt   int
-	Message   string
+	Kind      string        `json:"kind"` // "start", "progress", "done", "retry", "failed", "recovered", "note"
+	Version   uint          `json:"version,omitempty"`
+	Name      string        `json:"name,omitempty"`
+	Direction string        `json:"direction,omitempty"`
+	Duration  time.Duration `json:"duration_ns,omitempty"` // of the migration so far (progress) or in all (done, failed)
+	Attempt   int           `json:"attempt,omitempty"`
+	Message   string        `json:"message,omitempty"`
+	// Index and Total place the migration in the run: migration Index of
+	// Total (from 1); Elapsed is the run's time so far.
+	Index   int           `json:"index,omitempty"`
+	Total   int           `json:"total,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+	// Locks are the locks the migration is predicted to take (start, done).
+	Locks []Lock `json:"locks,omitempty"`
+	// Progress is what the server shows of a long migration (progress).
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // Step is one migration the run applied or tried.
@@ -92,6 +105,7 @@ type Step struct {
 	Outcome   string        `json:"outcome"`
 	Attempts  int           `json:"attempts"`
 	Error     string        `json:"error,omitempty"`
+	Locks     []Lock        `json:"locks,omitempty"` // predicted
 }
 
 // Result is what Up or Down did.
@@ -126,6 +140,12 @@ type Runner struct {
 	running       *Row
 	intentWritten bool
 	finishedInTx  bool
+	// the run's position, for events: migration index of total
+	pos struct {
+		index, total int
+		start        time.Time
+	}
+	emitMu sync.Mutex
 }
 
 // Open connects to the database (without taking any lock).
@@ -208,10 +228,29 @@ func (r *Runner) appName(role string) string {
 }
 
 func (r *Runner) emit(e Event) {
-	if r.opt.Events != nil {
-		e.Message = r.t.scrubString(e.Message)
-		r.opt.Events(e)
+	if r.opt.Events == nil {
+		return
 	}
+	e.Message = r.t.scrubString(e.Message)
+	if e.Progress != nil {
+		p := *e.Progress
+		p.Statement, p.Waiting = r.t.scrubString(p.Statement), r.t.scrubString(p.Waiting)
+		e.Progress = &p
+	}
+	if r.pos.total > 0 && e.Kind != "recovered" {
+		e.Index, e.Total, e.Elapsed = r.pos.index, r.pos.total, time.Since(r.pos.start)
+	}
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	r.opt.Events(e)
+}
+
+// locksOf asks the gate which locks a migration takes (nil when it cannot say).
+func (r *Runner) locksOf(m *Migration, dir string) []Lock {
+	if p, ok := r.opt.Gate.(Predictor); ok {
+		return p.Locks(m, dir)
+	}
+	return nil
 }
 
 // q turns ? placeholders into PostgreSQL's $n.

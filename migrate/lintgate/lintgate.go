@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
 	"github.com/migsafe/migsafe/analyzer/migrations"
 	"github.com/migsafe/migsafe/lint"
 	"github.com/migsafe/migsafe/migrate"
@@ -38,6 +39,8 @@ type Gate struct {
 	Settings *lint.Settings
 	Dir      string // the migrations directory (the source's)
 	Phase    string // migrate.PhaseExpand stops before a contract step
+
+	last *lintResult // the last review's, for Locks
 }
 
 // New is the gate of src under s for a phase (migrate.PhaseAll,
@@ -89,6 +92,7 @@ func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, s
 	if res == nil {
 		return len(pending), "", nil
 	}
+	g.last = res
 	allow, why := len(pending), ""
 	if g.Phase == migrate.PhaseExpand {
 		for i, m := range pending {
@@ -172,4 +176,57 @@ func fullPath(dir, p string) string {
 		p = filepath.Join(dir, p)
 	}
 	return filepath.Clean(p)
+}
+
+// Locks implements migrate.Predictor: the locks the last reviewed
+// migrations take, statement by statement, as the linter's model of the
+// server predicts them (the physics behind `migsafe check`'s findings).
+// The same lock on the same object is listed once, at its first
+// statement; a table the file creates is nobody else's yet, so its locks
+// are left out.
+func (g *Gate) Locks(m *migrate.Migration, direction string) []migrate.Lock {
+	f := m.Up
+	want := analyzer.Up
+	if direction == "down" {
+		f, want = m.Down, analyzer.Down
+	}
+	if g.last == nil || f == nil {
+		return nil
+	}
+	dir := g.Settings.Dir
+	var out []migrate.Lock
+	seen := map[migrate.Lock]bool{}
+	for _, af := range g.last.Files {
+		if af.Direction != want || fullPath(dir, af.Path) != fullPath(dir, f.Path) {
+			continue
+		}
+		created := map[string]bool{}
+		for _, st := range af.Stmts {
+			for _, c := range st.Changes {
+				if ct, ok := c.(*change.CreateTable); ok && ct.PartitionOf == nil {
+					created[ct.Table.String()] = true
+				}
+				e := c.Base().Effect
+				if e.Lock == "" || created[e.On] {
+					continue
+				}
+				l := migrate.Lock{Mode: e.Lock, On: e.On, Blocks: e.Blocks.String()}
+				var work []string
+				if e.Algorithm != "" {
+					work = append(work, "ALGORITHM="+e.Algorithm)
+				}
+				if e.Work != change.WorkNone {
+					work = append(work, e.Work.String())
+				}
+				l.Work = strings.Join(work, ", ")
+				if seen[l] {
+					continue
+				}
+				seen[l] = true
+				l.Line = af.Lines.Position(st.Span.Start).Line
+				out = append(out, l)
+			}
+		}
+	}
+	return out
 }

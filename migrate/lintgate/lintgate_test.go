@@ -3,6 +3,7 @@ package lintgate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,5 +80,38 @@ func TestRefusal(t *testing.T) {
 	}
 	if _, _, err := g.Check(context.Background(), pending); !errors.As(err, &refused) {
 		t.Errorf("check: %v", err)
+	}
+}
+
+func TestLocks(t *testing.T) {
+	g, pending := gateOf(t, migrate.PhaseAll, map[string]string{
+		"1_create.up.sql": create, "1_create.down.sql": "DROP TABLE orders;\n",
+		"2_add.up.sql": add, "2_add.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n",
+		"3_index.up.sql": "CREATE INDEX CONCURRENTLY orders_note ON orders (note);\n"})
+	if g.Locks(pending[1], "up") != nil {
+		t.Error("locks before a review")
+	}
+	if _, _, err := g.Review(context.Background(), pending); err != nil {
+		t.Fatal(err)
+	}
+	str := func(ls []migrate.Lock) string {
+		var s []string
+		for _, l := range ls {
+			s = append(s, fmt.Sprintf("%d: %s", l.Line, l))
+		}
+		return strings.Join(s, "; ")
+	}
+	for _, c := range []struct {
+		m    *migrate.Migration
+		dir  string
+		want string
+	}{
+		{pending[1], "up", "2: ACCESS EXCLUSIVE on orders (blocks reads and writes)"},
+		{pending[1], "down", "2: ACCESS EXCLUSIVE on orders (blocks reads and writes)"},
+		{pending[2], "up", "1: SHARE UPDATE EXCLUSIVE on orders (blocks nothing; builds an index over the whole table)"},
+	} {
+		if got := str(g.Locks(c.m, c.dir)); got != c.want {
+			t.Errorf("%s %s: got %q, want %q", c.m.Label(), c.dir, got, c.want)
+		}
 	}
 }

@@ -89,7 +89,15 @@ func describe(e migrate.Event) string {
 		}
 		return fmt.Sprintf("%s %s: started", e.Direction, name)
 	case "done":
-		return fmt.Sprintf("%s %s: applied (%s)", e.Direction, name, e.Duration.Round(time.Millisecond))
+		s := fmt.Sprintf("%s %s: applied (%s)", e.Direction, name, e.Duration.Round(time.Millisecond))
+		for i, l := range e.Locks {
+			sep := "; "
+			if i == 0 {
+				sep = "; predicted locks: "
+			}
+			s += sep + l.String()
+		}
+		return s
 	case "retry":
 		return fmt.Sprintf("%s %s: attempt %d failed, nothing applied; retrying: %s", e.Direction, name, e.Attempt, e.Message)
 	case "failed":

@@ -28,7 +28,8 @@ func migrateCommand(env Env) *ucli.Command {
 			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock before failing"},
 			&ucli.DurationFlag{Name: "lock-timeout", Value: migrate.DefaultLockTimeout, Usage: "the session's lock_timeout (PostgreSQL) or lock_wait_timeout (MySQL) while migrations run"},
 			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit)"},
-			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or json"},
+			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json (one document with the events) or jsonl (each event as it happens, then the result)"},
+			&ucli.DurationFlag{Name: "progress", Value: 10 * time.Second, Usage: "report what a migration that runs longer is doing (statement, lock wait, index build), every `DURATION` (0: never; every second on a terminal)"},
 		}, extra...)
 	}
 	cmd := &ucli.Command{
@@ -169,8 +170,8 @@ func migrationsDir(cmd *ucli.Command, env Env) (string, error) {
 
 func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context.Context, *migrate.Runner, <-chan struct{}) (any, error), setup func(*migrate.Options, *migrate.Source) error) error {
 	format := cmd.String("format")
-	if format != "text" && format != "json" {
-		return usageErr("--format %q: want text or json", format)
+	if format != "text" && format != "json" && format != "jsonl" {
+		return usageErr("--format %q: want text, json or jsonl", format)
 	}
 	dir, err := migrationsDir(cmd, env)
 	if err != nil {
@@ -184,8 +185,27 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 		DatabaseURL: firstOf(cmd.String("database"), env.Getenv("MIGSAFE_DATABASE_URL")), Source: src, Version: Version(),
 		LockWait: cmd.Duration("lock-wait"), LockTimeout: cmd.Duration("lock-timeout"), StatementTimeout: cmd.Duration("statement-timeout"),
 	}
-	if format == "text" {
-		opt.Events = func(e migrate.Event) { writeMigrateEvent(env.Stdout, e) }
+	opt.ProgressEvery = cmd.Duration("progress")
+	var events []migrate.Event
+	switch format {
+	case "text":
+		ew := &eventWriter{w: env.Stdout, live: env.IsTerminal != nil && env.IsTerminal(env.Stdout) && env.Getenv("TERM") != "dumb"}
+		if ew.live && opt.ProgressEvery > 0 {
+			opt.ProgressEvery = time.Second
+		}
+		opt.Events = ew.write
+		defer ew.clear()
+	case "json":
+		opt.Events = func(e migrate.Event) {
+			if e.Kind != "progress" {
+				events = append(events, e)
+			}
+		}
+	case "jsonl":
+		opt.Events = func(e migrate.Event) {
+			b, _ := json.Marshal(map[string]any{"event": e})
+			fmt.Fprintf(env.Stdout, "%s\n", b)
+		}
 	}
 	if setup != nil {
 		if err := setup(&opt, src); err != nil {
@@ -206,13 +226,18 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 	}
 	defer r.Close()
 	out, err := do(ctx, r, kill)
-	if format == "json" {
+	if format != "text" {
 		doc := map[string]any{"database": r.Database(), "result": out}
 		if err != nil {
 			doc["error"] = err.Error()
 		}
+		if format == "json" && len(events) > 0 {
+			doc["events"] = events
+		}
 		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
+		if format == "json" {
+			enc.SetIndent("", "  ")
+		}
 		if werr := enc.Encode(doc); werr != nil {
 			return &exitError{ExitError, werr}
 		}
@@ -220,7 +245,7 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 		writeResult(env.Stdout, r, out, err)
 	}
 	if err != nil {
-		if format == "json" {
+		if format != "text" {
 			return &exitError{code: ExitFindings}
 		}
 		return &exitError{ExitFindings, err}
@@ -231,18 +256,83 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 	return nil
 }
 
+// eventWriter prints the runner's events: a line per migration with its
+// duration and predicted locks, a line when a long one reports progress,
+// and on a terminal, when more than a few migrations are pending, a live
+// line under them (migration N/M, the run's time, what is running).
+type eventWriter struct {
+	w     io.Writer
+	live  bool
+	shown bool // the live line is on screen
+}
+
+// liveFrom is how many pending migrations make a live line worth it.
+const liveFrom = 4
+
+func (ew *eventWriter) clear() {
+	if ew.shown {
+		fmt.Fprint(ew.w, "\r\033[K")
+		ew.shown = false
+	}
+}
+
+func (ew *eventWriter) write(e migrate.Event) {
+	name := fmt.Sprintf("%d_%s", e.Version, e.Name)
+	live := ew.live && e.Total >= liveFrom
+	if live && (e.Kind == "start" || e.Kind == "progress") {
+		line := fmt.Sprintf("[%d/%d %s] %s %s", e.Index, e.Total, e.Elapsed.Round(time.Second), e.Direction, name)
+		if e.Kind == "progress" {
+			line += fmt.Sprintf(" %s", e.Duration.Round(time.Second))
+			if e.Message != "" {
+				line += ": " + e.Message
+			}
+		}
+		fmt.Fprintf(ew.w, "\r\033[K%s", clipRunes(line, 150))
+		ew.shown = true
+		return
+	}
+	ew.clear()
+	writeMigrateEvent(ew.w, e)
+}
+
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 func writeMigrateEvent(w io.Writer, e migrate.Event) {
 	name := fmt.Sprintf("%d_%s", e.Version, e.Name)
 	switch e.Kind {
 	case "done":
-		fmt.Fprintf(w, "%-4s %s (%s)\n", e.Direction, name, e.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "%-4s %s (%s)%s\n", e.Direction, name, e.Duration.Round(time.Millisecond), locksText(e.Locks))
+	case "progress":
+		fmt.Fprintf(w, "     %s: running for %s (migration %d of %d, %s into the run)", name, e.Duration.Round(time.Second), e.Index, e.Total, e.Elapsed.Round(time.Second))
+		if e.Message != "" {
+			fmt.Fprintf(w, ": %s", e.Message)
+		}
+		fmt.Fprintln(w)
 	case "retry":
 		fmt.Fprintf(w, "%-4s %s: attempt %d failed, nothing applied; retrying: %s\n", e.Direction, name, e.Attempt, e.Message)
 	case "failed":
-		fmt.Fprintf(w, "%-4s %s FAILED after %s\n", e.Direction, name, e.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "%-4s %s FAILED after %s%s\n", e.Direction, name, e.Duration.Round(time.Millisecond), locksText(e.Locks))
 	case "recovered":
 		fmt.Fprintf(w, "recovered: %s (%s): %s\n", name, e.Direction, e.Message)
 	}
+}
+
+// locksText is " · locks (predicted): …" for a migration line.
+func locksText(ls []migrate.Lock) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ls))
+	for i, l := range ls {
+		parts[i] = l.String()
+	}
+	return " · predicted locks: " + strings.Join(parts, "; ")
 }
 
 func writeResult(w io.Writer, r *migrate.Runner, out any, err error) {

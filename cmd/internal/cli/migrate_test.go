@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,7 +87,7 @@ func TestMigrateCommand(t *testing.T) {
 	check(migrateCLI(t, dir, env, "migrate", "status"), 0, "version:  none", "pending:  3")
 	check(migrateCLI(t, dir, env, "migrate", "up", "--to", "1"), 0, "up   1_users (", "version none → 1 (1 migration(s) run)")
 	// expand only: 2 is applied, 3 (a drop) is not
-	check(migrateCLI(t, dir, env, "migrate", "up", "--phase", "expand", "--fail-on", "never"), 0, "up   2_idx (", "stopped: --phase expand stops before 3_drop, a contract step", "3_drop.up.sql:1 drops a column")
+	check(migrateCLI(t, dir, env, "migrate", "up", "--phase", "expand", "--fail-on", "never"), 0, "up   2_idx (", ") · predicted locks: SHARE on users (blocks writes; builds an index over the whole table)\n", "stopped: --phase expand stops before 3_drop, a contract step", "3_drop.up.sql:1 drops a column")
 	check(migrateCLI(t, dir, env, "migrate", "status"), 0, "version:  2", "pending:  1", "  3_drop")
 	check(migrateCLI(t, dir, env, "migrate", "history"), 0, "up       1_users  applied", "up       2_idx  applied")
 	check(migrateCLI(t, dir, env, "migrate", "down"), 2, `"to" not set`)
@@ -111,5 +112,78 @@ func TestMigrateCommand(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "verified.json"))
 	if err != nil || !strings.Contains(string(b), `"result": "down-does-not-restore"`) {
 		t.Fatalf("verified.json: %v\n%s", err, b)
+	}
+}
+
+// On a terminal, with more than a few migrations pending, a live line
+// shows migration N/M, the run's time and what a long one is doing;
+// --format jsonl streams the same events, then the result.
+func TestMigrateProgress(t *testing.T) {
+	srv := testdb.PostgreSQL(t)
+	admin, err := sql.Open("pgx", srv.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "migrations")
+	if err := os.Mkdir(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"1_a.up.sql":    "CREATE TABLE a (id int);",
+		"2_b.up.sql":    "CREATE TABLE b (id int);",
+		"3_slow.up.sql": "SELECT pg_sleep(1.6);",
+		"4_d.up.sql":    "SET lock_timeout = '5s';\nALTER TABLE a ADD COLUMN note text;",
+	} {
+		if err := os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "progress1")}
+	var out, errb bytes.Buffer
+	code := cli.Main(context.Background(), []string{"migsafe", "migrate", "up", "--fail-on", "never"}, cli.Env{
+		Stdout: &out, Stderr: &errb, Dir: dir, Getenv: func(k string) string { return env[k] },
+		IsTerminal: func(w io.Writer) bool { return w == &out },
+	})
+	o := out.String()
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, o, errb.String())
+	}
+	for _, want := range []string{"\r\x1b[K[1/4 0s] up 1_a", "\r\x1b[K[3/4 ", "] up 3_slow 1s: ", "\r\x1b[Kup   3_slow (1.6",
+		"up   4_d (", ") · predicted locks: ACCESS EXCLUSIVE on a (blocks reads and writes)\n"} {
+		if !strings.Contains(o, want) {
+			t.Errorf("output lacks %q:\n%q", want, o)
+		}
+	}
+	// a table the migration creates is nobody else's: no lock to predict
+	if !strings.Contains(o, "up   1_a (") || strings.Contains(o, "predicted locks: ACCESS EXCLUSIVE on b") || !strings.HasSuffix(strings.Split(o, "postgres://")[0], ")\n") {
+		t.Errorf("a created table's lock is listed, or the live line is not cleared before the summary:\n%q", o)
+	}
+
+	env["MIGSAFE_DATABASE_URL"] = pgDatabase(t, srv, admin, "progress2")
+	r := migrateCLI(t, dir, env, "migrate", "up", "--fail-on", "never", "--format", "jsonl", "--progress", "500ms")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var progress, doneD bool
+	for _, l := range lines[:len(lines)-1] {
+		var ev struct{ Event map[string]any }
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		e := ev.Event
+		if e["kind"] == "progress" && e["version"] == 3.0 && e["index"] == 3.0 && e["total"] == 4.0 && e["elapsed_ns"].(float64) > 5e8 {
+			progress = true
+		}
+		if e["kind"] == "done" && e["version"] == 4.0 {
+			ls, _ := e["locks"].([]any)
+			doneD = len(ls) == 1 && ls[0].(map[string]any)["lock"] == "ACCESS EXCLUSIVE" && ls[0].(map[string]any)["line"] == 2.0
+		}
+	}
+	var last struct{ Result struct{ To int64 } }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Result.To != 4 || !progress || !doneD {
+		t.Fatalf("jsonl: progress %v, done with locks %v, result %+v %v:\n%s", progress, doneD, last, err, r.stdout)
 	}
 }
