@@ -296,7 +296,18 @@ func (r *Runner) Up(ctx context.Context, to int64, kill <-chan struct{}) (*Resul
 		}
 	}
 	if r.opt.Gate != nil && len(pending) > 0 {
-		allow, why, err := r.opt.Gate.Review(ctx, pending)
+		var allow int
+		var why string
+		var err error
+		if hg, ok := r.opt.Gate.(HistoryGate); ok {
+			at := map[uint]time.Time{}
+			for v, t := range st.applied.at {
+				at[uint(v)] = t
+			}
+			allow, why, err = hg.ReviewApplied(ctx, pending, at)
+		} else {
+			allow, why, err = r.opt.Gate.Review(ctx, pending)
+		}
 		if err != nil {
 			return res, err
 		}

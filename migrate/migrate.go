@@ -45,6 +45,15 @@ type Gate interface {
 	Review(ctx context.Context, pending []*Migration) (allow int, stopReason string, err error)
 }
 
+// HistoryGate is a Gate that also judges by when each applied migration
+// was applied to this database (from migsafe_history): the contract phase
+// measures a deprecation's age from it. The runner calls ReviewApplied
+// instead of Review.
+type HistoryGate interface {
+	Gate
+	ReviewApplied(ctx context.Context, pending []*Migration, applied map[uint]time.Time) (allow int, stopReason string, err error)
+}
+
 // Options configure a Runner.
 type Options struct {
 	// DatabaseURL is postgres://… or mysql://…; its password never appears

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
@@ -40,13 +41,14 @@ type Gate struct {
 	Dir      string // the migrations directory (the source's)
 	Phase    string // migrate.PhaseExpand stops before a contract step
 
-	last *lintResult // the last review's, for Locks
+	last   *lintResult // the last review's, for Locks
+	source *migrate.Source
 }
 
 // New is the gate of src under s for a phase (migrate.PhaseAll,
 // PhaseExpand or PhaseContract).
 func New(s *lint.Settings, src *migrate.Source, phase string) *Gate {
-	return &Gate{Settings: s, Dir: src.Dir, Phase: phase}
+	return &Gate{Settings: s, Dir: src.Dir, Phase: phase, source: src}
 }
 
 // lintPending lints the pending migrations and returns the result (nil when the
@@ -72,19 +74,29 @@ func (g *Gate) lintPending(ctx context.Context, pending []*migrate.Migration) (*
 	if err != nil {
 		return nil, err
 	}
-	return &lintResult{Findings: res.Findings, Files: res.Files}, nil
+	return &lintResult{Findings: res.Findings, Files: res.Files, history: h}, nil
 }
 
 type lintResult struct {
 	Findings []analyzer.Finding
 	Files    []*analyzer.File
+	history  *lint.History
 }
 
 // Review implements migrate.Gate. In the expand phase it stops before the
 // first contract step, and only the migrations it lets through (their up
 // and down files) have to pass fail-on: a contract step waits for its own
-// later run.
+// later run. In the contract phase it refuses a drop whose deprecation is
+// not old enough by git's deploy dates (ReviewApplied also asks the
+// database).
 func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, string, error) {
+	return g.ReviewApplied(ctx, pending, nil)
+}
+
+// ReviewApplied implements migrate.HistoryGate: Review, where the contract
+// phase also measures a deprecation's age from when this database applied
+// it (applied: version → time, from migsafe_history).
+func (g *Gate) ReviewApplied(ctx context.Context, pending []*migrate.Migration, applied map[uint]time.Time) (int, string, error) {
 	res, err := g.lintPending(ctx, pending)
 	if err != nil {
 		return 0, "", err
@@ -93,6 +105,11 @@ func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, s
 		return len(pending), "", nil
 	}
 	g.last = res
+	if g.Phase == migrate.PhaseContract {
+		if err := g.tooEarly(ctx, res, pending, applied); err != nil {
+			return 0, "", err
+		}
+	}
 	allow, why := len(pending), ""
 	if g.Phase == migrate.PhaseExpand {
 		for i, m := range pending {
@@ -110,13 +127,13 @@ func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, s
 			judged[fullPath(dir, m.Down.Path)] = true
 		}
 	}
-	var applied []analyzer.Finding
+	var judgedFindings []analyzer.Finding
 	for _, f := range res.Findings {
 		if judged[fullPath(dir, f.Path)] {
-			applied = append(applied, f)
+			judgedFindings = append(judgedFindings, f)
 		}
 	}
-	if err := g.judge(&lintResult{Findings: applied}); err != nil {
+	if err := g.judge(&lintResult{Findings: judgedFindings}); err != nil {
 		return 0, "", err
 	}
 	return allow, why, nil

@@ -48,7 +48,7 @@ Exit status: 0 done, 1 refused or failed (or interrupted), 2 usage error.`,
 				Usage: "lint the pending migrations, then apply them",
 				Flags: common(
 					&ucli.StringFlag{Name: "to", Usage: "stop at `VERSION` (default: the newest)"},
-					&ucli.StringFlag{Name: "phase", Value: migrate.PhaseAll, Usage: "expand (stop before the first contract step: a drop, rename, type change or SET NOT NULL), contract or all"},
+					&ucli.StringFlag{Name: "phase", Value: migrate.PhaseAll, Usage: "expand (stop before the first contract step: a drop, rename, type change or SET NOT NULL), contract (refuse a drop whose deprecation is younger than the minimum age, by git and by this database's history) or all"},
 					&ucli.StringFlag{Name: "fail-on", Usage: "refuse to apply when a finding is at or above: error, warning or never (default error)", Sources: ucli.EnvVars("MIGSAFE_FAIL_ON")},
 					&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (default: .migsafe.yaml found upward)", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
 					&ucli.StringFlag{Name: "dialect", Usage: "lint as postgres or mysql (default: from the database URL)"},

@@ -41,32 +41,40 @@ func pgDatabase(t *testing.T, srv *testdb.Server, admin *sql.DB, name string) st
 	return fmt.Sprintf("postgres://postgres:s3cr%%40t@127.0.0.1:%d/%s?sslmode=disable", srv.Port, name)
 }
 
-// The migrate commands against a real PostgreSQL: the lint gate, --phase
-// expand, status, history, down and the exit codes.
-func TestMigrateCommand(t *testing.T) {
+// pgMigrations is a PostgreSQL server, a connection to it and a working
+// directory with the files in migrations/.
+func pgMigrations(t *testing.T, files map[string]string) (*testdb.Server, *sql.DB, string) {
+	t.Helper()
 	srv := testdb.PostgreSQL(t)
 	admin, err := sql.Open("pgx", srv.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	t.Cleanup(func() { admin.Close() })
 	dir := t.TempDir()
 	mig := filepath.Join(dir, "migrations")
 	if err := os.Mkdir(mig, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, body := range map[string]string{
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return srv, admin, dir
+}
+
+// The migrate commands against a real PostgreSQL: the lint gate, --phase
+// expand, status, history, down and the exit codes.
+func TestMigrateCommand(t *testing.T) {
+	srv, admin, dir := pgMigrations(t, map[string]string{
 		"1_users.up.sql":   "CREATE TABLE users (id int PRIMARY KEY, email text);",
 		"1_users.down.sql": "DROP TABLE users;",
 		"2_idx.up.sql":     "CREATE INDEX users_email ON users (email);",
 		"2_idx.down.sql":   "DROP INDEX users_email;",
 		"3_drop.up.sql":    "ALTER TABLE users DROP COLUMN email;",
 		"3_drop.down.sql":  "ALTER TABLE users ADD COLUMN email text;",
-	} {
-		if err := os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	env := map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "cli1")}
 	check := func(o runOut, code int, wants ...string) {
 		t.Helper()
@@ -119,27 +127,12 @@ func TestMigrateCommand(t *testing.T) {
 // shows migration N/M, the run's time and what a long one is doing;
 // --format jsonl streams the same events, then the result.
 func TestMigrateProgress(t *testing.T) {
-	srv := testdb.PostgreSQL(t)
-	admin, err := sql.Open("pgx", srv.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	dir := t.TempDir()
-	mig := filepath.Join(dir, "migrations")
-	if err := os.Mkdir(mig, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range map[string]string{
+	srv, admin, dir := pgMigrations(t, map[string]string{
 		"1_a.up.sql":    "CREATE TABLE a (id int);",
 		"2_b.up.sql":    "CREATE TABLE b (id int);",
 		"3_slow.up.sql": "SELECT pg_sleep(1.6);",
 		"4_d.up.sql":    "SET lock_timeout = '5s';\nALTER TABLE a ADD COLUMN note text;",
-	} {
-		if err := os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	env := map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "progress1")}
 	var out, errb bytes.Buffer
 	code := cli.Main(context.Background(), []string{"migsafe", "migrate", "up", "--fail-on", "never"}, cli.Env{
@@ -186,4 +179,44 @@ func TestMigrateProgress(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Result.To != 4 || !progress || !doneD {
 		t.Fatalf("jsonl: progress %v, done with locks %v, result %+v %v:\n%s", progress, doneD, last, err, r.stdout)
 	}
+}
+
+// --phase contract on a real PostgreSQL: the drop waits until the
+// deprecation has been applied to this database for the minimum age.
+func TestMigrateContractPhase(t *testing.T) {
+	srv, admin, dir := pgMigrations(t, map[string]string{
+		"1_orders.up.sql":    "CREATE TABLE orders (id int PRIMARY KEY, legacy text);",
+		"2_deprecate.up.sql": "-- migsafe:deprecate orders.legacy\nCOMMENT ON COLUMN orders.legacy IS 'deprecated';",
+		"3_drop.up.sql":      "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN legacy;",
+	})
+	url := pgDatabase(t, srv, admin, "contract1")
+	env := map[string]string{"MIGSAFE_DATABASE_URL": url}
+	run := func(code int, wants ...string) {
+		t.Helper()
+		o := migrateCLI(t, dir, env, append([]string{"migrate", "up"}, "--phase", "contract")...)
+		if o.code != code {
+			t.Fatalf("exit %d, want %d\n%s%s", o.code, code, o.stdout, o.stderr)
+		}
+		for _, w := range wants {
+			if !strings.Contains(o.stdout+o.stderr, w) {
+				t.Fatalf("output lacks %q:\n%s%s", w, o.stdout, o.stderr)
+			}
+		}
+	}
+	// the deprecation is pending: refused, nothing applied
+	run(1, "--phase contract refuses to drop what has not been deprecated for the minimum age (7 days) yet", "deprecated by 2_deprecate, which this database has not applied yet")
+	if o := migrateCLI(t, dir, env, "migrate", "up", "--phase", "expand"); o.code != 0 || !strings.Contains(o.stdout, "stops before 3_drop") {
+		t.Fatalf("expand: %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+	// applied just now
+	run(1, "migrations/3_drop.up.sql:2: drops orders.legacy, deprecated by 2_deprecate (applied to this database ", "): allowed from ")
+	db, err := sql.Open("pgx", strings.Replace(url, "s3cr%40t", "", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE migsafe_history SET started_at = started_at - interval '8 days' WHERE version = 2"); err != nil {
+		t.Fatal(err)
+	}
+	run(0, "up   3_drop (", "version 2 → 3")
 }
