@@ -361,6 +361,9 @@ func (r *Runner) Down(ctx context.Context, to int64, kill <-chan struct{}) (*Res
 
 func (r *Runner) apply(ctx context.Context, res *Result, list []*Migration, dir string, kill <-chan struct{}) error {
 	defer func() { _ = r.flush() }()
+	if n := r.TimeoutNote(); n != "" && r.t.kind == MySQL && len(list) > 0 {
+		r.emit(Event{Kind: "note", Message: n})
+	}
 	r.pos.total, r.pos.start = len(list), time.Now()
 	defer func() { r.pos.total = 0 }()
 	for i, m := range list {
@@ -464,6 +467,12 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 			return step, nil
 		}
 		f := classify(runErr, r.t.kind, cancelled)
+		if r.timedOut {
+			f.timeout = true // migsafe's KILL QUERY (MySQL)
+		}
+		if f.timeout && f.line == 0 && r.lastStmt != "" {
+			f.statement = r.lastStmt
+		}
 		msg := r.t.scrubString(r.describe(f, file, d, cancelled))
 		step.Error = msg
 		// PostgreSQL answered with an error for a file that runs all or
@@ -524,7 +533,18 @@ func (r *Runner) exec(m *Migration, dir string, attempt int, started time.Time, 
 	stop := make(chan struct{})
 	watched := make(chan struct{})
 	go func() { defer close(watched); r.monitor(m, dir, attempt, started, locks, stop) }()
-	defer func() { close(stop); <-watched }()
+	type seen struct {
+		stmt   string
+		killed bool
+	}
+	watchdog := make(chan seen, 1)
+	go func() { s, k := r.watch(stop); watchdog <- seen{s, k} }()
+	defer func() {
+		close(stop)
+		<-watched
+		w := <-watchdog
+		r.lastStmt, r.timedOut = w.stmt, w.killed
+	}()
 	go func() { done <- r.m.Steps(n) }()
 	select {
 	case err := <-done:
@@ -550,7 +570,14 @@ func (r *Runner) describe(f failure, file *File, d time.Duration, cancelled bool
 	case cancelled:
 		return fmt.Sprintf("cancelled on request after %s%s: %s", d.Round(time.Millisecond), where, f.describe())
 	case f.timeout:
-		return fmt.Sprintf("hit the statement timeout (%s) after %s%s: %s", r.opt.StatementTimeout, d.Round(time.Millisecond), where, f.describe())
+		if f.line == 0 && f.statement != "" && r.t.kind == MySQL {
+			where += fmt.Sprintf(" (%s)", clip(oneLine(f.statement), 120))
+		}
+		how := ""
+		if r.timedOut {
+			how = ", killed by migsafe"
+		}
+		return fmt.Sprintf("hit the statement timeout (%s%s) after %s%s: %s", r.opt.StatementTimeout, how, d.Round(time.Millisecond), where, f.describe())
 	}
 	return f.describe() + where
 }

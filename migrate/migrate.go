@@ -155,6 +155,12 @@ type Runner struct {
 		start        time.Time
 	}
 	emitMu sync.Mutex
+	// the last statement the watchdog saw, and whether it killed it for
+	// --statement-timeout (MySQL); forceWatchdog makes it enforce the
+	// timeout on MariaDB too (tests)
+	lastStmt      string
+	timedOut      bool
+	forceWatchdog bool
 }
 
 // Open connects to the database (without taking any lock).
@@ -349,7 +355,7 @@ func (r *Runner) openMigrate(ctx context.Context) error {
 	} else {
 		settings["lock_wait_timeout"] = seconds(r.opt.LockTimeout, 1)
 		settings["innodb_lock_wait_timeout"] = seconds(r.opt.LockTimeout, 1)
-		if r.opt.StatementTimeout > 0 && r.mariadb {
+		if r.opt.StatementTimeout > 0 && r.nativeTimeout() {
 			settings["max_statement_time"] = fmt.Sprintf("%.3f", r.opt.StatementTimeout.Seconds())
 		}
 	}

@@ -27,7 +27,7 @@ func migrateCommand(env Env) *ucli.Command {
 			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in golang-migrate layout (default: ./migrations, else ./db/migrations)", Sources: ucli.EnvVars("MIGSAFE_MIGRATIONS_PATH")},
 			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock before failing"},
 			&ucli.DurationFlag{Name: "lock-timeout", Value: migrate.DefaultLockTimeout, Usage: "the session's lock_timeout (PostgreSQL) or lock_wait_timeout (MySQL) while migrations run"},
-			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit)"},
+			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit): PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL KILL QUERY by migsafe (its max_execution_time is for SELECT only)"},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json (one document with the events) or jsonl (each event as it happens, then the result)"},
 			&ucli.DurationFlag{Name: "progress", Value: 10 * time.Second, Usage: "report what a migration that runs longer is doing (statement, lock wait, index build), every `DURATION` (0: never; every second on a terminal)"},
 		}, extra...)
@@ -320,6 +320,8 @@ func writeMigrateEvent(w io.Writer, e migrate.Event) {
 		fmt.Fprintf(w, "%-4s %s FAILED after %s%s\n", e.Direction, name, e.Duration.Round(time.Millisecond), locksText(e.Locks))
 	case "recovered":
 		fmt.Fprintf(w, "recovered: %s (%s): %s\n", name, e.Direction, e.Message)
+	case "note":
+		fmt.Fprintf(w, "note: %s\n", e.Message)
 	}
 }
 
@@ -449,7 +451,7 @@ Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json or markdown"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the JSON report to `FILE` (the record the readiness checks read)"},
 			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock"},
-			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit)"},
+			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit): PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL KILL QUERY by migsafe (its max_execution_time is for SELECT only)"},
 		},
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			format := cmd.String("format")
