@@ -83,6 +83,9 @@ type Options struct {
 	Version string
 	// RunID identifies this run in the history (default: generated).
 	RunID string
+	// VerifyWithData makes VerifyRollback seed every table with a few
+	// generated rows before each up and report what the down loses.
+	VerifyWithData bool
 }
 
 // Event is a progress report.

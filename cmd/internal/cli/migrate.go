@@ -437,6 +437,8 @@ with types, defaults and nullability, indexes, constraints, sequences, enums,
 views, triggers, functions), apply the up again and compare with the second.
 Reports each migration as reversible, irreversible (no down file),
 down-does-not-restore (with the difference), down-fails or up-fails-after-down.
+With --with-data every table gets a few generated rows before each up, and a
+down that restores the schema but not those rows is down-loses-data.
 
 It runs downs, so it refuses a database that is neither empty nor marked as
 scratch (a table named migsafe_scratch; a marked database is emptied first).
@@ -448,6 +450,7 @@ Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 			&ucli.StringFlag{Name: "database", Usage: "scratch database `URL` (empty, or marked with a migsafe_scratch table)", Sources: ucli.EnvVars("MIGSAFE_SCRATCH_DATABASE_URL"), Required: true},
 			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in golang-migrate layout (default: ./migrations, else ./db/migrations)"},
 			&ucli.StringFlag{Name: "from", Usage: "verify from `VERSION` on (the ones before are applied without checks)"},
+			&ucli.BoolFlag{Name: "with-data", Usage: "seed every table with a few generated rows before each up and report what the down does not bring back"},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json or markdown"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the JSON report to `FILE` (the record the readiness checks read)"},
 			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock"},
@@ -475,7 +478,7 @@ Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 				return &exitError{ExitError, err}
 			}
 			r, err := migrate.Open(ctx, migrate.Options{DatabaseURL: cmd.String("database"), Source: src, Version: Version(),
-				LockWait: cmd.Duration("lock-wait"), StatementTimeout: cmd.Duration("statement-timeout")})
+				LockWait: cmd.Duration("lock-wait"), StatementTimeout: cmd.Duration("statement-timeout"), VerifyWithData: cmd.Bool("with-data")})
 			if err != nil {
 				return &exitError{ExitError, err}
 			}

@@ -117,6 +117,8 @@ func TestMigrateCommand(t *testing.T) {
 	scratch := pgDatabase(t, srv, admin, "cli_scratch")
 	check(migrateCLI(t, dir, nil, "verify-rollback", "--database", scratch, "--format", "markdown", "--output", "verified.json"), 1,
 		"| `1_users` | ✅ reversible |", "| `2_idx` | ✅ reversible |", "| `3_drop` | ❌ down-does-not-restore | after the down: `- index public.users_email")
+	check(migrateCLI(t, dir, nil, "verify-rollback", "--database", scratch, "--with-data"), 1,
+		"down-does-not-restore    3_drop", "    data after the down: column users.email: 3 of 3 value(s) not restored (e.g. seed1)")
 	b, err := os.ReadFile(filepath.Join(dir, "verified.json"))
 	if err != nil || !strings.Contains(string(b), `"result": "down-does-not-restore"`) {
 		t.Fatalf("verified.json: %v\n%s", err, b)
