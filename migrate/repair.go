@@ -193,7 +193,7 @@ func (r *Runner) inspectLocked(ctx context.Context, m *Migration, dir string) (*
 	// sides: one that comes or goes is its own object
 	for _, side := range []map[string]bool{before, after} {
 		for k := range side {
-			if cn, ok := columnOf(k); ok && !(before["column "+cn] && after["column "+cn]) {
+			if cn, ok := columnOf(k); ok && (!before["column "+cn] || !after["column "+cn]) {
 				delete(side, k)
 			}
 		}
