@@ -179,6 +179,11 @@ func (r *Runner) preflight(ctx context.Context) (*state, error) {
 			return nil, err
 		}
 	}
+	if st.cur < 0 && len(st.applied.sha) == 0 {
+		if err := r.foreignTool(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if st.cur >= 0 && st.applied.baseline < 0 && len(st.applied.sha) == 0 {
 		// the first run on a database migrated before migsafe
 		_, err := r.insertRow(ctx, Row{Version: st.cur, Name: "(applied before migsafe)", Direction: "baseline", Started: time.Now(), Outcome: OutcomeBaseline})
@@ -348,7 +353,7 @@ func (r *Runner) Down(ctx context.Context, to int64, kill <-chan struct{}) (*Res
 		if m.Down == nil {
 			rs = append(rs, Refusal{
 				What: fmt.Sprintf("%s is irreversible: it has no down file, and golang-migrate would move the version below it without running anything, leaving its changes in place", m.Label()),
-				Fix:  fmt.Sprintf("write %s.down.sql (and check it with migsafe verify-rollback), or go down only to --to %d", m.Label(), m.Version),
+				Fix:  fmt.Sprintf("%s (and check it with migsafe verify-rollback), or go down only to --to %d", r.writeDown(m), m.Version),
 			})
 		}
 		list = append(list, m)
@@ -560,7 +565,7 @@ func (r *Runner) exec(m *Migration, dir string, attempt int, started time.Time, 
 func (r *Runner) describe(f failure, file *File, d time.Duration, cancelled bool) string {
 	where := " in " + filepath.Base(file.Path)
 	if f.line > 0 {
-		where = fmt.Sprintf(" at %s:%d", filepath.Base(file.Path), f.line)
+		where = fmt.Sprintf(" at %s:%d", filepath.Base(file.Path), file.fileLine(int(f.line)))
 		lines := strings.Split(string(file.Body), "\n")
 		if int(f.line) <= len(lines) {
 			where += fmt.Sprintf(" (%s)", clip(strings.TrimSpace(lines[f.line-1]), 120))
@@ -618,4 +623,40 @@ func indent(s, pre string) string {
 		lines[i] = pre + l
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// foreignTool refuses a database that another migration tool keeps the
+// version of (goose, Flyway): golang-migrate's schema_migrations is empty
+// there, and the runner would apply every migration again.
+func (r *Runner) foreignTool(ctx context.Context) error {
+	q := "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = current_schema()"
+	if r.t.kind == MySQL {
+		q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = DATABASE()"
+	}
+	for _, t := range []struct{ table, tool string }{{"goose_db_version", "goose"}, {"flyway_schema_history", "Flyway"}} {
+		var n int
+		if err := r.ctl.QueryRowContext(ctx, r.q(q), t.table).Scan(&n); err != nil {
+			return r.t.scrub(err)
+		}
+		if n > 0 {
+			return Refusals{{
+				What: fmt.Sprintf("the database's migrations were applied by %s (its table %s is there) and golang-migrate's schema_migrations has no version: migsafe would apply every migration again", t.tool, t.table),
+				Fix:  fmt.Sprintf("record the version %s reached once: `migrate force VERSION` with golang-migrate's CLI (or INSERT INTO schema_migrations (version, dirty) VALUES (VERSION, false)); migsafe then takes it as its baseline", t.tool),
+			}}
+		}
+	}
+	return nil
+}
+
+// writeDown says how to give m a down migration in its layout.
+func (r *Runner) writeDown(m *Migration) string {
+	switch r.opt.Source.Layout {
+	case "goose":
+		return "add a -- +goose Down section to " + filepath.Base(m.Up.Path)
+	case "dbmate":
+		return "add a -- migrate:down section to " + filepath.Base(m.Up.Path)
+	case "popx":
+		return "write " + strings.Replace(filepath.Base(m.Up.Path), ".up.sql", ".down.sql", 1)
+	}
+	return "write " + m.Label() + ".down.sql"
 }

@@ -408,6 +408,9 @@ func (r *Runner) version(ctx context.Context) (int64, bool, error) {
 		if missingTable(err) {
 			return -1, false, nil
 		}
+		if strings.Contains(err.Error(), "dirty") {
+			return 0, false, errors.New("schema_migrations has no dirty column: it is another tool's (dbmate keeps its versions in a table of that name); migsafe migrate runs golang-migrate, whose schema_migrations is (version bigint, dirty boolean): migrate a database that dbmate does not manage, or rename dbmate's table once the versions are recorded for golang-migrate")
+		}
 		return 0, false, r.t.scrub(fmt.Errorf("reading schema_migrations: %w", err))
 	}
 	return v, dirty, nil

@@ -164,8 +164,9 @@ func statementOn(f *File, locks []Lock, rel string) string {
 		if i := strings.LastIndex(on, "."); i >= 0 && !strings.Contains(rel, ".") {
 			on = on[i+1:]
 		}
-		if on == rel && l.Line > 0 && l.Line <= len(lines) {
-			return fmt.Sprintf("line %d: %s", l.Line, strings.TrimSpace(lines[l.Line-1]))
+		// l.Line is a line of the file, the body may be a section of it
+		if i := l.Line - max(f.Line, 1); on == rel && i >= 0 && i < len(lines) {
+			return fmt.Sprintf("line %d: %s", l.Line, strings.TrimSpace(lines[i]))
 		}
 	}
 	return ""

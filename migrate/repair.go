@@ -267,7 +267,8 @@ func (r *Runner) model(ctx context.Context, ms []*Migration) (map[string]bool, e
 	}
 	var srcs []migrations.Source
 	for _, m := range ms {
-		srcs = append(srcs, migrations.Source{Path: filepath.Base(m.Up.Path), Src: m.Up.Body})
+		// the up's bytes under a golang-migrate name, whatever the layout
+		srcs = append(srcs, migrations.Source{Path: fmt.Sprintf("%d_m.up.sql", m.Version), Src: m.Up.Body})
 	}
 	set := migrations.Build(srcs, migrations.Options{Layout: migrations.GolangMigrate, Dialect: name})
 	parts := set.Parts()

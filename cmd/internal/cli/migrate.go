@@ -24,7 +24,7 @@ func migrateCommand(env Env) *ucli.Command {
 	common := func(extra ...ucli.Flag) []ucli.Flag {
 		return append([]ucli.Flag{
 			&ucli.StringFlag{Name: "database", Usage: "database `URL` (postgres://user:password@host:5432/db or mysql://user:password@host:3306/db)", Sources: ucli.EnvVars("MIGSAFE_DATABASE_URL")},
-			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in golang-migrate layout (default: ./migrations, else ./db/migrations)", Sources: ucli.EnvVars("MIGSAFE_MIGRATIONS_PATH")},
+			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR`: golang-migrate, goose, dbmate or popx layout (default: ./migrations, else ./db/migrations)", Sources: ucli.EnvVars("MIGSAFE_MIGRATIONS_PATH")},
 			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock before failing"},
 			&ucli.DurationFlag{Name: "lock-timeout", Value: migrate.DefaultLockTimeout, Usage: "the session's lock_timeout (PostgreSQL) or lock_wait_timeout (MySQL) while migrations run"},
 			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit): PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL KILL QUERY by migsafe (its max_execution_time is for SELECT only)"},
@@ -35,7 +35,8 @@ func migrateCommand(env Env) *ucli.Command {
 	cmd := &ucli.Command{
 		Name:  "migrate",
 		Usage: "apply migrations with golang-migrate, safely (history, checksums, bounded locks, repair)",
-		Description: `Applies golang-migrate migrations (VERSION_NAME.up.sql / .down.sql) with a
+		Description: `Applies migrations with golang-migrate (golang-migrate, goose, dbmate or popx
+layout; Flyway and plain directories are refused) with a
 history table (migsafe_history), checksums of applied files, a bounded lock
 that names its holder, automatic retries of PostgreSQL failures that provably
 applied nothing, and refusals with the fix for checksum drift, missing files,
@@ -177,7 +178,7 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 	if err != nil {
 		return err
 	}
-	src, err := migrate.LoadDir(dir)
+	src, err := migrate.Load(dir, dialectOf(firstOf(cmd.String("database"), env.Getenv("MIGSAFE_DATABASE_URL"))))
 	if err != nil {
 		return &exitError{ExitError, err}
 	}
@@ -404,6 +405,14 @@ func writeResult(w io.Writer, r *migrate.Runner, out any, err error) {
 	}
 }
 
+// dialectOf is the dialect of a database URL (popx files are tagged by it).
+func dialectOf(url string) string {
+	if strings.HasPrefix(url, "mysql") || strings.HasPrefix(url, "mariadb") {
+		return analyzer.MySQL
+	}
+	return analyzer.Postgres
+}
+
 func verString(v int64) string {
 	if v < 0 {
 		return "none"
@@ -448,7 +457,7 @@ migsafe_rollback_verifications table, and with --output in a JSON file.
 Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "database", Usage: "scratch database `URL` (empty, or marked with a migsafe_scratch table)", Sources: ucli.EnvVars("MIGSAFE_SCRATCH_DATABASE_URL"), Required: true},
-			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in golang-migrate layout (default: ./migrations, else ./db/migrations)"},
+			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR`: golang-migrate, goose, dbmate or popx layout (default: ./migrations, else ./db/migrations)"},
 			&ucli.StringFlag{Name: "from", Usage: "verify from `VERSION` on (the ones before are applied without checks)"},
 			&ucli.BoolFlag{Name: "with-data", Usage: "seed every table with a few generated rows before each up and report what the down does not bring back"},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json or markdown"},
@@ -473,7 +482,7 @@ Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 			if err != nil {
 				return err
 			}
-			src, err := migrate.LoadDir(dir)
+			src, err := migrate.Load(dir, dialectOf(cmd.String("database")))
 			if err != nil {
 				return &exitError{ExitError, err}
 			}

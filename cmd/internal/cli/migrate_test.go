@@ -222,3 +222,26 @@ func TestMigrateContractPhase(t *testing.T) {
 	}
 	run(0, "up   3_drop (", "version 2 → 3")
 }
+
+// A goose directory goes through the lint gate and golang-migrate like a
+// golang-migrate one.
+func TestMigrateGoose(t *testing.T) {
+	srv, admin, dir := pgMigrations(t, map[string]string{
+		"20240101000000_users.sql": "-- +goose Up\nCREATE TABLE users (id int PRIMARY KEY);\n-- +goose Down\nDROP TABLE users;\n",
+		"20240102000000_email.sql": "-- +goose Up\nSET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN email text;\n-- +goose Down\nSET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN email;\n",
+		"20240103000000_index.sql": "-- +goose Up\nCREATE INDEX users_email ON users (email);\n-- +goose Down\nDROP INDEX users_email;\n",
+	})
+	env := map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "goose1")}
+	o := migrateCLI(t, dir, env, "migrate", "up")
+	if o.code != 1 || !strings.Contains(o.stderr, "20240103000000_index.sql:2:1: error non-concurrent-index") {
+		t.Fatalf("the gate: exit %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+	o = migrateCLI(t, dir, env, "migrate", "up", "--to", "20240102000000")
+	if o.code != 0 || !strings.Contains(o.stdout, "up   20240102000000_email (") || !strings.Contains(o.stdout, "predicted locks: ACCESS EXCLUSIVE on users (blocks reads and writes)") {
+		t.Fatalf("up: exit %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+	o = migrateCLI(t, dir, env, "migrate", "down", "--to", "20240101000000")
+	if o.code != 0 || !strings.Contains(o.stdout, "version 20240102000000 → 20240101000000") {
+		t.Fatalf("down: exit %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+}
