@@ -71,12 +71,7 @@ func (g *Gate) tooEarly(ctx context.Context, res *lintResult, pending []*migrate
 	dir := g.Settings.Dir
 	e := &TooEarly{MinAge: minAge}
 	for _, m := range pending {
-		var up *analyzer.File
-		for _, f := range res.Files {
-			if f.Direction == analyzer.Up && fullPath(dir, f.Path) == fullPath(dir, m.Up.Path) {
-				up = f
-			}
-		}
+		up := res.file(dir, analyzer.Up, m.Up.Path)
 		if up == nil {
 			continue
 		}

@@ -81,6 +81,23 @@ type lintResult struct {
 	Findings []analyzer.Finding
 	Files    []*analyzer.File
 	history  *lint.History
+	byPath   map[fileKey]*analyzer.File // built on first use
+}
+
+type fileKey struct {
+	dir  analyzer.Direction
+	path string // fullPath
+}
+
+// file is the parsed part of a migration file in a direction, or nil.
+func (r *lintResult) file(dir string, d analyzer.Direction, p string) *analyzer.File {
+	if r.byPath == nil {
+		r.byPath = map[fileKey]*analyzer.File{}
+		for _, f := range r.Files {
+			r.byPath[fileKey{f.Direction, fullPath(dir, f.Path)}] = f
+		}
+	}
+	return r.byPath[fileKey{d, fullPath(dir, p)}]
 }
 
 // Review implements migrate.Gate. In the expand phase it stops before the
@@ -177,11 +194,8 @@ func (g *Gate) judge(res *lintResult) error {
 }
 
 func (g *Gate) contract(res *lintResult, m *migrate.Migration) string {
-	dir := g.Settings.Dir
-	for _, f := range res.Files {
-		if f.Direction == analyzer.Up && fullPath(dir, f.Path) == fullPath(dir, m.Up.Path) {
-			return migrate.ContractReason(f)
-		}
+	if f := res.file(g.Settings.Dir, analyzer.Up, m.Up.Path); f != nil {
+		return migrate.ContractReason(f)
 	}
 	return ""
 }
@@ -210,13 +224,9 @@ func (g *Gate) Locks(m *migrate.Migration, direction string) []migrate.Lock {
 	if g.last == nil || f == nil {
 		return nil
 	}
-	dir := g.Settings.Dir
 	var out []migrate.Lock
 	seen := map[migrate.Lock]bool{}
-	for _, af := range g.last.Files {
-		if af.Direction != want || fullPath(dir, af.Path) != fullPath(dir, f.Path) {
-			continue
-		}
+	if af := g.last.file(g.Settings.Dir, want, f.Path); af != nil {
 		created := map[string]bool{}
 		for _, st := range af.Stmts {
 			for _, c := range st.Changes {
