@@ -73,29 +73,17 @@ var SupportedLayouts = []migrations.Layout{migrations.GolangMigrate, migrations.
 // file (one Exec). Flyway and plain directories are refused: they have
 // no down migrations (or no versions) to run.
 func Load(dir, dialect string) (*Source, error) {
-	ents, err := os.ReadDir(dir)
+	srcs, err := readSQL(dir)
 	if err != nil {
-		return nil, fmt.Errorf("migrations directory %s: %w", dir, unwrapPath(err))
-	}
-	var srcs []migrations.Source
-	for _, e := range ents {
-		if e.IsDir() || !strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
-			continue
-		}
-		full := filepath.Join(dir, e.Name())
-		body, err := os.ReadFile(full)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", full, unwrapPath(err))
-		}
-		srcs = append(srcs, migrations.Source{Path: full, Src: bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))})
+		return nil, err
 	}
 	if len(srcs) == 0 {
-		return LoadDir(dir) // an empty history
+		return golangMigrate(dir, nil) // an empty history
 	}
 	d := migrations.Detect(srcs)
 	switch d.Layout {
 	case migrations.GolangMigrate:
-		return LoadDir(dir)
+		return golangMigrate(dir, srcs)
 	case migrations.Goose, migrations.Dbmate, migrations.Popx:
 		if len(d.Ambiguous) > 0 {
 			return nil, fmt.Errorf("migrations directory %s: its files follow more than one layout (%s): keep one tool's files in it", dir, layoutList(d.Ambiguous))
@@ -198,19 +186,22 @@ func hashOf(b []byte) string {
 // silently skip, a down without an up, and a version given twice are
 // errors: the runner must run exactly what the directory says.
 func LoadDir(dir string) (*Source, error) {
+	srcs, err := readSQL(dir)
+	if err != nil {
+		return nil, err
+	}
+	return golangMigrate(dir, srcs)
+}
+
+// readSQL reads the .sql files of a directory (BOM removed), by name.
+func readSQL(dir string) ([]migrations.Source, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("migrations directory %s: %w", dir, unwrapPath(err))
 	}
-	s := &Source{Dir: dir, Layout: string(migrations.GolangMigrate), byVersion: map[uint]*Migration{}}
-	var problems []string
+	var srcs []migrations.Source
 	for _, e := range ents {
 		if e.IsDir() || !strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
-			continue
-		}
-		p, err := source.Parse(e.Name())
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: not a golang-migrate file name (want VERSION_NAME.up.sql or VERSION_NAME.down.sql); golang-migrate would skip it silently: rename it or move it out of %s", e.Name(), dir))
 			continue
 		}
 		full := filepath.Join(dir, e.Name())
@@ -218,7 +209,22 @@ func LoadDir(dir string) (*Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", full, unwrapPath(err))
 		}
-		body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+		srcs = append(srcs, migrations.Source{Path: full, Src: bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))})
+	}
+	return srcs, nil
+}
+
+// golangMigrate builds a Source from golang-migrate files.
+func golangMigrate(dir string, srcs []migrations.Source) (*Source, error) {
+	s := &Source{Dir: dir, Layout: string(migrations.GolangMigrate), byVersion: map[uint]*Migration{}}
+	var problems []string
+	for _, src := range srcs {
+		name, full, body := filepath.Base(src.Path), src.Path, src.Src
+		p, err := source.Parse(name)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: not a golang-migrate file name (want VERSION_NAME.up.sql or VERSION_NAME.down.sql); golang-migrate would skip it silently: rename it or move it out of %s", name, dir))
+			continue
+		}
 		m := s.byVersion[p.Version]
 		if m == nil {
 			m = &Migration{Version: p.Version, Name: p.Identifier}
@@ -229,12 +235,12 @@ func LoadDir(dir string) (*Source, error) {
 		switch p.Direction {
 		case source.Up:
 			if m.Up != nil {
-				problems = append(problems, fmt.Sprintf("%s: version %d has two up files (%s): keep one", e.Name(), p.Version, filepath.Base(m.Up.Path)))
+				problems = append(problems, fmt.Sprintf("%s: version %d has two up files (%s): keep one", name, p.Version, filepath.Base(m.Up.Path)))
 			}
 			m.Up, m.Name = f, p.Identifier
 		case source.Down:
 			if m.Down != nil {
-				problems = append(problems, fmt.Sprintf("%s: version %d has two down files (%s): keep one", e.Name(), p.Version, filepath.Base(m.Down.Path)))
+				problems = append(problems, fmt.Sprintf("%s: version %d has two down files (%s): keep one", name, p.Version, filepath.Base(m.Down.Path)))
 			}
 			m.Down = f
 		}
