@@ -179,6 +179,11 @@ func (r *Runner) preflight(ctx context.Context) (*state, error) {
 			return nil, err
 		}
 	}
+	if st.cur < 0 && len(st.applied.sha) == 0 {
+		if err := r.foreignTool(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if st.cur >= 0 && st.applied.baseline < 0 && len(st.applied.sha) == 0 {
 		// the first run on a database migrated before migsafe
 		_, err := r.insertRow(ctx, Row{Version: st.cur, Name: "(applied before migsafe)", Direction: "baseline", Started: time.Now(), Outcome: OutcomeBaseline})
@@ -296,7 +301,18 @@ func (r *Runner) Up(ctx context.Context, to int64, kill <-chan struct{}) (*Resul
 		}
 	}
 	if r.opt.Gate != nil && len(pending) > 0 {
-		allow, why, err := r.opt.Gate.Review(ctx, pending)
+		var allow int
+		var why string
+		var err error
+		if hg, ok := r.opt.Gate.(HistoryGate); ok {
+			at := map[uint]time.Time{}
+			for v, t := range st.applied.at {
+				at[uint(v)] = t
+			}
+			allow, why, err = hg.ReviewApplied(ctx, pending, at)
+		} else {
+			allow, why, err = r.opt.Gate.Review(ctx, pending)
+		}
 		if err != nil {
 			return res, err
 		}
@@ -337,7 +353,7 @@ func (r *Runner) Down(ctx context.Context, to int64, kill <-chan struct{}) (*Res
 		if m.Down == nil {
 			rs = append(rs, Refusal{
 				What: fmt.Sprintf("%s is irreversible: it has no down file, and golang-migrate would move the version below it without running anything, leaving its changes in place", m.Label()),
-				Fix:  fmt.Sprintf("write %s.down.sql (and check it with migsafe verify-rollback), or go down only to --to %d", m.Label(), m.Version),
+				Fix:  fmt.Sprintf("%s (and check it with migsafe verify-rollback), or go down only to --to %d", r.writeDown(m), m.Version),
 			})
 		}
 		list = append(list, m)
@@ -350,7 +366,13 @@ func (r *Runner) Down(ctx context.Context, to int64, kill <-chan struct{}) (*Res
 
 func (r *Runner) apply(ctx context.Context, res *Result, list []*Migration, dir string, kill <-chan struct{}) error {
 	defer func() { _ = r.flush() }()
+	if n := r.TimeoutNote(); n != "" && r.t.kind == MySQL && len(list) > 0 {
+		r.emit(Event{Kind: "note", Message: n})
+	}
+	r.pos.total, r.pos.start = len(list), time.Now()
+	defer func() { r.pos.total = 0 }()
 	for i, m := range list {
+		r.pos.index = i + 1
 		if ctx.Err() != nil {
 			res.Stopped = fmt.Sprintf("interrupted before %s: %d migration(s) not run; the database is clean at version %s", m.Label(), len(list)-i, versionString(res.To))
 			return ErrInterrupted
@@ -383,12 +405,8 @@ func (r *Runner) fromVersion(m *Migration, dir string) int64 {
 // runStep runs one migration with its history rows, and retries it when
 // it failed transiently and provably applied nothing.
 func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-chan struct{}) (Step, error) {
-	file := m.Up
-	n := 1
-	if dir == "down" {
-		file, n = m.Down, -1
-	}
-	step := Step{Version: m.Version, Name: m.Name, Direction: dir}
+	file := fileOf(m, dir)
+	step := Step{Version: m.Version, Name: m.Name, Direction: dir, Locks: r.locksOf(m, dir)}
 	// a started migration is finished even when ctx is cancelled: only
 	// kill stops it
 	bg := context.WithoutCancel(ctx)
@@ -398,7 +416,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 	for attempt := 1; ; attempt++ {
 		step.Attempts = attempt
 		started := time.Now()
-		r.emit(Event{Kind: "start", Version: m.Version, Name: m.Name, Direction: dir, Attempt: attempt})
+		r.emit(Event{Kind: "start", Version: m.Version, Name: m.Name, Direction: dir, Attempt: attempt, Locks: step.Locks})
 		// the intent row is written while golang-migrate marks the
 		// version dirty, and is committed before the file runs
 		intent := Row{Version: int64(m.Version), Name: m.Name, Direction: dir, SHA256: file.SHA256, Started: started, Outcome: OutcomeRunning}
@@ -410,7 +428,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 			// the intent row is committed with golang-migrate's dirty
 			// version, the outcome with its clean one (setVersionPG)
 			r.intent, r.intentWritten, r.finishedInTx = &intent, false, false
-			runErr, cancelled = r.exec(n, kill)
+			runErr, cancelled = r.exec(m, dir, attempt, started, step.Locks, kill)
 			// a failed row is finished below, never by a later clean version
 			r.intent, r.running = nil, nil
 			written = r.intentWritten
@@ -423,7 +441,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 				return intentErr
 			}
 			r.hook.Store(&writeIntent)
-			runErr, cancelled = r.exec(n, kill)
+			runErr, cancelled = r.exec(m, dir, attempt, started, step.Locks, kill)
 			r.hook.Store(nil)
 			if intentErr != nil {
 				return step, intentErr
@@ -450,10 +468,16 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 					return step, err
 				}
 			}
-			r.emit(Event{Kind: "done", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt})
+			r.emit(Event{Kind: "done", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Locks: step.Locks})
 			return step, nil
 		}
 		f := classify(runErr, r.t.kind, cancelled)
+		if r.timedOut {
+			f.timeout = true // migsafe's KILL QUERY (MySQL)
+		}
+		if f.timeout && f.line == 0 && r.lastStmt != "" {
+			f.statement = r.lastStmt
+		}
 		msg := r.t.scrubString(r.describe(f, file, d, cancelled))
 		step.Error = msg
 		// PostgreSQL answered with an error for a file that runs all or
@@ -468,7 +492,7 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 			step.Outcome = OutcomeFailed
 			note := fmt.Sprintf(" (nothing applied: the file runs in one transaction, which failed, so the version was reset to %s and the database is clean)", versionString(from))
 			_ = r.finishRow(id, started, OutcomeFailed, msg+note)
-			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
+			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg, Locks: step.Locks})
 			return step, &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg + note, Clean: true}
 		}
 		if f.transient && unchanged {
@@ -491,12 +515,12 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 			step.Outcome = OutcomeFailed
 			note := fmt.Sprintf(" (attempt %d; nothing applied: the file runs in one transaction, which failed, so the version was reset to %s and the database is clean)", attempt, versionString(from))
 			_ = r.finishRow(id, started, OutcomeFailed, msg+note)
-			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
+			r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg, Locks: step.Locks})
 			return step, &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg + note, Clean: true}
 		}
 		step.Outcome = OutcomeFailed
 		_ = r.finishRow(id, started, OutcomeFailed, msg)
-		r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg})
+		r.emit(Event{Kind: "failed", Version: m.Version, Name: m.Name, Direction: dir, Duration: d, Attempt: attempt, Message: msg, Locks: step.Locks})
 		se := &StepError{Version: m.Version, Name: m.Name, Direction: dir, Message: msg}
 		se.Runbook = r.t.scrubString(r.runbook(bg, m, dir, f, unchanged))
 		return step, se
@@ -505,8 +529,27 @@ func (r *Runner) runStep(ctx context.Context, m *Migration, dir string, kill <-c
 
 // exec runs one golang-migrate step; closing kill cancels the running
 // statement on the server.
-func (r *Runner) exec(n int, kill <-chan struct{}) (error, bool) {
+func (r *Runner) exec(m *Migration, dir string, attempt int, started time.Time, locks []Lock, kill <-chan struct{}) (error, bool) {
+	n := 1
+	if dir == "down" {
+		n = -1
+	}
 	done := make(chan error, 1)
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() { defer close(watched); r.monitor(m, dir, attempt, started, locks, stop) }()
+	type seen struct {
+		stmt   string
+		killed bool
+	}
+	watchdog := make(chan seen, 1)
+	go func() { s, k := r.watch(stop); watchdog <- seen{s, k} }()
+	defer func() {
+		close(stop)
+		<-watched
+		w := <-watchdog
+		r.lastStmt, r.timedOut = w.stmt, w.killed
+	}()
 	go func() { done <- r.m.Steps(n) }()
 	select {
 	case err := <-done:
@@ -522,7 +565,7 @@ func (r *Runner) exec(n int, kill <-chan struct{}) (error, bool) {
 func (r *Runner) describe(f failure, file *File, d time.Duration, cancelled bool) string {
 	where := " in " + filepath.Base(file.Path)
 	if f.line > 0 {
-		where = fmt.Sprintf(" at %s:%d", filepath.Base(file.Path), f.line)
+		where = fmt.Sprintf(" at %s:%d", filepath.Base(file.Path), file.fileLine(int(f.line)))
 		lines := strings.Split(string(file.Body), "\n")
 		if int(f.line) <= len(lines) {
 			where += fmt.Sprintf(" (%s)", clip(strings.TrimSpace(lines[f.line-1]), 120))
@@ -532,7 +575,14 @@ func (r *Runner) describe(f failure, file *File, d time.Duration, cancelled bool
 	case cancelled:
 		return fmt.Sprintf("cancelled on request after %s%s: %s", d.Round(time.Millisecond), where, f.describe())
 	case f.timeout:
-		return fmt.Sprintf("hit the statement timeout (%s) after %s%s: %s", r.opt.StatementTimeout, d.Round(time.Millisecond), where, f.describe())
+		if f.line == 0 && f.statement != "" && r.t.kind == MySQL {
+			where += fmt.Sprintf(" (%s)", clip(oneLine(f.statement), 120))
+		}
+		how := ""
+		if r.timedOut {
+			how = ", killed by migsafe"
+		}
+		return fmt.Sprintf("hit the statement timeout (%s%s) after %s%s: %s", r.opt.StatementTimeout, how, d.Round(time.Millisecond), where, f.describe())
 	}
 	return f.describe() + where
 }
@@ -573,4 +623,40 @@ func indent(s, pre string) string {
 		lines[i] = pre + l
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// foreignTool refuses a database that another migration tool keeps the
+// version of (goose, Flyway): golang-migrate's schema_migrations is empty
+// there, and the runner would apply every migration again.
+func (r *Runner) foreignTool(ctx context.Context) error {
+	q := "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = current_schema()"
+	if r.t.kind == MySQL {
+		q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = DATABASE()"
+	}
+	for _, t := range []struct{ table, tool string }{{"goose_db_version", "goose"}, {"flyway_schema_history", "Flyway"}} {
+		var n int
+		if err := r.ctl.QueryRowContext(ctx, r.q(q), t.table).Scan(&n); err != nil {
+			return r.t.scrub(err)
+		}
+		if n > 0 {
+			return Refusals{{
+				What: fmt.Sprintf("the database's migrations were applied by %s (its table %s is there) and golang-migrate's schema_migrations has no version: migsafe would apply every migration again", t.tool, t.table),
+				Fix:  fmt.Sprintf("record the version %s reached once: `migrate force VERSION` with golang-migrate's CLI (or INSERT INTO schema_migrations (version, dirty) VALUES (VERSION, false)); migsafe then takes it as its baseline", t.tool),
+			}}
+		}
+	}
+	return nil
+}
+
+// writeDown says how to give m a down migration in its layout.
+func (r *Runner) writeDown(m *Migration) string {
+	switch r.opt.Source.Layout {
+	case "goose":
+		return "add a -- +goose Down section to " + filepath.Base(m.Up.Path)
+	case "dbmate":
+		return "add a -- migrate:down section to " + filepath.Base(m.Up.Path)
+	case "popx":
+		return "write " + strings.Replace(filepath.Base(m.Up.Path), ".up.sql", ".down.sql", 1)
+	}
+	return "write " + m.Label() + ".down.sql"
 }

@@ -218,3 +218,58 @@ func TestRepairPostgres(t *testing.T) {
 		}
 	})
 }
+
+// repair compares types, defaults and constraints too: a migration that
+// only changes those is before, partial or after, not unknown.
+func TestRepairSeesTypesDefaultsConstraints(t *testing.T) {
+	engines(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		d := newDB(t, kind)
+		stmts := []string{
+			"ALTER TABLE items ALTER COLUMN price TYPE bigint",
+			"ALTER TABLE items ALTER COLUMN qty SET DEFAULT 1",
+			"ALTER TABLE items ADD CONSTRAINT items_sku UNIQUE (sku)",
+			"ALTER TABLE items ADD CONSTRAINT items_qty_positive CHECK (qty > 0)",
+		}
+		if kind == MySQL {
+			stmts[0] = "ALTER TABLE items MODIFY price bigint"
+		}
+		dir := writeDir(t, map[string]string{
+			"1_items.up.sql":   "CREATE TABLE items (id int PRIMARY KEY, sku varchar(20), price int, qty int);",
+			"1_items.down.sql": "DROP TABLE items;",
+			"2_tighten.up.sql": strings.Join(stmts, ";\n") + ";",
+		})
+		r := open(t, d.url, dir)
+		if _, err := r.Up(ctx, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		// golang-migrate was running 2 when it stopped (outside migsafe)
+		d.exec(t, "UPDATE schema_migrations SET version = 2, dirty = true")
+		ins, err := r.Repair(ctx, false)
+		if err != nil || ins.Verdict != VerdictBefore {
+			t.Fatalf("nothing run: %+v %v", ins, err)
+		}
+		d.exec(t, stmts[0])
+		d.exec(t, stmts[1])
+		ins, err = r.Repair(ctx, false)
+		if err != nil || ins.Verdict != VerdictPartial {
+			t.Fatalf("half run: %+v %v", ins, err)
+		}
+		applied := strings.Join(ins.Applied, "|")
+		notApplied := strings.Join(ins.NotApplied, "|")
+		wantApplied := "add default items.qty|add type items.price int8|drop type items.price int4"
+		if kind == MySQL {
+			// the MySQL model does not follow ALTER COLUMN SET DEFAULT
+			wantApplied = "add type items.price bigint|drop type items.price int"
+		}
+		if applied != wantApplied || notApplied != "add constraint items check items_qty_positive|add constraint items unique (sku)|add index items_sku" {
+			t.Fatalf("applied %q\nnot applied %q", applied, notApplied)
+		}
+		d.exec(t, stmts[2])
+		d.exec(t, stmts[3])
+		ins, err = r.Repair(ctx, true)
+		if err != nil || ins.Verdict != VerdictAfter || !ins.Done {
+			t.Fatalf("all run: %+v %v", ins, err)
+		}
+	})
+}

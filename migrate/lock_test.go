@@ -112,3 +112,53 @@ func TestStatementTimeout(t *testing.T) {
 		}
 	})
 }
+
+// Where the server does not stop DDL itself (MySQL's max_execution_time is
+// for SELECT only), migsafe kills a statement that runs past
+// --statement-timeout: here an ALTER TABLE waiting for a metadata lock on
+// MariaDB with the server's own timeout left off.
+func TestStatementTimeoutWatchdog(t *testing.T) {
+	d := newDB(t, MySQL)
+	d.exec(t, "CREATE TABLE busy (id int)")
+	dir := writeDir(t, map[string]string{
+		"1_alter.up.sql": "ALTER TABLE busy ADD COLUMN note text;",
+	})
+	var notes []string
+	r := open(t, d.url, dir, func(o *Options) {
+		o.StatementTimeout = 500 * time.Millisecond
+		o.LockTimeout = 30 * time.Second
+		o.Events = func(e Event) {
+			if e.Kind == "note" {
+				notes = append(notes, e.Message)
+			}
+		}
+	})
+	r.forceWatchdog = true
+	tx, err := d.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.Exec("SELECT * FROM busy"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = r.Up(context.Background(), -1, nil)
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("the watchdog did not stop the statement (%s)", el)
+	}
+	if err == nil || !strings.Contains(err.Error(), "hit the statement timeout (500ms, killed by migsafe) after ") ||
+		!strings.Contains(err.Error(), "in 1_alter.up.sql (ALTER TABLE busy ADD COLUMN note text)") {
+		t.Fatalf("want the timeout with the statement, got %v", err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "max_execution_time applies only to SELECT, so migsafe enforces it: KILL QUERY") {
+		t.Fatalf("notes %q", notes)
+	}
+	if r.TimeoutNote() == "" {
+		t.Fatal("no note")
+	}
+	r.forceWatchdog = false
+	if n := r.TimeoutNote(); !strings.Contains(n, "MariaDB's max_statement_time") {
+		t.Fatalf("MariaDB note %q", n)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,15 @@ type Gate interface {
 	Review(ctx context.Context, pending []*Migration) (allow int, stopReason string, err error)
 }
 
+// HistoryGate is a Gate that also judges by when each applied migration
+// was applied to this database (from migsafe_history): the contract phase
+// measures a deprecation's age from it. The runner calls ReviewApplied
+// instead of Review.
+type HistoryGate interface {
+	Gate
+	ReviewApplied(ctx context.Context, pending []*Migration, applied map[uint]time.Time) (allow int, stopReason string, err error)
+}
+
 // Options configure a Runner.
 type Options struct {
 	// DatabaseURL is postgres://… or mysql://…; its password never appears
@@ -66,21 +76,36 @@ type Options struct {
 	// Events receives progress (one event per migration started, retried,
 	// finished or failed). Nil: none.
 	Events func(Event)
+	// ProgressEvery is how often a running migration reports what the
+	// server shows of it (a "progress" event); 0: never.
+	ProgressEvery time.Duration
 	// Version is migsafe's version, recorded in the history.
 	Version string
 	// RunID identifies this run in the history (default: generated).
 	RunID string
+	// VerifyWithData makes VerifyRollback seed every table with a few
+	// generated rows before each up and report what the down loses.
+	VerifyWithData bool
 }
 
 // Event is a progress report.
 type Event struct {
-	Kind      string // "start", "done", "retry", "failed", "recovered", "note"
-	Version   uint
-	Name      string
-	Direction string
-	Duration  time.Duration
-	Attempt   int
-	Message   string
+	Kind      string        `json:"kind"` // "start", "progress", "done", "retry", "failed", "recovered", "note"
+	Version   uint          `json:"version,omitempty"`
+	Name      string        `json:"name,omitempty"`
+	Direction string        `json:"direction,omitempty"`
+	Duration  time.Duration `json:"duration_ns,omitempty"` // of the migration so far (progress) or in all (done, failed)
+	Attempt   int           `json:"attempt,omitempty"`
+	Message   string        `json:"message,omitempty"`
+	// Index and Total place the migration in the run: migration Index of
+	// Total (from 1); Elapsed is the run's time so far.
+	Index   int           `json:"index,omitempty"`
+	Total   int           `json:"total,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+	// Locks are the locks the migration is predicted to take (start, done).
+	Locks []Lock `json:"locks,omitempty"`
+	// Progress is what the server shows of a long migration (progress).
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // Step is one migration the run applied or tried.
@@ -92,6 +117,7 @@ type Step struct {
 	Outcome   string        `json:"outcome"`
 	Attempts  int           `json:"attempts"`
 	Error     string        `json:"error,omitempty"`
+	Locks     []Lock        `json:"locks,omitempty"` // predicted
 }
 
 // Result is what Up or Down did.
@@ -126,6 +152,18 @@ type Runner struct {
 	running       *Row
 	intentWritten bool
 	finishedInTx  bool
+	// the run's position, for events: migration index of total
+	pos struct {
+		index, total int
+		start        time.Time
+	}
+	emitMu sync.Mutex
+	// the last statement the watchdog saw, and whether it killed it for
+	// --statement-timeout (MySQL); forceWatchdog makes it enforce the
+	// timeout on MariaDB too (tests)
+	lastStmt      string
+	timedOut      bool
+	forceWatchdog bool
 }
 
 // Open connects to the database (without taking any lock).
@@ -208,10 +246,29 @@ func (r *Runner) appName(role string) string {
 }
 
 func (r *Runner) emit(e Event) {
-	if r.opt.Events != nil {
-		e.Message = r.t.scrubString(e.Message)
-		r.opt.Events(e)
+	if r.opt.Events == nil {
+		return
 	}
+	e.Message = r.t.scrubString(e.Message)
+	if e.Progress != nil {
+		p := *e.Progress
+		p.Statement, p.Waiting = r.t.scrubString(p.Statement), r.t.scrubString(p.Waiting)
+		e.Progress = &p
+	}
+	if r.pos.total > 0 && e.Kind != "recovered" {
+		e.Index, e.Total, e.Elapsed = r.pos.index, r.pos.total, time.Since(r.pos.start)
+	}
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	r.opt.Events(e)
+}
+
+// locksOf asks the gate which locks a migration takes (nil when it cannot say).
+func (r *Runner) locksOf(m *Migration, dir string) []Lock {
+	if p, ok := r.opt.Gate.(Predictor); ok {
+		return p.Locks(m, dir)
+	}
+	return nil
 }
 
 // q turns ? placeholders into PostgreSQL's $n.
@@ -301,7 +358,7 @@ func (r *Runner) openMigrate(ctx context.Context) error {
 	} else {
 		settings["lock_wait_timeout"] = seconds(r.opt.LockTimeout, 1)
 		settings["innodb_lock_wait_timeout"] = seconds(r.opt.LockTimeout, 1)
-		if r.opt.StatementTimeout > 0 && r.mariadb {
+		if r.opt.StatementTimeout > 0 && r.nativeTimeout() {
 			settings["max_statement_time"] = fmt.Sprintf("%.3f", r.opt.StatementTimeout.Seconds())
 		}
 	}
@@ -350,6 +407,9 @@ func (r *Runner) version(ctx context.Context) (int64, bool, error) {
 	if err != nil {
 		if missingTable(err) {
 			return -1, false, nil
+		}
+		if strings.Contains(err.Error(), "dirty") {
+			return 0, false, errors.New("schema_migrations has no dirty column: it is another tool's (dbmate keeps its versions in a table of that name); migsafe migrate runs golang-migrate, whose schema_migrations is (version bigint, dirty boolean): migrate a database that dbmate does not manage, or rename dbmate's table once the versions are recorded for golang-migrate")
 		}
 		return 0, false, r.t.scrub(fmt.Errorf("reading schema_migrations: %w", err))
 	}

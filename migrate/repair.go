@@ -10,6 +10,7 @@ import (
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
+	"github.com/migsafe/migsafe/analyzer/change"
 	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/migrations"
 	"github.com/migsafe/migsafe/dialects/mysql"
@@ -188,6 +189,15 @@ func (r *Runner) inspectLocked(ctx context.Context, m *Migration, dir string) (*
 		return nil, r.t.scrub(err)
 	}
 	have := liveObjects(live, r.t.kind)
+	// a column's type and default count only when the column is on both
+	// sides: one that comes or goes is its own object
+	for _, side := range []map[string]bool{before, after} {
+		for k := range side {
+			if cn, ok := columnOf(k); ok && (!before["column "+cn] || !after["column "+cn]) {
+				delete(side, k)
+			}
+		}
+	}
 	for k := range after {
 		if !before[k] {
 			if have[k] {
@@ -257,7 +267,8 @@ func (r *Runner) model(ctx context.Context, ms []*Migration) (map[string]bool, e
 	}
 	var srcs []migrations.Source
 	for _, m := range ms {
-		srcs = append(srcs, migrations.Source{Path: filepath.Base(m.Up.Path), Src: m.Up.Body})
+		// the up's bytes under a golang-migrate name, whatever the layout
+		srcs = append(srcs, migrations.Source{Path: fmt.Sprintf("%d_m.up.sql", m.Version), Src: m.Up.Body})
 	}
 	set := migrations.Build(srcs, migrations.Options{Layout: migrations.GolangMigrate, Dialect: name})
 	parts := set.Parts()
@@ -268,10 +279,15 @@ func (r *Runner) model(ctx context.Context, ms []*Migration) (map[string]bool, e
 	if err != nil {
 		return nil, fmt.Errorf("replaying the migrations into a schema model: %w", err)
 	}
-	return modelObjects(res.Catalog), nil
+	return modelObjects(res.Catalog, r.t.kind), nil
 }
 
-func modelObjects(c *catalog.Catalog) map[string]bool {
+// The model's objects are "table T", "column T.C", "not null T.C",
+// "index I", "default T.C", "type T.C X" and "constraint T KIND (COLS)"
+// ("constraint T check NAME" for a named CHECK). Types and defaults are
+// compared only for a column before and after the migration both have:
+// a column that comes or goes is already its own object.
+func modelObjects(c *catalog.Catalog, kind string) map[string]bool {
 	out := map[string]bool{}
 	if c == nil {
 		return out
@@ -280,16 +296,209 @@ func modelObjects(c *catalog.Catalog) map[string]bool {
 		tn := strings.ToLower(t.Name.Name)
 		out["table "+tn] = true
 		for _, col := range t.Columns {
-			out["column "+tn+"."+strings.ToLower(col.Name)] = true
+			cn := tn + "." + strings.ToLower(col.Name)
+			out["column "+cn] = true
 			if col.NotNull {
-				out["not null "+tn+"."+strings.ToLower(col.Name)] = true
+				out["not null "+cn] = true
+			}
+			if col.Default != nil && !col.Default.Null || col.Type.Serial {
+				out["default "+cn] = true
+			}
+			if typ := modelType(col.Type, kind); typ != "" {
+				out["type "+cn+" "+typ] = true
 			}
 		}
 		for _, ix := range c.IndexesOf(t) {
 			out["index "+strings.ToLower(ix.Name)] = true
 		}
+		for _, con := range t.Constraints {
+			if k := constraintKey(tn, con.Constraint); k != "" {
+				out[k] = true
+			}
+		}
 	}
 	return out
+}
+
+// columnOf is the column "T.C" a type or default object is about.
+func columnOf(k string) (string, bool) {
+	switch {
+	case strings.HasPrefix(k, "default "):
+		return strings.TrimPrefix(k, "default "), true
+	case strings.HasPrefix(k, "type "):
+		cn, _, _ := strings.Cut(strings.TrimPrefix(k, "type "), " ")
+		return cn, true
+	}
+	return "", false
+}
+
+func constraintKey(table string, c change.Constraint) string {
+	cols := make([]string, len(c.Columns))
+	for i, col := range c.Columns {
+		cols[i] = strings.ToLower(col)
+	}
+	list := " (" + strings.Join(cols, ", ") + ")"
+	switch c.Kind {
+	case change.ConstraintPrimaryKey:
+		return "constraint " + table + " primary key" + list
+	case change.ConstraintUnique:
+		return "constraint " + table + " unique" + list
+	case change.ConstraintForeignKey:
+		ref := ""
+		if c.RefTable != nil {
+			ref = " references " + strings.ToLower(c.RefTable.Name)
+		}
+		return "constraint " + table + " foreign key" + list + ref
+	case change.ConstraintCheck:
+		if c.Name != "" {
+			return "constraint " + table + " check " + strings.ToLower(c.Name)
+		}
+	}
+	return ""
+}
+
+// modelType is a column type in the form liveType gives the server's.
+func modelType(t change.Type, kind string) string {
+	if t.Name == "" {
+		return ""
+	}
+	name := strings.ToLower(t.Name)
+	if kind == MySQL {
+		if len(t.Values) > 0 {
+			q := make([]string, len(t.Values))
+			for i, v := range t.Values {
+				q[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+			}
+			return name + "(" + strings.Join(q, ",") + ")"
+		}
+		s := name
+		if len(t.Mods) > 0 && !mysqlInt(name) {
+			s += "(" + joinInts(t.Mods) + ")"
+		}
+		if t.Unsigned {
+			s += " unsigned"
+		}
+		return s
+	}
+	s := name
+	if len(t.Mods) > 0 {
+		s += "(" + joinInts(t.Mods) + ")"
+	}
+	if t.Array {
+		s += "[]"
+	}
+	return s
+}
+
+func joinInts(ms []int) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = fmt.Sprint(m)
+	}
+	return strings.Join(s, ",")
+}
+
+func mysqlInt(n string) bool {
+	switch n {
+	case "tinyint", "smallint", "mediumint", "int", "bigint", "year":
+		return true
+	}
+	return false
+}
+
+// pgNames are format_type's names in the model's canonical spelling.
+var pgNames = map[string]string{
+	"integer": "int4", "bigint": "int8", "smallint": "int2", "character varying": "varchar", "character": "bpchar",
+	"boolean": "bool", "real": "float4", "double precision": "float8", "timestamp without time zone": "timestamp",
+	"timestamp with time zone": "timestamptz", "time without time zone": "time", "time with time zone": "timetz",
+	"bit varying": "varbit",
+}
+
+// liveType reads the type at the start of a snapshot's column entry
+// (format_type on PostgreSQL, COLUMN_TYPE on MySQL).
+func liveType(v, kind string) string {
+	for _, cut := range []string{" not null", " default ", " identity ", " generated", " collate ", " auto_increment", " on update", " virtual", " stored"} {
+		if i := strings.Index(v, cut); i >= 0 {
+			v = v[:i]
+		}
+	}
+	v = strings.TrimSpace(strings.ToLower(v))
+	if kind == MySQL {
+		if strings.HasPrefix(v, "enum(") || strings.HasPrefix(v, "set(") {
+			return v
+		}
+		unsigned := strings.Contains(v, " unsigned")
+		v = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(v, " unsigned", ""), " zerofill", ""))
+		base, mods, _ := strings.Cut(v, "(")
+		s := base
+		if mods != "" && !mysqlInt(base) {
+			s += "(" + strings.ReplaceAll(strings.TrimSuffix(mods, ")"), " ", "") + ")"
+		}
+		if unsigned {
+			s += " unsigned"
+		}
+		return s
+	}
+	array := strings.HasSuffix(v, "[]")
+	v = strings.TrimSuffix(v, "[]")
+	mods := ""
+	if i := strings.Index(v, "("); i >= 0 {
+		if j := strings.Index(v[i:], ")"); j > 0 {
+			mods = strings.ReplaceAll(v[i:i+j+1], " ", "")
+			v = strings.TrimSpace(v[:i] + v[i+j+1:])
+		}
+	}
+	if n, ok := pgNames[v]; ok {
+		v = n
+	}
+	if i := strings.LastIndex(v, "."); i >= 0 {
+		v = v[i+1:] // a schema-qualified type: the model has its name
+	}
+	s := v + mods
+	if array {
+		s += "[]"
+	}
+	return s
+}
+
+// liveConstraint turns a snapshot's constraint entry into the model's
+// key ("" for what the model does not name: an unnamed CHECK, NOT NULL).
+func liveConstraint(table, name, def string) string {
+	d := strings.ToLower(def)
+	cols := func(s string) string {
+		i := strings.Index(s, "(")
+		j := strings.Index(s, ")")
+		if i < 0 || j < i {
+			return " ()"
+		}
+		parts := strings.Split(s[i+1:j], ",")
+		for k, p := range parts {
+			parts[k] = strings.Trim(strings.TrimSpace(p), "`\"")
+		}
+		return " (" + strings.Join(parts, ", ") + ")"
+	}
+	switch {
+	case strings.HasPrefix(d, "primary key"):
+		return "constraint " + table + " primary key" + cols(d)
+	case strings.HasPrefix(d, "unique"):
+		return "constraint " + table + " unique" + cols(d)
+	case strings.HasPrefix(d, "foreign key"):
+		ref := ""
+		if _, r, ok := strings.Cut(d, "references "); ok {
+			r = strings.TrimSpace(r)
+			if i := strings.IndexAny(r, " ("); i >= 0 {
+				r = r[:i]
+			}
+			if i := strings.LastIndex(r, "."); i >= 0 {
+				r = r[i+1:]
+			}
+			ref = " references " + strings.Trim(r, "`\"")
+		}
+		return "constraint " + table + " foreign key" + cols(d) + ref
+	case strings.HasPrefix(d, "check"):
+		return "constraint " + table + " check " + strings.ToLower(name)
+	}
+	return ""
 }
 
 // liveObjects turns a snapshot into the model's object names.
@@ -308,6 +517,10 @@ func liveObjects(s *Schema, kind string) map[string]bool {
 				if strings.Contains(v, " not null") {
 					out["not null "+tc] = true
 				}
+				if strings.Contains(v, " default ") && !strings.Contains(v, " default NULL") {
+					out["default "+tc] = true
+				}
+				out["type "+tc+" "+liveType(v, kind)] = true
 			}
 		case "index":
 			n := parts[len(parts)-1]
@@ -317,6 +530,12 @@ func liveObjects(s *Schema, kind string) map[string]bool {
 				n = parts[len(parts)-2] + "_pkey"
 			}
 			out["index "+n] = true
+		case "constraint":
+			if len(parts) >= 2 {
+				if c := liveConstraint(parts[len(parts)-2], parts[len(parts)-1], v); c != "" {
+					out[c] = true
+				}
+			}
 		}
 	}
 	return out

@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/golang-migrate/migrate/v4/source"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/migrations"
 )
 
 // File is one migration file as read from disk: the bytes that run are the
@@ -22,7 +27,13 @@ type File struct {
 	Path   string // as given (joined with the directory)
 	Body   []byte
 	SHA256 string // hex
+	// Line is the line of Path where Body starts: 1, or the line of a
+	// goose or dbmate section's annotation.
+	Line int
 }
+
+// fileLine turns a line of the body into a line of the file.
+func (f *File) fileLine(bodyLine int) int { return bodyLine + max(f.Line, 1) - 1 }
 
 // Migration is one version: its up file and its down file (nil when the
 // migration has none, which makes it irreversible).
@@ -44,8 +55,108 @@ func (m *Migration) Label() string {
 // Source is an ordered set of migrations.
 type Source struct {
 	Dir        string
+	Layout     string       // "golang-migrate", "goose", "dbmate" or "popx"
 	Migrations []*Migration // ascending versions
 	byVersion  map[uint]*Migration
+}
+
+// SupportedLayouts are the layouts the runner applies: those with up and
+// down migrations and numeric versions.
+var SupportedLayouts = []migrations.Layout{migrations.GolangMigrate, migrations.Goose, migrations.Dbmate, migrations.Popx}
+
+// Load reads a migrations directory in any supported layout (detected as
+// `migsafe check` detects it): golang-migrate files as they are, goose and
+// dbmate files split into their up and down sections, popx files tagged
+// for dialect (analyzer.Postgres or analyzer.MySQL; "" is PostgreSQL) or
+// generic. golang-migrate applies them either way, with its
+// schema_migrations table: the sections run as golang-migrate runs a
+// file (one Exec). Flyway and plain directories are refused: they have
+// no down migrations (or no versions) to run.
+func Load(dir, dialect string) (*Source, error) {
+	srcs, err := readSQL(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(srcs) == 0 {
+		return golangMigrate(dir, nil) // an empty history
+	}
+	d := migrations.Detect(srcs)
+	switch d.Layout {
+	case migrations.GolangMigrate:
+		return golangMigrate(dir, srcs)
+	case migrations.Goose, migrations.Dbmate, migrations.Popx:
+		if len(d.Ambiguous) > 0 {
+			return nil, fmt.Errorf("migrations directory %s: its files follow more than one layout (%s): keep one tool's files in it", dir, layoutList(d.Ambiguous))
+		}
+		return loadSet(dir, srcs, d.Layout, dialect)
+	}
+	why := "no file follows a migration tool's naming (it would be a plain directory, applied in name order with no way back)"
+	if d.Layout == migrations.Flyway {
+		why = "Flyway's V{version}__{name}.sql files have no down migrations (undo files are Flyway Teams' and not read) and dotted versions golang-migrate cannot order"
+	}
+	return nil, fmt.Errorf("migrations directory %s: %s; migsafe migrate applies %s directories: convert it, or give --path the directory that has them", dir, why, layoutList(SupportedLayouts))
+}
+
+func layoutList(ls []migrations.Layout) string {
+	s := make([]string, len(ls))
+	for i, l := range ls {
+		s[i] = string(l)
+	}
+	return strings.Join(s, ", ")
+}
+
+// loadSet turns a goose, dbmate or popx set into migrations.
+func loadSet(dir string, srcs []migrations.Source, layout migrations.Layout, dialect string) (*Source, error) {
+	set := migrations.Build(srcs, migrations.Options{Layout: layout, Dialect: dialect})
+	var problems []string
+	for _, p := range set.Problems {
+		problems = append(problems, filepath.Base(p.Path)+": "+p.Msg)
+	}
+	for _, sk := range set.Skipped {
+		if layout != migrations.Popx || !strings.Contains(sk.Reason, "dialect") && !strings.Contains(sk.Reason, "overridden") {
+			problems = append(problems, fmt.Sprintf("%s: %s; it would never run: rename it or move it out of %s", filepath.Base(sk.Path), sk.Reason, dir))
+		}
+	}
+	s := &Source{Dir: dir, Layout: string(layout), byVersion: map[uint]*Migration{}}
+	for _, m := range set.Migrations {
+		v, err := strconv.ParseUint(m.Version, 10, 64)
+		if err != nil || v > math.MaxInt64 {
+			problems = append(problems, fmt.Sprintf("%s: version %q is not a number golang-migrate can order", strings.Join(m.Paths(), ", "), m.Version))
+			continue
+		}
+		if len(m.Up) != 1 || len(m.Down) > 1 {
+			problems = append(problems, fmt.Sprintf("%s: version %d has %d up and %d down parts: keep one of each", strings.Join(m.Paths(), ", "), v, len(m.Up), len(m.Down)))
+			continue
+		}
+		mig := &Migration{Version: uint(v), Name: m.Title, Up: filePart(m.Up[0])}
+		if len(m.Down) == 1 {
+			mig.Down = filePart(m.Down[0])
+		}
+		if s.byVersion[mig.Version] != nil {
+			problems = append(problems, fmt.Sprintf("%s: version %d is given twice", strings.Join(m.Paths(), ", "), v))
+			continue
+		}
+		s.byVersion[mig.Version] = mig
+		s.Migrations = append(s.Migrations, mig)
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("migrations directory %s (%s layout):\n  %s", dir, layout, strings.Join(problems, "\n  "))
+	}
+	sort.Slice(s.Migrations, func(i, j int) bool { return s.Migrations[i].Version < s.Migrations[j].Version })
+	return s, nil
+}
+
+// filePart is the part of a file a section covers: the bytes golang-migrate
+// runs and the runner hashes (so a change to the down section is not drift
+// of the up).
+func filePart(f *analyzer.File) *File {
+	body, line := f.Src, 1
+	if f.Range.End > f.Range.Start && f.Range.Start >= 0 && f.Range.End <= len(f.Src) {
+		body = f.Src[f.Range.Start:f.Range.End]
+		line += bytes.Count(f.Src[:f.Range.Start], []byte("\n"))
+	}
+	return &File{Path: f.Path, Body: body, SHA256: hashOf(body), Line: line}
 }
 
 // Get returns the migration of a version, or nil.
@@ -75,19 +186,22 @@ func hashOf(b []byte) string {
 // silently skip, a down without an up, and a version given twice are
 // errors: the runner must run exactly what the directory says.
 func LoadDir(dir string) (*Source, error) {
+	srcs, err := readSQL(dir)
+	if err != nil {
+		return nil, err
+	}
+	return golangMigrate(dir, srcs)
+}
+
+// readSQL reads the .sql files of a directory (BOM removed), by name.
+func readSQL(dir string) ([]migrations.Source, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("migrations directory %s: %w", dir, unwrapPath(err))
 	}
-	s := &Source{Dir: dir, byVersion: map[uint]*Migration{}}
-	var problems []string
+	var srcs []migrations.Source
 	for _, e := range ents {
 		if e.IsDir() || !strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
-			continue
-		}
-		p, err := source.Parse(e.Name())
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: not a golang-migrate file name (want VERSION_NAME.up.sql or VERSION_NAME.down.sql); golang-migrate would skip it silently: rename it or move it out of %s", e.Name(), dir))
 			continue
 		}
 		full := filepath.Join(dir, e.Name())
@@ -95,7 +209,22 @@ func LoadDir(dir string) (*Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", full, unwrapPath(err))
 		}
-		body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+		srcs = append(srcs, migrations.Source{Path: full, Src: bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))})
+	}
+	return srcs, nil
+}
+
+// golangMigrate builds a Source from golang-migrate files.
+func golangMigrate(dir string, srcs []migrations.Source) (*Source, error) {
+	s := &Source{Dir: dir, Layout: string(migrations.GolangMigrate), byVersion: map[uint]*Migration{}}
+	var problems []string
+	for _, src := range srcs {
+		name, full, body := filepath.Base(src.Path), src.Path, src.Src
+		p, err := source.Parse(name)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: not a golang-migrate file name (want VERSION_NAME.up.sql or VERSION_NAME.down.sql); golang-migrate would skip it silently: rename it or move it out of %s", name, dir))
+			continue
+		}
 		m := s.byVersion[p.Version]
 		if m == nil {
 			m = &Migration{Version: p.Version, Name: p.Identifier}
@@ -106,12 +235,12 @@ func LoadDir(dir string) (*Source, error) {
 		switch p.Direction {
 		case source.Up:
 			if m.Up != nil {
-				problems = append(problems, fmt.Sprintf("%s: version %d has two up files (%s): keep one", e.Name(), p.Version, filepath.Base(m.Up.Path)))
+				problems = append(problems, fmt.Sprintf("%s: version %d has two up files (%s): keep one", name, p.Version, filepath.Base(m.Up.Path)))
 			}
 			m.Up, m.Name = f, p.Identifier
 		case source.Down:
 			if m.Down != nil {
-				problems = append(problems, fmt.Sprintf("%s: version %d has two down files (%s): keep one", e.Name(), p.Version, filepath.Base(m.Down.Path)))
+				problems = append(problems, fmt.Sprintf("%s: version %d has two down files (%s): keep one", name, p.Version, filepath.Base(m.Down.Path)))
 			}
 			m.Down = f
 		}

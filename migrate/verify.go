@@ -13,6 +13,7 @@ const (
 	Reversible       = "reversible"            // up, down, up again: the schema came back each time
 	Irreversible     = "irreversible"          // no down file
 	NotRestored      = "down-does-not-restore" // the down left the schema different from before the up
+	DataLost         = "down-loses-data"       // --with-data: the schema came back, the rows did not
 	DownFails        = "down-fails"
 	UpFailsAfterDown = "up-fails-after-down"
 	UpFails          = "up-fails"
@@ -31,8 +32,13 @@ type Verification struct {
 	Diff        []Difference `json:"diff,omitempty"`         // before the up vs after the down
 	ReapplyDiff []Difference `json:"reapply_diff,omitempty"` // after the first up vs after the second
 	Error       string       `json:"error,omitempty"`
-	UpSHA256    string       `json:"up_sha256"`
-	DownSHA256  string       `json:"down_sha256,omitempty"`
+	// DataLoss (--with-data) is what of the rows seeded before the up
+	// the down did not bring back; Seeding notes the tables that could
+	// not be seeded.
+	DataLoss   []string `json:"data_loss,omitempty"`
+	Seeding    []string `json:"seeding,omitempty"`
+	UpSHA256   string   `json:"up_sha256"`
+	DownSHA256 string   `json:"down_sha256,omitempty"`
 }
 
 // VerifyReport is what verify-rollback found.
@@ -104,12 +110,25 @@ func (r *Runner) VerifyRollback(ctx context.Context, from int64) (*VerifyReport,
 			}
 			continue
 		}
+		var d0 tableData
+		var err error
+		if r.opt.VerifyWithData {
+			if v.Seeding, err = r.seed(ctx); err != nil {
+				return rep, err
+			}
+			if d0, err = r.data(ctx); err != nil {
+				return rep, err
+			}
+		}
 		s0, err := snap()
 		if err != nil {
 			return rep, err
 		}
 		if _, err := r.runStep(ctx, m, "up", nil); err != nil {
 			v.Result, v.Error, stopped = UpFails, err.Error(), true
+			if r.opt.VerifyWithData {
+				v.Error = "with seeded rows in the tables: " + v.Error
+			}
 			rep.Results = append(rep.Results, v)
 			continue
 		}
@@ -132,6 +151,13 @@ func (r *Runner) VerifyRollback(ctx context.Context, from int64) (*VerifyReport,
 			return rep, err
 		}
 		v.Diff = Diff(s0, s0b)
+		if d0 != nil {
+			d0b, err := r.data(ctx)
+			if err != nil {
+				return rep, err
+			}
+			v.DataLoss = lost(d0, d0b)
+		}
 		if _, err := r.runStep(ctx, m, "up", nil); err != nil {
 			v.Result, v.Error, stopped = UpFailsAfterDown, err.Error(), true
 			rep.Results = append(rep.Results, v)
@@ -143,8 +169,11 @@ func (r *Runner) VerifyRollback(ctx context.Context, from int64) (*VerifyReport,
 		}
 		v.ReapplyDiff = Diff(s1, s1b)
 		v.Result = Reversible
-		if len(v.Diff) > 0 || len(v.ReapplyDiff) > 0 {
+		switch {
+		case len(v.Diff) > 0 || len(v.ReapplyDiff) > 0:
 			v.Result = NotRestored
+		case len(v.DataLoss) > 0:
+			v.Result = DataLost
 		}
 		rep.Results = append(rep.Results, v)
 	}
@@ -242,7 +271,7 @@ func (r *Runner) record(ctx context.Context, rep *VerifyReport) error {
 		return r.t.scrub(fmt.Errorf("recording the verification: %w", err))
 	}
 	for _, v := range rep.Results {
-		detail, _ := json.Marshal(map[string]any{"diff": v.Diff, "reapply_diff": v.ReapplyDiff, "error": v.Error})
+		detail, _ := json.Marshal(map[string]any{"diff": v.Diff, "reapply_diff": v.ReapplyDiff, "data_loss": v.DataLoss, "error": v.Error})
 		_, err := r.ctl.ExecContext(ctx, r.q("INSERT INTO migsafe_rollback_verifications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			v.Version, v.Name, v.UpSHA256, v.DownSHA256, rep.Engine, rep.Server, v.Result, r.t.scrubString(string(detail)), rep.RunID, rep.At)
 		if err != nil {
@@ -264,6 +293,12 @@ func (v *VerifyReport) Text() string {
 		for _, d := range r.ReapplyDiff {
 			fmt.Fprintf(&b, "    after up again: %s\n", d)
 		}
+		for _, d := range r.DataLoss {
+			fmt.Fprintf(&b, "    data after the down: %s\n", d)
+		}
+		for _, d := range r.Seeding {
+			fmt.Fprintf(&b, "    note: %s\n", d)
+		}
 		if r.Error != "" {
 			fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(r.Error, "\n", "\n    "))
 		}
@@ -278,7 +313,7 @@ func (v *VerifyReport) summary() string {
 		n[r.Result]++
 	}
 	var parts []string
-	for _, k := range []string{Reversible, Irreversible, NotRestored, DownFails, UpFailsAfterDown, UpFails, NotReached} {
+	for _, k := range []string{Reversible, Irreversible, NotRestored, DataLost, DownFails, UpFailsAfterDown, UpFails, NotReached} {
 		if n[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
 		}
@@ -302,6 +337,9 @@ func (v *VerifyReport) Markdown() string {
 		}
 		for _, d := range r.ReapplyDiff {
 			det = append(det, "after up again: `"+mdCell(d.String())+"`")
+		}
+		for _, d := range r.DataLoss {
+			det = append(det, "data after the down: "+mdCell(d))
 		}
 		if r.Error != "" {
 			det = append(det, mdCell(firstLine(r.Error)))

@@ -89,3 +89,58 @@ func TestVerifyRollbackRefusesARealDatabase(t *testing.T) {
 		}
 	})
 }
+
+// --with-data seeds the tables before each up and finds the down that
+// brings a dropped column back with the schema right and the values gone.
+func TestVerifyRollbackWithData(t *testing.T) {
+	engines(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		d := newDB(t, kind)
+		restore := "ALTER TABLE users ADD COLUMN email varchar(100);\nUPDATE users SET email = 'unknown';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;"
+		if kind == MySQL {
+			restore = "ALTER TABLE users ADD COLUMN email varchar(100);\nUPDATE users SET email = 'unknown';\nALTER TABLE users MODIFY email varchar(100) NOT NULL;"
+		}
+		dir := writeDir(t, map[string]string{
+			// a_profiles sorts before users and references it: seeded second
+			"1_users.up.sql":        "CREATE TABLE users (id int PRIMARY KEY, email varchar(100) NOT NULL, born date, active boolean);\nCREATE TABLE a_profiles (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users (id), bio text);",
+			"1_users.down.sql":      "DROP TABLE a_profiles;\nDROP TABLE users;",
+			"2_rename.up.sql":       "ALTER TABLE a_profiles RENAME COLUMN bio TO about;",
+			"2_rename.down.sql":     "ALTER TABLE a_profiles RENAME COLUMN about TO bio;",
+			"3_drop_email.up.sql":   "ALTER TABLE users DROP COLUMN email;",
+			"3_drop_email.down.sql": restore,
+			"4_note.up.sql":         "ALTER TABLE users ADD COLUMN note text;",
+			"4_note.down.sql":       "ALTER TABLE users DROP COLUMN note;",
+		})
+		r := open(t, d.url, dir, func(o *Options) { o.VerifyWithData = true })
+		rep, err := r.VerifyRollback(ctx, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range rep.Results {
+			got = append(got, v.Result)
+			if len(v.Seeding) > 0 {
+				t.Errorf("%d: not seeded: %q", v.Version, v.Seeding)
+			}
+		}
+		if want := "reversible reversible down-loses-data reversible"; strings.Join(got, " ") != want {
+			t.Fatalf("results %v, want %s\n%s", got, want, rep.Text())
+		}
+		if loss := rep.Results[2].DataLoss; len(loss) != 1 || loss[0] != "column users.email: 3 of 3 value(s) not restored (e.g. seed1)" {
+			t.Fatalf("data loss %q", loss)
+		}
+		var n int
+		if err := d.db.QueryRow("SELECT count(*) FROM a_profiles WHERE about = 'seed2'").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("a_profiles was not seeded: %d %v", n, err)
+		}
+		if md := rep.Markdown(); !strings.Contains(md, "| `3_drop_email` | ❌ down-loses-data | data after the down: column users.email: 3 of 3 value(s) not restored (e.g. seed1) |") {
+			t.Errorf("markdown:\n%s", md)
+		}
+		// without --with-data the same down looks reversible
+		d2 := newDB(t, kind)
+		rep, err = open(t, d2.url, dir).VerifyRollback(ctx, -1)
+		if err != nil || !rep.OK() {
+			t.Fatalf("without data: %v\n%s", err, rep.Text())
+		}
+	})
+}

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
 	"github.com/migsafe/migsafe/analyzer/migrations"
 	"github.com/migsafe/migsafe/lint"
 	"github.com/migsafe/migsafe/migrate"
@@ -38,12 +40,15 @@ type Gate struct {
 	Settings *lint.Settings
 	Dir      string // the migrations directory (the source's)
 	Phase    string // migrate.PhaseExpand stops before a contract step
+
+	last   *lintResult // the last review's, for Locks
+	source *migrate.Source
 }
 
 // New is the gate of src under s for a phase (migrate.PhaseAll,
 // PhaseExpand or PhaseContract).
 func New(s *lint.Settings, src *migrate.Source, phase string) *Gate {
-	return &Gate{Settings: s, Dir: src.Dir, Phase: phase}
+	return &Gate{Settings: s, Dir: src.Dir, Phase: phase, source: src}
 }
 
 // lintPending lints the pending migrations and returns the result (nil when the
@@ -69,25 +74,58 @@ func (g *Gate) lintPending(ctx context.Context, pending []*migrate.Migration) (*
 	if err != nil {
 		return nil, err
 	}
-	return &lintResult{Findings: res.Findings, Files: res.Files}, nil
+	return &lintResult{Findings: res.Findings, Files: res.Files, history: h}, nil
 }
 
 type lintResult struct {
 	Findings []analyzer.Finding
 	Files    []*analyzer.File
+	history  *lint.History
+	byPath   map[fileKey]*analyzer.File // built on first use
+}
+
+type fileKey struct {
+	dir  analyzer.Direction
+	path string // fullPath
+}
+
+// file is the parsed part of a migration file in a direction, or nil.
+func (r *lintResult) file(dir string, d analyzer.Direction, p string) *analyzer.File {
+	if r.byPath == nil {
+		r.byPath = map[fileKey]*analyzer.File{}
+		for _, f := range r.Files {
+			r.byPath[fileKey{f.Direction, fullPath(dir, f.Path)}] = f
+		}
+	}
+	return r.byPath[fileKey{d, fullPath(dir, p)}]
 }
 
 // Review implements migrate.Gate. In the expand phase it stops before the
 // first contract step, and only the migrations it lets through (their up
 // and down files) have to pass fail-on: a contract step waits for its own
-// later run.
+// later run. In the contract phase it refuses a drop whose deprecation is
+// not old enough by git's deploy dates (ReviewApplied also asks the
+// database).
 func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, string, error) {
+	return g.ReviewApplied(ctx, pending, nil)
+}
+
+// ReviewApplied implements migrate.HistoryGate: Review, where the contract
+// phase also measures a deprecation's age from when this database applied
+// it (applied: version → time, from migsafe_history).
+func (g *Gate) ReviewApplied(ctx context.Context, pending []*migrate.Migration, applied map[uint]time.Time) (int, string, error) {
 	res, err := g.lintPending(ctx, pending)
 	if err != nil {
 		return 0, "", err
 	}
 	if res == nil {
 		return len(pending), "", nil
+	}
+	g.last = res
+	if g.Phase == migrate.PhaseContract {
+		if err := g.tooEarly(ctx, res, pending, applied); err != nil {
+			return 0, "", err
+		}
 	}
 	allow, why := len(pending), ""
 	if g.Phase == migrate.PhaseExpand {
@@ -106,13 +144,13 @@ func (g *Gate) Review(ctx context.Context, pending []*migrate.Migration) (int, s
 			judged[fullPath(dir, m.Down.Path)] = true
 		}
 	}
-	var applied []analyzer.Finding
+	var judgedFindings []analyzer.Finding
 	for _, f := range res.Findings {
 		if judged[fullPath(dir, f.Path)] {
-			applied = append(applied, f)
+			judgedFindings = append(judgedFindings, f)
 		}
 	}
-	if err := g.judge(&lintResult{Findings: applied}); err != nil {
+	if err := g.judge(&lintResult{Findings: judgedFindings}); err != nil {
 		return 0, "", err
 	}
 	return allow, why, nil
@@ -156,11 +194,8 @@ func (g *Gate) judge(res *lintResult) error {
 }
 
 func (g *Gate) contract(res *lintResult, m *migrate.Migration) string {
-	dir := g.Settings.Dir
-	for _, f := range res.Files {
-		if f.Direction == analyzer.Up && fullPath(dir, f.Path) == fullPath(dir, m.Up.Path) {
-			return migrate.ContractReason(f)
-		}
+	if f := res.file(g.Settings.Dir, analyzer.Up, m.Up.Path); f != nil {
+		return migrate.ContractReason(f)
 	}
 	return ""
 }
@@ -172,4 +207,53 @@ func fullPath(dir, p string) string {
 		p = filepath.Join(dir, p)
 	}
 	return filepath.Clean(p)
+}
+
+// Locks implements migrate.Predictor: the locks the last reviewed
+// migrations take, statement by statement, as the linter's model of the
+// server predicts them (the physics behind `migsafe check`'s findings).
+// The same lock on the same object is listed once, at its first
+// statement; a table the file creates is nobody else's yet, so its locks
+// are left out.
+func (g *Gate) Locks(m *migrate.Migration, direction string) []migrate.Lock {
+	f := m.Up
+	want := analyzer.Up
+	if direction == "down" {
+		f, want = m.Down, analyzer.Down
+	}
+	if g.last == nil || f == nil {
+		return nil
+	}
+	var out []migrate.Lock
+	seen := map[migrate.Lock]bool{}
+	if af := g.last.file(g.Settings.Dir, want, f.Path); af != nil {
+		created := map[string]bool{}
+		for _, st := range af.Stmts {
+			for _, c := range st.Changes {
+				if ct, ok := c.(*change.CreateTable); ok && ct.PartitionOf == nil {
+					created[ct.Table.String()] = true
+				}
+				e := c.Base().Effect
+				if e.Lock == "" || created[e.On] {
+					continue
+				}
+				l := migrate.Lock{Mode: e.Lock, On: e.On, Blocks: e.Blocks.String()}
+				var work []string
+				if e.Algorithm != "" {
+					work = append(work, "ALGORITHM="+e.Algorithm)
+				}
+				if e.Work != change.WorkNone {
+					work = append(work, e.Work.String())
+				}
+				l.Work = strings.Join(work, ", ")
+				if seen[l] {
+					continue
+				}
+				seen[l] = true
+				l.Line = af.Lines.Position(st.Span.Start).Line
+				out = append(out, l)
+			}
+		}
+	}
+	return out
 }

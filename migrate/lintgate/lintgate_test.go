@@ -3,11 +3,14 @@ package lintgate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/lint"
 	"github.com/migsafe/migsafe/migrate"
 )
@@ -79,5 +82,82 @@ func TestRefusal(t *testing.T) {
 	}
 	if _, _, err := g.Check(context.Background(), pending); !errors.As(err, &refused) {
 		t.Errorf("check: %v", err)
+	}
+}
+
+func TestLocks(t *testing.T) {
+	g, pending := gateOf(t, migrate.PhaseAll, map[string]string{
+		"1_create.up.sql": create, "1_create.down.sql": "DROP TABLE orders;\n",
+		"2_add.up.sql": add, "2_add.down.sql": "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n",
+		"3_index.up.sql": "CREATE INDEX CONCURRENTLY orders_note ON orders (note);\n"})
+	if g.Locks(pending[1], "up") != nil {
+		t.Error("locks before a review")
+	}
+	if _, _, err := g.Review(context.Background(), pending); err != nil {
+		t.Fatal(err)
+	}
+	str := func(ls []migrate.Lock) string {
+		var s []string
+		for _, l := range ls {
+			s = append(s, fmt.Sprintf("%d: %s", l.Line, l))
+		}
+		return strings.Join(s, "; ")
+	}
+	for _, c := range []struct {
+		m    *migrate.Migration
+		dir  string
+		want string
+	}{
+		{pending[1], "up", "2: ACCESS EXCLUSIVE on orders (blocks reads and writes)"},
+		{pending[1], "down", "2: ACCESS EXCLUSIVE on orders (blocks reads and writes)"},
+		{pending[2], "up", "1: SHARE UPDATE EXCLUSIVE on orders (blocks nothing; builds an index over the whole table)"},
+	} {
+		if got := str(g.Locks(c.m, c.dir)); got != c.want {
+			t.Errorf("%s %s: got %q, want %q", c.m.Label(), c.dir, got, c.want)
+		}
+	}
+}
+
+// The contract phase drops only what was deprecated at least the minimum
+// age ago, measured from when this database applied the deprecation.
+func TestContractPhaseAge(t *testing.T) {
+	deprecate := "-- migsafe:deprecate orders.legacy\nCOMMENT ON COLUMN orders.legacy IS 'deprecated';\n"
+	dropLegacy := "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN legacy;\n"
+	files := map[string]string{"1_create.up.sql": create, "2_deprecate.up.sql": deprecate, "3_drop.up.sql": dropLegacy}
+	now := time.Now()
+	g, ms := gateOf(t, migrate.PhaseContract, files)
+	ctx := context.Background()
+	// deprecated a day ago in this database: too early
+	_, _, err := g.ReviewApplied(ctx, ms[2:], map[uint]time.Time{1: now.Add(-30 * 24 * time.Hour), 2: now.Add(-24 * time.Hour)})
+	var early *TooEarly
+	if !errors.As(err, &early) || len(early.Reasons) != 1 ||
+		!strings.Contains(err.Error(), "3_drop.up.sql:2: drops orders.legacy, deprecated by 2_deprecate (applied to this database ") ||
+		!strings.Contains(err.Error(), "allowed from "+analyzer.FormatMoment(now.Add(6 * 24 * time.Hour).Truncate(time.Second))[:10]) {
+		t.Fatalf("a day after: %v", err)
+	}
+	// ten days ago: allowed
+	if allow, _, err := g.ReviewApplied(ctx, ms[2:], map[uint]time.Time{2: now.Add(-10 * 24 * time.Hour)}); err != nil || allow != 1 {
+		t.Fatalf("ten days after: %d %v", allow, err)
+	}
+	// the deprecation is pending in the same run
+	_, _, err = g.ReviewApplied(ctx, ms[1:], map[uint]time.Time{1: now})
+	if !errors.As(err, &early) || !strings.Contains(err.Error(), "deprecated by 2_deprecate, which this database has not applied yet") {
+		t.Fatalf("pending deprecation: %v", err)
+	}
+	// no record and no git: nothing says it is old enough
+	_, _, err = g.ReviewApplied(ctx, ms[2:], map[uint]time.Time{})
+	if !errors.As(err, &early) || !strings.Contains(err.Error(), "when that shipped is unknown") {
+		t.Fatalf("unknown: %v", err)
+	}
+	// never deprecated
+	g, ms = gateOf(t, migrate.PhaseContract, map[string]string{"1_create.up.sql": create, "2_drop.up.sql": "-- migsafe:ignore drop-column the test's\n" + dropLegacy})
+	_, _, err = g.ReviewApplied(ctx, ms[1:], map[uint]time.Time{1: now.Add(-30 * 24 * time.Hour)})
+	if !errors.As(err, &early) || !strings.Contains(err.Error(), "2_drop.up.sql:3: drops orders.legacy, which no earlier migration deprecates (-- migsafe:deprecate orders.legacy)") {
+		t.Fatalf("never deprecated: %v", err)
+	}
+	// the other phases do not ask
+	g, ms = gateOf(t, migrate.PhaseAll, files)
+	if allow, _, err := g.ReviewApplied(ctx, ms[2:], map[uint]time.Time{2: now}); err != nil || allow != 1 {
+		t.Fatalf("phase all: %d %v", allow, err)
 	}
 }

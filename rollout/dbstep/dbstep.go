@@ -47,10 +47,6 @@ func (r *Runner) open(ctx context.Context, m *plan.Migrations, runID string, not
 	if url == "" {
 		return nil, nil, fmt.Errorf("migrations: the database URL is read from $%s, which is empty: set it (postgres://… or mysql://…)", m.DatabaseEnv)
 	}
-	src, err := migrate.LoadDir(m.Dir)
-	if err != nil {
-		return nil, nil, err
-	}
 	dialect := m.Dialect
 	if dialect == "" { // the database says
 		if strings.HasPrefix(url, "mysql") {
@@ -58,6 +54,10 @@ func (r *Runner) open(ctx context.Context, m *plan.Migrations, runID string, not
 		} else {
 			dialect = analyzer.Postgres
 		}
+	}
+	src, err := migrate.Load(m.Dir, dialect)
+	if err != nil {
+		return nil, nil, err
 	}
 	s, err := lint.Resolve(lint.Options{Dir: r.Dir, Config: m.Config, Dialect: dialect, TargetVersion: m.TargetVersion, FailOn: m.FailOn, Paths: []string{m.Dir}})
 	if err != nil {
@@ -89,7 +89,15 @@ func describe(e migrate.Event) string {
 		}
 		return fmt.Sprintf("%s %s: started", e.Direction, name)
 	case "done":
-		return fmt.Sprintf("%s %s: applied (%s)", e.Direction, name, e.Duration.Round(time.Millisecond))
+		s := fmt.Sprintf("%s %s: applied (%s)", e.Direction, name, e.Duration.Round(time.Millisecond))
+		for i, l := range e.Locks {
+			sep := "; "
+			if i == 0 {
+				sep = "; predicted locks: "
+			}
+			s += sep + l.String()
+		}
+		return s
 	case "retry":
 		return fmt.Sprintf("%s %s: attempt %d failed, nothing applied; retrying: %s", e.Direction, name, e.Attempt, e.Message)
 	case "failed":

@@ -24,17 +24,19 @@ func migrateCommand(env Env) *ucli.Command {
 	common := func(extra ...ucli.Flag) []ucli.Flag {
 		return append([]ucli.Flag{
 			&ucli.StringFlag{Name: "database", Usage: "database `URL` (postgres://user:password@host:5432/db or mysql://user:password@host:3306/db)", Sources: ucli.EnvVars("MIGSAFE_DATABASE_URL")},
-			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in golang-migrate layout (default: ./migrations, else ./db/migrations)", Sources: ucli.EnvVars("MIGSAFE_MIGRATIONS_PATH")},
+			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR`: golang-migrate, goose, dbmate or popx layout (default: ./migrations, else ./db/migrations)", Sources: ucli.EnvVars("MIGSAFE_MIGRATIONS_PATH")},
 			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock before failing"},
 			&ucli.DurationFlag{Name: "lock-timeout", Value: migrate.DefaultLockTimeout, Usage: "the session's lock_timeout (PostgreSQL) or lock_wait_timeout (MySQL) while migrations run"},
-			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit)"},
-			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or json"},
+			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit): PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL KILL QUERY by migsafe (its max_execution_time is for SELECT only)"},
+			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json (one document with the events) or jsonl (each event as it happens, then the result)"},
+			&ucli.DurationFlag{Name: "progress", Value: 10 * time.Second, Usage: "report what a migration that runs longer is doing (statement, lock wait, index build), every `DURATION` (0: never; every second on a terminal)"},
 		}, extra...)
 	}
 	cmd := &ucli.Command{
 		Name:  "migrate",
 		Usage: "apply migrations with golang-migrate, safely (history, checksums, bounded locks, repair)",
-		Description: `Applies golang-migrate migrations (VERSION_NAME.up.sql / .down.sql) with a
+		Description: `Applies migrations with golang-migrate (golang-migrate, goose, dbmate or popx
+layout; Flyway and plain directories are refused) with a
 history table (migsafe_history), checksums of applied files, a bounded lock
 that names its holder, automatic retries of PostgreSQL failures that provably
 applied nothing, and refusals with the fix for checksum drift, missing files,
@@ -47,7 +49,7 @@ Exit status: 0 done, 1 refused or failed (or interrupted), 2 usage error.`,
 				Usage: "lint the pending migrations, then apply them",
 				Flags: common(
 					&ucli.StringFlag{Name: "to", Usage: "stop at `VERSION` (default: the newest)"},
-					&ucli.StringFlag{Name: "phase", Value: migrate.PhaseAll, Usage: "expand (stop before the first contract step: a drop, rename, type change or SET NOT NULL), contract or all"},
+					&ucli.StringFlag{Name: "phase", Value: migrate.PhaseAll, Usage: "expand (stop before the first contract step: a drop, rename, type change or SET NOT NULL), contract (refuse a drop whose deprecation is younger than the minimum age, by git and by this database's history) or all"},
 					&ucli.StringFlag{Name: "fail-on", Usage: "refuse to apply when a finding is at or above: error, warning or never (default error)", Sources: ucli.EnvVars("MIGSAFE_FAIL_ON")},
 					&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (default: .migsafe.yaml found upward)", Sources: ucli.EnvVars("MIGSAFE_CONFIG")},
 					&ucli.StringFlag{Name: "dialect", Usage: "lint as postgres or mysql (default: from the database URL)"},
@@ -169,14 +171,14 @@ func migrationsDir(cmd *ucli.Command, env Env) (string, error) {
 
 func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context.Context, *migrate.Runner, <-chan struct{}) (any, error), setup func(*migrate.Options, *migrate.Source) error) error {
 	format := cmd.String("format")
-	if format != "text" && format != "json" {
-		return usageErr("--format %q: want text or json", format)
+	if format != "text" && format != "json" && format != "jsonl" {
+		return usageErr("--format %q: want text, json or jsonl", format)
 	}
 	dir, err := migrationsDir(cmd, env)
 	if err != nil {
 		return err
 	}
-	src, err := migrate.LoadDir(dir)
+	src, err := migrate.Load(dir, dialectOf(firstOf(cmd.String("database"), env.Getenv("MIGSAFE_DATABASE_URL"))))
 	if err != nil {
 		return &exitError{ExitError, err}
 	}
@@ -184,8 +186,27 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 		DatabaseURL: firstOf(cmd.String("database"), env.Getenv("MIGSAFE_DATABASE_URL")), Source: src, Version: Version(),
 		LockWait: cmd.Duration("lock-wait"), LockTimeout: cmd.Duration("lock-timeout"), StatementTimeout: cmd.Duration("statement-timeout"),
 	}
-	if format == "text" {
-		opt.Events = func(e migrate.Event) { writeMigrateEvent(env.Stdout, e) }
+	opt.ProgressEvery = cmd.Duration("progress")
+	var events []migrate.Event
+	switch format {
+	case "text":
+		ew := &eventWriter{w: env.Stdout, live: env.IsTerminal != nil && env.IsTerminal(env.Stdout) && env.Getenv("TERM") != "dumb"}
+		if ew.live && opt.ProgressEvery > 0 {
+			opt.ProgressEvery = time.Second
+		}
+		opt.Events = ew.write
+		defer ew.clear()
+	case "json":
+		opt.Events = func(e migrate.Event) {
+			if e.Kind != "progress" {
+				events = append(events, e)
+			}
+		}
+	case "jsonl":
+		opt.Events = func(e migrate.Event) {
+			b, _ := json.Marshal(map[string]any{"event": e})
+			fmt.Fprintf(env.Stdout, "%s\n", b)
+		}
 	}
 	if setup != nil {
 		if err := setup(&opt, src); err != nil {
@@ -206,13 +227,18 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 	}
 	defer r.Close()
 	out, err := do(ctx, r, kill)
-	if format == "json" {
+	if format != "text" {
 		doc := map[string]any{"database": r.Database(), "result": out}
 		if err != nil {
 			doc["error"] = err.Error()
 		}
+		if format == "json" && len(events) > 0 {
+			doc["events"] = events
+		}
 		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
+		if format == "json" {
+			enc.SetIndent("", "  ")
+		}
 		if werr := enc.Encode(doc); werr != nil {
 			return &exitError{ExitError, werr}
 		}
@@ -220,7 +246,7 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 		writeResult(env.Stdout, r, out, err)
 	}
 	if err != nil {
-		if format == "json" {
+		if format != "text" {
 			return &exitError{code: ExitFindings}
 		}
 		return &exitError{ExitFindings, err}
@@ -231,18 +257,85 @@ func runMigrate(ctx context.Context, cmd *ucli.Command, env Env, do func(context
 	return nil
 }
 
+// eventWriter prints the runner's events: a line per migration with its
+// duration and predicted locks, a line when a long one reports progress,
+// and on a terminal, when more than a few migrations are pending, a live
+// line under them (migration N/M, the run's time, what is running).
+type eventWriter struct {
+	w     io.Writer
+	live  bool
+	shown bool // the live line is on screen
+}
+
+// liveFrom is how many pending migrations make a live line worth it.
+const liveFrom = 4
+
+func (ew *eventWriter) clear() {
+	if ew.shown {
+		fmt.Fprint(ew.w, "\r\033[K")
+		ew.shown = false
+	}
+}
+
+func (ew *eventWriter) write(e migrate.Event) {
+	name := fmt.Sprintf("%d_%s", e.Version, e.Name)
+	live := ew.live && e.Total >= liveFrom
+	if live && (e.Kind == "start" || e.Kind == "progress") {
+		line := fmt.Sprintf("[%d/%d %s] %s %s", e.Index, e.Total, e.Elapsed.Round(time.Second), e.Direction, name)
+		if e.Kind == "progress" {
+			line += fmt.Sprintf(" %s", e.Duration.Round(time.Second))
+			if e.Message != "" {
+				line += ": " + e.Message
+			}
+		}
+		fmt.Fprintf(ew.w, "\r\033[K%s", clipRunes(line, 150))
+		ew.shown = true
+		return
+	}
+	ew.clear()
+	writeMigrateEvent(ew.w, e)
+}
+
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 func writeMigrateEvent(w io.Writer, e migrate.Event) {
 	name := fmt.Sprintf("%d_%s", e.Version, e.Name)
 	switch e.Kind {
 	case "done":
-		fmt.Fprintf(w, "%-4s %s (%s)\n", e.Direction, name, e.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "%-4s %s (%s)%s\n", e.Direction, name, e.Duration.Round(time.Millisecond), locksText(e.Locks))
+	case "progress":
+		fmt.Fprintf(w, "     %s: running for %s (migration %d of %d, %s into the run)", name, e.Duration.Round(time.Second), e.Index, e.Total, e.Elapsed.Round(time.Second))
+		if e.Message != "" {
+			fmt.Fprintf(w, ": %s", e.Message)
+		}
+		fmt.Fprintln(w)
 	case "retry":
 		fmt.Fprintf(w, "%-4s %s: attempt %d failed, nothing applied; retrying: %s\n", e.Direction, name, e.Attempt, e.Message)
 	case "failed":
-		fmt.Fprintf(w, "%-4s %s FAILED after %s\n", e.Direction, name, e.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "%-4s %s FAILED after %s%s\n", e.Direction, name, e.Duration.Round(time.Millisecond), locksText(e.Locks))
 	case "recovered":
 		fmt.Fprintf(w, "recovered: %s (%s): %s\n", name, e.Direction, e.Message)
+	case "note":
+		fmt.Fprintf(w, "note: %s\n", e.Message)
 	}
+}
+
+// locksText is " · locks (predicted): …" for a migration line.
+func locksText(ls []migrate.Lock) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ls))
+	for i, l := range ls {
+		parts[i] = l.String()
+	}
+	return " · predicted locks: " + strings.Join(parts, "; ")
 }
 
 func writeResult(w io.Writer, r *migrate.Runner, out any, err error) {
@@ -312,6 +405,14 @@ func writeResult(w io.Writer, r *migrate.Runner, out any, err error) {
 	}
 }
 
+// dialectOf is the dialect of a database URL (popx files are tagged by it).
+func dialectOf(url string) string {
+	if strings.HasPrefix(url, "mysql") || strings.HasPrefix(url, "mariadb") {
+		return analyzer.MySQL
+	}
+	return analyzer.Postgres
+}
+
 func verString(v int64) string {
 	if v < 0 {
 		return "none"
@@ -345,6 +446,8 @@ with types, defaults and nullability, indexes, constraints, sequences, enums,
 views, triggers, functions), apply the up again and compare with the second.
 Reports each migration as reversible, irreversible (no down file),
 down-does-not-restore (with the difference), down-fails or up-fails-after-down.
+With --with-data every table gets a few generated rows before each up, and a
+down that restores the schema but not those rows is down-loses-data.
 
 It runs downs, so it refuses a database that is neither empty nor marked as
 scratch (a table named migsafe_scratch; a marked database is emptied first).
@@ -354,12 +457,13 @@ migsafe_rollback_verifications table, and with --output in a JSON file.
 Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "database", Usage: "scratch database `URL` (empty, or marked with a migsafe_scratch table)", Sources: ucli.EnvVars("MIGSAFE_SCRATCH_DATABASE_URL"), Required: true},
-			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in golang-migrate layout (default: ./migrations, else ./db/migrations)"},
+			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR`: golang-migrate, goose, dbmate or popx layout (default: ./migrations, else ./db/migrations)"},
 			&ucli.StringFlag{Name: "from", Usage: "verify from `VERSION` on (the ones before are applied without checks)"},
+			&ucli.BoolFlag{Name: "with-data", Usage: "seed every table with a few generated rows before each up and report what the down does not bring back"},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json or markdown"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the JSON report to `FILE` (the record the readiness checks read)"},
 			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock"},
-			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit)"},
+			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit): PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL KILL QUERY by migsafe (its max_execution_time is for SELECT only)"},
 		},
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
 			format := cmd.String("format")
@@ -378,12 +482,12 @@ Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 			if err != nil {
 				return err
 			}
-			src, err := migrate.LoadDir(dir)
+			src, err := migrate.Load(dir, dialectOf(cmd.String("database")))
 			if err != nil {
 				return &exitError{ExitError, err}
 			}
 			r, err := migrate.Open(ctx, migrate.Options{DatabaseURL: cmd.String("database"), Source: src, Version: Version(),
-				LockWait: cmd.Duration("lock-wait"), StatementTimeout: cmd.Duration("statement-timeout")})
+				LockWait: cmd.Duration("lock-wait"), StatementTimeout: cmd.Duration("statement-timeout"), VerifyWithData: cmd.Bool("with-data")})
 			if err != nil {
 				return &exitError{ExitError, err}
 			}
