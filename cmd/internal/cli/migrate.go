@@ -272,7 +272,7 @@ const liveFrom = 4
 
 func (ew *eventWriter) clear() {
 	if ew.shown {
-		fmt.Fprint(ew.w, "\r\033[K")
+		fmt.Fprint(rawOut(ew.w), "\r\033[K")
 		ew.shown = false
 	}
 }
@@ -288,7 +288,7 @@ func (ew *eventWriter) write(e migrate.Event) {
 				line += ": " + e.Message
 			}
 		}
-		fmt.Fprintf(ew.w, "\r\033[K%s", clipRunes(line, 150))
+		fmt.Fprintf(rawOut(ew.w), "\r\033[K%s", safeLine(clipRunes(line, 150)))
 		ew.shown = true
 		return
 	}
