@@ -51,7 +51,7 @@ func FuzzLatency(f *testing.F) {
 		return b
 	}
 	f.Add(enc(1, 2, 3, 4, 5, 6), enc(1, 1, 1, 1, 1, 1))
-	f.Add(enc(math.NaN(), math.Inf(1), -0.0, 5e-324), enc(math.MaxFloat64, math.MaxFloat64))
+	f.Add(enc(math.NaN(), math.Inf(1), math.Copysign(0, -1), 5e-324), enc(math.MaxFloat64, math.MaxFloat64))
 	f.Add([]byte{}, enc(1, 2, 3))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		dec := func(p []byte) []float64 {
