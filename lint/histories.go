@@ -256,7 +256,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	for _, d := range dirs {
 		names = append(names, g.dirs[d]...)
 	}
-	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow}
+	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow, Dirs: &readfile.Dirs{}}
 	read := readAll(dir, names, ro)
 	var notSQLFiles map[string]bool
 	k := 0
