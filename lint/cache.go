@@ -13,6 +13,12 @@ type CacheOptions struct {
 	Dir string
 	// Off: parse every file (--no-cache).
 	Off bool
+	// Results also caches what Check found in each history, keyed by
+	// everything the findings depend on (every file of the history, in
+	// order, the settings, the deploys, the build): a history in which
+	// nothing changed is not replayed. Check's files then have no
+	// statements (Result.Statements still counts them).
+	Results bool
 }
 
 // openCache wraps d with the parse cache the options ask for. A default

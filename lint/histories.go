@@ -671,26 +671,27 @@ func absPath(dir, p string) string {
 	return a
 }
 
-// lintSets replays and lints every history and merges the results.
-func lintSets(ctx context.Context, s *Settings, sets []*History) (*engine.Result, []*engine.Result, error) {
-	merged := &engine.Result{}
-	var each []*engine.Result
+// lintSets replays and lints every history and merges the results; n is
+// the number of statements of the merged files.
+func lintSets(ctx context.Context, s *Settings, sets []*History) (merged *engine.Result, each []*engine.Result, n int, err error) {
+	merged = &engine.Result{}
 	seen := map[string]bool{}
 	noteSeen := map[string]bool{}
 	for _, hs := range sets {
 		// one history at a time: each run already parses on every core
-		res, err := engine.Run(ctx, hs.Parts, engine.Options{Dialect: s.Dialect, Rules: s.Rules, Known: rules.All(), History: hs.Deploys})
+		res, stmts, err := lintHistory(ctx, s, hs)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		if len(hs.NotSQL) > 0 {
 			redact(res, hs.NotSQL)
 		}
 		each = append(each, res)
-		for _, f := range res.Files {
+		for i, f := range res.Files {
 			if f.Lint && !seen[f.Path] {
 				seen[f.Path] = true
 				merged.Files = append(merged.Files, f)
+				n += stmts[i]
 			}
 		}
 		merged.Findings = append(merged.Findings, res.Findings...)
@@ -702,7 +703,7 @@ func lintSets(ctx context.Context, s *Settings, sets []*History) (*engine.Result
 			}
 		}
 	}
-	return merged, each, nil
+	return merged, each, n, nil
 }
 
 // redact removes the source text of the files that are not SQL from a

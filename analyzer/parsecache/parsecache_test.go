@@ -282,3 +282,41 @@ func TestTrim(t *testing.T) {
 		t.Fatal("the newest entry was removed")
 	}
 }
+
+// TestResultRoundTrip stores a history result and reads it back equal,
+// under its digest only; a damaged entry is not used.
+func TestResultRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := parsecache.Open(dir)
+	sup := &analyzer.Suppression{Rules: []string{"x"}, Reason: "r", Used: []int{1}}
+	want := &parsecache.Result{
+		Findings: []analyzer.Finding{{Code: "MS001", Name: "x", Severity: analyzer.SeverityWarning, Path: "a.sql", Message: "m",
+			Objects: []string{"t"}, Fixes: []analyzer.Fix{{Description: "d", Edits: []analyzer.Edit{{NewText: "y"}}}}, Stmt: -1, Suppressed: sup}},
+		Notes: []string{"n"},
+		// one item at the end of the entry: its length prefix is 2, with
+		// one byte left to read
+		Stmts: []int{1},
+	}
+	c.PutResult([]byte("digest"), want)
+	got, ok := c.Result([]byte("digest"))
+	if !ok || !reflect.DeepEqual(want, got) {
+		t.Fatalf("read back %v: %+v, want %+v", ok, got, want)
+	}
+	if _, ok := c.Result([]byte("other")); ok {
+		t.Fatal("a result read under another digest")
+	}
+	files := entries(t, dir)
+	if len(files) != 1 {
+		t.Fatalf("%d entries, want 1", len(files))
+	}
+	b, _ := os.ReadFile(files[0])
+	if err := os.WriteFile(files[0], b[:len(b)-3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Result([]byte("digest")); ok {
+		t.Fatal("a truncated result was used")
+	}
+	if st := c.Stats(); st.Results != 1 || st.Corrupt != 1 {
+		t.Fatalf("stats %+v, want 1 result read and 1 corrupt", st)
+	}
+}
