@@ -40,6 +40,8 @@ type histOptions struct {
 	follow    bool // follow symbolic links out of the boundary
 	// templateVars fill Go template placeholders
 	templateVars map[string]string
+	// gitStore keeps git's answers between runs (the cache)
+	gitStore gitlog.Store
 }
 
 // History is one migration history to replay: a directory (several for
@@ -452,6 +454,9 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		var err error
 		if repo, err = gitlog.Locate(ctx, absPath(dir, hs.Root)); err != nil {
 			return fmt.Errorf("%s: %w", hs.Root, err)
+		}
+		if repo != nil {
+			repo.Store = opt.gitStore
 		}
 	}
 	if repo == nil {

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -75,9 +76,10 @@ func historyDigest(s *Settings, hs *History) []byte {
 	if hs.Deploys != nil {
 		hist = *hs.Deploys
 	}
-	if !hist.Dated || !takesNow(&hist) {
-		// the time rules read Now only as the time of a dated pending
-		// deploy: otherwise a later run of the same history is the same
+	if !hist.Dated || !takesNow(&hist) || !deprecates(hs.Parts) {
+		// the time of the run is read only as the time of a dated pending
+		// deploy, by the rules that measure how long ago an object was
+		// deprecated: without that, a later run is the same run
 		hist.Now = time.Time{}
 	}
 	fmt.Fprintf(h, "history %#v\x00", hist)
@@ -99,6 +101,17 @@ func historyDigest(s *Settings, hs *History) []byte {
 		fmt.Fprintf(h, "notSQL %t\x00", hs.NotSQL[f.Path])
 	}
 	return h.Sum(nil)
+}
+
+// deprecates reports whether a part may hold a -- migsafe:deprecate
+// marker (a cheap look, erring on the side of yes).
+func deprecates(parts []*analyzer.File) bool {
+	for _, f := range parts {
+		if bytes.Contains(bytes.ToLower(f.Src), []byte("deprecate")) {
+			return true
+		}
+	}
+	return false
 }
 
 // takesNow reports whether a deploy of h is dated by the time of the run

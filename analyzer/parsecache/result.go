@@ -28,27 +28,41 @@ type Result struct {
 // type it holds changes shape in a way the build key would not catch.
 const resultFormat = "migsafe-result-1"
 
-func (c *Cache) resultKey(digest []byte) string {
+// valueKey is the entry name of a value of a kind stored under a digest.
+func (c *Cache) valueKey(kind string, digest []byte) string {
 	h := sha256.New()
 	h.Write(c.build)
-	h.Write([]byte("\x00" + resultFormat + "\x00"))
+	h.Write([]byte("\x00" + kind + "\x00"))
 	h.Write(digest)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Value reads the value of a kind stored under digest into v, a pointer
+// to what PutValue was given (structs, slices, strings, numbers and
+// booleans); ok is false when there is none, or it is corrupt or
+// truncated.
+func (c *Cache) Value(kind string, digest []byte, v any) (ok bool) {
+	return c.get(c.valueKey(kind, digest), v)
+}
+
+// PutValue stores v under a kind and digest. A failure to store is not an
+// error: the cache only saves time.
+func (c *Cache) PutValue(kind string, digest []byte, v any) {
+	_ = c.put(c.valueKey(kind, digest), v)
 }
 
 // Result returns the result stored under digest; ok is false when there
 // is none, or it is corrupt or truncated (then it is not used).
 func (c *Cache) Result(digest []byte) (r *Result, ok bool) {
 	r = &Result{}
-	if !c.get(c.resultKey(digest), r) {
+	if !c.Value(resultFormat, digest, r) {
 		return nil, false
 	}
 	c.results.Add(1)
 	return r, true
 }
 
-// PutResult stores r under digest. A failure to store is not an error:
-// the cache only saves time.
+// PutResult stores r under digest.
 func (c *Cache) PutResult(digest []byte, r *Result) {
-	_ = c.put(c.resultKey(digest), r)
+	c.PutValue(resultFormat, digest, r)
 }

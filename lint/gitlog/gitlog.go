@@ -23,6 +23,8 @@ type Repo struct {
 	// fetches one commit, GitLab 20), missing the commits that added the
 	// older migrations, so git cannot date them
 	Shallow bool
+	// Store, when set, keeps AddedModified's walks between runs.
+	Store Store
 }
 
 // Find returns the repository containing dir, or nil when git is not
