@@ -51,9 +51,10 @@ func openCache(o CacheOptions, d analyzer.Dialect) (analyzer.Dialect, *parsecach
 func (s *Settings) Cache() *parsecache.Cache { return s.cache }
 
 // Done ends a run: when it wrote cache entries, the cache is trimmed to
-// its size bound. Errors are ignored: the cache only saves time.
+// its size bound if it is due (at most once an hour: TrimIfDue). Errors
+// are ignored: the cache only saves time.
 func (s *Settings) Done() {
 	if s.cache != nil && s.cache.Stats().Writes > 0 {
-		_ = s.cache.Trim()
+		_ = s.cache.TrimIfDue()
 	}
 }

@@ -13,7 +13,8 @@
 // temporary file and renamed into place, so a concurrent run sees a whole
 // entry or none; an entry that is truncated or corrupt (its checksum does
 // not match) is ignored, parsed again and rewritten. Trim keeps the cache
-// under a size bound by removing the entries used least recently.
+// under a size bound by removing the entries used least recently;
+// TrimIfDue does it at most once an hour.
 //
 // Like golangci-lint's and ruff's, the cache lives in the user's cache
 // directory ($XDG_CACHE_HOME/migsafe, else ~/.cache/migsafe on Linux).
@@ -265,6 +266,9 @@ func (c *Cache) Trim() error {
 		if err != nil {
 			return nil // removed meanwhile
 		}
+		if de.Name() == trimStamp {
+			return nil
+		}
 		if len(de.Name()) > 5 && de.Name()[:5] == ".tmp-" {
 			if fi.ModTime().Before(stale) {
 				_ = os.Remove(p)
@@ -288,6 +292,29 @@ func (c *Cache) Trim() error {
 		}
 	}
 	return nil
+}
+
+// trimEvery is how often Done trims: walking a cache of thousands of
+// entries costs more than a warm run of one file.
+const trimEvery = time.Hour
+
+// trimStamp is the file whose modification time says when the cache was
+// last trimmed.
+const trimStamp = "trimmed"
+
+// TrimIfDue trims the cache (Trim) when it was not trimmed in the last
+// hour, or when this Cache wrote many entries (a cold run of a large
+// repository): the cache exceeds MaxBytes by at most what an hour of runs
+// writes.
+func (c *Cache) TrimIfDue() error {
+	stamp := filepath.Join(c.dir, trimStamp)
+	if fi, err := os.Stat(stamp); err == nil && time.Since(fi.ModTime()) < trimEvery && c.writes.Load() < 1000 {
+		return nil
+	}
+	if err := os.WriteFile(stamp, nil, 0o644); err != nil {
+		return err
+	}
+	return c.Trim()
 }
 
 // Wrap returns d with a Parse that reads and fills the cache. The result

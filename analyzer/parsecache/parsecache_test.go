@@ -46,7 +46,7 @@ func entries(t *testing.T, dir string) []string {
 		if err != nil {
 			return err
 		}
-		if !de.IsDir() {
+		if !de.IsDir() && de.Name() != "trimmed" { // TrimIfDue's stamp
 			out = append(out, p)
 		}
 		return nil
@@ -318,5 +318,45 @@ func TestResultRoundTrip(t *testing.T) {
 	}
 	if st := c.Stats(); st.Results != 1 || st.Corrupt != 1 {
 		t.Fatalf("stats %+v, want 1 result read and 1 corrupt", st)
+	}
+}
+
+// TestTrimIfDue trims a cache over its bound the first time, then not
+// again within the hour unless a run wrote many entries.
+func TestTrimIfDue(t *testing.T) {
+	dir := t.TempDir()
+	fill := func(c *parsecache.Cache, from, n int) {
+		cd := c.Wrap(pg(t, ""))
+		for i := from; i < from+n; i++ {
+			parse(cd, fmt.Sprintf("CREATE TABLE t%d (id int);\n", i))
+		}
+	}
+	c, _ := parsecache.Open(dir)
+	c.MaxBytes = 1
+	fill(c, 0, 5)
+	if err := c.TrimIfDue(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(entries(t, dir)); n != 0 {
+		t.Fatalf("%d entries after the first trim, want 0", n)
+	}
+	c2, _ := parsecache.Open(dir)
+	c2.MaxBytes = 1
+	fill(c2, 5, 5)
+	if err := c2.TrimIfDue(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(entries(t, dir)); n != 5 {
+		t.Fatalf("%d entries after a second trim within the hour, want the 5 written", n)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "trimmed"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.TrimIfDue(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(entries(t, dir)); n != 0 {
+		t.Fatalf("%d entries after the hour, want 0", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,8 @@ type Repo struct {
 	Shallow bool
 	// Store, when set, keeps AddedModified's walks between runs.
 	Store Store
+
+	resolved sync.Map // directory → its symbolic links resolved, for Rel
 }
 
 // Find returns the repository containing dir, or nil when git is not
@@ -94,9 +97,18 @@ func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
 
 // Rel converts an absolute path to the repository's slash-separated form.
 func (g *Repo) Rel(abs string) (string, bool) {
-	if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		abs = filepath.Join(r, filepath.Base(abs))
+	dir := filepath.Dir(abs)
+	real, ok := g.resolved.Load(dir)
+	if !ok {
+		// once per directory: a history of thousands of files has one
+		if e, err := filepath.EvalSymlinks(dir); err == nil {
+			real = e
+		} else {
+			real = dir
+		}
+		g.resolved.Store(dir, real)
 	}
+	abs = filepath.Join(real.(string), filepath.Base(abs))
 	r, err := filepath.Rel(g.Root, abs)
 	if err != nil || strings.HasPrefix(r, "..") {
 		return "", false

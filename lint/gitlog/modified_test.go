@@ -67,7 +67,10 @@ func TestAddedModifiedStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stored := *plain
+		stored, err := gitlog.Locate(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
 		stored.Store = store
 		before := store.Stats().Writes
 		gotA, gotM, err := stored.AddedModified(ctx, []string{"db"})
