@@ -9,9 +9,10 @@ import (
 )
 
 // TestDigestTakesNow: the time of the run is part of a history's digest
-// only when a dated pending deploy takes it and a migration deprecates
-// something (the only findings that measure time from it); otherwise two
-// runs an hour apart share their cached result.
+// only when a dated pending deploy takes it, drops something, and a
+// migration deprecates something (contract-too-soon, the only rule that
+// measures time to it); otherwise two runs an hour apart share their
+// cached result.
 func TestDigestTakesNow(t *testing.T) {
 	s, err := Resolve(Options{Dir: t.TempDir(), Cache: CacheOptions{Off: true}})
 	if err != nil {
@@ -26,6 +27,7 @@ func TestDigestTakesNow(t *testing.T) {
 	t1 := t0.Add(time.Hour)
 	const plain = "ALTER TABLE t DROP COLUMN c;\n"
 	const marker = "-- migsafe:deprecate t.c\n" + plain
+	const noDrop = "-- migsafe:deprecate t.c\nALTER TABLE t ADD COLUMN d int;\n"
 	for _, c := range []struct {
 		src            string
 		dated, pending bool
@@ -35,6 +37,7 @@ func TestDigestTakesNow(t *testing.T) {
 		{marker, true, true, true},
 		{marker, false, true, false},
 		{marker, true, false, false},
+		{noDrop, true, true, false},
 	} {
 		same := bytes.Equal(digest(c.src, c.dated, c.pending, t0), digest(c.src, c.dated, c.pending, t1))
 		if same == c.takesNow {
