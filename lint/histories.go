@@ -496,7 +496,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if err != nil {
 		return err
 	}
-	uncommitted, err := repo.Uncommitted(ctx, dirs)
+	uncommitted, dirty, err := repo.Status(ctx, dirs)
 	if err != nil {
 		return err
 	}
@@ -594,7 +594,6 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		ref = opt.since
 	}
-	var dirty map[string]bool // asked once, when a marker needs it
 	for _, f := range hs.Parts {
 		if hist.Deploy(f.Deploy).Pending {
 			continue
@@ -604,11 +603,6 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			continue
 		}
 		if opt.since == "" {
-			if dirty == nil {
-				if dirty, err = repo.Changed(ctx, dirs); err != nil {
-					return err
-				}
-			}
 			if !modified[rel[f]] && !dirty[rel[f]] {
 				continue // its markers shipped with it
 			}

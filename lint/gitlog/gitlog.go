@@ -165,21 +165,31 @@ func (g *Repo) Added(ctx context.Context, dirs []string) (map[string]Commit, err
 // Uncommitted returns the files under dirs that HEAD does not have (new,
 // untracked, or staged but not committed).
 func (g *Repo) Uncommitted(ctx context.Context, dirs []string) (map[string]bool, error) {
+	u, _, err := g.Status(ctx, dirs)
+	return u, err
+}
+
+// Status is Uncommitted and Changed from one git status (a process less
+// for a pre-commit hook).
+func (g *Repo) Status(ctx context.Context, dirs []string) (uncommitted, changed map[string]bool, err error) {
 	out, err := runGit(ctx, g.Root, append([]string{"status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--"}, dirs...)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res := map[string]bool{}
+	uncommitted, changed = map[string]bool{}, map[string]bool{}
 	for _, e := range strings.Split(string(out), "\x00") {
 		if len(e) < 4 {
 			continue
 		}
 		x := e[:2]
 		if x == "??" || x[0] == 'A' {
-			res[e[3:]] = true
+			uncommitted[e[3:]] = true
+		}
+		if x != "??" {
+			changed[e[3:]] = true
 		}
 	}
-	return res, nil
+	return uncommitted, changed, nil
 }
 
 // Verify resolves a reference to a commit, with a helpful error.

@@ -197,19 +197,3 @@ func (g *Repo) walk(ctx context.Context, revs, dirs []string) (fileLogs, error) 
 	}
 	return files, nil
 }
-
-// Changed returns the files under dirs the index or the work tree changes
-// (not untracked files).
-func (g *Repo) Changed(ctx context.Context, dirs []string) (map[string]bool, error) {
-	out, err := runGit(ctx, g.Root, append([]string{"status", "--porcelain", "-z", "--untracked-files=no", "--no-renames", "--"}, dirs...)...)
-	if err != nil {
-		return nil, err
-	}
-	res := map[string]bool{}
-	for _, e := range strings.Split(string(out), "\x00") {
-		if len(e) >= 4 {
-			res[e[3:]] = true
-		}
-	}
-	return res, nil
-}

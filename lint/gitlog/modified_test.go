@@ -106,3 +106,53 @@ func TestAddedModifiedStored(t *testing.T) {
 	git("checkout", "-q", "main")
 	check("back", 1)
 }
+
+// TestStatus: one git status says what is not committed (untracked, or
+// new in the index) and what the index or the work tree changes (not
+// untracked files).
+func TestStatus(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "db", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("init", "-q", "-b", "main")
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write("1.sql", "a\n")
+	write("2.sql", "b\n")
+	write("3.sql", "c\n")
+	run("add", "db")
+	run("commit", "-q", "-m", "c")
+	write("1.sql", "a2\n") // modified in the work tree
+	write("2.sql", "b2\n") // modified in the index
+	run("add", "db/2.sql")
+	write("4.sql", "d\n") // new in the index
+	run("add", "db/4.sql")
+	write("5.sql", "e\n") // untracked
+	repo, err := gitlog.Locate(context.Background(), dir)
+	if err != nil || repo == nil {
+		t.Fatal(err)
+	}
+	uncommitted, changed, err := repo.Status(context.Background(), []string{"db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantU := map[string]bool{"db/4.sql": true, "db/5.sql": true}
+	wantC := map[string]bool{"db/1.sql": true, "db/2.sql": true, "db/4.sql": true}
+	if !reflect.DeepEqual(uncommitted, wantU) || !reflect.DeepEqual(changed, wantC) {
+		t.Fatalf("uncommitted %v, changed %v; want %v, %v", uncommitted, changed, wantU, wantC)
+	}
+}
