@@ -219,8 +219,13 @@ func (p *Pass) Note(msg string) {
 func (p *Pass) SetNote(f func(string)) { p.note = f }
 
 // NewPass is used by the engine and by tests that drive a rule directly.
+// f may be nil when the caller sets File (and Deploy) before each use.
 func NewPass(r *Rule, t Target, f *File, s *Statement, c *catalog.Catalog, report func(Finding)) *Pass {
-	return &Pass{Rule: r, Target: t, File: f, Stmt: s, Catalog: c, Deploy: f.Deploy, report: report}
+	p := &Pass{Rule: r, Target: t, File: f, Stmt: s, Catalog: c, report: report}
+	if f != nil {
+		p.Deploy = f.Deploy
+	}
+	return p
 }
 
 // Report records a finding of the pass's rule. The span defaults to the

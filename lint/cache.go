@@ -13,6 +13,12 @@ type CacheOptions struct {
 	Dir string
 	// Off: parse every file (--no-cache).
 	Off bool
+	// Results also caches what Check found in each history, keyed by
+	// everything the findings depend on (every file of the history, in
+	// order, the settings, the deploys, the build): a history in which
+	// nothing changed is not replayed. Check's files then have no
+	// statements (Result.Statements still counts them).
+	Results bool
 }
 
 // openCache wraps d with the parse cache the options ask for. A default
@@ -45,9 +51,10 @@ func openCache(o CacheOptions, d analyzer.Dialect) (analyzer.Dialect, *parsecach
 func (s *Settings) Cache() *parsecache.Cache { return s.cache }
 
 // Done ends a run: when it wrote cache entries, the cache is trimmed to
-// its size bound. Errors are ignored: the cache only saves time.
+// its size bound if it is due (at most once an hour: TrimIfDue). Errors
+// are ignored: the cache only saves time.
 func (s *Settings) Done() {
 	if s.cache != nil && s.cache.Stats().Writes > 0 {
-		_ = s.cache.Trim()
+		_ = s.cache.TrimIfDue()
 	}
 }

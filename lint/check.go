@@ -41,6 +41,11 @@ type Result struct {
 	Engine *engine.Result
 	// Each is the result of each history, in the order of Histories.
 	Each []*engine.Result
+	// Statements is the number of statements in Engine.Files. (A history
+	// whose result came from the result cache, CacheOptions.Results, was
+	// not replayed: its files have no Stmts, and its Each catalog holds
+	// only the unmodelled statements.)
+	Statements int
 }
 
 // Check loads the histories of paths (as Load does) and lints them with
@@ -55,7 +60,7 @@ func Check(ctx context.Context, s *Settings, paths []string) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Loaded: ld}
-	res.Engine, res.Each, err = lintSets(ctx, s, ld.Histories)
+	res.Engine, res.Each, res.Statements, err = lintSets(ctx, s, ld.Histories)
 	return res, err
 }
 

@@ -40,6 +40,8 @@ type histOptions struct {
 	follow    bool // follow symbolic links out of the boundary
 	// templateVars fill Go template placeholders
 	templateVars map[string]string
+	// gitStore keeps git's answers between runs (the cache)
+	gitStore gitlog.Store
 }
 
 // History is one migration history to replay: a directory (several for
@@ -256,7 +258,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	for _, d := range dirs {
 		names = append(names, g.dirs[d]...)
 	}
-	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow}
+	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow, Dirs: &readfile.Dirs{}}
 	read := readAll(dir, names, ro)
 	var notSQLFiles map[string]bool
 	k := 0
@@ -453,6 +455,9 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		if repo, err = gitlog.Locate(ctx, absPath(dir, hs.Root)); err != nil {
 			return fmt.Errorf("%s: %w", hs.Root, err)
 		}
+		if repo != nil {
+			repo.Store = opt.gitStore
+		}
 	}
 	if repo == nil {
 		if opt.since != "" {
@@ -491,7 +496,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if err != nil {
 		return err
 	}
-	uncommitted, err := repo.Uncommitted(ctx, dirs)
+	uncommitted, dirty, err := repo.Status(ctx, dirs)
 	if err != nil {
 		return err
 	}
@@ -589,7 +594,6 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		ref = opt.since
 	}
-	var dirty map[string]bool // asked once, when a marker needs it
 	for _, f := range hs.Parts {
 		if hist.Deploy(f.Deploy).Pending {
 			continue
@@ -599,11 +603,6 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			continue
 		}
 		if opt.since == "" {
-			if dirty == nil {
-				if dirty, err = repo.Changed(ctx, dirs); err != nil {
-					return err
-				}
-			}
 			if !modified[rel[f]] && !dirty[rel[f]] {
 				continue // its markers shipped with it
 			}
@@ -671,26 +670,27 @@ func absPath(dir, p string) string {
 	return a
 }
 
-// lintSets replays and lints every history and merges the results.
-func lintSets(ctx context.Context, s *Settings, sets []*History) (*engine.Result, []*engine.Result, error) {
-	merged := &engine.Result{}
-	var each []*engine.Result
+// lintSets replays and lints every history and merges the results; n is
+// the number of statements of the merged files.
+func lintSets(ctx context.Context, s *Settings, sets []*History) (merged *engine.Result, each []*engine.Result, n int, err error) {
+	merged = &engine.Result{}
 	seen := map[string]bool{}
 	noteSeen := map[string]bool{}
 	for _, hs := range sets {
 		// one history at a time: each run already parses on every core
-		res, err := engine.Run(ctx, hs.Parts, engine.Options{Dialect: s.Dialect, Rules: s.Rules, Known: rules.All(), History: hs.Deploys})
+		res, stmts, err := lintHistory(ctx, s, hs)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		if len(hs.NotSQL) > 0 {
 			redact(res, hs.NotSQL)
 		}
 		each = append(each, res)
-		for _, f := range res.Files {
+		for i, f := range res.Files {
 			if f.Lint && !seen[f.Path] {
 				seen[f.Path] = true
 				merged.Files = append(merged.Files, f)
+				n += stmts[i]
 			}
 		}
 		merged.Findings = append(merged.Findings, res.Findings...)
@@ -702,7 +702,7 @@ func lintSets(ctx context.Context, s *Settings, sets []*History) (*engine.Result
 			}
 		}
 	}
-	return merged, each, nil
+	return merged, each, n, nil
 }
 
 // redact removes the source text of the files that are not SQL from a

@@ -242,6 +242,9 @@ func (s *Settings) historyOptions() (histOptions, error) {
 	if opt.maxSize == 0 {
 		opt.maxSize = MaxFileSize
 	}
+	if s.cache != nil {
+		opt.gitStore = s.cache
+	}
 	l, err := s.Layout()
 	if err != nil {
 		return opt, err

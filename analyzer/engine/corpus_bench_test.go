@@ -13,12 +13,17 @@ import (
 	"github.com/migsafe/migsafe/rules"
 )
 
-// corpusDir is the shared corpus of real migrations; benchmarks that need it
-// skip when it is absent.
+// corpusDir is the shared corpus of real migrations (MIGSAFE_CORPUS
+// overrides it, for a work tree elsewhere); benchmarks that need it skip
+// when it is absent.
 const corpusDir = "../../../shared/corpus"
 
 func loadCorpus(b *testing.B, pattern string) ([]string, [][]byte) {
 	b.Helper()
+	corpusDir := corpusDir
+	if d := os.Getenv("MIGSAFE_CORPUS"); d != "" {
+		corpusDir = d
+	}
 	files, _ := filepath.Glob(filepath.Join(corpusDir, pattern))
 	if len(files) == 0 {
 		b.Skipf("no corpus at %s", corpusDir)

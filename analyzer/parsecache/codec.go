@@ -134,14 +134,15 @@ func (d *decoder) value(v reflect.Value) error {
 		v.SetString(string(d.b[:n]))
 		d.b = d.b[n:]
 	case reflect.Slice:
-		n, err := d.length()
-		if err != nil {
-			return err
+		// the length plus one (0 is nil); every item takes a byte at least
+		x, err := d.uvarint()
+		if err != nil || x > uint64(len(d.b))+1 || x > math.MaxInt32 {
+			return errCorrupt
 		}
-		if n == 0 {
+		if x == 0 {
 			return nil // nil
 		}
-		n--
+		n := int(x - 1)
 		s := reflect.MakeSlice(v.Type(), n, n)
 		for i := range n {
 			if err := d.value(s.Index(i)); err != nil {
@@ -190,8 +191,8 @@ func (d *decoder) value(v reflect.Value) error {
 	return nil
 }
 
-// decode reads an entry's payload into e; it never panics.
-func decode(payload []byte, e *entry) (err error) {
+// decode reads an entry's payload into e, a pointer; it never panics.
+func decode(payload []byte, e any) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", errCorrupt, r)
@@ -207,6 +208,6 @@ func decode(payload []byte, e *entry) (err error) {
 	return nil
 }
 
-func encode(b []byte, e *entry) ([]byte, error) {
+func encode(b []byte, e any) ([]byte, error) {
 	return encodeValue(b, reflect.ValueOf(e).Elem())
 }

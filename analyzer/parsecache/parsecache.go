@@ -13,7 +13,8 @@
 // temporary file and renamed into place, so a concurrent run sees a whole
 // entry or none; an entry that is truncated or corrupt (its checksum does
 // not match) is ignored, parsed again and rewritten. Trim keeps the cache
-// under a size bound by removing the entries used least recently.
+// under a size bound by removing the entries used least recently;
+// TrimIfDue does it at most once an hour.
 //
 // Like golangci-lint's and ruff's, the cache lives in the user's cache
 // directory ($XDG_CACHE_HOME/migsafe, else ~/.cache/migsafe on Linux).
@@ -77,7 +78,7 @@ type Cache struct {
 	// MaxBytes bounds the size Trim leaves; 0 means DefaultMaxBytes.
 	MaxBytes int64
 
-	hits, misses, writes, bad atomic.Int64
+	hits, misses, writes, bad, results atomic.Int64
 }
 
 // Open opens (creating it if needed) the cache in dir.
@@ -91,13 +92,14 @@ func Open(dir string) (*Cache, error) {
 // Dir is the cache's directory.
 func (c *Cache) Dir() string { return c.dir }
 
-// Stats counts lookups since Open: entries read, parses that missed, entries
-// written, and entries found corrupt or truncated.
-type Stats struct{ Hits, Misses, Writes, Corrupt int64 }
+// Stats counts lookups since Open: parse entries read, parses that missed,
+// entries written, entries found corrupt or truncated, and history
+// results read (see Result).
+type Stats struct{ Hits, Misses, Writes, Corrupt, Results int64 }
 
 // Stats returns the counters.
 func (c *Cache) Stats() Stats {
-	return Stats{c.hits.Load(), c.misses.Load(), c.writes.Load(), c.bad.Load()}
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Writes: c.writes.Load(), Corrupt: c.bad.Load(), Results: c.results.Load()}
 }
 
 // buildID identifies the running migsafe build: the module version and VCS
@@ -145,36 +147,37 @@ type entry struct {
 	Comments []analyzer.Comment
 }
 
-// get reads an entry; ok is false when there is none or it is unreadable.
-func (c *Cache) get(key string) (e entry, ok bool) {
+// get reads an entry into e (a pointer); ok is false when there is none
+// or it is unreadable.
+func (c *Cache) get(key string, e any) (ok bool) {
 	f, err := os.Open(c.path(key))
 	if err != nil {
-		return e, false
+		return false
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || fi.Size() > 1<<30 {
-		return e, false
+		return false
 	}
 	data := make([]byte, fi.Size())
 	if _, err := io.ReadFull(f, data); err != nil {
 		c.bad.Add(1)
-		return e, false
+		return false
 	}
 	payload, good := unwrap(data)
 	if good {
-		good = decode(payload, &e) == nil
+		good = decode(payload, e) == nil
 	}
 	if !good {
 		c.bad.Add(1)
-		return entry{}, false
+		return false
 	}
 	// mark the entry as used for Trim, at most once an hour (like the Go
 	// build cache), so that warm runs do not write
 	if now := time.Now(); now.Sub(fi.ModTime()) > time.Hour {
 		_ = os.Chtimes(f.Name(), now, now)
 	}
-	return e, true
+	return true
 }
 
 // unwrap checks an entry file's frame: magic, length, payload, CRC-32C.
@@ -199,9 +202,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // put writes an entry: to a temporary file in the entry's folder, then
 // renamed over the entry, so that a reader sees the old file, the new one
 // or none, never a part.
-func (c *Cache) put(key string, e entry) error {
+func (c *Cache) put(key string, e any) error {
 	data := append(magic[:len(magic):len(magic)], make([]byte, 8)...)
-	data, err := encode(data, &e)
+	data, err := encode(data, e)
 	if err != nil {
 		return err
 	}
@@ -263,6 +266,9 @@ func (c *Cache) Trim() error {
 		if err != nil {
 			return nil // removed meanwhile
 		}
+		if de.Name() == trimStamp {
+			return nil
+		}
 		if len(de.Name()) > 5 && de.Name()[:5] == ".tmp-" {
 			if fi.ModTime().Before(stale) {
 				_ = os.Remove(p)
@@ -286,6 +292,29 @@ func (c *Cache) Trim() error {
 		}
 	}
 	return nil
+}
+
+// trimEvery is how often Done trims: walking a cache of thousands of
+// entries costs more than a warm run of one file.
+const trimEvery = time.Hour
+
+// trimStamp is the file whose modification time says when the cache was
+// last trimmed.
+const trimStamp = "trimmed"
+
+// TrimIfDue trims the cache (Trim) when it was not trimmed in the last
+// hour, or when this Cache wrote many entries (a cold run of a large
+// repository): the cache exceeds MaxBytes by at most what an hour of runs
+// writes.
+func (c *Cache) TrimIfDue() error {
+	stamp := filepath.Join(c.dir, trimStamp)
+	if fi, err := os.Stat(stamp); err == nil && time.Since(fi.ModTime()) < trimEvery && c.writes.Load() < 1000 {
+		return nil
+	}
+	if err := os.WriteFile(stamp, nil, 0o644); err != nil {
+		return err
+	}
+	return c.Trim()
 }
 
 // Wrap returns d with a Parse that reads and fills the cache. The result
@@ -323,12 +352,13 @@ type cachedTx struct {
 // it. A failure to store is not an error: the result is the parser's.
 func (w *cached) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, []analyzer.Comment) {
 	key := w.c.key(w.Dialect, src, rng)
-	if e, ok := w.c.get(key); ok {
+	var e entry
+	if w.c.get(key, &e) {
 		w.c.hits.Add(1)
 		return e.Stmts, e.Comments
 	}
 	w.c.misses.Add(1)
 	stmts, comments := w.Dialect.Parse(src, rng)
-	_ = w.c.put(key, entry{Stmts: stmts, Comments: comments})
+	_ = w.c.put(key, &entry{Stmts: stmts, Comments: comments})
 	return stmts, comments
 }

@@ -46,7 +46,7 @@ func entries(t *testing.T, dir string) []string {
 		if err != nil {
 			return err
 		}
-		if !de.IsDir() {
+		if !de.IsDir() && de.Name() != "trimmed" { // TrimIfDue's stamp
 			out = append(out, p)
 		}
 		return nil
@@ -280,5 +280,83 @@ func TestTrim(t *testing.T) {
 	parse(cd2, srcs[29])
 	if st := c2.Stats(); st.Hits != 1 {
 		t.Fatal("the newest entry was removed")
+	}
+}
+
+// TestResultRoundTrip stores a history result and reads it back equal,
+// under its digest only; a damaged entry is not used.
+func TestResultRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := parsecache.Open(dir)
+	sup := &analyzer.Suppression{Rules: []string{"x"}, Reason: "r", Used: []int{1}}
+	want := &parsecache.Result{
+		Findings: []analyzer.Finding{{Code: "MS001", Name: "x", Severity: analyzer.SeverityWarning, Path: "a.sql", Message: "m",
+			Objects: []string{"t"}, Fixes: []analyzer.Fix{{Description: "d", Edits: []analyzer.Edit{{NewText: "y"}}}}, Stmt: -1, Suppressed: sup}},
+		Notes: []string{"n"},
+		// one item at the end of the entry: its length prefix is 2, with
+		// one byte left to read
+		Stmts: []int{1},
+	}
+	c.PutResult([]byte("digest"), want)
+	got, ok := c.Result([]byte("digest"))
+	if !ok || !reflect.DeepEqual(want, got) {
+		t.Fatalf("read back %v: %+v, want %+v", ok, got, want)
+	}
+	if _, ok := c.Result([]byte("other")); ok {
+		t.Fatal("a result read under another digest")
+	}
+	files := entries(t, dir)
+	if len(files) != 1 {
+		t.Fatalf("%d entries, want 1", len(files))
+	}
+	b, _ := os.ReadFile(files[0])
+	if err := os.WriteFile(files[0], b[:len(b)-3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Result([]byte("digest")); ok {
+		t.Fatal("a truncated result was used")
+	}
+	if st := c.Stats(); st.Results != 1 || st.Corrupt != 1 {
+		t.Fatalf("stats %+v, want 1 result read and 1 corrupt", st)
+	}
+}
+
+// TestTrimIfDue trims a cache over its bound the first time, then not
+// again within the hour unless a run wrote many entries.
+func TestTrimIfDue(t *testing.T) {
+	dir := t.TempDir()
+	fill := func(c *parsecache.Cache, from, n int) {
+		cd := c.Wrap(pg(t, ""))
+		for i := from; i < from+n; i++ {
+			parse(cd, fmt.Sprintf("CREATE TABLE t%d (id int);\n", i))
+		}
+	}
+	c, _ := parsecache.Open(dir)
+	c.MaxBytes = 1
+	fill(c, 0, 5)
+	if err := c.TrimIfDue(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(entries(t, dir)); n != 0 {
+		t.Fatalf("%d entries after the first trim, want 0", n)
+	}
+	c2, _ := parsecache.Open(dir)
+	c2.MaxBytes = 1
+	fill(c2, 5, 5)
+	if err := c2.TrimIfDue(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(entries(t, dir)); n != 5 {
+		t.Fatalf("%d entries after a second trim within the hour, want the 5 written", n)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "trimmed"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.TrimIfDue(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(entries(t, dir)); n != 0 {
+		t.Fatalf("%d entries after the hour, want 0", n)
 	}
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,12 +26,17 @@ import (
 //	        cache the first run filled (warm)
 //	file:   one small file (the pre-commit case), its directory replayed
 //	        as history; squawk on the same file
+//	mysql:  every MySQL file of the corpus, cold and warm (squawk has no
+//	        MySQL: the time per MB is compared with PostgreSQL's)
 //	git:    a repository whose 5,000 migrations arrived over 5,000
-//	        commits (historyRepo): deploys dated from git against --no-git
+//	        commits (historyRepo) and one new staged migration: the folder
+//	        with deploys dated from git against --no-git, and the staged
+//	        file alone, warm, as a pre-commit hook runs it
 //
 // Metrics: X/squawk-wall and X/squawk-cpu are ratios of wall and CPU time
 // (user + system) summed over the iterations; warm/cold-wall compares the
-// two migsafe runs.
+// two migsafe runs; X-rss-MiB is the largest peak resident size of X's
+// runs.
 func BenchmarkGoals(b *testing.B) {
 	corpusDir := corpusDir
 	if d := os.Getenv("MIGSAFE_CORPUS"); d != "" {
@@ -42,9 +50,21 @@ func BenchmarkGoals(b *testing.B) {
 	if squawk == "" {
 		b.Skip("squawk not found: set MIGSAFE_SQUAWK or run scripts/bench, which installs squawk-cli@2.66.0")
 	}
-	sort.Strings(files)
-	for i, f := range files {
-		files[i], _ = filepath.Rel(corpusDir, f)
+	myFiles, _ := filepath.Glob(filepath.Join(corpusDir, "*", "mysql", "*.sql"))
+	size := func(fs []string) (n int64) {
+		for _, f := range fs {
+			if fi, err := os.Stat(f); err == nil {
+				n += fi.Size()
+			}
+		}
+		return n
+	}
+	pgMB, myMB := float64(size(files))/(1<<20), float64(size(myFiles))/(1<<20)
+	for _, fs := range [][]string{files, myFiles} {
+		sort.Strings(fs)
+		for i, f := range fs {
+			fs[i], _ = filepath.Rel(corpusDir, f)
+		}
 	}
 	tmp := b.TempDir()
 	bin := filepath.Join(tmp, "migsafe")
@@ -70,16 +90,20 @@ func BenchmarkGoals(b *testing.B) {
 			{"cold", append([]string{bin, "check", "--no-git", "--no-cache", "--dialect", "postgres", "--format", "concise", "-q"}, files...)},
 			{"warm", append([]string{bin, "check", "--no-git", "--cache-dir", cache, "--dialect", "postgres", "--format", "concise", "-q"}, files...)},
 		}},
+		{"mysql", []cmd{
+			{"cold", append([]string{bin, "check", "--no-git", "--no-cache", "--dialect", "mysql", "--format", "concise", "-q"}, myFiles...)},
+			{"warm", append([]string{bin, "check", "--no-git", "--cache-dir", cache, "--dialect", "mysql", "--format", "concise", "-q"}, myFiles...)},
+		}},
 		{"file", []cmd{
 			{"squawk", []string{squawk, "--reporter", "gcc", one}},
 			{"cold", []string{bin, "check", "--no-git", "--no-cache", "--format", "concise", "-q", one}},
 			{"warm", []string{bin, "check", "--no-git", "--cache-dir", cache, "--format", "concise", "-q", one}},
 		}},
 	}
-	run := func(b *testing.B, argv []string) (wall, cpu time.Duration) {
+	run := func(b *testing.B, argv []string) (wall, cpu time.Duration, rss float64) {
 		c := exec.Command(argv[0], argv[1:]...)
 		c.Dir = corpusDir
-		if argv[len(argv)-1] == "db/migrations" {
+		if strings.HasPrefix(argv[len(argv)-1], "db/migrations") {
 			c.Dir = repo // the git case runs in its repository
 		}
 		c.Stdout, c.Stderr = io.Discard, io.Discard
@@ -90,10 +114,21 @@ func BenchmarkGoals(b *testing.B) {
 		if err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 1) {
 			b.Fatalf("%v: %v", argv[:2], err)
 		}
-		return wall, c.ProcessState.UserTime() + c.ProcessState.SystemTime()
+		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = float64(ru.Maxrss) / 1024 // KiB on Linux
+		}
+		return wall, c.ProcessState.UserTime() + c.ProcessState.SystemTime(), rss
 	}
 	if err := historyRepo(repo, 5000); err != nil {
 		b.Fatal(err)
+	}
+	// the migration a pre-commit hook checks: new, staged
+	staged := "db/migrations/005001_new.up.sql"
+	if err := os.WriteFile(filepath.Join(repo, staged), []byte("ALTER TABLE t1 ADD COLUMN y int;\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if out, err := exec.Command("git", "-C", repo, "add", staged).CombinedOutput(); err != nil {
+		b.Fatalf("git add: %v\n%s", err, out)
 	}
 	cases = append(cases, struct {
 		name string
@@ -101,6 +136,7 @@ func BenchmarkGoals(b *testing.B) {
 	}{"git", []cmd{
 		{"git", []string{bin, "check", "--no-cache", "--format", "concise", "-q", "db/migrations"}},
 		{"nogit", []string{bin, "check", "--no-cache", "--no-git", "--format", "concise", "-q", "db/migrations"}},
+		{"file", []string{bin, "check", "--cache-dir", cache, "--format", "concise", "-q", staged}},
 	}})
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -109,19 +145,32 @@ func BenchmarkGoals(b *testing.B) {
 			}
 			wall := map[string]time.Duration{}
 			cpu := map[string]time.Duration{}
+			rss := map[string]float64{}
 			for b.Loop() {
 				for _, c := range tc.cmds {
-					w, u := run(b, c.argv)
+					w, u, m := run(b, c.argv)
 					wall[c.name] += w
 					cpu[c.name] += u
+					rss[c.name] = max(rss[c.name], m)
 				}
 			}
+			n := float64(b.N)
 			if tc.name == "git" {
 				b.ReportMetric(wall["git"].Seconds()/wall["nogit"].Seconds(), "git/nogit-wall")
 				// CPU includes the git commands migsafe waited for
 				b.ReportMetric(cpu["git"].Seconds()/cpu["nogit"].Seconds(), "git/nogit-cpu")
-				b.ReportMetric(wall["git"].Seconds()*1e3/float64(b.N), "git-ms")
-				b.ReportMetric(wall["nogit"].Seconds()*1e3/float64(b.N), "nogit-ms")
+				b.ReportMetric(wall["git"].Seconds()*1e3/n, "git-ms")
+				b.ReportMetric(wall["nogit"].Seconds()*1e3/n, "nogit-ms")
+				b.ReportMetric(wall["file"].Seconds()*1e3/n, "file-ms")
+				b.ReportMetric(cpu["file"].Seconds()*1e3/n, "file-cpu-ms")
+				return
+			}
+			if tc.name == "mysql" {
+				b.ReportMetric(wall["cold"].Seconds()*1e3/n, "cold-ms")
+				b.ReportMetric(cpu["cold"].Seconds()*1e3/n, "cold-cpu-ms")
+				b.ReportMetric(wall["cold"].Seconds()*1e3/n/myMB, "cold-ms-per-MB")
+				b.ReportMetric(wall["warm"].Seconds()/wall["cold"].Seconds(), "warm/cold-wall")
+				b.ReportMetric(rss["cold"], "cold-rss-MiB")
 				return
 			}
 			sq := wall["squawk"].Seconds()
@@ -131,10 +180,20 @@ func BenchmarkGoals(b *testing.B) {
 			b.ReportMetric(wall["warm"].Seconds()/sq, "warm/squawk-wall")
 			b.ReportMetric(cpu["warm"].Seconds()/sqc, "warm/squawk-cpu")
 			b.ReportMetric(wall["warm"].Seconds()/wall["cold"].Seconds(), "warm/cold-wall")
-			n := float64(b.N)
+			b.ReportMetric(cpu["warm"].Seconds()/cpu["cold"].Seconds(), "warm/cold-cpu")
 			b.ReportMetric(sq*1e3/n, "squawk-ms")
 			b.ReportMetric(wall["cold"].Seconds()*1e3/n, "cold-ms")
 			b.ReportMetric(wall["warm"].Seconds()*1e3/n, "warm-ms")
+			b.ReportMetric(sqc*1e3/n, "squawk-cpu-ms")
+			b.ReportMetric(cpu["cold"].Seconds()*1e3/n, "cold-cpu-ms")
+			b.ReportMetric(cpu["warm"].Seconds()*1e3/n, "warm-cpu-ms")
+			b.ReportMetric(rss["squawk"], "squawk-rss-MiB")
+			b.ReportMetric(rss["cold"], "cold-rss-MiB")
+			b.ReportMetric(rss["warm"], "warm-rss-MiB")
+			b.ReportMetric(rss["cold"]/rss["squawk"], "cold/squawk-rss")
+			if tc.name == "corpus" {
+				b.ReportMetric(wall["cold"].Seconds()*1e3/n/pgMB, "cold-ms-per-MB")
+			}
 		})
 	}
 }

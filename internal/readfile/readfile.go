@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Options bound a read.
@@ -31,6 +32,48 @@ type Options struct {
 	// TooLarge is added to the message of a file over Max: what to do
 	// ("exclude it or raise --max-file-size").
 	TooLarge string
+	// Dirs, when set, remembers the directories resolved to check Root,
+	// for reads of many files in a few directories.
+	Dirs *Dirs
+}
+
+// Dirs remembers resolved directories for the reads of one run: a
+// history of thousands of files in one directory resolves its path once,
+// instead of once per file (a look at every component of the path each
+// time). The zero value is ready to use; it is safe for concurrent use.
+type Dirs struct{ m sync.Map }
+
+// eval is filepath.EvalSymlinks, remembered.
+func (d *Dirs) eval(p string) (string, error) {
+	if d == nil {
+		return filepath.EvalSymlinks(p)
+	}
+	if r, ok := d.m.Load(p); ok {
+		return r.(string), nil
+	}
+	r, err := filepath.EvalSymlinks(p)
+	if err == nil {
+		d.m.Store(p, r)
+	}
+	return r, err
+}
+
+// resolve is filepath.EvalSymlinks of a file: its directory resolved
+// through d, then the file itself when it is a link.
+func (d *Dirs) resolve(full string) (string, error) {
+	if d == nil {
+		return filepath.EvalSymlinks(full)
+	}
+	full = filepath.Clean(full)
+	st, err := os.Lstat(full)
+	if err != nil || st.Mode()&fs.ModeSymlink != 0 {
+		return filepath.EvalSymlinks(full)
+	}
+	dir, err := d.eval(filepath.Dir(full))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, filepath.Base(full)), nil
 }
 
 // NotRegularError is a path that is not a regular file.
@@ -89,7 +132,7 @@ func Read(full, name string, o Options) ([]byte, error) {
 		return nil, &NotRegularError{Name: name, Mode: st.Mode()}
 	}
 	if o.Root != "" && !o.FollowOutside {
-		if err := Inside(full, name, o.Root); err != nil {
+		if err := o.Dirs.inside(full, name, o.Root); err != nil {
 			return nil, err
 		}
 	}
@@ -133,11 +176,15 @@ func Read(full, name string, o Options) ([]byte, error) {
 // resolved, is not inside root (itself resolved), and a path error when
 // it cannot be resolved.
 func Inside(full, name, root string) error {
-	real, err := filepath.EvalSymlinks(full)
+	return (*Dirs)(nil).inside(full, name, root)
+}
+
+func (d *Dirs) inside(full, name, root string) error {
+	real, err := d.resolve(full)
 	if err != nil {
 		return PathError(name, err)
 	}
-	r, err := filepath.EvalSymlinks(root)
+	r, err := d.eval(root)
 	if err != nil {
 		r = root
 	}

@@ -84,3 +84,45 @@ func TestWithin(t *testing.T) {
 		}
 	}
 }
+
+// TestDirsSameVerdicts reads files through links (a linked directory
+// inside the root, one out of it, a linked file) with and without Dirs:
+// remembering resolved directories must not change which reads are
+// refused.
+func TestDirsSameVerdicts(t *testing.T) {
+	root := t.TempDir()
+	out := t.TempDir()
+	for _, p := range []string{filepath.Join(root, "db", "a.sql"), filepath.Join(out, "b.sql")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("SELECT 1;\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, to := range map[string]string{
+		"in":             filepath.Join(root, "db"),
+		"out":            out,
+		"db/linked.sql":  filepath.Join(out, "b.sql"),
+		"db/sibling.sql": filepath.Join(root, "db", "a.sql"),
+	} {
+		if err := os.Symlink(to, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirs := &Dirs{}
+	for range 2 { // the second time from what Dirs remembers
+		for _, name := range []string{"db/a.sql", "in/a.sql", "in/linked.sql", "in/sibling.sql", "out/b.sql", "db/linked.sql", "db/sibling.sql", "db/missing.sql"} {
+			full := filepath.Join(root, name)
+			_, want := Read(full, name, Options{Max: 100, Root: root})
+			_, got := Read(full, name, Options{Max: 100, Root: root, Dirs: dirs})
+			if (want == nil) != (got == nil) || want != nil && want.Error() != got.Error() {
+				t.Errorf("%s: %v without Dirs, %v with", name, want, got)
+			}
+		}
+	}
+	var oe *OutsideError
+	if _, err := Read(filepath.Join(root, "out", "b.sql"), "out/b.sql", Options{Max: 100, Root: root, Dirs: dirs}); !errors.As(err, &oe) {
+		t.Fatalf("a directory linked out of the root: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type Repo struct {
 	// fetches one commit, GitLab 20), missing the commits that added the
 	// older migrations, so git cannot date them
 	Shallow bool
+	// Store, when set, keeps AddedModified's walks between runs.
+	Store Store
+
+	resolved sync.Map // directory → its symbolic links resolved, for Rel
 }
 
 // Find returns the repository containing dir, or nil when git is not
@@ -92,9 +97,18 @@ func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
 
 // Rel converts an absolute path to the repository's slash-separated form.
 func (g *Repo) Rel(abs string) (string, bool) {
-	if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		abs = filepath.Join(r, filepath.Base(abs))
+	dir := filepath.Dir(abs)
+	real, ok := g.resolved.Load(dir)
+	if !ok {
+		// once per directory: a history of thousands of files has one
+		if e, err := filepath.EvalSymlinks(dir); err == nil {
+			real = e
+		} else {
+			real = dir
+		}
+		g.resolved.Store(dir, real)
 	}
+	abs = filepath.Join(real.(string), filepath.Base(abs))
 	r, err := filepath.Rel(g.Root, abs)
 	if err != nil || strings.HasPrefix(r, "..") {
 		return "", false
@@ -151,21 +165,31 @@ func (g *Repo) Added(ctx context.Context, dirs []string) (map[string]Commit, err
 // Uncommitted returns the files under dirs that HEAD does not have (new,
 // untracked, or staged but not committed).
 func (g *Repo) Uncommitted(ctx context.Context, dirs []string) (map[string]bool, error) {
+	u, _, err := g.Status(ctx, dirs)
+	return u, err
+}
+
+// Status is Uncommitted and Changed from one git status (a process less
+// for a pre-commit hook).
+func (g *Repo) Status(ctx context.Context, dirs []string) (uncommitted, changed map[string]bool, err error) {
 	out, err := runGit(ctx, g.Root, append([]string{"status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--"}, dirs...)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res := map[string]bool{}
+	uncommitted, changed = map[string]bool{}, map[string]bool{}
 	for _, e := range strings.Split(string(out), "\x00") {
 		if len(e) < 4 {
 			continue
 		}
 		x := e[:2]
 		if x == "??" || x[0] == 'A' {
-			res[e[3:]] = true
+			uncommitted[e[3:]] = true
+		}
+		if x != "??" {
+			changed[e[3:]] = true
 		}
 	}
-	return res, nil
+	return uncommitted, changed, nil
 }
 
 // Verify resolves a reference to a commit, with a helpful error.

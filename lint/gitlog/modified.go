@@ -3,6 +3,7 @@ package gitlog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -13,15 +14,154 @@ import (
 // merge counts with its first parent). The other files have, at HEAD,
 // every line the commit that added them gave them: their markers need no
 // git log -S each.
+//
+// With a Store, what the walk found is kept by the commit it reached, and
+// a later run walks only the first-parent commits after it (a pre-commit
+// hook on a repository of thousands of commits reads one or two); when
+// that commit is not on HEAD's first-parent history (another branch, a
+// rewritten one) the whole history is walked again.
 func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Commit, map[string]bool, error) {
-	args := []string{"log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--diff-filter=AMT", "--name-status", "-z", "--format=%x1e%H %cI", "--"}
-	out, err := runGit(ctx, g.Root, append(args, dirs...)...)
+	if g.Store == nil {
+		files, err := g.walk(ctx, nil, dirs)
+		if err != nil {
+			return nil, nil, err
+		}
+		return files.maps()
+	}
+	out, err := runGit(ctx, g.Root, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+	if err != nil {
+		// no commit yet: nothing to remember
+		files, err := g.walk(ctx, nil, dirs)
+		if err != nil {
+			return nil, nil, err
+		}
+		return files.maps()
+	}
+	head := strings.TrimSpace(string(out))
+	sorted := slices.Clone(dirs)
+	slices.Sort(sorted)
+	digest := []byte(g.Root + "\x00" + strings.Join(sorted, "\x00"))
+	var prev walked
+	if g.Store.Value(walkKind, digest, &prev) && prev.Head != "" {
+		if prev.Head == head {
+			return prev.files().maps()
+		}
+		if g.onFirstParents(ctx, prev.Head, head) {
+			newer, err := g.walk(ctx, []string{prev.Head + ".." + head}, dirs)
+			if err != nil {
+				return nil, nil, err
+			}
+			files := prev.files()
+			for name, n := range newer {
+				if o, ok := files[name]; ok && n.hash == "" {
+					// modified since, added before
+					n.hash, n.date = o.hash, o.date
+				}
+				files[name] = n
+			}
+			g.Store.PutValue(walkKind, digest, files.walked(head))
+			return files.maps()
+		}
+	}
+	files, err := g.walk(ctx, []string{head}, dirs)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.Store.PutValue(walkKind, digest, files.walked(head))
+	return files.maps()
+}
+
+// Store keeps what a walk of the history found from one run to the next
+// (migsafe's cache directory: *parsecache.Cache is one).
+type Store interface {
+	Value(kind string, digest []byte, v any) bool
+	PutValue(kind string, digest []byte, v any)
+}
+
+// walkKind names the stored walks; change it when walked changes shape.
+const walkKind = "migsafe-gitlog-1"
+
+// walked is what AddedModified found up to Head, as stored.
+type walked struct {
+	Head  string
+	Files []walkedFile
+}
+
+type walkedFile struct {
+	Name     string
+	Hash     string // the latest first-parent commit that added it; "" if none did
+	Date     string // its committer date, as git printed it
+	Modified bool   // a commit changed it after that
+}
+
+// fileLog is what a walk found about one file.
+type fileLog struct {
+	hash, date string
+	modified   bool
+}
+
+type fileLogs map[string]fileLog
+
+func (w *walked) files() fileLogs {
+	m := make(fileLogs, len(w.Files))
+	for _, f := range w.Files {
+		m[f.Name] = fileLog{f.Hash, f.Date, f.Modified}
+	}
+	return m
+}
+
+func (m fileLogs) walked(head string) *walked {
+	w := &walked{Head: head, Files: make([]walkedFile, 0, len(m))}
+	for name, f := range m {
+		w.Files = append(w.Files, walkedFile{name, f.hash, f.date, f.modified})
+	}
+	slices.SortFunc(w.Files, func(a, b walkedFile) int { return strings.Compare(a.Name, b.Name) })
+	return w
+}
+
+// maps turns a walk into AddedModified's answer.
+func (m fileLogs) maps() (map[string]Commit, map[string]bool, error) {
 	added, modified := map[string]Commit{}, map[string]bool{}
+	for name, f := range m {
+		if f.hash != "" {
+			t, err := time.Parse(time.RFC3339, f.date)
+			if err != nil {
+				return nil, nil, fmt.Errorf("git log: bad date %q", f.date)
+			}
+			added[name] = Commit{Hash: f.hash, Time: t}
+		}
+		if f.modified {
+			modified[name] = true
+		}
+	}
+	return added, modified, nil
+}
+
+// onFirstParents reports whether old is on the first-parent history of
+// head (and not head itself): the commits after it are then old..head.
+func (g *Repo) onFirstParents(ctx context.Context, old, head string) bool {
+	out, err := runGit(ctx, g.Root, "rev-list", "--first-parent", "--parents", old+".."+head)
+	if err != nil {
+		return false
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := strings.Fields(lines[len(lines)-1])
+	return len(last) >= 2 && last[1] == old
+}
+
+// walk reads the first-parent history of revs (HEAD when none) under
+// dirs, newest first: for each file, the latest commit that added it, and
+// whether a later one changed it.
+func (g *Repo) walk(ctx context.Context, revs, dirs []string) (fileLogs, error) {
+	args := []string{"log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--diff-filter=AMT", "--name-status", "-z", "--format=%x1e%H %cI"}
+	args = append(append(append(args, revs...), "--"), dirs...)
+	out, err := runGit(ctx, g.Root, args...)
+	files := fileLogs{}
 	if err != nil {
 		if strings.Contains(err.Error(), "does not have any commits") {
-			return added, modified, nil
+			return files, nil
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	for _, rec := range strings.Split(string(out), "\x1e") {
 		rec = strings.TrimLeft(rec, "\x00\n")
@@ -31,9 +171,9 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Com
 		// "HASH DATE\x00\nSTATUS\x00PATH\x00STATUS\x00PATH\x00..."
 		head, rest, _ := strings.Cut(rec, "\x00")
 		hash, date, _ := strings.Cut(head, " ")
-		t, err := time.Parse(time.RFC3339, strings.TrimSpace(date))
-		if err != nil {
-			return nil, nil, fmt.Errorf("git log: bad date %q", date)
+		date = strings.TrimSpace(date)
+		if _, err := time.Parse(time.RFC3339, date); err != nil {
+			return nil, fmt.Errorf("git log: bad date %q", date)
 		}
 		fields := strings.Split(strings.TrimLeft(rest, "\n"), "\x00")
 		for i := 0; i+1 < len(fields); i += 2 {
@@ -41,34 +181,19 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Com
 			if name == "" {
 				continue
 			}
-			switch status {
-			case "A":
-				if _, seen := added[name]; !seen { // newest first: the latest add wins
-					added[name] = Commit{Hash: hash, Time: t}
-				}
-			default:
-				if _, readded := added[name]; !readded {
-					// a change before the latest add is of an older file
-					modified[name] = true
-				}
+			f, seen := files[name]
+			switch {
+			case f.hash != "":
+				// newest first: the latest add wins, and a change before
+				// it is of an older file
+			case status == "A":
+				f.hash, f.date = hash, date
+				files[name] = f
+			case !seen || !f.modified:
+				f.modified = true
+				files[name] = f
 			}
 		}
 	}
-	return added, modified, nil
-}
-
-// Changed returns the files under dirs the index or the work tree changes
-// (not untracked files).
-func (g *Repo) Changed(ctx context.Context, dirs []string) (map[string]bool, error) {
-	out, err := runGit(ctx, g.Root, append([]string{"status", "--porcelain", "-z", "--untracked-files=no", "--no-renames", "--"}, dirs...)...)
-	if err != nil {
-		return nil, err
-	}
-	res := map[string]bool{}
-	for _, e := range strings.Split(string(out), "\x00") {
-		if len(e) >= 4 {
-			res[e[3:]] = true
-		}
-	}
-	return res, nil
+	return files, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/migsafe/migsafe/rollout/gate"
@@ -93,7 +94,7 @@ func HTML(w io.Writer, r Run) error {
 		}
 		h.Analyses = append(h.Analyses, a)
 	}
-	return page.Execute(w, h)
+	return page().Execute(w, h)
 }
 
 func chart(s Step, metric string) htmlChart {
@@ -199,7 +200,9 @@ func phaseClass(p string) string {
 	return ""
 }
 
-var page = template.Must(template.New("report").Funcs(template.FuncMap{"phaseClass": phaseClass, "add": func(a, b float64) float64 { return a + b }, "sub": func(a, b float64) float64 { return a - b }}).Parse(`<!doctype html>
+// page is parsed when a report is first written, not when migsafe starts.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{"phaseClass": phaseClass, "add": func(a, b float64) float64 { return a + b }, "sub": func(a, b float64) float64 { return a - b }}).Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -252,3 +255,4 @@ svg.chart text { font-size: 11px; fill: #495057; }
 {{end}}</body>
 </html>
 `))
+})

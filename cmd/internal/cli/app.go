@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	ucli "github.com/urfave/cli/v3"
 
@@ -59,7 +60,12 @@ var linkVersion string
 
 // Version is migsafe's version: the one set at link time, else the module
 // version when installed with go install, else "dev" in a checkout.
-func Version() string {
+func Version() string { return version() }
+
+// version reads the build information once: a report describes every
+// rule with the version, and parsing it each time was a tenth of a
+// one-file run.
+var version = sync.OnceValue(func() string {
 	if linkVersion != "" {
 		return linkVersion
 	}
@@ -67,7 +73,7 @@ func Version() string {
 		return bi.Main.Version
 	}
 	return "dev"
-}
+})
 
 // onUsageError turns urfave/cli's usage errors (an unknown flag, a missing
 // value) into one line with a suggestion, instead of the whole help text.

@@ -11,11 +11,12 @@ import (
 func cacheFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "cache-dir", Usage: "cache parse results in `DIR` (default: $XDG_CACHE_HOME/migsafe/parse, else ~/.cache/migsafe/parse)", Sources: ucli.EnvVars(parsecache.EnvDir)},
-		&ucli.BoolFlag{Name: "no-cache", Usage: "parse every file again: do not read or write the parse cache", Sources: ucli.EnvVars("MIGSAFE_NO_CACHE")},
+		&ucli.BoolFlag{Name: "no-cache", Usage: "parse and replay every file again: do not read or write the cache", Sources: ucli.EnvVars("MIGSAFE_NO_CACHE")},
 	}
 }
 
 // cacheOptions reads the cache flags of a command (none: the defaults).
+// The cache holds parse results and, for check, each history's findings.
 func cacheOptions(cmd *ucli.Command) lint.CacheOptions {
-	return lint.CacheOptions{Dir: cmd.String("cache-dir"), Off: cmd.Bool("no-cache")}
+	return lint.CacheOptions{Dir: cmd.String("cache-dir"), Off: cmd.Bool("no-cache"), Results: true}
 }

@@ -182,7 +182,7 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	for _, e := range res.Engine.Errors {
 		fmt.Fprintf(env.Stderr, "migsafe: internal error: %v\n", e)
 	}
-	run := buildRun(s, res.Engine, len(errs)+len(res.Engine.Errors))
+	run := buildRun(s, res.Engine, res.Statements, len(errs)+len(res.Engine.Errors))
 	if (len(errs) > 0 || len(res.Engine.Errors) > 0) && len(res.Engine.Files) == 0 {
 		// nothing was checked: no "Checked 0 files: 0 errors" that reads
 		// like a pass (the errors above say what went wrong)
@@ -232,7 +232,7 @@ func writeNotes(w io.Writer, cmd *ucli.Command, res *lint.Result) {
 	}
 }
 
-func buildRun(s *lint.Settings, res *engine.Result, nerr int) *report.Run {
+func buildRun(s *lint.Settings, res *engine.Result, stmts, nerr int) *report.Run {
 	enabled := map[string]bool{}
 	for _, rc := range s.Rules {
 		enabled[rc.Rule.Code] = true
@@ -241,7 +241,7 @@ func buildRun(s *lint.Settings, res *engine.Result, nerr int) *report.Run {
 		Tool:     report.Tool{Name: "migsafe", Version: Version(), InformationURI: "https://github.com/migsafe/migsafe"},
 		Target:   s.Dialect.Target().String(),
 		Findings: res.Findings,
-		Stats:    report.Stats{Files: len(res.Files), Errors: nerr},
+		Stats:    report.Stats{Files: len(res.Files), Statements: stmts, Errors: nerr},
 	}
 	for _, r := range rules.All() {
 		if r.AppliesTo(s.Dialect.Name()) {
@@ -250,7 +250,6 @@ func buildRun(s *lint.Settings, res *engine.Result, nerr int) *report.Run {
 	}
 	lines := map[string]*analyzer.LineIndex{}
 	for _, f := range res.Files {
-		run.Stats.Statements += len(f.Stmts)
 		lines[f.Path] = f.Lines
 	}
 	run.Sources = func(p string) *analyzer.LineIndex { return lines[p] }

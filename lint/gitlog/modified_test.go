@@ -1,0 +1,158 @@
+package gitlog_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/migsafe/migsafe/analyzer/parsecache"
+	"github.com/migsafe/migsafe/lint/gitlog"
+)
+
+// TestAddedModifiedStored builds a history step by step (adds, edits, a
+// merge of a side branch, a delete and a re-add, a checkout of an older
+// commit) and after each step compares AddedModified with a store (which
+// walks only the commits since the last run, or everything when that run
+// is not on the first-parent history) with a fresh walk of the whole
+// history.
+func TestAddedModifiedStored(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is required")
+	}
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	n := 0
+	commit := func(name, text string) {
+		t.Helper()
+		p := filepath.Join(dir, "db", name)
+		if text == "" {
+			git("rm", "-q", p)
+		} else {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			git("add", p)
+		}
+		n++
+		git("commit", "-q", "-m", "c", "--date", "2024-01-01T00:00:00Z")
+	}
+	git("init", "-q", "-b", "main")
+	store, err := parsecache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	check := func(step string, wantWrites int64) {
+		t.Helper()
+		plain, err := gitlog.Locate(ctx, dir)
+		if err != nil || plain == nil {
+			t.Fatal(err)
+		}
+		wantA, wantM, err := plain.AddedModified(ctx, []string{"db"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := gitlog.Locate(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored.Store = store
+		before := store.Stats().Writes
+		gotA, gotM, err := stored.AddedModified(ctx, []string{"db"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(wantA, gotA) || !reflect.DeepEqual(wantM, gotM) {
+			t.Fatalf("%s: with the store\nadded %v\nmodified %v\nwant\nadded %v\nmodified %v", step, gotA, gotM, wantA, wantM)
+		}
+		if w := store.Stats().Writes - before; w != wantWrites {
+			t.Errorf("%s: %d walks stored, want %d", step, w, wantWrites)
+		}
+	}
+	commit("001.sql", "a\n")
+	check("first walk", 1)
+	check("nothing new", 0)
+	commit("002.sql", "b\n")
+	commit("001.sql", "a2\n")
+	check("an add and an edit", 1)
+	git("checkout", "-q", "-b", "side")
+	commit("003.sql", "c\n")
+	commit("002.sql", "b2\n")
+	git("checkout", "-q", "main")
+	commit("004.sql", "d\n")
+	git("merge", "-q", "--no-ff", "-m", "merge", "side")
+	check("a merge", 1)
+	commit("002.sql", "")
+	commit("002.sql", "b again\n")
+	commit("003.sql", "c2\n")
+	check("a delete and a re-add", 1)
+	git("checkout", "-q", "HEAD~3")
+	check("an older commit", 1)
+	git("checkout", "-q", "main")
+	check("back", 1)
+}
+
+// TestStatus: one git status says what is not committed (untracked, or
+// new in the index) and what the index or the work tree changes (not
+// untracked files).
+func TestStatus(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "db", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("init", "-q", "-b", "main")
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write("1.sql", "a\n")
+	write("2.sql", "b\n")
+	write("3.sql", "c\n")
+	run("add", "db")
+	run("commit", "-q", "-m", "c")
+	write("1.sql", "a2\n") // modified in the work tree
+	write("2.sql", "b2\n") // modified in the index
+	run("add", "db/2.sql")
+	write("4.sql", "d\n") // new in the index
+	run("add", "db/4.sql")
+	write("5.sql", "e\n") // untracked
+	repo, err := gitlog.Locate(context.Background(), dir)
+	if err != nil || repo == nil {
+		t.Fatal(err)
+	}
+	uncommitted, changed, err := repo.Status(context.Background(), []string{"db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantU := map[string]bool{"db/4.sql": true, "db/5.sql": true}
+	wantC := map[string]bool{"db/1.sql": true, "db/2.sql": true, "db/4.sql": true}
+	if !reflect.DeepEqual(uncommitted, wantU) || !reflect.DeepEqual(changed, wantC) {
+		t.Fatalf("uncommitted %v, changed %v; want %v, %v", uncommitted, changed, wantU, wantC)
+	}
+}
