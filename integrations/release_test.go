@@ -150,6 +150,9 @@ func TestReleaseConfig(t *testing.T) {
 			t.Errorf("release.yml lacks %q", want)
 		}
 	}
+	if !strings.Contains(readFile(t, "action.yml"), `"$base/checksums.txt"`) {
+		t.Error("action.yml does not verify against the release's checksums.txt")
+	}
 }
 
 func readFile(t *testing.T, name string) string {
