@@ -213,7 +213,8 @@ func buildinfoVars(t *testing.T) map[string]bool {
 // command (scripts/release-snapshot), then checks them: every archive is
 // in checksums.txt and matches it; the linux/amd64 binary stamps the
 // snapshot's version, commit and date, lints the examples and writes that
-// version into SARIF; the linux/arm64 binary is an aarch64 executable.
+// version into SARIF; the linux/arm64 binary is an aarch64 executable that
+// does the same under qemu-aarch64.
 //
 // It takes long (goreleaser is a large go install, and the arm64 build
 // compiles the C parser again: about 33 s with both built before, 20 and
@@ -224,7 +225,9 @@ func TestReleaseSnapshot(t *testing.T) {
 	if os.Getenv("MIGSAFE_RELEASE_SNAPSHOT") != "1" {
 		t.Skip("the snapshot release takes minutes: MIGSAFE_RELEASE_SNAPSHOT=1 runs it")
 	}
-	need(t, "bash", "git", "go", "aarch64-linux-gnu-gcc")
+	// Debian: gcc-aarch64-linux-gnu (scripts/release-snapshot installs it
+	// as root) and qemu-user, which runs the arm64 binary
+	need(t, "bash", "git", "go", "aarch64-linux-gnu-gcc", "qemu-aarch64")
 	// a clone, as a user makes one: goreleaser reads the commit and the
 	// tag only where the repository has a remote
 	src := filepath.Join(t.TempDir(), "migsafe")
@@ -322,11 +325,14 @@ func TestReleaseSnapshot(t *testing.T) {
 	if ef.Machine != elf.EM_AARCH64 {
 		t.Errorf("the linux_arm64 archive's migsafe is for %v", ef.Machine)
 	}
-	if qemu, err := exec.LookPath("qemu-aarch64"); err == nil {
-		out, code := run(t, src, override(env, "QEMU_LD_PREFIX=/usr/aarch64-linux-gnu"), qemu, filepath.Join(arm, "migsafe"), "--version")
-		if code != 0 || !strings.HasPrefix(out, "migsafe version v"+version+"\n") {
-			t.Errorf("the arm64 binary under qemu: exit %d\n%s", code, out)
-		}
+	qemu := override(env, "QEMU_LD_PREFIX=/usr/aarch64-linux-gnu")
+	out, code = run(t, src, qemu, "qemu-aarch64", filepath.Join(arm, "migsafe"), "--version")
+	if code != 0 || !strings.HasPrefix(out, "migsafe version v"+version+"\ncommit:     "+head+"\n") || !strings.Contains(out, " linux/arm64\n") {
+		t.Errorf("the arm64 binary under qemu-aarch64: exit %d\n%s", code, out)
+	}
+	out, code = run(t, src, qemu, "qemu-aarch64", filepath.Join(arm, "migsafe"), "check", "examples/")
+	if code != 1 || !strings.Contains(out, "Checked ") {
+		t.Errorf("the arm64 binary under qemu-aarch64: migsafe check examples/: exit %d\n%s", code, out)
 	}
 }
 
