@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,7 +135,8 @@ func TestReleaseConfig(t *testing.T) {
 			Push struct{ Tags []string }
 		}
 		Jobs map[string]struct {
-			RunsOn string `yaml:"runs-on"`
+			RunsOn    string `yaml:"runs-on"`
+			Container string
 		}
 	}
 	if err := yaml.Unmarshal([]byte(wf), &w); err != nil {
@@ -142,6 +144,12 @@ func TestReleaseConfig(t *testing.T) {
 	}
 	if !contains(w.On.Push.Tags, "v*") || !strings.HasPrefix(w.Jobs["darwin"].RunsOn, "macos") || w.Jobs["release"].RunsOn == "" {
 		t.Errorf("release.yml: want a push of v* tags, a darwin job on macOS and a release job: %+v", w)
+	}
+	// the linux archives are built where the snapshot is tested (Debian 12,
+	// glibc 2.36, binaries that need 2.34), with go.mod's Go
+	goVersion := regexp.MustCompile(`(?m)^go ([0-9.]+)$`).FindStringSubmatch(readFile(t, "go.mod"))
+	if goVersion == nil || w.Jobs["release"].Container != "golang:"+goVersion[1]+"-bookworm" {
+		t.Errorf("release.yml: the release job runs in %q; want golang:%v-bookworm", w.Jobs["release"].Container, goVersion)
 	}
 	for _, want := range []string{
 		"github.com/goreleaser/goreleaser/v2@" + m[1], "gcc-aarch64-linux-gnu", "--config .goreleaser-darwin.yaml", "MIGSAFE_DARWIN_ARCHIVES:",
@@ -325,6 +333,11 @@ func TestReleaseSnapshot(t *testing.T) {
 	if ef.Machine != elf.EM_AARCH64 {
 		t.Errorf("the linux_arm64 archive's migsafe is for %v", ef.Machine)
 	}
+	for _, bin := range []string{migsafe, filepath.Join(arm, "migsafe")} {
+		if v := maxGlibc(t, bin); v > 34 {
+			t.Errorf("%s needs glibc 2.%d; the release promises 2.34 (Ubuntu 22.04, Debian 12, RHEL 9)", bin, v)
+		}
+	}
 	qemu := override(env, "QEMU_LD_PREFIX=/usr/aarch64-linux-gnu")
 	out, code = run(t, src, qemu, "qemu-aarch64", filepath.Join(arm, "migsafe"), "--version")
 	if code != 0 || !strings.HasPrefix(out, "migsafe version v"+version+"\ncommit:     "+head+"\n") || !strings.Contains(out, " linux/arm64\n") {
@@ -334,6 +347,33 @@ func TestReleaseSnapshot(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "Checked ") {
 		t.Errorf("the arm64 binary under qemu-aarch64: migsafe check examples/: exit %d\n%s", code, out)
 	}
+}
+
+// maxGlibc is the highest GLIBC_2.N symbol version a binary imports (N).
+func maxGlibc(t *testing.T, bin string) int {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.ImportedSymbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	highest := 0
+	for _, s := range syms {
+		if minor, ok := strings.CutPrefix(s.Version, "GLIBC_2."); ok {
+			minor, _, _ = strings.Cut(minor, ".")
+			if n, err := strconv.Atoi(minor); err == nil && n > highest {
+				highest = n
+			}
+		}
+	}
+	if highest == 0 {
+		t.Fatalf("%s imports no GLIBC_2.N symbol: not the dynamically linked cgo binary expected", bin)
+	}
+	return highest
 }
 
 // extract unpacks a .tar.gz into dir.
