@@ -81,8 +81,12 @@ type ghRun struct {
 // `bash --noprofile --norc -eo pipefail FILE` in the workspace, with the
 // GITHUB_* and RUNNER_* variables the runner sets, $GITHUB_OUTPUT and
 // $GITHUB_PATH files read after each step. A uses: step whose condition
-// holds cannot run here and fails the test.
-func runAction(t *testing.T, a actionMeta, workspace string, with map[string]string) ghRun {
+// holds cannot run here and fails the test. extra are KEY=VALUE entries
+// over the runner's variables: GITHUB_SERVER_URL (by default a loopback
+// server without releases, so the action builds from source),
+// GITHUB_ACTION_REF, RUNNER_ARCH, RUNNER_TOOL_CACHE; the ${{ }} contexts
+// follow them.
+func runAction(t *testing.T, a actionMeta, workspace string, with map[string]string, extra ...string) ghRun {
 	t.Helper()
 	inputs := map[string]string{}
 	for name, in := range a.Inputs {
@@ -97,29 +101,38 @@ func runAction(t *testing.T, a actionMeta, workspace string, with map[string]str
 	temp := t.TempDir()
 	pathFile := filepath.Join(temp, "_path")
 	write(t, pathFile, "")
-	ctx := map[string]string{
-		"github.action_path": root,
-		"github.action_ref":  "v0.1.0",
-		"github.workspace":   workspace,
-		"runner.temp":        temp,
-		"runner.os":          "Linux",
-	}
-	for k, v := range inputs {
-		ctx["inputs."+k] = v
-	}
 	env := override(baseEnv(t),
 		"CI=true", "GITHUB_ACTIONS=true", "GITHUB_WORKSPACE="+workspace, "GITHUB_ACTION_PATH="+root,
 		"GITHUB_ACTION_REF=v0.1.0", "GITHUB_ACTION_REPOSITORY=migsafe/migsafe", "GITHUB_REPOSITORY=acme/shop",
 		"GITHUB_EVENT_NAME=pull_request", "GITHUB_REF=refs/pull/7/merge", "GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
 		"GITHUB_PATH="+pathFile, "GITHUB_ENV="+filepath.Join(temp, "_env"), "GITHUB_STEP_SUMMARY="+filepath.Join(temp, "_summary"),
-		"RUNNER_TEMP="+temp, "RUNNER_OS=Linux", "RUNNER_ARCH=X64",
+		"GITHUB_SERVER_URL="+noReleases(t),
+		"RUNNER_TEMP="+temp, "RUNNER_OS=Linux", "RUNNER_ARCH="+runnerArch(), "RUNNER_TOOL_CACHE="+filepath.Join(temp, "_tool"),
 	)
+	env = override(env, extra...)
+	ctx := map[string]string{
+		"github.action_path":       root,
+		"github.action_ref":        lookup(env, "GITHUB_ACTION_REF"),
+		"github.action_repository": lookup(env, "GITHUB_ACTION_REPOSITORY"),
+		"github.server_url":        lookup(env, "GITHUB_SERVER_URL"),
+		"github.workspace":         workspace,
+		"runner.temp":              temp,
+		"runner.os":                lookup(env, "RUNNER_OS"),
+		"runner.arch":              lookup(env, "RUNNER_ARCH"),
+		"runner.tool_cache":        lookup(env, "RUNNER_TOOL_CACHE"),
+	}
+	for k, v := range inputs {
+		ctx["inputs."+k] = v
+	}
 	res := ghRun{outputs: map[string]string{}}
 	failed := false
 	for i, s := range a.Runs.Steps {
 		cond := s.If
 		if cond == "" {
 			cond = "success()"
+		} else if !regexp.MustCompile(`\b(success|failure|always|cancelled)\(\)`).MatchString(cond) {
+			// as GitHub: without a status function, success() && applies
+			cond = "success() && (" + strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(cond), "${{"), "}}") + ")"
 		}
 		ok, err := evalBool(cond, ctx, failed)
 		if err != nil {
@@ -268,7 +281,7 @@ func evalBool(cond string, ctx map[string]string, failed bool) (bool, error) {
 }
 
 // eval evaluates the subset of GitHub's expression language the action and
-// the documented workflow use: property paths, 'strings', ==, !=, !, &&,
+// the documented workflow use: property paths, 'strings', ==, !=, !, &&, ( ),
 // and the status functions success(), failure(), always(), cancelled().
 // Values are strings; "" and "false" are false.
 func eval(expr string, ctx map[string]string, failed bool) (string, error) {
@@ -296,6 +309,9 @@ func eval(expr string, ctx map[string]string, failed bool) (string, error) {
 		}
 	}
 	switch {
+	case strings.HasPrefix(expr, "(") && strings.HasSuffix(expr, ")"):
+		// no && or == outside: the parentheses enclose it all
+		return eval(expr[1:len(expr)-1], ctx, failed)
 	case strings.HasPrefix(expr, "!"):
 		v, err := eval(expr[1:], ctx, failed)
 		if v == "" || v == "false" {

@@ -8,13 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
-	"sync"
 
 	ucli "github.com/urfave/cli/v3"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/internal/buildinfo"
 )
 
 // Exit codes.
@@ -54,26 +53,10 @@ func usageErr(format string, args ...any) error {
 	return &exitError{code: ExitError, err: fmt.Errorf(format, args...)}
 }
 
-// linkVersion is set at link time by builds that know their version (the
-// GitHub Action: -ldflags "-X github.com/migsafe/migsafe/cmd/internal/cli.linkVersion=v1.2.0").
-var linkVersion string
-
-// Version is migsafe's version: the one set at link time, else the module
-// version when installed with go install, else "dev" in a checkout.
-func Version() string { return version() }
-
-// version reads the build information once: a report describes every
-// rule with the version, and parsing it each time was a tenth of a
-// one-file run.
-var version = sync.OnceValue(func() string {
-	if linkVersion != "" {
-		return linkVersion
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-})
+// Version is migsafe's version (internal/buildinfo): the one stamped at
+// link time, else the module version when installed with go install, else
+// "devel".
+func Version() string { return buildinfo.Read().Version }
 
 // onUsageError turns urfave/cli's usage errors (an unknown flag, a missing
 // value) into one line with a suggestion, instead of the whole help text.
@@ -155,7 +138,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	app := &ucli.Command{
 		Name:                  "migsafe",
 		Usage:                 "make schema changes safe to ship and cheap to undo",
-		Version:               Version(),
+		HideVersion:           true, // --version is rootVersionFlag: more than urfave/cli's one line
+		Flags:                 []ucli.Flag{rootVersionFlag()},
+		Action:                rootAction(env),
 		Writer:                env.Stdout,
 		ErrWriter:             env.Stderr,
 		Suggest:               true,
@@ -173,6 +158,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 			flagsCommand(statusEnv),
 			migrateCommand(statusEnv),
 			verifyRollbackCommand(statusEnv),
+			versionCommand(env),
 		},
 	}
 	for _, c := range app.Commands {
