@@ -65,6 +65,7 @@ func All() []*analyzer.Rule {
 		AlgorithmNotSupported,
 		MissingLockWaitTimeout,
 		MultipleAlterSameTable,
+		RepeatedTableScan,
 		ContractSameDeploy,
 		ContractTooSoon,
 		BackfillWithDDL,

@@ -310,6 +310,28 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 			}
 		})
 	}
+	// one ALTER TABLE proves every SET NOT NULL and CHECK in one scan and
+	// makes every type change in one rewrite; separate statements each do
+	// their own (rules/repeated_table_scan.go)
+	for _, c := range []struct {
+		stmt  string
+		scans int
+	}{
+		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL; ALTER TABLE u ALTER COLUMN id SET NOT NULL", 2},
+		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL, ALTER COLUMN id SET NOT NULL", 1},
+		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL; ALTER TABLE u ADD CONSTRAINT u_x_pos CHECK (x > 0)", 2},
+		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL, ADD CONSTRAINT u_x_pos CHECK (x > 0)", 1},
+	} {
+		t.Run("passes/"+c.stmt, func(t *testing.T) {
+			m, err := measure(psql, physicsSetup, c.stmt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.scans["u"] != c.scans {
+				t.Errorf("PostgreSQL %s read u %d times, want %d", srv.Version, m.scans["u"], c.scans)
+			}
+		})
+	}
 	// every kind of change the translator gives physics to is measured,
 	// except those whose lock is not on a relation (pg_locks shows it as
 	// an object lock) or that cannot run in a transaction
