@@ -81,6 +81,7 @@ func (ix *tablePasses) upTo(f *analyzer.File, index int) {
 		}
 	}
 }
+
 // passTable returns the table an ALTER TABLE clause scans or rewrites.
 func passTable(ch change.Change) (change.QName, bool) {
 	if _, ok := ch.(*change.CreateIndex); ok {
