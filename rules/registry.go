@@ -25,6 +25,7 @@ func All() []*analyzer.Rule {
 		RenameColumn,
 		ChangeColumnType,
 		AddRequiredColumn,
+		UniqueOnExistingRows,
 		SyntaxError,
 		UnusedSuppression,
 		NonConcurrentIndex,
