@@ -297,6 +297,10 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		// a statement after an ACCESS EXCLUSIVE lock runs with it held
 		// (eugene's E4)
 		{"a lock is held through the statements after it", "ALTER TABLE t ADD COLUMN c int; SELECT count(*) FROM u", "SELECT id FROM t WHERE id = 1", true},
+		// REINDEX SYSTEM (no CONCURRENTLY for catalogs) waits for a
+		// transaction that read a catalog by its index: it locks each
+		// catalog index it rebuilds (squawk passes it; fixtures/peers)
+		{"REINDEX SYSTEM waits for readers of the catalogs", "SET LOCAL enable_seqscan = off; SELECT relname FROM pg_class WHERE oid = 1259", "REINDEX SYSTEM " + srv.Database, true},
 		// DROP TRIGGER … ON t blocks reads of t
 		{"DROP TRIGGER blocks reads", "DROP TRIGGER t_trg ON t", "SELECT id FROM t WHERE id = 1", true},
 	} {
@@ -321,6 +325,9 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL, ALTER COLUMN id SET NOT NULL", 1},
 		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL; ALTER TABLE u ADD CONSTRAINT u_x_pos CHECK (x > 0)", 2},
 		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL, ADD CONSTRAINT u_x_pos CHECK (x > 0)", 1},
+		// catalog-only changes read nothing, split or not (eugene's W12
+		// flags them; fixtures/peers/eugene/lint_two_add_columns.sql)
+		{"ALTER TABLE u ADD COLUMN a jsonb; ALTER TABLE u ADD COLUMN b numeric", 0},
 	} {
 		t.Run("passes/"+c.stmt, func(t *testing.T) {
 			m, err := measure(psql, physicsSetup, c.stmt)
