@@ -301,6 +301,12 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		// transaction that read a catalog by its index: it locks each
 		// catalog index it rebuilds (squawk passes it; fixtures/peers)
 		{"REINDEX SYSTEM waits for readers of the catalogs", "SET LOCAL enable_seqscan = off; SELECT relname FROM pg_class WHERE oid = 1259", "REINDEX SYSTEM " + srv.Database, true},
+		// statements squawk wants a lock_timeout for whose locks no read
+		// or write of the table waits behind (fixtures/peers/squawk)
+		{"COMMENT ON COLUMN lets writes through", "COMMENT ON COLUMN t.v IS 'an opaque id'", "UPDATE t SET ref = ref WHERE id = 1", false},
+		{"LOCK TABLE IN ACCESS SHARE MODE lets writes through", "LOCK TABLE t IN ACCESS SHARE MODE", "UPDATE t SET ref = ref WHERE id = 1", false},
+		{"CREATE TYPE lets writes through", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')", "UPDATE t SET ref = ref WHERE id = 1", false},
+		{"VACUUM (FULL false) does not wait for writers", "UPDATE t SET ref = ref WHERE id = 1", "VACUUM (FULL false) t", false},
 		// DROP TRIGGER … ON t blocks reads of t
 		{"DROP TRIGGER blocks reads", "DROP TRIGGER t_trg ON t", "SELECT id FROM t WHERE id = 1", true},
 	} {
