@@ -22,6 +22,9 @@ type Finding struct {
 	Objects  []string       // the schema objects involved, e.g. "public.users.email"
 	Effect   *change.Effect // the lock and work behind the finding, when there is one
 	Fixes    []Fix
+	// Also lists the codes of the secondary findings folded into this one
+	// (see Rule.Secondary).
+	Also []string
 	// Stmt is the index of the statement in its part, -1 for file-level findings.
 	Stmt int
 	// StmtText is the statement's source, for fingerprints and excerpts.

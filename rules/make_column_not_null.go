@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
 )
@@ -40,11 +42,29 @@ NULL with ALGORITHM=INPLACE, LOCK=NONE.`,
 			if t == nil {
 				return
 			}
-			c := t.Column(x.Column)
+			// CHANGE old new … NOT NULL: the column has its old name until
+			// this statement
+			c := t.Column(oldName(p, x.Table, x.Column))
 			if c == nil || c.NotNull || c.Origin.Base || t.InPrimaryKey(c.Name) {
 				return
 			}
-			at(p, x, sentence("Making "+x.Table.String()+"."+x.Column+" NOT NULL checks every row", x), x.Table.String()+"."+x.Column)
+			name := x.Column
+			if !strings.EqualFold(c.Name, x.Column) {
+				name = c.Name + " (renamed to " + x.Column + ")"
+			}
+			at(p, x, sentence("Making "+x.Table.String()+"."+name+" NOT NULL checks every row", x), x.Table.String()+"."+c.Name)
 		})
 	},
+}
+
+// oldName is the name a column of table has before the pass's statement:
+// the old name when the statement renames it to col (MySQL CHANGE old new),
+// col otherwise.
+func oldName(p *analyzer.Pass, table change.QName, col string) string {
+	for _, ch := range p.Stmt.Changes {
+		if r, ok := ch.(*change.RenameColumn); ok && sameTable(r.Table, table) && strings.EqualFold(r.New, col) {
+			return r.Old
+		}
+	}
+	return col
 }

@@ -501,6 +501,7 @@ func foldSecondary(fs []analyzer.Finding, lookup func(string) *analyzer.Rule) []
 					g.Objects = append(g.Objects, o)
 				}
 			}
+			g.Also = append(g.Also, f.Code)
 			f.Code = "" // folded
 			break
 		}

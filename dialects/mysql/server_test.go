@@ -80,6 +80,20 @@ func TestOnlineDDLAgainstMariaDB(t *testing.T) {
 		if _, err := conn.ExecContext(ctx, "ALTER TABLE nn.a MODIFY w INT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE"); err != nil {
 			t.Errorf("MODIFY w INT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE without NULLs: %v", err)
 		}
+		// CHANGE old new … NOT NULL is the same NOT NULL change, and a rename
+		if _, err := conn.ExecContext(ctx, "ALTER TABLE nn.a CHANGE v v2 INT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE"); err == nil {
+			t.Error("CHANGE v v2 INT NOT NULL succeeded on a table with a NULL in v")
+		}
+		if _, err := conn.ExecContext(ctx, "UPDATE nn.a SET v = 0 WHERE v IS NULL"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, "ALTER TABLE nn.a CHANGE v v2 INT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE"); err != nil {
+			t.Errorf("CHANGE v v2 INT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE without NULLs: %v", err)
+		}
+		var cols int
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'nn' AND table_name = 'a' AND column_name = 'v2' AND is_nullable = 'NO'").Scan(&cols); err != nil || cols != 1 {
+			t.Errorf("after CHANGE v v2 INT NOT NULL, a NOT NULL column v2: %d (%v)", cols, err)
+		}
 	})
 	n, agree := 0, 0
 	for _, r := range results {

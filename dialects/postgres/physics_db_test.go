@@ -297,6 +297,16 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		// a statement after an ACCESS EXCLUSIVE lock runs with it held
 		// (eugene's E4)
 		{"a lock is held through the statements after it", "ALTER TABLE t ADD COLUMN c int; SELECT count(*) FROM u", "SELECT id FROM t WHERE id = 1", true},
+		// REINDEX SYSTEM (no CONCURRENTLY for catalogs) waits for a
+		// transaction that read a catalog by its index: it locks each
+		// catalog index it rebuilds (squawk passes it; fixtures/peers)
+		{"REINDEX SYSTEM waits for readers of the catalogs", "SET LOCAL enable_seqscan = off; SELECT relname FROM pg_class WHERE oid = 1259", "REINDEX SYSTEM " + srv.Database, true},
+		// statements squawk wants a lock_timeout for whose locks no read
+		// or write of the table waits behind (fixtures/peers/squawk)
+		{"COMMENT ON COLUMN lets writes through", "COMMENT ON COLUMN t.v IS 'an opaque id'", "UPDATE t SET ref = ref WHERE id = 1", false},
+		{"LOCK TABLE IN ACCESS SHARE MODE lets writes through", "LOCK TABLE t IN ACCESS SHARE MODE", "UPDATE t SET ref = ref WHERE id = 1", false},
+		{"CREATE TYPE lets writes through", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')", "UPDATE t SET ref = ref WHERE id = 1", false},
+		{"VACUUM (FULL false) does not wait for writers", "UPDATE t SET ref = ref WHERE id = 1", "VACUUM (FULL false) t", false},
 		// DROP TRIGGER … ON t blocks reads of t
 		{"DROP TRIGGER blocks reads", "DROP TRIGGER t_trg ON t", "SELECT id FROM t WHERE id = 1", true},
 	} {
@@ -307,6 +317,31 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 			}
 			if waits != c.waits {
 				t.Errorf("after %q in an open transaction, %q waited for a lock: %v, want %v", c.holder, c.waiter, waits, c.waits)
+			}
+		})
+	}
+	// one ALTER TABLE proves every SET NOT NULL and CHECK in one scan and
+	// makes every type change in one rewrite; separate statements each do
+	// their own (rules/repeated_table_scan.go)
+	for _, c := range []struct {
+		stmt  string
+		scans int
+	}{
+		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL; ALTER TABLE u ALTER COLUMN id SET NOT NULL", 2},
+		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL, ALTER COLUMN id SET NOT NULL", 1},
+		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL; ALTER TABLE u ADD CONSTRAINT u_x_pos CHECK (x > 0)", 2},
+		{"ALTER TABLE u ALTER COLUMN x SET NOT NULL, ADD CONSTRAINT u_x_pos CHECK (x > 0)", 1},
+		// catalog-only changes read nothing, split or not (eugene's W12
+		// flags them; fixtures/peers/eugene/lint_two_add_columns.sql)
+		{"ALTER TABLE u ADD COLUMN a jsonb; ALTER TABLE u ADD COLUMN b numeric", 0},
+	} {
+		t.Run("passes/"+c.stmt, func(t *testing.T) {
+			m, err := measure(psql, physicsSetup, c.stmt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.scans["u"] != c.scans {
+				t.Errorf("PostgreSQL %s read u %d times, want %d", srv.Version, m.scans["u"], c.scans)
 			}
 		})
 	}

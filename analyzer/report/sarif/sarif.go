@@ -95,6 +95,13 @@ type result struct {
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
 	Suppressions        []suppression     `json:"suppressions,omitempty"`
 	Fixes               []fix             `json:"fixes,omitempty"`
+	Properties          *resultProps      `json:"properties,omitempty"`
+}
+
+// resultProps is a result's property bag: the rules whose findings on the
+// same statement were folded into this one (Finding.Also).
+type resultProps struct {
+	AlsoRuleIDs []string `json:"alsoRuleIds"`
 }
 
 type invocation struct {
@@ -214,6 +221,9 @@ func Write(w io.Writer, r *report.Run) error {
 		}
 		if _, idx := r.Rule(f.Code); idx >= 0 {
 			res.RuleIndex = &idx
+		}
+		if len(f.Also) > 0 {
+			res.Properties = &resultProps{AlsoRuleIDs: f.Also}
 		}
 		if f.Help != "" {
 			res.Message.Text += "\nHelp: " + f.Help

@@ -88,6 +88,9 @@ type sarifLog struct {
 			}
 			PartialFingerprints map[string]string
 			Suppressions        []struct{ Kind, Justification string }
+			Properties          struct {
+				AlsoRuleIDs []string `json:"alsoRuleIds"`
+			}
 		}
 	}
 }
