@@ -81,11 +81,21 @@ distinct already). USING INDEX attaches an index that is unique already.`,
 			if slices.ContainsFunc(append(slices.Clone(cols), reads...), func(c string) bool { return newColumn(p, table, c) }) {
 				continue
 			}
-			shown := slices.Clone(cols)
-			for i, c := range shown {
+			var shown []string
+			exprs := 0
+			for _, c := range cols {
 				if c == "expr" {
-					shown[i] = "an expression"
+					exprs++
+					continue
 				}
+				shown = append(shown, c)
+			}
+			switch exprs {
+			case 0:
+			case 1:
+				shown = append(shown, "an expression")
+			default:
+				shown = append(shown, itoa(exprs)+" expressions")
 			}
 			at(p, ch, what+" on "+table.String()+" ("+strings.Join(shown, ", ")+") fails if existing rows share a value", table.String())
 			return
