@@ -110,6 +110,14 @@ func (r *Runner) checks(st *state) Refusals {
 			}
 			continue
 		}
+		if src.Positional && st.applied.name[v] != "" && st.applied.name[v] != m.Name {
+			// the versions are positions: another file now has this one
+			out = append(out, Refusal{
+				What: fmt.Sprintf("%s is now migration %d of %s, where %s was applied on %s: a file was inserted before (or removed from among) the applied ones, and the %s layout numbers its files by position", filepath.Base(m.Up.Path), v, dir, st.applied.name[v], st.applied.at[v].Format(time.RFC3339), src.Layout),
+				Fix:  "restore the applied files as they were, and name a new migration so that it sorts after the last applied one (" + lastApplied(st) + ")",
+			})
+			continue
+		}
 		if sha != "" && m.Up.SHA256 != sha {
 			out = append(out, Refusal{
 				What: fmt.Sprintf("%s changed since it was applied on %s (sha256 %s then, %s now)", filepath.Base(m.Up.Path), st.applied.at[v].Format(time.RFC3339), sha[:12], m.Up.SHA256[:12]),
@@ -127,6 +135,18 @@ func (r *Runner) checks(st *state) Refusals {
 	}
 	sortRefusals(out)
 	return out
+}
+
+// lastApplied names the newest applied migration of a positional source
+// by the name it was applied under.
+func lastApplied(st *state) string {
+	best, name := int64(-1), "none"
+	for v, n := range st.applied.name {
+		if v > best {
+			best, name = v, n
+		}
+	}
+	return name
 }
 
 func newest(s *Source) string {
@@ -657,6 +677,10 @@ func (r *Runner) writeDown(m *Migration) string {
 		return "add a -- migrate:down section to " + filepath.Base(m.Up.Path)
 	case "popx":
 		return "write " + strings.Replace(filepath.Base(m.Up.Path), ".up.sql", ".down.sql", 1)
+	case "flyway":
+		return "write its undo file " + "U" + strings.TrimPrefix(filepath.Base(m.Up.Path), "V") + " (Flyway Teams' convention, which migsafe runs as the down)"
+	case "plain":
+		return "plain .sql files have no down migrations: convert the directory to golang-migrate's VERSION_NAME.up.sql and VERSION_NAME.down.sql files"
 	}
 	return "write " + m.Label() + ".down.sql"
 }

@@ -205,6 +205,7 @@ type applied struct {
 	baseline int64            // versions <= baseline were applied before migsafe (-1: none)
 	sha      map[int64]string // version → sha256 of the up file that ran
 	at       map[int64]time.Time
+	name     map[int64]string // version → the migration's name when it ran
 }
 
 func (a *applied) has(v int64) bool {
@@ -213,15 +214,16 @@ func (a *applied) has(v int64) bool {
 }
 
 func replay(rows []Row) *applied {
-	a := &applied{baseline: -1, sha: map[int64]string{}, at: map[int64]time.Time{}}
+	a := &applied{baseline: -1, sha: map[int64]string{}, at: map[int64]time.Time{}, name: map[int64]string{}}
 	for _, w := range rows {
 		switch {
 		case w.Outcome == OutcomeBaseline:
 			a.baseline = max(a.baseline, w.Version)
 		case w.Direction == "up" && (w.Outcome == OutcomeApplied || w.Outcome == OutcomeRepaired):
-			a.sha[w.Version], a.at[w.Version] = w.SHA256, w.Started
+			a.sha[w.Version], a.at[w.Version], a.name[w.Version] = w.SHA256, w.Started, w.Name
 		case w.Direction == "down" && (w.Outcome == OutcomeApplied || w.Outcome == OutcomeRepaired):
 			delete(a.sha, w.Version)
+			delete(a.name, w.Version)
 			if w.Version <= a.baseline {
 				// reverting a version of the baseline: the ones below it
 				// stay applied

@@ -108,25 +108,152 @@ func open2(t *testing.T, url string, src *Source) *Runner {
 	return r
 }
 
-// Flyway and plain directories are refused with the layouts that work; a
-// database goose migrated is refused before anything runs again.
+// A Flyway repeatable migration is refused; a database goose migrated is
+// refused before anything runs again.
 func TestLayoutRefusals(t *testing.T) {
-	for name, files := range map[string]map[string]string{
-		"Flyway's V{version}__{name}.sql files have no down migrations": {"V1__init.sql": "CREATE TABLE a (id int);"},
-		"no file follows a migration tool's naming":                     {"schema.sql": "CREATE TABLE a (id int);"},
-	} {
-		_, err := Load(writeDir(t, files), "")
-		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "migsafe migrate applies golang-migrate, goose, dbmate, popx directories") {
-			t.Errorf("want %q, got %v", name, err)
-		}
+	_, err := Load(writeDir(t, map[string]string{"V1__init.sql": "CREATE TABLE a (id int);", "R__views.sql": "CREATE OR REPLACE VIEW v AS SELECT 1;"}), "")
+	if err == nil || !strings.Contains(err.Error(), "R__views.sql: a Flyway repeatable migration") {
+		t.Errorf("want the repeatable refused, got %v", err)
 	}
 	d := newDB(t, Postgres)
 	d.exec(t, "CREATE TABLE goose_db_version (id serial, version_id bigint, is_applied boolean)")
 	dir := writeDir(t, map[string]string{"1_a.up.sql": "CREATE TABLE a (id int);"})
-	_, err := open(t, d.url, dir).Up(context.Background(), -1, nil)
+	_, err = open(t, d.url, dir).Up(context.Background(), -1, nil)
 	if err == nil || !strings.Contains(err.Error(), "applied by goose (its table goose_db_version is there)") || d.tableExists(t, "a") {
 		t.Fatalf("want the goose refusal, got %v", err)
 	}
+}
+
+// Flyway (integer and dotted versions, undo files as downs) and plain
+// directories on both servers: up, status, history, a down refused over
+// an irreversible migration, an undo applied, and a file inserted before
+// an applied one refused when the versions are positions.
+func TestFlywayAndPlain(t *testing.T) {
+	cases := []struct {
+		name       string
+		files      map[string]string
+		versions   []uint
+		names      []string
+		positional bool
+		insert     string // a file that sorts before the applied ones
+		undo       string // the newest migration's undo file
+	}{
+		{name: "flyway-integer", files: map[string]string{
+			"V1__users.sql":             "CREATE TABLE users (id int PRIMARY KEY);",
+			"U1__users.sql":             "DROP TABLE users;",
+			"V2__notes.sql":             "CREATE TABLE notes (id int);",
+			"U2__notes.sql":             "DROP TABLE notes;",
+			"V20240101120000__tags.sql": "CREATE TABLE tags (id int);",
+		}, versions: []uint{1, 2, 20240101120000}, names: []string{"users", "notes", "tags"}, insert: "V3__between.sql", undo: "U20240101120000__tags.sql"},
+		{name: "flyway-dotted", files: map[string]string{
+			"V1__users.sql":    "CREATE TABLE users (id int PRIMARY KEY);",
+			"U1__users.sql":    "DROP TABLE users;",
+			"V1.1__notes.sql":  "CREATE TABLE notes (id int);",
+			"U1.1__notes.sql":  "DROP TABLE notes;",
+			"V2.0.3__tags.sql": "CREATE TABLE tags (id int);",
+		}, versions: []uint{1, 2, 3}, names: []string{"V1__users", "V1.1__notes", "V2.0.3__tags"}, positional: true, insert: "V1.0.5__between.sql", undo: "U2.0.3__tags.sql"},
+		{name: "plain", files: map[string]string{
+			"001_users.sql": "CREATE TABLE users (id int PRIMARY KEY);",
+			"002_notes.sql": "CREATE TABLE notes (id int);",
+			"003_tags.sql":  "CREATE TABLE tags (id int);",
+		}, versions: []uint{1, 2, 3}, names: []string{"001_users", "002_notes", "003_tags"}, positional: true, insert: "001a_between.sql"},
+	}
+	engines(t, func(t *testing.T, kind string) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				ctx := context.Background()
+				d := newDB(t, kind)
+				dir := writeDir(t, c.files)
+				src, err := Load(dir, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if src.Positional != c.positional || len(src.Migrations) != 3 {
+					t.Fatalf("source: %+v", src)
+				}
+				for i, m := range src.Migrations {
+					if m.Version != c.versions[i] || m.Name != c.names[i] {
+						t.Fatalf("migration %d: %d %q, want %d %q", i, m.Version, m.Name, c.versions[i], c.names[i])
+					}
+				}
+				r := open2(t, d.url, src)
+				// the first two only
+				if _, err := r.Up(ctx, int64(c.versions[1]), nil); err != nil {
+					t.Fatal(err)
+				}
+				st, err := r.Status(ctx)
+				if err != nil || st.Version != int64(c.versions[1]) || len(st.Pending) != 1 || len(st.Problems) != 0 {
+					t.Fatalf("status: %+v %v", st, err)
+				}
+				if _, err := r.Up(ctx, -1, nil); err != nil {
+					t.Fatal(err)
+				}
+				for _, tbl := range []string{"users", "notes", "tags"} {
+					if !d.tableExists(t, tbl) {
+						t.Fatalf("%s missing", tbl)
+					}
+				}
+				rows, err := r.History(ctx, 0)
+				if err != nil || len(rows) != 3 || rows[2].Name != c.names[2] || rows[2].Version != int64(c.versions[2]) || rows[2].Outcome != OutcomeApplied {
+					t.Fatalf("history: %+v %v", rows, err)
+				}
+				// the newest has no down: irreversible
+				_, err = r.Down(ctx, int64(c.versions[1]), nil)
+				var rs Refusals
+				if !errors.As(err, &rs) || !strings.Contains(err.Error(), "is irreversible") || !d.tableExists(t, "tags") {
+					t.Fatalf("down over a missing down: %v", err)
+				}
+				if c.name == "flyway-integer" && !strings.Contains(err.Error(), "write its undo file U20240101120000__tags.sql") {
+					t.Fatalf("the fix does not name the undo file: %v", err)
+				}
+				if c.name == "plain" && !strings.Contains(err.Error(), "plain .sql files have no down migrations") {
+					t.Fatalf("the fix: %v", err)
+				}
+				// a file inserted before the applied ones
+				if err := os.WriteFile(filepath.Join(dir, c.insert), []byte("CREATE TABLE between_t (id int);"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				src2, err := Load(dir, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = open2(t, d.url, src2).Up(ctx, -1, nil)
+				want := "is older than the database's version"
+				if c.positional {
+					want = c.insert + " is now migration 2 of"
+				}
+				if !errors.As(err, &rs) || !strings.Contains(err.Error(), want) || d.tableExists(t, "between_t") {
+					t.Fatalf("inserted file: want %q, got %v", want, err)
+				}
+				if err := os.Remove(filepath.Join(dir, c.insert)); err != nil {
+					t.Fatal(err)
+				}
+				if c.name == "plain" {
+					return
+				}
+				// an undo file applied: give the newest one and go down to the first
+				tags := filepath.Join(dir, c.undo)
+				if err := os.WriteFile(tags, []byte("DROP TABLE tags;"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				src3, err := Load(dir, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				r3 := open2(t, d.url, src3)
+				if _, err := r3.Down(ctx, int64(c.versions[0]), nil); err != nil {
+					t.Fatal(err)
+				}
+				if d.tableExists(t, "tags") || d.tableExists(t, "notes") || !d.tableExists(t, "users") {
+					t.Fatal("the undo files did not run")
+				}
+				st, err = r3.Status(ctx)
+				if err != nil || st.Version != int64(c.versions[0]) || len(st.Pending) != 2 || len(st.Problems) != 0 {
+					t.Fatalf("status after down: %+v %v", st, err)
+				}
+			})
+		}
+	})
 }
 
 // A goose section knows where it starts in its file, for the lines in

@@ -55,23 +55,30 @@ func (m *Migration) Label() string {
 // Source is an ordered set of migrations.
 type Source struct {
 	Dir        string
-	Layout     string       // "golang-migrate", "goose", "dbmate" or "popx"
+	Layout     string       // "golang-migrate", "goose", "dbmate", "popx", "flyway" or "plain"
 	Migrations []*Migration // ascending versions
+	// Positional: the versions are the files' positions in check's order
+	// (plain files, Flyway's dotted versions), and Name is the file's name,
+	// recorded in migsafe_history: a file inserted before an applied one
+	// moves the positions, and the runner refuses it by the names.
+	Positional bool
 	byVersion  map[uint]*Migration
 }
 
-// SupportedLayouts are the layouts the runner applies: those with up and
-// down migrations and numeric versions.
-var SupportedLayouts = []migrations.Layout{migrations.GolangMigrate, migrations.Goose, migrations.Dbmate, migrations.Popx}
+// SupportedLayouts are the layouts the runner applies: every layout
+// `migsafe check` reads.
+var SupportedLayouts = migrations.Layouts
 
-// Load reads a migrations directory in any supported layout (detected as
-// `migsafe check` detects it): golang-migrate files as they are, goose and
-// dbmate files split into their up and down sections, popx files tagged
-// for dialect (analyzer.Postgres or analyzer.MySQL; "" is PostgreSQL) or
-// generic. golang-migrate applies them either way, with its
-// schema_migrations table: the sections run as golang-migrate runs a
-// file (one Exec). Flyway and plain directories are refused: they have
-// no down migrations (or no versions) to run.
+// Load reads a migrations directory in any layout (detected as `migsafe
+// check` detects it, ordered as it orders it): golang-migrate files as
+// they are, goose and dbmate files split into their up and down
+// sections, popx files tagged for dialect (analyzer.Postgres or
+// analyzer.MySQL; "" is PostgreSQL) or generic, Flyway's V files with
+// their U (undo) files as downs, plain files with no downs. golang-migrate
+// applies them either way, with its schema_migrations table: the
+// sections run as golang-migrate runs a file (one Exec). Plain files and
+// Flyway's dotted versions are numbered by position (see
+// Source.Positional); Flyway's repeatable R__ migrations are refused.
 func Load(dir, dialect string) (*Source, error) {
 	srcs, err := readSQL(dir)
 	if err != nil {
@@ -81,20 +88,13 @@ func Load(dir, dialect string) (*Source, error) {
 		return golangMigrate(dir, nil) // an empty history
 	}
 	d := migrations.Detect(srcs)
-	switch d.Layout {
-	case migrations.GolangMigrate:
+	if d.Layout == migrations.GolangMigrate {
 		return golangMigrate(dir, srcs)
-	case migrations.Goose, migrations.Dbmate, migrations.Popx:
-		if len(d.Ambiguous) > 0 {
-			return nil, fmt.Errorf("migrations directory %s: its files follow more than one layout (%s): keep one tool's files in it", dir, layoutList(d.Ambiguous))
-		}
-		return loadSet(dir, srcs, d.Layout, dialect)
 	}
-	why := "no file follows a migration tool's naming (it would be a plain directory, applied in name order with no way back)"
-	if d.Layout == migrations.Flyway {
-		why = "Flyway's V{version}__{name}.sql files have no down migrations (undo files are Flyway Teams' and not read) and dotted versions golang-migrate cannot order"
+	if len(d.Ambiguous) > 0 {
+		return nil, fmt.Errorf("migrations directory %s: its files follow more than one layout (%s): keep one tool's files in it", dir, layoutList(d.Ambiguous))
 	}
-	return nil, fmt.Errorf("migrations directory %s: %s; migsafe migrate applies %s directories: convert it, or give --path the directory that has them", dir, why, layoutList(SupportedLayouts))
+	return loadSet(dir, srcs, d.Layout, dialect)
 }
 
 func layoutList(ls []migrations.Layout) string {
@@ -105,7 +105,8 @@ func layoutList(ls []migrations.Layout) string {
 	return strings.Join(s, ", ")
 }
 
-// loadSet turns a goose, dbmate or popx set into migrations.
+// loadSet turns a goose, dbmate, popx, Flyway or plain set into
+// migrations, in the set's order.
 func loadSet(dir string, srcs []migrations.Source, layout migrations.Layout, dialect string) (*Source, error) {
 	set := migrations.Build(srcs, migrations.Options{Layout: layout, Dialect: dialect})
 	var problems []string
@@ -117,23 +118,39 @@ func loadSet(dir string, srcs []migrations.Source, layout migrations.Layout, dia
 			problems = append(problems, fmt.Sprintf("%s: %s; it would never run: rename it or move it out of %s", filepath.Base(sk.Path), sk.Reason, dir))
 		}
 	}
-	s := &Source{Dir: dir, Layout: string(layout), byVersion: map[uint]*Migration{}}
-	for _, m := range set.Migrations {
-		v, err := strconv.ParseUint(m.Version, 10, 64)
-		if err != nil || v > math.MaxInt64 {
-			problems = append(problems, fmt.Sprintf("%s: version %q is not a number golang-migrate can order", strings.Join(m.Paths(), ", "), m.Version))
+	s := &Source{Dir: dir, Layout: string(layout), byVersion: map[uint]*Migration{}, Positional: positional(set)}
+	for i, m := range set.Migrations {
+		if m.Repeatable {
+			// golang-migrate's one version has no place for a migration
+			// that runs again whenever it changes; skipping it would leave
+			// the database otherwise than check replays it
+			problems = append(problems, fmt.Sprintf("%s: a Flyway repeatable migration (re-applied whenever it changes) has no version golang-migrate can keep: make it a versioned V file, or apply it with Flyway", strings.Join(baseNames(m.Paths()), ", ")))
 			continue
 		}
 		if len(m.Up) != 1 || len(m.Down) > 1 {
-			problems = append(problems, fmt.Sprintf("%s: version %d has %d up and %d down parts: keep one of each", strings.Join(m.Paths(), ", "), v, len(m.Up), len(m.Down)))
+			problems = append(problems, fmt.Sprintf("%s: version %s has %d up and %d down parts: keep one of each", strings.Join(baseNames(m.Paths()), ", "), m.Version, len(m.Up), len(m.Down)))
 			continue
 		}
-		mig := &Migration{Version: uint(v), Name: m.Title, Up: filePart(m.Up[0])}
+		mig := &Migration{Name: m.Title, Up: filePart(m.Up[0])}
+		switch {
+		case s.Positional:
+			mig.Version, mig.Name = uint(i+1), strings.TrimSuffix(filepath.Base(m.Up[0].Path), filepath.Ext(m.Up[0].Path))
+		default:
+			v, err := strconv.ParseUint(m.Version, 10, 64)
+			if err != nil || v > math.MaxInt64 {
+				problems = append(problems, fmt.Sprintf("%s: version %q is not a number golang-migrate can order", strings.Join(baseNames(m.Paths()), ", "), m.Version))
+				continue
+			}
+			mig.Version = uint(v)
+			if layout == migrations.Flyway {
+				mig.Name = strings.ReplaceAll(m.Title, " ", "_")
+			}
+		}
 		if len(m.Down) == 1 {
 			mig.Down = filePart(m.Down[0])
 		}
 		if s.byVersion[mig.Version] != nil {
-			problems = append(problems, fmt.Sprintf("%s: version %d is given twice", strings.Join(m.Paths(), ", "), v))
+			problems = append(problems, fmt.Sprintf("%s: version %d is given twice", strings.Join(baseNames(m.Paths()), ", "), mig.Version))
 			continue
 		}
 		s.byVersion[mig.Version] = mig
@@ -145,6 +162,35 @@ func loadSet(dir string, srcs []migrations.Source, layout migrations.Layout, dia
 	}
 	sort.Slice(s.Migrations, func(i, j int) bool { return s.Migrations[i].Version < s.Migrations[j].Version })
 	return s, nil
+}
+
+// positional says whether a set's versions are positions: plain files
+// have none, and Flyway's dotted versions (1.1, 2.0.3) are no number
+// golang-migrate can keep. Flyway's integer versions (V1, V20240101120000)
+// are used as they are.
+func positional(set *migrations.Set) bool {
+	switch set.Layout {
+	case migrations.Plain:
+		return true
+	case migrations.Flyway:
+		for _, m := range set.Migrations {
+			if m.Repeatable {
+				continue
+			}
+			if v, err := strconv.ParseUint(m.Version, 10, 64); err != nil || v > math.MaxInt64 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func baseNames(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = filepath.Base(p)
+	}
+	return out
 }
 
 // filePart is the part of a file a section covers: the bytes golang-migrate

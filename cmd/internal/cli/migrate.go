@@ -35,8 +35,9 @@ func migrateCommand(env Env) *ucli.Command {
 	cmd := &ucli.Command{
 		Name:  "migrate",
 		Usage: "apply migrations with golang-migrate, safely (history, checksums, bounded locks, repair)",
-		Description: `Applies migrations with golang-migrate (golang-migrate, goose, dbmate or popx
-layout; Flyway and plain directories are refused) with a
+		Description: `Applies migrations with golang-migrate (any layout check reads: golang-migrate,
+goose, dbmate, popx, Flyway with its undo files as downs, plain files
+numbered by position) with a
 history table (migsafe_history), checksums of applied files, a bounded lock
 that names its holder, automatic retries of PostgreSQL failures that provably
 applied nothing, and refusals with the fix for checksum drift, missing files,
