@@ -24,7 +24,7 @@ func migrateCommand(env Env) *ucli.Command {
 	common := func(extra ...ucli.Flag) []ucli.Flag {
 		return append([]ucli.Flag{
 			&ucli.StringFlag{Name: "database", Usage: "database `URL` (postgres://user:password@host:5432/db or mysql://user:password@host:3306/db)", Sources: ucli.EnvVars("MIGSAFE_DATABASE_URL")},
-			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR`: golang-migrate, goose, dbmate or popx layout (default: ./migrations, else ./db/migrations)", Sources: ucli.EnvVars("MIGSAFE_MIGRATIONS_PATH")},
+			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in any layout check reads: golang-migrate, goose, dbmate, popx, Flyway, plain (default: ./migrations, else ./db/migrations)", Sources: ucli.EnvVars("MIGSAFE_MIGRATIONS_PATH")},
 			&ucli.DurationFlag{Name: "lock-wait", Value: migrate.DefaultLockWait, Usage: "how long to wait for another run's lock before failing"},
 			&ucli.DurationFlag{Name: "lock-timeout", Value: migrate.DefaultLockTimeout, Usage: "the session's lock_timeout (PostgreSQL) or lock_wait_timeout (MySQL) while migrations run"},
 			&ucli.DurationFlag{Name: "statement-timeout", Usage: "stop any statement that runs longer (0: no limit): PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL KILL QUERY by migsafe (its max_execution_time is for SELECT only)"},
@@ -458,7 +458,7 @@ migsafe_rollback_verifications table, and with --output in a JSON file.
 Exit status: 0 every migration is reversible, 1 otherwise, 2 usage error.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "database", Usage: "scratch database `URL` (empty, or marked with a migsafe_scratch table)", Sources: ucli.EnvVars("MIGSAFE_SCRATCH_DATABASE_URL"), Required: true},
-			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR`: golang-migrate, goose, dbmate or popx layout (default: ./migrations, else ./db/migrations)"},
+			&ucli.StringFlag{Name: "path", Usage: "migrations `DIR` in any layout check reads: golang-migrate, goose, dbmate, popx, Flyway, plain (default: ./migrations, else ./db/migrations)"},
 			&ucli.StringFlag{Name: "from", Usage: "verify from `VERSION` on (the ones before are applied without checks)"},
 			&ucli.BoolFlag{Name: "with-data", Usage: "seed every table with a few generated rows before each up and report what the down does not bring back"},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text, json or markdown"},

@@ -275,3 +275,39 @@ func TestMigrateGoose(t *testing.T) {
 		t.Fatalf("down: exit %d\n%s%s", o.code, o.stdout, o.stderr)
 	}
 }
+
+// Flyway (dotted versions, undo files) and plain directories go through
+// the lint gate and golang-migrate, numbered by position.
+func TestMigrateFlywayAndPlain(t *testing.T) {
+	srv, admin, dir := pgMigrations(t, map[string]string{
+		"V1__users.sql":   "CREATE TABLE users (id int PRIMARY KEY);\n",
+		"U1__users.sql":   "DROP TABLE users;\n",
+		"V1.1__email.sql": "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN email text;\n",
+		"U1.1__email.sql": "SET lock_timeout = '5s';\nALTER TABLE users DROP COLUMN email;\n",
+		"V2__index.sql":   "CREATE INDEX users_email ON users (email);\n",
+	})
+	env := map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "flyway1")}
+	run := func(code int, want []string, args ...string) {
+		t.Helper()
+		o := migrateCLI(t, dir, env, append([]string{"migrate"}, args...)...)
+		for _, w := range want {
+			if o.code != code || !strings.Contains(o.stdout+o.stderr, w) {
+				t.Fatalf("%v: exit %d, want %d and %q\n%s%s", args, o.code, code, w, o.stdout, o.stderr)
+			}
+		}
+	}
+	run(1, []string{"lint gate refuses", "V2__index.sql:1:1: error non-concurrent-index"}, "up")
+	run(0, []string{"up   1_V1__users (", "up   2_V1.1__email ("}, "up", "--to", "2")
+	run(0, []string{"version:  2", "pending:  1", "3_V2__index"}, "status")
+	run(0, []string{"up       2_V1.1__email  applied"}, "history")
+	run(0, []string{"down 2_V1.1__email (", "version 2 → 1"}, "down", "--to", "1")
+
+	_, _, plain := pgMigrations(t, map[string]string{
+		"001_users.sql": "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+		"002_index.sql": "CREATE INDEX users_email ON users (email);\n",
+	})
+	o := migrateCLI(t, plain, map[string]string{"MIGSAFE_DATABASE_URL": pgDatabase(t, srv, admin, "plain1")}, "migrate", "up")
+	if o.code != 1 || !strings.Contains(o.stderr, "002_index.sql:1:1: error non-concurrent-index") {
+		t.Fatalf("plain, the gate: exit %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+}
