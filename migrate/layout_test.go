@@ -115,6 +115,10 @@ func TestLayoutRefusals(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "R__views.sql: a Flyway repeatable migration") {
 		t.Errorf("want the repeatable refused, got %v", err)
 	}
+	_, err = Load(writeDir(t, map[string]string{"2_b.sql": "CREATE TABLE b (id int);", "10_a.sql": "CREATE TABLE a (id int);"}), "")
+	if err == nil || !strings.Contains(err.Error(), "2_b.sql: plain .sql files are replayed in lexical order") {
+		t.Errorf("want the unpadded plain numbers refused, got %v", err)
+	}
 	d := newDB(t, Postgres)
 	d.exec(t, "CREATE TABLE goose_db_version (id serial, version_id bigint, is_applied boolean)")
 	dir := writeDir(t, map[string]string{"1_a.up.sql": "CREATE TABLE a (id int);"})
