@@ -94,10 +94,15 @@ func (r *Runner) checks(st *state) Refusals {
 	src := r.opt.Source
 	dir := src.Dir
 	if st.cur >= 0 && src.Get(uint(st.cur)) == nil {
-		out = append(out, Refusal{
+		r := Refusal{
 			What: fmt.Sprintf("the database is at version %d, which has no file in %s (the newest there is %s)", st.cur, dir, newest(src)),
 			Fix:  "run from a checkout that has it (git log --all -- '*" + fmt.Sprint(st.cur) + "_*'), or restore the file; an older release must not migrate a newer database",
-		})
+		}
+		if src.Positional {
+			r.What = fmt.Sprintf("the database is at version %d, and %s numbers its %d files by position (the %s layout), so none has that version", st.cur, dir, len(src.Migrations), src.Layout)
+			r.Fix = "run from a checkout that has every applied file; if the database was migrated while the directory's Flyway versions were all integers, a dotted version has renumbered it: rename that file with an integer version"
+		}
+		out = append(out, r)
 	}
 	for v, sha := range st.applied.sha {
 		m := src.Get(uint(v))

@@ -232,6 +232,24 @@ func TestFlywayAndPlain(t *testing.T) {
 				if err := os.Remove(filepath.Join(dir, c.insert)); err != nil {
 					t.Fatal(err)
 				}
+				if c.name == "flyway-integer" {
+					// a dotted version renumbers the directory by position
+					dotted := filepath.Join(dir, "V20240102.1__later.sql")
+					if err := os.WriteFile(dotted, []byte("CREATE TABLE later_t (id int);"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					src2, err := Load(dir, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, err = open2(t, d.url, src2).Up(ctx, -1, nil)
+					if !errors.As(err, &rs) || !strings.Contains(err.Error(), "a dotted version has renumbered it") || d.tableExists(t, "later_t") {
+						t.Fatalf("a dotted version added: %v", err)
+					}
+					if err := os.Remove(dotted); err != nil {
+						t.Fatal(err)
+					}
+				}
 				if c.name == "plain" {
 					return
 				}
