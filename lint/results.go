@@ -20,8 +20,8 @@ import (
 // history whose digest (historyDigest) is in the cache is not replayed:
 // its findings, notes and unmodelled statements are read back, and its
 // parts get no statements (Stmts and Comments stay nil, the catalog holds
-// only Unmodeled). The statement count of each part is returned either
-// way.
+// only Unmodeled); a history replayed is left in the same state once
+// linted. The statement count of each part is returned either way.
 func lintHistory(ctx context.Context, s *Settings, hs *History) (*engine.Result, []int, error) {
 	var digest []byte
 	if s.cache != nil && s.opt.Cache.Results {
@@ -41,6 +41,17 @@ func lintHistory(ctx context.Context, s *Settings, hs *History) (*engine.Result,
 	if digest != nil && len(res.Errors) == 0 {
 		// a rule that failed is not remembered: the next run tries again
 		s.cache.PutResult(digest, &parsecache.Result{Findings: res.Findings, Notes: res.Notes, Unmodeled: res.Catalog.Unmodeled, Stmts: stmts})
+	}
+	if s.opt.Cache.Results {
+		// the same result as one read back from the cache: its files'
+		// parse trees and the catalog are dropped, so that memory does
+		// not grow with the number of histories linted
+		for _, f := range res.Files {
+			f.Forget()
+		}
+		cat := catalog.New()
+		cat.Unmodeled = res.Catalog.Unmodeled
+		res.Catalog = cat
 	}
 	return res, stmts, nil
 }
@@ -105,6 +116,14 @@ func historyDigest(s *Settings, hs *History) []byte {
 					b = strconv.AppendInt(append(b, " i"...), fv.Int(), 10)
 				case reflect.Bool:
 					b = strconv.AppendBool(append(b, " b"...), fv.Bool())
+				case reflect.Struct:
+					b = appendInts(b, fv)
+				case reflect.Map:
+					if fv.IsNil() {
+						b = append(b, " nil map"...)
+					} else {
+						b = fmt.Appendf(b, " %#v", fv.Interface())
+					}
 				default:
 					b = fmt.Appendf(b, " %#v", fv.Interface())
 				}
@@ -114,6 +133,21 @@ func historyDigest(s *Settings, hs *History) []byte {
 		fmt.Fprintf(h, "notSQL %t\x00", hs.NotSQL[f.Path])
 	}
 	return h.Sum(nil)
+}
+
+// appendInts appends a struct of integers (a Span) field by field, and
+// any other struct as %#v.
+func appendInts(b []byte, v reflect.Value) []byte {
+	for i := range v.NumField() {
+		if v.Field(i).Kind() != reflect.Int {
+			return fmt.Appendf(b, " %#v", v.Interface())
+		}
+	}
+	b = append(b, " {"...)
+	for i := range v.NumField() {
+		b = strconv.AppendInt(append(b, ' '), v.Field(i).Int(), 10)
+	}
+	return append(b, '}')
 }
 
 // readsNow reports whether a rule may read the time of the run: it is
