@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -94,46 +95,69 @@ func historyDigest(s *Settings, hs *History) []byte {
 	}
 	fmt.Fprintf(h, "history %#v\x00", hist)
 	var b []byte
+	fields := fileFields()
 	for _, f := range hs.Parts {
 		v := reflect.ValueOf(f).Elem()
-		tp := v.Type()
-		for i := range tp.NumField() {
-			fd := tp.Field(i)
-			switch {
-			case !fd.IsExported(), fd.Name == "Stmts", fd.Name == "Comments", fd.Name == "Lines":
-				// what the engine fills, and its memo
-			case fd.Name == "Src":
-				fmt.Fprintf(h, "Src %d\x00", len(f.Src))
+		for _, fd := range fields {
+			b = append(b[:0], fd.name...)
+			if fd.name == "Src" {
+				b = strconv.AppendInt(append(b, ' '), int64(len(f.Src)), 10)
+				h.Write(append(b, 0))
 				h.Write(f.Src)
-			default:
-				// the common kinds without fmt: a tenth of a warm run
-				// went into printing them
-				b = append(b[:0], fd.Name...)
-				switch fv := v.Field(i); fv.Kind() {
-				case reflect.String:
-					b = strconv.AppendQuote(append(b, " s"...), fv.String())
-				case reflect.Int:
-					b = strconv.AppendInt(append(b, " i"...), fv.Int(), 10)
-				case reflect.Bool:
-					b = strconv.AppendBool(append(b, " b"...), fv.Bool())
-				case reflect.Struct:
-					b = appendInts(b, fv)
-				case reflect.Map:
-					if fv.IsNil() {
-						b = append(b, " nil map"...)
-					} else {
-						b = fmt.Appendf(b, " %#v", fv.Interface())
-					}
-				default:
+				continue
+			}
+			// the common kinds without fmt: a tenth of a warm run went
+			// into printing them
+			switch fv := v.Field(fd.index); fv.Kind() {
+			case reflect.String:
+				// length-prefixed, unambiguous
+				b = strconv.AppendInt(append(b, " s"...), int64(fv.Len()), 10)
+				b = append(append(b, ' '), fv.String()...)
+			case reflect.Int:
+				b = strconv.AppendInt(append(b, " i"...), fv.Int(), 10)
+			case reflect.Bool:
+				b = strconv.AppendBool(append(b, " b"...), fv.Bool())
+			case reflect.Struct:
+				b = appendInts(b, fv)
+			case reflect.Map:
+				if fv.IsNil() {
+					b = append(b, " nil map"...)
+				} else {
 					b = fmt.Appendf(b, " %#v", fv.Interface())
 				}
-				h.Write(append(b, 0))
+			default:
+				b = fmt.Appendf(b, " %#v", fv.Interface())
 			}
+			h.Write(append(b, 0))
 		}
-		fmt.Fprintf(h, "notSQL %t\x00", hs.NotSQL[f.Path])
+		b = strconv.AppendBool(append(b[:0], "notSQL "...), hs.NotSQL[f.Path])
+		h.Write(append(b, 0))
 	}
 	return h.Sum(nil)
 }
+
+// fileField is a field of analyzer.File that historyDigest reads.
+type fileField struct {
+	index int
+	name  string
+}
+
+// fileFields are the fields of analyzer.File that historyDigest reads:
+// every exported one but what the engine fills (Stmts, Comments) and
+// its memo (Lines).
+var fileFields = sync.OnceValue(func() []fileField {
+	var out []fileField
+	tp := reflect.TypeFor[analyzer.File]()
+	for i := range tp.NumField() {
+		fd := tp.Field(i)
+		switch {
+		case !fd.IsExported(), fd.Name == "Stmts", fd.Name == "Comments", fd.Name == "Lines":
+		default:
+			out = append(out, fileField{i, fd.Name})
+		}
+	}
+	return out
+})
 
 // appendInts appends a struct of integers (a Span) field by field, and
 // any other struct as %#v.

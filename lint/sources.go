@@ -16,7 +16,7 @@ import (
 
 // sourcesFormat is the kind of the cache entries that keep what was read
 // from the files of one group; change it when sources changes shape.
-const sourcesFormat = "migsafe-sources-1"
+const sourcesFormat = "migsafe-sources-2"
 
 // sources is what readStamped keeps of a group's files between runs.
 type sources struct {
@@ -27,7 +27,7 @@ type sources struct {
 type sourceFile struct {
 	Name  string
 	Stamp readfile.Stamp
-	Src   string
+	Src   []byte
 	BOM   bool
 }
 
@@ -83,7 +83,7 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 				}
 				r := &out[i]
 				if k := known[name]; k != nil && readfile.Unchanged(full, o, k.Stamp) {
-					r.src, r.bom = []byte(k.Src), k.BOM
+					r.src, r.bom = k.Src, k.BOM
 					// not a symbolic link (Unchanged), so named as it is
 					r.notSQL = !strings.EqualFold(filepath.Ext(full), ".sql")
 					keep[i], ok[i] = *k, true
@@ -94,7 +94,7 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 				r.src, r.bom, r.err = readSQL(dir, name, o)
 				r.notSQL = r.err == nil && notSQL(dir, name)
 				if trusted && r.err == nil {
-					keep[i], ok[i] = sourceFile{Name: name, Stamp: st, Src: string(r.src), BOM: r.bom}, true
+					keep[i], ok[i] = sourceFile{Name: name, Stamp: st, Src: r.src, BOM: r.bom}, true
 				}
 			}
 		})
