@@ -93,7 +93,9 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 				st, trusted := readfile.StampOf(full, stampClock())
 				r.src, r.bom, r.err = readSQL(dir, name, o)
 				r.notSQL = r.err == nil && notSQL(dir, name)
-				if trusted && r.err == nil {
+				// a file not named as SQL (a secret a link led to) is not
+				// copied into the cache
+				if trusted && r.err == nil && !r.notSQL {
 					keep[i], ok[i] = sourceFile{Name: name, Stamp: st, Src: r.src, BOM: r.bom}, true
 				}
 			}
@@ -109,6 +111,9 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 		if ok[i] {
 			next2.Files = append(next2.Files, keep[i])
 		}
+	}
+	if len(next2.Files) == 0 && len(old.Files) == 0 {
+		return out // nothing to remember (no stamps on this platform)
 	}
 	c.PutValue(sourcesFormat, key, &next2)
 	return out

@@ -106,7 +106,7 @@ func TestStampedRacy(t *testing.T) {
 }
 
 // TestStampedNames: a file added, removed or renamed (same inode) is seen;
-// a symbolic link is always read.
+// a symbolic link and a file not named .sql are always read.
 func TestStampedNames(t *testing.T) {
 	settled(t)
 	dir, c := t.TempDir(), openTestCache(t)
@@ -140,6 +140,13 @@ func TestStampedNames(t *testing.T) {
 	for range 2 {
 		if got, n := stamped(t, c, dir, "1.sql", "5.sql"); n != 1 || got["5.sql"] != "SELECT 1;\n" {
 			t.Fatalf("a link: %d read, %q", n, got["5.sql"])
+		}
+	}
+	// a file not named as SQL is read each time, never copied to the cache
+	write(t, dir, "notes.txt", "SELECT 6;\n")
+	for range 2 {
+		if got, n := stamped(t, c, dir, "1.sql", "notes.txt"); n != 1 || got["notes.txt"] != "SELECT 6;\n" {
+			t.Fatalf("a file not named .sql: %d read, %q", n, got["notes.txt"])
 		}
 	}
 }
