@@ -93,7 +93,7 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 				st, trusted := readfile.StampOf(full, stampClock())
 				r.src, r.bom, r.err = readSQL(dir, name, o)
 				r.notSQL = r.err == nil && notSQL(dir, name)
-				// a file not named as SQL (a secret a link led to) is not
+				// a file not named as SQL (one named on the command line) is not
 				// copied into the cache
 				if trusted && r.err == nil && !r.notSQL {
 					keep[i], ok[i] = sourceFile{Name: name, Stamp: st, Src: r.src, BOM: r.bom}, true
