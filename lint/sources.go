@@ -34,6 +34,12 @@ type sourceFile struct {
 // stampClock is the time a stamp is taken at (the tests move it on).
 var stampClock = time.Now
 
+// maxSources is the most source bytes readStamped keeps for one group: a
+// larger entry would be rewritten whole each time a file is added, and
+// crowd the cache (Trim keeps it under 256 MiB). A larger group is read
+// from its files each run.
+var maxSources = 32 << 20
+
 // sourcesRead counts the files readStamped read (for the tests).
 var sourcesRead atomic.Int64
 
@@ -107,10 +113,15 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 		return out
 	}
 	var next2 sources
+	size := 0
 	for i := range keep {
 		if ok[i] {
 			next2.Files = append(next2.Files, keep[i])
+			size += len(keep[i].Src)
 		}
+	}
+	if size > maxSources {
+		next2.Files = nil
 	}
 	if len(next2.Files) == 0 && len(old.Files) == 0 {
 		return out // nothing to remember (no stamps on this platform)

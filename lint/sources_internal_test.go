@@ -150,3 +150,24 @@ func TestStampedNames(t *testing.T) {
 		}
 	}
 }
+
+// TestStampedTooLarge: a group whose sources exceed maxSources is read
+// from its files each run.
+func TestStampedTooLarge(t *testing.T) {
+	settled(t)
+	t.Cleanup(func() { maxSources = 32 << 20 })
+	maxSources = 15
+	dir, c := t.TempDir(), openTestCache(t)
+	write(t, dir, "1.sql", "SELECT 1;\n")
+	write(t, dir, "2.sql", "SELECT 2;\n")
+	for run := range 2 {
+		if _, n := stamped(t, c, dir, "1.sql", "2.sql"); n != 2 {
+			t.Fatalf("run %d read %d files, want 2", run, n)
+		}
+	}
+	maxSources = 20
+	stamped(t, c, dir, "1.sql", "2.sql")
+	if _, n := stamped(t, c, dir, "1.sql", "2.sql"); n != 0 {
+		t.Fatalf("within the bound, a warm run read %d files", n)
+	}
+}
