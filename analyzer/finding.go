@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer/change"
@@ -69,9 +70,12 @@ type Suppression struct {
 	Unknown []string
 }
 
-// LineIndex converts byte offsets to line and column.
+// LineIndex converts byte offsets to line and column. It is built on
+// first use: a run that reads its findings back from the cache and prints
+// them without excerpts never builds it.
 type LineIndex struct {
 	src   []byte
+	once  sync.Once
 	start []int // byte offset of each line start
 	// runes[k] is the number of code points before byte marks[k], as
 	// utf8.RuneCount counts them from the start of src; marks are code
@@ -87,8 +91,17 @@ const runeStride = 256
 
 // NewLineIndex indexes src by lines. LF, CRLF and a lone CR (old Mac
 // files) end a line.
-func NewLineIndex(src []byte) *LineIndex {
-	li := &LineIndex{src: src, start: []int{0}, marks: []int{0}, runes: []int{0}, units: []int{0}, lineMark: []int{0}}
+func NewLineIndex(src []byte) *LineIndex { return &LineIndex{src: src} }
+
+// built returns li, its index built.
+func (li *LineIndex) built() *LineIndex {
+	li.once.Do(li.build)
+	return li
+}
+
+func (li *LineIndex) build() {
+	src := li.src
+	li.start, li.marks, li.runes, li.units, li.lineMark = []int{0}, []int{0}, []int{0}, []int{0}, []int{0}
 	n, u := 0, 0 // code points and UTF-16 units before i
 	last := 0    // last mark
 	for i := 0; i < len(src); {
@@ -112,7 +125,6 @@ func NewLineIndex(src []byte) *LineIndex {
 			last = i
 		}
 	}
-	return li
 }
 
 func (li *LineIndex) addMark(off, runes, units int) {
@@ -133,6 +145,7 @@ func utf16Len(c rune) int {
 // UTF16Column returns the 1-based column of a byte offset counted in
 // UTF-16 code units (GitHub's and SARIF's unit).
 func (li *LineIndex) UTF16Column(off int) int {
+	li.built()
 	off = max(0, min(off, len(li.src)))
 	line := li.Line(off) - 1
 	k := sort.Search(len(li.marks), func(i int) bool { return li.marks[i] > off }) - 1
@@ -146,12 +159,14 @@ func (li *LineIndex) UTF16Column(off int) int {
 
 // Line returns the 1-based line of a byte offset.
 func (li *LineIndex) Line(off int) int {
+	li.built()
 	off = max(0, min(off, len(li.src)))
 	return sort.Search(len(li.start), func(i int) bool { return li.start[i] > off })
 }
 
 // Position returns the 1-based line and code-point column of a byte offset.
 func (li *LineIndex) Position(off int) Position {
+	li.built()
 	off = max(0, min(off, len(li.src)))
 	line := li.Line(off) - 1
 	// the last mark at or before off, which is at or after the line start
@@ -163,6 +178,7 @@ func (li *LineIndex) Position(off int) Position {
 
 // LineText returns line n (1-based) without its line terminator.
 func (li *LineIndex) LineText(n int) string {
+	li.built()
 	if n < 1 || n > len(li.start) {
 		return ""
 	}
@@ -171,7 +187,7 @@ func (li *LineIndex) LineText(n int) string {
 }
 
 // Lines returns the number of lines.
-func (li *LineIndex) Lines() int { return len(li.start) }
+func (li *LineIndex) Lines() int { return len(li.built().start) }
 
 // Source returns the text the index was built from.
 func (li *LineIndex) Source() []byte { return li.src }
@@ -179,6 +195,7 @@ func (li *LineIndex) Source() []byte { return li.src }
 // LineSpan returns the byte span of line n (1-based) without its line
 // terminator.
 func (li *LineIndex) LineSpan(n int) Span {
+	li.built()
 	n = max(1, min(n, len(li.start)))
 	s, e := li.start[n-1], len(li.src)
 	if n < len(li.start) {

@@ -155,6 +155,12 @@ func (f *File) Memo(key any, build func() any) any {
 	return v
 }
 
+// Forget drops what the engine filled in f: its statements, comments and
+// memo (not its line index). A caller that keeps only the findings of a
+// history calls it once they are made, so that a run over many histories
+// holds the parse trees of one at a time.
+func (f *File) Forget() { f.Stmts, f.Comments, f.memo = nil, nil, nil }
+
 // Text returns the source text of a span.
 func (f *File) Text(s Span) string {
 	if s.Start < 0 || s.End > len(f.Src) || s.Start > s.End {

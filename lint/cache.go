@@ -17,7 +17,8 @@ type CacheOptions struct {
 	// everything the findings depend on (every file of the history, in
 	// order, the settings, the deploys, the build): a history in which
 	// nothing changed is not replayed. Check's files then have no
-	// statements (Result.Statements still counts them).
+	// statements, whether replayed or not (Result.Statements still counts
+	// them), and each history's catalog only its unmodelled statements.
 	Results bool
 }
 

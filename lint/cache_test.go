@@ -1,6 +1,7 @@
 package lint_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -23,7 +24,9 @@ func corpusDir() string {
 
 // TestCacheCorpusSameFindings lints every migration folder of the corpus
 // three times: without the parse cache, with an empty cache (every parse
-// is written), and with the cache it filled (every parse is read). The
+// is written), with the cache it filled (every parse is read), and with
+// the result cache filled and read (no replay, the files' sources read
+// back by their stamps). The
 // findings, notes, errors and every statement after the replay (its
 // changes and their effects, transaction and session) must be identical.
 func TestCacheCorpusSameFindings(t *testing.T) {
@@ -67,10 +70,14 @@ func TestCacheCorpusSameFindings(t *testing.T) {
 		plain := run(lint.CacheOptions{Off: true})
 		cold := run(lint.CacheOptions{Dir: cacheDir})
 		warm := run(lint.CacheOptions{Dir: cacheDir})
+		// the result cache, filled then read: no replay, the sources taken
+		// from the cache by their stamps (readStamped)
+		run(lint.CacheOptions{Dir: cacheDir, Results: true})
+		results := run(lint.CacheOptions{Dir: cacheDir, Results: true})
 		for _, r := range []struct {
 			name string
 			res  *lint.Result
-		}{{"cold cache", cold}, {"warm cache", warm}} {
+		}{{"cold cache", cold}, {"warm cache", warm}, {"warm result cache", results}} {
 			if !reflect.DeepEqual(plain.Engine.Findings, r.res.Engine.Findings) {
 				t.Errorf("%s: findings differ with a %s (%d findings without, %d with)", rel, r.name, len(plain.Engine.Findings), len(r.res.Engine.Findings))
 			}
@@ -82,6 +89,15 @@ func TestCacheCorpusSameFindings(t *testing.T) {
 			}
 			for i, f := range plain.Engine.Files {
 				g := r.res.Engine.Files[i]
+				if f.Path != g.Path || !bytes.Equal(f.Src, g.Src) {
+					t.Fatalf("%s: file %d is %s (%d bytes) without the cache, %s (%d bytes) with a %s", rel, i, f.Path, len(f.Src), g.Path, len(g.Src), r.name)
+				}
+				if r.res.Statements != plain.Statements {
+					t.Fatalf("%s: %d statements without the cache, %d with a %s", rel, plain.Statements, r.res.Statements, r.name)
+				}
+				if r.res == results {
+					continue // a result read back: no statements
+				}
 				if !reflect.DeepEqual(f.Stmts, g.Stmts) || !reflect.DeepEqual(f.Comments, g.Comments) {
 					t.Errorf("%s: the statements of %s differ with a %s", rel, f.Path, r.name)
 					for j := range min(len(f.Stmts), len(g.Stmts)) {

@@ -21,6 +21,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/engine"
 	"github.com/migsafe/migsafe/analyzer/migrations"
+	"github.com/migsafe/migsafe/analyzer/parsecache"
 	"github.com/migsafe/migsafe/internal/readfile"
 	"github.com/migsafe/migsafe/lint/gitlog"
 	"github.com/migsafe/migsafe/rules"
@@ -42,6 +43,8 @@ type histOptions struct {
 	templateVars map[string]string
 	// gitStore keeps git's answers between runs (the cache)
 	gitStore gitlog.Store
+	// sources keeps what was read from the files (readStamped)
+	sources *parsecache.Cache
 }
 
 // History is one migration history to replay: a directory (several for
@@ -259,7 +262,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 		names = append(names, g.dirs[d]...)
 	}
 	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow, Dirs: &readfile.Dirs{}}
-	read := readAll(dir, names, ro)
+	read := readStamped(opt.sources, dir, names, ro)
 	var notSQLFiles map[string]bool
 	k := 0
 	for _, d := range dirs {

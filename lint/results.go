@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -20,8 +21,8 @@ import (
 // history whose digest (historyDigest) is in the cache is not replayed:
 // its findings, notes and unmodelled statements are read back, and its
 // parts get no statements (Stmts and Comments stay nil, the catalog holds
-// only Unmodeled). The statement count of each part is returned either
-// way.
+// only Unmodeled); a history replayed is left in the same state once
+// linted. The statement count of each part is returned either way.
 func lintHistory(ctx context.Context, s *Settings, hs *History) (*engine.Result, []int, error) {
 	var digest []byte
 	if s.cache != nil && s.opt.Cache.Results {
@@ -41,6 +42,17 @@ func lintHistory(ctx context.Context, s *Settings, hs *History) (*engine.Result,
 	if digest != nil && len(res.Errors) == 0 {
 		// a rule that failed is not remembered: the next run tries again
 		s.cache.PutResult(digest, &parsecache.Result{Findings: res.Findings, Notes: res.Notes, Unmodeled: res.Catalog.Unmodeled, Stmts: stmts})
+	}
+	if s.opt.Cache.Results {
+		// the same result as one read back from the cache: its files'
+		// parse trees and the catalog are dropped, so that memory does
+		// not grow with the number of histories linted
+		for _, f := range res.Files {
+			f.Forget()
+		}
+		cat := catalog.New()
+		cat.Unmodeled = res.Catalog.Unmodeled
+		res.Catalog = cat
 	}
 	return res, stmts, nil
 }
@@ -83,37 +95,83 @@ func historyDigest(s *Settings, hs *History) []byte {
 	}
 	fmt.Fprintf(h, "history %#v\x00", hist)
 	var b []byte
+	fields := fileFields()
 	for _, f := range hs.Parts {
 		v := reflect.ValueOf(f).Elem()
-		tp := v.Type()
-		for i := range tp.NumField() {
-			fd := tp.Field(i)
-			switch {
-			case !fd.IsExported(), fd.Name == "Stmts", fd.Name == "Comments", fd.Name == "Lines":
-				// what the engine fills, and its memo
-			case fd.Name == "Src":
-				fmt.Fprintf(h, "Src %d\x00", len(f.Src))
+		for _, fd := range fields {
+			b = append(b[:0], fd.name...)
+			if fd.name == "Src" {
+				b = strconv.AppendInt(append(b, ' '), int64(len(f.Src)), 10)
+				h.Write(append(b, 0))
 				h.Write(f.Src)
-			default:
-				// the common kinds without fmt: a tenth of a warm run
-				// went into printing them
-				b = append(b[:0], fd.Name...)
-				switch fv := v.Field(i); fv.Kind() {
-				case reflect.String:
-					b = strconv.AppendQuote(append(b, " s"...), fv.String())
-				case reflect.Int:
-					b = strconv.AppendInt(append(b, " i"...), fv.Int(), 10)
-				case reflect.Bool:
-					b = strconv.AppendBool(append(b, " b"...), fv.Bool())
-				default:
+				continue
+			}
+			// the common kinds without fmt: a tenth of a warm run went
+			// into printing them
+			switch fv := v.Field(fd.index); fv.Kind() {
+			case reflect.String:
+				// length-prefixed, unambiguous
+				b = strconv.AppendInt(append(b, " s"...), int64(fv.Len()), 10)
+				b = append(append(b, ' '), fv.String()...)
+			case reflect.Int:
+				b = strconv.AppendInt(append(b, " i"...), fv.Int(), 10)
+			case reflect.Bool:
+				b = strconv.AppendBool(append(b, " b"...), fv.Bool())
+			case reflect.Struct:
+				b = appendInts(b, fv)
+			case reflect.Map:
+				if fv.IsNil() {
+					b = append(b, " nil map"...)
+				} else {
 					b = fmt.Appendf(b, " %#v", fv.Interface())
 				}
-				h.Write(append(b, 0))
+			default:
+				b = fmt.Appendf(b, " %#v", fv.Interface())
 			}
+			h.Write(append(b, 0))
 		}
-		fmt.Fprintf(h, "notSQL %t\x00", hs.NotSQL[f.Path])
+		b = strconv.AppendBool(append(b[:0], "notSQL "...), hs.NotSQL[f.Path])
+		h.Write(append(b, 0))
 	}
 	return h.Sum(nil)
+}
+
+// fileField is a field of analyzer.File that historyDigest reads.
+type fileField struct {
+	index int
+	name  string
+}
+
+// fileFields are the fields of analyzer.File that historyDigest reads:
+// every exported one but what the engine fills (Stmts, Comments) and
+// its memo (Lines).
+var fileFields = sync.OnceValue(func() []fileField {
+	var out []fileField
+	tp := reflect.TypeFor[analyzer.File]()
+	for i := range tp.NumField() {
+		fd := tp.Field(i)
+		switch {
+		case !fd.IsExported(), fd.Name == "Stmts", fd.Name == "Comments", fd.Name == "Lines":
+		default:
+			out = append(out, fileField{i, fd.Name})
+		}
+	}
+	return out
+})
+
+// appendInts appends a struct of integers (a Span) field by field, and
+// any other struct as %#v.
+func appendInts(b []byte, v reflect.Value) []byte {
+	for i := range v.NumField() {
+		if v.Field(i).Kind() != reflect.Int {
+			return fmt.Appendf(b, " %#v", v.Interface())
+		}
+	}
+	b = append(b, " {"...)
+	for i := range v.NumField() {
+		b = strconv.AppendInt(append(b, ' '), v.Field(i).Int(), 10)
+	}
+	return append(b, '}')
 }
 
 // readsNow reports whether a rule may read the time of the run: it is

@@ -244,6 +244,7 @@ func (s *Settings) historyOptions() (histOptions, error) {
 	}
 	if s.cache != nil {
 		opt.gitStore = s.cache
+		opt.sources = s.cache
 	}
 	l, err := s.Layout()
 	if err != nil {

@@ -48,6 +48,10 @@ func encodeValue(b []byte, v reflect.Value) ([]byte, error) {
 			return append(b, 0), nil
 		}
 		b = binary.AppendUvarint(b, uint64(v.Len())+1)
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			// bytes as they are (a file's source): not one by one
+			return append(b, v.Bytes()...), nil
+		}
 		var err error
 		for i := range v.Len() {
 			if b, err = encodeValue(b, v.Index(i)); err != nil {
@@ -143,6 +147,14 @@ func (d *decoder) value(v reflect.Value) error {
 			return nil // nil
 		}
 		n := int(x - 1)
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			if n > len(d.b) {
+				return errCorrupt
+			}
+			v.SetBytes(append(make([]byte, 0, n), d.b[:n]...))
+			d.b = d.b[n:]
+			return nil
+		}
 		s := reflect.MakeSlice(v.Type(), n, n)
 		for i := range n {
 			if err := d.value(s.Index(i)); err != nil {

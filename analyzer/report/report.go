@@ -233,6 +233,13 @@ func PathText(p string) string {
 // not UTF-8 becomes \xNN, and a path that would start a line with "::"
 // (a GitHub Actions workflow command) gets "./" in front.
 func DisplayPath(p string) string {
+	plain := !strings.HasPrefix(strings.TrimLeft(p, " "), "::")
+	for i := 0; plain && i < len(p); i++ {
+		plain = p[i] >= 0x20 && p[i] < 0x7f
+	}
+	if plain {
+		return p // printable ASCII: every path of most runs
+	}
 	var b strings.Builder
 	for i := 0; i < len(p); {
 		c, w := utf8.DecodeRuneInString(p[i:])

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -72,10 +73,29 @@ const ConciseWidth = 160
 func WriteConcise(w io.Writer, r *report.Run, o Options) error {
 	c := colors(o.Color)
 	var b strings.Builder
-	for _, f := range r.Visible() {
-		head := fmt.Sprintf("%s:%d:%d: %s[%s] %s: ", report.DisplayPath(f.Path), f.Start.Line, f.Start.Column, f.Severity, f.Code, f.Name)
-		fmt.Fprintf(&b, "%s%s:%d:%d:%s %s%s[%s]%s %s: %s\n", c.bold, report.DisplayPath(f.Path), f.Start.Line, f.Start.Column, c.reset,
-			c.severity(f.Severity)+c.bold, f.Severity, f.Code, c.reset, f.Name, Shorten(report.OneLine(f.Message), ConciseWidth-utf8.RuneCountInString(head)))
+	b.Grow(len(r.Findings) * 160)
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Suppressed != nil {
+			continue
+		}
+		path := report.DisplayPath(f.Path)
+		line, col, sev := strconv.Itoa(f.Start.Line), strconv.Itoa(f.Start.Column), f.Severity.String()
+		// the width of "path:line:col: severity[code] name: "
+		head := utf8.RuneCountInString(path) + len(line) + len(col) + utf8.RuneCountInString(sev) +
+			utf8.RuneCountInString(f.Code) + utf8.RuneCountInString(f.Name) + len("::: [] : ")
+		if c.bold == "" {
+			// without fmt: a warm run over thousands of findings spent a
+			// fifth of its time formatting them
+			for _, s := range [...]string{path, ":", line, ":", col, ": ", sev, "[", f.Code, "] ", f.Name, ": "} {
+				b.WriteString(s)
+			}
+		} else {
+			fmt.Fprintf(&b, "%s%s:%s:%s:%s %s%s[%s]%s %s: ", c.bold, path, line, col, c.reset,
+				c.severity(f.Severity)+c.bold, sev, f.Code, c.reset, f.Name)
+		}
+		b.WriteString(Shorten(report.OneLine(f.Message), ConciseWidth-head))
+		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -91,7 +111,14 @@ func Shorten(msg string, width int) string {
 	if utf8.RuneCountInString(msg) <= width {
 		return msg
 	}
-	cut := string([]rune(msg)[:width-1])
+	end, n := 0, 0
+	for end = range msg {
+		if n == width-1 {
+			break
+		}
+		n++
+	}
+	cut := msg[:end]
 	if i := strings.LastIndexAny(cut, " ,("); i > width/2 {
 		cut = cut[:i]
 	}

@@ -1,0 +1,173 @@
+//go:build linux
+
+package lint
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/migsafe/migsafe/analyzer/parsecache"
+	"github.com/migsafe/migsafe/internal/readfile"
+)
+
+// stamped reads names of dir with readStamped through c and returns the
+// sources by name and how many files were read rather than taken from
+// the cache.
+func stamped(t *testing.T, c *parsecache.Cache, dir string, names ...string) (map[string]string, int64) {
+	t.Helper()
+	before := sourcesRead.Load()
+	out := readStamped(c, dir, names, readfile.Options{Max: MaxFileSize, Root: dir, Dirs: &readfile.Dirs{}})
+	got := map[string]string{}
+	for i, r := range out {
+		if r.err != nil {
+			t.Fatalf("%s: %v", names[i], r.err)
+		}
+		got[names[i]] = string(r.src)
+	}
+	return got, sourcesRead.Load() - before
+}
+
+// settled makes readStamped take its stamps an hour after now, so that
+// files written by the test count as settled (not racy).
+func settled(t *testing.T) {
+	t.Cleanup(func() { stampClock = time.Now })
+	stampClock = func() time.Time { return time.Now().Add(time.Hour) }
+}
+
+func write(t *testing.T, dir, name, src string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openTestCache(t *testing.T) *parsecache.Cache {
+	t.Helper()
+	c, err := parsecache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestStampedSameSizeOldMtime: a file rewritten with contents of the same
+// size and its mtime put back (touch -d) has a new ctime, and is read
+// again; an untouched file is not.
+func TestStampedSameSizeOldMtime(t *testing.T) {
+	settled(t)
+	dir, c := t.TempDir(), openTestCache(t)
+	write(t, dir, "1.sql", "SELECT 1;\n")
+	write(t, dir, "2.sql", "SELECT 2;\n")
+	old := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	for _, n := range []string{"1.sql", "2.sql"} {
+		if err := os.Chtimes(filepath.Join(dir, n), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, n := stamped(t, c, dir, "1.sql", "2.sql"); n != 2 {
+		t.Fatalf("first run read %d files, want 2", n)
+	}
+	if got, n := stamped(t, c, dir, "1.sql", "2.sql"); n != 0 || got["1.sql"] != "SELECT 1;\n" {
+		t.Fatalf("warm run read %d files (want 0), 1.sql = %q", n, got["1.sql"])
+	}
+	st1, _ := os.Stat(filepath.Join(dir, "1.sql"))
+	time.Sleep(10 * time.Millisecond) // a later ctime on any clock granularity the test's file system has
+	write(t, dir, "1.sql", "SELECT 3;\n")
+	if err := os.Chtimes(filepath.Join(dir, "1.sql"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	st2, _ := os.Stat(filepath.Join(dir, "1.sql"))
+	if st1.Size() != st2.Size() || !st1.ModTime().Equal(st2.ModTime()) {
+		t.Fatal("the test did not keep the size and mtime")
+	}
+	got, n := stamped(t, c, dir, "1.sql", "2.sql")
+	if got["1.sql"] != "SELECT 3;\n" || n != 1 {
+		t.Fatalf("after a same-size rewrite with the mtime put back: 1.sql = %q, %d files read (want SELECT 3, 1)", got["1.sql"], n)
+	}
+}
+
+// TestStampedRacy: a file stamped within readfile.Settle of its last
+// change is read again on every run until it settles.
+func TestStampedRacy(t *testing.T) {
+	dir, c := t.TempDir(), openTestCache(t)
+	write(t, dir, "1.sql", "SELECT 1;\n")
+	for run := range 3 {
+		if _, n := stamped(t, c, dir, "1.sql"); n != 1 {
+			t.Fatalf("run %d read %d files: a file changed just now must be read again", run, n)
+		}
+	}
+	settled(t)
+	stamped(t, c, dir, "1.sql")
+	if _, n := stamped(t, c, dir, "1.sql"); n != 0 {
+		t.Fatalf("once settled, a warm run read %d files", n)
+	}
+}
+
+// TestStampedNames: a file added, removed or renamed (same inode) is seen;
+// a symbolic link and a file not named .sql are always read.
+func TestStampedNames(t *testing.T) {
+	settled(t)
+	dir, c := t.TempDir(), openTestCache(t)
+	write(t, dir, "1.sql", "SELECT 1;\n")
+	write(t, dir, "2.sql", "SELECT 2;\n")
+	stamped(t, c, dir, "1.sql", "2.sql")
+	write(t, dir, "3.sql", "SELECT 3;\n")
+	if got, n := stamped(t, c, dir, "1.sql", "2.sql", "3.sql"); n != 1 || got["3.sql"] != "SELECT 3;\n" {
+		t.Fatalf("added: %d read, %q", n, got["3.sql"])
+	}
+	if err := os.Rename(filepath.Join(dir, "2.sql"), filepath.Join(dir, "4.sql")); err != nil {
+		t.Fatal(err)
+	}
+	if got, n := stamped(t, c, dir, "1.sql", "3.sql", "4.sql"); n != 1 || got["4.sql"] != "SELECT 2;\n" || len(got) != 3 {
+		t.Fatalf("renamed: %d read, %v", n, got)
+	}
+	// 2.sql again, another file under the old name: read, not remembered
+	write(t, dir, "2.sql", "SELECT 5;\n")
+	if got, n := stamped(t, c, dir, "1.sql", "2.sql", "3.sql", "4.sql"); n != 1 || got["2.sql"] != "SELECT 5;\n" {
+		t.Fatalf("a new file under a removed name: %d read, %q", n, got["2.sql"])
+	}
+	if err := os.Remove(filepath.Join(dir, "2.sql")); err != nil {
+		t.Fatal(err)
+	}
+	if got, n := stamped(t, c, dir, "1.sql", "3.sql", "4.sql"); n != 0 || len(got) != 3 {
+		t.Fatalf("removed: %d read, %v", n, got)
+	}
+	if err := os.Symlink("1.sql", filepath.Join(dir, "5.sql")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if got, n := stamped(t, c, dir, "1.sql", "5.sql"); n != 1 || got["5.sql"] != "SELECT 1;\n" {
+			t.Fatalf("a link: %d read, %q", n, got["5.sql"])
+		}
+	}
+	// a file not named as SQL is read each time, never copied to the cache
+	write(t, dir, "notes.txt", "SELECT 6;\n")
+	for range 2 {
+		if got, n := stamped(t, c, dir, "1.sql", "notes.txt"); n != 1 || got["notes.txt"] != "SELECT 6;\n" {
+			t.Fatalf("a file not named .sql: %d read, %q", n, got["notes.txt"])
+		}
+	}
+}
+
+// TestStampedTooLarge: a group whose sources exceed maxSources is read
+// from its files each run.
+func TestStampedTooLarge(t *testing.T) {
+	settled(t)
+	t.Cleanup(func() { maxSources = 32 << 20 })
+	maxSources = 15
+	dir, c := t.TempDir(), openTestCache(t)
+	write(t, dir, "1.sql", "SELECT 1;\n")
+	write(t, dir, "2.sql", "SELECT 2;\n")
+	for run := range 2 {
+		if _, n := stamped(t, c, dir, "1.sql", "2.sql"); n != 2 {
+			t.Fatalf("run %d read %d files, want 2", run, n)
+		}
+	}
+	maxSources = 20
+	stamped(t, c, dir, "1.sql", "2.sql")
+	if _, n := stamped(t, c, dir, "1.sql", "2.sql"); n != 0 {
+		t.Fatalf("within the bound, a warm run read %d files", n)
+	}
+}
