@@ -115,3 +115,28 @@ func TestScaleLinear(t *testing.T) {
 		t.Errorf("8,000 migrations took %.2f× the CPU time of 2,000 (%v against %v), want 3× to 5.5×", ratio, large, small)
 	}
 }
+
+// BenchmarkScale lints (--no-git --no-cache) synthetic histories of
+// 10,000 and 100,000 migrations; scripts/bench (BENCH=scale) prints the
+// ratio of their CPU times next to issue 13's goal (9 to 11).
+func BenchmarkScale(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		dir := b.TempDir()
+		scaleHistory(b, dir, 1, n)
+		b.Run(fmt.Sprintf("migrations=%d", n), func(b *testing.B) {
+			var cpu time.Duration
+			for b.Loop() {
+				s, err := lint.Resolve(lint.Options{Dir: dir, Dialect: "postgres", NoGit: true, Cache: lint.CacheOptions{Off: true}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := cpuTime(b)
+				if _, err := lint.Check(context.Background(), s, []string{"db"}); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuTime(b) - start
+			}
+			b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
