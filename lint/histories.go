@@ -538,9 +538,13 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 				changed[p] = true
 			}
 		}
+		parts := make(map[string]bool, len(rel))
+		for _, r := range rel {
+			parts[r] = true
+		}
 		var behind []string
 		for p := range inRef {
-			if !strings.HasSuffix(p, ".sql") || slices.ContainsFunc(hs.Parts, func(f *analyzer.File) bool { return rel[f] == p }) {
+			if !strings.HasSuffix(p, ".sql") || parts[p] {
 				continue
 			}
 			if _, err := os.Stat(filepath.Join(repo.Root, filepath.FromSlash(p))); err == nil {
@@ -605,10 +609,8 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		if len(marks) == 0 {
 			continue
 		}
-		if opt.since == "" {
-			if !modified[rel[f]] && !dirty[rel[f]] {
-				continue // its markers shipped with it
-			}
+		if !modified[rel[f]] && !dirty[rel[f]] && !changed[rel[f]] {
+			continue // its markers shipped with it (with REF's, under --since)
 		}
 		shipped := repo.Show(ctx, ref, rel[f])
 		for _, m := range marks {

@@ -53,7 +53,9 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 		t.Columns = append(t.Columns, columnFrom(x.Column, at))
 		c.inlineConstraints(t, x.Column, at)
 	case *change.DropColumn:
-		c.ensureTable(x.Table).dropColumn(x.Column)
+		t := c.ensureTable(x.Table)
+		t.dropColumn(x.Column)
+		c.dropColumnFromIndexes(t, x.Column)
 	case *change.RenameColumn:
 		t := c.ensureTable(x.Table)
 		c.renameColumn(t, t.ensureColumn(x.Old), x.New)
@@ -365,6 +367,35 @@ func (c *Catalog) applyDML(x *change.DML, at Origin) {
 			t.Filled = &Backfill{Origin: at, Tables: from}
 			c.recordFill(from, t)
 		}
+	}
+}
+
+// dropColumnFromIndexes takes a dropped column out of the table's indexes:
+// an index left without columns, or whose expressions or predicate read
+// the column, is dropped with it (both servers drop it; MySQL keeps a
+// multi-column index on its other columns, PostgreSQL drops that too, which
+// the model does not tell apart). Without this, a table whose columns come
+// and go collects indexes for ever, and a column added again under an old
+// name counts as indexed.
+func (c *Catalog) dropColumnFromIndexes(t *Table, col string) {
+	is := func(n string) bool { return strings.EqualFold(n, col) }
+	var gone []string
+	for _, key := range t.Indexes {
+		ix, _ := c.indexes.get(key)
+		if ix == nil || !slices.ContainsFunc(ix.Columns, is) && !slices.ContainsFunc(ix.Reads, is) {
+			continue
+		}
+		ix, _ = c.indexes.mut(key)
+		ix.Columns = slices.DeleteFunc(slices.Clone(ix.Columns), is) // the slice may be the statement's
+		if len(ix.Columns) == 0 || slices.ContainsFunc(ix.Reads, is) {
+			gone = append(gone, key)
+		}
+	}
+	for _, key := range gone {
+		c.indexes.del(key)
+	}
+	if len(gone) > 0 {
+		t.Indexes = slices.DeleteFunc(t.Indexes, func(k string) bool { return slices.Contains(gone, k) })
 	}
 }
 
