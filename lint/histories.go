@@ -184,24 +184,31 @@ type readResult struct {
 // thousands of small files the system calls are a fifth of a run.
 func readAll(dir string, names []string, o readfile.Options) []readResult {
 	out := make([]readResult, len(names))
-	workers := min(runtime.GOMAXPROCS(0)*2, len(names))
+	eachParallel(len(names), func(i int) {
+		r := &out[i]
+		r.src, r.bom, r.err = readSQL(dir, names[i], o)
+		r.notSQL = r.err == nil && notSQL(dir, names[i])
+	})
+	return out
+}
+
+// eachParallel calls f for 0 ≤ i < n on two goroutines per core: reading
+// files, the system calls are the cost and overlap.
+func eachParallel(n int, f func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	for range min(runtime.GOMAXPROCS(0)*2, n) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(names) {
+				if i >= n {
 					return
 				}
-				r := &out[i]
-				r.src, r.bom, r.err = readSQL(dir, names[i], o)
-				r.notSQL = r.err == nil && notSQL(dir, names[i])
+				f(i)
 			}
 		})
 	}
 	wg.Wait()
-	return out
 }
 
 // readDir lists a directory (a variable for the tests: as root, a

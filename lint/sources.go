@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,42 +70,30 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 	keep := make([]sourceFile, len(names))
 	ok := make([]bool, len(names))
 	var reread atomic.Int64
-	workers := min(runtime.GOMAXPROCS(0)*2, len(names))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(names) {
-					return
-				}
-				name := names[i]
-				full := name
-				if !filepath.IsAbs(full) {
-					full = filepath.Join(dir, filepath.FromSlash(name))
-				}
-				r := &out[i]
-				if k := known[name]; k != nil && readfile.Unchanged(full, o, k.Stamp) {
-					r.src, r.bom = k.Src, k.BOM
-					// not a symbolic link (Unchanged), so named as it is
-					r.notSQL = !strings.EqualFold(filepath.Ext(full), ".sql")
-					keep[i], ok[i] = *k, true
-					continue
-				}
-				reread.Add(1)
-				st, trusted := readfile.StampOf(full, stampClock())
-				r.src, r.bom, r.err = readSQL(dir, name, o)
-				r.notSQL = r.err == nil && notSQL(dir, name)
-				// a file not named as SQL (one named on the command line) is not
-				// copied into the cache
-				if trusted && r.err == nil && !r.notSQL {
-					keep[i], ok[i] = sourceFile{Name: name, Stamp: st, Src: r.src, BOM: r.bom}, true
-				}
-			}
-		})
-	}
-	wg.Wait()
+	eachParallel(len(names), func(i int) {
+		name := names[i]
+		full := name
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(dir, filepath.FromSlash(name))
+		}
+		r := &out[i]
+		if k := known[name]; k != nil && readfile.Unchanged(full, o, k.Stamp) {
+			r.src, r.bom = k.Src, k.BOM
+			// not a symbolic link (Unchanged), so named as it is
+			r.notSQL = !strings.EqualFold(filepath.Ext(full), ".sql")
+			keep[i], ok[i] = *k, true
+			return
+		}
+		reread.Add(1)
+		st, trusted := readfile.StampOf(full, stampClock())
+		r.src, r.bom, r.err = readSQL(dir, name, o)
+		r.notSQL = r.err == nil && notSQL(dir, name)
+		// a file not named as SQL (one named on the command line) is not
+		// copied into the cache
+		if trusted && r.err == nil && !r.notSQL {
+			keep[i], ok[i] = sourceFile{Name: name, Stamp: st, Src: r.src, BOM: r.bom}, true
+		}
+	})
 	sourcesRead.Add(reread.Load())
 	if reread.Load() == 0 && len(known) == len(names) {
 		return out

@@ -172,8 +172,9 @@ func pgBinDir() string {
 // prove migsafe against real servers. A plain go test skips them.
 func Required() bool { return os.Getenv("MIGSAFE_REQUIRE_TOOLS") == "1" }
 
-// missing skips the test, or fails it when the tools are Required.
-func missing(t testing.TB, msg string) {
+// MissingTool skips the test, or fails it when the tools are Required:
+// every test helper that starts a tool reports its absence this way.
+func MissingTool(t testing.TB, msg string) {
 	t.Helper()
 	if Required() {
 		t.Fatal(msg + " (MIGSAFE_REQUIRE_TOOLS=1)")
@@ -189,7 +190,7 @@ func PostgreSQL(t testing.TB) *Server {
 	t.Helper()
 	bin := pgBinDir()
 	if bin == "" {
-		missing(t, "testdb: PostgreSQL is not installed (no initdb in $PATH or /usr/lib/postgresql/*/bin): install the Debian package postgresql, or run scripts/test")
+		MissingTool(t, "testdb: PostgreSQL is not installed (no initdb in $PATH or /usr/lib/postgresql/*/bin): install the Debian package postgresql, or run scripts/test")
 	}
 	dir := tempDir(t, "migsafe-pg-")
 	data := filepath.Join(dir, "data")
@@ -272,7 +273,7 @@ func MariaDB(t testing.TB) *Server {
 	t.Helper()
 	installDB, server := lookMariaDB()
 	if installDB == "" || server == "" {
-		missing(t, "testdb: MariaDB is not installed (no mariadb-install-db or mariadbd): install the Debian package mariadb-server, or run scripts/test")
+		MissingTool(t, "testdb: MariaDB is not installed (no mariadb-install-db or mariadbd): install the Debian package mariadb-server, or run scripts/test")
 	}
 	dir := tempDir(t, "migsafe-mariadb-")
 	data := filepath.Join(dir, "data")

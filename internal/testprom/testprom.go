@@ -49,11 +49,7 @@ func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
-		msg := "testprom: prometheus is not installed: install the Debian package prometheus, or run scripts/test"
-		if testdb.Required() {
-			t.Fatal(msg + " (MIGSAFE_REQUIRE_TOOLS=1)")
-		}
-		t.Skip(msg)
+		testdb.MissingTool(t, "testprom: prometheus is not installed: install the Debian package prometheus, or run scripts/test")
 	}
 	dir := t.TempDir()
 	var cfg strings.Builder

@@ -141,11 +141,7 @@ func StartNginx(t testing.TB, stable string) *Nginx {
 		}
 	}
 	if err != nil {
-		msg := "testservice: nginx is not installed: install the Debian package nginx, or run scripts/test"
-		if testdb.Required() {
-			t.Fatal(msg + " (MIGSAFE_REQUIRE_TOOLS=1)")
-		}
-		t.Skip(msg)
+		testdb.MissingTool(t, "testservice: nginx is not installed: install the Debian package nginx, or run scripts/test")
 	}
 	dir, err := os.MkdirTemp("", "migsafe-nginx-")
 	if err != nil {

@@ -21,14 +21,6 @@ import (
 	"github.com/migsafe/migsafe/internal/testdb"
 )
 
-func missingTool(t testing.TB, msg string) {
-	t.Helper()
-	if testdb.Required() {
-		t.Fatal(msg + " (MIGSAFE_REQUIRE_TOOLS=1)")
-	}
-	t.Skip(msg)
-}
-
 // Dir is where scripts/test installs unleash-server@8.2.0.
 func Dir(t testing.TB) string {
 	t.Helper()
@@ -39,10 +31,10 @@ func Dir(t testing.TB) string {
 	}
 	dir := filepath.Join(tools, "node_modules", "unleash-server")
 	if _, err := os.Stat(filepath.Join(dir, "package.json")); err != nil {
-		missingTool(t, "unleash-server is not installed in "+tools+": run scripts/test (npm install unleash-server@8.2.0)")
+		testdb.MissingTool(t, "unleash-server is not installed in "+tools+": run scripts/test (npm install unleash-server@8.2.0)")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		missingTool(t, "node is not installed")
+		testdb.MissingTool(t, "node is not installed")
 	}
 	return dir
 }
