@@ -59,7 +59,7 @@ const DefaultMariaDB = "mariadb-10.11"
 // file, then the names of the files to check (a *.mysql.up.sql file or a
 // mysql/ folder means mysql), else postgres. A MariaDB target version
 // implies mysql too.
-func dialectName(o Options, cfg *config.Config, dir string) (string, error) {
+func dialectName(o Options, cfg *config.Config, dir string, found *discovered) (string, error) {
 	if d := firstOf(o.Dialect, cfg.Dialect); d != "" {
 		return strings.ToLower(d), nil
 	}
@@ -70,7 +70,11 @@ func dialectName(o Options, cfg *config.Config, dir string) (string, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	names, _ := discover(paths, dir, excluder(cfg, dir), o.FollowSymlinks)
+	var names []string
+	excluded := excluder(cfg, dir)
+	for _, p := range paths {
+		names = append(names, found.remember(p, dir, excluded, o.FollowSymlinks).files...)
+	}
 	// the arguments themselves count too (migsafe check db/mysql)
 	names = append(names, paths...)
 	var my, pg string

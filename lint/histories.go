@@ -45,6 +45,8 @@ type histOptions struct {
 	gitStore gitlog.Store
 	// sources keeps what was read from the files (readStamped)
 	sources *parsecache.Cache
+	// found is what Resolve discovered already (nil: discover)
+	found *discovered
 }
 
 // History is one migration history to replay: a directory (several for
@@ -140,8 +142,9 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 		}
 		// discover reports missing paths, unreadable directories and
 		// directories without .sql files
-		files, errs := discover([]string{arg}, dir, excluded, opt.follow)
-		l.Errors = append(l.Errors, errs...)
+		d := opt.found.discover(arg, dir, excluded, opt.follow)
+		files := d.files
+		l.Errors = append(l.Errors, d.errs...)
 		if len(files) == 0 {
 			continue
 		}

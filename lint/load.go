@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -25,6 +26,50 @@ const MaxFileSize = 16 << 20
 // directory given); a link out of it is an error naming it unless follow
 // is set, so that nothing is left out silently. A directory reached twice
 // (a link cycle) is searched once.
+// discovered hands discover's answer for each argument from the
+// dialect's detection (Resolve) to the first Load of the same Settings:
+// both list the tree, and a history of 100,000 migrations is 200,000
+// names. An answer is used once, so that a later Load sees files added
+// since. The exclusion rules and symbolic-link policy are the run's, the
+// same for both. A nil *discovered remembers nothing.
+type discovered struct {
+	mu sync.Mutex
+	m  map[string]discovery
+}
+
+type discovery struct {
+	files []string
+	errs  []error
+}
+
+// discover is discover of arg, or the answer remembered for it (taken).
+func (f *discovered) discover(arg, dir string, excluded func(string) bool, follow bool) discovery {
+	if f != nil {
+		f.mu.Lock()
+		d, ok := f.m[arg]
+		delete(f.m, arg)
+		f.mu.Unlock()
+		if ok {
+			return d
+		}
+	}
+	files, errs := discover([]string{arg}, dir, excluded, follow)
+	return discovery{files, errs}
+}
+
+// remember is discover of arg, kept for the next discover of arg.
+func (f *discovered) remember(arg, dir string, excluded func(string) bool, follow bool) discovery {
+	files, errs := discover([]string{arg}, dir, excluded, follow)
+	d := discovery{files, errs}
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = map[string]discovery{}
+	}
+	f.m[arg] = d
+	f.mu.Unlock()
+	return d
+}
+
 func discover(paths []string, dir string, excluded func(string) bool, follow bool) ([]string, []error) {
 	w := &walker{dir: dir, excluded: excluded, follow: follow, seen: map[string]bool{}}
 	for _, arg := range paths {

@@ -89,6 +89,8 @@ type Settings struct {
 	Now     time.Time
 	opt     Options
 	cache   *parsecache.Cache
+	// found keeps what the dialect's detection discovered, for Load
+	found *discovered
 }
 
 // Resolve reads the configuration and resolves the options: the dialect,
@@ -103,8 +105,8 @@ func Resolve(o Options) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Settings{Dir: dir, Config: cfg, opt: o}
-	name, err := dialectName(o, cfg, dir)
+	s := &Settings{Dir: dir, Config: cfg, opt: o, found: &discovered{}}
+	name, err := dialectName(o, cfg, dir, s.found)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +244,7 @@ func (s *Settings) historyOptions() (histOptions, error) {
 	if opt.maxSize == 0 {
 		opt.maxSize = MaxFileSize
 	}
+	opt.found = s.found
 	if s.cache != nil {
 		opt.gitStore = s.cache
 		opt.sources = s.cache
