@@ -8,11 +8,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 )
 
-// golang-migrate's own pattern (source/parse.go) restricted to .sql. The
-// loose form also takes the V-prefixed, dot-separated names of runners
-// modelled on it (authelia: V0001.Initial_Schema.up.sql).
 var (
-	updownRE = regexp.MustCompile(`^[Vv]?([0-9]+)[._](.*)\.(up|down)\.sql$`)
 	// Flyway: V<version>__<description>.sql, U… for undo, R__<description>.sql.
 	flywayRE     = regexp.MustCompile(`^([VU])([0-9][0-9._]*?)__(.+)\.sql$`)
 	flywayRepRE  = regexp.MustCompile(`^R__(.+)\.sql$`)
@@ -22,26 +18,43 @@ var (
 
 // ParseUpDown reports whether a file name follows golang-migrate's
 // {version}_{title}.up.sql / .down.sql scheme, and returns its parts.
+//
+// golang-migrate's own pattern (source/parse.go) restricted to .sql, in a
+// loose form that also takes the V-prefixed, dot-separated names of
+// runners modelled on it (authelia: V0001.Initial_Schema.up.sql):
+// ^[Vv]?([0-9]+)[._](.*)\.(up|down)\.sql$, read by hand because it runs
+// on every file of a history (updownRE in the tests is the pattern).
 func ParseUpDown(name string) (version, title string, dir analyzer.Direction, ok bool) {
-	m := updownRE.FindStringSubmatch(path.Base(name))
-	if m == nil {
-		return "", "", analyzer.Up, false
-	}
-	dir = analyzer.Up
-	if m[3] == "down" {
+	base := path.Base(name)
+	rest, up := strings.CutSuffix(base, ".up.sql")
+	if !up {
+		var down bool
+		if rest, down = strings.CutSuffix(base, ".down.sql"); !down {
+			return "", "", analyzer.Up, false
+		}
 		dir = analyzer.Down
 	}
-	return m[1], m[2], dir, true
+	if rest != "" && (rest[0] == 'V' || rest[0] == 'v') {
+		rest = rest[1:]
+	}
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	// the title is any run of characters but a newline ('.' in the pattern)
+	if n == 0 || n == len(rest) || (rest[n] != '_' && rest[n] != '.') || strings.ContainsRune(rest[n+1:], '\n') {
+		return "", "", analyzer.Up, false
+	}
+	return rest[:n], rest[n+1:], dir, true
 }
 
 // The checks below run on every file of a history: a cheap look at the
 // name's ends rules most names out before a regular expression runs.
 
-func upDownSuffix(base string) bool {
-	return strings.HasSuffix(base, ".up.sql") || strings.HasSuffix(base, ".down.sql")
+func isUpDown(base string) bool {
+	_, _, _, ok := ParseUpDown(base)
+	return ok
 }
-
-func isUpDown(base string) bool { return upDownSuffix(base) && updownRE.MatchString(base) }
 
 func isFlyway(base string) bool {
 	if base == "" || !strings.ContainsRune("VUR", rune(base[0])) {
