@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -135,6 +136,8 @@ func (w *walker) walk(p string) {
 		w.errs = append(w.errs, PathError(Display(w.dir, p), err))
 		return
 	}
+	// the directory as displayed, once: its files are named under it
+	dp := Display(w.dir, p)
 	for _, e := range ents {
 		c := filepath.Join(p, e.Name())
 		isDir := e.IsDir()
@@ -157,7 +160,7 @@ func (w *walker) walk(p string) {
 		}
 		if strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
 			w.n++
-			w.add(Display(w.dir, c))
+			w.add(path.Join(dp, e.Name()))
 		}
 	}
 }
