@@ -271,6 +271,10 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER SEQUENCE seq RESTART", false},
 		{"ALTER SEQUENCE seq RESTART WITH 10", false},
 		{"ALTER SEQUENCE seq INCREMENT BY 2", false},
+		// eugene's tracer tests (eugene/src/tracing.rs; fixtures/peers/eugene/trace_*)
+		{"ALTER TABLE ci ALTER COLUMN d TYPE varchar(255)", true}, // text to varchar(n): rewritten (test_that_we_discover_column_type_changes)
+		{"ALTER TABLE ci ALTER COLUMN k TYPE bigint", true},       // widening int: rewritten (test_widening_type_causes_rewrite)
+		{"ALTER TABLE u ADD COLUMN meta json", true},              // ACCESS EXCLUSIVE, catalog only (test_that_we_see_access_exclusive_lock_on_alter)
 	}
 	d, err := postgres.New(fmt.Sprint(majorOf(srv.Version)))
 	if err != nil {
@@ -334,6 +338,12 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		// catalog-only changes read nothing, split or not (eugene's W12
 		// flags them; fixtures/peers/eugene/lint_two_add_columns.sql)
 		{"ALTER TABLE u ADD COLUMN a jsonb; ALTER TABLE u ADD COLUMN b numeric", 0},
+		// a foreign key on a column added by an earlier statement is
+		// validated by reading the table, though the column holds only
+		// NULLs (eugene's test_that_we_discover_new_foreign_key_constraint)
+		{"ALTER TABLE u ADD COLUMN r_id int; ALTER TABLE u ADD CONSTRAINT u_r_fk FOREIGN KEY (r_id) REFERENCES r (id)", 1},
+		// in one statement PostgreSQL skips that validation
+		{"ALTER TABLE u ADD COLUMN r_id int REFERENCES r (id)", 0},
 	} {
 		t.Run("passes/"+c.stmt, func(t *testing.T) {
 			m, err := measure(psql, physicsSetup, c.stmt)
