@@ -40,24 +40,29 @@ type RuleInfo struct {
 
 // Describe builds the RuleInfo of a rule, linking to its page on the main
 // branch.
-func Describe(r *analyzer.Rule, enabled bool) RuleInfo { return DescribeAt(r, enabled, "") }
+func Describe(r *analyzer.Rule, enabled bool) RuleInfo { return DescribeAt(r, enabled, "", true) }
 
 // DescribeAt builds the RuleInfo of a rule, linking to its page as the
-// given migsafe version shipped it (see ruledoc.URLAt).
-func DescribeAt(r *analyzer.Rule, enabled bool, version string) RuleInfo {
-	return RuleInfo{
+// given migsafe version shipped it (see ruledoc.URLAt); without full, the
+// rule's description (Why, Help, HelpMarkdown) is left empty, for the
+// formats that do not print it.
+func DescribeAt(r *analyzer.Rule, enabled bool, version string, full bool) RuleInfo {
+	ri := RuleInfo{
 		Code:            r.Code,
 		Name:            r.Name,
 		Summary:         r.Summary,
-		Why:             strings.Join(strings.Fields(ruledoc.Plain(r.Doc.Why)), " "),
-		Help:            ruledoc.Plain(r.Doc.Help),
-		HelpMarkdown:    ruledoc.Body(r),
 		URL:             ruledoc.URLAt(r, version),
 		DefaultSeverity: r.Severity,
 		Enabled:         enabled,
 		Fix:             r.Fix.String(),
 		Dialects:        Dialects(r),
 	}
+	if full {
+		ri.Why = strings.Join(strings.Fields(ruledoc.Plain(r.Doc.Why)), " ")
+		ri.Help = ruledoc.Plain(r.Doc.Help)
+		ri.HelpMarkdown = ruledoc.Body(r)
+	}
+	return ri
 }
 
 // Dialects lists the dialects a rule applies to; a rule that names none

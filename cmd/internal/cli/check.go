@@ -182,7 +182,10 @@ func runCheck(ctx context.Context, cmd *ucli.Command, env Env) error {
 	for _, e := range res.Engine.Errors {
 		fmt.Fprintf(env.Stderr, "migsafe: internal error: %v\n", e)
 	}
-	run := buildRun(s, res.Engine, res.Statements, len(errs)+len(res.Engine.Errors))
+	// only SARIF carries each rule's description (its page, rendered for
+	// every rule: a tenth of the pre-commit run's own work)
+	full := slices.ContainsFunc(outs, func(o output) bool { return o.format == "sarif" })
+	run := buildRun(s, res.Engine, res.Statements, len(errs)+len(res.Engine.Errors), full)
 	if (len(errs) > 0 || len(res.Engine.Errors) > 0) && len(res.Engine.Files) == 0 {
 		// nothing was checked: no "Checked 0 files: 0 errors" that reads
 		// like a pass (the errors above say what went wrong)
@@ -232,7 +235,7 @@ func writeNotes(w io.Writer, cmd *ucli.Command, res *lint.Result) {
 	}
 }
 
-func buildRun(s *lint.Settings, res *engine.Result, stmts, nerr int) *report.Run {
+func buildRun(s *lint.Settings, res *engine.Result, stmts, nerr int, full bool) *report.Run {
 	enabled := map[string]bool{}
 	for _, rc := range s.Rules {
 		enabled[rc.Rule.Code] = true
@@ -245,7 +248,7 @@ func buildRun(s *lint.Settings, res *engine.Result, stmts, nerr int) *report.Run
 	}
 	for _, r := range rules.All() {
 		if r.AppliesTo(s.Dialect.Name()) {
-			run.Rules = append(run.Rules, report.DescribeAt(r, enabled[r.Code], Version()))
+			run.Rules = append(run.Rules, report.DescribeAt(r, enabled[r.Code], Version(), full))
 		}
 	}
 	lines := map[string]*analyzer.LineIndex{}

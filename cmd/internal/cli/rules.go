@@ -36,7 +36,7 @@ func ruleEntries(dialect string) []ruleEntry {
 		if dialect != "" && !r.AppliesTo(dialect) {
 			continue
 		}
-		ri := report.DescribeAt(r, !r.Off, Version())
+		ri := report.DescribeAt(r, !r.Off, Version(), true)
 		out = append(out, ruleEntry{ri.Code, ri.Name, ri.Summary, ri.Dialects, ri.DefaultSeverity.String(), ri.Enabled, ri.Fix, ri.URL})
 	}
 	return out
