@@ -94,6 +94,11 @@ func TestOnlineDDLAgainstMariaDB(t *testing.T) {
 		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'nn' AND table_name = 'a' AND column_name = 'v2' AND is_nullable = 'NO'").Scan(&cols); err != nil || cols != 1 {
 			t.Errorf("after CHANGE v v2 INT NOT NULL, a NOT NULL column v2: %d (%v)", cols, err)
 		}
+		// the old application's INSERT that leaves the column out fails
+		// once it is NOT NULL (strong_migrations calls strict mode safe)
+		if _, err := conn.ExecContext(ctx, "INSERT INTO nn.a (id, w) VALUES (3, 3)"); err == nil {
+			t.Error("an INSERT without v2 succeeded after v2 became NOT NULL in strict mode")
+		}
 	})
 	n, agree := 0, 0
 	for _, r := range results {
