@@ -309,6 +309,13 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"VACUUM (FULL false) does not wait for writers", "UPDATE t SET ref = ref WHERE id = 1", "VACUUM (FULL false) t", false},
 		// DROP TRIGGER … ON t blocks reads of t
 		{"DROP TRIGGER blocks reads", "DROP TRIGGER t_trg ON t", "SELECT id FROM t WHERE id = 1", true},
+		// VACUUM FULL waits for a reader of the table (squawk passes it
+		// before PostgreSQL 19; fixtures/peers/squawk/repack_*)
+		{"VACUUM FULL waits for readers", "SELECT count(*) FROM t", "VACUUM FULL t", true},
+		// a migration that creates a table and alters it locks no
+		// existing table (squawk asks for a lock_timeout;
+		// fixtures/peers/squawk/timeout_fix_multiple_ddl.sql)
+		{"CREATE TABLE and ALTER of it let writes through", "CREATE TABLE users (id serial); ALTER TABLE users ADD COLUMN email text", "UPDATE t SET ref = ref WHERE id = 1", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			waits, err := lockWaits(srv, psql, physicsSetup, c.holder, c.waiter)
@@ -451,6 +458,31 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 						t.Errorf("%T: migsafe says an index is built again (%s), PostgreSQL rebuilt none of %v", ch, eff.Note, kept)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestPostgresRejects runs statements of the peers' test suites that
+// PostgreSQL refuses, and checks the error it gives (fixtures/peers: a
+// peer's verdict on a statement that cannot run).
+func TestPostgresRejects(t *testing.T) {
+	srv := testdb.PostgreSQL(t)
+	psql := psqlFor(t, srv)
+	for _, c := range []struct{ stmt, err string }{
+		// squawk's assume_in_transaction passes a lone CREATE INDEX
+		// CONCURRENTLY; the transaction it assumes makes it fail
+		{"BEGIN; CREATE UNIQUE INDEX CONCURRENTLY t_n_key2 ON t (n); COMMIT", "CREATE INDEX CONCURRENTLY cannot run inside a transaction block"},
+		// squawk's default_random_with_args_err: now() takes no argument
+		{`ALTER TABLE t ADD COLUMN foo timestamptz DEFAULT now(123)`, "function now(integer) does not exist"},
+		// squawk's ban_char_field all_the_types: "int array[]" is not
+		// PostgreSQL's grammar (int ARRAY or int ARRAY[n] is)
+		{"CREATE TABLE t2 (b char(100), m int array[])", `syntax error at or near "]"`},
+	} {
+		t.Run(c.stmt, func(t *testing.T) {
+			_, err := psql("SET client_min_messages = warning;\nCREATE EXTENSION IF NOT EXISTS citext SCHEMA public;\nDROP SCHEMA IF EXISTS physr CASCADE;\nCREATE SCHEMA physr;\nSET search_path = physr, public;\n" + physicsSetup + "\n" + c.stmt + ";\n")
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("PostgreSQL %s answered %q with %v, want an error with %q", srv.Version, c.stmt, err, c.err)
 			}
 		})
 	}
