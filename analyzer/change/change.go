@@ -597,6 +597,7 @@ type Value struct {
 type Other struct {
 	Meta
 	Kind string
+	Name string // the object it names, when a rule reads it (the database of a PostgreSQL DROP DATABASE)
 }
 
 // Unknown is a statement or clause the dialect does not translate. It is kept

@@ -238,8 +238,10 @@ func (t *translator) translate(n *pg_query.Node) {
 		*pg_query.Node_CreateAmStmt, *pg_query.Node_CreatePlangStmt, *pg_query.Node_AlterStatsStmt,
 		*pg_query.Node_AlterTypeStmt, *pg_query.Node_AlterOperatorStmt, *pg_query.Node_ConstraintsSetStmt,
 		*pg_query.Node_LoadStmt, *pg_query.Node_CreateSubscriptionStmt, *pg_query.Node_AlterSubscriptionStmt,
-		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt, *pg_query.Node_DropdbStmt:
+		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind})
+	case *pg_query.Node_DropdbStmt:
+		t.add(&change.Other{Kind: t.stmt.Kind, Name: x.DropdbStmt.Dbname})
 	default:
 		t.add(&change.Unknown{Kind: name, Reason: "statement kind not modelled"})
 	}
