@@ -44,7 +44,7 @@ deprecate, drop in a later deploy), then drop the empty schema without CASCADE.`
 		// PostgreSQL: a database holds schemas
 		each(p, func(x *change.Other) {
 			if x.Kind == "DROP DATABASE" && !isMySQL(p) {
-				at(p, x, "Dropping database "+x.Name+" deletes every schema, table and row in it, outside any transaction and without a way back", x.Name)
+				at(p, x, "Dropping database "+x.Object.Name+" deletes every schema, table and row in it, outside any transaction and without a way back", x.Object.Name)
 			}
 		})
 	},

@@ -271,6 +271,10 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER SEQUENCE seq RESTART", false},
 		{"ALTER SEQUENCE seq RESTART WITH 10", false},
 		{"ALTER SEQUENCE seq INCREMENT BY 2", false},
+		// COMMENT ON COLUMN locks the table SHARE UPDATE EXCLUSIVE, as
+		// COMMENT ON TABLE does (squawk's lock table in
+		// require_timeout_settings.rs)
+		{"COMMENT ON COLUMN t.v IS 'an opaque id'", false},
 	}
 	d, err := postgres.New(fmt.Sprint(majorOf(srv.Version)))
 	if err != nil {
