@@ -320,6 +320,7 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		// existing table (squawk asks for a lock_timeout;
 		// fixtures/peers/squawk/timeout_fix_multiple_ddl.sql)
 		{"CREATE TABLE and ALTER of it let writes through", "CREATE TABLE users (id serial); ALTER TABLE users ADD COLUMN email text", "UPDATE t SET ref = ref WHERE id = 1", false},
+		{"SELECT INTO a new table lets writes through", "SELECT 1 a INTO t9", "UPDATE t SET ref = ref WHERE id = 1", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			waits, err := lockWaits(srv, psql, physicsSetup, c.holder, c.waiter)
