@@ -25,7 +25,7 @@ change-column-type), on exactly the largest tables.`,
 			Good:    "CREATE TABLE events (id bigint PRIMARY KEY);",
 		}},
 	},
-	Check: styleCheck(func(t change.Type) bool { return !t.Array && change.TypeIs(t, "int4", "int2") },
+	Check: styleCheck(func(t change.Type) bool { return change.TypeIs(t, "int4", "int2") },
 		func(c typedColumn) string {
 			return "Column " + c.table.String() + "." + c.name + " is " + c.typ.String() + ", which can overflow; bigint avoids a table rewrite later"
 		}),

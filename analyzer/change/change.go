@@ -597,6 +597,10 @@ type Value struct {
 type Other struct {
 	Meta
 	Kind string
+	// Object is what it names, when a rule or the physics reads it: the
+	// database of a PostgreSQL DROP DATABASE, the table of COMMENT ON
+	// TABLE or COLUMN
+	Object QName
 }
 
 // Unknown is a statement or clause the dialect does not translate. It is kept

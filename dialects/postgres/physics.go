@@ -271,6 +271,11 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog, sess analyzer
 		return effect(x.Mode, on, change.WorkNone)
 	case *change.TableRewrite:
 		return effect(accessExclusive, x.Table, change.WorkRewrite)
+	case *change.Other:
+		if x.Kind == "COMMENT" && x.Object.Name != "" {
+			// checked on a real server; it blocks no read or write
+			return effect(shareUpdateExclusive, x.Object, change.WorkNone)
+		}
 	case *change.AlterTableOther:
 		e := effect(otherLock(x.Action), x.Table, change.WorkNone)
 		if x.Action == "ALTER INDEX AttachPartition" {

@@ -275,6 +275,10 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER TABLE ci ALTER COLUMN d TYPE varchar(255)", true}, // text to varchar(n): rewritten (test_that_we_discover_column_type_changes)
 		{"ALTER TABLE ci ALTER COLUMN k TYPE bigint", true},       // widening int: rewritten (test_widening_type_causes_rewrite)
 		{"ALTER TABLE u ADD COLUMN meta json", true},              // ACCESS EXCLUSIVE, catalog only (test_that_we_see_access_exclusive_lock_on_alter)
+		// COMMENT ON COLUMN locks the table SHARE UPDATE EXCLUSIVE, as
+		// COMMENT ON TABLE does (squawk's lock table in
+		// require_timeout_settings.rs)
+		{"COMMENT ON COLUMN t.v IS 'an opaque id'", false},
 	}
 	d, err := postgres.New(fmt.Sprint(majorOf(srv.Version)))
 	if err != nil {
@@ -313,6 +317,14 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"VACUUM (FULL false) does not wait for writers", "UPDATE t SET ref = ref WHERE id = 1", "VACUUM (FULL false) t", false},
 		// DROP TRIGGER … ON t blocks reads of t
 		{"DROP TRIGGER blocks reads", "DROP TRIGGER t_trg ON t", "SELECT id FROM t WHERE id = 1", true},
+		// VACUUM FULL waits for a reader of the table (squawk passes it
+		// before PostgreSQL 19; fixtures/peers/squawk/repack_*)
+		{"VACUUM FULL waits for readers", "SELECT count(*) FROM t", "VACUUM FULL t", true},
+		// a migration that creates a table and alters it locks no
+		// existing table (squawk asks for a lock_timeout;
+		// fixtures/peers/squawk/timeout_fix_multiple_ddl.sql)
+		{"CREATE TABLE and ALTER of it let writes through", "CREATE TABLE users (id serial); ALTER TABLE users ADD COLUMN email text", "UPDATE t SET ref = ref WHERE id = 1", false},
+		{"SELECT INTO a new table lets writes through", "SELECT 1 a INTO t9", "UPDATE t SET ref = ref WHERE id = 1", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			waits, err := lockWaits(srv, psql, physicsSetup, c.holder, c.waiter)
@@ -397,6 +409,15 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 			if got != want {
 				t.Errorf("%T: migsafe says %s on %q, PostgreSQL %s holds %s (all locks: %v)", ch, want, on, srv.Version, got, locks)
 			}
+			// no relation named: the statement must lock no table of
+			// the setup either (the comparison above would be vacuous)
+			if on == "" {
+				for rel, modes := range locks {
+					if _, existed := before[rel]; existed {
+						t.Errorf("%T: migsafe names no relation, PostgreSQL %s holds %v on %s", ch, srv.Version, modes, rel)
+					}
+				}
+			}
 			// a note "and a SHARE ROW EXCLUSIVE lock on r" names a second lock
 			if m := secondLock.FindStringSubmatch(eff.Note); m != nil && m[2] != "each" {
 				if got := strongest(locks[m[2]]); got != m[1] {
@@ -461,6 +482,31 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 						t.Errorf("%T: migsafe says an index is built again (%s), PostgreSQL rebuilt none of %v", ch, eff.Note, kept)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestPostgresRejects runs statements of the peers' test suites that
+// PostgreSQL refuses, and checks the error it gives (fixtures/peers: a
+// peer's verdict on a statement that cannot run).
+func TestPostgresRejects(t *testing.T) {
+	srv := testdb.PostgreSQL(t)
+	psql := psqlFor(t, srv)
+	for _, c := range []struct{ stmt, err string }{
+		// squawk's assume_in_transaction passes a lone CREATE INDEX
+		// CONCURRENTLY; the transaction it assumes makes it fail
+		{"BEGIN; CREATE UNIQUE INDEX CONCURRENTLY t_n_key2 ON t (n); COMMIT", "CREATE INDEX CONCURRENTLY cannot run inside a transaction block"},
+		// squawk's default_random_with_args_err: now() takes no argument
+		{`ALTER TABLE t ADD COLUMN foo timestamptz DEFAULT now(123)`, "function now(integer) does not exist"},
+		// squawk's ban_char_field all_the_types: "int array[]" is not
+		// PostgreSQL's grammar (int ARRAY or int ARRAY[n] is)
+		{"CREATE TABLE t2 (b char(100), m int array[])", `syntax error at or near "]"`},
+	} {
+		t.Run(c.stmt, func(t *testing.T) {
+			_, err := psql("SET client_min_messages = warning;\nCREATE EXTENSION IF NOT EXISTS citext SCHEMA public;\nDROP SCHEMA IF EXISTS physr CASCADE;\nCREATE SCHEMA physr;\nSET search_path = physr, public;\n" + physicsSetup + "\n" + c.stmt + ";\n")
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("PostgreSQL %s answered %q with %v, want an error with %q", srv.Version, c.stmt, err, c.err)
 			}
 		})
 	}

@@ -215,7 +215,7 @@ func (t *translator) translate(n *pg_query.Node) {
 		t.add(as)
 	case *pg_query.Node_DoStmt:
 		t.doBlock(x.DoStmt)
-	case *pg_query.Node_CommentStmt, *pg_query.Node_GrantStmt,
+	case *pg_query.Node_GrantStmt,
 		*pg_query.Node_GrantRoleStmt, *pg_query.Node_CreateExtensionStmt, *pg_query.Node_AlterExtensionStmt,
 		*pg_query.Node_CreateSeqStmt, *pg_query.Node_CreateDomainStmt,
 		*pg_query.Node_AlterOwnerStmt,
@@ -238,8 +238,12 @@ func (t *translator) translate(n *pg_query.Node) {
 		*pg_query.Node_CreateAmStmt, *pg_query.Node_CreatePlangStmt, *pg_query.Node_AlterStatsStmt,
 		*pg_query.Node_AlterTypeStmt, *pg_query.Node_AlterOperatorStmt, *pg_query.Node_ConstraintsSetStmt,
 		*pg_query.Node_LoadStmt, *pg_query.Node_CreateSubscriptionStmt, *pg_query.Node_AlterSubscriptionStmt,
-		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt, *pg_query.Node_DropdbStmt:
+		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind})
+	case *pg_query.Node_DropdbStmt:
+		t.add(&change.Other{Kind: t.stmt.Kind, Object: change.QName{Name: x.DropdbStmt.Dbname}})
+	case *pg_query.Node_CommentStmt:
+		t.add(&change.Other{Kind: t.stmt.Kind, Object: commentedTable(x.CommentStmt)})
 	default:
 		t.add(&change.Unknown{Kind: name, Reason: "statement kind not modelled"})
 	}
@@ -473,6 +477,21 @@ func rangeVar(r *pg_query.RangeVar) change.QName {
 }
 
 // namesToQName reads a list of String nodes ("schema", "name").
+// commentedTable is the table COMMENT ON TABLE or COLUMN locks (SHARE
+// UPDATE EXCLUSIVE), or nothing for the other objects.
+func commentedTable(c *pg_query.CommentStmt) change.QName {
+	names := c.GetObject().GetList().GetItems()
+	switch c.Objtype {
+	case pg_query.ObjectType_OBJECT_TABLE:
+		return namesToQName(names)
+	case pg_query.ObjectType_OBJECT_COLUMN:
+		if len(names) > 1 {
+			return namesToQName(names[:len(names)-1])
+		}
+	}
+	return change.QName{}
+}
+
 func namesToQName(ns []*pg_query.Node) change.QName {
 	var parts []string
 	for _, n := range ns {
