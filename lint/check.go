@@ -103,7 +103,7 @@ func LoadHistory(ctx context.Context, s *Settings, dir string) (*History, error)
 		return nil, fmt.Errorf("%s: not a directory", dir)
 	}
 	none := func(string) bool { return false }
-	files, err := sqlFiles(full, s.Dir, none)
+	files, err := sqlFiles(full, s.Dir, none, nil)
 	if err != nil {
 		return nil, PathError(dir, err)
 	}

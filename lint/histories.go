@@ -87,8 +87,9 @@ type group struct {
 	arg   string
 	dirs  map[string][]string // display dir → display paths
 	named map[string]bool     // file arguments: only these are linted
-	// listed are the paths in dirs, for file arguments
-	listed map[string]bool
+	// listed are the paths in dirs, for file arguments; regular are
+	// those the directory listing showed as regular files
+	listed, regular map[string]bool
 	// root is the directory the files must stay inside once symbolic
 	// links are resolved (see boundary)
 	root string
@@ -109,8 +110,16 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 		if !filepath.IsAbs(full) {
 			full = filepath.Join(dir, arg)
 		}
-		if st, err := os.Stat(full); err == nil && !st.IsDir() {
-			name := Display(dir, full)
+		name := Display(dir, full)
+		// a file of a directory listed for an earlier argument is known
+		// to be a regular file (pre-commit names many in one directory)
+		isFile := false
+		if g := byDir[path.Dir(name)]; g != nil && g.regular[name] {
+			isFile = true
+		} else if st, err := os.Stat(full); err == nil && !st.IsDir() {
+			isFile = true
+		}
+		if isFile {
 			if excluded(name) {
 				// the configuration's choice, but never silent
 				l.Notes = append(l.Notes, fmt.Sprintf("warning: %s is excluded by the configuration (exclude): not linted", name))
@@ -119,11 +128,11 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 			d := path.Dir(name)
 			g := byDir[d]
 			if g == nil {
-				g = &group{arg: d, dirs: map[string][]string{}, named: map[string]bool{}, listed: map[string]bool{}, root: boundary(dir, full, false)}
+				g = &group{arg: d, dirs: map[string][]string{}, named: map[string]bool{}, listed: map[string]bool{}, regular: map[string]bool{}, root: boundary(dir, full, false)}
 				byDir[d] = g
 				groups = append(groups, g)
 				var err error
-				g.dirs[d], err = sqlFiles(filepath.Dir(full), dir, excluded)
+				g.dirs[d], err = sqlFiles(filepath.Dir(full), dir, excluded, g.regular)
 				if err != nil {
 					// the file is linted, but without the migrations before
 					// it the verdict may be wrong: say so and fail
@@ -238,7 +247,7 @@ func notSQL(dir, name string) bool {
 
 // sqlFiles lists the .sql files of one directory (not recursive), symbolic
 // links included (the reader checks where they lead).
-func sqlFiles(full, dir string, excluded func(string) bool) ([]string, error) {
+func sqlFiles(full, dir string, excluded func(string) bool, regular map[string]bool) ([]string, error) {
 	ents, err := readDir(full)
 	if err != nil {
 		var pe *fs.PathError
@@ -253,6 +262,9 @@ func sqlFiles(full, dir string, excluded func(string) bool) ([]string, error) {
 			name := Display(dir, filepath.Join(full, e.Name()))
 			if !excluded(name) {
 				out = append(out, name)
+				if regular != nil && e.Type().IsRegular() {
+					regular[name] = true
+				}
 			}
 		}
 	}
