@@ -198,8 +198,7 @@ func readAll(dir string, names []string, o readfile.Options) []readResult {
 	out := make([]readResult, len(names))
 	eachParallel(len(names), func(i int) {
 		r := &out[i]
-		r.src, r.bom, r.err = readSQL(dir, names[i], o)
-		r.notSQL = r.err == nil && notSQL(dir, names[i])
+		r.src, r.bom, r.notSQL, r.err = readSQL(dir, names[i], o)
 	})
 	return out
 }
@@ -227,20 +226,14 @@ func eachParallel(n int, f func(i int)) {
 // directory with mode 711 can still be listed).
 var readDir = os.ReadDir
 
-// notSQL reports whether a file read as a migration is not named as SQL
-// once symbolic links are resolved (a file named on the command line, a
-// link followed with --follow-symlinks to ~/.aws/credentials): its
+// isNotSQL reports whether a file read as a migration is not named as
+// SQL once symbolic links are resolved (a file named on the command line,
+// a link followed with --follow-symlinks to ~/.aws/credentials): its
 // syntax errors show the offending token only, and no excerpt of it is
 // printed.
-func notSQL(dir, name string) bool {
-	full := name
-	if !filepath.IsAbs(full) {
-		full = filepath.Join(dir, filepath.FromSlash(name))
-	}
-	if st, err := os.Lstat(full); err == nil && st.Mode()&fs.ModeSymlink != 0 {
-		if r, err := filepath.EvalSymlinks(full); err == nil {
-			full = r
-		}
+func isNotSQL(full string) bool {
+	if r, err := filepath.EvalSymlinks(full); err == nil {
+		full = r
 	}
 	return !strings.EqualFold(filepath.Ext(full), ".sql")
 }

@@ -236,29 +236,36 @@ func Display(dir, p string) string {
 // a regular file not larger than max, no NUL byte, valid UTF-8. A leading
 // BOM is removed.
 func ReadSQL(dir, name string, max int64) ([]byte, bool, error) {
-	return readSQL(dir, name, readfile.Options{Max: max})
+	src, bom, _, err := readSQL(dir, name, readfile.Options{Max: max})
+	return src, bom, err
 }
 
 // sqlTooLarge is what to do about a migration over the size limit.
 const sqlTooLarge = "migrations this large are usually data dumps; exclude it or raise --max-file-size"
 
 // readSQL is ReadSQL within the bounds of o (a root the file must stay in).
-func readSQL(dir, name string, o readfile.Options) ([]byte, bool, error) {
+// It also says whether the file is not named as SQL once symbolic links
+// are resolved (see notSQL).
+func readSQL(dir, name string, o readfile.Options) (src []byte, bom, notSQL bool, err error) {
 	full := name
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(dir, filepath.FromSlash(name))
 	}
 	o.TooLarge = sqlTooLarge
-	src, err := readfile.Read(full, name, o)
+	src, info, err := readfile.ReadInfo(full, name, o)
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
+	}
+	notSQL = !strings.EqualFold(filepath.Ext(full), ".sql")
+	if info.Link {
+		notSQL = isNotSQL(full)
 	}
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		li := analyzer.NewLineIndex(src[:i])
 		p := li.Position(i)
-		return nil, false, fmt.Errorf("%s:%d:%d: binary file (NUL byte at offset %d), not SQL", name, p.Line, p.Column, i)
+		return nil, false, false, fmt.Errorf("%s:%d:%d: binary file (NUL byte at offset %d), not SQL", name, p.Line, p.Column, i)
 	}
-	bom := bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
+	bom = bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
 	if bom {
 		src = src[3:]
 	}
@@ -272,7 +279,7 @@ func readSQL(dir, name string, o readfile.Options) ([]byte, bool, error) {
 			off += n
 		}
 		p := analyzer.NewLineIndex(src).Position(off)
-		return nil, false, fmt.Errorf("%s:%d:%d: invalid UTF-8 (byte 0x%02x): migrations must be UTF-8 encoded; convert the file (iconv -f latin1 -t utf-8)", name, p.Line, p.Column, src[off])
+		return nil, false, false, fmt.Errorf("%s:%d:%d: invalid UTF-8 (byte 0x%02x): migrations must be UTF-8 encoded; convert the file (iconv -f latin1 -t utf-8)", name, p.Line, p.Column, src[off])
 	}
-	return src, bom, nil
+	return src, bom, notSQL, nil
 }

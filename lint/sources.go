@@ -86,8 +86,7 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 		}
 		reread.Add(1)
 		st, trusted := readfile.StampOf(full, stampClock())
-		r.src, r.bom, r.err = readSQL(dir, name, o)
-		r.notSQL = r.err == nil && notSQL(dir, name)
+		r.src, r.bom, r.notSQL, r.err = readSQL(dir, name, o)
 		// a file not named as SQL (one named on the command line) is not
 		// copied into the cache
 		if trusted && r.err == nil && !r.notSQL {

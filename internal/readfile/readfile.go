@@ -59,16 +59,13 @@ func (d *Dirs) eval(p string) (string, error) {
 }
 
 // resolve is filepath.EvalSymlinks of a file: its directory resolved
-// through d, then the file itself when it is a link.
-func (d *Dirs) resolve(full string) (string, error) {
-	if d == nil {
+// through d, then the file itself when it is a link (link: its Lstat says
+// it may be one).
+func (d *Dirs) resolve(full string, link bool) (string, error) {
+	if d == nil || link {
 		return filepath.EvalSymlinks(full)
 	}
 	full = filepath.Clean(full)
-	st, err := os.Lstat(full)
-	if err != nil || st.Mode()&fs.ModeSymlink != 0 {
-		return filepath.EvalSymlinks(full)
-	}
 	dir, err := d.eval(filepath.Dir(full))
 	if err != nil {
 		return "", err
@@ -120,55 +117,75 @@ func (e *OutsideError) Error() string {
 // Read reads the file at full (name is how messages show it) within the
 // bounds of o.
 func Read(full, name string, o Options) ([]byte, error) {
+	b, _, err := ReadInfo(full, name, o)
+	return b, err
+}
+
+// Info is what ReadInfo learnt about the path besides its bytes.
+type Info struct {
+	// Link: the path is a symbolic link (to the regular file read).
+	Link bool
+}
+
+// ReadInfo is Read, also saying whether the path was a symbolic link, so
+// that a caller need not look at the path again (a history of thousands
+// of files pays for each system call thousands of times).
+func ReadInfo(full, name string, o Options) ([]byte, Info, error) {
+	var info Info
 	if o.Max <= 0 {
-		return nil, fmt.Errorf("%s: internal error: no size limit", name)
+		return nil, info, fmt.Errorf("%s: internal error: no size limit", name)
 	}
-	st, err := os.Stat(full)
+	st, err := os.Lstat(full)
+	if err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		info.Link = true
+		st, err = os.Stat(full)
+	}
 	if err != nil {
-		return nil, PathError(name, err)
+		return nil, info, PathError(name, err)
 	}
 	if !st.Mode().IsRegular() {
 		// opening a named pipe would wait for a writer forever
-		return nil, &NotRegularError{Name: name, Mode: st.Mode()}
+		return nil, info, &NotRegularError{Name: name, Mode: st.Mode()}
 	}
 	if o.Root != "" && !o.FollowOutside {
-		if err := o.Dirs.inside(full, name, o.Root); err != nil {
-			return nil, err
+		if err := o.Dirs.inside(full, name, o.Root, info.Link); err != nil {
+			return nil, info, err
 		}
 	}
 	if st.Size() > o.Max {
-		return nil, &TooLargeError{Name: name, Size: st.Size(), Max: o.Max, Hint: o.TooLarge}
+		return nil, info, &TooLargeError{Name: name, Size: st.Size(), Max: o.Max, Hint: o.TooLarge}
 	}
-	// non-blocking: if the file was replaced by a pipe since the Stat,
-	// opening it returns at once and the Stat of the open file refuses it
-	f, err := os.OpenFile(full, os.O_RDONLY|openFlags, 0)
-	if err != nil {
-		return nil, PathError(name, err)
-	}
-	defer f.Close()
-	st, err = f.Stat()
-	if err != nil {
-		return nil, PathError(name, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, &NotRegularError{Name: name, Mode: st.Mode()}
-	}
-	buf := make([]byte, 0, min(st.Size(), o.Max)+1)
+	// a path that was not a link is opened without following one, so
+	// that a link put in its place since is refused rather than followed
+	b, err := readOpen(full, name, o, !info.Link)
+	return b, info, err
+}
+
+// readAll reads what r yields up to max+1 bytes, starting with a buffer
+// for the size the file had when stat'ed: a short read that brings
+// exactly that size is the end of a regular file, so it takes one read;
+// otherwise it reads on to the end (a file that grew or shrank).
+func readAll(r func([]byte) (int, error), name string, size int64, o Options) ([]byte, error) {
+	buf := make([]byte, 0, min(size, o.Max)+1)
 	for {
-		n, err := f.Read(buf[len(buf):cap(buf)])
+		n, err := r(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > o.Max {
 			return nil, &TooLargeError{Name: name, Size: int64(len(buf)), Max: o.Max, Hint: o.TooLarge, Growing: true}
 		}
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) || (err == nil && n == 0) {
 			return buf, nil
 		}
 		if err != nil {
 			return nil, PathError(name, err)
 		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		if len(buf) < cap(buf) {
+			if int64(len(buf)) == size {
+				return buf, nil
+			}
+			continue
 		}
+		buf = append(buf, 0)[:len(buf)]
 	}
 }
 
@@ -176,11 +193,13 @@ func Read(full, name string, o Options) ([]byte, error) {
 // resolved, is not inside root (itself resolved), and a path error when
 // it cannot be resolved.
 func Inside(full, name, root string) error {
-	return (*Dirs)(nil).inside(full, name, root)
+	return (*Dirs)(nil).inside(full, name, root, true)
 }
 
-func (d *Dirs) inside(full, name, root string) error {
-	real, err := d.resolve(full)
+// inside is Inside, told whether full may be a symbolic link (its Lstat
+// says so, or failed).
+func (d *Dirs) inside(full, name, root string, link bool) error {
+	real, err := d.resolve(full, link)
 	if err != nil {
 		return PathError(name, err)
 	}

@@ -126,3 +126,55 @@ func TestDirsSameVerdicts(t *testing.T) {
 		t.Fatalf("a directory linked out of the root: %v", err)
 	}
 }
+
+// TestReadOpen checks the reader behind Read on what can change between
+// the look at a path and its opening: a named pipe put in its place is
+// refused at once, a symbolic link put in its place is not followed, and
+// a file that grew since its size was taken is read to its end or to the
+// limit. ReadInfo says when the path was a link.
+func TestReadOpen(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.sql")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var nr *NotRegularError
+	if _, err := readOpen(fifo, "pipe.sql", Options{Max: 100}, true); !errors.As(err, &nr) || Kind(nr.Mode) != "a named pipe" {
+		t.Fatalf("pipe: %v", err)
+	}
+	target := filepath.Join(dir, "target.sql")
+	if err := os.WriteFile(target, []byte("SELECT 1;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.sql")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := readOpen(link, "link.sql", Options{Max: 100}, true); err == nil {
+		t.Fatalf("a link opened without following links: %q", b)
+	}
+	b, info, err := ReadInfo(link, "link.sql", Options{Max: 100})
+	if err != nil || string(b) != "SELECT 1;\n" || !info.Link {
+		t.Fatalf("ReadInfo of a link: %q, %+v, %v", b, info, err)
+	}
+	if _, info, err := ReadInfo(target, "target.sql", Options{Max: 100}); err != nil || info.Link {
+		t.Fatalf("ReadInfo of a file: %+v, %v", info, err)
+	}
+	// sizes from an earlier stat: larger, smaller and zero
+	data := []byte("SELECT 1;\n")
+	for _, size := range []int64{0, 4, 10, 64} {
+		read := 0
+		got, err := readAll(func(p []byte) (int, error) {
+			n := copy(p, data[read:])
+			read += n
+			return n, nil
+		}, "f.sql", size, Options{Max: 100})
+		if err != nil || string(got) != string(data) {
+			t.Errorf("size %d: %q, %v", size, got, err)
+		}
+	}
+	var tl *TooLargeError
+	if _, err := readAll(func(p []byte) (int, error) { return len(p), nil }, "f.sql", 4, Options{Max: 100}); !errors.As(err, &tl) || !tl.Growing {
+		t.Errorf("a file growing past the limit: %v", err)
+	}
+}

@@ -1,5 +1,0 @@
-//go:build !unix
-
-package readfile
-
-const openFlags = 0
