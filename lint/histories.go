@@ -710,6 +710,7 @@ func lintSets(ctx context.Context, s *Settings, sets []*History) (merged *engine
 			if f.Lint && !seen[f.Path] {
 				seen[f.Path] = true
 				merged.Files = append(merged.Files, f)
+				merged.Stmts = append(merged.Stmts, stmts[i])
 				n += stmts[i]
 			}
 		}

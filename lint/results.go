@@ -31,25 +31,22 @@ func lintHistory(ctx context.Context, s *Settings, hs *History) (*engine.Result,
 			return fromResult(hs, r), r.Stmts, nil
 		}
 	}
-	res, err := engine.Run(ctx, hs.Parts, engine.Options{Dialect: s.Dialect, Rules: s.Rules, Known: rules.All(), History: hs.Deploys})
+	// with the result cache on, the caller needs only the findings (a
+	// result read back from the cache has no statements either)
+	res, err := engine.Run(ctx, hs.Parts, engine.Options{Dialect: s.Dialect, Rules: s.Rules, Known: rules.All(), History: hs.Deploys, Forget: s.opt.Cache.Results})
 	if err != nil {
 		return nil, nil, err
 	}
-	stmts := make([]int, len(res.Files))
-	for i, f := range res.Files {
-		stmts[i] = len(f.Stmts)
-	}
+	stmts := res.Stmts
 	if digest != nil && len(res.Errors) == 0 {
 		// a rule that failed is not remembered: the next run tries again
 		s.cache.PutResult(digest, &parsecache.Result{Findings: res.Findings, Notes: res.Notes, Unmodeled: res.Catalog.Unmodeled, Stmts: stmts})
 	}
 	if s.opt.Cache.Results {
 		// the same result as one read back from the cache: its files'
-		// parse trees and the catalog are dropped, so that memory does
-		// not grow with the number of histories linted
-		for _, f := range res.Files {
-			f.Forget()
-		}
+		// statements (dropped as they were linted) and the catalog are
+		// dropped, so that memory does not grow with the number of
+		// histories linted
 		cat := catalog.New()
 		cat.Unmodeled = res.Catalog.Unmodeled
 		res.Catalog = cat
@@ -66,7 +63,7 @@ func fromResult(hs *History, r *parsecache.Result) *engine.Result {
 	}
 	cat := catalog.New()
 	cat.Unmodeled = r.Unmodeled
-	return &engine.Result{Files: hs.Parts, Findings: r.Findings, Notes: r.Notes, Catalog: cat, History: hs.Deploys}
+	return &engine.Result{Files: hs.Parts, Findings: r.Findings, Notes: r.Notes, Catalog: cat, History: hs.Deploys, Stmts: r.Stmts}
 }
 
 // historyDigest is a SHA-256 over everything the lint result of a history

@@ -36,6 +36,11 @@ type Options struct {
 	// History dates the deploys the files' Deploy numbers refer to; nil
 	// means every deploy is undated (the time rules are skipped).
 	History *analyzer.History
+	// Forget drops each file's statements and comments once it is linted
+	// (analyzer.File.Forget), for a caller that needs only the findings:
+	// memory then holds the statements of the files parsed ahead, not of
+	// the whole history. Result.Stmts keeps their numbers.
+	Forget bool
 }
 
 // Result is what a run produced.
@@ -50,6 +55,9 @@ type Result struct {
 	// could not run), each once, in the order given.
 	Notes   []string
 	History *analyzer.History
+	// Stmts is the number of statements of each file, in the order of
+	// Files (with Options.Forget, what len(f.Stmts) was).
+	Stmts []int
 }
 
 // Run lints files in order. Parts with Lint unset are replayed only.
@@ -66,7 +74,7 @@ func Run(ctx context.Context, files []*analyzer.File, opt Options) (*Result, err
 		done[i] = make(chan error, 1)
 	}
 	go parseAll(ctx, files, done, opt)
-	res := &Result{Files: files, Catalog: catalog.New(), History: opt.History}
+	res := &Result{Files: files, Catalog: catalog.New(), History: opt.History, Stmts: make([]int, len(files))}
 	if res.History == nil {
 		res.History = undatedHistory(files)
 	}
@@ -88,6 +96,10 @@ func Run(ctx context.Context, files []*analyzer.File, opt Options) (*Result, err
 			return nil, ctx.Err()
 		}
 		res.lintFile(f, r)
+		res.Stmts[i] = len(f.Stmts)
+		if opt.Forget {
+			f.Forget()
+		}
 	}
 	sortFindings(res.Findings, files)
 	return res, nil
