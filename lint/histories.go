@@ -498,15 +498,22 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		return nil
 	}
 	// repository paths of the parts and of the directories
-	rel := map[*analyzer.File]string{}
+	rel := make(map[*analyzer.File]string, len(hs.Parts))
 	var dirs []string
+	relDir := map[string]string{} // a part's directory, in the repository
 	for _, f := range hs.Parts {
-		r, ok := repo.Rel(absPath(dir, f.Path))
+		// Rel resolves the directory, not the file: once per directory
+		d, ok := relDir[path.Dir(f.Path)]
 		if !ok {
-			return nil // outside the work tree: no history from git
+			r, ok := repo.Rel(absPath(dir, f.Path))
+			if !ok {
+				return nil // outside the work tree: no history from git
+			}
+			d = path.Dir(r)
+			relDir[path.Dir(f.Path)] = d
 		}
-		rel[f] = r
-		if d := path.Dir(r); !slices.Contains(dirs, d) {
+		rel[f] = path.Join(d, path.Base(f.Path))
+		if !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
 	}
