@@ -517,43 +517,28 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			dirs = append(dirs, d)
 		}
 	}
-	added, modified, err := repo.AddedModified(ctx, dirs)
-	if err != nil {
-		return err
+	// the questions to git are independent: asked at once, the slowest
+	// (git status and git diff look at every file of the work tree) set
+	// the wait, not their sum
+	var added map[string]gitlog.Commit
+	var modified, uncommitted, dirty map[string]bool
+	var refs sinceRefs
+	var errAdded, errStatus, errSince error
+	var wg sync.WaitGroup
+	wg.Go(func() { added, modified, errAdded = repo.AddedModified(ctx, dirs) })
+	wg.Go(func() { uncommitted, dirty, errStatus = repo.Status(ctx, dirs) })
+	if opt.since != "" {
+		wg.Go(func() { refs, errSince = askSince(ctx, repo, opt.since, dirs) })
 	}
-	uncommitted, dirty, err := repo.Status(ctx, dirs)
-	if err != nil {
-		return err
+	wg.Wait()
+	for _, err := range []error{errAdded, errStatus, errSince} {
+		if err != nil {
+			return err
+		}
 	}
 	var inRef, changed map[string]bool
 	if opt.since != "" {
-		rev, err := repo.Verify(ctx, opt.since)
-		if err != nil {
-			return err
-		}
-		if inRef, err = repo.At(ctx, rev, dirs); err != nil {
-			return err
-		}
-		// what this branch changed is measured from where it left REF; a
-		// migration REF has and the fork point had the same is not an
-		// edit of this branch (REF changed it since)
-		base := repo.MergeBase(ctx, rev)
-		inBase := inRef
-		if base != rev {
-			if inBase, err = repo.At(ctx, base, dirs); err != nil {
-				return err
-			}
-		}
-		changedRef, err := repo.ChangedSince(ctx, rev, dirs)
-		if err != nil {
-			return err
-		}
-		changedBase := changedRef
-		if base != rev {
-			if changedBase, err = repo.ChangedSince(ctx, base, dirs); err != nil {
-				return err
-			}
-		}
+		inRef, inBase, changedRef, changedBase := refs.inRef, refs.inBase, refs.changedRef, refs.changedBase
 		changed = map[string]bool{}
 		for p := range changedRef {
 			if !inBase[p] || changedBase[p] {
@@ -659,6 +644,43 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	}
 	hs.Deploys, hs.Git = hist, true
 	return nil
+}
+
+// sinceRefs is what git says about --since REF: the migrations REF and
+// the fork point from it have, and those the work tree changed since each.
+type sinceRefs struct {
+	inRef, inBase, changedRef, changedBase map[string]bool
+}
+
+func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []string) (sinceRefs, error) {
+	var r sinceRefs
+	rev, err := repo.Verify(ctx, since)
+	if err != nil {
+		return r, err
+	}
+	if r.inRef, err = repo.At(ctx, rev, dirs); err != nil {
+		return r, err
+	}
+	// what this branch changed is measured from where it left REF; a
+	// migration REF has and the fork point had the same is not an edit of
+	// this branch (REF changed it since)
+	base := repo.MergeBase(ctx, rev)
+	r.inBase = r.inRef
+	if base != rev {
+		if r.inBase, err = repo.At(ctx, base, dirs); err != nil {
+			return r, err
+		}
+	}
+	if r.changedRef, err = repo.ChangedSince(ctx, rev, dirs); err != nil {
+		return r, err
+	}
+	r.changedBase = r.changedRef
+	if base != rev {
+		if r.changedBase, err = repo.ChangedSince(ctx, base, dirs); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
 }
 
 // markerLine is a line of a part that holds a -- migsafe:deprecate or
