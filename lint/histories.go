@@ -538,7 +538,8 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	}
 	var inRef, changed map[string]bool
 	if opt.since != "" {
-		inRef, inBase, changedRef, changedBase := refs.inRef, refs.inBase, refs.changedRef, refs.changedBase
+		inRef = refs.inRef
+		inBase, changedRef, changedBase := refs.inBase, refs.changedRef, refs.changedBase
 		changed = map[string]bool{}
 		for p := range changedRef {
 			if !inBase[p] || changedBase[p] {
