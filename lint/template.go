@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // placeholder is a Go template action, {{ … }} (text/template, as
 // supabase-auth and other tools render their migrations with).
-var placeholder = regexp.MustCompile(`\{\{-?\s*(.*?)\s*-?\}\}`)
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{-?\s*(.*?)\s*-?\}\}`) })
 
 // templateKey is the name a placeholder looks up: its last quoted string
 // (index .Options "Namespace") or its last .Field (.Namespace).
-var templateKey = regexp.MustCompile(`"([^"]+)"|\.([A-Za-z_][A-Za-z0-9_]*)`)
+var templateKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"([^"]+)"|\.([A-Za-z_][A-Za-z0-9_]*)`) })
 
 // renderTemplate makes a templated migration parseable: a placeholder
 // whose key vars names becomes that value, any other becomes an
@@ -24,7 +25,7 @@ func renderTemplate(name string, src []byte, vars map[string]string) ([]byte, st
 	if !bytes.Contains(src, []byte("{{")) {
 		return src, ""
 	}
-	locs := placeholder.FindAllSubmatchIndex(src, -1)
+	locs := placeholder().FindAllSubmatchIndex(src, -1)
 	if len(locs) == 0 {
 		return src, ""
 	}
@@ -67,7 +68,7 @@ func renderTemplate(name string, src []byte, vars map[string]string) ([]byte, st
 
 func keyOf(action string) string {
 	var key string
-	for _, m := range templateKey.FindAllStringSubmatch(action, -1) {
+	for _, m := range templateKey().FindAllStringSubmatch(action, -1) {
 		key = m[1] + m[2]
 	}
 	return strings.TrimSpace(key)

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
@@ -457,11 +458,13 @@ func sortFindings(fs []analyzer.Finding, files []*analyzer.File) {
 }
 
 // createTableRE reads the table name of a CREATE TABLE statement.
-var createTableRE = regexp.MustCompile("(?is)^\\s*CREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:(?:GLOBAL|LOCAL)\\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?((?:(?:\"[^\"]+\"|`[^`]+`|[\\w$]+)\\s*\\.\\s*)?(?:\"[^\"]+\"|`[^`]+`|[\\w$]+))")
+var createTableRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile("(?is)^\\s*CREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:(?:GLOBAL|LOCAL)\\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?((?:(?:\"[^\"]+\"|`[^`]+`|[\\w$]+)\\s*\\.\\s*)?(?:\"[^\"]+\"|`[^`]+`|[\\w$]+))")
+})
 
 // lostTable returns the table a CREATE TABLE that does not parse names.
 func lostTable(stmt string) (change.QName, bool) {
-	m := createTableRE.FindStringSubmatch(stmt)
+	m := createTableRE().FindStringSubmatch(stmt)
 	if m == nil {
 		return change.QName{}, false
 	}

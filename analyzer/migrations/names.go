@@ -4,15 +4,16 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/migsafe/migsafe/analyzer"
 )
 
 var (
 	// Flyway: V<version>__<description>.sql, U… for undo, R__<description>.sql.
-	flywayRE     = regexp.MustCompile(`^([VU])([0-9][0-9._]*?)__(.+)\.sql$`)
-	flywayRepRE  = regexp.MustCompile(`^R__(.+)\.sql$`)
-	versionedRE  = regexp.MustCompile(`^([0-9]+)(?:_(.*))?\.sql$`)
+	flywayRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([VU])([0-9][0-9._]*?)__(.+)\.sql$`) })
+	flywayRepRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^R__(.+)\.sql$`) })
+	versionedRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)(?:_(.*))?\.sql$`) })
 	popxDialects = map[string]string{"postgres": analyzer.Postgres, "postgresql": analyzer.Postgres, "mysql": analyzer.MySQL, "cockroach": "cockroach", "cockroachdb": "cockroach", "sqlite": "sqlite", "sqlite3": "sqlite", "mssql": "mssql"}
 )
 
@@ -60,7 +61,7 @@ func isFlyway(base string) bool {
 	if base == "" || !strings.ContainsRune("VUR", rune(base[0])) {
 		return false
 	}
-	return flywayRE.MatchString(base) || flywayRepRE.MatchString(base)
+	return flywayRE().MatchString(base) || flywayRepRE().MatchString(base)
 }
 
 // popxName is a parsed popx file name.

@@ -290,10 +290,10 @@ func (b *builder) flyway(srcs []Source) {
 		base := path.Base(src.Path)
 		var m *Migration
 		dir := analyzer.Up
-		if r := flywayRepRE.FindStringSubmatch(base); r != nil {
+		if r := flywayRepRE().FindStringSubmatch(base); r != nil {
 			m = b.migration("R__"+r[1], r[1])
 			m.Repeatable = true
-		} else if v := flywayRE.FindStringSubmatch(base); v != nil {
+		} else if v := flywayRE().FindStringSubmatch(base); v != nil {
 			m = b.migration(strings.ReplaceAll(v[2], "_", "."), strings.ReplaceAll(v[3], "_", " "))
 			if v[1] == "U" {
 				dir = analyzer.Down
@@ -345,7 +345,7 @@ func (b *builder) sectioned(srcs []Source, prefix string, isUp, isDown func(stri
 	}
 	for _, src := range srcs {
 		base := path.Base(src.Path)
-		v := versionedRE.FindStringSubmatch(base)
+		v := versionedRE().FindStringSubmatch(base)
 		if v == nil {
 			b.skip(src.Path, tool+" reads only files named {version}_{name}.sql")
 			continue

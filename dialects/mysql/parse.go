@@ -71,7 +71,7 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 		}
 		st.Kind = "unparsable"
 		msg, off := syntaxError(text, err)
-		if dashDash.MatchString(text) {
+		if dashDash().MatchString(text) {
 			msg += "; note that in MySQL -- starts a comment only when a space or tab follows it"
 		}
 		if _, w := ddlWait(src, seg); w && !d.mariadb() {
@@ -166,9 +166,11 @@ func mariadbClause(ch change.Change, kind string) string {
 
 // dashDash finds "--x" at the start of a line: a comment in other SQL
 // dialects, an operator in MySQL.
-var dashDash = regexp.MustCompile(`(?m)^\s*--[^\s-]`)
+var dashDash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*--[^\s-]`) })
 
-var nearRE = regexp.MustCompile(`(?s)^line \d+ column \d+ near "(.*)"(.*?)(?: \(total length (\d+)\))?$`)
+var nearRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?s)^line \d+ column \d+ near "(.*)"(.*?)(?: \(total length (\d+)\))?$`)
+})
 
 // syntaxError turns the parser's error into a message and the byte offset
 // (in text) where it stopped. TiDB says `line L column C near "REST"`, where
@@ -176,7 +178,7 @@ var nearRE = regexp.MustCompile(`(?s)^line \d+ column \d+ near "(.*)"(.*?)(?: \(
 // with the total length given).
 func syntaxError(text string, err error) (string, int) {
 	msg := strings.TrimSpace(err.Error())
-	m := nearRE.FindStringSubmatch(msg)
+	m := nearRE().FindStringSubmatch(msg)
 	if m == nil {
 		// e.g. "[parser:1800]Unknown ALGORITHM 'ALGORITHM'"
 		if i := strings.Index(msg, "]"); strings.HasPrefix(msg, "[") && i > 0 {

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 )
@@ -79,11 +80,11 @@ func Tail(s string, n int) string {
 // safeValue is what a template value may look like: no option-looking
 // start, no whitespace or control characters, nothing a shell would care
 // about (there is no shell, but the values also end up in files and logs).
-var safeValue = regexp.MustCompile(`^[A-Za-z0-9_./:@=+,%][A-Za-z0-9_./:@=+,%~-]*$`)
+var safeValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:@=+,%][A-Za-z0-9_./:@=+,%~-]*$`) })
 
 // ValidateValue reports whether v may be substituted into an argv.
 func ValidateValue(name, v string) error {
-	if !safeValue.MatchString(v) {
+	if !safeValue().MatchString(v) {
 		return fmt.Errorf("%s %q is not a plain value (letters, digits and _ . / : @ = + , %% - ~; not starting with -)", name, v)
 	}
 	return nil

@@ -4,13 +4,16 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // secretName is an environment variable that holds a secret.
-var secretName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL)`)
+var secretName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL)`)
+})
 
 // urlPassword is the password of a URL's userinfo (postgres://u:p@h/db).
-var urlPassword = regexp.MustCompile(`(://[^:/@\s]*:)[^@\s]+@`)
+var urlPassword = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(://[^:/@\s]*:)[^@\s]+@`) })
 
 // Redactor hides secrets in what the journal and the terminal show: the
 // values of environment variables whose names say they are secrets, and
@@ -26,7 +29,7 @@ func NewRedactor(env []string) *Redactor {
 	r := &Redactor{}
 	for _, kv := range env {
 		k, v, ok := strings.Cut(kv, "=")
-		if ok && len(v) >= 4 && secretName.MatchString(k) {
+		if ok && len(v) >= 4 && secretName().MatchString(k) {
 			r.secrets = append(r.secrets, v)
 		}
 	}
@@ -38,7 +41,7 @@ func (r *Redactor) String(s string) string {
 	for _, v := range r.secrets {
 		s = strings.ReplaceAll(s, v, "***")
 	}
-	return urlPassword.ReplaceAllString(s, "${1}***@")
+	return urlPassword().ReplaceAllString(s, "${1}***@")
 }
 
 // Record redacts a command record.
