@@ -18,21 +18,12 @@ import (
 // MaxFileSize is the default largest migration file migsafe reads.
 const MaxFileSize = 16 << 20
 
-// discover expands the command-line paths into SQL files: files are taken
-// as given, directories are searched recursively for *.sql (hidden
-// directories skipped). Paths are returned relative to dir when below it.
-//
-// Symbolic links are followed, to files and to directories, as long as
-// they stay inside the argument's boundary (its repository, else the
-// directory given); a link out of it is an error naming it unless follow
-// is set, so that nothing is left out silently. A directory reached twice
-// (a link cycle) is searched once.
 // discovered hands discover's answer for each argument from the
 // dialect's detection (Resolve) to the first Load of the same Settings:
 // both list the tree, and a history of 100,000 migrations is 200,000
 // names. An answer is used once, so that a later Load sees files added
 // since. The exclusion rules and symbolic-link policy are the run's, the
-// same for both. A nil *discovered remembers nothing.
+// same for both. The discover of a nil *discovered remembers nothing.
 type discovered struct {
 	mu sync.Mutex
 	m  map[string]discovery
@@ -71,6 +62,15 @@ func (f *discovered) remember(arg, dir string, excluded func(string) bool, follo
 	return d
 }
 
+// discover expands the command-line paths into SQL files: files are taken
+// as given, directories are searched recursively for *.sql (hidden
+// directories skipped). Paths are returned relative to dir when below it.
+//
+// Symbolic links are followed, to files and to directories, as long as
+// they stay inside the argument's boundary (its repository, else the
+// directory given); a link out of it is an error naming it unless follow
+// is set, so that nothing is left out silently. A directory reached twice
+// (a link cycle) is searched once.
 func discover(paths []string, dir string, excluded func(string) bool, follow bool) ([]string, []error) {
 	w := &walker{dir: dir, excluded: excluded, follow: follow, seen: map[string]bool{}}
 	for _, arg := range paths {
@@ -245,7 +245,7 @@ const sqlTooLarge = "migrations this large are usually data dumps; exclude it or
 
 // readSQL is ReadSQL within the bounds of o (a root the file must stay in).
 // It also says whether the file is not named as SQL once symbolic links
-// are resolved (see notSQL).
+// are resolved (see isNotSQL).
 func readSQL(dir, name string, o readfile.Options) (src []byte, bom, notSQL bool, err error) {
 	full := name
 	if !filepath.IsAbs(full) {
