@@ -31,9 +31,17 @@ func lintHistory(ctx context.Context, s *Settings, hs *History) (*engine.Result,
 			return fromResult(hs, r), r.Stmts, nil
 		}
 	}
+	d := s.Dialect
+	if digest != nil && !s.seenBefore(hs) {
+		// the first run on this history (CI with an empty cache): its
+		// result is kept, but each file's parse is neither looked up nor
+		// written; they are from its next run on, when it changed and
+		// will change again
+		d = parsecache.Unwrap(d)
+	}
 	// with the result cache on, the caller needs only the findings (a
 	// result read back from the cache has no statements either)
-	res, err := engine.Run(ctx, hs.Parts, engine.Options{Dialect: s.Dialect, Rules: s.Rules, Known: rules.All(), History: hs.Deploys, Forget: s.opt.Cache.Results})
+	res, err := engine.Run(ctx, hs.Parts, engine.Options{Dialect: d, Rules: s.Rules, Known: rules.All(), History: hs.Deploys, Forget: s.opt.Cache.Results})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,6 +60,29 @@ func lintHistory(ctx context.Context, s *Settings, hs *History) (*engine.Result,
 		res.Catalog = cat
 	}
 	return res, stmts, nil
+}
+
+// seenFormat is the kind of the cache entries that mark a history as
+// linted before (seenBefore).
+const seenFormat = "migsafe-seen-1"
+
+// seenBefore reports whether a run has linted the history at hs.Root with
+// this dialect and target before (its entry in the cache), and marks it.
+// Each file's parse is cached from a history's second run on: writing an
+// entry per file (a file created and renamed into place) costs more than
+// the parse it saves once, and a first run (CI with an empty cache) may be
+// the only one.
+func (s *Settings) seenBefore(hs *History) bool {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q %q", absPath(s.Dir, hs.Root), s.Dialect.Name(), s.Dialect.Target())
+	key := h.Sum(nil)
+	var seen struct{ Seen bool }
+	if s.cache.Value(seenFormat, key, &seen) && seen.Seen {
+		return true
+	}
+	seen.Seen = true
+	s.cache.PutValue(seenFormat, key, &seen)
+	return false
 }
 
 // fromResult is the engine result a cached history result stands for.

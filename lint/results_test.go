@@ -2,12 +2,14 @@ package lint_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/migsafe/migsafe/analyzer/parsecache"
 	"github.com/migsafe/migsafe/lint"
 )
 
@@ -170,5 +172,48 @@ func TestResultCacheInvalidated(t *testing.T) {
 		}
 		sameResult(t, st.name+", again", want, again)
 		prev = want
+	}
+}
+
+// TestParsesCachedFromSecondRun: the first run on a history (CI with an
+// empty cache) keeps its result but not each file's parse, so it writes a
+// few entries, not one per file; a run after a change writes the parses,
+// and the run after the next change reads all but the changed file's.
+// Findings are those of a run without the cache throughout.
+func TestParsesCachedFromSecondRun(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := 1; i <= 30; i++ {
+		files[filepath.Join("db", fmt.Sprintf("%03d_t%d.up.sql", i, i))] = fmt.Sprintf("CREATE TABLE t%d (id bigint PRIMARY KEY);\nCREATE INDEX t%d_id ON t%d (id);\n", i, i, i)
+	}
+	write(t, dir, files)
+	cache := filepath.Join(t.TempDir(), "cache")
+	run := func(what string) parsecache.Stats {
+		t.Helper()
+		o := lint.Options{Dir: dir, Dialect: "postgres", NoGit: true, Paths: []string{"db"}}
+		plain, _ := checkWith(t, lint.Options{Dir: o.Dir, Dialect: o.Dialect, NoGit: true, Cache: lint.CacheOptions{Off: true}}, "db")
+		o.Cache = lint.CacheOptions{Dir: cache, Results: true}
+		s, err := lint.Resolve(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := lint.Check(context.Background(), s, []string{"db"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Done()
+		sameResult(t, what, plain, res)
+		return s.Cache().Stats()
+	}
+	if st := run("first run"); st.Writes > 5 {
+		t.Errorf("the first run wrote %d entries for 30 files, want a few (the result, the sources, the mark)", st.Writes)
+	}
+	write(t, dir, map[string]string{filepath.Join("db", "031_t31.up.sql"): "CREATE TABLE t31 (id bigint);\n"})
+	if st := run("second run"); st.Writes < 31 {
+		t.Errorf("the run after a change wrote %d entries, want each of the 31 files' parse", st.Writes)
+	}
+	write(t, dir, map[string]string{filepath.Join("db", "032_t32.up.sql"): "CREATE TABLE t32 (id bigint);\n"})
+	if st := run("third run"); st.Hits != 31 || st.Misses != 1 {
+		t.Errorf("the run after the next change read %d parses and made %d, want 31 and 1", st.Hits, st.Misses)
 	}
 }
