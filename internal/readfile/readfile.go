@@ -41,7 +41,26 @@ type Options struct {
 // history of thousands of files in one directory resolves its path once,
 // instead of once per file (a look at every component of the path each
 // time). The zero value is ready to use; it is safe for concurrent use.
-type Dirs struct{ m sync.Map }
+type Dirs struct {
+	m       sync.Map
+	withins sync.Map // resolved directory + "\x00" + resolved root → Within
+}
+
+// within is Within(root, dir), remembered (the files of a directory are
+// inside a root exactly when the directory is: a file name has no
+// separator).
+func (d *Dirs) within(root, dir string) bool {
+	if d == nil {
+		return Within(root, dir)
+	}
+	k := dir + "\x00" + root
+	if v, ok := d.withins.Load(k); ok {
+		return v.(bool)
+	}
+	w := Within(root, dir)
+	d.withins.Store(k, w)
+	return w
+}
 
 // eval is filepath.EvalSymlinks, remembered.
 func (d *Dirs) eval(p string) (string, error) {

@@ -61,7 +61,7 @@ func Unchanged(full string, o Options, s Stamp) bool {
 		if err != nil {
 			r = o.Root
 		}
-		return Within(r, filepath.Join(dir, filepath.Base(full)))
+		return o.Dirs.within(r, dir)
 	}
 	return true
 }
