@@ -169,6 +169,9 @@ type run struct {
 	checks   []*analyzer.Pass
 	file     *analyzer.File
 	findings []analyzer.Finding
+	// spare is the last file's findings buffer, for the next file (its
+	// findings were copied into the result)
+	spare []analyzer.Finding
 }
 
 // passes returns the run's passes, built on first use.
@@ -220,7 +223,7 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 	var passes []*analyzer.Pass
 	if f.Lint {
 		passes = r.passes(res, target)
-		r.file, r.findings = f, nil
+		r.file, r.findings = f, r.spare[:0]
 		for _, p := range passes {
 			p.File, p.Catalog, p.Deploy = f, cat, f.Deploy
 		}
@@ -281,6 +284,7 @@ func (res *Result) lintFile(f *analyzer.File, r *run) {
 		}
 	}
 	res.Findings = append(res.Findings, fileFindings...)
+	r.spare = fileFindings[:0]
 }
 
 func runCheck(r *analyzer.Rule, p *analyzer.Pass) (err error) {
@@ -495,7 +499,6 @@ func foldSecondary(fs []analyzer.Finding, lookup func(string) *analyzer.Rule) []
 		}
 		return nil
 	}
-	out := fs[:0:0]
 	for i := range fs {
 		f := &fs[i]
 		r := secondary(f)
@@ -521,12 +524,8 @@ func foldSecondary(fs []analyzer.Finding, lookup func(string) *analyzer.Rule) []
 			break
 		}
 	}
-	for _, f := range fs {
-		if f.Code != "" {
-			out = append(out, f)
-		}
-	}
-	return out
+	// the folded ones removed in place
+	return slices.DeleteFunc(fs, func(f analyzer.Finding) bool { return f.Code == "" })
 }
 
 // lowerFirst lowers the first letter of a message unless the word is a
