@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"bytes"
 	"sort"
 	"sync"
 	"unicode/utf8"
@@ -101,7 +102,12 @@ func (li *LineIndex) built() *LineIndex {
 
 func (li *LineIndex) build() {
 	src := li.src
-	li.start, li.marks, li.runes, li.units, li.lineMark = []int{0}, []int{0}, []int{0}, []int{0}, []int{0}
+	// sized once: a line starts after each LF or CR at most, and a mark
+	// comes at least every runeStride bytes besides
+	lines := 1 + bytes.Count(src, []byte{'\n'}) + bytes.Count(src, []byte{'\r'})
+	marks := lines + len(src)/runeStride
+	alloc := func(n int) []int { return append(make([]int, 0, n), 0) }
+	li.start, li.marks, li.runes, li.units, li.lineMark = alloc(lines), alloc(marks), alloc(marks), alloc(marks), alloc(lines)
 	n, u := 0, 0 // code points and UTF-16 units before i
 	last := 0    // last mark
 	for i := 0; i < len(src); {
