@@ -153,8 +153,15 @@ var errNoStack = errors.New("no memory for the parser's stack")
 // and decodes the tree with a protobuf recursion limit of depth levels.
 // With paint, it also returns how much of the stack the parse used.
 func cParse(text []byte, need uintptr, depth int, paint bool) (*pg_query.ParseResult, uintptr, error) {
-	in := C.CString(string(text))
+	// a NUL-terminated copy in C memory, without a Go string between
+	in := (*C.char)(C.malloc(C.size_t(len(text) + 1)))
+	if in == nil {
+		return nil, 0, errNoStack
+	}
 	defer C.free(unsafe.Pointer(in))
+	cin := unsafe.Slice((*byte)(unsafe.Pointer(in)), len(text)+1)
+	copy(cin, text)
+	cin[len(text)] = 0
 	var res C.MigsafePgQueryProtobufParseResult
 	var used C.size_t
 	p := C.int(0)
@@ -180,7 +187,9 @@ func cParse(text []byte, need uintptr, depth int, paint bool) (*pg_query.ParseRe
 		}
 		return nil, uintptr(used), perr
 	}
-	buf := C.GoBytes(unsafe.Pointer(res.parse_tree.data), C.int(res.parse_tree.len))
+	// decoded from C memory, freed after: the decoder copies every
+	// string it keeps
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(res.parse_tree.data)), int(res.parse_tree.len))
 	tree := &pg_query.ParseResult{}
 	if err := (proto.UnmarshalOptions{RecursionLimit: depth}).Unmarshal(buf, tree); err != nil {
 		return nil, uintptr(used), err

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"errors"
 	"sort"
 	"unicode/utf8"
@@ -32,7 +33,11 @@ type segment struct {
 
 // mask returns a copy of src with everything outside rng, and every NUL byte,
 // replaced by a space. Newlines are kept so that line numbers never move.
+// When there is nothing to replace it returns src itself.
 func mask(src []byte, rng analyzer.Span) []byte {
+	if rng.Start <= 0 && rng.End >= len(src) && bytes.IndexByte(src, 0) < 0 {
+		return src // nothing to mask (the parser only reads it)
+	}
 	out := make([]byte, len(src))
 	copy(out, src)
 	for i := range out {
