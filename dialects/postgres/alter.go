@@ -27,7 +27,7 @@ func (t *translator) clauseSpans(rel *pg_query.RangeVar, n int) []change.Span {
 		}
 	}
 	i := 0
-	for i < len(toks) && toks[i].start < t.loc(rel.Location) {
+	for i < len(toks) && int(toks[i].start) < t.loc(rel.Location) {
 		i++
 	}
 	if i >= len(toks) {
@@ -52,14 +52,14 @@ func (t *translator) clauseSpans(rel *pg_query.RangeVar, n int) []change.Span {
 		case tokComma:
 			if depth == 0 {
 				if j > start {
-					spans = append(spans, change.Span{Start: toks[start].start, End: toks[j-1].end})
+					spans = append(spans, change.Span{Start: int(toks[start].start), End: int(toks[j-1].end)})
 				}
 				start = j + 1
 			}
 		}
 	}
 	if start < len(toks) {
-		spans = append(spans, change.Span{Start: toks[start].start, End: toks[len(toks)-1].end})
+		spans = append(spans, change.Span{Start: int(toks[start].start), End: int(toks[len(toks)-1].end)})
 	}
 	if len(spans) == n {
 		return spans

@@ -1,5 +1,7 @@
 package postgres
 
+import "math"
+
 import "unicode/utf8"
 
 // tokKind classifies the tokens migsafe needs from PostgreSQL's lexical
@@ -30,9 +32,14 @@ const (
 
 // token is a lexical token: a byte range of the source.
 type token struct {
-	start, end int
+	start, end int32 // byte offsets (a migration is at most 2 GiB)
 	kind       tokKind
 }
+
+// mkTok is a token from int offsets. Tokens are kept as int32 offsets: a
+// file's tokens then take half the memory (the lexer was an eighth of a
+// run's allocations).
+func mkTok(start, end int, kind tokKind) token { return token{int32(start), int32(end), kind} }
 
 // lexError is an unterminated literal or comment, at the offset where it
 // starts; the message follows PostgreSQL's wording.
@@ -70,6 +77,9 @@ func isOpChar(c byte) bool {
 // stops at the first unterminated literal or comment and returns the tokens
 // before it.
 func lex(src []byte) ([]token, *lexError) {
+	if len(src) > math.MaxInt32 {
+		return nil, &lexError{0, "the file is larger than 2 GiB, more than migsafe's lexer reads"}
+	}
 	// migrations average 13 bytes a token (the shared corpus): room for
 	// one every 8 bytes grows once at most for most files, where one every
 	// 4 allocated three times what was used (a sixth of a run's memory)
@@ -87,7 +97,7 @@ func lex(src []byte) ([]token, *lexError) {
 			for i < n && src[i] != '\n' && src[i] != '\r' {
 				i++
 			}
-			toks = append(toks, token{start, i, tokComment})
+			toks = append(toks, mkTok(start, i, tokComment))
 			continue
 		case c == '/' && i+1 < n && src[i+1] == '*':
 			depth := 0
@@ -108,7 +118,7 @@ func lex(src []byte) ([]token, *lexError) {
 			if depth != 0 {
 				return toks, &lexError{start, `unterminated /* comment at or near "` + near(src, start) + `"`}
 			}
-			toks = append(toks, token{start, i, tokCComment})
+			toks = append(toks, mkTok(start, i, tokCComment))
 			continue
 		case c == '\'':
 			end, ok := quoted(src, i, '\'', false)
@@ -116,7 +126,7 @@ func lex(src []byte) ([]token, *lexError) {
 				return toks, &lexError{start, `unterminated quoted string at or near "` + near(src, start) + `"`}
 			}
 			i = end
-			toks = append(toks, token{start, i, tokString})
+			toks = append(toks, mkTok(start, i, tokString))
 			continue
 		case c == '"':
 			end, ok := quoted(src, i, '"', false)
@@ -124,7 +134,7 @@ func lex(src []byte) ([]token, *lexError) {
 				return toks, &lexError{start, `unterminated quoted identifier at or near "` + near(src, start) + `"`}
 			}
 			i = end
-			toks = append(toks, token{start, i, tokQuotedID})
+			toks = append(toks, mkTok(start, i, tokQuotedID))
 			continue
 		case (c == 'e' || c == 'E') && i+1 < n && src[i+1] == '\'':
 			end, ok := quoted(src, i+1, '\'', true)
@@ -132,7 +142,7 @@ func lex(src []byte) ([]token, *lexError) {
 				return toks, &lexError{start, `unterminated quoted string at or near "` + near(src, start) + `"`}
 			}
 			i = end
-			toks = append(toks, token{start, i, tokString})
+			toks = append(toks, mkTok(start, i, tokString))
 			continue
 		case (c == 'b' || c == 'B' || c == 'x' || c == 'X') && i+1 < n && src[i+1] == '\'':
 			end, ok := quoted(src, i+1, '\'', false)
@@ -147,7 +157,7 @@ func lex(src []byte) ([]token, *lexError) {
 				return toks, &lexError{start, "unterminated " + what + ` at or near "` + near(src, start) + `"`}
 			}
 			i = end
-			toks = append(toks, token{start, i, tokString})
+			toks = append(toks, mkTok(start, i, tokString))
 			continue
 		case (c == 'u' || c == 'U') && i+2 < n && src[i+1] == '&' && (src[i+2] == '\'' || src[i+2] == '"'):
 			q := src[i+2]
@@ -160,7 +170,7 @@ func lex(src []byte) ([]token, *lexError) {
 			if q == '"' {
 				kind = tokQuotedID
 			}
-			toks = append(toks, token{start, i, kind})
+			toks = append(toks, mkTok(start, i, kind))
 			continue
 		case c == '$':
 			if i+1 < n && isDigit(src[i+1]) {
@@ -168,7 +178,7 @@ func lex(src []byte) ([]token, *lexError) {
 				for i < n && isDigit(src[i]) {
 					i++
 				}
-				toks = append(toks, token{start, i, tokParam})
+				toks = append(toks, mkTok(start, i, tokParam))
 				continue
 			}
 			if tagEnd, ok := dollarTag(src, i); ok {
@@ -186,56 +196,56 @@ func lex(src []byte) ([]token, *lexError) {
 					return toks, &lexError{start, `unterminated dollar-quoted string at or near "` + near(src, start) + `"`}
 				}
 				i = found + len(tag)
-				toks = append(toks, token{start, i, tokString})
+				toks = append(toks, mkTok(start, i, tokString))
 				continue
 			}
 			i++
-			toks = append(toks, token{start, i, tokOp})
+			toks = append(toks, mkTok(start, i, tokOp))
 			continue
 		case isIdentStart(c):
 			for i < n && isIdentCont(src[i]) {
 				i++
 			}
-			toks = append(toks, token{start, i, tokWord})
+			toks = append(toks, mkTok(start, i, tokWord))
 			continue
 		case isDigit(c) || (c == '.' && i+1 < n && isDigit(src[i+1])):
 			i = number(src, i)
-			toks = append(toks, token{start, i, tokNumber})
+			toks = append(toks, mkTok(start, i, tokNumber))
 			continue
 		}
 		i++
 		switch c {
 		case ';':
-			toks = append(toks, token{start, i, tokSemicolon})
+			toks = append(toks, mkTok(start, i, tokSemicolon))
 		case ',':
-			toks = append(toks, token{start, i, tokComma})
+			toks = append(toks, mkTok(start, i, tokComma))
 		case '(':
-			toks = append(toks, token{start, i, tokLParen})
+			toks = append(toks, mkTok(start, i, tokLParen))
 		case ')':
-			toks = append(toks, token{start, i, tokRParen})
+			toks = append(toks, mkTok(start, i, tokRParen))
 		case '[':
-			toks = append(toks, token{start, i, tokLBracket})
+			toks = append(toks, mkTok(start, i, tokLBracket))
 		case ']':
-			toks = append(toks, token{start, i, tokRBracket})
+			toks = append(toks, mkTok(start, i, tokRBracket))
 		case '.':
 			if i < n && src[i] == '.' { // ..
 				i++
-				toks = append(toks, token{start, i, tokOp})
+				toks = append(toks, mkTok(start, i, tokOp))
 			} else {
-				toks = append(toks, token{start, i, tokDot})
+				toks = append(toks, mkTok(start, i, tokDot))
 			}
 		case ':':
 			if i < n && (src[i] == ':' || src[i] == '=') { // :: :=
 				i++
-				toks = append(toks, token{start, i, tokOp})
+				toks = append(toks, mkTok(start, i, tokOp))
 			} else {
-				toks = append(toks, token{start, i, tokColon})
+				toks = append(toks, mkTok(start, i, tokColon))
 			}
 		default:
 			if !isOpChar(c) {
 				// a byte PostgreSQL would reject; keep it as an operator
 				// so that the parser reports it
-				toks = append(toks, token{start, i, tokOp})
+				toks = append(toks, mkTok(start, i, tokOp))
 				continue
 			}
 			// an operator runs over op chars, but stops before a comment
@@ -246,9 +256,9 @@ func lex(src []byte) ([]token, *lexError) {
 				i++
 			}
 			if i-start == 1 && c == '*' {
-				toks = append(toks, token{start, i, tokStar})
+				toks = append(toks, mkTok(start, i, tokStar))
 			} else {
-				toks = append(toks, token{start, i, tokOp})
+				toks = append(toks, mkTok(start, i, tokOp))
 			}
 		}
 	}
@@ -356,11 +366,11 @@ func near(src []byte, off int) string {
 
 // keyword reports whether a word token is the given upper-case keyword.
 func keyword(src []byte, t token, kw string) bool {
-	if t.kind != tokWord || t.end-t.start != len(kw) {
+	if t.kind != tokWord || int(t.end-t.start) != len(kw) {
 		return false
 	}
 	for k := 0; k < len(kw); k++ {
-		c := src[t.start+k]
+		c := src[int(t.start)+k]
 		if c >= 'a' && c <= 'z' {
 			c -= 'a' - 'A'
 		}

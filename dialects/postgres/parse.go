@@ -67,7 +67,7 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 		start := lerr.off
 		for i := len(toks) - 1; i >= 0 && toks[i].kind != tokSemicolon; i-- {
 			if !isCommentTok(toks[i]) {
-				start = toks[i].start
+				start = int(toks[i].start)
 			}
 		}
 		if start > lerr.off || start < rng.Start {
@@ -87,7 +87,7 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 		if t.kind == tokComment || t.kind == tokCComment {
 			// a line comment cut by the end of the part runs on over the
 			// blanked text after it: stop it at the part's end
-			sp := change.Span{Start: t.start, End: trimRight(s.text, min(t.end, rng.End))}
+			sp := change.Span{Start: int(t.start), End: trimRight(s.text, min(int(t.end), rng.End))}
 			comments = append(comments, analyzer.Comment{Span: sp, Text: string(src[sp.Start:sp.End])})
 		}
 	}
@@ -102,7 +102,7 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 }
 
 func tokensBefore(ts []token, off int) []token {
-	i := sort.Search(len(ts), func(i int) bool { return ts[i].start >= off })
+	i := sort.Search(len(ts), func(i int) bool { return int(ts[i].start) >= off })
 	return ts[:i]
 }
 
@@ -129,7 +129,7 @@ func (s *source) split() {
 		if from >= 0 && lastReal >= from {
 			s.segs = append(s.segs, segment{
 				from: from, to: lastReal + 1,
-				start: s.tokens[from].start, end: s.tokens[lastReal].end, next: next,
+				start: int(s.tokens[from].start), end: int(s.tokens[lastReal].end), next: next,
 				depth: depthBound(s.text, s.tokens[from:lastReal+1]),
 			})
 		}
@@ -140,7 +140,7 @@ func (s *source) split() {
 			continue
 		}
 		if t.kind == tokSemicolon && depth == 0 {
-			flush(t.end)
+			flush(int(t.end))
 			continue
 		}
 		if from < 0 {
@@ -341,18 +341,18 @@ func (d *Dialect) statement(s *source, raw *pg_query.RawStmt, from, to int) *ana
 	if raw.StmtLen > 0 {
 		end = min(loc+int(raw.StmtLen), to)
 	}
-	i := sort.Search(len(s.tokens), func(i int) bool { return s.tokens[i].start >= loc })
+	i := sort.Search(len(s.tokens), func(i int) bool { return int(s.tokens[i].start) >= loc })
 	for i < len(s.tokens) && isCommentTok(s.tokens[i]) {
 		i++
 	}
-	j := sort.Search(len(s.tokens), func(j int) bool { return s.tokens[j].end > end }) - 1
+	j := sort.Search(len(s.tokens), func(j int) bool { return int(s.tokens[j].end) > end }) - 1
 	for j > i && (isCommentTok(s.tokens[j]) || s.tokens[j].kind == tokSemicolon) {
 		j--
 	}
 	st := &analyzer.Statement{}
 	var toks []token
 	if i < len(s.tokens) && j >= i {
-		st.Span = change.Span{Start: s.tokens[i].start, End: s.tokens[j].end}
+		st.Span = change.Span{Start: int(s.tokens[i].start), End: int(s.tokens[j].end)}
 		toks = s.tokens[i : j+1]
 	} else {
 		st.Span = change.Span{Start: loc, End: trimRight(s.text, end)}

@@ -673,7 +673,7 @@ func (t *translator) createIndex(ix *pg_query.IndexStmt) {
 	if i := t.findKeyword("CONCURRENTLY"); i < 0 && !ci.Concurrently {
 		// point at INDEX so that a fix can insert CONCURRENTLY after it
 		if j := t.findKeyword("INDEX"); j >= 0 {
-			ci.Span = change.Span{Start: t.stmt.Span.Start, End: t.toks[j].end}
+			ci.Span = change.Span{Start: t.stmt.Span.Start, End: int(t.toks[j].end)}
 		}
 	}
 	t.add(ci)
@@ -749,7 +749,7 @@ func (t *translator) rename(r *pg_query.RenameStmt) {
 			r.RelationType == pg_query.ObjectType_OBJECT_MATVIEW || r.RelationType == pg_query.ObjectType_OBJECT_FOREIGN_TABLE {
 			rc := &change.RenameColumn{Table: rangeVar(r.Relation), Old: r.Subname, New: r.Newname}
 			if i := t.findKeyword("RENAME"); i >= 0 {
-				rc.Span = change.Span{Start: t.toks[i].start, End: t.stmt.Span.End}
+				rc.Span = change.Span{Start: int(t.toks[i].start), End: t.stmt.Span.End}
 			}
 			t.add(rc)
 			return
@@ -798,7 +798,7 @@ func (t *translator) spanFrom(off int) change.Span {
 	started := false
 	last := off
 	for _, x := range t.toks {
-		if x.start < off || x.kind == tokComment || x.kind == tokCComment {
+		if int(x.start) < off || x.kind == tokComment || x.kind == tokCComment {
 			continue
 		}
 		switch x.kind {
@@ -815,7 +815,7 @@ func (t *translator) spanFrom(off int) change.Span {
 			}
 		}
 		started = true
-		last = x.end
+		last = int(x.end)
 	}
 	if last > off {
 		end = last
