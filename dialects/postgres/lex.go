@@ -1,8 +1,9 @@
 package postgres
 
-import "math"
-
-import "unicode/utf8"
+import (
+	"math"
+	"unicode/utf8"
+)
 
 // tokKind classifies the tokens migsafe needs from PostgreSQL's lexical
 // structure: statement boundaries, comments, and the punctuation and
