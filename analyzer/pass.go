@@ -102,6 +102,11 @@ const (
 	// call, which PostgreSQL runs as one implicit transaction when it holds
 	// more than one statement (golang-migrate's default).
 	TxModeMultiExecImplicit
+	// TxModeStatementsInTx: the tool opens one transaction for the part
+	// and sends its statements one at a time on it (goose): a COMMIT or
+	// ROLLBACK in the part ends that transaction, and the statements after
+	// it run in autocommit until the part opens one itself.
+	TxModeStatementsInTx
 )
 
 // File is one part of a migration to lint or to replay: a whole .sql file, or

@@ -338,7 +338,9 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 	}
 	txm, _ := d.(analyzer.Transactions)
 	multiExec := txm == nil || txm.MultiStatementTransaction()
-	implicit := f.TxMode == analyzer.TxModeWholeFile || (f.TxMode == analyzer.TxModeMultiExecImplicit && n > 1 && multiExec)
+	// the tool's transaction around the whole part
+	toolTx := f.TxMode == analyzer.TxModeWholeFile || f.TxMode == analyzer.TxModeStatementsInTx
+	implicit := toolTx || (f.TxMode == analyzer.TxModeMultiExecImplicit && n > 1 && multiExec)
 	why := f.TxModeWhy
 	newImplicit := func() analyzer.TxContext {
 		if !implicit {
@@ -362,7 +364,7 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 			implicit = false
 			cur = analyzer.TxContext{}
 		case kind == change.TxBegin:
-			if cur.Kind == analyzer.TxImplicit && f.TxMode == analyzer.TxModeWholeFile {
+			if cur.Kind == analyzer.TxImplicit && toolTx {
 				// already inside the tool's transaction: BEGIN is a no-op warning
 				s.Tx = cur
 			} else {
@@ -371,7 +373,13 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 			}
 		case kind == change.TxCommit || kind == change.TxRollback:
 			s.Tx = cur
-			if cur.Kind == analyzer.TxExplicit || f.TxMode != analyzer.TxModeWholeFile {
+			switch {
+			case cur.Kind == analyzer.TxImplicit && f.TxMode == analyzer.TxModeStatementsInTx:
+				// it ends the tool's transaction: the statements after run
+				// on the same connection, outside any (goose)
+				implicit = false
+				cur = analyzer.TxContext{}
+			case cur.Kind == analyzer.TxExplicit || !toolTx:
 				cur = newImplicit()
 			}
 		default:

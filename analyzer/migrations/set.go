@@ -372,6 +372,12 @@ func (b *builder) sectioned(srcs []Source, prefix string, isUp, isDown func(stri
 			}
 			f := part(src, s.dir, s.rng)
 			f.TxMode, f.TxModeWhy = analyzer.TxModeWholeFile, tool+" runs each section in one transaction"
+			if tool == "goose" {
+				// goose sends the statements one at a time on its
+				// transaction (tx.ExecContext each): a COMMIT in the
+				// section ends it, as the server test shows
+				f.TxMode = analyzer.TxModeStatementsInTx
+			}
 			if !b.postgres() {
 				f.TxModeWhy += " (MySQL commits implicitly at each DDL statement)"
 			}

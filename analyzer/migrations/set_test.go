@@ -99,7 +99,7 @@ func TestGoose(t *testing.T) {
 	), Options{})
 	check(t, s, `
 layout goose
-00001 db/00001_init.sql up v=00001 deploy=1 tx=1 [-- header -- +goose Up -- +goose StatementBegin CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql; -- +goose StatementEnd CREATE TABLE t (a int);] missing-down=a -- +goose Down section in 00001_init.sql
+00001 db/00001_init.sql up v=00001 deploy=1 tx=3 [-- header -- +goose Up -- +goose StatementBegin CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql; -- +goose StatementEnd CREATE TABLE t (a int);] missing-down=a -- +goose Down section in 00001_init.sql
 00002 db/00002_idx.sql up v=00002 deploy=2 tx=0 [-- +goose NO TRANSACTION -- +goose Up CREATE INDEX CONCURRENTLY i ON t (a);]
 00002 db/00002_idx.sql down v=00002 deploy=2 tx=0 [-- +goose Down DROP INDEX CONCURRENTLY i;]
 skipped db/seed.sql: goose reads only files named {version}_{name}.sql`)

@@ -1,0 +1,72 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/migsafe/migsafe/internal/testdb"
+)
+
+// TestGooseCommitEndsItsTransaction runs a section as goose runs it on
+// PostgreSQL 15: one transaction (database/sql), the section's statements
+// sent one at a time on it, then goose's version row and Commit. A COMMIT
+// in the section ends goose's transaction, so CREATE INDEX CONCURRENTLY
+// after it runs outside any and succeeds, and the migration with it;
+// without that COMMIT the server refuses it. This is the claim behind
+// analyzer.TxModeStatementsInTx (fixtures/rules/concurrent-in-transaction
+// /postgres/goose_commit.txtar).
+func TestGooseCommitEndsItsTransaction(t *testing.T) {
+	srv := testdb.PostgreSQL(t)
+	db, err := sql.Open("pgx", srv.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE TABLE users (id bigint PRIMARY KEY, email text)",
+		"INSERT INTO users SELECT i, 'u' || i FROM generate_series(1, 100) i",
+		"CREATE TABLE goose_db_version (version_id bigint, is_applied boolean)",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// goose: BeginTx, ExecContext per statement, the version row, Commit
+	goose := func(stmts ...string) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				_ = tx.Rollback()
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO goose_db_version VALUES (2, true)"); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}
+	err = goose("CREATE INDEX CONCURRENTLY users_email_a ON users (email)")
+	if err == nil || !strings.Contains(err.Error(), "cannot run inside a transaction block") {
+		t.Fatalf("CREATE INDEX CONCURRENTLY in goose's transaction: %v, want it refused", err)
+	}
+	if err := goose("COMMIT", "CREATE INDEX CONCURRENTLY users_email_b ON users (email)", "BEGIN"); err != nil {
+		t.Fatalf("after COMMIT, CREATE INDEX CONCURRENTLY failed: %v", err)
+	}
+	var valid bool
+	if err := db.QueryRowContext(ctx, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_b'::regclass").Scan(&valid); err != nil || !valid {
+		t.Fatalf("users_email_b: valid %v, %v", valid, err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM goose_db_version").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("goose's version rows: %d, %v; want the second run's only", n, err)
+	}
+}
