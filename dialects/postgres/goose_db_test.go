@@ -70,3 +70,34 @@ func TestGooseCommitEndsItsTransaction(t *testing.T) {
 		t.Fatalf("goose's version rows: %d, %v; want the second run's only", n, err)
 	}
 }
+
+// TestOneExecCommitKeepsATransaction runs a section as dbmate and popx run
+// it on PostgreSQL 15: one transaction, the whole section sent in one Exec
+// (a multi-statement simple query). After a COMMIT in the section the
+// server starts a new implicit transaction for the rest of the query
+// string, so CREATE INDEX CONCURRENTLY after it still fails: the
+// whole-file model those layouts keep (analyzer.TxModeWholeFile) is right
+// for them, unlike for goose.
+func TestOneExecCommitKeepsATransaction(t *testing.T) {
+	srv := testdb.PostgreSQL(t)
+	db, err := sql.Open("pgx", srv.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE users (id bigint PRIMARY KEY, email text)"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	// no arguments: pgx sends it with the simple protocol, as lib/pq does
+	_, err = tx.ExecContext(ctx, "COMMIT; CREATE INDEX CONCURRENTLY users_email ON users (email); BEGIN;")
+	if err == nil || !strings.Contains(err.Error(), "CREATE INDEX CONCURRENTLY") {
+		t.Fatalf("CREATE INDEX CONCURRENTLY after COMMIT in one Exec: %v, want it refused", err)
+	}
+	t.Logf("PostgreSQL %s: %v", srv.Version, err)
+}
