@@ -154,10 +154,8 @@ var errNoStack = errors.New("no memory for the parser's stack")
 // With paint, it also returns how much of the stack the parse used.
 func cParse(text []byte, need uintptr, depth int, paint bool) (*pg_query.ParseResult, uintptr, error) {
 	// a NUL-terminated copy in C memory, without a Go string between
+	// (cgo's C.malloc never returns nil: it crashes when out of memory)
 	in := (*C.char)(C.malloc(C.size_t(len(text) + 1)))
-	if in == nil {
-		return nil, 0, errNoStack
-	}
 	defer C.free(unsafe.Pointer(in))
 	cin := unsafe.Slice((*byte)(unsafe.Pointer(in)), len(text)+1)
 	copy(cin, text)

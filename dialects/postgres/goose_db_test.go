@@ -11,15 +11,22 @@ import (
 	"github.com/migsafe/migsafe/internal/testdb"
 )
 
-// TestGooseCommitEndsItsTransaction runs a section as goose runs it on
-// PostgreSQL 15: one transaction (database/sql), the section's statements
-// sent one at a time on it, then goose's version row and Commit. A COMMIT
-// in the section ends goose's transaction, so CREATE INDEX CONCURRENTLY
-// after it runs outside any and succeeds, and the migration with it;
-// without that COMMIT the server refuses it. This is the claim behind
-// analyzer.TxModeStatementsInTx (fixtures/rules/concurrent-in-transaction
-// /postgres/goose_commit.txtar).
-func TestGooseCommitEndsItsTransaction(t *testing.T) {
+// TestCommitInToolTransaction runs a section with a COMMIT in it as the
+// migration tools run it on PostgreSQL 15, on one server:
+//
+//   - goose: one transaction (database/sql), the section's statements sent
+//     one at a time on it, then goose's version row and Commit. A COMMIT in
+//     the section ends goose's transaction, so CREATE INDEX CONCURRENTLY
+//     after it runs outside any and succeeds, and the migration with it;
+//     without that COMMIT the server refuses it. This is the claim behind
+//     analyzer.TxModeStatementsInTx (fixtures/rules/concurrent-in-transaction
+//     /postgres/goose_commit.txtar).
+//   - dbmate and popx: one transaction, the whole section in one Exec (a
+//     multi-statement simple query). After a COMMIT the server starts a new
+//     implicit transaction for the rest of the query string, so CREATE INDEX
+//     CONCURRENTLY after it still fails: the whole-file model those layouts
+//     keep (analyzer.TxModeWholeFile) is right for them.
+func TestCommitInToolTransaction(t *testing.T) {
 	srv := testdb.PostgreSQL(t)
 	db, err := sql.Open("pgx", srv.DSN)
 	if err != nil {
@@ -36,68 +43,51 @@ func TestGooseCommitEndsItsTransaction(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	// goose: BeginTx, ExecContext per statement, the version row, Commit
-	goose := func(stmts ...string) error {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		for _, q := range stmts {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
+	t.Run("goose", func(t *testing.T) {
+		// BeginTx, ExecContext per statement, the version row, Commit
+		goose := func(stmts ...string) error {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			for _, q := range stmts {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					_ = tx.Rollback()
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO goose_db_version VALUES (2, true)"); err != nil {
 				_ = tx.Rollback()
 				return err
 			}
+			return tx.Commit()
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO goose_db_version VALUES (2, true)"); err != nil {
-			_ = tx.Rollback()
-			return err
+		err := goose("CREATE INDEX CONCURRENTLY users_email_a ON users (email)")
+		if err == nil || !strings.Contains(err.Error(), "cannot run inside a transaction block") {
+			t.Fatalf("CREATE INDEX CONCURRENTLY in goose's transaction: %v, want it refused", err)
 		}
-		return tx.Commit()
-	}
-	err = goose("CREATE INDEX CONCURRENTLY users_email_a ON users (email)")
-	if err == nil || !strings.Contains(err.Error(), "cannot run inside a transaction block") {
-		t.Fatalf("CREATE INDEX CONCURRENTLY in goose's transaction: %v, want it refused", err)
-	}
-	if err := goose("COMMIT", "CREATE INDEX CONCURRENTLY users_email_b ON users (email)", "BEGIN"); err != nil {
-		t.Fatalf("after COMMIT, CREATE INDEX CONCURRENTLY failed: %v", err)
-	}
-	var valid bool
-	if err := db.QueryRowContext(ctx, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_b'::regclass").Scan(&valid); err != nil || !valid {
-		t.Fatalf("users_email_b: valid %v, %v", valid, err)
-	}
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM goose_db_version").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("goose's version rows: %d, %v; want the second run's only", n, err)
-	}
-}
-
-// TestOneExecCommitKeepsATransaction runs a section as dbmate and popx run
-// it on PostgreSQL 15: one transaction, the whole section sent in one Exec
-// (a multi-statement simple query). After a COMMIT in the section the
-// server starts a new implicit transaction for the rest of the query
-// string, so CREATE INDEX CONCURRENTLY after it still fails: the
-// whole-file model those layouts keep (analyzer.TxModeWholeFile) is right
-// for them, unlike for goose.
-func TestOneExecCommitKeepsATransaction(t *testing.T) {
-	srv := testdb.PostgreSQL(t)
-	db, err := sql.Open("pgx", srv.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, "CREATE TABLE users (id bigint PRIMARY KEY, email text)"); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	// no arguments: pgx sends it with the simple protocol, as lib/pq does
-	_, err = tx.ExecContext(ctx, "COMMIT; CREATE INDEX CONCURRENTLY users_email ON users (email); BEGIN;")
-	if err == nil || !strings.Contains(err.Error(), "CREATE INDEX CONCURRENTLY") {
-		t.Fatalf("CREATE INDEX CONCURRENTLY after COMMIT in one Exec: %v, want it refused", err)
-	}
-	t.Logf("PostgreSQL %s: %v", srv.Version, err)
+		if err := goose("COMMIT", "CREATE INDEX CONCURRENTLY users_email_b ON users (email)", "BEGIN"); err != nil {
+			t.Fatalf("after COMMIT, CREATE INDEX CONCURRENTLY failed: %v", err)
+		}
+		var valid bool
+		if err := db.QueryRowContext(ctx, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_b'::regclass").Scan(&valid); err != nil || !valid {
+			t.Fatalf("users_email_b: valid %v, %v", valid, err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM goose_db_version").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("goose's version rows: %d, %v; want the second run's only", n, err)
+		}
+	})
+	t.Run("one Exec", func(t *testing.T) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		// no arguments: pgx sends it with the simple protocol, as lib/pq does
+		_, err = tx.ExecContext(ctx, "COMMIT; CREATE INDEX CONCURRENTLY users_email_c ON users (email); BEGIN;")
+		if err == nil || !strings.Contains(err.Error(), "cannot run inside a transaction block") {
+			t.Fatalf("CREATE INDEX CONCURRENTLY after COMMIT in one Exec: %v, want it refused", err)
+		}
+	})
 }

@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unsafe"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -123,5 +126,17 @@ func TestLexMatchesPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, f, src)
+	}
+}
+
+// TestLexRefusesOver2GiB: tokens keep int32 offsets, so a text longer than
+// 2 GiB is refused before a byte of it is read (the slice's length is
+// all the check looks at).
+func TestLexRefusesOver2GiB(t *testing.T) {
+	var b [1]byte
+	huge := unsafe.Slice(&b[0], math.MaxInt32+1)
+	toks, lerr := lex(huge)
+	if lerr == nil || len(toks) != 0 || !strings.Contains(lerr.msg, "2 GiB") {
+		t.Fatalf("lex of 2 GiB + 1 byte: %d tokens, %v", len(toks), lerr)
 	}
 }

@@ -39,7 +39,12 @@ func readOpen(full, name string, o Options, noFollow bool) ([]byte, error) {
 		return nil, PathError(name, &os.PathError{Op: "stat", Path: full, Err: err})
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, &NotRegularError{Name: name, Mode: fileMode(uint32(st.Mode))} //nolint:unconvert // uint16 on some systems
+		// rare: the mode for the message is what the path is now
+		mode := os.ModeIrregular
+		if fi, err := os.Stat(full); err == nil {
+			mode = fi.Mode()
+		}
+		return nil, &NotRegularError{Name: name, Mode: mode}
 	}
 	return readAll(func(b []byte) (int, error) {
 		for {
@@ -53,23 +58,4 @@ func readOpen(full, name string, o Options, noFollow bool) ([]byte, error) {
 			return n, nil
 		}
 	}, name, st.Size, o)
-}
-
-// fileMode is the type bits of a stat mode as an fs.FileMode.
-func fileMode(m uint32) os.FileMode {
-	switch m & syscall.S_IFMT {
-	case syscall.S_IFDIR:
-		return os.ModeDir
-	case syscall.S_IFIFO:
-		return os.ModeNamedPipe
-	case syscall.S_IFCHR:
-		return os.ModeDevice | os.ModeCharDevice
-	case syscall.S_IFBLK:
-		return os.ModeDevice
-	case syscall.S_IFSOCK:
-		return os.ModeSocket
-	case syscall.S_IFLNK:
-		return os.ModeSymlink
-	}
-	return os.ModeIrregular
 }
