@@ -379,7 +379,12 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 				// on the same connection, outside any (goose)
 				implicit = false
 				cur = analyzer.TxContext{}
-			case cur.Kind == analyzer.TxExplicit || !toolTx:
+			default:
+				// the transaction ends and its locks go; what follows runs
+				// in a new one: the tool's session with autocommit off
+				// (pgjdbc under Flyway) begins another, and the rest of a
+				// one-Exec query string (dbmate, popx) runs in an implicit
+				// one
 				cur = newImplicit()
 			}
 		default:

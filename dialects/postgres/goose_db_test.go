@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -25,7 +26,9 @@ import (
 //     multi-statement simple query). After a COMMIT the server starts a new
 //     implicit transaction for the rest of the query string, so CREATE INDEX
 //     CONCURRENTLY after it still fails: the whole-file model those layouts
-//     keep (analyzer.TxModeWholeFile) is right for them.
+//     keep (analyzer.TxModeWholeFile) is right for them. The COMMIT does
+//     release the locks taken before it, so the engine starts a new
+//     transaction there.
 func TestCommitInToolTransaction(t *testing.T) {
 	srv := testdb.PostgreSQL(t)
 	db, err := sql.Open("pgx", srv.DSN)
@@ -88,6 +91,53 @@ func TestCommitInToolTransaction(t *testing.T) {
 		_, err = tx.ExecContext(ctx, "COMMIT; CREATE INDEX CONCURRENTLY users_email_c ON users (email); BEGIN;")
 		if err == nil || !strings.Contains(err.Error(), "cannot run inside a transaction block") {
 			t.Fatalf("CREATE INDEX CONCURRENTLY after COMMIT in one Exec: %v, want it refused", err)
+		}
+	})
+	t.Run("one Exec releases at COMMIT", func(t *testing.T) {
+		// the ACCESS EXCLUSIVE lock of the ALTER, seen from the rest of the
+		// same query string: held without a COMMIT between them, gone
+		// after one (fixtures/rules/statement-after-exclusive-lock/postgres
+		// /dbmate_commit.txtar)
+		if _, err := db.ExecContext(ctx, "CREATE TABLE held (commit_between boolean, locks int)"); err != nil {
+			t.Fatal(err)
+		}
+		const count = "INSERT INTO held SELECT %t, count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'users'::regclass AND mode = 'AccessExclusiveLock';"
+		for i, between := range []bool{false, true} {
+			q := fmt.Sprintf("ALTER TABLE users ADD COLUMN c%d int; ", i)
+			if between {
+				q += "COMMIT; "
+			}
+			q += fmt.Sprintf(count, between)
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				_ = tx.Rollback()
+				t.Fatalf("%s: %v", q, err)
+			}
+			// after a COMMIT in the string there is no transaction left:
+			// the server only warns
+			if err := tx.Commit(); err != nil {
+				t.Fatalf("%s: commit: %v", q, err)
+			}
+		}
+		got := map[bool]int{}
+		rows, err := db.QueryContext(ctx, "SELECT commit_between, locks FROM held")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b bool
+			var n int
+			if err := rows.Scan(&b, &n); err != nil {
+				t.Fatal(err)
+			}
+			got[b] = n
+		}
+		if got[false] != 1 || got[true] != 0 {
+			t.Fatalf("ACCESS EXCLUSIVE locks on users seen after the ALTER: %v; want 1 without a COMMIT between, 0 with one", got)
 		}
 	})
 }
