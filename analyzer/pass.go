@@ -20,6 +20,9 @@ type Statement struct {
 	// Filled by the engine.
 	Tx      TxContext
 	Session Session
+	// Refused, set on the statement at which the migration tool gives up
+	// on the whole part before running any of it, says why.
+	Refused string
 }
 
 // SyntaxError is the parser's complaint about a statement.
@@ -107,6 +110,11 @@ const (
 	// ROLLBACK in the part ends that transaction, and the statements after
 	// it run in autocommit until the part opens one itself.
 	TxModeStatementsInTx
+	// TxModeByStatement: the tool decides from the part's statements
+	// (Flyway on PostgreSQL): one transaction when each of them can run in
+	// one, none when none can, and it refuses to run a part that holds
+	// both (Statement.Refused).
+	TxModeByStatement
 )
 
 // File is one part of a migration to lint or to replay: a whole .sql file, or

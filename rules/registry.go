@@ -45,6 +45,7 @@ func All() []*analyzer.Rule {
 		RenameEnumValue,
 		DropNotNull,
 		ConcurrentInTransaction,
+		MixedTransactionMigration,
 		ValidateInSameTransaction,
 		BackfillInDDLTransaction,
 		MissingLockTimeout,

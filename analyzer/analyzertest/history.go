@@ -36,6 +36,9 @@ import (
 //	-- 0001_users.up.sql --
 //	CREATE TABLE users (id bigint);
 //
+// A file named *.conf is the configuration of the migration it is named
+// after (Flyway's V1__users.sql.conf), not a migration.
+//
 // Expected findings are -- want: comments in the files, as in .sql fixtures.
 type History struct {
 	Name    string
@@ -146,7 +149,19 @@ func (h *History) Build(dialect string) ([]*analyzer.File, *analyzer.History, *m
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", h.Name, err)
 	}
-	set := migrations.Build(h.Files, migrations.Options{Layout: layout, Dialect: dialect})
+	// a tool's configuration beside a migration (Flyway's V1__x.sql.conf)
+	// is read as its sibling, not as a migration
+	var srcs []migrations.Source
+	side := map[string][]byte{}
+	for _, f := range h.Files {
+		if strings.HasSuffix(f.Path, ".conf") {
+			side[f.Path] = f.Src
+			continue
+		}
+		srcs = append(srcs, f)
+	}
+	sibling := func(p string) ([]byte, bool) { b, ok := side[p]; return b, ok }
+	set := migrations.Build(srcs, migrations.Options{Layout: layout, Dialect: dialect, Sibling: sibling})
 	if len(set.Problems) > 0 {
 		return nil, nil, nil, fmt.Errorf("%s: %w", h.Name, set.Problems[0])
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/analyzer/migrations"
 )
 
 // RuleConfig is a rule enabled for a run, with its effective severity.
@@ -338,10 +339,13 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 	}
 	txm, _ := d.(analyzer.Transactions)
 	multiExec := txm == nil || txm.MultiStatementTransaction()
+	mode, why := f.TxMode, f.TxModeWhy
+	if mode == analyzer.TxModeByStatement {
+		mode, why = byStatement(f, d.Target())
+	}
 	// the tool's transaction around the whole part
-	toolTx := f.TxMode == analyzer.TxModeWholeFile || f.TxMode == analyzer.TxModeStatementsInTx
-	implicit := toolTx || (f.TxMode == analyzer.TxModeMultiExecImplicit && n > 1 && multiExec)
-	why := f.TxModeWhy
+	toolTx := mode == analyzer.TxModeWholeFile || mode == analyzer.TxModeStatementsInTx
+	implicit := toolTx || (mode == analyzer.TxModeMultiExecImplicit && n > 1 && multiExec)
 	newImplicit := func() analyzer.TxContext {
 		if !implicit {
 			return analyzer.TxContext{}
@@ -374,7 +378,7 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 		case kind == change.TxCommit || kind == change.TxRollback:
 			s.Tx = cur
 			switch {
-			case cur.Kind == analyzer.TxImplicit && f.TxMode == analyzer.TxModeStatementsInTx:
+			case cur.Kind == analyzer.TxImplicit && mode == analyzer.TxModeStatementsInTx:
 				// it ends the tool's transaction: the statements after run
 				// on the same connection, outside any (goose)
 				implicit = false
@@ -409,6 +413,38 @@ func assignTransactions(f *analyzer.File, txc *txCounter, d analyzer.Dialect) {
 			}
 		}
 	}
+}
+
+// byStatement decides how Flyway runs a PostgreSQL part from its
+// statements (migrations.FlywayNonTransactional): in one transaction
+// when each can run in one, without one when none can. A part with both
+// kinds Flyway refuses to run (its "mixed" setting is false by default):
+// the statement at which it stops gets Refused, and the others are
+// checked as Flyway would run them with mixed=true, without a
+// transaction.
+func byStatement(f *analyzer.File, t analyzer.Target) (analyzer.TxMode, string) {
+	var inTx, outTx *analyzer.Statement
+	outWhat := ""
+	for _, s := range f.Stmts {
+		s.Refused = ""
+		what := migrations.FlywayNonTransactional(f.Text(s.Span), t)
+		switch {
+		case what == "" && inTx == nil:
+			inTx = s
+			if outTx != nil {
+				s.Refused = fmt.Sprintf("this statement runs in a transaction and %s on line %d outside one", outWhat, f.Lines.Line(outTx.Span.Start))
+			}
+		case what != "" && outTx == nil:
+			outTx, outWhat = s, what
+			if inTx != nil {
+				s.Refused = fmt.Sprintf("%s must run outside a transaction and the statement on line %d inside one", what, f.Lines.Line(inTx.Span.Start))
+			}
+		}
+	}
+	if outTx == nil {
+		return analyzer.TxModeWholeFile, "Flyway runs each migration in one transaction"
+	}
+	return analyzer.TxModeAutocommit, ""
 }
 
 func setSession(s *analyzer.Session, sp *change.SetParam) {

@@ -306,27 +306,37 @@ func (b *builder) flyway(srcs []Source) {
 		f.TxMode, f.TxModeWhy = analyzer.TxModeWholeFile, "Flyway runs each migration in one transaction"
 		if !b.postgres() {
 			f.TxModeWhy += " (MySQL commits implicitly at each DDL statement)"
+		} else {
+			// Flyway looks at the statements (FlywayNonTransactional)
+			f.TxMode = analyzer.TxModeByStatement
 		}
 		if b.opt.Sibling != nil {
-			if conf, ok := b.opt.Sibling(src.Path + ".conf"); ok && flywayNoTx(conf) {
-				f.TxMode, f.TxModeWhy = analyzer.TxModeAutocommit, "executeInTransaction=false in "+path.Base(src.Path)+".conf"
+			if conf, ok := b.opt.Sibling(src.Path + ".conf"); ok {
+				// set in the script's configuration, it is not detected
+				switch flywayInTx(conf) {
+				case "false":
+					f.TxMode, f.TxModeWhy = analyzer.TxModeAutocommit, "executeInTransaction=false in "+path.Base(src.Path)+".conf"
+				case "true":
+					f.TxMode, f.TxModeWhy = analyzer.TxModeWholeFile, "executeInTransaction=true in "+path.Base(src.Path)+".conf"
+				}
 			}
-		}
-		if f.TxMode == analyzer.TxModeWholeFile && b.postgres() && strings.Contains(strings.ToUpper(string(src.Src)), "CONCURRENTLY") {
-			f.TxMode, f.TxModeWhy = analyzer.TxModeAutocommit, "Flyway runs a migration that holds a non-transactional statement (CONCURRENTLY) outside a transaction"
 		}
 		b.add(m, f)
 	}
 }
 
-func flywayNoTx(conf []byte) bool {
+// flywayInTx returns the executeInTransaction a Flyway script
+// configuration sets, "true" or "false", or "" when it sets neither.
+func flywayInTx(conf []byte) string {
 	for _, line := range strings.Split(string(conf), "\n") {
 		k, v, ok := strings.Cut(line, "=")
-		if ok && strings.TrimSpace(k) == "executeInTransaction" && strings.EqualFold(strings.TrimSpace(v), "false") {
-			return true
+		if ok && strings.TrimSpace(k) == "executeInTransaction" {
+			if v := strings.ToLower(strings.TrimSpace(v)); v == "true" || v == "false" {
+				return v
+			}
 		}
 	}
-	return false
+	return ""
 }
 
 // --- goose and dbmate: one file, two sections ---

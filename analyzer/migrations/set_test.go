@@ -129,22 +129,29 @@ layout dbmate
 }
 
 func TestFlyway(t *testing.T) {
-	conf := map[string]string{"V1_10_0__big.sql.conf": "executeInTransaction=false\n"}
+	conf := map[string]string{
+		"V1_10_0__big.sql.conf": "executeInTransaction=false\n",
+		"V1_7__in.sql.conf":     "encoding=UTF-8\nexecuteInTransaction = TRUE\n",
+	}
 	s := Build(srcs(
 		"R__views.sql", "CREATE OR REPLACE VIEW v AS SELECT 1;",
 		"V1_10_0__big.sql", "UPDATE t SET a = 1;",
 		"V1_5_2__init.sql", "CREATE TABLE t (a int);",
 		"U1_5_2__init.sql", "DROP TABLE t;",
 		"V1_6__idx.sql", "CREATE INDEX CONCURRENTLY i ON t (a);",
+		"V1_7__in.sql", "CREATE INDEX CONCURRENTLY j ON t (a);",
 		"beforeMigrate.sql", "SELECT 1;",
 	), Options{Sibling: func(p string) ([]byte, bool) { c, ok := conf[p]; return []byte(c), ok }})
+	// on PostgreSQL Flyway decides by the statements (the engine: tx=4),
+	// unless the script's configuration sets executeInTransaction
 	check(t, s, `
 layout flyway
-1.5.2 V1_5_2__init.sql up v=1.5.2 deploy=1 tx=1 [CREATE TABLE t (a int);]
-1.5.2 U1_5_2__init.sql down v=1.5.2 deploy=1 tx=1 [DROP TABLE t;]
-1.6 V1_6__idx.sql up v=1.6 deploy=2 tx=0 [CREATE INDEX CONCURRENTLY i ON t (a);]
-1.10.0 V1_10_0__big.sql up v=1.10.0 deploy=3 tx=0 [UPDATE t SET a = 1;]
-R__views R__views.sql up v=R__views deploy=4 tx=1 [CREATE OR REPLACE VIEW v AS SELECT 1;]
+1.5.2 V1_5_2__init.sql up v=1.5.2 deploy=1 tx=4 [CREATE TABLE t (a int);]
+1.5.2 U1_5_2__init.sql down v=1.5.2 deploy=1 tx=4 [DROP TABLE t;]
+1.6 V1_6__idx.sql up v=1.6 deploy=2 tx=4 [CREATE INDEX CONCURRENTLY i ON t (a);]
+1.7 V1_7__in.sql up v=1.7 deploy=3 tx=1 [CREATE INDEX CONCURRENTLY j ON t (a);]
+1.10.0 V1_10_0__big.sql up v=1.10.0 deploy=4 tx=0 [UPDATE t SET a = 1;]
+R__views R__views.sql up v=R__views deploy=5 tx=4 [CREATE OR REPLACE VIEW v AS SELECT 1;]
 skipped beforeMigrate.sql: Flyway reads only files named V{version}__{description}.sql, U{version}__… (undo) or R__{description}.sql`)
 }
 
