@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
@@ -29,6 +32,9 @@ import (
 //     keep (analyzer.TxModeWholeFile) is right for them. The COMMIT does
 //     release the locks taken before it, so the engine starts a new
 //     transaction there.
+//   - Flyway: pgjdbc with autocommit off, one statement at a time, then
+//     commit. After a COMMIT pgjdbc begins a new transaction: locks are
+//     released, and CREATE INDEX CONCURRENTLY still fails.
 func TestCommitInToolTransaction(t *testing.T) {
 	srv := testdb.PostgreSQL(t)
 	db, err := sql.Open("pgx", srv.DSN)
@@ -138,6 +144,62 @@ func TestCommitInToolTransaction(t *testing.T) {
 		}
 		if got[false] != 1 || got[true] != 0 {
 			t.Fatalf("ACCESS EXCLUSIVE locks on users seen after the ALTER: %v; want 1 without a COMMIT between, 0 with one", got)
+		}
+	})
+	t.Run("pgjdbc", func(t *testing.T) {
+		// Flyway: autocommit off, one Statement.execute per statement,
+		// commit (testdata/JdbcTx.java). After a COMMIT pgjdbc begins a
+		// new transaction for the next statement: the lock taken before
+		// is gone, and CONCURRENTLY still fails (25001). This is the
+		// claim behind analyzer.TxModeWholeFile for Flyway.
+		java, err := exec.LookPath("java")
+		jar := "/usr/share/java/postgresql.jar"
+		if _, serr := os.Stat(jar); err != nil || serr != nil {
+			if testdb.Required() {
+				t.Fatalf("java (%v) or %s (%v) missing: scripts/test installs default-jre-headless and libpostgresql-jdbc-java", err, jar, serr)
+			}
+			t.Skip("no java or pgjdbc")
+		}
+		url := fmt.Sprintf("jdbc:postgresql://%s:%d/%s?user=%s", srv.Host, srv.Port, srv.Database, srv.User)
+		run := func(stmts ...string) []string {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, java, append([]string{"-cp", jar, "testdata/JdbcTx.java", url}, stmts...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("java: %v\n%s", err, out)
+			}
+			return strings.Fields(string(out))
+		}
+		if _, err := db.ExecContext(ctx, "CREATE TABLE held_jdbc (commit_between boolean, locks int)"); err != nil {
+			t.Fatal(err)
+		}
+		const count = "INSERT INTO held_jdbc SELECT %t, count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'users'::regclass AND mode = 'AccessExclusiveLock'"
+		if got := run("ALTER TABLE users ADD COLUMN j1 int", fmt.Sprintf(count, false)); strings.Join(got, " ") != "ok ok" {
+			t.Fatalf("without COMMIT: %v", got)
+		}
+		if got := run("ALTER TABLE users ADD COLUMN j2 int", "COMMIT", fmt.Sprintf(count, true)); strings.Join(got, " ") != "ok ok ok" {
+			t.Fatalf("with COMMIT: %v", got)
+		}
+		got := map[bool]int{}
+		rows, err := db.QueryContext(ctx, "SELECT commit_between, locks FROM held_jdbc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b bool
+			var n int
+			if err := rows.Scan(&b, &n); err != nil {
+				t.Fatal(err)
+			}
+			got[b] = n
+		}
+		if got[false] != 1 || got[true] != 0 {
+			t.Fatalf("pgjdbc: ACCESS EXCLUSIVE locks on users seen after the ALTER: %v; want 1 without a COMMIT between, 0 with one", got)
+		}
+		if got := run("COMMIT", "CREATE INDEX CONCURRENTLY users_email_j ON users (email)"); strings.Join(got, " ") != "ok 25001" {
+			t.Fatalf("CREATE INDEX CONCURRENTLY after COMMIT through pgjdbc: %v, want ok 25001 (active SQL transaction)", got)
 		}
 	})
 }
