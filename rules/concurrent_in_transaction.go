@@ -1,22 +1,26 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
 )
 
-// ConcurrentInTransaction flags CONCURRENTLY operations that run inside a
-// transaction, where PostgreSQL refuses them.
+// ConcurrentInTransaction flags statements that cannot run inside a
+// transaction block (the CONCURRENTLY operations, VACUUM, …) where they
+// run in one, and PostgreSQL refuses them.
 var ConcurrentInTransaction = &analyzer.Rule{
 	Code:     "PG401",
 	Name:     "concurrent-in-transaction",
-	Summary:  "A CONCURRENTLY operation inside a transaction fails at run time",
+	Summary:  "A statement that cannot run in a transaction block (CONCURRENTLY, VACUUM, CREATE DATABASE, …) fails inside one",
 	Dialects: pgOnly,
 	Severity: analyzer.SeverityError,
 	Doc: analyzer.Doc{
 		Why: `CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and DETACH PARTITION
-CONCURRENTLY cannot run inside a transaction block: the migration fails with
-"cannot run inside a transaction block". That includes the transactions migration
+CONCURRENTLY cannot run inside a transaction block, and neither can VACUUM, REINDEX
+SCHEMA, DATABASE or SYSTEM, CREATE or DROP DATABASE, CREATE or DROP TABLESPACE and
+ALTER SYSTEM: the migration fails with "cannot run inside a transaction block". That includes the transactions migration
 tools open for you: golang-migrate sends a multi-statement file in one call, which
 PostgreSQL runs as one implicit transaction; goose and dbmate wrap each migration
 in a transaction unless told not to.`,
@@ -54,9 +58,17 @@ dbmate: \'-- migrate:up transaction:false\'; Flyway: a separate script
 
 // concurrentOnly names the statement when ch is an operation that cannot
 // run inside a transaction block (CREATE INDEX CONCURRENTLY and the
-// like), else "".
+// like, VACUUM, CREATE DATABASE, …), else "". PostgreSQL 15 refuses each
+// of them in one (TestNoTransactionBlock in dialects/postgres).
 func concurrentOnly(ch change.Change) string {
 	switch x := ch.(type) {
+	case *change.Vacuum:
+		return "VACUUM"
+	case *change.Other:
+		switch x.Kind {
+		case "CREATE DATABASE", "DROP DATABASE", "ALTER SYSTEM", "CREATE TABLESPACE", "DROP TABLESPACE":
+			return x.Kind
+		}
 	case *change.CreateIndex:
 		if x.Concurrently {
 			return "CREATE INDEX CONCURRENTLY"
@@ -66,8 +78,11 @@ func concurrentOnly(ch change.Change) string {
 			return "DROP INDEX CONCURRENTLY"
 		}
 	case *change.Reindex:
-		if x.Concurrently {
+		switch {
+		case x.Concurrently:
 			return "REINDEX CONCURRENTLY"
+		case x.Target == "SYSTEM", x.Target == "DATABASE", strings.HasPrefix(x.Target, "SCHEMA "):
+			return "REINDEX " + strings.Fields(x.Target)[0]
 		}
 	case *change.DetachPartition:
 		if x.Concurrently && !x.Finalize {

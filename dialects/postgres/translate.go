@@ -61,7 +61,8 @@ var kinds = map[string]string{
 	"AlterDefaultPrivilegesStmt": "ALTER DEFAULT PRIVILEGES", "GrantRoleStmt": "GRANT",
 	"CreateStatsStmt": "CREATE STATISTICS", "CreatePublicationStmt": "CREATE PUBLICATION",
 	"AlterExtensionStmt": "ALTER EXTENSION", "RuleStmt": "CREATE RULE", "DefineStmt": "CREATE",
-	"CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE",
+	"CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE", "AlterSystemStmt": "ALTER SYSTEM",
+	"CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
 }
 
 func (t *translator) translate(n *pg_query.Node) {
@@ -238,7 +239,7 @@ func (t *translator) translate(n *pg_query.Node) {
 		*pg_query.Node_CreateAmStmt, *pg_query.Node_CreatePlangStmt, *pg_query.Node_AlterStatsStmt,
 		*pg_query.Node_AlterTypeStmt, *pg_query.Node_AlterOperatorStmt, *pg_query.Node_ConstraintsSetStmt,
 		*pg_query.Node_LoadStmt, *pg_query.Node_CreateSubscriptionStmt, *pg_query.Node_AlterSubscriptionStmt,
-		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt:
+		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt, *pg_query.Node_DropTableSpaceStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind})
 	case *pg_query.Node_DropdbStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: change.QName{Name: x.DropdbStmt.Dbname}})
