@@ -128,23 +128,7 @@ func TestCommitInToolTransaction(t *testing.T) {
 				t.Fatalf("%s: commit: %v", q, err)
 			}
 		}
-		got := map[bool]int{}
-		rows, err := db.QueryContext(ctx, "SELECT commit_between, locks FROM held")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var b bool
-			var n int
-			if err := rows.Scan(&b, &n); err != nil {
-				t.Fatal(err)
-			}
-			got[b] = n
-		}
-		if got[false] != 1 || got[true] != 0 {
-			t.Fatalf("ACCESS EXCLUSIVE locks on users seen after the ALTER: %v; want 1 without a COMMIT between, 0 with one", got)
-		}
+		heldAfterCommit(t, db, "held")
 	})
 	t.Run("pgjdbc", func(t *testing.T) {
 		// Flyway: autocommit off, one Statement.execute per statement,
@@ -181,25 +165,36 @@ func TestCommitInToolTransaction(t *testing.T) {
 		if got := run("ALTER TABLE users ADD COLUMN j2 int", "COMMIT", fmt.Sprintf(count, true)); strings.Join(got, " ") != "ok ok ok" {
 			t.Fatalf("with COMMIT: %v", got)
 		}
-		got := map[bool]int{}
-		rows, err := db.QueryContext(ctx, "SELECT commit_between, locks FROM held_jdbc")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var b bool
-			var n int
-			if err := rows.Scan(&b, &n); err != nil {
-				t.Fatal(err)
-			}
-			got[b] = n
-		}
-		if got[false] != 1 || got[true] != 0 {
-			t.Fatalf("pgjdbc: ACCESS EXCLUSIVE locks on users seen after the ALTER: %v; want 1 without a COMMIT between, 0 with one", got)
-		}
+		heldAfterCommit(t, db, "held_jdbc")
 		if got := run("COMMIT", "CREATE INDEX CONCURRENTLY users_email_j ON users (email)"); strings.Join(got, " ") != "ok 25001" {
 			t.Fatalf("CREATE INDEX CONCURRENTLY after COMMIT through pgjdbc: %v, want ok 25001 (active SQL transaction)", got)
 		}
 	})
+}
+
+// heldAfterCommit checks the rows a subtest wrote into table (commit_between,
+// locks): the ACCESS EXCLUSIVE locks on users the rest of the migration saw
+// after the ALTER, 1 without a COMMIT between them and 0 with one.
+func heldAfterCommit(t *testing.T, db *sql.DB, table string) {
+	t.Helper()
+	got := map[bool]int{}
+	rows, err := db.Query("SELECT commit_between, locks FROM " + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b bool
+		var n int
+		if err := rows.Scan(&b, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[b] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got[false] != 1 || got[true] != 0 {
+		t.Fatalf("%s: ACCESS EXCLUSIVE locks on users seen after the ALTER: %v; want 1 without a COMMIT between, 0 with one", table, got)
+	}
 }
