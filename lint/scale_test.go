@@ -111,8 +111,12 @@ func TestScaleLinear(t *testing.T) {
 	small, large := run(2000), run(8000)
 	ratio := float64(large) / float64(small)
 	t.Logf("2,000 migrations: %v CPU; 8,000: %v (%.2f×)", small, large, ratio)
-	if ratio < 3 || ratio > 5.5 {
-		t.Errorf("8,000 migrations took %.2f× the CPU time of 2,000 (%v against %v), want 3× to 5.5×", ratio, large, small)
+	// the bound that matters is the upper one (growth faster than the
+	// history); below 4× is the run's fixed cost (git, the deploy dating,
+	// start-up of the pipeline), which on a loaded machine took the ratio
+	// to 2.8, and below 2× the large run cannot have replayed its history
+	if ratio < 2 || ratio > 5.5 {
+		t.Errorf("8,000 migrations took %.2f× the CPU time of 2,000 (%v against %v), want 2× to 5.5×", ratio, large, small)
 	}
 }
 
