@@ -143,7 +143,6 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
-	"google.golang.org/protobuf/proto"
 )
 
 // errNoStack is returned when no stack could be allocated for a parse.
@@ -188,8 +187,8 @@ func cParse(text []byte, need uintptr, depth int, paint bool) (*pg_query.ParseRe
 	// decoded from C memory, freed after: the decoder copies every
 	// string it keeps
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(res.parse_tree.data)), int(res.parse_tree.len))
-	tree := &pg_query.ParseResult{}
-	if err := (proto.UnmarshalOptions{RecursionLimit: depth}).Unmarshal(buf, tree); err != nil {
+	tree, err := decodeTree(buf, depth)
+	if err != nil {
 		return nil, uintptr(used), err
 	}
 	return tree, uintptr(used), nil

@@ -5,7 +5,6 @@ package postgres
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
-	"google.golang.org/protobuf/proto"
 )
 
 // cParse parses text on the calling thread: the stack switching of
@@ -17,8 +16,8 @@ func cParse(text []byte, _ uintptr, depth int, _ bool) (*pg_query.ParseResult, u
 	if err != nil {
 		return nil, 0, err
 	}
-	tree := &pg_query.ParseResult{}
-	if err := (proto.UnmarshalOptions{RecursionLimit: depth}).Unmarshal(buf, tree); err != nil {
+	tree, err := decodeTree(buf, depth)
+	if err != nil {
 		return nil, 0, err
 	}
 	return tree, 0, nil
