@@ -151,7 +151,10 @@ func (d *decoder) value(v reflect.Value) error {
 			if n > len(d.b) {
 				return errCorrupt
 			}
-			v.SetBytes(append(make([]byte, 0, n), d.b[:n]...))
+			// the entry's own bytes, not a copy: get reads each entry
+			// into a buffer of its own, and the capacity ends here, so an
+			// append cannot write over what follows
+			v.SetBytes(d.b[:n:n])
 			d.b = d.b[n:]
 			return nil
 		}
