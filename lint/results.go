@@ -210,13 +210,42 @@ func appendInts(b []byte, v reflect.Value) []byte {
 // the side of yes; a new rule that reads History.Time must be added here
 // (TestDigestTakesNow).
 func readsNow(h *analyzer.History, parts []*analyzer.File) bool {
-	marker, drop := false, false
+	// the pending parts first: they are few, and without a DROP in them
+	// the rest is not read
+	drop := false
 	for _, f := range parts {
-		src := bytes.ToLower(f.Src)
-		marker = marker || bytes.Contains(src, []byte("deprecate"))
-		if d := h.Deploy(f.Deploy); d != nil && d.Pending && d.Time.IsZero() {
-			drop = drop || bytes.Contains(src, []byte("drop"))
+		if d := h.Deploy(f.Deploy); d != nil && d.Pending && d.Time.IsZero() && containsFold(f.Src, "drop") {
+			drop = true
+			break
 		}
 	}
-	return marker && drop
+	if !drop {
+		return false
+	}
+	for _, f := range parts {
+		if containsFold(f.Src, "deprecate") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s holds word (lower case ASCII) in any
+// case, without a lower-cased copy of s.
+func containsFold(s []byte, word string) bool {
+	lo, up := word[0], word[0]-'a'+'A'
+	for len(s) >= len(word) {
+		i := bytes.IndexByte(s, lo)
+		if j := bytes.IndexByte(s, up); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
+		if i < 0 || len(s)-i < len(word) {
+			return false
+		}
+		if bytes.EqualFold(s[i:i+len(word)], []byte(word)) {
+			return true
+		}
+		s = s[i+1:]
+	}
+	return false
 }

@@ -45,3 +45,23 @@ func TestDigestTakesNow(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	for _, c := range []struct {
+		s, word string
+		want    bool
+	}{
+		{"ALTER TABLE t DROP COLUMN c", "drop", true},
+		{"-- migsafe:Deprecate t.c", "deprecate", true},
+		{"dro", "drop", false},
+		{"Dr op", "drop", false},
+		{"xxxxdRoP", "drop", true},
+		{"DDDROP", "drop", true},
+		{"", "drop", false},
+		{"backdrop", "drop", true},
+	} {
+		if got := containsFold([]byte(c.s), c.word); got != c.want {
+			t.Errorf("containsFold(%q, %q) = %v, want %v", c.s, c.word, got, c.want)
+		}
+	}
+}
