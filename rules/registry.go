@@ -46,6 +46,7 @@ func All() []*analyzer.Rule {
 		DropNotNull,
 		ConcurrentInTransaction,
 		MixedTransactionMigration,
+		EnumValueInTransaction,
 		ValidateInSameTransaction,
 		BackfillInDDLTransaction,
 		MissingLockTimeout,

@@ -1,0 +1,153 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+)
+
+// EnumValueInTransaction flags a statement that uses an enum value added
+// earlier in the same transaction, which PostgreSQL refuses until the
+// transaction commits, and, before PostgreSQL 12, ALTER TYPE … ADD VALUE
+// inside a transaction at all.
+var EnumValueInTransaction = &analyzer.Rule{
+	Code:     "PG407",
+	Name:     "enum-value-in-transaction",
+	Summary:  "A statement that uses an enum value added in the same transaction fails",
+	Dialects: pgOnly,
+	Severity: analyzer.SeverityError,
+	Doc: analyzer.Doc{
+		Why: `Since PostgreSQL 12, ALTER TYPE … ADD VALUE may run inside a transaction, but the new
+value cannot be used until that transaction commits: a statement that writes it,
+compares a column of the type with it, casts it, or makes it a default fails with
+"unsafe use of new value" and the migration rolls back. Migration tools run a file
+in one transaction, so adding a value and backfilling rows with it in the same
+migration fails on deploy. Before PostgreSQL 12, ADD VALUE cannot run inside a
+transaction block at all.`,
+		Recipe: `Add the value in one migration and use it in a later one:
+
+~~~sql
+-- 0007_add_status.up.sql
+ALTER TYPE order_status ADD VALUE 'refunded';
+-- 0008_backfill_status.up.sql
+UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;
+~~~
+
+Where the tool runs a file's statements one at a time without a transaction of
+its own, a COMMIT right after ADD VALUE does the same.`,
+		Help: "use the new value in a later migration, after the one that adds it has committed",
+		Examples: []analyzer.Example{{
+			Dialect: analyzer.Postgres,
+			Bad:     "-- 000001_orders.up.sql --\nCREATE TYPE order_status AS ENUM ('open', 'paid');\nCREATE TABLE orders (id bigint, status order_status, refunded_at timestamptz);\n-- 000002_refunded.up.sql --\nALTER TYPE order_status ADD VALUE 'refunded';\nUPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;",
+			Good:    "-- 000001_orders.up.sql --\nCREATE TYPE order_status AS ENUM ('open', 'paid');\nCREATE TABLE orders (id bigint, status order_status, refunded_at timestamptz);\n-- 000002_refunded.up.sql --\nALTER TYPE order_status ADD VALUE 'refunded';\n-- 000003_backfill.up.sql --\nUPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;",
+		}},
+		Notes: `A use is found by the text of the statement: the new label as a string literal,
+with the type's name (a cast, a column definition) or with a column of that type
+by name. A statement that compares the label with a text column of the same
+table and also names a column of the enum type is reported although PostgreSQL
+would run it.`,
+	},
+	Check: func(p *analyzer.Pass) {
+		tx := p.Stmt.Tx
+		if !tx.InTransaction() {
+			return
+		}
+		each(p, func(x *change.AddEnumValue) {
+			if !p.Target.AtLeast(12, 0, 0) {
+				at(p, x, "ALTER TYPE "+x.Type.String()+" ADD VALUE cannot run inside a transaction block before PostgreSQL 12 ("+p.Target.String()+"): the migration fails", x.Type.String())
+			}
+		})
+		if !p.Target.AtLeast(12, 0, 0) {
+			return
+		}
+		for _, a := range addedEnumValues(p.File) {
+			if a.tx != tx.ID || a.stmt >= p.Stmt.Index {
+				continue
+			}
+			if usesEnumValue(p, p.File.Text(p.Stmt.Span), a.value.Type.Name, a.value.Value) {
+				p.Report(analyzer.Finding{
+					Span:    p.Stmt.Span,
+					Message: "This statement uses '" + a.value.Value + "', which ALTER TYPE " + a.value.Type.String() + " ADD VALUE on line " + itoa(a.line) + " added in the same transaction: PostgreSQL refuses it until that transaction commits (\"unsafe use of new value\"), and the migration fails",
+				})
+				return
+			}
+		}
+	},
+}
+
+// addedEnum is an ALTER TYPE … ADD VALUE of a file, with its transaction.
+type addedEnum struct {
+	value *change.AddEnumValue
+	tx    int
+	stmt  int
+	line  int
+}
+
+type addedEnumsKey struct{}
+
+// addedEnumValues lists the enum values the file adds inside transactions.
+func addedEnumValues(f *analyzer.File) []addedEnum {
+	return f.Memo(addedEnumsKey{}, func() any {
+		var out []addedEnum
+		for _, s := range f.Stmts {
+			if !s.Tx.InTransaction() {
+				continue
+			}
+			for _, ch := range s.Changes {
+				if x, ok := ch.(*change.AddEnumValue); ok {
+					out = append(out, addedEnum{value: x, tx: s.Tx.ID, stmt: s.Index, line: f.Lines.Line(s.Span.Start)})
+				}
+			}
+		}
+		return out
+	}).([]addedEnum)
+}
+
+// usesEnumValue reports whether stmt uses label as a value of the enum
+// type named typ: the label as a string literal, and the type's name or
+// a column of that type named in the statement.
+func usesEnumValue(p *analyzer.Pass, stmt, typ, label string) bool {
+	if !strings.Contains(stmt, "'"+strings.ReplaceAll(label, "'", "''")+"'") {
+		return false
+	}
+	lower := strings.ToLower(stmt)
+	if containsWord(lower, typ) {
+		return true
+	}
+	for _, t := range p.Catalog.Tables() {
+		if !containsWord(lower, strings.ToLower(t.Name.Name)) {
+			continue
+		}
+		for _, c := range t.Columns {
+			if c.Type.Name == typ && containsWord(lower, strings.ToLower(c.Name)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// containsWord reports whether s holds w with no identifier character on
+// either side.
+func containsWord(s, w string) bool {
+	if w == "" {
+		return false
+	}
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !identByte(s[j-1])) && (end == len(s) || !identByte(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func identByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
