@@ -5,6 +5,10 @@ package postgres_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/dialects/postgres"
 )
 
 // deepChains are expressions whose parse tree is one level deeper per term
@@ -67,6 +71,47 @@ func TestParseDeepFunctionBody(t *testing.T) {
 	for _, p := range got {
 		if p.err != "" {
 			t.Errorf("%v", p)
+		}
+	}
+}
+
+// TestParseDeepDoBlock: the statements of a DO block's body are parsed on
+// their own, bounded as a statement of the file is: a chain of 200,000
+// terms killed the process with SIGSEGV in the C parser, as a statement of
+// the file once did. Now it leaves the block's statement unchecked, and
+// says why, and a chain the parser can take is checked.
+func TestParseDeepDoBlock(t *testing.T) {
+	d, err := postgres.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		n    int
+		want string // in the reason of the Unknown change, or "" for a DML change
+	}{
+		{8_000, ""},
+		{200_000, "nested too deeply"},
+	} {
+		src := []byte("DO $$ BEGIN UPDATE t SET a = 1" + strings.Repeat("+1", c.n) + "; END $$;\nALTER TABLE users DROP COLUMN b;\n")
+		stmts, _ := d.Parse(src, analyzer.Span{Start: 0, End: len(src)})
+		if len(stmts) != 2 || stmts[0].SyntaxError != nil || stmts[1].Kind != "ALTER TABLE" {
+			t.Fatalf("%d terms: %d statements (%v)", c.n, len(stmts), stmts)
+		}
+		var dml bool
+		var unknown string
+		for _, ch := range stmts[0].Changes {
+			switch x := ch.(type) {
+			case *change.DML:
+				dml = true
+			case *change.Unknown:
+				unknown += x.Reason
+			}
+		}
+		if c.want == "" && !dml {
+			t.Errorf("%d terms: the UPDATE in the block was not checked (%q)", c.n, unknown)
+		}
+		if c.want != "" && !strings.Contains(unknown, c.want) {
+			t.Errorf("%d terms: want the block's statement unchecked with %q, got %q (DML %v)", c.n, c.want, unknown, dml)
 		}
 	}
 }

@@ -44,7 +44,8 @@ func (t *translator) doBlock(d *pg_query.DoStmt) {
 		text = string(t.src[t.stmt.Span.Start:t.stmt.Span.End])
 	}
 	for _, q := range queries {
-		tree, err := pg_query.Parse(q)
+		// bounded like a statement of the file: a body can nest as deep
+		tree, err := parseString(q)
 		if err != nil {
 			t.add(&change.Unknown{Kind: "DO", Reason: "a statement of the block does not parse: " + err.Error()})
 			continue
