@@ -43,10 +43,10 @@ its own, a COMMIT right after ADD VALUE does the same.`,
 			Good:    "-- 000001_orders.up.sql --\nCREATE TYPE order_status AS ENUM ('open', 'paid');\nCREATE TABLE orders (id bigint, status order_status, refunded_at timestamptz);\n-- 000002_refunded.up.sql --\nALTER TYPE order_status ADD VALUE 'refunded';\n-- 000003_backfill.up.sql --\nUPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;",
 		}},
 		Notes: `A use is found by the text of the statement: the new label as a string literal,
-with the type's name (a cast, a column definition) or with a column of that type
-by name. A statement that compares the label with a text column of the same
-table and also names a column of the enum type is reported although PostgreSQL
-would run it.`,
+with the type's name (a cast, a column definition), or with a table the statement
+names and a column of that table of the type. A statement that compares the label
+with a text column of such a table while also naming its enum column is reported
+although PostgreSQL would run it.`,
 	},
 	Check: func(p *analyzer.Pass) {
 		tx := p.Stmt.Tx
@@ -105,22 +105,28 @@ func addedEnumValues(f *analyzer.File) []addedEnum {
 }
 
 // usesEnumValue reports whether stmt uses label as a value of the enum
-// type named typ: the label as a string literal, and the type's name or
-// a column of that type named in the statement.
+// type named typ: the label as a string literal, and the type's name, or
+// a table named in the statement with a column of the type also named.
 func usesEnumValue(p *analyzer.Pass, stmt, typ, label string) bool {
 	if !strings.Contains(stmt, "'"+strings.ReplaceAll(label, "'", "''")+"'") {
 		return false
 	}
-	lower := strings.ToLower(stmt)
-	if containsWord(lower, typ) {
+	// the statement's words, looked up as tables: the work follows the
+	// statement's length, not the size of the schema
+	words := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(stmt), func(r rune) bool { return r < 0x80 && !identByte(byte(r)) }) {
+		words[w] = true
+	}
+	if words[typ] {
 		return true
 	}
-	for _, t := range p.Catalog.Tables() {
-		if !containsWord(lower, strings.ToLower(t.Name.Name)) {
+	for w := range words {
+		t := p.Catalog.Table(change.QName{Name: w})
+		if t == nil {
 			continue
 		}
 		for _, c := range t.Columns {
-			if c.Type.Name == typ && containsWord(lower, strings.ToLower(c.Name)) {
+			if c.Type.Name == typ && words[strings.ToLower(c.Name)] {
 				return true
 			}
 		}
@@ -128,26 +134,6 @@ func usesEnumValue(p *analyzer.Pass, stmt, typ, label string) bool {
 	return false
 }
 
-// containsWord reports whether s holds w with no identifier character on
-// either side.
-func containsWord(s, w string) bool {
-	if w == "" {
-		return false
-	}
-	for i := 0; ; {
-		j := strings.Index(s[i:], w)
-		if j < 0 {
-			return false
-		}
-		j += i
-		end := j + len(w)
-		if (j == 0 || !identByte(s[j-1])) && (end == len(s) || !identByte(s[end])) {
-			return true
-		}
-		i = j + 1
-	}
-}
-
 func identByte(c byte) bool {
-	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
