@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -61,8 +62,9 @@ although PostgreSQL would run it.`,
 		if !p.Target.AtLeast(12, 0, 0) {
 			return
 		}
-		for _, a := range addedEnumValues(p.File) {
-			if a.tx != tx.ID || a.stmt >= p.Stmt.Index {
+		added := p.File.Memo(addedEnumsKey{}, func() any { return &addedEnums{} }).(*addedEnums)
+		for _, a := range added.list {
+			if a.tx != tx.ID {
 				continue
 			}
 			if usesEnumValue(p, p.File.Text(p.Stmt.Span), a.value.Type.Name, a.value.Value) {
@@ -70,39 +72,33 @@ although PostgreSQL would run it.`,
 					Span:    p.Stmt.Span,
 					Message: "This statement uses '" + a.value.Value + "', which ALTER TYPE " + a.value.Type.String() + " ADD VALUE on line " + itoa(a.line) + " added in the same transaction: PostgreSQL refuses it until that transaction commits (\"unsafe use of new value\"), and the migration fails",
 				})
-				return
+				break
 			}
 		}
+		// statements are checked in order, each before the catalog takes
+		// it in: a label the enum already has is not new (ADD VALUE IF NOT
+		// EXISTS does nothing)
+		each(p, func(x *change.AddEnumValue) {
+			if e := p.Catalog.Enum(x.Type); e != nil && slices.Contains(e.Values, x.Value) {
+				return
+			}
+			added.list = append(added.list, addedEnum{value: x, tx: tx.ID, line: p.File.Lines.Line(p.Stmt.Span.Start)})
+		})
 	},
 }
 
-// addedEnum is an ALTER TYPE … ADD VALUE of a file, with its transaction.
+// addedEnum is a label an ALTER TYPE … ADD VALUE of the file added inside
+// a transaction.
 type addedEnum struct {
 	value *change.AddEnumValue
 	tx    int
-	stmt  int
 	line  int
 }
 
-type addedEnumsKey struct{}
+// addedEnums are the labels added so far in the file being checked.
+type addedEnums struct{ list []addedEnum }
 
-// addedEnumValues lists the enum values the file adds inside transactions.
-func addedEnumValues(f *analyzer.File) []addedEnum {
-	return f.Memo(addedEnumsKey{}, func() any {
-		var out []addedEnum
-		for _, s := range f.Stmts {
-			if !s.Tx.InTransaction() {
-				continue
-			}
-			for _, ch := range s.Changes {
-				if x, ok := ch.(*change.AddEnumValue); ok {
-					out = append(out, addedEnum{value: x, tx: s.Tx.ID, stmt: s.Index, line: f.Lines.Line(s.Span.Start)})
-				}
-			}
-		}
-		return out
-	}).([]addedEnum)
-}
+type addedEnumsKey struct{}
 
 // usesEnumValue reports whether stmt uses label as a value of the enum
 // type named typ: the label as a string literal, and the type's name, or

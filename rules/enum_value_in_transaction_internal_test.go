@@ -33,6 +33,8 @@ func TestEnumValueInTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	type tcase struct{ add, stmt string }
+	var cases []tcase
 	for _, stmt := range []string{
 		"UPDATE evt_orders SET status = 'refunded' WHERE note IS NOT NULL",
 		"UPDATE evt_orders SET note = 'refunded'",
@@ -50,13 +52,19 @@ func TestEnumValueInTransaction(t *testing.T) {
 		"UPDATE evt_orders SET status = 'paid' WHERE status <> 'refunded'",
 		"UPDATE evt_orders SET tags = ARRAY['refunded'::evt_status]",
 	} {
-		t.Run(stmt, func(t *testing.T) {
+		cases = append(cases, tcase{"ALTER TYPE evt_status ADD VALUE 'refunded'", stmt})
+	}
+	// a label the type already has is not new: IF NOT EXISTS does nothing
+	cases = append(cases, tcase{"ALTER TYPE evt_status ADD VALUE IF NOT EXISTS 'paid'", "UPDATE evt_orders SET status = 'paid'"})
+	for _, c := range cases {
+		add, stmt := c.add, c.stmt
+		t.Run(add+"; "+stmt, func(t *testing.T) {
 			tx, err := db.BeginTx(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer func() { _ = tx.Rollback() }()
-			if _, err := tx.ExecContext(ctx, "ALTER TYPE evt_status ADD VALUE 'refunded'"); err != nil {
+			if _, err := tx.ExecContext(ctx, add); err != nil {
 				t.Fatal(err)
 			}
 			_, err = tx.ExecContext(ctx, stmt)
@@ -65,7 +73,7 @@ func TestEnumValueInTransaction(t *testing.T) {
 				t.Fatalf("PostgreSQL %s: %v", srv.Version, err)
 			}
 			// the same as one golang-migrate file: one implicit transaction
-			src := setup + "ALTER TYPE evt_status ADD VALUE 'refunded';\n" + stmt + ";\n"
+			src := setup + add + ";\n" + stmt + ";\n"
 			res, err := analyzertest.LintSource(d, "000001_x.up.sql", []byte(src), []*analyzer.Rule{EnumValueInTransaction}, All())
 			if err != nil {
 				t.Fatal(err)
