@@ -2,7 +2,6 @@ package rules
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/analyzertest"
 	"github.com/migsafe/migsafe/dialects/postgres"
-	"github.com/migsafe/migsafe/internal/testdb"
 )
 
 // TestEnumValueInTransaction runs, on PostgreSQL 15, statements after
@@ -18,12 +16,7 @@ import (
 // enum-value-in-transaction reports exactly those the server refuses with
 // "unsafe use of new value".
 func TestEnumValueInTransaction(t *testing.T) {
-	srv := testdb.PostgreSQL(t)
-	db, err := sql.Open("pgx", srv.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	srv, db := pg.Server(t)
 	ctx := context.Background()
 	const setup = "CREATE TYPE evt_status AS ENUM ('open', 'paid');\nCREATE TABLE evt_orders (id bigint, status evt_status, note text, tags evt_status[]);\n"
 	if _, err := db.ExecContext(ctx, setup); err != nil {

@@ -2,16 +2,12 @@ package rules
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
-
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/dialects/postgres"
-	"github.com/migsafe/migsafe/internal/testdb"
 )
 
 // TestNoTransactionBlock runs, on PostgreSQL 15, each statement that
@@ -19,12 +15,7 @@ import (
 // one, and checks that the server refuses it; and statements of the same
 // kinds that can, and checks that it runs them.
 func TestNoTransactionBlock(t *testing.T) {
-	srv := testdb.PostgreSQL(t)
-	db, err := sql.Open("pgx", srv.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	srv, db := pg.Server(t)
 	ctx := context.Background()
 	for _, q := range []string{
 		"CREATE TABLE ntb (id bigint PRIMARY KEY, n int)",
