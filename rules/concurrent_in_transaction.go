@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"path"
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -51,7 +52,14 @@ dbmate: \'-- migrate:up transaction:false\'; Flyway: a separate script
 			} else if tx.Why != "" {
 				why = "inside an implicit transaction: " + tx.Why
 			}
-			at(p, ch, what+" cannot run "+why+"; the migration will fail with \"cannot run inside a transaction block\"")
+			msg := what + " cannot run " + why + "; the migration will fail with \"cannot run inside a transaction block\""
+			if p.File.Layout == "flyway" && tx.Kind == analyzer.TxImplicit {
+				// alone in its migration it still runs in one: Flyway
+				// does not know it must not
+				atHelp(p, ch, msg, "Flyway runs a statement it does not recognise as non-transactional in the migration's transaction: set executeInTransaction=false in "+path.Base(p.File.Path)+".conf")
+				continue
+			}
+			at(p, ch, msg)
 		}
 	},
 }

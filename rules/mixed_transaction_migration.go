@@ -29,10 +29,13 @@ ALTER TABLE accounts ADD COLUMN plan text;
 CREATE INDEX CONCURRENTLY accounts_plan_idx ON accounts (plan);
 ~~~
 
-Setting \'mixed=true\' in Flyway's configuration makes Flyway run such a migration
-without any transaction instead: a failure halfway then leaves the first half
-applied, and nothing rolls it back.`,
-		Help: "move the statement that must run outside a transaction into a migration of its own",
+When the other statements must run with it (a \'SET lock_timeout\' before the
+index build), set \'executeInTransaction=false\' in the script's configuration,
+\'V8__index_plan.sql.conf\': Flyway then runs the whole migration without a
+transaction and does not look at its statements. Setting \'mixed=true\' in
+Flyway's configuration does the same for every such migration. Either way a
+failure halfway leaves the first half applied, and nothing rolls it back.`,
+		Help: "move the statement that must run outside a transaction into a migration of its own, or set executeInTransaction=false in the migration's .conf to run all of it without a transaction",
 		Examples: []analyzer.Example{{
 			Dialect: analyzer.Postgres,
 			Bad:     "-- V7__plan.sql --\nALTER TABLE accounts ADD COLUMN plan text;\nCREATE INDEX CONCURRENTLY accounts_plan_idx ON accounts (plan);",
