@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"os"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -14,7 +13,6 @@ import (
 var pg = testdb.NewShared(testdb.PostgreSQL, "pgx")
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	m.Run()
 	testdb.StopShared()
-	os.Exit(code)
 }
