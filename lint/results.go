@@ -75,14 +75,7 @@ const seenFormat = "migsafe-seen-1"
 func (s *Settings) seenBefore(hs *History) bool {
 	h := sha256.New()
 	fmt.Fprintf(h, "%q %q %q", absPath(s.Dir, hs.Root), s.Dialect.Name(), s.Dialect.Target())
-	key := h.Sum(nil)
-	var seen struct{ Seen bool }
-	if s.cache.Value(seenFormat, key, &seen) && seen.Seen {
-		return true
-	}
-	seen.Seen = true
-	s.cache.PutValue(seenFormat, key, &seen)
-	return false
+	return seenOnce(s.cache, seenFormat, h.Sum(nil))
 }
 
 // fromResult is the engine result a cached history result stands for.

@@ -111,6 +111,32 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 	if len(next2.Files) == 0 && len(old.Files) == 0 {
 		return out // nothing to remember (no stamps on this platform)
 	}
+	if len(old.Files) == 0 && !sourcesFromFirstRun && !seenOnce(c, sourcesSeenFormat, key) {
+		// the group's first run keeps no copy of its files: writing one
+		// cost a tenth of the corpus's first run (CI with an empty
+		// cache), and that run may be the only one; the next keeps it
+		return out
+	}
 	c.PutValue(sourcesFormat, key, &next2)
 	return out
+}
+
+// sourcesSeenFormat is the kind of the cache entries that mark a group of
+// files as read before (readStamped keeps its sources from then on).
+const sourcesSeenFormat = "migsafe-sources-seen-1"
+
+// sourcesFromFirstRun makes readStamped keep a group's sources from its
+// first run on (for the tests of the stamps).
+var sourcesFromFirstRun = false
+
+// seenOnce reports whether the cache has the mark of kind for key, and
+// sets it.
+func seenOnce(c *parsecache.Cache, kind string, key []byte) bool {
+	var seen struct{ Seen bool }
+	if c.Value(kind, key, &seen) && seen.Seen {
+		return true
+	}
+	seen.Seen = true
+	c.PutValue(kind, key, &seen)
+	return false
 }

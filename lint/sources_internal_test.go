@@ -30,10 +30,28 @@ func stamped(t *testing.T, c *parsecache.Cache, dir string, names ...string) (ma
 }
 
 // settled makes readStamped take its stamps an hour after now, so that
-// files written by the test count as settled (not racy).
+// files written by the test count as settled (not racy), and keep the
+// sources from the first run on.
 func settled(t *testing.T) {
+	t.Cleanup(func() { stampClock, sourcesFromFirstRun = time.Now, false })
+	stampClock = func() time.Time { return time.Now().Add(time.Hour) }
+	sourcesFromFirstRun = true
+}
+
+// TestStampedFromSecondRun: a group's first run keeps no copy of its
+// files, the second does, and the third reads none of them.
+func TestStampedFromSecondRun(t *testing.T) {
 	t.Cleanup(func() { stampClock = time.Now })
 	stampClock = func() time.Time { return time.Now().Add(time.Hour) }
+	dir, c := t.TempDir(), openTestCache(t)
+	write(t, dir, "1_a.up.sql", "CREATE TABLE a (id int);")
+	write(t, dir, "2_b.up.sql", "CREATE TABLE b (id int);")
+	for run, want := range []int64{2, 2, 0} {
+		got, read := stamped(t, c, dir, "1_a.up.sql", "2_b.up.sql")
+		if read != want || got["2_b.up.sql"] != "CREATE TABLE b (id int);" {
+			t.Errorf("run %d: %d files read (want %d), %q", run+1, read, want, got)
+		}
+	}
 }
 
 func write(t *testing.T, dir, name, src string) {
