@@ -113,8 +113,8 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 	}
 	if len(old.Files) == 0 && !sourcesFromFirstRun && !seenOnce(c, sourcesSeenFormat, key) {
 		// the group's first run keeps no copy of its files: writing one
-		// cost a tenth of the corpus's first run (CI with an empty
-		// cache), and that run may be the only one; the next keeps it
+		// cost about a twentieth of the corpus's first run (CI with an
+		// empty cache), and that run may be the only one; the next keeps it
 		return out
 	}
 	c.PutValue(sourcesFormat, key, &next2)
