@@ -51,6 +51,18 @@ func (d *Dialect) statement(p *parser.Parser, src []byte, seg stmtSeg) (st *anal
 		return st
 	}
 	text, rw := rewrite(src, seg, d.target)
+	b := 0
+	if text == string(src[seg.start:seg.end]) {
+		b = depthBound(src, seg.toks)
+	} else {
+		b = rewrittenBound([]byte(text))
+	}
+	if b > maxDepth {
+		// never handed to the parser
+		st.Kind = "unparsable"
+		st.SyntaxError = &analyzer.SyntaxError{Message: tooDeep(b), Offset: seg.start}
+		return st
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			// The TiDB parser panicked: report it as what it is, on this

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/migsafe/migsafe/internal/nesting"
 )
 
 // PostgreSQL's parser, and libpg_query's conversion of its tree to
@@ -35,50 +37,25 @@ const (
 )
 
 // depthBound returns an upper bound, in tokens, on the depth of the parse
-// tree of the statements made of toks. A tree's path from the root down
-// passes through the tokens of one list element (lists, separated by
-// commas, are flat) and then into one parenthesised or bracketed group, so
-// the bound of a group is the most tokens of any of its elements plus the
-// bound of a group inside that element. Set operations are the exception:
-// SELECT a, b UNION SELECT c, d nests across the commas, so UNION,
-// INTERSECT and EXCEPT count for the whole group.
+// tree of the statements made of toks (nesting.Bound).
 func depthBound(src []byte, toks []token) int {
-	type frame struct{ elem, child, best, setops int }
-	result := func(f frame) int { return max(f.best, f.elem+f.child) + f.setops + 1 }
-	stack := make([]frame, 1, 16)
-	for _, t := range toks {
-		top := &stack[len(stack)-1]
-		switch t.kind {
+	return nesting.Bound(len(toks), func(i int) nesting.Kind {
+		switch t := toks[i]; t.kind {
 		case tokComment, tokCComment:
+			return nesting.Skip
 		case tokLParen, tokLBracket:
-			top.elem++
-			stack = append(stack, frame{})
+			return nesting.Open
 		case tokRParen, tokRBracket:
-			if len(stack) == 1 {
-				top.elem++
-				continue
-			}
-			b := result(*top)
-			stack = stack[:len(stack)-1]
-			p := &stack[len(stack)-1]
-			p.child = max(p.child, b)
+			return nesting.Close
 		case tokComma, tokSemicolon:
-			top.best = max(top.best, top.elem+top.child)
-			top.elem, top.child = 0, 0
+			return nesting.Sep
 		default:
-			top.elem++
 			if keyword(src, t, "UNION") || keyword(src, t, "INTERSECT") || keyword(src, t, "EXCEPT") {
-				top.setops++
+				return nesting.SetOp
 			}
+			return nesting.Other
 		}
-	}
-	for len(stack) > 1 {
-		b := result(stack[len(stack)-1])
-		stack = stack[:len(stack)-1]
-		p := &stack[len(stack)-1]
-		p.child = max(p.child, b)
-	}
-	return result(stack[0])
+	})
 }
 
 // tooDeep is the error of a statement deeper than maxDepth.
