@@ -62,17 +62,22 @@ although PostgreSQL would run it.`,
 		if !p.Target.AtLeast(12, 0, 0) {
 			return
 		}
-		added := p.File.Memo(addedEnumsKey{}, func() any { return &addedEnums{} }).(*addedEnums)
-		for _, a := range added.list {
-			if a.tx != tx.ID {
-				continue
-			}
-			if usesEnumValue(p, p.File.Text(p.Stmt.Span), a.value.Type.Name, a.value.Value) {
-				p.Report(analyzer.Finding{
-					Span:    p.Stmt.Span,
-					Message: "This statement uses '" + a.value.Value + "', which ALTER TYPE " + a.value.Type.String() + " ADD VALUE on line " + itoa(a.line) + " added in the same transaction: PostgreSQL refuses it until that transaction commits (\"unsafe use of new value\"), and the migration fails",
-				})
-				break
+		added := p.File.Memo(addedEnumsKey{}, func() any { return addedEnums{} }).(addedEnums)
+		if len(added) > 0 {
+			text := p.File.Text(p.Stmt.Span)
+		uses:
+			// the statement's string literals looked up among the labels
+			// added: the work follows the statement, not the labels
+			for _, lit := range stringLiterals(text) {
+				for _, a := range added[lit] {
+					if a.tx == tx.ID && usesEnumValue(p, text, a.value.Type.Name) {
+						p.Report(analyzer.Finding{
+							Span:    p.Stmt.Span,
+							Message: "This statement uses '" + a.value.Value + "', which ALTER TYPE " + a.value.Type.String() + " ADD VALUE on line " + itoa(a.line) + " added in the same transaction: PostgreSQL refuses it until that transaction commits (\"unsafe use of new value\"), and the migration fails",
+						})
+						break uses
+					}
+				}
 			}
 		}
 		// statements are checked in order, each before the catalog takes
@@ -82,7 +87,7 @@ although PostgreSQL would run it.`,
 			if e := p.Catalog.Enum(x.Type); e != nil && slices.Contains(e.Values, x.Value) {
 				return
 			}
-			added.list = append(added.list, addedEnum{value: x, tx: tx.ID, line: p.File.Lines.Line(p.Stmt.Span.Start)})
+			added[x.Value] = append(added[x.Value], addedEnum{value: x, tx: tx.ID, line: p.File.Lines.Line(p.Stmt.Span.Start)})
 		})
 	},
 }
@@ -95,18 +100,44 @@ type addedEnum struct {
 	line  int
 }
 
-// addedEnums are the labels added so far in the file being checked.
-type addedEnums struct{ list []addedEnum }
+// addedEnums are the labels added so far in the file being checked, by
+// label.
+type addedEnums map[string][]addedEnum
 
 type addedEnumsKey struct{}
 
-// usesEnumValue reports whether stmt uses label as a value of the enum
-// type named typ: the label as a string literal, and the type's name, or
-// a table named in the statement with a column of the type also named.
-func usesEnumValue(p *analyzer.Pass, stmt, typ, label string) bool {
-	if !strings.Contains(stmt, "'"+strings.ReplaceAll(label, "'", "''")+"'") {
-		return false
+// stringLiterals returns the values of the '…' literals of stmt (” is
+// a quote inside one).
+func stringLiterals(stmt string) []string {
+	var out []string
+	for i := 0; i < len(stmt); i++ {
+		if stmt[i] != '\'' {
+			continue
+		}
+		var b strings.Builder
+		j := i + 1
+		for ; j < len(stmt); j++ {
+			if stmt[j] == '\'' {
+				if j+1 < len(stmt) && stmt[j+1] == '\'' {
+					b.WriteByte('\'')
+					j++
+					continue
+				}
+				break
+			}
+			b.WriteByte(stmt[j])
+		}
+		out = append(out, b.String())
+		i = j
 	}
+	return out
+}
+
+// usesEnumValue reports whether stmt, which holds a new label of the enum
+// type named typ as a literal, uses it as a value of that type: the
+// type's name, or a table named in the statement with a column of the
+// type also named.
+func usesEnumValue(p *analyzer.Pass, stmt, typ string) bool {
 	// the statement's words, looked up as tables: the work follows the
 	// statement's length, not the size of the schema
 	words := map[string]bool{}

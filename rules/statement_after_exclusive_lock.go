@@ -50,38 +50,70 @@ the same deploy do not count. UPDATE, DELETE and MERGE are backfill-in-ddl-trans
 findings. Eugene calls this E4.`,
 	},
 	Check: func(p *analyzer.Pass) {
+		held := foldLocks(p)
 		tx := p.Stmt.Tx
 		if !tx.InTransaction() {
 			return
 		}
-		var held *heldLock
-		for _, s := range p.File.Stmts[:p.Stmt.Index] {
-			if s.Tx.ID != tx.ID {
-				continue
-			}
-			if held != nil {
-				if afterLock(p, s, held.tables) != "" {
-					return // reported there
-				}
-				held.add(p, s)
-				continue
-			}
-			held = newHeld(p, s)
-		}
-		if held == nil {
+		f := held[tx.ID]
+		if f == nil || f.reported || f.held == nil {
 			return
 		}
-		what := afterLock(p, p.Stmt, held.tables)
+		what := afterLock(p, p.Stmt, f.held.tables)
 		if what == "" {
 			return
 		}
 		// no line number in the message: fingerprints must survive
 		// lines moving
 		p.Report(analyzer.Finding{
-			Message: what + " while this " + tx.Kind.String() + " holds the ACCESS EXCLUSIVE lock an earlier statement took on " + held.tables[0] + ", so every query on " + held.tables[0] + " waits until COMMIT",
-			Objects: []string{held.tables[0]},
+			Message: what + " while this " + tx.Kind.String() + " holds the ACCESS EXCLUSIVE lock an earlier statement took on " + f.held.tables[0] + ", so every query on " + f.held.tables[0] + " waits until COMMIT",
+			Objects: []string{f.held.tables[0]},
 		})
 	},
+}
+
+// txLocks is what statement-after-exclusive-lock knows of a transaction
+// from the statements checked so far.
+type txLocks struct {
+	held     *heldLock // nil until a statement takes ACCESS EXCLUSIVE
+	reported bool      // a statement after the lock was reported: once a transaction
+}
+
+// lockFold is the transactions of a file, from its first statements up to
+// next.
+type lockFold struct {
+	next int
+	txs  map[int]*txLocks
+}
+
+type lockFoldKey struct{}
+
+// foldLocks brings the file's transactions up to the statement being
+// checked, each statement folded in once (statements are checked in
+// order): a long transaction costs time in its length, not its square.
+func foldLocks(p *analyzer.Pass) map[int]*txLocks {
+	st := p.File.Memo(lockFoldKey{}, func() any { return &lockFold{txs: map[int]*txLocks{}} }).(*lockFold)
+	for ; st.next < p.Stmt.Index && st.next < len(p.File.Stmts); st.next++ {
+		s := p.File.Stmts[st.next]
+		if !s.Tx.InTransaction() {
+			continue
+		}
+		f := st.txs[s.Tx.ID]
+		if f == nil {
+			f = &txLocks{}
+			st.txs[s.Tx.ID] = f
+		}
+		switch {
+		case f.reported:
+		case f.held == nil:
+			f.held = newHeld(p, s)
+		case afterLock(p, s, f.held.tables) != "":
+			f.reported = true
+		default:
+			f.held.add(p, s)
+		}
+	}
+	return st.txs
 }
 
 // heldLock is the ACCESS EXCLUSIVE locks a transaction holds on existing
