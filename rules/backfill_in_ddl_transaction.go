@@ -29,8 +29,14 @@ the DDL's transaction, in batches of a few thousand rows, each committed on its 
 		Notes: "Only DDL that runs before the backfill in the same transaction counts: a lock taken after the backfill is held only until the commit that follows. The migration tools' version tables (alembic_version, schema_migrations, flyway_schema_history, …) are not backfills: Alembic's offline mode writes a one-row UPDATE of alembic_version into every migration.",
 	},
 	Check: func(p *analyzer.Pass) {
+		ddl := foldDDL(p)
 		tx := p.Stmt.Tx
 		if !tx.InTransaction() {
+			return
+		}
+		// only DDL before the backfill holds its lock during it
+		d := ddl[tx.ID]
+		if d == nil {
 			return
 		}
 		each(p, func(x *change.DML) {
@@ -40,21 +46,47 @@ the DDL's transaction, in batches of a few thousand rows, each committed on its 
 			if p.IsNew(x.Table) || versionTable(x.Table) {
 				return // the migration tool's one-row bookkeeping is no backfill
 			}
-			// only DDL before the backfill holds its lock during it
-			for _, s := range p.File.Stmts[:p.Stmt.Index] {
-				if s.Tx.ID != tx.ID {
-					continue
-				}
-				for _, ch := range s.Changes {
-					if t, ok := ddlTable(ch); ok && !p.IsNew(t) {
-						at(p, x, x.Verb+" of "+x.Table.String()+" runs in the same "+tx.Kind.String()+" as DDL on "+t.String()+" (line "+itoa(p.File.Lines.Position(s.Span.Start).Line)+"), so the DDL's lock is held until the backfill commits",
-							x.Table.String())
-						return
-					}
-				}
-			}
+			at(p, x, x.Verb+" of "+x.Table.String()+" runs in the same "+tx.Kind.String()+" as DDL on "+d.table.String()+" (line "+itoa(d.line)+"), so the DDL's lock is held until the backfill commits",
+				x.Table.String())
 		})
 	},
+}
+
+// firstDDL is the first statement of a transaction that locks an existing
+// table with DDL.
+type firstDDL struct {
+	table change.QName
+	line  int
+}
+
+// ddlFold is the first DDL of each transaction of a file, from its first
+// statements up to next.
+type ddlFold struct {
+	next  int
+	first map[int]*firstDDL
+}
+
+type ddlFoldKey struct{}
+
+// foldDDL brings the file's transactions up to the statement being
+// checked, each statement looked at once (statements are checked in
+// order): a data migration of many UPDATEs costs time in its length, not
+// its square.
+func foldDDL(p *analyzer.Pass) map[int]*firstDDL {
+	st := p.File.Memo(ddlFoldKey{}, func() any { return &ddlFold{first: map[int]*firstDDL{}} }).(*ddlFold)
+	for ; st.next < p.Stmt.Index && st.next < len(p.File.Stmts); st.next++ {
+		s := p.File.Stmts[st.next]
+		if !s.Tx.InTransaction() || st.first[s.Tx.ID] != nil {
+			continue
+		}
+		for _, ch := range s.Changes {
+			if t, ok := ddlTable(ch); ok && !p.IsNew(t) {
+				st.first[s.Tx.ID] = &firstDDL{table: t, line: p.File.Lines.Position(s.Span.Start).Line}
+				break
+			}
+		}
+	}
+	return st.first
 }
 
 // ddlTable returns the table a schema change locks, for changes that take a
