@@ -36,7 +36,7 @@ the DDL's transaction, in batches of a few thousand rows, each committed on its 
 		}
 		// only DDL before the backfill holds its lock during it
 		d := ddl[tx.ID]
-		if d == nil {
+		if d == nil || d.line == 0 {
 			return
 		}
 		each(p, func(x *change.DML) {
@@ -53,40 +53,29 @@ the DDL's transaction, in batches of a few thousand rows, each committed on its 
 }
 
 // firstDDL is the first statement of a transaction that locks an existing
-// table with DDL.
+// table with DDL; line 0 while none has.
 type firstDDL struct {
 	table change.QName
 	line  int
 }
 
-// ddlFold is the first DDL of each transaction of a file, from its first
-// statements up to next.
-type ddlFold struct {
-	next  int
-	first map[int]*firstDDL
-}
-
 type ddlFoldKey struct{}
 
 // foldDDL brings the file's transactions up to the statement being
-// checked, each statement looked at once (statements are checked in
-// order): a data migration of many UPDATEs costs time in its length, not
-// its square.
+// checked (foldTx): a data migration of many UPDATEs costs time in its
+// length, not its square.
 func foldDDL(p *analyzer.Pass) map[int]*firstDDL {
-	st := p.File.Memo(ddlFoldKey{}, func() any { return &ddlFold{first: map[int]*firstDDL{}} }).(*ddlFold)
-	for ; st.next < p.Stmt.Index && st.next < len(p.File.Stmts); st.next++ {
-		s := p.File.Stmts[st.next]
-		if !s.Tx.InTransaction() || st.first[s.Tx.ID] != nil {
-			continue
+	return foldTx(p, ddlFoldKey{}, func(s *analyzer.Statement, d *firstDDL) {
+		if d.line > 0 {
+			return
 		}
 		for _, ch := range s.Changes {
 			if t, ok := ddlTable(ch); ok && !p.IsNew(t) {
-				st.first[s.Tx.ID] = &firstDDL{table: t, line: p.File.Lines.Position(s.Span.Start).Line}
-				break
+				d.table, d.line = t, p.File.Lines.Position(s.Span.Start).Line
+				return
 			}
 		}
-	}
-	return st.first
+	})
 }
 
 // ddlTable returns the table a schema change locks, for changes that take a

@@ -79,30 +79,12 @@ type txLocks struct {
 	reported bool      // a statement after the lock was reported: once a transaction
 }
 
-// lockFold is the transactions of a file, from its first statements up to
-// next.
-type lockFold struct {
-	next int
-	txs  map[int]*txLocks
-}
-
 type lockFoldKey struct{}
 
 // foldLocks brings the file's transactions up to the statement being
-// checked, each statement folded in once (statements are checked in
-// order): a long transaction costs time in its length, not its square.
+// checked (foldTx).
 func foldLocks(p *analyzer.Pass) map[int]*txLocks {
-	st := p.File.Memo(lockFoldKey{}, func() any { return &lockFold{txs: map[int]*txLocks{}} }).(*lockFold)
-	for ; st.next < p.Stmt.Index && st.next < len(p.File.Stmts); st.next++ {
-		s := p.File.Stmts[st.next]
-		if !s.Tx.InTransaction() {
-			continue
-		}
-		f := st.txs[s.Tx.ID]
-		if f == nil {
-			f = &txLocks{}
-			st.txs[s.Tx.ID] = f
-		}
+	return foldTx(p, lockFoldKey{}, func(s *analyzer.Statement, f *txLocks) {
 		switch {
 		case f.reported:
 		case f.held == nil:
@@ -112,8 +94,7 @@ func foldLocks(p *analyzer.Pass) map[int]*txLocks {
 		default:
 			f.held.add(p, s)
 		}
-	}
-	return st.txs
+	})
 }
 
 // heldLock is the ACCESS EXCLUSIVE locks a transaction holds on existing

@@ -139,10 +139,7 @@ func TestCommitInToolTransaction(t *testing.T) {
 		java, err := exec.LookPath("java")
 		jar := "/usr/share/java/postgresql.jar"
 		if _, serr := os.Stat(jar); err != nil || serr != nil {
-			if testdb.Required() {
-				t.Fatalf("java (%v) or %s (%v) missing: scripts/test installs default-jre-headless and libpostgresql-jdbc-java", err, jar, serr)
-			}
-			t.Skip("no java or pgjdbc")
+			testdb.MissingTool(t, fmt.Sprintf("java (%v) or %s (%v) missing: install the Debian packages default-jre-headless and libpostgresql-jdbc-java, or run scripts/test", err, jar, serr))
 		}
 		url := fmt.Sprintf("jdbc:postgresql://%s:%d/%s?user=%s", srv.Host, srv.Port, srv.Database, srv.User)
 		run := func(stmts ...string) []string {
