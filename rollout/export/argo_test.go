@@ -2,17 +2,22 @@ package export
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/migsafe/migsafe/internal/testdb"
 	"github.com/migsafe/migsafe/rollout/plan"
 )
 
@@ -103,8 +108,8 @@ func asList(v any) []any { l, _ := v.([]any); return l }
 // and analysis-template-crd.yaml, v1alpha1, read at argo-rollouts
 // 9f8d111d8) that the export writes, transcribed as types and required
 // fields; every other field is unknown here, so the export cannot drift
-// into fields Argo does not have. With MIGSAFE_ARGO_CRDS set to a folder
-// holding the two CRD files, the test also validates against them whole.
+// into fields Argo does not have. TestArgoExport also validates against
+// the published CRD files themselves (argoCRDs).
 func obj(required []string, props map[string]any) map[string]any {
 	s := map[string]any{"type": "object", "properties": props}
 	if required != nil {
@@ -175,6 +180,37 @@ func crdSchema(t *testing.T, file string) map[string]any {
 	return versions[0].(map[string]any)["schema"].(map[string]any)["openAPIV3Schema"].(map[string]any)
 }
 
+// argoRolloutsModule is the Argo Rollouts release whose published CRDs
+// (manifests/crds in its Go module) the export is validated against.
+const argoRolloutsModule = "github.com/argoproj/argo-rollouts@v1.8.5"
+
+// argoCRDs returns a folder holding Argo Rollouts' published
+// rollout-crd.yaml and analysis-template-crd.yaml: $MIGSAFE_ARGO_CRDS when
+// set, else the release's Go module, downloaded through the Go module proxy
+// (checked against the checksum database as any module is). Without a
+// proxy the test skips, or fails under MIGSAFE_REQUIRE_TOOLS as CI runs it.
+func argoCRDs(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("MIGSAFE_ARGO_CRDS"); dir != "" {
+		return dir
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", argoRolloutsModule)
+	cmd.Dir = t.TempDir() // outside this module: only the named module is fetched
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GO111MODULE=on")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var mod struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &mod); err != nil || jerr != nil || mod.Error != "" || mod.Dir == "" {
+		testdb.MissingTool(t, fmt.Sprintf("go mod download %s: %v %s %s", argoRolloutsModule, err, mod.Error, strings.TrimSpace(stderr.String())))
+	}
+	dir := filepath.Join(mod.Dir, "manifests", "crds")
+	t.Logf("validating against the CRDs of %s", argoRolloutsModule)
+	return dir
+}
+
 func TestArgoExport(t *testing.T) {
 	p, err := plan.Load("../../examples/rollout/rollout.yaml", plan.Options{})
 	if err != nil {
@@ -198,22 +234,33 @@ func TestArgoExport(t *testing.T) {
 	if len(docs) != 4 || docs[0]["kind"] != "Rollout" {
 		t.Fatalf("documents: %d\n%s", len(docs), out)
 	}
-	schemas := map[string]map[string]any{"Rollout": rolloutSchema, "AnalysisTemplate": analysisTemplateSchema}
-	if dir := os.Getenv("MIGSAFE_ARGO_CRDS"); dir != "" {
-		schemas["Rollout"] = crdSchema(t, filepath.Join(dir, "rollout-crd.yaml"))
-		schemas["AnalysisTemplate"] = crdSchema(t, filepath.Join(dir, "analysis-template-crd.yaml"))
-		t.Logf("validating against the CRDs in %s", dir)
-	}
 	templates := map[string]bool{}
 	for _, d := range docs {
-		kind := d["kind"].(string)
-		if errs := validate(schemas[kind], d, kind); len(errs) > 0 {
-			t.Errorf("%s does not validate:\n%s\n%s", kind, strings.Join(errs, "\n"), out)
-		}
-		if kind == "AnalysisTemplate" {
+		if d["kind"] == "AnalysisTemplate" {
 			templates[d["metadata"].(map[string]any)["name"].(string)] = true
 		}
 	}
+	validateAll := func(t *testing.T, schemas map[string]map[string]any) {
+		for _, d := range docs {
+			kind := d["kind"].(string)
+			if schemas[kind] == nil {
+				t.Fatalf("no schema for %s", kind)
+			}
+			if errs := validate(schemas[kind], d, kind); len(errs) > 0 {
+				t.Errorf("%s does not validate:\n%s\n%s", kind, strings.Join(errs, "\n"), out)
+			}
+		}
+	}
+	t.Run("transcribed", func(t *testing.T) {
+		validateAll(t, map[string]map[string]any{"Rollout": rolloutSchema, "AnalysisTemplate": analysisTemplateSchema})
+	})
+	t.Run("published CRDs", func(t *testing.T) {
+		dir := argoCRDs(t)
+		validateAll(t, map[string]map[string]any{
+			"Rollout":          crdSchema(t, filepath.Join(dir, "rollout-crd.yaml")),
+			"AnalysisTemplate": crdSchema(t, filepath.Join(dir, "analysis-template-crd.yaml")),
+		})
+	})
 	// the steps, and every analysis step names a template written here
 	var got []string
 	steps := docs[0]["spec"].(map[string]any)["strategy"].(map[string]any)["canary"].(map[string]any)["steps"].([]any)
@@ -242,15 +289,22 @@ func TestArgoExport(t *testing.T) {
 	}
 }
 
-// TestValidatorCatches: the validator is not a rubber stamp.
+// TestValidatorCatches: the validator is not a rubber stamp, with the
+// transcribed schema or with the published CRD.
 func TestValidatorCatches(t *testing.T) {
 	bad := map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "spec": map[string]any{
 		"strategy": map[string]any{"canary": map[string]any{"steps": []any{
 			map[string]any{"setWeight": "5"}, map[string]any{"bake": "1m"},
 		}}},
 	}}
-	errs := validate(rolloutSchema, bad, "Rollout")
-	if len(errs) != 2 || !strings.Contains(errs[0], "setWeight: want an integer") || !strings.Contains(errs[1], "unknown field bake") {
-		t.Errorf("errors %q", errs)
+	check := func(t *testing.T, schema map[string]any) {
+		errs := validate(schema, bad, "Rollout")
+		if len(errs) != 2 || !strings.Contains(errs[0], "setWeight: want an integer") || !strings.Contains(errs[1], "unknown field bake") {
+			t.Errorf("errors %q", errs)
+		}
 	}
+	t.Run("transcribed", func(t *testing.T) { check(t, rolloutSchema) })
+	t.Run("published CRD", func(t *testing.T) {
+		check(t, crdSchema(t, filepath.Join(argoCRDs(t), "rollout-crd.yaml")))
+	})
 }
