@@ -6,11 +6,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -486,5 +488,86 @@ func TestMigrateStepStatementTimeout(t *testing.T) {
 	}
 	if c := w.columns(t); c != "" {
 		t.Errorf("orders exists (%s): the migration's transaction was not rolled back", c)
+	}
+}
+
+// TestJournalTableDatabaseDown: with the copy of the journal on and a
+// database that accepts connections but never answers, a failed gate
+// still sends all traffic back to stable at once; the run ends within
+// the final flush of the copy, and says what was not copied.
+func TestJournalTableDatabaseDown(t *testing.T) {
+	bin := binaries(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "migrations"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "rollout.yaml")
+	src := `name: web-v2
+service: web
+release: {stable: v1, canary: v2}
+backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
+migrations: {path: migrations, database_env: DOWN_DATABASE_URL, journal_table: migsafe_rollout_journal}
+steps:
+  - set_weight: 5
+  - analysis:
+      name: canary-errors
+      metrics:
+        - name: errors
+          provider: {exec: {argv: ["false"]}}
+  - promote
+`
+	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"DOWN_DATABASE_URL=postgres://u:secret@" + ln.Addr().String() + "/db?sslmode=disable&connect_timeout=30"}
+	start := time.Now()
+	r := migsafe(t, bin, env, nil, "rollout", "start", "-p", plan, "--state-dir", filepath.Join(dir, "state"), "--format", "json")
+	took := time.Since(start)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (rolled back)\n%s", r.code, r.stderr)
+	}
+	var decided, stable time.Time
+	for _, e := range r.events {
+		switch {
+		case e.Kind == journal.RollbackStarted:
+			decided = e.At
+		case e.Kind == journal.StepDone && e.Rollback && e.Step == 0:
+			stable = e.At
+		}
+	}
+	t.Logf("database not answering: decision → stable %s, whole run %s", stable.Sub(decided).Round(time.Millisecond), took.Round(time.Millisecond))
+	if back := stable.Sub(decided); decided.IsZero() || back > time.Second {
+		t.Errorf("decision → stable took %s", back)
+	}
+	if took > 15*time.Second {
+		t.Errorf("the run took %s", took)
+	}
+	if !strings.Contains(r.stderr, "are not in the database's copy") || strings.Contains(r.stderr, "secret") {
+		t.Errorf("stderr %s", r.stderr)
 	}
 }

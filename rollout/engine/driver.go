@@ -45,8 +45,8 @@ type Driver struct {
 	// section (rollout/dbstep); nil makes such a step fail.
 	DB DBSteps
 	// Mirror, when set, gets a copy of every event after it is in the
-	// journal (a table in the target database); its failures are said on
-	// Loud and do not stop the run.
+	// journal (a table in the target database), from a goroutine of its
+	// own: it never delays the run, and its failures are said on Loud.
 	Mirror Mirror
 	// Flags is the plan's flag service (flag and flag_off steps; see
 	// flags.go); nil makes a flag step fail.
@@ -55,35 +55,19 @@ type Driver struct {
 	// with SIGKILL right after writing the event with this number.
 	CrashAtSeq int
 
-	j            *journal.Journal
-	st           State
-	redact       *backend.Redactor
-	runID        string
-	mirrorFailed bool
-}
-
-// Mirror copies journal events elsewhere; Record may get an event again.
-type Mirror interface {
-	Record(runID string, events []journal.Event) error
+	j      *journal.Journal
+	st     State
+	redact *backend.Redactor
+	runID  string
+	mq     *mirrorQueue
 }
 
 func (d *Driver) mirror(events []journal.Event) {
-	if d.Mirror == nil {
+	if d.mq == nil {
 		return
 	}
-	err := d.Mirror.Record(d.runID, events)
-	switch {
-	case err != nil && !d.mirrorFailed:
-		d.mirrorFailed = true
-		if d.Loud != nil {
-			fmt.Fprintf(d.Loud, "migsafe: warning: the copy of the journal in the database failed (the run goes on; the local journal is complete): %v\n", oneLine(err.Error()))
-		}
-	case err == nil && d.mirrorFailed:
-		d.mirrorFailed = false
-		if d.Loud != nil {
-			fmt.Fprintln(d.Loud, "migsafe: the copy of the journal in the database works again")
-		}
-	}
+	d.mq.add(events)
+	d.mq.say(d.Loud)
 }
 
 // DBSteps runs the steps that work on the plan's migrations: Check lints
@@ -230,6 +214,10 @@ func (d *Driver) drive(ctx context.Context, id string) (State, error) {
 	}
 	defer j.Close()
 	d.j, d.runID = j, id
+	if d.Mirror != nil {
+		d.mq = startMirror(d.Mirror, id)
+		defer func() { d.mq.close(d.Loud); d.mq = nil }()
+	}
 	d.mirror(events) // what a crash kept from the copy
 	d.st = Replay(events)
 	if d.st.Status != New {

@@ -331,3 +331,103 @@ func TestSecretsRedacted(t *testing.T) {
 		t.Error("the command's output is not in the journal")
 	}
 }
+
+// hangingMirror never answers, as a database behind a dead network does;
+// flaky fails its first calls, then copies.
+type hangingMirror struct{ release chan struct{} }
+
+func (m hangingMirror) Record(string, []journal.Event) error {
+	<-m.release
+	return errors.New("i/o timeout")
+}
+
+type flakyMirror struct {
+	mu    sync.Mutex
+	fail  int
+	seqs  map[int]bool
+	calls int
+}
+
+func (m *flakyMirror) Record(_ string, events []journal.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.fail > 0 {
+		m.fail--
+		return errors.New("connection refused")
+	}
+	for _, e := range events {
+		m.seqs[e.Seq] = true
+	}
+	return nil
+}
+
+// TestMirrorNeverDelaysTheRun: the copy of the journal in the database
+// is made beside the run. A database that never answers delays neither
+// the rollback (decision to stable) nor the end of the run by more than
+// the final flush, and what is not copied is said; one that fails for a
+// while gets every event once it answers.
+func TestMirrorNeverDelaysTheRun(t *testing.T) {
+	defer func(r, f time.Duration) { mirrorRetry, mirrorFlush = r, f }(mirrorRetry, mirrorFlush)
+	mirrorRetry, mirrorFlush = 10*time.Millisecond, 300*time.Millisecond
+	bad := &scripted{name: "errors", phases: []gate.Phase{gate.Failed}}
+	steps := `steps:
+  - deploy
+  - set_weight: 1
+  - analysis: {scripted: bad}
+  - promote
+`
+	t.Run("hanging", func(t *testing.T) {
+		p := loadPlan(t, steps, map[string]*scripted{"bad": bad})
+		d, loud := newDriver(t, p, &fakeBackend{}, t.TempDir())
+		m := hangingMirror{release: make(chan struct{})}
+		defer close(m.release)
+		d.Mirror = m
+		start := time.Now()
+		st, err := d.Start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		if OutcomeOf(st) != OutcomeRolledBack {
+			t.Fatalf("state %+v", st)
+		}
+		if back := st.StableAt.Sub(st.RollbackDecided); back > 100*time.Millisecond {
+			t.Errorf("decision to stable took %s with a database that does not answer", back)
+		}
+		if took > mirrorFlush+time.Second {
+			t.Errorf("the run took %s; the copy may hold it up only for the final flush (%s)", took, mirrorFlush)
+		}
+		if !strings.Contains(loud.String(), "journal event(s) are not in the database's copy") {
+			t.Errorf("nothing said about the copy: %q", loud.String())
+		}
+	})
+	t.Run("flaky", func(t *testing.T) {
+		// the database fails the first two copies, then answers while
+		// the run bakes
+		p := loadPlan(t, strings.Replace(steps, "  - analysis", "  - bake: 200ms\n  - analysis", 1), map[string]*scripted{"bad": bad})
+		dir := t.TempDir()
+		d, loud := newDriver(t, p, &fakeBackend{}, dir)
+		m := &flakyMirror{fail: 2, seqs: map[int]bool{}}
+		d.Mirror = m
+		st, err := d.Start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, events, err := d.Store.OpenJournal(st.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for _, e := range events {
+			if !m.seqs[e.Seq] {
+				t.Errorf("event %d (%s) not copied", e.Seq, e.Kind)
+			}
+		}
+		out := loud.String()
+		if strings.Count(out, "the copy of the journal in the database failed") != 1 || !strings.Contains(out, "works again") || strings.Contains(out, "not in the database's copy") {
+			t.Errorf("loud output %q", out)
+		}
+	})
+}
