@@ -256,8 +256,10 @@ func TestDocExample(t *testing.T) {
 }
 
 // TestExclusiveAndAbortFromAnotherTerminal: while one process drives a
-// run, a second start refuses and names it; abort from another terminal
-// is handed to the driver, which rolls back during its bake.
+// run, a second start refuses and names it, also when started from
+// another working directory (the default state folder is beside the
+// plan); abort from another terminal is handed to the driver, which rolls
+// back during its bake.
 func TestExclusiveAndAbortFromAnotherTerminal(t *testing.T) {
 	bin := binaries(t)
 	dir := t.TempDir()
@@ -275,7 +277,6 @@ steps:
 	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	state := filepath.Join(dir, "state")
 	baking := make(chan string, 1)
 	done := make(chan run, 1)
 	go func() {
@@ -283,7 +284,7 @@ steps:
 			if e.Kind == journal.Deadline {
 				baking <- e.Name
 			}
-		}, "rollout", "start", "-p", plan, "--state-dir", state, "--format", "json")
+		}, "rollout", "start", "-p", plan, "--format", "json")
 	}()
 	select {
 	case <-baking:
@@ -292,14 +293,16 @@ steps:
 	case <-time.After(20 * time.Second):
 		t.Fatal("the first run did not reach its bake")
 	}
-	second := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "start", "-p", plan, "--state-dir", state)
+	second := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "start", "-p", "rollout.yaml")
+	second.Dir = dir // another working directory, the plan named relative to it
 	out, err := second.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "is in progress") || !strings.Contains(string(out), "by pid ") {
 		t.Fatalf("second start: %v\n%s", err, out)
 	}
 	start := time.Now()
-	abort := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "abort", "-p", plan, "--state-dir", state, "--reason", "wrong build")
+	abort := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "abort", "-p", plan, "--reason", "wrong build")
+	abort.Dir = t.TempDir()
 	out, err = abort.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "abort sent to the process driving the run") {
 		t.Fatalf("abort: %v\n%s", err, out)

@@ -35,7 +35,7 @@ func rolloutCommand(env Env) *ucli.Command {
 	common := func() []ucli.Flag {
 		return []ucli.Flag{
 			&ucli.StringFlag{Name: "plan", Aliases: []string{"p"}, Value: "rollout.yaml", Usage: "the rollout plan `FILE`", Sources: ucli.EnvVars("MIGSAFE_ROLLOUT_PLAN")},
-			&ucli.StringFlag{Name: "state-dir", Value: ".migsafe/rollout", Usage: "where runs are journaled (`DIR`)", Sources: ucli.EnvVars("MIGSAFE_ROLLOUT_STATE")},
+			&ucli.StringFlag{Name: "state-dir", Usage: "where runs are journaled (`DIR`; default .migsafe/rollout beside the plan, whatever the working directory)", Sources: ucli.EnvVars("MIGSAFE_ROLLOUT_STATE")},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text, or json (one event a line)"},
 		}
 	}
@@ -77,6 +77,22 @@ journaled before it acts, so a run killed at any point continues with
 	return c
 }
 
+// rolloutPaths makes the plan's path absolute, and the state folder: the
+// one given (relative to the working directory), else .migsafe/rollout
+// beside the plan, so that runs of one plan share their state (and its
+// lock) from whichever directory they are started.
+func rolloutPaths(env Env, o *runner.Options) {
+	if env.Dir != "" && !filepath.IsAbs(o.PlanFile) {
+		o.PlanFile = filepath.Join(env.Dir, o.PlanFile)
+	}
+	switch {
+	case o.StateDir == "":
+		o.StateDir = filepath.Join(filepath.Dir(o.PlanFile), ".migsafe", "rollout")
+	case env.Dir != "" && !filepath.IsAbs(o.StateDir):
+		o.StateDir = filepath.Join(env.Dir, o.StateDir)
+	}
+}
+
 func rolloutOptions(cmd *ucli.Command, env Env) (runner.Options, error) {
 	o := runner.Options{PlanFile: cmd.String("plan"), StateDir: cmd.String("state-dir"), Compile: rolloutCompiler(), Loud: env.Stderr}
 	switch cmd.String("format") {
@@ -84,14 +100,7 @@ func rolloutOptions(cmd *ucli.Command, env Env) (runner.Options, error) {
 	default:
 		return o, usageErr("--format %q: text or json", cmd.String("format"))
 	}
-	if env.Dir != "" {
-		if !filepath.IsAbs(o.PlanFile) {
-			o.PlanFile = filepath.Join(env.Dir, o.PlanFile)
-		}
-		if !filepath.IsAbs(o.StateDir) {
-			o.StateDir = filepath.Join(env.Dir, o.StateDir)
-		}
-	}
+	rolloutPaths(env, &o)
 	o.Actor = env.Getenv("USER")
 	o.DB = &dbstep.Runner{Getenv: env.Getenv, Dir: env.Dir, Version: Version()}
 	o.Getenv = env.Getenv

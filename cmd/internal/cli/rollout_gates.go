@@ -29,7 +29,7 @@ and is off. Every failed item comes with how to fix it. Exit codes: 0 ready,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "plan", Aliases: []string{"p"}, Value: "rollout.yaml", Usage: "the rollout plan `FILE`", Sources: ucli.EnvVars("MIGSAFE_ROLLOUT_PLAN")},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text, json or markdown (for a pull request comment)"},
-			&ucli.StringFlag{Name: "state-dir", Value: ".migsafe/rollout", Usage: "where runs are journaled (`DIR`): the run history the revert commit is read from", Sources: ucli.EnvVars("MIGSAFE_ROLLOUT_STATE")},
+			&ucli.StringFlag{Name: "state-dir", Usage: "where runs are journaled (`DIR`; default .migsafe/rollout beside the plan): the run history the revert commit is read from", Sources: ucli.EnvVars("MIGSAFE_ROLLOUT_STATE")},
 		},
 		OnUsageError: onUsageError,
 		Action: func(ctx context.Context, cmd *ucli.Command) error {
@@ -47,17 +47,7 @@ func checklistAction(ctx context.Context, cmd *ucli.Command, env Env, run func(c
 	}
 	o := runner.Options{PlanFile: cmd.String("plan"), StateDir: cmd.String("state-dir"), Compile: rolloutCompiler(), Loud: env.Stderr,
 		Getenv: env.Getenv, DB: &dbstep.Runner{Getenv: env.Getenv, Dir: env.Dir, Version: Version()}}
-	if o.StateDir == "" {
-		o.StateDir = ".migsafe/rollout"
-	}
-	if env.Dir != "" {
-		if !filepath.IsAbs(o.PlanFile) {
-			o.PlanFile = filepath.Join(env.Dir, o.PlanFile)
-		}
-		if !filepath.IsAbs(o.StateDir) {
-			o.StateDir = filepath.Join(env.Dir, o.StateDir)
-		}
-	}
+	rolloutPaths(env, &o)
 	_, r, err := run(ctx, o)
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
