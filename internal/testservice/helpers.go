@@ -314,9 +314,6 @@ func NginxWrapperPath(t testing.TB, bin string) string {
 	return dir
 }
 
-// ArgvLog reads a log of JSON argv lines, one joined argv a line.
-func ArgvLog(t testing.TB, logFile string) []string { return KubectlLog(t, logFile) }
-
 // Load sends rps GET requests a second to url until ctx ends, each in its
 // own goroutine with a 5 s timeout, and waits for them before returning.
 func Load(ctx context.Context, url string, rps int) {

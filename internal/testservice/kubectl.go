@@ -1,6 +1,7 @@
 package testservice
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 )
 
 // The kubectl stand-in: the testservice binary answers as kubectl when it
@@ -24,10 +27,8 @@ import (
 //	rollout undo of a paused one:         error: you cannot rollback a paused deployment; resume it first … (exit 1)
 //	rollout status of a paused one:       waits; with --timeout: error: timed out waiting for the condition (exit 1)
 //
-// $MIGSAFE_TEST_KILL_PARENT, when it is a substring of the joined argv,
-// makes the stand-in perform the command and then SIGKILL its parent (the
-// runner), once ($MIGSAFE_TEST_KILL_MARKER records it): a crash inside an
-// action, after its effect.
+// killParentIf makes it a crash point of the crash tests: a crash inside
+// an action, after its effect.
 
 // KubeState is the stand-in's cluster.
 type KubeState struct {
@@ -90,15 +91,34 @@ func Kubectl(args []string, stdout, stderr io.Writer) int {
 	if err := os.WriteFile(tmp, out, 0o644); err == nil {
 		_ = os.Rename(tmp, path)
 	}
-	killParentIf(args)
+	killParentIf(append([]string{"kubectl"}, args...))
 	return code
 }
 
-// killParentIf kills the parent process with SIGKILL, once, when
-// $MIGSAFE_TEST_KILL_PARENT is a substring of the joined args.
+// killParentIf is a crash inside a command, after its effect, for the
+// crash tests: every stand-in command (nginx, kubectl, testservice mark
+// and has) appends its argv as a JSON line to $MIGSAFE_TEST_COMMANDS, and
+// the one whose line is number $MIGSAFE_TEST_KILL_AT kills its parent (the
+// runner) with SIGKILL, once ($MIGSAFE_TEST_KILL_MARKER records it).
 func killParentIf(args []string) {
-	k, marker := os.Getenv("MIGSAFE_TEST_KILL_PARENT"), os.Getenv("MIGSAFE_TEST_KILL_MARKER")
-	if k == "" || marker == "" || !strings.Contains(strings.Join(args, " "), k) {
+	log := os.Getenv("MIGSAFE_TEST_COMMANDS")
+	if log == "" {
+		return
+	}
+	line, _ := json.Marshal(args)
+	lf, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	_, _ = lf.Write(append(line, '\n'))
+	lf.Close()
+	at, _ := strconv.Atoi(os.Getenv("MIGSAFE_TEST_KILL_AT"))
+	marker := os.Getenv("MIGSAFE_TEST_KILL_MARKER")
+	if at <= 0 || marker == "" {
+		return
+	}
+	data, _ := os.ReadFile(log)
+	if bytes.Count(data, []byte("\n")) != at {
 		return
 	}
 	if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) {
@@ -107,18 +127,28 @@ func killParentIf(args []string) {
 	}
 }
 
-// NginxWrapper runs the real nginx ($MIGSAFE_TEST_REAL_NGINX) with args,
-// logs the args as a JSON line to $MIGSAFE_TEST_NGINX_LOG, and then may
-// kill its parent (killParentIf): a crash inside an nginx command, after
-// its effect.
-func NginxWrapper(args []string, stdout, stderr io.Writer) int {
-	if f := os.Getenv("MIGSAFE_TEST_NGINX_LOG"); f != "" {
-		line, _ := json.Marshal(append([]string{"nginx"}, args...))
-		if lf, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
-			_, _ = lf.Write(append(line, '\n'))
-			lf.Close()
+// CommandLog reads the commands the stand-ins ran ($MIGSAFE_TEST_COMMANDS
+// of killParentIf), each as its joined argv.
+func CommandLog(t testing.TB, file string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var argv []string
+		if len(l) > 0 && json.Unmarshal(l, &argv) == nil {
+			out = append(out, strings.Join(argv, " "))
 		}
 	}
+	return out
+}
+
+// NginxWrapper runs the real nginx ($MIGSAFE_TEST_REAL_NGINX) with args,
+// and then may kill its parent (killParentIf): a crash inside an nginx
+// command, after its effect.
+func NginxWrapper(args []string, stdout, stderr io.Writer) int {
 	cmd := exec.Command(os.Getenv("MIGSAFE_TEST_REAL_NGINX"), args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	code := 0
@@ -130,7 +160,7 @@ func NginxWrapper(args []string, stdout, stderr io.Writer) int {
 		}
 		code = ee.ExitCode()
 	}
-	killParentIf(args)
+	killParentIf(append([]string{"nginx"}, args...))
 	return code
 }
 

@@ -29,6 +29,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stderr)
 	case "probe":
 		return probe(args[1:], stdout, stderr)
+	case "mark", "has":
+		// a crash point of the crash tests, after the command's effect
+		defer killParentIf(append([]string{"testservice"}, args...))
+	}
+	switch args[0] {
 	case "mark":
 		if len(args) != 3 {
 			return 2

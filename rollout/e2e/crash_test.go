@@ -20,11 +20,11 @@ type world struct {
 	reset func()
 	// check the world after the run finished
 	check func(t *testing.T, good bool, where string)
-	// inside lists commands of the backend to crash in: the stand-in
-	// runs the command, then kills the runner (MIGSAFE_TEST_KILL_PARENT)
-	inside []string
-	// log returns the commands the backend ran (nil for nginx)
-	log func() []string
+	// commands is the file every command of the run (nginx, kubectl, the
+	// exec steps, checks and gates) appends its argv to; the crash tests
+	// kill the runner inside each of them, after its effect
+	// (testservice.CommandLog, $MIGSAFE_TEST_KILL_AT)
+	commands string
 }
 
 const crashSteps = `steps:
@@ -58,8 +58,9 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 	run := func(crash string) (first, last run, events []journal.Event) {
 		w.reset()
 		os.Remove(marks)
+		os.Remove(w.commands)
 		state := t.TempDir()
-		env := w.env
+		env := append([]string{"MIGSAFE_TEST_COMMANDS=" + w.commands}, w.env...)
 		if crash != "" {
 			env = append(append([]string{}, env...), crash)
 		}
@@ -71,7 +72,7 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 			if runs%2 == 1 {
 				cmd = "resume"
 			}
-			last = migsafe(t, bin, w.env, nil, "rollout", cmd, "-p", w.plan, "--state-dir", state, "--format", "json")
+			last = migsafe(t, bin, append([]string{"MIGSAFE_TEST_COMMANDS=" + w.commands}, w.env...), nil, "rollout", cmd, "-p", w.plan, "--state-dir", state, "--format", "json")
 		}
 		names, _ := filepath.Glob(filepath.Join(state, "*", "runs", "*.jsonl"))
 		for _, name := range names {
@@ -96,17 +97,12 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 	for n := 1; n <= total; n++ {
 		points = append(points, fmt.Sprintf("MIGSAFE_ROLLOUT_CRASH_AT_SEQ=%d", n))
 	}
-	var ran []string
-	if w.log != nil {
-		ran = w.log()
+	ran := testservice.CommandLog(t, w.commands)
+	if len(ran) < 5 {
+		t.Fatalf("the clean run ran %d commands: %v", len(ran), ran)
 	}
-	for _, cmd := range w.inside {
-		for _, l := range ran {
-			if strings.Contains(l, cmd) {
-				points = append(points, "MIGSAFE_TEST_KILL_PARENT="+cmd)
-				break
-			}
-		}
+	for n := range ran {
+		points = append(points, fmt.Sprintf("MIGSAFE_TEST_KILL_AT=%d", n+1))
 	}
 	for i, crash := range points {
 		n := i + 1
@@ -114,7 +110,7 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 			if i < total {
 				return fmt.Sprintf("crash after event %d (%s)", n, kindAt(events, n))
 			}
-			return "crash inside " + crash
+			return fmt.Sprintf("crash inside command %d (%s)", i-total+1, ran[i-total])
 		}
 		first, last, events := run(crash)
 		if !first.killed {
@@ -156,7 +152,7 @@ func crashAll(t *testing.T, bin string, w world, good bool, marks, gateFile stri
 		}
 		w.check(t, good, where(events))
 	}
-	t.Logf("%d crash points (%d after journal events, %d inside backend commands), each resumed to the same end", len(points), total, len(points)-total)
+	t.Logf("%d crash points (%d after journal events, %d inside commands), each resumed to the same end", len(points), total, len(points)-total)
 }
 
 func kindAt(events []journal.Event, n int) string {
@@ -188,7 +184,6 @@ func TestCrashNginx(t *testing.T) {
 			marks, gateFile := filepath.Join(dir, "marks"), filepath.Join(dir, "gate")
 			ts := filepath.Join(bin, "testservice")
 			wrapper := filepath.Join(testservice.NginxWrapperPath(t, bin), "nginx")
-			nginxLog := filepath.Join(dir, "nginx.log")
 			src := fmt.Sprintf(`name: crash
 service: web
 release: {stable: v1, canary: v2}
@@ -204,15 +199,13 @@ analysis: {exec: [%s, has, %s, pass]}
 			}
 			initial, _ := os.ReadFile(ngx.Upstream)
 			w := world{plan: plan,
-				env: []string{"MIGSAFE_TEST_REAL_NGINX=" + ngx.Binary, "MIGSAFE_TEST_NGINX_LOG=" + nginxLog,
+				env: []string{"MIGSAFE_TEST_REAL_NGINX=" + ngx.Binary,
 					"MIGSAFE_TEST_KILL_MARKER=" + filepath.Join(dir, "killed")},
-				inside: []string{"-t", "-s reload"},
-				log:    func() []string { return testservice.ArgvLog(t, nginxLog) },
+				commands: filepath.Join(dir, "commands"),
 				reset: func() {
 					if err := os.WriteFile(ngx.Upstream, initial, 0o644); err != nil {
 						t.Fatal(err)
 					}
-					os.Remove(nginxLog)
 					os.Remove(filepath.Join(dir, "killed"))
 				},
 				check: func(t *testing.T, good bool, where string) {
@@ -276,8 +269,7 @@ analysis: {exec: [%s, has, %s, pass]}
 			os.Remove(logFile)
 			os.Remove(filepath.Join(dir, "killed"))
 		},
-		inside: []string{"set image", "rollout pause", "rollout resume", "rollout undo", "rollout status"},
-		log:    func() []string { return testservice.KubectlLog(t, logFile) },
+		commands: filepath.Join(dir, "commands"),
 		check: func(t *testing.T, good bool, where string) {
 			d := testservice.ReadKubeState(t, stateFile).Deployments["web"]
 			want := "reg/web:2"
