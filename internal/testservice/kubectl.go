@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The kubectl stand-in: the testservice binary answers as kubectl when it
@@ -41,6 +42,9 @@ type FakeDeployment struct {
 	Image     string   `json:"image"`
 	Paused    bool     `json:"paused"`
 	Revisions []string `json:"revisions"` // images, oldest first
+	// Stuck: the new pods never become ready, so rollout status waits
+	// until its --timeout, as for a paused Deployment
+	Stuck bool `json:"stuck,omitempty"`
 }
 
 // FakeRollout is an Argo Rollout whose canary steps are setWeight +
@@ -95,6 +99,21 @@ func Kubectl(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// timeoutFlag reads kubectl's --timeout=D or --timeout D.
+func timeoutFlag(args []string) (time.Duration, bool) {
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "--timeout=")
+		if !ok && a == "--timeout" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok {
+			d, err := time.ParseDuration(v)
+			return d, err == nil && d > 0
+		}
+	}
+	return 0, false
+}
+
 // killParentIf is a crash inside a command, after its effect, for the
 // crash tests: every stand-in command (nginx, kubectl, testservice mark
 // and has) appends its argv as a JSON line to $MIGSAFE_TEST_COMMANDS, and
@@ -147,8 +166,13 @@ func CommandLog(t testing.TB, file string) []string {
 
 // NginxWrapper runs the real nginx ($MIGSAFE_TEST_REAL_NGINX) with args,
 // and then may kill its parent (killParentIf): a crash inside an nginx
-// command, after its effect.
+// command, after its effect. With $MIGSAFE_TEST_NGINX_FAIL_RELOAD set, a
+// reload fails as nginx's does when its master is gone.
 func NginxWrapper(args []string, stdout, stderr io.Writer) int {
+	if os.Getenv("MIGSAFE_TEST_NGINX_FAIL_RELOAD") != "" && slices.Equal(args[max(len(args)-2, 0):], []string{"-s", "reload"}) {
+		fmt.Fprintln(stderr, `nginx: [error] kill(4242, 1) failed (3: No such process)`)
+		return 1
+	}
 	cmd := exec.Command(os.Getenv("MIGSAFE_TEST_REAL_NGINX"), args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	code := 0
@@ -224,11 +248,13 @@ func kubectl(st *KubeState, a []string, stdout, stderr io.Writer) int {
 			d.Image = prev
 			fmt.Fprintf(stdout, "deployment.apps/%s rolled back\n", name)
 		case "status":
-			if d.Paused {
+			if d.Paused || d.Stuck {
 				fmt.Fprintf(stdout, "Waiting for deployment %q rollout to finish: 0 out of 3 new replicas have been updated...\n", name)
-				if !slices.ContainsFunc(a, func(s string) bool { return strings.HasPrefix(s, "--timeout") }) {
+				wait, ok := timeoutFlag(a)
+				if !ok {
 					return fail("the stand-in will not wait forever: real kubectl rollout status would (give --timeout)")
 				}
+				time.Sleep(min(wait, 3*time.Second)) // kubectl waits its --timeout
 				return fail("error: timed out waiting for the condition")
 			}
 			fmt.Fprintf(stdout, "deployment %q successfully rolled out\n", name)

@@ -76,7 +76,15 @@ type Command struct {
 	// AlreadyDone lists output fragments that mean a non-zero exit is
 	// the effect being there already (kubectl's "is not paused").
 	AlreadyDone []string `yaml:"already_done,omitempty" json:"already_done,omitempty"`
+	// wait names the var that says how long the command itself waits
+	// (kubectl's --timeout): its deadline is that plus waitMargin when
+	// longer than the backend's, so kubectl's own timeout speaks first.
+	wait string
 }
+
+// waitMargin is how much longer than its own wait a waiting command may
+// take before it is killed.
+const waitMargin = 30 * time.Second
 
 // Check reads the current state.
 type Check struct {
@@ -152,6 +160,11 @@ func Validate(s Spec) []error {
 			if err := CheckTemplate(c.Argv); err != nil {
 				errs = append(errs, fmt.Errorf("backend action %s: %w", a, err))
 			}
+		}
+	}
+	if _, ok := defaultVars[s.Preset]["status_timeout"]; ok && s.Vars["status_timeout"] != "" {
+		if d, err := time.ParseDuration(s.Vars["status_timeout"]); err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("backend %s: vars.status_timeout %q: a duration above zero, such as 120s or 5m (kubectl waits forever with --timeout=0)", s.Preset, s.Vars["status_timeout"]))
 		}
 	}
 	if s.Preset == "exec" {
@@ -239,8 +252,15 @@ func (b *commandBackend) run(ctx context.Context, cmds []Command, p Params, rec 
 		if err != nil {
 			return err
 		}
+		timeout := b.timeout
+		if d, err := time.ParseDuration(b.vars[c.wait]); c.wait != "" && err == nil {
+			if timeout <= 0 {
+				timeout = time.Minute // RunCommand's default
+			}
+			timeout = max(timeout, d+waitMargin)
+		}
 		start := time.Now()
-		code, out, err := RunCommand(ctx, argv, p.env(), b.timeout)
+		code, out, err := RunCommand(ctx, argv, p.env(), timeout)
 		r := Record{Argv: argv, Exit: code, Output: out, Duration: time.Since(start)}
 		if err == nil && code != 0 {
 			for _, frag := range c.AlreadyDone {
@@ -278,7 +298,7 @@ func kubectlDeployment(a Action, p Params) []Command {
 		Expect: "{{.Stable}}",
 	}
 	resume := Command{Argv: k("rollout", "resume", dep), AlreadyDone: []string{"is not paused"}}
-	status := Command{Argv: k("rollout", "status", dep, "--timeout={{.status_timeout}}")}
+	status := Command{Argv: k("rollout", "status", dep, "--timeout={{.status_timeout}}"), wait: "status_timeout"}
 	switch a {
 	case Deploy:
 		return []Command{
@@ -328,7 +348,7 @@ func argoRollouts(a Action, p Params) []Command {
 	case Promote:
 		return []Command{
 			{Argv: ar("promote", "{{.rollout}}", "--full")},
-			{Argv: ar("status", "{{.rollout}}", "--timeout", "{{.status_timeout}}")},
+			{Argv: ar("status", "{{.rollout}}", "--timeout", "{{.status_timeout}}"), wait: "status_timeout"},
 		}
 	case RouteStable:
 		return []Command{{Argv: ar("abort", "{{.rollout}}")}}

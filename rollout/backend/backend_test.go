@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,6 +65,25 @@ func TestNginx(t *testing.T) {
 	after, _ := os.ReadFile(ngx.Upstream)
 	if string(after) != string(before) {
 		t.Errorf("the upstream file changed:\n%s", after)
+	}
+	testservice.WaitShare(t, ngx.URL, "v2", 100, 0, 5*time.Second)
+
+	// A reload that fails (nginx -t passed) puts the previous file back:
+	// what is on disk stays what nginx serves.
+	t.Setenv("MIGSAFE_TEST_REAL_NGINX", ngx.Binary)
+	t.Setenv("MIGSAFE_TEST_NGINX_FAIL_RELOAD", "1")
+	spec.Vars["canary"] = canary.Addr
+	spec.Vars["nginx"] = filepath.Join(testservice.NginxWrapperPath(t, bin), "nginx")
+	failing, err := backend.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = do(t, failing, backend.SetWeight, 50)
+	if err == nil || !strings.Contains(err.Error(), "reload exited 1") || !strings.Contains(err.Error(), "previous") {
+		t.Fatalf("failed reload: %v", err)
+	}
+	if after, _ := os.ReadFile(ngx.Upstream); string(after) != string(before) {
+		t.Errorf("after a failed reload the upstream file is\n%s\nnot the previous\n%s", after, before)
 	}
 	testservice.WaitShare(t, ngx.URL, "v2", 100, 0, 5*time.Second)
 }
@@ -149,6 +169,19 @@ func TestArgoRollouts(t *testing.T) {
 			t.Fatalf("%s: %v", s.a, err)
 		}
 	}
+	if r := testservice.ReadKubeState(t, stateFile).Rollouts["web"]; r.Image != "reg/web:1" || r.Weight != 0 {
+		t.Errorf("rolled back: rollout %+v", r)
+	}
+	// then a release that is promoted: full promotion, and status waits
+	// with a timeout (kubectl argo rollouts status waits forever without)
+	for _, s := range steps[:2] {
+		if err := do(t, b, s.a, s.w); err != nil {
+			t.Fatalf("%s: %v", s.a, err)
+		}
+	}
+	if err := do(t, b, backend.Promote, 100); err != nil {
+		t.Fatalf("promote: %v", err)
+	}
 	weight := "kubectl -n default get rollout.argoproj.io/web -o jsonpath={.status.canary.weights.canary.weight}"
 	image := `kubectl -n default get rollout.argoproj.io/web -o jsonpath={.spec.template.spec.containers[?(@.name=="app")].image}`
 	want := []string{
@@ -159,12 +192,16 @@ func TestArgoRollouts(t *testing.T) {
 		"kubectl argo rollouts -n default abort web",
 		image, "kubectl argo rollouts -n default undo web",
 		image, // stable already: no second undo
+		"kubectl argo rollouts -n default set image web app=reg/web:2",
+		weight,
+		"kubectl argo rollouts -n default promote web --full",
+		"kubectl argo rollouts -n default status web --timeout 120s",
 	}
 	if got := testservice.KubectlLog(t, logFile); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("argv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if r := testservice.ReadKubeState(t, stateFile).Rollouts["web"]; r.Image != "reg/web:1" || r.Weight != 0 {
-		t.Errorf("rollout %+v", r)
+	if r := testservice.ReadKubeState(t, stateFile).Rollouts["web"]; r.Image != "reg/web:2" || r.Weight != 100 {
+		t.Errorf("promoted: rollout %+v", r)
 	}
 }
 
@@ -177,6 +214,43 @@ func TestValidateValue(t *testing.T) {
 	for _, v := range []string{"reg/web:1.2@sha256:ab", "127.0.0.1:8080", "shop"} {
 		if err := backend.ValidateValue("v", v); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestKubectlStatusDeadline: rollout status waits its own --timeout
+// (status_timeout), and the runner's deadline for the command is longer,
+// so a rollout that never becomes ready fails with kubectl's own words,
+// not a kill. A status_timeout of zero (kubectl: wait forever) or not a
+// duration is refused.
+func TestKubectlStatusDeadline(t *testing.T) {
+	dir, stateFile, logFile := testservice.KubectlPath(t, bin(t), testservice.KubeState{
+		Deployments: map[string]*testservice.FakeDeployment{"web": {Image: "reg/web:1", Revisions: []string{"reg/web:1"}, Stuck: true}},
+	})
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("FAKE_KUBE_STATE", stateFile)
+	t.Setenv("FAKE_KUBE_LOG", logFile)
+	vars := map[string]string{"deployment": "web", "container": "app", "status_timeout": "1s"}
+	b, err := backend.New(backend.Spec{Preset: "kubectl-deployment", Vars: vars, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = do(t, b, backend.Promote, 100)
+	if err == nil || !strings.Contains(err.Error(), "timed out waiting for the condition") {
+		t.Fatalf("promote of a stuck rollout: %v", err)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("status returned after %s, before its own --timeout", took)
+	}
+	for _, bad := range []string{"0", "0s", "forever", "-5s"} {
+		vars["status_timeout"] = bad
+		for _, preset := range []string{"kubectl-deployment", "argo-rollouts"} {
+			v := maps.Clone(vars)
+			v["rollout"] = "web"
+			if _, err := backend.New(backend.Spec{Preset: preset, Vars: v}); err == nil || !strings.Contains(err.Error(), "vars.status_timeout") {
+				t.Errorf("%s status_timeout %q: %v", preset, bad, err)
+			}
 		}
 	}
 }
