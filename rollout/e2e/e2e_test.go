@@ -367,3 +367,110 @@ steps:
 		}
 	}
 }
+
+// TestPauseAndPromoteFromAnotherTerminal: while one process drives a run,
+// promote from another terminal counts its bake as passed, and pause
+// stops it (exit 3, paused); resume then drives the run, and promote from
+// a third terminal ends its bake, so it is promoted (exit 0). Every
+// request is in the journal with who sent it.
+func TestPauseAndPromoteFromAnotherTerminal(t *testing.T) {
+	bin := binaries(t)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "rollout.yaml")
+	src := `name: web-v2
+service: web
+release: {stable: v1, canary: v2}
+backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
+steps:
+  - set_weight: 5
+  - bake: 1m
+  - set_weight: 50
+  - bake: 1m
+  - analysis: {exec: ["true"]}
+  - promote
+`
+	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	control := func(action string) string {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(bin, "migsafe"), "rollout", action, "-p", plan, "--reason", "test "+action)
+		cmd.Dir = t.TempDir()
+		cmd.Env = append(os.Environ(), "USER=oncall")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", action, err, out)
+		}
+		return string(out)
+	}
+	// drive runs a command that drives the run, sending on baking the
+	// step number of each bake it starts or, resumed, goes on with
+	drive := func(baking chan<- int, args ...string) <-chan run {
+		done := make(chan run, 1)
+		go func() {
+			done <- migsafe(t, bin, nil, func(e journal.Event) {
+				if e.Kind == journal.Deadline || e.Kind == journal.Unpaused {
+					baking <- e.Step
+				}
+			}, append(args, "-p", plan, "--format", "json")...)
+		}()
+		return done
+	}
+	waitBake := func(baking <-chan int, done <-chan run, step int) {
+		t.Helper()
+		select {
+		case s := <-baking:
+			if s != step {
+				t.Fatalf("baking step %d, want %d", s, step)
+			}
+		case r := <-done:
+			t.Fatalf("the run ended: exit %d\n%s", r.code, r.stderr)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no bake of step %d", step)
+		}
+	}
+	start := time.Now()
+	baking := make(chan int, 4)
+	done := drive(baking, "rollout", "start")
+	waitBake(baking, done, 1)
+	if out := control("promote"); !strings.Contains(out, "promote sent to the process driving the run") {
+		t.Fatalf("promote: %s", out)
+	}
+	waitBake(baking, done, 3) // the first bake counted as passed: 50%
+	if out := control("pause"); !strings.Contains(out, "pause sent to the process driving the run") {
+		t.Fatalf("pause: %s", out)
+	}
+	r := <-done
+	if r.code != 3 {
+		t.Fatalf("paused run: exit %d, want 3\n%s", r.code, r.stderr)
+	}
+	if last := r.events[len(r.events)-1]; last.Kind != journal.Paused || !strings.Contains(last.Reason, "paused by oncall: test pause") {
+		t.Errorf("last event %+v", last)
+	}
+	// resume drives it again: the bake goes on (its deadline is absolute)
+	baking2 := make(chan int, 4)
+	done = drive(baking2, "rollout", "resume")
+	waitBake(baking2, done, 3)
+	control("promote")
+	r = <-done
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("the bakes were not cut short: %s", took)
+	}
+	var got []string
+	for _, e := range r.events {
+		if e.Kind == journal.StepDone && strings.HasPrefix(e.Reason, "promoted by oncall") {
+			got = append(got, e.Name)
+		}
+	}
+	if len(got) != 1 || got[0] != "bake 1m0s" {
+		t.Errorf("steps promoted in the resumed run: %v", got)
+	}
+	st := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "status", "-p", plan)
+	out, err := st.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "promoted") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+}

@@ -272,7 +272,11 @@ func writeEvent(w io.Writer, e journal.Event, steps, rollback int) {
 	case journal.RolledBack:
 		fmt.Fprintf(w, "%s rolled back\n", at)
 	case journal.ControlReceived:
-		fmt.Fprintf(w, "%s request: %s by %s\n", at, e.Reason, e.Actor)
+		by := e.Actor
+		if by == "" {
+			by = "someone at the command line ($USER unset)"
+		}
+		fmt.Fprintf(w, "%s request: %s by %s\n", at, e.Reason, by)
 	case journal.Warning:
 		fmt.Fprintf(w, "%s warning: %s\n", at, e.Reason)
 	case journal.Migration:
