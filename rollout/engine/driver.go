@@ -634,6 +634,15 @@ func (d *Driver) rollback(ctx context.Context, dec Decision) error {
 		if err == nil {
 			return d.append(ev(journal.StepDone, attempt))
 		}
+		if dec.Step > 0 && attempt >= limit {
+			e := ev(journal.StepDone, attempt)
+			e.GaveUp = true
+			e.Reason = fmt.Sprintf("GAVE UP after %d attempts: %v; traffic is on stable; a person must finish this step", attempt, err)
+			if d.Loud != nil {
+				fmt.Fprintf(d.Loud, "migsafe: ROLLBACK STEP %d (%s) FAILED, attempt %d: %v; GAVE UP after %d attempts; traffic is on stable; finish it by hand\n", dec.Step+1, s, attempt, oneLine(err.Error()), attempt)
+			}
+			return d.append(e)
+		}
 		wait := d.backoff(attempt)
 		e := ev(journal.RollbackRetry, attempt)
 		e.Reason = err.Error()
@@ -642,14 +651,6 @@ func (d *Driver) rollback(ctx context.Context, dec Decision) error {
 		}
 		if d.Loud != nil {
 			fmt.Fprintf(d.Loud, "migsafe: ROLLBACK STEP %d (%s) FAILED, attempt %d: %v; retrying in %s\n", dec.Step+1, s, attempt, oneLine(err.Error()), wait)
-		}
-		if dec.Step > 0 && attempt >= limit {
-			e := ev(journal.StepDone, attempt)
-			e.Reason = fmt.Sprintf("GAVE UP after %d attempts: %v; traffic is on stable; a person must finish this step", attempt, err)
-			if d.Loud != nil {
-				fmt.Fprintf(d.Loud, "migsafe: ROLLBACK STEP %d (%s) GAVE UP after %d attempts; traffic is on stable; finish it by hand\n", dec.Step+1, s, attempt)
-			}
-			return d.append(e)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err

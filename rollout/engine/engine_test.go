@@ -431,3 +431,48 @@ func TestMirrorNeverDelaysTheRun(t *testing.T) {
 		}
 	})
 }
+
+// TestDefaultBackoff: a failed rollback action is retried after 1 s,
+// 2 s, 4 s … and never more than 30 s apart.
+func TestDefaultBackoff(t *testing.T) {
+	var d Driver
+	var got []string
+	for n := 1; n <= 8; n++ {
+		got = append(got, d.backoff(n).String())
+	}
+	if want := "1s 2s 4s 8s 16s 30s 30s 30s"; strings.Join(got, " ") != want {
+		t.Errorf("backoff %v, want %s", got, want)
+	}
+}
+
+// TestRollbackStepGivesUp: a rollback step after route_stable that keeps
+// failing gives up after its attempts, loudly; the run is rolled back
+// (traffic is on stable) and says which step a person must finish.
+func TestRollbackStepGivesUp(t *testing.T) {
+	bad := &scripted{name: "errors", phases: []gate.Phase{gate.Failed}}
+	p := loadPlan(t, `steps:
+  - deploy
+  - set_weight: 1
+  - analysis: {scripted: bad}
+  - promote
+`, map[string]*scripted{"bad": bad})
+	b := &fakeBackend{fail: map[backend.Action]int{backend.Undo: 100}}
+	d, loud := newDriver(t, p, b, t.TempDir())
+	st, err := d.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if OutcomeOf(st) != OutcomeRolledBack || st.Weight != 0 || st.StableAt.IsZero() {
+		t.Fatalf("state %+v", st)
+	}
+	if got := strings.Join(b.calls, ", "); got != "deploy, set_weight 1, route_stable, undo, undo, undo, undo, undo" {
+		t.Errorf("calls %s", got)
+	}
+	if len(st.Unfinished) != 1 || st.Unfinished[0] != "undo" {
+		t.Errorf("unfinished %v", st.Unfinished)
+	}
+	out := loud.String()
+	if strings.Count(out, "ROLLBACK STEP 2 (undo) FAILED") != 5 || strings.Count(out, "retrying in") != 4 || !strings.Contains(out, "GAVE UP after 5 attempts") {
+		t.Errorf("loud output %q", out)
+	}
+}

@@ -68,6 +68,9 @@ type State struct {
 	// its first action (all traffic to stable) was done.
 	RollbackDecided time.Time `json:"rollback_decided,omitzero"`
 	StableAt        time.Time `json:"stable_at,omitzero"`
+	// Unfinished lists the rollback steps that gave up after their
+	// attempts: a person must finish them.
+	Unfinished []string `json:"unfinished_rollback,omitempty"`
 
 	ControlSeen int `json:"control_seen"`
 }
@@ -94,6 +97,9 @@ func Apply(s State, e journal.Event) State {
 		}
 	case journal.StepDone:
 		if e.Rollback {
+			if e.GaveUp {
+				s.Unfinished = append(s.Unfinished, e.Name)
+			}
 			s.Rollback, s.RollbackPhase, s.RollbackAttempt = e.Step+1, PhaseNone, 0
 			if e.Step == 0 {
 				s.StableAt = e.At

@@ -64,16 +64,19 @@ type Event struct {
 	Kind string    `json:"kind"`
 	// Step is the index in the plan's steps, or in its rollback list when
 	// Rollback is set; -1 when the event is not about a step.
-	Step     int             `json:"step"`
-	Rollback bool            `json:"rollback,omitempty"`
-	Name     string          `json:"name,omitempty"`
-	Attempt  int             `json:"attempt,omitempty"`
-	Weight   *int            `json:"weight,omitempty"`
-	Command  *backend.Record `json:"command,omitempty"`
-	Gate     *gate.Result    `json:"gate,omitempty"`
-	Until    *time.Time      `json:"until,omitempty"`
-	Reason   string          `json:"reason,omitempty"`
-	Actor    string          `json:"actor,omitempty"`
+	Step     int    `json:"step"`
+	Rollback bool   `json:"rollback,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Attempt  int    `json:"attempt,omitempty"`
+	// GaveUp, on the step_done of a rollback step after the first: its
+	// attempts ran out; a person must finish it (Reason says why).
+	GaveUp  bool            `json:"gave_up,omitempty"`
+	Weight  *int            `json:"weight,omitempty"`
+	Command *backend.Record `json:"command,omitempty"`
+	Gate    *gate.Result    `json:"gate,omitempty"`
+	Until   *time.Time      `json:"until,omitempty"`
+	Reason  string          `json:"reason,omitempty"`
+	Actor   string          `json:"actor,omitempty"`
 	// Run facts, on run_started.
 	RunID    string `json:"run_id,omitempty"`
 	PlanFile string `json:"plan_file,omitempty"`

@@ -213,6 +213,9 @@ func summary(st engine.State) string {
 		if !st.StableAt.IsZero() {
 			s += fmt.Sprintf(" (all traffic on stable %s after the decision)", st.StableAt.Sub(st.RollbackDecided).Round(time.Millisecond))
 		}
+		if len(st.Unfinished) > 0 {
+			s += "; ROLLBACK INCOMPLETE: " + strings.Join(st.Unfinished, ", ") + " gave up after its attempts: finish by hand (the journal has each attempt's output)"
+		}
 		return s
 	case engine.Paused:
 		return "paused: " + st.PauseReason
