@@ -21,7 +21,7 @@ import (
 )
 
 func binaries(t *testing.T) string {
-	return testservice.Build(t, "./internal/testservice/testservice", "./cmd/migsafe")
+	return testservice.Build(t, "./internal/testservice/testservice", "./cmd/migsafe", "./examples/rollout/demo")
 }
 
 type run struct {

@@ -5,8 +5,7 @@
 // With -bad, v2 fails 20% of its requests and the rollout rolls back.
 //
 //	go run ./examples/rollout/demo [-bad] &
-//	export DEMO_DATABASE_URL='postgres://postgres@127.0.0.1:18083/postgres?sslmode=disable'
-//	go run ./cmd/migsafe rollout start -p examples/rollout/rollout.yaml
+//	DEMO_DATABASE_URL='postgres://postgres@127.0.0.1:18083/postgres?sslmode=disable' go run ./cmd/migsafe rollout start -p examples/rollout/rollout.yaml
 //
 // It also links itself as /tmp/migsafe-demo/testservice, the probe the
 // plan's analysis gate runs.
@@ -93,7 +92,7 @@ func run() error {
 	if err := ngx.Start(); err != nil {
 		return fmt.Errorf("nginx (Debian package nginx): %w", err)
 	}
-	fmt.Fprintf(os.Stdout, "demo: nginx on http://127.0.0.1:18080/ (pid %d) → v1 127.0.0.1:18081, v2 127.0.0.1:18082 (error rate %.0f%%); PostgreSQL: export DEMO_DATABASE_URL='%s'; Ctrl-C stops\n", ngx.Process.Pid, rate*100, databaseURL())
+	fmt.Fprintf(os.Stdout, "demo: nginx on http://127.0.0.1:18080/ (pid %d) → v1 127.0.0.1:18081, v2 127.0.0.1:18082 (error rate %.0f%%); PostgreSQL: DEMO_DATABASE_URL='%s'; Ctrl-C stops\n", ngx.Process.Pid, rate*100, databaseURL())
 	<-ctx.Done()
 	_ = ngx.Process.Signal(syscall.SIGQUIT)
 	_ = ngx.Wait()
