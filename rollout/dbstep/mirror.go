@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strings"
 	"sync"
@@ -176,4 +177,82 @@ func scrub(err error, url string) error {
 		}
 	}
 	return errors.New(msg)
+}
+
+// lockClass is the first key of the advisory lock a run of a service
+// holds in the target database ("ms", for migsafe); the second is the
+// service's hash.
+const lockClass = 0x6d73
+
+// BusyError says another process, perhaps on another machine, drives a
+// run of the service: it holds the service's advisory lock.
+type BusyError struct{ Service, Holder string }
+
+// Busy marks the error for the engine, which refuses to start on it.
+func (e *BusyError) Busy() bool { return true }
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("service %s: a run is in progress elsewhere: the database's lock for it is held by %s; wait for it, or act on it where it runs (migsafe rollout status --from-database shows it)", e.Service, e.Holder)
+}
+
+// Lock takes the service's advisory lock in the target database, on a
+// connection of its own held until release, and names this process
+// (who) in its application_name, so that a second runner anywhere is
+// refused with a *BusyError naming it. Any other error means the lock
+// could not be taken (the database did not answer within mirrorTimeout).
+func (m *Mirror) Lock(who string) (release func(), err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), mirrorTimeout)
+	defer cancel()
+	db, err := sql.Open("pgx", m.url)
+	if err != nil {
+		return nil, scrub(err, m.url)
+	}
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("the database lock of service %s: %w", m.service, scrub(err, m.url))
+	}
+	fail := func(err error) (func(), error) {
+		conn.Close()
+		db.Close()
+		return nil, fmt.Errorf("the database lock of service %s: %w", m.service, scrub(err, m.url))
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false)`, who); err != nil {
+		return fail(err)
+	}
+	h := fnv.New32a()
+	h.Write([]byte(m.service))
+	key := int32(h.Sum32() & 0x7fffffff)
+	// A runner killed a moment ago may still hold it until its server
+	// process sees the closed connection: ask again for a little while.
+	var got bool
+	for try := 0; ; try++ {
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, $2)`, int32(lockClass), key).Scan(&got); err != nil {
+			return fail(err)
+		}
+		if got || try == 10 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !got {
+		holder := "another session"
+		var name sql.NullString
+		err := conn.QueryRowContext(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2 LIMIT 1`, int64(lockClass), int64(key)).Scan(&name)
+		if err == nil && name.String != "" {
+			holder = fmt.Sprintf("%q", name.String)
+		}
+		conn.Close()
+		db.Close()
+		return nil, &BusyError{Service: m.service, Holder: holder}
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), mirrorTimeout)
+		defer cancel()
+		_, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, int32(lockClass), key)
+		conn.Close()
+		db.Close()
+	}, nil
 }

@@ -571,3 +571,54 @@ steps:
 		t.Errorf("stderr %s", r.stderr)
 	}
 }
+
+// TestJournalTableLocksAcrossMachines: with the journal copied to the
+// target database, a run holds the service's advisory lock there, so a
+// runner with another state folder (another machine) is refused, naming
+// the first; once the first run ended, the lock is free again.
+func TestJournalTableLocksAcrossMachines(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - set_weight: 5\n  - bake: 30s\n  - analysis\n  - promote\n", nil)
+	src, err := os.ReadFile(w.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("statement_timeout: 30s}"), []byte("statement_timeout: 30s, journal_table: migsafe_rollout_journal}"), 1)
+	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	baking := make(chan bool, 1)
+	done := make(chan run, 1)
+	go func() {
+		done <- migsafe(t, bin, w.env, func(e journal.Event) {
+			if e.Kind == journal.Deadline {
+				baking <- true
+			}
+		}, "rollout", "start", "-p", w.plan, "--state-dir", w.state, "--format", "json")
+	}()
+	select {
+	case <-baking:
+	case r := <-done:
+		t.Fatalf("the first run ended: exit %d\n%s", r.code, r.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first run did not reach its bake")
+	}
+	other := filepath.Join(t.TempDir(), "other-machine")
+	r := migsafe(t, bin, w.env, nil, "rollout", "start", "-p", w.plan, "--state-dir", other)
+	if r.code != 2 || !strings.Contains(r.stderr, "a run is in progress elsewhere") || !strings.Contains(r.stderr, "migsafe rollout shop (pid ") {
+		t.Fatalf("second machine: exit %d\n%s", r.code, r.stderr)
+	}
+	w.noSecret(t, r)
+	abort := migsafe(t, bin, w.env, nil, "rollout", "abort", "-p", w.plan, "--state-dir", w.state)
+	if abort.code != 0 {
+		t.Fatalf("abort: exit %d\n%s", abort.code, abort.stderr)
+	}
+	if first := <-done; first.code != 1 {
+		t.Fatalf("the first run: exit %d, want 1 (aborted)\n%s", first.code, first.stderr)
+	}
+	// the lock went with the first run
+	var held int
+	if err := w.db.QueryRow(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&held); err != nil || held != 0 {
+		t.Errorf("after the first run ended: %d advisory locks held (%v)", held, err)
+	}
+}

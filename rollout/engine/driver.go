@@ -48,6 +48,12 @@ type Driver struct {
 	// journal (a table in the target database), from a goroutine of its
 	// own: it never delays the run, and its failures are said on Loud.
 	Mirror Mirror
+	// Lock, when set, takes the service's lock beyond this machine (the
+	// target database's, with migrations.journal_table) for as long as
+	// this process drives the run: an error with a Busy() true method
+	// refuses the run; any other is said on Loud, and the run goes on
+	// with the local lock only.
+	Lock Locker
 	// Flags is the plan's flag service (flag and flag_off steps; see
 	// flags.go); nil makes a flag step fail.
 	Flags FlagService
@@ -68,6 +74,31 @@ func (d *Driver) mirror(events []journal.Event) {
 	}
 	d.mq.add(events)
 	d.mq.say(d.Loud)
+}
+
+// Locker takes a lock that other machines see.
+type Locker interface {
+	Lock(who string) (release func(), err error)
+}
+
+// lockElsewhere takes the Lock, naming this process.
+func (d *Driver) lockElsewhere() (func(), error) {
+	if d.Lock == nil {
+		return func() {}, nil
+	}
+	host, _ := os.Hostname()
+	release, err := d.Lock.Lock(fmt.Sprintf("migsafe rollout %s (pid %d on %s)", d.Plan.Service, os.Getpid(), host))
+	var busy interface{ Busy() bool }
+	if errors.As(err, &busy) && busy.Busy() {
+		return nil, err
+	}
+	if err != nil {
+		if d.Loud != nil {
+			fmt.Fprintf(d.Loud, "migsafe: warning: %v; the run goes on with this machine's lock only\n", oneLine(err.Error()))
+		}
+		return func() {}, nil
+	}
+	return release, nil
 }
 
 // DBSteps runs the steps that work on the plan's migrations: Check lints
@@ -117,6 +148,11 @@ func (d *Driver) Start(ctx context.Context) (State, error) {
 		return State{}, err
 	}
 	defer func() { _ = lock.Unlock() }()
+	release, err := d.lockElsewhere()
+	if err != nil {
+		return State{}, err
+	}
+	defer release()
 	a, err := d.Store.Active()
 	if err != nil {
 		return State{}, err
@@ -148,6 +184,11 @@ func (d *Driver) Continue(ctx context.Context) (State, error) {
 		return State{}, err
 	}
 	defer func() { _ = lock.Unlock() }()
+	release, err := d.lockElsewhere()
+	if err != nil {
+		return State{}, err
+	}
+	defer release()
 	a, err := d.Store.Active()
 	if err != nil {
 		return State{}, err

@@ -94,7 +94,7 @@ func driver(o Options) (*engine.Driver, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.File, err)
 		}
-		d.Mirror = m
+		d.Mirror, d.Lock = m, m
 	}
 	return d, nil
 }
