@@ -21,6 +21,7 @@ release: {stable: v1, canary: v2}
 backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
 steps:
   - set_weight: 5
+  - analysis: {exec: ["true"]}
   - bake: 300ms
   - approve
   - promote
@@ -35,11 +36,11 @@ steps:
 		if code != ExitPaused {
 			t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
 		}
-		live := strings.Contains(out.String(), "\r\033[K  step 2/4 bake 300ms · canary 5% · ")
+		live := strings.Contains(out.String(), "\r\033[K  step 3/5 bake 300ms · canary 5% · ")
 		if live != terminal {
 			t.Errorf("terminal %v, live line %v:\n%q", terminal, live, out.String())
 		}
-		if terminal && !strings.Contains(out.String(), "left\r\033[K") {
+		if terminal && !strings.Contains(out.String(), " left · last gate Successful\r\033[K") {
 			t.Errorf("the live line is not cleared before the next event:\n%q", out.String())
 		}
 	}
