@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"slices"
-
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/catalog"
 	"github.com/migsafe/migsafe/analyzer/change"
@@ -67,28 +65,41 @@ it NOT NULL without a long lock (see set-not-null).`,
 
 // emptiedBefore returns the line of a statement earlier in the same
 // transaction that deletes every row of t (TRUNCATE, DELETE without WHERE),
-// or 0.
+// or 0. The file's transactions are folded once (foldTx), so many such
+// ADD COLUMNs in one transaction cost time in its length, not its square.
 func emptiedBefore(p *analyzer.Pass, t change.QName) int {
-	tx := p.Stmt.Tx
-	if !tx.InTransaction() {
+	if !p.Stmt.Tx.InTransaction() {
 		return 0
 	}
-	for _, s := range p.File.Stmts[:p.Stmt.Index] {
-		if s.Tx.ID != tx.ID {
-			continue
-		}
+	txs := foldTx(p, emptiedFoldKey{}, func(s *analyzer.Statement, e *emptiedTables) {
 		for _, ch := range s.Changes {
-			emptied := false
+			var tables []change.QName
 			switch x := ch.(type) {
 			case *change.Truncate:
-				emptied = slices.ContainsFunc(x.Tables, func(q change.QName) bool { return catalog.Key(q) == catalog.Key(t) })
+				tables = x.Tables
 			case *change.DML:
-				emptied = x.Verb == "DELETE" && !x.HasWhere && catalog.Key(x.Table) == catalog.Key(t)
+				if x.Verb == "DELETE" && !x.HasWhere {
+					tables = []change.QName{x.Table}
+				}
 			}
-			if emptied {
-				return p.File.Lines.Position(s.Span.Start).Line
+			for _, q := range tables {
+				if e.lines == nil {
+					e.lines = map[string]int{}
+				}
+				if k := catalog.Key(q); e.lines[k] == 0 {
+					e.lines[k] = p.File.Lines.Position(s.Span.Start).Line
+				}
 			}
 		}
+	})
+	if e := txs[p.Stmt.Tx.ID]; e != nil {
+		return e.lines[catalog.Key(t)]
 	}
 	return 0
 }
+
+type emptiedFoldKey struct{}
+
+// emptiedTables maps each table emptied so far in a transaction to the
+// line of the first statement that emptied it.
+type emptiedTables struct{ lines map[string]int }

@@ -88,28 +88,50 @@ Objects created in the same deploy may be dropped freely.`,
 
 // recreatedLater returns the line of a later statement of the same file
 // that creates (or renames another object to) the dropped column or table,
-// 0 when none does.
+// 0 when none does. The file's creations are indexed once (recreations),
+// so many drops in one file cost time in its length, not their product.
 func recreatedLater(p *analyzer.Pass, table change.QName, column string) int {
-	same := func(a, b change.QName) bool {
-		return a.Name == b.Name && (a.Schema == b.Schema || a.Schema == "" || b.Schema == "")
-	}
-	for _, st := range p.File.Stmts[p.Stmt.Index+1:] {
-		for _, ch := range st.Changes {
-			hit := false
-			switch x := ch.(type) {
-			case *change.AddColumn:
-				hit = column != "" && same(x.Table, table) && x.Column.Name == column
-			case *change.RenameColumn:
-				hit = column != "" && same(x.Table, table) && x.New == column
-			case *change.CreateTable:
-				hit = column == "" && same(x.Table, table)
-			case *change.RenameTable:
-				hit = column == "" && same(x.New, table)
-			}
-			if hit {
-				return p.File.Lines.Position(st.Span.Start).Line
-			}
+	idx := p.File.Memo(recreationsKey{}, func() any { return recreationsOf(p.File) }).(recreations)
+	for _, c := range idx[recreationKey{table.Name, column}] {
+		if c.stmt > p.Stmt.Index && (c.schema == table.Schema || c.schema == "" || table.Schema == "") {
+			return p.File.Lines.Position(p.File.Stmts[c.stmt].Span.Start).Line
 		}
 	}
 	return 0
+}
+
+type recreationsKey struct{}
+
+// recreations lists, by table name and column ("" for the table), the
+// statements that create the object or rename another to it, in order.
+type recreations map[recreationKey][]recreation
+
+type recreationKey struct{ table, column string }
+
+type recreation struct {
+	stmt   int
+	schema string
+}
+
+func recreationsOf(f *analyzer.File) recreations {
+	idx := recreations{}
+	add := func(i int, q change.QName, column string) {
+		k := recreationKey{q.Name, column}
+		idx[k] = append(idx[k], recreation{i, q.Schema})
+	}
+	for i, st := range f.Stmts {
+		for _, ch := range st.Changes {
+			switch x := ch.(type) {
+			case *change.AddColumn:
+				add(i, x.Table, x.Column.Name)
+			case *change.RenameColumn:
+				add(i, x.Table, x.New)
+			case *change.CreateTable:
+				add(i, x.Table, "")
+			case *change.RenameTable:
+				add(i, x.New, "")
+			}
+		}
+	}
+	return idx
 }

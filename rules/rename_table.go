@@ -64,16 +64,34 @@ reads, drop the old table in a later deploy).`,
 
 // viewWithOldName reports whether a later statement of the same transaction
 // creates a view named like the old table (the compatible rename recipe).
+// The file's views are indexed once by transaction and name.
 func viewWithOldName(p *analyzer.Pass, _ int, old change.QName) bool {
-	for _, s := range p.File.Stmts[p.Stmt.Index+1:] {
-		if p.Stmt.Tx.ID == 0 || s.Tx.ID != p.Stmt.Tx.ID {
-			return false
-		}
-		for _, ch := range s.Changes {
-			if v, ok := ch.(*change.CreateView); ok && !v.Materialized && v.Name.Name == old.Name {
-				return true
+	if p.Stmt.Tx.ID == 0 {
+		return false
+	}
+	idx := p.File.Memo(viewsKey{}, func() any {
+		v := viewsByTx{}
+		for i, s := range p.File.Stmts {
+			for _, ch := range s.Changes {
+				if x, ok := ch.(*change.CreateView); ok && !x.Materialized {
+					k := viewKey{s.Tx.ID, x.Name.Name}
+					v[k] = i // the last one: any after the rename will do
+				}
 			}
 		}
-	}
-	return false
+		return v
+	}).(viewsByTx)
+	last, ok := idx[viewKey{p.Stmt.Tx.ID, old.Name}]
+	return ok && last > p.Stmt.Index
+}
+
+type viewsKey struct{}
+
+// viewsByTx holds, for each transaction and view name, the index of the
+// last statement that creates the view.
+type viewsByTx map[viewKey]int
+
+type viewKey struct {
+	tx   int
+	name string
 }

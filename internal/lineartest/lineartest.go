@@ -13,19 +13,29 @@ import (
 // MaxRatio is the most the time may grow when the input grows fourfold:
 // linear work grows 4×, n·log n about 4.5×, quadratic work 16×. The bound
 // is generous so that a loaded machine does not make the test flaky.
-const MaxRatio = 10
+const MaxRatio = 10.0
 
 // Check times run(setup(n)) and run(setup(4n)) in CPU time, each the
 // fastest of three runs, and fails t when the ratio exceeds MaxRatio. setup builds the input
 // (untimed) and returns the operation to time.
 func Check(t *testing.T, n int, setup func(n int) func()) {
 	t.Helper()
+	CheckFactor(t, n, 4, setup)
+}
+
+// CheckFactor is Check with the larger input factor times the smaller:
+// the time may grow MaxRatio/4 times the factor (2.5 per unit). A larger
+// factor tells linear work from quadratic work whose square term is still
+// small at affordable sizes (8×: linear 8, quadratic up to 64, bound 20).
+func CheckFactor(t *testing.T, n, factor int, setup func(n int) func()) {
+	t.Helper()
 	small := fastest(setup(n))
-	large := fastest(setup(4 * n))
+	large := fastest(setup(factor * n))
 	ratio := float64(large) / float64(max(small, time.Microsecond))
-	t.Logf("n=%d: %v, 4n: %v, ratio %.1f", n, small, large, ratio)
-	if ratio > MaxRatio {
-		t.Errorf("4× the input took %.1f× the time (%v → %v): not linear", ratio, small, large)
+	bound := MaxRatio / 4 * float64(factor)
+	t.Logf("n=%d: %v, %dn: %v, ratio %.1f (bound %.0f)", n, small, factor, large, ratio, bound)
+	if ratio > bound {
+		t.Errorf("%d× the input took %.1f× the time (%v → %v): not linear", factor, ratio, small, large)
 	}
 }
 
