@@ -184,23 +184,24 @@ func scrub(err error, url string) error {
 // service's hash.
 const lockClass = 0x6d73
 
-// BusyError says another process, perhaps on another machine, drives a
-// run of the service: it holds the service's advisory lock.
-type BusyError struct{ Service, Holder string }
+// BusyError refuses a new run of a service: another process, perhaps on
+// another machine, drives one, or the newest run in the journal table is
+// unfinished.
+type BusyError struct{ Service, What string }
 
 // Busy marks the error for the engine, which refuses to start on it.
 func (e *BusyError) Busy() bool { return true }
 
-func (e *BusyError) Error() string {
-	return fmt.Sprintf("service %s: a run is in progress elsewhere: the database's lock for it is held by %s; wait for it, or act on it where it runs (migsafe rollout status --from-database shows it)", e.Service, e.Holder)
-}
+func (e *BusyError) Error() string { return "service " + e.Service + ": " + e.What }
 
-// Lock takes the service's advisory lock in the target database, on a
-// connection of its own held until release, and names this process
-// (who) in its application_name, so that a second runner anywhere is
-// refused with a *BusyError naming it. Any other error means the lock
-// could not be taken (the database did not answer within mirrorTimeout).
-func (m *Mirror) Lock(who string) (release func(), err error) {
+// Lock guards the start of a new run: it takes the service's advisory
+// lock in the target database, on a connection of its own held until
+// release, naming this process (who) in its application_name, and refuses
+// with a *BusyError while another session holds it, or while the newest
+// run of the service in the journal table is unfinished (paused, or
+// driven by a machine that is gone) unless that run is replace. Any other
+// error means the database did not answer within mirrorTimeout.
+func (m *Mirror) Lock(who, replace string) (release func(), err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), mirrorTimeout)
 	defer cancel()
 	db, err := sql.Open("pgx", m.url)
@@ -218,7 +219,10 @@ func (m *Mirror) Lock(who string) (release func(), err error) {
 		db.Close()
 		return nil, fmt.Errorf("the database lock of service %s: %w", m.service, scrub(err, m.url))
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false)`, who); err != nil {
+	// the name, and keepalives short enough that a lock whose host died
+	// is released within about a minute, not TCP's two hours
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false), set_config('tcp_keepalives_idle', '30', false),
+  set_config('tcp_keepalives_interval', '10', false), set_config('tcp_keepalives_count', '3', false)`, who); err != nil {
 		return fail(err)
 	}
 	h := fnv.New32a()
@@ -246,13 +250,45 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 
 		}
 		conn.Close()
 		db.Close()
-		return nil, &BusyError{Service: m.service, Holder: holder}
+		return nil, &BusyError{Service: m.service, What: "a run is in progress elsewhere: the database's lock for it is held by " + holder + "; wait for it, or act on it where it runs (migsafe rollout status --from-database shows it)"}
 	}
-	return func() {
+	unlock := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), mirrorTimeout)
 		defer cancel()
 		_, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, int32(lockClass), key)
 		conn.Close()
 		db.Close()
-	}, nil
+	}
+	if err := m.unfinished(ctx, replace); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// unfinished refuses (*BusyError) when the newest run of the service in
+// the table has neither promoted nor rolled back, unless it is replace.
+func (m *Mirror) unfinished(ctx context.Context, replace string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	db, err := m.open(ctx)
+	if err != nil {
+		return fmt.Errorf("journal table %s: %w", m.table, err)
+	}
+	var id, last string
+	var at time.Time
+	var ended bool
+	err = db.QueryRowContext(ctx, `SELECT run_id, bool_or(kind IN ('promoted', 'rolled_back')), max(at),
+  (array_agg(kind ORDER BY seq DESC))[1]
+FROM `+m.table+` WHERE service = $1 AND run_id = (SELECT run_id FROM `+m.table+` WHERE service = $1 AND seq = 1 ORDER BY at DESC, run_id DESC LIMIT 1)
+GROUP BY run_id`, m.service).Scan(&id, &ended, &at, &last)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("journal table %s: %w", m.table, scrub(err, m.url))
+	case ended || id == replace:
+		return nil
+	}
+	return &BusyError{Service: m.service, What: fmt.Sprintf("run %s is unfinished in the journal table %s (its last event: %s at %s): finish it where it runs (resume, promote or abort with that machine's state folder); if that machine is gone, start with --replace %s", id, m.table, last, at.UTC().Format(time.RFC3339), id)}
 }

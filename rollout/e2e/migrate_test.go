@@ -622,3 +622,51 @@ func TestJournalTableLocksAcrossMachines(t *testing.T) {
 		t.Errorf("after the first run ended: %d advisory locks held (%v)", held, err)
 	}
 }
+
+// TestJournalTableUnfinishedRunElsewhere: with the journal copied to the
+// target database, a run paused on one machine (no process drives it)
+// still keeps another machine from starting a second run, which is
+// refused naming it; that machine may resume it with its own state
+// folder; --replace RUN starts over it when its machine is gone.
+func TestJournalTableUnfinishedRunElsewhere(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - set_weight: 5\n  - analysis\n  - approve\n  - promote\n", nil)
+	src, err := os.ReadFile(w.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("statement_timeout: 30s}"), []byte("statement_timeout: 30s, journal_table: migsafe_rollout_journal}"), 1)
+	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := w.start(t, bin)
+	if first.code != 3 {
+		t.Fatalf("first machine: exit %d, want 3 (approve)\n%s", first.code, first.stderr)
+	}
+	firstID := first.events[0].RunID
+	other := filepath.Join(t.TempDir(), "other-machine")
+	r := migsafe(t, bin, w.env, nil, "rollout", "start", "-p", w.plan, "--state-dir", other)
+	if r.code != 2 || !strings.Contains(r.stderr, "run "+firstID+" is unfinished in the journal table") || !strings.Contains(r.stderr, "--replace "+firstID) {
+		t.Fatalf("second machine: exit %d\n%s", r.code, r.stderr)
+	}
+	// the first machine resumes its own run without the database's say
+	if r := migsafe(t, bin, w.env, nil, "rollout", "start", "-p", w.plan, "--state-dir", w.state); r.code != 3 {
+		t.Fatalf("first machine again: exit %d\n%s", r.code, r.stderr)
+	}
+	// the first machine is gone: the second replaces its run
+	r = migsafe(t, bin, w.env, nil, "rollout", "start", "-p", w.plan, "--state-dir", other, "--replace", firstID, "--format", "json")
+	if r.code != 3 {
+		t.Fatalf("--replace: exit %d\n%s", r.code, r.stderr)
+	}
+	var warned bool
+	for _, e := range r.events {
+		warned = warned || (e.Kind == journal.Warning && strings.Contains(e.Reason, "replaces run "+firstID))
+	}
+	if !warned || r.events[0].RunID == firstID {
+		t.Errorf("the new run does not say what it replaced: %+v", r.events)
+	}
+	var newest string
+	if err := w.db.QueryRow(`SELECT run_id FROM migsafe_rollout_journal WHERE seq = 1 ORDER BY at DESC LIMIT 1`).Scan(&newest); err != nil || newest != r.events[0].RunID {
+		t.Errorf("newest run in the table %q (%v), want %s", newest, err, r.events[0].RunID)
+	}
+}

@@ -48,12 +48,14 @@ type Driver struct {
 	// journal (a table in the target database), from a goroutine of its
 	// own: it never delays the run, and its failures are said on Loud.
 	Mirror Mirror
-	// Lock, when set, takes the service's lock beyond this machine (the
-	// target database's, with migrations.journal_table) for as long as
-	// this process drives the run: an error with a Busy() true method
+	// Lock, when set, guards a new run beyond this machine (the target
+	// database's lock, with migrations.journal_table), held for as long
+	// as this process drives it: an error with a Busy() true method
 	// refuses the run; any other is said on Loud, and the run goes on
-	// with the local lock only.
-	Lock Locker
+	// with the local lock only. Replace names an unfinished run of the
+	// service that a new run may replace (its machine is gone).
+	Lock    Locker
+	Replace string
 	// Flags is the plan's flag service (flag and flag_off steps; see
 	// flags.go); nil makes a flag step fail.
 	Flags FlagService
@@ -76,18 +78,23 @@ func (d *Driver) mirror(events []journal.Event) {
 	d.mq.say(d.Loud)
 }
 
-// Locker takes a lock that other machines see.
+// Locker guards the start of a new run beyond this machine: Lock takes the
+// service's lock, naming this process (who), and refuses while another
+// process holds it or while the newest run it knows of is unfinished,
+// unless that run is replace. Only a new run takes it: a run this
+// machine's state folder holds is resumed without it, so that a rollback
+// never waits for, or is refused by, another machine's lock.
 type Locker interface {
-	Lock(who string) (release func(), err error)
+	Lock(who, replace string) (release func(), err error)
 }
 
-// lockElsewhere takes the Lock, naming this process.
+// lockElsewhere takes the Lock for a new run.
 func (d *Driver) lockElsewhere() (func(), error) {
 	if d.Lock == nil {
 		return func() {}, nil
 	}
 	host, _ := os.Hostname()
-	release, err := d.Lock.Lock(fmt.Sprintf("migsafe rollout %s (pid %d on %s)", d.Plan.Service, os.Getpid(), host))
+	release, err := d.Lock.Lock(fmt.Sprintf("migsafe rollout %s (pid %d on %s)", d.Plan.Service, os.Getpid(), host), d.Replace)
 	var busy interface{ Busy() bool }
 	if errors.As(err, &busy) && busy.Busy() {
 		return nil, err
@@ -148,14 +155,16 @@ func (d *Driver) Start(ctx context.Context) (State, error) {
 		return State{}, err
 	}
 	defer func() { _ = lock.Unlock() }()
-	release, err := d.lockElsewhere()
-	if err != nil {
-		return State{}, err
-	}
-	defer release()
 	a, err := d.Store.Active()
 	if err != nil {
 		return State{}, err
+	}
+	if a == nil {
+		release, err := d.lockElsewhere()
+		if err != nil {
+			return State{}, err
+		}
+		defer release()
 	}
 	var id string
 	if a != nil {
@@ -184,11 +193,6 @@ func (d *Driver) Continue(ctx context.Context) (State, error) {
 		return State{}, err
 	}
 	defer func() { _ = lock.Unlock() }()
-	release, err := d.lockElsewhere()
-	if err != nil {
-		return State{}, err
-	}
-	defer release()
 	a, err := d.Store.Active()
 	if err != nil {
 		return State{}, err
@@ -281,6 +285,10 @@ func (d *Driver) drive(ctx context.Context, id string) (State, error) {
 		case DoStart:
 			err = d.append(journal.Event{Kind: journal.RunStarted, RunID: id, PlanFile: d.Plan.File, PlanHash: d.Plan.Hash,
 				Service: d.Plan.Service, Stable: d.Plan.Stable, Canary: d.Plan.Canary, Actor: d.Actor})
+			if err == nil && d.Replace != "" && d.Lock != nil {
+				err = d.append(journal.Event{Kind: journal.Warning, Step: -1, Actor: d.Actor,
+					Reason: "this run replaces run " + d.Replace + ", unfinished in the journal table (--replace)"})
+			}
 		case DoExit:
 			return d.st, nil
 		case DoPromoted:

@@ -44,6 +44,9 @@ type Options struct {
 	// Getenv reads the database URL for the journal table; nil is
 	// os.Getenv.
 	Getenv func(string) string
+	// Replace: a new run may replace this unfinished run of the journal
+	// table (its machine is gone); see engine.Driver.Replace.
+	Replace string
 	// FromDatabase: Status reads the run from the plan's journal table
 	// instead of the local state (another machine's run).
 	FromDatabase bool
@@ -94,7 +97,7 @@ func driver(o Options) (*engine.Driver, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.File, err)
 		}
-		d.Mirror, d.Lock = m, m
+		d.Mirror, d.Lock, d.Replace = m, m, o.Replace
 	}
 	return d, nil
 }

@@ -43,6 +43,8 @@ func rolloutCommand(env Env) *ucli.Command {
 		flags := common()
 		if name != "start" {
 			flags = append(flags, &ucli.StringFlag{Name: "reason", Usage: "why (recorded in the journal)"})
+		} else {
+			flags = append(flags, &ucli.StringFlag{Name: "replace", Usage: "start although run `RUN` is unfinished in the plan's journal table (its machine is gone)"})
 		}
 		return &ucli.Command{Name: name, Usage: usage, Description: desc, Flags: flags,
 			Action: func(ctx context.Context, cmd *ucli.Command) error { return runRollout(ctx, cmd, env, name) }}
@@ -78,18 +80,34 @@ journaled before it acts, so a run killed at any point continues with
 }
 
 // rolloutPaths makes the plan's path absolute, and the state folder: the
-// one given (relative to the working directory), else .migsafe/rollout
-// beside the plan, so that runs of one plan share their state (and its
-// lock) from whichever directory they are started.
+// one given (relative to the working directory), else .migsafe/rollout at
+// the top of the plan's git work tree (beside the plan outside one), so
+// that every plan of a repository shares its state and its per-service
+// lock, from whichever directory it is started.
 func rolloutPaths(env Env, o *runner.Options) {
 	if env.Dir != "" && !filepath.IsAbs(o.PlanFile) {
 		o.PlanFile = filepath.Join(env.Dir, o.PlanFile)
 	}
 	switch {
 	case o.StateDir == "":
-		o.StateDir = filepath.Join(filepath.Dir(o.PlanFile), ".migsafe", "rollout")
+		o.StateDir = filepath.Join(stateRoot(filepath.Dir(o.PlanFile)), ".migsafe", "rollout")
 	case env.Dir != "" && !filepath.IsAbs(o.StateDir):
 		o.StateDir = filepath.Join(env.Dir, o.StateDir)
+	}
+}
+
+// stateRoot is the top of the git work tree that holds dir (the nearest
+// folder up with a .git entry), or dir itself.
+func stateRoot(dir string) string {
+	for d := dir; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return dir
+		}
+		d = up
 	}
 }
 
@@ -105,6 +123,9 @@ func rolloutOptions(cmd *ucli.Command, env Env) (runner.Options, error) {
 	o.DB = &dbstep.Runner{Getenv: env.Getenv, Dir: env.Dir, Version: Version()}
 	o.Getenv = env.Getenv
 	o.FromDatabase = cmd.Bool("from-database")
+	if cmd.Name == "start" {
+		o.Replace = cmd.String("replace")
+	}
 	if self, err := os.Executable(); err == nil {
 		o.Self = self
 	}
@@ -333,6 +354,9 @@ func runRolloutStatus(cmd *ucli.Command, env Env) error {
 	}
 	if st.Reason != "" {
 		fmt.Fprintf(env.Stdout, "  rollback: %s (step %d of %d)\n", st.Reason, min(st.Rollback+1, len(r.Rollback)), len(r.Rollback))
+	}
+	if len(st.Unfinished) > 0 {
+		fmt.Fprintf(env.Stdout, "  ROLLBACK INCOMPLETE: %s gave up after its attempts: finish by hand (the journal has each attempt's output)\n", strings.Join(st.Unfinished, ", "))
 	}
 	return nil
 }
