@@ -65,6 +65,28 @@ steps:
 	return dbWorld{dir: dir, plan: plan, state: filepath.Join(dir, "state"), db: db, env: []string{"SHOP_DATABASE_URL=" + url}}
 }
 
+// journalTable turns on the plan's copy of the journal in the database
+// (migrations.journal_table: migsafe_rollout_journal).
+func (w dbWorld) journalTable(t *testing.T) {
+	t.Helper()
+	w.editPlan(t, "statement_timeout: 30s}", "statement_timeout: 30s, journal_table: migsafe_rollout_journal}")
+}
+
+// editPlan replaces the first old in the plan with new.
+func (w dbWorld) editPlan(t *testing.T, old, new string) {
+	t.Helper()
+	src, err := os.ReadFile(w.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(src, []byte(old)) {
+		t.Fatalf("the plan has no %q", old)
+	}
+	if err := os.WriteFile(w.plan, bytes.Replace(src, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (w dbWorld) start(t *testing.T, bin string, extraEnv ...string) run {
 	t.Helper()
 	r := migsafe(t, bin, append(append([]string{}, w.env...), extraEnv...), nil, "rollout", "start", "-p", w.plan, "--state-dir", w.state, "--format", "json")
@@ -385,14 +407,7 @@ func TestJournalTable(t *testing.T) {
 	w := newDBWorld(t, "  - migrate\n  - set_weight: 5\n  - approve\n  - promote\n", map[string]string{
 		"1_create_orders.up.sql": createOrders, "1_create_orders.down.sql": "DROP TABLE orders;\n",
 	})
-	src, err := os.ReadFile(w.plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src = bytes.Replace(src, []byte("statement_timeout: 30s}"), []byte("statement_timeout: 30s, journal_table: migsafe_rollout_journal}"), 1)
-	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	w.journalTable(t)
 	elsewhere := func(t *testing.T) map[string]any {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(bin, "migsafe"), "rollout", "status", "--from-database", "-p", w.plan, "--state-dir", t.TempDir(), "--format", "json")
@@ -458,14 +473,7 @@ func TestMigrateStepStatementTimeout(t *testing.T) {
 	w := newDBWorld(t, "  - migrate\n  - set_weight: 5\n  - approve\n  - promote\n", map[string]string{
 		"1_create_orders.up.sql": createOrders + "SELECT pg_sleep(5);\n",
 	})
-	src, err := os.ReadFile(w.plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src = bytes.Replace(src, []byte("statement_timeout: 30s"), []byte("statement_timeout: 300ms"), 1)
-	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	w.editPlan(t, "statement_timeout: 30s", "statement_timeout: 300ms")
 	began := time.Now()
 	r := w.start(t, bin)
 	if r.code != 1 {
@@ -579,14 +587,7 @@ steps:
 func TestJournalTableLocksAcrossMachines(t *testing.T) {
 	bin := binaries(t)
 	w := newDBWorld(t, "  - set_weight: 5\n  - bake: 30s\n  - analysis\n  - promote\n", nil)
-	src, err := os.ReadFile(w.plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src = bytes.Replace(src, []byte("statement_timeout: 30s}"), []byte("statement_timeout: 30s, journal_table: migsafe_rollout_journal}"), 1)
-	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	w.journalTable(t)
 	baking := make(chan bool, 1)
 	done := make(chan run, 1)
 	go func() {
@@ -631,14 +632,7 @@ func TestJournalTableLocksAcrossMachines(t *testing.T) {
 func TestJournalTableUnfinishedRunElsewhere(t *testing.T) {
 	bin := binaries(t)
 	w := newDBWorld(t, "  - set_weight: 5\n  - analysis\n  - approve\n  - promote\n", nil)
-	src, err := os.ReadFile(w.plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src = bytes.Replace(src, []byte("statement_timeout: 30s}"), []byte("statement_timeout: 30s, journal_table: migsafe_rollout_journal}"), 1)
-	if err := os.WriteFile(w.plan, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	w.journalTable(t)
 	first := w.start(t, bin)
 	if first.code != 3 {
 		t.Fatalf("first machine: exit %d, want 3 (approve)\n%s", first.code, first.stderr)
