@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -22,8 +23,9 @@ import (
 )
 
 // validate checks v against an OpenAPI v3 structural schema, the way the
-// API server does for a custom resource, and also reports fields the
-// schema does not know (the server would drop them silently).
+// API server does for a custom resource (types, required fields, enum,
+// pattern, anyOf, int-or-string), and also reports fields the schema does
+// not know (the server would drop them silently).
 func validate(s map[string]any, v any, path string) []string {
 	if s == nil {
 		return nil
@@ -86,6 +88,22 @@ func validate(s map[string]any, v any, path string) []string {
 	case "boolean":
 		if _, ok := v.(bool); !ok {
 			errs = append(errs, fmt.Sprintf("%s: want a boolean, got %T", path, v))
+		}
+	}
+	if pat, ok := s["pattern"].(string); ok {
+		if str, isStr := v.(string); isStr && !regexp.MustCompile(pat).MatchString(str) {
+			errs = append(errs, fmt.Sprintf("%s: %q does not match %s", path, str, pat))
+		}
+	}
+	if alts := asList(s["anyOf"]); alts != nil && s["x-kubernetes-int-or-string"] != true {
+		ok := false
+		for _, a := range alts {
+			if sub, isMap := a.(map[string]any); isMap && len(validate(sub, v, path)) == 0 {
+				ok = true
+			}
+		}
+		if !ok {
+			errs = append(errs, fmt.Sprintf("%s: matches none of anyOf", path))
 		}
 	}
 	if enum := asList(s["enum"]); enum != nil {
@@ -304,6 +322,18 @@ func TestValidatorCatches(t *testing.T) {
 		}
 	}
 	t.Run("transcribed", func(t *testing.T) { check(t, rolloutSchema) })
+	t.Run("pattern and anyOf", func(t *testing.T) {
+		quantity := map[string]any{"anyOf": []any{map[string]any{"type": "integer"}, map[string]any{"type": "string", "pattern": "^[0-9]+(Mi|Gi)?$"}}}
+		if errs := validate(quantity, "64Mi", "memory"); len(errs) != 0 {
+			t.Errorf("64Mi: %q", errs)
+		}
+		if errs := validate(quantity, 64, "memory"); len(errs) != 0 {
+			t.Errorf("64: %q", errs)
+		}
+		if errs := validate(quantity, "lots", "memory"); len(errs) != 1 || !strings.Contains(errs[0], "none of anyOf") {
+			t.Errorf("lots: %q", errs)
+		}
+	})
 	t.Run("published CRD", func(t *testing.T) {
 		check(t, crdSchema(t, filepath.Join(argoCRDs(t), "rollout-crd.yaml")))
 	})
