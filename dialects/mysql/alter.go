@@ -82,7 +82,7 @@ func spanOf(ts []token) change.Span {
 	if first < 0 {
 		return change.Span{}
 	}
-	return change.Span{Start: ts[first].start, End: ts[last].end}
+	return change.Span{Start: int(ts[first].start), End: int(ts[last].end)}
 }
 
 func (t *translator) alterTable(x *ast.AlterTableStmt) {

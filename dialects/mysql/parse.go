@@ -3,7 +3,9 @@ package mysql
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,10 +28,15 @@ var parsers = sync.Pool{New: func() any { return parser.New() }}
 func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, []analyzer.Comment) {
 	rng.Start = max(0, min(rng.Start, len(src)))
 	rng.End = max(rng.Start, min(rng.End, len(src)))
+	if len(src) > math.MaxInt32 {
+		// token offsets are int32
+		return []*analyzer.Statement{{Span: change.Span{Start: rng.Start, End: rng.End}, Kind: "unparsable",
+			SyntaxError: &analyzer.SyntaxError{Message: "the file is 2 GiB or more, more than the MySQL scanner reads: split it", Offset: rng.Start}}}, nil
+	}
 	segs, comments := scan(src, rng.Start, rng.End)
 	var cs []analyzer.Comment
 	for _, c := range comments {
-		sp := change.Span{Start: c.start, End: c.end}
+		sp := change.Span{Start: int(c.start), End: int(c.end)}
 		cs = append(cs, analyzer.Comment{Span: sp, Text: string(src[c.start:c.end])})
 	}
 	stmts := make([]*analyzer.Statement, 0, len(segs))
@@ -303,13 +310,13 @@ func rewrite(src []byte, seg stmtSeg, target analyzer.Target) (string, rewrites)
 		switch {
 		case open == 0: // an optimizer hint /*+ … */
 		case run:
-			for i := t.start; i < t.start+open; i++ {
+			for i := int(t.start); i < int(t.start)+open; i++ {
 				buf[i-seg.start] = ' '
 			}
-			buf[t.end-2-seg.start], buf[t.end-1-seg.start] = ' ', ' '
+			buf[int(t.end)-2-seg.start], buf[int(t.end)-1-seg.start] = ' ', ' '
 		default:
 			rw.skipped = true
-			for i := t.start; i < t.end; i++ {
+			for i := int(t.start); i < int(t.end); i++ {
 				if buf[i-seg.start] != '\n' {
 					buf[i-seg.start] = ' '
 				}
@@ -319,10 +326,10 @@ func rewrite(src []byte, seg stmtSeg, target analyzer.Target) (string, rewrites)
 	real := realTokens(seg)
 	word := func(i int) string { return tokWordAt(src, real, i) }
 	blank := func(t token, with string) {
-		for i := t.start; i < t.end; i++ {
+		for i := int(t.start); i < int(t.end); i++ {
 			buf[i-seg.start] = ' '
 		}
-		copy(buf[t.start-seg.start:], with)
+		copy(buf[int(t.start)-seg.start:], with)
 	}
 	if ws, ok := ddlWait(src, seg); ok && mariadb {
 		// MariaDB's ALTER TABLE t WAIT n / NOWAIT … (and the same after the
@@ -358,10 +365,10 @@ func rewrite(src []byte, seg stmtSeg, target analyzer.Target) (string, rewrites)
 			rw.online = true
 			blank(t, "")
 		case w == "SPATIAL" && (word(i+1) == "INDEX" || word(i+1) == "KEY") && word(i-1) != "CREATE":
-			rw.spatial = append(rw.spatial, t.start)
+			rw.spatial = append(rw.spatial, int(t.start))
 			blank(t, "")
 		case w == "SPATIAL" && word(i-1) == "CREATE":
-			rw.spatial = append(rw.spatial, t.start)
+			rw.spatial = append(rw.spatial, int(t.start))
 		case spatialTypes[w] && t.kind == tokWord && i >= 2 && isIdent(real[i-1]) && columnIntro(word(i-2)):
 			if rw.geo == nil {
 				rw.geo = map[string]string{}
@@ -409,10 +416,16 @@ func versionedComment(c []byte, target analyzer.Target) (open int, run bool) {
 	return n, target.Major*10000+target.Minor*100+target.Patch >= v
 }
 
-// realTokens are a statement's tokens without its comments.
+// realTokens are a statement's tokens without its comments: its own
+// tokens when it has none (read only).
 func realTokens(seg stmtSeg) []token {
-	var real []token
-	for _, t := range seg.toks {
+	i := slices.IndexFunc(seg.toks, func(t token) bool { return t.kind == tokComment })
+	if i < 0 {
+		return seg.toks
+	}
+	real := make([]token, i, len(seg.toks))
+	copy(real, seg.toks[:i])
+	for _, t := range seg.toks[i:] {
 		if t.kind != tokComment {
 			real = append(real, t)
 		}

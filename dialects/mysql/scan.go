@@ -14,7 +14,7 @@ import (
 // a DELIMITER change (which the server, and golang-migrate's multi-statement
 // mode, accept). The parser then sees one statement at a time.
 
-type tokKind int
+type tokKind uint8
 
 const (
 	tokWord    tokKind = iota + 1 // identifier or keyword (also numbers, variables)
@@ -27,7 +27,7 @@ const (
 
 type token struct {
 	kind       tokKind
-	start, end int // byte offsets in the file
+	start, end int32 // byte offsets in the file (Parse refuses files of 2 GiB and more)
 }
 
 // stmtSeg is one statement as the scanner split it.
@@ -75,6 +75,11 @@ func (s *scanner) atDelim() bool {
 }
 
 // flush ends the current statement.
+// handOff is the size from which a statement keeps the scanner's token
+// buffer instead of a copy (a huge statement is not copied; small ones
+// get slices of their size and the buffer is reused).
+const handOff = 1 << 16
+
 func (s *scanner) flush(lexErr string, lexErrOff int) {
 	first, last := -1, -1
 	for i, t := range s.cur {
@@ -91,7 +96,7 @@ func (s *scanner) flush(lexErr string, lexErrOff int) {
 		// comment after its last real token, or all there is
 		start := lexErrOff
 		if first >= 0 {
-			start = min(start, s.cur[first].start)
+			start = min(start, int(s.cur[first].start))
 		}
 		end := s.pos
 		for end > start && isSpace(s.src[end-1]) {
@@ -99,19 +104,31 @@ func (s *scanner) flush(lexErr string, lexErrOff int) {
 		}
 		s.stmts = append(s.stmts, stmtSeg{start: start, end: end, toks: append([]token(nil), s.cur...), lexErr: lexErr, lexErrOff: lexErrOff})
 	} else if first >= 0 {
+		toks := s.cur[first : last+1 : last+1]
+		if len(toks) < handOff {
+			toks = append([]token(nil), toks...)
+		}
 		s.stmts = append(s.stmts, stmtSeg{
-			start: s.cur[first].start, end: s.cur[last].end,
-			toks: append([]token(nil), s.cur[first:last+1]...), lexErr: lexErr, lexErrOff: lexErrOff,
+			start: int(s.cur[first].start), end: int(s.cur[last].end),
+			toks: toks, lexErr: lexErr, lexErrOff: lexErrOff,
 		})
+		if len(toks) >= handOff {
+			s.cur = nil // the statement keeps the buffer
+		}
 	}
 	s.cur = s.cur[:0]
 	s.depth, s.program = 0, false
 }
 
 func (s *scanner) emit(k tokKind, start int) {
-	t := token{kind: k, start: start, end: s.pos}
+	t := token{kind: k, start: int32(start), end: int32(s.pos)}
 	if k == tokComment {
 		s.comments = append(s.comments, t)
+	}
+	if len(s.cur) == cap(s.cur) && len(s.cur) >= handOff {
+		// double a large buffer (append grows it by a quarter, which
+		// leaves about four times its size behind as garbage)
+		s.cur = append(make([]token, 0, 2*len(s.cur)), s.cur...)
 	}
 	s.cur = append(s.cur, t)
 	if k == tokWord {
@@ -297,7 +314,7 @@ func (s *scanner) lineComment(start int) {
 	for end > start && s.src[end-1] == '\r' {
 		end--
 	}
-	t := token{kind: tokComment, start: start, end: end}
+	t := token{kind: tokComment, start: int32(start), end: int32(end)}
 	s.comments = append(s.comments, t)
 	s.cur = append(s.cur, t)
 }
