@@ -27,10 +27,21 @@ var (
 	errPBDepth     = errors.New("parse tree: exceeded maximum recursion depth")
 )
 
+// consumeTag is protowire.ConsumeTag refusing a field number above
+// protowire.MaxValidNumber, as proto.Unmarshal does (ConsumeTag takes any
+// that fits an int32).
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n >= 0 && num > protowire.MaxValidNumber {
+		return 0, 0, -1
+	}
+	return num, typ, n
+}
+
 // skipAll skips the fields of a message decodeTree does not know.
 func skipAll(b []byte) error {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return errPBTruncated
 		}

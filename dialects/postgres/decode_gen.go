@@ -18,7 +18,7 @@ func decParseResult(b []byte, depth int, m *pg_query.ParseResult) (*pg_query.Par
 		m = &pg_query.ParseResult{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -66,7 +66,7 @@ func decRawStmt(b []byte, depth int, m *pg_query.RawStmt) (*pg_query.RawStmt, er
 		m = &pg_query.RawStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -123,7 +123,7 @@ func decNode(b []byte, depth int, m *pg_query.Node) (*pg_query.Node, error) {
 		m = &pg_query.Node{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -4705,7 +4705,7 @@ func decAlias(b []byte, depth int, m *pg_query.Alias) (*pg_query.Alias, error) {
 		m = &pg_query.Alias{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -4753,7 +4753,7 @@ func decRangeVar(b []byte, depth int, m *pg_query.RangeVar) (*pg_query.RangeVar,
 		m = &pg_query.RangeVar{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -4846,7 +4846,7 @@ func decTableFunc(b []byte, depth int, m *pg_query.TableFunc) (*pg_query.TableFu
 		m = &pg_query.TableFunc{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -5091,7 +5091,7 @@ func decIntoClause(b []byte, depth int, m *pg_query.IntoClause) (*pg_query.IntoC
 		m = &pg_query.IntoClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -5205,7 +5205,7 @@ func decVar(b []byte, depth int, m *pg_query.Var) (*pg_query.Var, error) {
 		m = &pg_query.Var{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -5330,7 +5330,7 @@ func decParam(b []byte, depth int, m *pg_query.Param) (*pg_query.Param, error) {
 		m = &pg_query.Param{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -5423,7 +5423,7 @@ func decAggref(b []byte, depth int, m *pg_query.Aggref) (*pg_query.Aggref, error
 		m = &pg_query.Aggref{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -5648,7 +5648,7 @@ func decGroupingFunc(b []byte, depth int, m *pg_query.GroupingFunc) (*pg_query.G
 		m = &pg_query.GroupingFunc{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -5731,7 +5731,7 @@ func decWindowFunc(b []byte, depth int, m *pg_query.WindowFunc) (*pg_query.Windo
 		m = &pg_query.WindowFunc{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -5881,7 +5881,7 @@ func decWindowFuncRunCondition(b []byte, depth int, m *pg_query.WindowFuncRunCon
 		m = &pg_query.WindowFuncRunCondition{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -5960,7 +5960,7 @@ func decMergeSupportFunc(b []byte, depth int, m *pg_query.MergeSupportFunc) (*pg
 		m = &pg_query.MergeSupportFunc{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6026,7 +6026,7 @@ func decSubscriptingRef(b []byte, depth int, m *pg_query.SubscriptingRef) (*pg_q
 		m = &pg_query.SubscriptingRef{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6162,7 +6162,7 @@ func decFuncExpr(b []byte, depth int, m *pg_query.FuncExpr) (*pg_query.FuncExpr,
 		m = &pg_query.FuncExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6286,7 +6286,7 @@ func decNamedArgExpr(b []byte, depth int, m *pg_query.NamedArgExpr) (*pg_query.N
 		m = &pg_query.NamedArgExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6365,7 +6365,7 @@ func decOpExpr(b []byte, depth int, m *pg_query.OpExpr) (*pg_query.OpExpr, error
 		m = &pg_query.OpExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6471,7 +6471,7 @@ func decDistinctExpr(b []byte, depth int, m *pg_query.DistinctExpr) (*pg_query.D
 		m = &pg_query.DistinctExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6577,7 +6577,7 @@ func decNullIfExpr(b []byte, depth int, m *pg_query.NullIfExpr) (*pg_query.NullI
 		m = &pg_query.NullIfExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6683,7 +6683,7 @@ func decScalarArrayOpExpr(b []byte, depth int, m *pg_query.ScalarArrayOpExpr) (*
 		m = &pg_query.ScalarArrayOpExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6771,7 +6771,7 @@ func decBoolExpr(b []byte, depth int, m *pg_query.BoolExpr) (*pg_query.BoolExpr,
 		m = &pg_query.BoolExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6841,7 +6841,7 @@ func decSubLink(b []byte, depth int, m *pg_query.SubLink) (*pg_query.SubLink, er
 		m = &pg_query.SubLink{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -6946,7 +6946,7 @@ func decSubPlan(b []byte, depth int, m *pg_query.SubPlan) (*pg_query.SubPlan, er
 		m = &pg_query.SubPlan{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7149,7 +7149,7 @@ func decAlternativeSubPlan(b []byte, depth int, m *pg_query.AlternativeSubPlan) 
 		m = &pg_query.AlternativeSubPlan{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7201,7 +7201,7 @@ func decFieldSelect(b []byte, depth int, m *pg_query.FieldSelect) (*pg_query.Fie
 		m = &pg_query.FieldSelect{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7289,7 +7289,7 @@ func decFieldStore(b []byte, depth int, m *pg_query.FieldStore) (*pg_query.Field
 		m = &pg_query.FieldStore{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7376,7 +7376,7 @@ func decRelabelType(b []byte, depth int, m *pg_query.RelabelType) (*pg_query.Rel
 		m = &pg_query.RelabelType{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7473,7 +7473,7 @@ func decCoerceViaIO(b []byte, depth int, m *pg_query.CoerceViaIO) (*pg_query.Coe
 		m = &pg_query.CoerceViaIO{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7561,7 +7561,7 @@ func decArrayCoerceExpr(b []byte, depth int, m *pg_query.ArrayCoerceExpr) (*pg_q
 		m = &pg_query.ArrayCoerceExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7671,7 +7671,7 @@ func decConvertRowtypeExpr(b []byte, depth int, m *pg_query.ConvertRowtypeExpr) 
 		m = &pg_query.ConvertRowtypeExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7750,7 +7750,7 @@ func decCollateExpr(b []byte, depth int, m *pg_query.CollateExpr) (*pg_query.Col
 		m = &pg_query.CollateExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7820,7 +7820,7 @@ func decCaseExpr(b []byte, depth int, m *pg_query.CaseExpr) (*pg_query.CaseExpr,
 		m = &pg_query.CaseExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7925,7 +7925,7 @@ func decCaseWhen(b []byte, depth int, m *pg_query.CaseWhen) (*pg_query.CaseWhen,
 		m = &pg_query.CaseWhen{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -7999,7 +7999,7 @@ func decCaseTestExpr(b []byte, depth int, m *pg_query.CaseTestExpr) (*pg_query.C
 		m = &pg_query.CaseTestExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8065,7 +8065,7 @@ func decArrayExpr(b []byte, depth int, m *pg_query.ArrayExpr) (*pg_query.ArrayEx
 		m = &pg_query.ArrayExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8162,7 +8162,7 @@ func decRowExpr(b []byte, depth int, m *pg_query.RowExpr) (*pg_query.RowExpr, er
 		m = &pg_query.RowExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8254,7 +8254,7 @@ func decRowCompareExpr(b []byte, depth int, m *pg_query.RowCompareExpr) (*pg_que
 		m = &pg_query.RowCompareExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8367,7 +8367,7 @@ func decCoalesceExpr(b []byte, depth int, m *pg_query.CoalesceExpr) (*pg_query.C
 		m = &pg_query.CoalesceExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8446,7 +8446,7 @@ func decMinMaxExpr(b []byte, depth int, m *pg_query.MinMaxExpr) (*pg_query.MinMa
 		m = &pg_query.MinMaxExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8543,7 +8543,7 @@ func decSQLValueFunction(b []byte, depth int, m *pg_query.SQLValueFunction) (*pg
 		m = &pg_query.SQLValueFunction{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8618,7 +8618,7 @@ func decXmlExpr(b []byte, depth int, m *pg_query.XmlExpr) (*pg_query.XmlExpr, er
 		m = &pg_query.XmlExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8759,7 +8759,7 @@ func decJsonFormat(b []byte, depth int, m *pg_query.JsonFormat) (*pg_query.JsonF
 		m = &pg_query.JsonFormat{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8812,7 +8812,7 @@ func decJsonReturning(b []byte, depth int, m *pg_query.JsonReturning) (*pg_query
 		m = &pg_query.JsonReturning{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8869,7 +8869,7 @@ func decJsonValueExpr(b []byte, depth int, m *pg_query.JsonValueExpr) (*pg_query
 		m = &pg_query.JsonValueExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -8934,7 +8934,7 @@ func decJsonConstructorExpr(b []byte, depth int, m *pg_query.JsonConstructorExpr
 		m = &pg_query.JsonConstructorExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9061,7 +9061,7 @@ func decJsonIsPredicate(b []byte, depth int, m *pg_query.JsonIsPredicate) (*pg_q
 		m = &pg_query.JsonIsPredicate{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9140,7 +9140,7 @@ func decJsonBehavior(b []byte, depth int, m *pg_query.JsonBehavior) (*pg_query.J
 		m = &pg_query.JsonBehavior{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9206,7 +9206,7 @@ func decJsonExpr(b []byte, depth int, m *pg_query.JsonExpr) (*pg_query.JsonExpr,
 		m = &pg_query.JsonExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9421,7 +9421,7 @@ func decJsonTablePath(b []byte, depth int, m *pg_query.JsonTablePath) (*pg_query
 		m = &pg_query.JsonTablePath{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9456,7 +9456,7 @@ func decJsonTablePathScan(b []byte, depth int, m *pg_query.JsonTablePathScan) (*
 		m = &pg_query.JsonTablePathScan{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9548,7 +9548,7 @@ func decJsonTableSiblingJoin(b []byte, depth int, m *pg_query.JsonTableSiblingJo
 		m = &pg_query.JsonTableSiblingJoin{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9613,7 +9613,7 @@ func decNullTest(b []byte, depth int, m *pg_query.NullTest) (*pg_query.NullTest,
 		m = &pg_query.NullTest{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9692,7 +9692,7 @@ func decBooleanTest(b []byte, depth int, m *pg_query.BooleanTest) (*pg_query.Boo
 		m = &pg_query.BooleanTest{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9762,7 +9762,7 @@ func decMergeAction(b []byte, depth int, m *pg_query.MergeAction) (*pg_query.Mer
 		m = &pg_query.MergeAction{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9854,7 +9854,7 @@ func decCoerceToDomain(b []byte, depth int, m *pg_query.CoerceToDomain) (*pg_que
 		m = &pg_query.CoerceToDomain{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -9951,7 +9951,7 @@ func decCoerceToDomainValue(b []byte, depth int, m *pg_query.CoerceToDomainValue
 		m = &pg_query.CoerceToDomainValue{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10026,7 +10026,7 @@ func decSetToDefault(b []byte, depth int, m *pg_query.SetToDefault) (*pg_query.S
 		m = &pg_query.SetToDefault{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10101,7 +10101,7 @@ func decCurrentOfExpr(b []byte, depth int, m *pg_query.CurrentOfExpr) (*pg_query
 		m = &pg_query.CurrentOfExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10167,7 +10167,7 @@ func decNextValueExpr(b []byte, depth int, m *pg_query.NextValueExpr) (*pg_query
 		m = &pg_query.NextValueExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10224,7 +10224,7 @@ func decInferenceElem(b []byte, depth int, m *pg_query.InferenceElem) (*pg_query
 		m = &pg_query.InferenceElem{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10294,7 +10294,7 @@ func decTargetEntry(b []byte, depth int, m *pg_query.TargetEntry) (*pg_query.Tar
 		m = &pg_query.TargetEntry{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10400,7 +10400,7 @@ func decRangeTblRef(b []byte, depth int, m *pg_query.RangeTblRef) (*pg_query.Ran
 		m = &pg_query.RangeTblRef{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10435,7 +10435,7 @@ func decJoinExpr(b []byte, depth int, m *pg_query.JoinExpr) (*pg_query.JoinExpr,
 		m = &pg_query.JoinExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10566,7 +10566,7 @@ func decFromExpr(b []byte, depth int, m *pg_query.FromExpr) (*pg_query.FromExpr,
 		m = &pg_query.FromExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10618,7 +10618,7 @@ func decOnConflictExpr(b []byte, depth int, m *pg_query.OnConflictExpr) (*pg_que
 		m = &pg_query.OnConflictExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -10736,7 +10736,7 @@ func decQuery(b []byte, depth int, m *pg_query.Query) (*pg_query.Query, error) {
 		m = &pg_query.Query{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11228,7 +11228,7 @@ func decTypeName(b []byte, depth int, m *pg_query.TypeName) (*pg_query.TypeName,
 		m = &pg_query.TypeName{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11338,7 +11338,7 @@ func decColumnRef(b []byte, depth int, m *pg_query.ColumnRef) (*pg_query.ColumnR
 		m = &pg_query.ColumnRef{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11386,7 +11386,7 @@ func decParamRef(b []byte, depth int, m *pg_query.ParamRef) (*pg_query.ParamRef,
 		m = &pg_query.ParamRef{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11430,7 +11430,7 @@ func decA_Expr(b []byte, depth int, m *pg_query.A_Expr) (*pg_query.A_Expr, error
 		m = &pg_query.A_Expr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11513,7 +11513,7 @@ func decTypeCast(b []byte, depth int, m *pg_query.TypeCast) (*pg_query.TypeCast,
 		m = &pg_query.TypeCast{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11574,7 +11574,7 @@ func decCollateClause(b []byte, depth int, m *pg_query.CollateClause) (*pg_query
 		m = &pg_query.CollateClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11635,7 +11635,7 @@ func decRoleSpec(b []byte, depth int, m *pg_query.RoleSpec) (*pg_query.RoleSpec,
 		m = &pg_query.RoleSpec{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11688,7 +11688,7 @@ func decFuncCall(b []byte, depth int, m *pg_query.FuncCall) (*pg_query.FuncCall,
 		m = &pg_query.FuncCall{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11833,7 +11833,7 @@ func decWindowDef(b []byte, depth int, m *pg_query.WindowDef) (*pg_query.WindowD
 		m = &pg_query.WindowDef{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -11959,7 +11959,7 @@ func decA_Indices(b []byte, depth int, m *pg_query.A_Indices) (*pg_query.A_Indic
 		m = &pg_query.A_Indices{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12020,7 +12020,7 @@ func decA_Indirection(b []byte, depth int, m *pg_query.A_Indirection) (*pg_query
 		m = &pg_query.A_Indirection{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12072,7 +12072,7 @@ func decA_ArrayExpr(b []byte, depth int, m *pg_query.A_ArrayExpr) (*pg_query.A_A
 		m = &pg_query.A_ArrayExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12120,7 +12120,7 @@ func decResTarget(b []byte, depth int, m *pg_query.ResTarget) (*pg_query.ResTarg
 		m = &pg_query.ResTarget{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12190,7 +12190,7 @@ func decMultiAssignRef(b []byte, depth int, m *pg_query.MultiAssignRef) (*pg_que
 		m = &pg_query.MultiAssignRef{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12247,7 +12247,7 @@ func decSortBy(b []byte, depth int, m *pg_query.SortBy) (*pg_query.SortBy, error
 		m = &pg_query.SortBy{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12326,7 +12326,7 @@ func decRangeSubselect(b []byte, depth int, m *pg_query.RangeSubselect) (*pg_que
 		m = &pg_query.RangeSubselect{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12387,7 +12387,7 @@ func decRangeFunction(b []byte, depth int, m *pg_query.RangeFunction) (*pg_query
 		m = &pg_query.RangeFunction{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12479,7 +12479,7 @@ func decRangeTableFunc(b []byte, depth int, m *pg_query.RangeTableFunc) (*pg_que
 		m = &pg_query.RangeTableFunc{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12588,7 +12588,7 @@ func decRangeTableFuncCol(b []byte, depth int, m *pg_query.RangeTableFuncCol) (*
 		m = &pg_query.RangeTableFuncCol{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12689,7 +12689,7 @@ func decRangeTableSample(b []byte, depth int, m *pg_query.RangeTableSample) (*pg
 		m = &pg_query.RangeTableSample{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -12776,7 +12776,7 @@ func decColumnDef(b []byte, depth int, m *pg_query.ColumnDef) (*pg_query.ColumnD
 		m = &pg_query.ColumnDef{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13001,7 +13001,7 @@ func decTableLikeClause(b []byte, depth int, m *pg_query.TableLikeClause) (*pg_q
 		m = &pg_query.TableLikeClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13058,7 +13058,7 @@ func decIndexElem(b []byte, depth int, m *pg_query.IndexElem) (*pg_query.IndexEl
 		m = &pg_query.IndexElem{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13172,7 +13172,7 @@ func decDefElem(b []byte, depth int, m *pg_query.DefElem) (*pg_query.DefElem, er
 		m = &pg_query.DefElem{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13256,7 +13256,7 @@ func decLockingClause(b []byte, depth int, m *pg_query.LockingClause) (*pg_query
 		m = &pg_query.LockingClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13313,7 +13313,7 @@ func decXmlSerialize(b []byte, depth int, m *pg_query.XmlSerialize) (*pg_query.X
 		m = &pg_query.XmlSerialize{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13392,7 +13392,7 @@ func decPartitionElem(b []byte, depth int, m *pg_query.PartitionElem) (*pg_query
 		m = &pg_query.PartitionElem{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13475,7 +13475,7 @@ func decPartitionSpec(b []byte, depth int, m *pg_query.PartitionSpec) (*pg_query
 		m = &pg_query.PartitionSpec{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13532,7 +13532,7 @@ func decPartitionBoundSpec(b []byte, depth int, m *pg_query.PartitionBoundSpec) 
 		m = &pg_query.PartitionBoundSpec{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13642,7 +13642,7 @@ func decPartitionRangeDatum(b []byte, depth int, m *pg_query.PartitionRangeDatum
 		m = &pg_query.PartitionRangeDatum{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13711,7 +13711,7 @@ func decPartitionCmd(b []byte, depth int, m *pg_query.PartitionCmd) (*pg_query.P
 		m = &pg_query.PartitionCmd{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -13772,7 +13772,7 @@ func decRangeTblEntry(b []byte, depth int, m *pg_query.RangeTblEntry) (*pg_query
 		m = &pg_query.RangeTblEntry{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14146,7 +14146,7 @@ func decTableSampleClause(b []byte, depth int, m *pg_query.TableSampleClause) (*
 		m = &pg_query.TableSampleClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14207,7 +14207,7 @@ func decRTEPermissionInfo(b []byte, depth int, m *pg_query.RTEPermissionInfo) (*
 		m = &pg_query.RTEPermissionInfo{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14338,7 +14338,7 @@ func decRangeTblFunction(b []byte, depth int, m *pg_query.RangeTblFunction) (*pg
 		m = &pg_query.RangeTblFunction{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14461,7 +14461,7 @@ func decWithCheckOption(b []byte, depth int, m *pg_query.WithCheckOption) (*pg_q
 		m = &pg_query.WithCheckOption{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14536,7 +14536,7 @@ func decSortGroupClause(b []byte, depth int, m *pg_query.SortGroupClause) (*pg_q
 		m = &pg_query.SortGroupClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14607,7 +14607,7 @@ func decGroupingSet(b []byte, depth int, m *pg_query.GroupingSet) (*pg_query.Gro
 		m = &pg_query.GroupingSet{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14664,7 +14664,7 @@ func decWindowClause(b []byte, depth int, m *pg_query.WindowClause) (*pg_query.W
 		m = &pg_query.WindowClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14832,7 +14832,7 @@ func decRowMarkClause(b []byte, depth int, m *pg_query.RowMarkClause) (*pg_query
 		m = &pg_query.RowMarkClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14894,7 +14894,7 @@ func decWithClause(b []byte, depth int, m *pg_query.WithClause) (*pg_query.WithC
 		m = &pg_query.WithClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -14951,7 +14951,7 @@ func decInferClause(b []byte, depth int, m *pg_query.InferClause) (*pg_query.Inf
 		m = &pg_query.InferClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15021,7 +15021,7 @@ func decOnConflictClause(b []byte, depth int, m *pg_query.OnConflictClause) (*pg
 		m = &pg_query.OnConflictClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15104,7 +15104,7 @@ func decCTESearchClause(b []byte, depth int, m *pg_query.CTESearchClause) (*pg_q
 		m = &pg_query.CTESearchClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15170,7 +15170,7 @@ func decCTECycleClause(b []byte, depth int, m *pg_query.CTECycleClause) (*pg_que
 		m = &pg_query.CTECycleClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15298,7 +15298,7 @@ func decCommonTableExpr(b []byte, depth int, m *pg_query.CommonTableExpr) (*pg_q
 		m = &pg_query.CommonTableExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15473,7 +15473,7 @@ func decMergeWhenClause(b []byte, depth int, m *pg_query.MergeWhenClause) (*pg_q
 		m = &pg_query.MergeWhenClause{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15565,7 +15565,7 @@ func decTriggerTransition(b []byte, depth int, m *pg_query.TriggerTransition) (*
 		m = &pg_query.TriggerTransition{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15618,7 +15618,7 @@ func decJsonOutput(b []byte, depth int, m *pg_query.JsonOutput) (*pg_query.JsonO
 		m = &pg_query.JsonOutput{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15670,7 +15670,7 @@ func decJsonArgument(b []byte, depth int, m *pg_query.JsonArgument) (*pg_query.J
 		m = &pg_query.JsonArgument{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15718,7 +15718,7 @@ func decJsonFuncExpr(b []byte, depth int, m *pg_query.JsonFuncExpr) (*pg_query.J
 		m = &pg_query.JsonFuncExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15867,7 +15867,7 @@ func decJsonTablePathSpec(b []byte, depth int, m *pg_query.JsonTablePathSpec) (*
 		m = &pg_query.JsonTablePathSpec{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -15933,7 +15933,7 @@ func decJsonTable(b []byte, depth int, m *pg_query.JsonTable) (*pg_query.JsonTab
 		m = &pg_query.JsonTable{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16055,7 +16055,7 @@ func decJsonTableColumn(b []byte, depth int, m *pg_query.JsonTableColumn) (*pg_q
 		m = &pg_query.JsonTableColumn{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16204,7 +16204,7 @@ func decJsonKeyValue(b []byte, depth int, m *pg_query.JsonKeyValue) (*pg_query.J
 		m = &pg_query.JsonKeyValue{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16256,7 +16256,7 @@ func decJsonParseExpr(b []byte, depth int, m *pg_query.JsonParseExpr) (*pg_query
 		m = &pg_query.JsonParseExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16326,7 +16326,7 @@ func decJsonScalarExpr(b []byte, depth int, m *pg_query.JsonScalarExpr) (*pg_que
 		m = &pg_query.JsonScalarExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16387,7 +16387,7 @@ func decJsonSerializeExpr(b []byte, depth int, m *pg_query.JsonSerializeExpr) (*
 		m = &pg_query.JsonSerializeExpr{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16448,7 +16448,7 @@ func decJsonObjectConstructor(b []byte, depth int, m *pg_query.JsonObjectConstru
 		m = &pg_query.JsonObjectConstructor{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16527,7 +16527,7 @@ func decJsonArrayConstructor(b []byte, depth int, m *pg_query.JsonArrayConstruct
 		m = &pg_query.JsonArrayConstructor{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16597,7 +16597,7 @@ func decJsonArrayQueryConstructor(b []byte, depth int, m *pg_query.JsonArrayQuer
 		m = &pg_query.JsonArrayQueryConstructor{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16680,7 +16680,7 @@ func decJsonAggConstructor(b []byte, depth int, m *pg_query.JsonAggConstructor) 
 		m = &pg_query.JsonAggConstructor{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16767,7 +16767,7 @@ func decJsonObjectAgg(b []byte, depth int, m *pg_query.JsonObjectAgg) (*pg_query
 		m = &pg_query.JsonObjectAgg{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16837,7 +16837,7 @@ func decJsonArrayAgg(b []byte, depth int, m *pg_query.JsonArrayAgg) (*pg_query.J
 		m = &pg_query.JsonArrayAgg{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -16898,7 +16898,7 @@ func decInsertStmt(b []byte, depth int, m *pg_query.InsertStmt) (*pg_query.Inser
 		m = &pg_query.InsertStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17011,7 +17011,7 @@ func decDeleteStmt(b []byte, depth int, m *pg_query.DeleteStmt) (*pg_query.Delet
 		m = &pg_query.DeleteStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17102,7 +17102,7 @@ func decUpdateStmt(b []byte, depth int, m *pg_query.UpdateStmt) (*pg_query.Updat
 		m = &pg_query.UpdateStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17206,7 +17206,7 @@ func decMergeStmt(b []byte, depth int, m *pg_query.MergeStmt) (*pg_query.MergeSt
 		m = &pg_query.MergeStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17310,7 +17310,7 @@ func decSelectStmt(b []byte, depth int, m *pg_query.SelectStmt) (*pg_query.Selec
 		m = &pg_query.SelectStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17580,7 +17580,7 @@ func decSetOperationStmt(b []byte, depth int, m *pg_query.SetOperationStmt) (*pg
 		m = &pg_query.SetOperationStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17702,7 +17702,7 @@ func decReturnStmt(b []byte, depth int, m *pg_query.ReturnStmt) (*pg_query.Retur
 		m = &pg_query.ReturnStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17741,7 +17741,7 @@ func decPLAssignStmt(b []byte, depth int, m *pg_query.PLAssignStmt) (*pg_query.P
 		m = &pg_query.PLAssignStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17820,7 +17820,7 @@ func decCreateSchemaStmt(b []byte, depth int, m *pg_query.CreateSchemaStmt) (*pg
 		m = &pg_query.CreateSchemaStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17890,7 +17890,7 @@ func decAlterTableStmt(b []byte, depth int, m *pg_query.AlterTableStmt) (*pg_que
 		m = &pg_query.AlterTableStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -17960,7 +17960,7 @@ func decReplicaIdentityStmt(b []byte, depth int, m *pg_query.ReplicaIdentityStmt
 		m = &pg_query.ReplicaIdentityStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18004,7 +18004,7 @@ func decAlterTableCmd(b []byte, depth int, m *pg_query.AlterTableCmd) (*pg_query
 		m = &pg_query.AlterTableCmd{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18110,7 +18110,7 @@ func decAlterCollationStmt(b []byte, depth int, m *pg_query.AlterCollationStmt) 
 		m = &pg_query.AlterCollationStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18149,7 +18149,7 @@ func decAlterDomainStmt(b []byte, depth int, m *pg_query.AlterDomainStmt) (*pg_q
 		m = &pg_query.AlterDomainStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18237,7 +18237,7 @@ func decGrantStmt(b []byte, depth int, m *pg_query.GrantStmt) (*pg_query.GrantSt
 		m = &pg_query.GrantStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18360,7 +18360,7 @@ func decObjectWithArgs(b []byte, depth int, m *pg_query.ObjectWithArgs) (*pg_que
 		m = &pg_query.ObjectWithArgs{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18434,7 +18434,7 @@ func decAccessPriv(b []byte, depth int, m *pg_query.AccessPriv) (*pg_query.Acces
 		m = &pg_query.AccessPriv{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18482,7 +18482,7 @@ func decGrantRoleStmt(b []byte, depth int, m *pg_query.GrantRoleStmt) (*pg_query
 		m = &pg_query.GrantRoleStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18578,7 +18578,7 @@ func decAlterDefaultPrivilegesStmt(b []byte, depth int, m *pg_query.AlterDefault
 		m = &pg_query.AlterDefaultPrivilegesStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18630,7 +18630,7 @@ func decCopyStmt(b []byte, depth int, m *pg_query.CopyStmt) (*pg_query.CopyStmt,
 		m = &pg_query.CopyStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18748,7 +18748,7 @@ func decVariableSetStmt(b []byte, depth int, m *pg_query.VariableSetStmt) (*pg_q
 		m = &pg_query.VariableSetStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18814,7 +18814,7 @@ func decVariableShowStmt(b []byte, depth int, m *pg_query.VariableShowStmt) (*pg
 		m = &pg_query.VariableShowStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -18849,7 +18849,7 @@ func decCreateStmt(b []byte, depth int, m *pg_query.CreateStmt) (*pg_query.Creat
 		m = &pg_query.CreateStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19015,7 +19015,7 @@ func decConstraint(b []byte, depth int, m *pg_query.Constraint) (*pg_query.Const
 		m = &pg_query.Constraint{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19364,7 +19364,7 @@ func decCreateTableSpaceStmt(b []byte, depth int, m *pg_query.CreateTableSpaceSt
 		m = &pg_query.CreateTableSpaceStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19434,7 +19434,7 @@ func decDropTableSpaceStmt(b []byte, depth int, m *pg_query.DropTableSpaceStmt) 
 		m = &pg_query.DropTableSpaceStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19478,7 +19478,7 @@ func decAlterTableSpaceOptionsStmt(b []byte, depth int, m *pg_query.AlterTableSp
 		m = &pg_query.AlterTableSpaceOptionsStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19535,7 +19535,7 @@ func decAlterTableMoveAllStmt(b []byte, depth int, m *pg_query.AlterTableMoveAll
 		m = &pg_query.AlterTableMoveAllStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19610,7 +19610,7 @@ func decCreateExtensionStmt(b []byte, depth int, m *pg_query.CreateExtensionStmt
 		m = &pg_query.CreateExtensionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19667,7 +19667,7 @@ func decAlterExtensionStmt(b []byte, depth int, m *pg_query.AlterExtensionStmt) 
 		m = &pg_query.AlterExtensionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19715,7 +19715,7 @@ func decAlterExtensionContentsStmt(b []byte, depth int, m *pg_query.AlterExtensi
 		m = &pg_query.AlterExtensionContentsStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19781,7 +19781,7 @@ func decCreateFdwStmt(b []byte, depth int, m *pg_query.CreateFdwStmt) (*pg_query
 		m = &pg_query.CreateFdwStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19842,7 +19842,7 @@ func decAlterFdwStmt(b []byte, depth int, m *pg_query.AlterFdwStmt) (*pg_query.A
 		m = &pg_query.AlterFdwStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19903,7 +19903,7 @@ func decCreateForeignServerStmt(b []byte, depth int, m *pg_query.CreateForeignSe
 		m = &pg_query.CreateForeignServerStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -19987,7 +19987,7 @@ func decAlterForeignServerStmt(b []byte, depth int, m *pg_query.AlterForeignServ
 		m = &pg_query.AlterForeignServerStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20053,7 +20053,7 @@ func decCreateForeignTableStmt(b []byte, depth int, m *pg_query.CreateForeignTab
 		m = &pg_query.CreateForeignTableStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20114,7 +20114,7 @@ func decCreateUserMappingStmt(b []byte, depth int, m *pg_query.CreateUserMapping
 		m = &pg_query.CreateUserMappingStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20184,7 +20184,7 @@ func decAlterUserMappingStmt(b []byte, depth int, m *pg_query.AlterUserMappingSt
 		m = &pg_query.AlterUserMappingStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20245,7 +20245,7 @@ func decDropUserMappingStmt(b []byte, depth int, m *pg_query.DropUserMappingStmt
 		m = &pg_query.DropUserMappingStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20302,7 +20302,7 @@ func decImportForeignSchemaStmt(b []byte, depth int, m *pg_query.ImportForeignSc
 		m = &pg_query.ImportForeignSchemaStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20390,7 +20390,7 @@ func decCreatePolicyStmt(b []byte, depth int, m *pg_query.CreatePolicyStmt) (*pg
 		m = &pg_query.CreatePolicyStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20495,7 +20495,7 @@ func decAlterPolicyStmt(b []byte, depth int, m *pg_query.AlterPolicyStmt) (*pg_q
 		m = &pg_query.AlterPolicyStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20582,7 +20582,7 @@ func decCreateAmStmt(b []byte, depth int, m *pg_query.CreateAmStmt) (*pg_query.C
 		m = &pg_query.CreateAmStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20639,7 +20639,7 @@ func decCreateTrigStmt(b []byte, depth int, m *pg_query.CreateTrigStmt) (*pg_que
 		m = &pg_query.CreateTrigStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20828,7 +20828,7 @@ func decCreateEventTrigStmt(b []byte, depth int, m *pg_query.CreateEventTrigStmt
 		m = &pg_query.CreateEventTrigStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20898,7 +20898,7 @@ func decAlterEventTrigStmt(b []byte, depth int, m *pg_query.AlterEventTrigStmt) 
 		m = &pg_query.AlterEventTrigStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -20942,7 +20942,7 @@ func decCreatePLangStmt(b []byte, depth int, m *pg_query.CreatePLangStmt) (*pg_q
 		m = &pg_query.CreatePLangStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21034,7 +21034,7 @@ func decCreateRoleStmt(b []byte, depth int, m *pg_query.CreateRoleStmt) (*pg_que
 		m = &pg_query.CreateRoleStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21091,7 +21091,7 @@ func decAlterRoleStmt(b []byte, depth int, m *pg_query.AlterRoleStmt) (*pg_query
 		m = &pg_query.AlterRoleStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21152,7 +21152,7 @@ func decAlterRoleSetStmt(b []byte, depth int, m *pg_query.AlterRoleSetStmt) (*pg
 		m = &pg_query.AlterRoleSetStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21213,7 +21213,7 @@ func decDropRoleStmt(b []byte, depth int, m *pg_query.DropRoleStmt) (*pg_query.D
 		m = &pg_query.DropRoleStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21261,7 +21261,7 @@ func decCreateSeqStmt(b []byte, depth int, m *pg_query.CreateSeqStmt) (*pg_query
 		m = &pg_query.CreateSeqStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21340,7 +21340,7 @@ func decAlterSeqStmt(b []byte, depth int, m *pg_query.AlterSeqStmt) (*pg_query.A
 		m = &pg_query.AlterSeqStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21410,7 +21410,7 @@ func decDefineStmt(b []byte, depth int, m *pg_query.DefineStmt) (*pg_query.Defin
 		m = &pg_query.DefineStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21511,7 +21511,7 @@ func decCreateDomainStmt(b []byte, depth int, m *pg_query.CreateDomainStmt) (*pg
 		m = &pg_query.CreateDomainStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21589,7 +21589,7 @@ func decCreateOpClassStmt(b []byte, depth int, m *pg_query.CreateOpClassStmt) (*
 		m = &pg_query.CreateOpClassStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21685,7 +21685,7 @@ func decCreateOpClassItem(b []byte, depth int, m *pg_query.CreateOpClassItem) (*
 		m = &pg_query.CreateOpClassItem{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21781,7 +21781,7 @@ func decCreateOpFamilyStmt(b []byte, depth int, m *pg_query.CreateOpFamilyStmt) 
 		m = &pg_query.CreateOpFamilyStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21829,7 +21829,7 @@ func decAlterOpFamilyStmt(b []byte, depth int, m *pg_query.AlterOpFamilyStmt) (*
 		m = &pg_query.AlterOpFamilyStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21899,7 +21899,7 @@ func decDropStmt(b []byte, depth int, m *pg_query.DropStmt) (*pg_query.DropStmt,
 		m = &pg_query.DropStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -21974,7 +21974,7 @@ func decTruncateStmt(b []byte, depth int, m *pg_query.TruncateStmt) (*pg_query.T
 		m = &pg_query.TruncateStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22031,7 +22031,7 @@ func decCommentStmt(b []byte, depth int, m *pg_query.CommentStmt) (*pg_query.Com
 		m = &pg_query.CommentStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22088,7 +22088,7 @@ func decSecLabelStmt(b []byte, depth int, m *pg_query.SecLabelStmt) (*pg_query.S
 		m = &pg_query.SecLabelStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22154,7 +22154,7 @@ func decDeclareCursorStmt(b []byte, depth int, m *pg_query.DeclareCursorStmt) (*
 		m = &pg_query.DeclareCursorStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22211,7 +22211,7 @@ func decClosePortalStmt(b []byte, depth int, m *pg_query.ClosePortalStmt) (*pg_q
 		m = &pg_query.ClosePortalStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22246,7 +22246,7 @@ func decFetchStmt(b []byte, depth int, m *pg_query.FetchStmt) (*pg_query.FetchSt
 		m = &pg_query.FetchStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22308,7 +22308,7 @@ func decIndexStmt(b []byte, depth int, m *pg_query.IndexStmt) (*pg_query.IndexSt
 		m = &pg_query.IndexStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22574,7 +22574,7 @@ func decCreateStatsStmt(b []byte, depth int, m *pg_query.CreateStatsStmt) (*pg_q
 		m = &pg_query.CreateStatsStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22679,7 +22679,7 @@ func decStatsElem(b []byte, depth int, m *pg_query.StatsElem) (*pg_query.StatsEl
 		m = &pg_query.StatsElem{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22727,7 +22727,7 @@ func decAlterStatsStmt(b []byte, depth int, m *pg_query.AlterStatsStmt) (*pg_que
 		m = &pg_query.AlterStatsStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22788,7 +22788,7 @@ func decCreateFunctionStmt(b []byte, depth int, m *pg_query.CreateFunctionStmt) 
 		m = &pg_query.CreateFunctionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22897,7 +22897,7 @@ func decFunctionParameter(b []byte, depth int, m *pg_query.FunctionParameter) (*
 		m = &pg_query.FunctionParameter{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -22967,7 +22967,7 @@ func decAlterFunctionStmt(b []byte, depth int, m *pg_query.AlterFunctionStmt) (*
 		m = &pg_query.AlterFunctionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23028,7 +23028,7 @@ func decDoStmt(b []byte, depth int, m *pg_query.DoStmt) (*pg_query.DoStmt, error
 		m = &pg_query.DoStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23067,7 +23067,7 @@ func decInlineCodeBlock(b []byte, depth int, m *pg_query.InlineCodeBlock) (*pg_q
 		m = &pg_query.InlineCodeBlock{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23129,7 +23129,7 @@ func decCallStmt(b []byte, depth int, m *pg_query.CallStmt) (*pg_query.CallStmt,
 		m = &pg_query.CallStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23194,7 +23194,7 @@ func decCallContext(b []byte, depth int, m *pg_query.CallContext) (*pg_query.Cal
 		m = &pg_query.CallContext{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23229,7 +23229,7 @@ func decRenameStmt(b []byte, depth int, m *pg_query.RenameStmt) (*pg_query.Renam
 		m = &pg_query.RenameStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23335,7 +23335,7 @@ func decAlterObjectDependsStmt(b []byte, depth int, m *pg_query.AlterObjectDepen
 		m = &pg_query.AlterObjectDependsStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23418,7 +23418,7 @@ func decString(b []byte, depth int, m *pg_query.String) (*pg_query.String, error
 		m = &pg_query.String{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23453,7 +23453,7 @@ func decAlterObjectSchemaStmt(b []byte, depth int, m *pg_query.AlterObjectSchema
 		m = &pg_query.AlterObjectSchemaStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23532,7 +23532,7 @@ func decAlterOwnerStmt(b []byte, depth int, m *pg_query.AlterOwnerStmt) (*pg_que
 		m = &pg_query.AlterOwnerStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23606,7 +23606,7 @@ func decAlterOperatorStmt(b []byte, depth int, m *pg_query.AlterOperatorStmt) (*
 		m = &pg_query.AlterOperatorStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23658,7 +23658,7 @@ func decAlterTypeStmt(b []byte, depth int, m *pg_query.AlterTypeStmt) (*pg_query
 		m = &pg_query.AlterTypeStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23710,7 +23710,7 @@ func decRuleStmt(b []byte, depth int, m *pg_query.RuleStmt) (*pg_query.RuleStmt,
 		m = &pg_query.RuleStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23811,7 +23811,7 @@ func decNotifyStmt(b []byte, depth int, m *pg_query.NotifyStmt) (*pg_query.Notif
 		m = &pg_query.NotifyStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23864,7 +23864,7 @@ func decListenStmt(b []byte, depth int, m *pg_query.ListenStmt) (*pg_query.Liste
 		m = &pg_query.ListenStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23899,7 +23899,7 @@ func decUnlistenStmt(b []byte, depth int, m *pg_query.UnlistenStmt) (*pg_query.U
 		m = &pg_query.UnlistenStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -23934,7 +23934,7 @@ func decTransactionStmt(b []byte, depth int, m *pg_query.TransactionStmt) (*pg_q
 		m = &pg_query.TransactionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24018,7 +24018,7 @@ func decCompositeTypeStmt(b []byte, depth int, m *pg_query.CompositeTypeStmt) (*
 		m = &pg_query.CompositeTypeStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24070,7 +24070,7 @@ func decCreateEnumStmt(b []byte, depth int, m *pg_query.CreateEnumStmt) (*pg_que
 		m = &pg_query.CreateEnumStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24122,7 +24122,7 @@ func decCreateRangeStmt(b []byte, depth int, m *pg_query.CreateRangeStmt) (*pg_q
 		m = &pg_query.CreateRangeStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24174,7 +24174,7 @@ func decAlterEnumStmt(b []byte, depth int, m *pg_query.AlterEnumStmt) (*pg_query
 		m = &pg_query.AlterEnumStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24258,7 +24258,7 @@ func decViewStmt(b []byte, depth int, m *pg_query.ViewStmt) (*pg_query.ViewStmt,
 		m = &pg_query.ViewStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24354,7 +24354,7 @@ func decLoadStmt(b []byte, depth int, m *pg_query.LoadStmt) (*pg_query.LoadStmt,
 		m = &pg_query.LoadStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24389,7 +24389,7 @@ func decCreatedbStmt(b []byte, depth int, m *pg_query.CreatedbStmt) (*pg_query.C
 		m = &pg_query.CreatedbStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24437,7 +24437,7 @@ func decAlterDatabaseStmt(b []byte, depth int, m *pg_query.AlterDatabaseStmt) (*
 		m = &pg_query.AlterDatabaseStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24485,7 +24485,7 @@ func decAlterDatabaseRefreshCollStmt(b []byte, depth int, m *pg_query.AlterDatab
 		m = &pg_query.AlterDatabaseRefreshCollStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24520,7 +24520,7 @@ func decAlterDatabaseSetStmt(b []byte, depth int, m *pg_query.AlterDatabaseSetSt
 		m = &pg_query.AlterDatabaseSetStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24568,7 +24568,7 @@ func decDropdbStmt(b []byte, depth int, m *pg_query.DropdbStmt) (*pg_query.Dropd
 		m = &pg_query.DropdbStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24625,7 +24625,7 @@ func decAlterSystemStmt(b []byte, depth int, m *pg_query.AlterSystemStmt) (*pg_q
 		m = &pg_query.AlterSystemStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24664,7 +24664,7 @@ func decClusterStmt(b []byte, depth int, m *pg_query.ClusterStmt) (*pg_query.Clu
 		m = &pg_query.ClusterStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24725,7 +24725,7 @@ func decVacuumStmt(b []byte, depth int, m *pg_query.VacuumStmt) (*pg_query.Vacuu
 		m = &pg_query.VacuumStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24786,7 +24786,7 @@ func decVacuumRelation(b []byte, depth int, m *pg_query.VacuumRelation) (*pg_que
 		m = &pg_query.VacuumRelation{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24847,7 +24847,7 @@ func decExplainStmt(b []byte, depth int, m *pg_query.ExplainStmt) (*pg_query.Exp
 		m = &pg_query.ExplainStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24899,7 +24899,7 @@ func decCreateTableAsStmt(b []byte, depth int, m *pg_query.CreateTableAsStmt) (*
 		m = &pg_query.CreateTableAsStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -24978,7 +24978,7 @@ func decRefreshMatViewStmt(b []byte, depth int, m *pg_query.RefreshMatViewStmt) 
 		m = &pg_query.RefreshMatViewStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25047,7 +25047,7 @@ func decDiscardStmt(b []byte, depth int, m *pg_query.DiscardStmt) (*pg_query.Dis
 		m = &pg_query.DiscardStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25082,7 +25082,7 @@ func decLockStmt(b []byte, depth int, m *pg_query.LockStmt) (*pg_query.LockStmt,
 		m = &pg_query.LockStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25139,7 +25139,7 @@ func decConstraintsSetStmt(b []byte, depth int, m *pg_query.ConstraintsSetStmt) 
 		m = &pg_query.ConstraintsSetStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25187,7 +25187,7 @@ func decReindexStmt(b []byte, depth int, m *pg_query.ReindexStmt) (*pg_query.Rei
 		m = &pg_query.ReindexStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25257,7 +25257,7 @@ func decCreateConversionStmt(b []byte, depth int, m *pg_query.CreateConversionSt
 		m = &pg_query.CreateConversionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25336,7 +25336,7 @@ func decCreateCastStmt(b []byte, depth int, m *pg_query.CreateCastStmt) (*pg_que
 		m = &pg_query.CreateCastStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25419,7 +25419,7 @@ func decCreateTransformStmt(b []byte, depth int, m *pg_query.CreateTransformStmt
 		m = &pg_query.CreateTransformStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25502,7 +25502,7 @@ func decPrepareStmt(b []byte, depth int, m *pg_query.PrepareStmt) (*pg_query.Pre
 		m = &pg_query.PrepareStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25563,7 +25563,7 @@ func decExecuteStmt(b []byte, depth int, m *pg_query.ExecuteStmt) (*pg_query.Exe
 		m = &pg_query.ExecuteStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25611,7 +25611,7 @@ func decDeallocateStmt(b []byte, depth int, m *pg_query.DeallocateStmt) (*pg_que
 		m = &pg_query.DeallocateStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25664,7 +25664,7 @@ func decDropOwnedStmt(b []byte, depth int, m *pg_query.DropOwnedStmt) (*pg_query
 		m = &pg_query.DropOwnedStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25712,7 +25712,7 @@ func decReassignOwnedStmt(b []byte, depth int, m *pg_query.ReassignOwnedStmt) (*
 		m = &pg_query.ReassignOwnedStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25764,7 +25764,7 @@ func decAlterTSDictionaryStmt(b []byte, depth int, m *pg_query.AlterTSDictionary
 		m = &pg_query.AlterTSDictionaryStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25816,7 +25816,7 @@ func decAlterTSConfigurationStmt(b []byte, depth int, m *pg_query.AlterTSConfigu
 		m = &pg_query.AlterTSConfigurationStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25917,7 +25917,7 @@ func decPublicationTable(b []byte, depth int, m *pg_query.PublicationTable) (*pg
 		m = &pg_query.PublicationTable{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -25982,7 +25982,7 @@ func decPublicationObjSpec(b []byte, depth int, m *pg_query.PublicationObjSpec) 
 		m = &pg_query.PublicationObjSpec{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26048,7 +26048,7 @@ func decCreatePublicationStmt(b []byte, depth int, m *pg_query.CreatePublication
 		m = &pg_query.CreatePublicationStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26118,7 +26118,7 @@ func decAlterPublicationStmt(b []byte, depth int, m *pg_query.AlterPublicationSt
 		m = &pg_query.AlterPublicationStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26197,7 +26197,7 @@ func decCreateSubscriptionStmt(b []byte, depth int, m *pg_query.CreateSubscripti
 		m = &pg_query.CreateSubscriptionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26276,7 +26276,7 @@ func decAlterSubscriptionStmt(b []byte, depth int, m *pg_query.AlterSubscription
 		m = &pg_query.AlterSubscriptionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26364,7 +26364,7 @@ func decDropSubscriptionStmt(b []byte, depth int, m *pg_query.DropSubscriptionSt
 		m = &pg_query.DropSubscriptionStmt{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26417,7 +26417,7 @@ func decInteger(b []byte, depth int, m *pg_query.Integer) (*pg_query.Integer, er
 		m = &pg_query.Integer{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26452,7 +26452,7 @@ func decFloat(b []byte, depth int, m *pg_query.Float) (*pg_query.Float, error) {
 		m = &pg_query.Float{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26487,7 +26487,7 @@ func decBoolean(b []byte, depth int, m *pg_query.Boolean) (*pg_query.Boolean, er
 		m = &pg_query.Boolean{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26522,7 +26522,7 @@ func decBitString(b []byte, depth int, m *pg_query.BitString) (*pg_query.BitStri
 		m = &pg_query.BitString{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26557,7 +26557,7 @@ func decList(b []byte, depth int, m *pg_query.List) (*pg_query.List, error) {
 		m = &pg_query.List{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26596,7 +26596,7 @@ func decIntList(b []byte, depth int, m *pg_query.IntList) (*pg_query.IntList, er
 		m = &pg_query.IntList{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26635,7 +26635,7 @@ func decOidList(b []byte, depth int, m *pg_query.OidList) (*pg_query.OidList, er
 		m = &pg_query.OidList{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}
@@ -26674,7 +26674,7 @@ func decA_Const(b []byte, depth int, m *pg_query.A_Const) (*pg_query.A_Const, er
 		m = &pg_query.A_Const{}
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, errPBTruncated
 		}

@@ -124,7 +124,7 @@ func (g *gen) message(b *bytes.Buffer, md protoreflect.MessageDescriptor) error 
 		b.WriteString("\treturn m, skipAll(b)\n}\n")
 		return nil
 	}
-	b.WriteString("\tfor len(b) > 0 {\n\t\tnum, typ, n := protowire.ConsumeTag(b)\n\t\tif n < 0 {\n\t\t\treturn nil, errPBTruncated\n\t\t}\n\t\tb = b[n:]\n\t\tswitch num {\n")
+	b.WriteString("\tfor len(b) > 0 {\n\t\tnum, typ, n := consumeTag(b)\n\t\tif n < 0 {\n\t\t\treturn nil, errPBTruncated\n\t\t}\n\t\tb = b[n:]\n\t\tswitch num {\n")
 	nums := make([]protoreflect.FieldDescriptor, fs.Len())
 	for i := range fs.Len() {
 		nums[i] = fs.Get(i)
