@@ -71,6 +71,9 @@ func driver(o Options) (*engine.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Replace != "" && (p.Migrations == nil || p.Migrations.JournalTable == "") {
+		return nil, fmt.Errorf("%s: --replace %s: runs are replaced in the journal table, and the plan has no migrations.journal_table", p.File, o.Replace)
+	}
 	store, err := journal.Open(o.StateDir, p.Service)
 	if err != nil {
 		return nil, err
@@ -203,6 +206,9 @@ func Status(o Options) (*Report, error) {
 	p, err := Load(o)
 	if err != nil {
 		return nil, err
+	}
+	if o.Replace != "" && (p.Migrations == nil || p.Migrations.JournalTable == "") {
+		return nil, fmt.Errorf("%s: --replace %s: runs are replaced in the journal table, and the plan has no migrations.journal_table", p.File, o.Replace)
 	}
 	store, err := journal.Open(o.StateDir, p.Service)
 	if err != nil {
