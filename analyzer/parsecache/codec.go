@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"unsafe"
 
 	"github.com/migsafe/migsafe/analyzer/change"
 )
@@ -135,7 +136,13 @@ func (d *decoder) value(v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		v.SetString(string(d.b[:n]))
+		if n > 0 {
+			// the entry's own bytes, as for []byte below: the buffer is
+			// never written after get read it, so no copy is needed
+			v.SetString(unsafe.String(&d.b[0], n))
+		} else {
+			v.SetString("")
+		}
 		d.b = d.b[n:]
 	case reflect.Slice:
 		// the length plus one (0 is nil); every item takes a byte at least
