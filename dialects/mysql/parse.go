@@ -30,7 +30,7 @@ func (d *Dialect) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, [
 	rng.End = max(rng.Start, min(rng.End, len(src)))
 	if len(src) > math.MaxInt32 {
 		// token offsets are int32
-		return []*analyzer.Statement{{Span: change.Span{Start: rng.Start, End: rng.End}, Kind: "unparsable",
+		return []*analyzer.Statement{{Span: rng, Kind: "unparsable",
 			SyntaxError: &analyzer.SyntaxError{Message: "the file is 2 GiB or more, more than the MySQL scanner reads: split it", Offset: rng.Start}}}, nil
 	}
 	segs, comments := scan(src, rng.Start, rng.End)
