@@ -1,9 +1,11 @@
 package mysql
 
 import (
+	"math"
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/migsafe/migsafe/analyzer"
 )
@@ -64,5 +66,21 @@ func TestHugeStatementMemory(t *testing.T) {
 	t.Logf("%.1f MB allocated for %.1f MB (%.0f×)", float64(after.TotalAlloc-before.TotalAlloc)/1e6, float64(len(src))/1e6, ratio)
 	if ratio > 60 {
 		t.Errorf("allocated %.0f× the statement's size", ratio)
+	}
+}
+
+// TestParseRefusesOver2GiB: tokens keep int32 offsets, so a file of 2 GiB
+// or more is refused before a byte of it is read (the slice's length is
+// all the check looks at).
+func TestParseRefusesOver2GiB(t *testing.T) {
+	var b [1]byte
+	huge := unsafe.Slice(&b[0], math.MaxInt32+1)
+	d, err := New("8.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := d.Parse(huge, analyzer.Span{Start: 0, End: len(huge)})
+	if len(st) != 1 || st[0].SyntaxError == nil || !strings.Contains(st[0].SyntaxError.Message, "2 GiB") {
+		t.Fatalf("parse of 2 GiB + 1 byte: %+v", st)
 	}
 }
