@@ -60,3 +60,20 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// CheckAlloc runs run once and fails t when it allocated more than
+// maxRatio times size bytes (what a hostile input of size bytes may cost
+// in memory on its way to being refused).
+func CheckAlloc(t *testing.T, size int, maxRatio float64, run func()) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	run()
+	runtime.ReadMemStats(&after)
+	alloc := float64(after.TotalAlloc - before.TotalAlloc)
+	ratio := alloc / float64(max(size, 1))
+	t.Logf("%.1f MB allocated for %.1f MB (%.0f×, bound %.0f×)", alloc/1e6, float64(size)/1e6, ratio, maxRatio)
+	if ratio > maxRatio {
+		t.Errorf("allocated %.0f× the input's size, more than %.0f×", ratio, maxRatio)
+	}
+}

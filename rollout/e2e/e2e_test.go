@@ -255,6 +255,21 @@ func TestDocExample(t *testing.T) {
 	}
 }
 
+// execPlan writes a plan of service web (v1 to v2) whose backend runs
+// true for each action, with more (top-level sections) and steps, into a
+// temporary folder; it returns the folder and the plan's path.
+func execPlan(t *testing.T, more, steps string) (dir, plan string) {
+	t.Helper()
+	dir = t.TempDir()
+	plan = filepath.Join(dir, "rollout.yaml")
+	src := "name: web-v2\nservice: web\nrelease: {stable: v1, canary: v2}\n" +
+		"backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}\n" + more + "steps:\n" + steps
+	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, plan
+}
+
 // TestExclusiveAndAbortFromAnotherTerminal: while one process drives a
 // run, a second start refuses and names it, also when started from
 // another working directory (the default state folder is beside the
@@ -262,21 +277,7 @@ func TestDocExample(t *testing.T) {
 // back during its bake.
 func TestExclusiveAndAbortFromAnotherTerminal(t *testing.T) {
 	bin := binaries(t)
-	dir := t.TempDir()
-	plan := filepath.Join(dir, "rollout.yaml")
-	src := `name: web-v2
-service: web
-release: {stable: v1, canary: v2}
-backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
-steps:
-  - set_weight: 5
-  - bake: 30s
-  - approve
-  - promote
-`
-	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, plan := execPlan(t, "", "  - set_weight: 5\n  - bake: 30s\n  - approve\n  - promote\n")
 	baking := make(chan string, 1)
 	done := make(chan run, 1)
 	go func() {
@@ -375,23 +376,13 @@ steps:
 // request is in the journal with who sent it.
 func TestPauseAndPromoteFromAnotherTerminal(t *testing.T) {
 	bin := binaries(t)
-	dir := t.TempDir()
-	plan := filepath.Join(dir, "rollout.yaml")
-	src := `name: web-v2
-service: web
-release: {stable: v1, canary: v2}
-backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
-steps:
-  - set_weight: 5
+	_, plan := execPlan(t, "", `  - set_weight: 5
   - bake: 1m
   - set_weight: 50
   - bake: 1m
   - analysis: {exec: ["true"]}
   - promote
-`
-	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	control := func(action string) string {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(bin, "migsafe"), "rollout", action, "-p", plan, "--reason", "test "+action)

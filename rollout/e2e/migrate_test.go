@@ -530,26 +530,15 @@ func TestJournalTableDatabaseDown(t *testing.T) {
 			c.Close()
 		}
 	}()
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "migrations"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	plan := filepath.Join(dir, "rollout.yaml")
-	src := `name: web-v2
-service: web
-release: {stable: v1, canary: v2}
-backend: {preset: exec, actions: {set_weight: [[true]], route_stable: [[true]]}}
-migrations: {path: migrations, database_env: DOWN_DATABASE_URL, journal_table: migsafe_rollout_journal}
-steps:
-  - set_weight: 5
+	dir, plan := execPlan(t, "migrations: {path: migrations, database_env: DOWN_DATABASE_URL, journal_table: migsafe_rollout_journal}\n", `  - set_weight: 5
   - analysis:
       name: canary-errors
       metrics:
         - name: errors
           provider: {exec: {argv: ["false"]}}
   - promote
-`
-	if err := os.WriteFile(plan, []byte(src), 0o644); err != nil {
+`)
+	if err := os.MkdirAll(filepath.Join(dir, "migrations"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"DOWN_DATABASE_URL=postgres://u:secret@" + ln.Addr().String() + "/db?sslmode=disable&connect_timeout=30"}
