@@ -187,7 +187,15 @@ const lockClass = 0x6d73
 // BusyError refuses a new run of a service: another process, perhaps on
 // another machine, drives one, or the newest run in the journal table is
 // unfinished.
-type BusyError struct{ Service, What string }
+type BusyError struct {
+	Service, What string
+	// Run is the unfinished run of the journal table that refused the
+	// start; empty when another session holds the lock.
+	Run string
+}
+
+// UnfinishedRun is the run of the table that refused the start, if any.
+func (e *BusyError) UnfinishedRun() string { return e.Run }
 
 // Busy marks the error for the engine, which refuses to start on it.
 func (e *BusyError) Busy() bool { return true }
@@ -290,5 +298,5 @@ GROUP BY run_id`, m.service).Scan(&id, &ended, &at, &last)
 	case ended || id == replace:
 		return nil
 	}
-	return &BusyError{Service: m.service, What: fmt.Sprintf("run %s is unfinished in the journal table %s (its last event: %s at %s): finish it where it runs (resume, promote or abort with that machine's state folder); if that machine is gone, start with --replace %s", id, m.table, last, at.UTC().Format(time.RFC3339), id)}
+	return &BusyError{Service: m.service, Run: id, What: fmt.Sprintf("run %s is unfinished in the journal table %s (its last event: %s at %s): finish it where it runs (resume, promote or abort with that machine's state folder); if that machine is gone, start with --replace %s", id, m.table, last, at.UTC().Format(time.RFC3339), id)}
 }

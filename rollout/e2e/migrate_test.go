@@ -653,3 +653,34 @@ func TestJournalTableUnfinishedRunElsewhere(t *testing.T) {
 		t.Errorf("newest run in the table %q (%v), want %s", newest, err, r.events[0].RunID)
 	}
 }
+
+// TestJournalTableEndCopiedLate: a run whose last events did not reach
+// the journal table (the database was down as it ended) looks unfinished
+// there: another machine is refused, but the machine whose state folder
+// holds the run copies its end and starts the next run.
+func TestJournalTableEndCopiedLate(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - set_weight: 5\n  - analysis\n  - promote\n", nil)
+	w.journalTable(t)
+	first := w.start(t, bin)
+	if first.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", first.code, first.stderr)
+	}
+	firstID := first.events[0].RunID
+	// the database missed the run's end
+	if _, err := w.db.Exec(`DELETE FROM migsafe_rollout_journal WHERE run_id = $1 AND seq > (SELECT max(seq) - 3 FROM migsafe_rollout_journal WHERE run_id = $1)`, firstID); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other-machine")
+	if r := migsafe(t, bin, w.env, nil, "rollout", "start", "-p", w.plan, "--state-dir", other); r.code != 2 || !strings.Contains(r.stderr, "run "+firstID+" is unfinished") {
+		t.Fatalf("another machine: exit %d\n%s", r.code, r.stderr)
+	}
+	second := w.start(t, bin)
+	if second.code != 0 || second.events[0].RunID == firstID {
+		t.Fatalf("the same machine: exit %d\n%s", second.code, second.stderr)
+	}
+	var ended bool
+	if err := w.db.QueryRow(`SELECT bool_or(kind = 'promoted') FROM migsafe_rollout_journal WHERE run_id = $1`, firstID).Scan(&ended); err != nil || !ended {
+		t.Errorf("the first run's end is not in the table (%v)", err)
+	}
+}

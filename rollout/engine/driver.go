@@ -94,7 +94,15 @@ func (d *Driver) lockElsewhere() (func(), error) {
 		return func() {}, nil
 	}
 	host, _ := os.Hostname()
-	release, err := d.Lock.Lock(fmt.Sprintf("migsafe rollout %s (pid %d on %s)", d.Plan.Service, os.Getpid(), host), d.Replace)
+	who := fmt.Sprintf("migsafe rollout %s (pid %d on %s)", d.Plan.Service, os.Getpid(), host)
+	release, err := d.Lock.Lock(who, d.Replace)
+	if run := unfinishedRun(err); run != "" && d.Mirror != nil {
+		// a run of this state folder that ended while the database did
+		// not answer: its copy lacks the end, which the journal has
+		if events := d.finishedHere(run); events != nil && d.Mirror.Record(run, events) == nil {
+			release, err = d.Lock.Lock(who, d.Replace)
+		}
+	}
 	var busy interface{ Busy() bool }
 	if errors.As(err, &busy) && busy.Busy() {
 		return nil, err
@@ -106,6 +114,29 @@ func (d *Driver) lockElsewhere() (func(), error) {
 		return func() {}, nil
 	}
 	return release, nil
+}
+
+// unfinishedRun is the run of the journal table that refused a start
+// (err has an UnfinishedRun method), or "".
+func unfinishedRun(err error) string {
+	var u interface{ UnfinishedRun() string }
+	if errors.As(err, &u) {
+		return u.UnfinishedRun()
+	}
+	return ""
+}
+
+// finishedHere returns the events of run id when this state folder's
+// journal has it promoted or rolled back, else nil.
+func (d *Driver) finishedHere(id string) []journal.Event {
+	events, err := d.Store.ReadEvents(id)
+	if err != nil || len(events) == 0 {
+		return nil
+	}
+	if st := Replay(events); st.Status != Promoted && st.Status != RolledBack {
+		return nil
+	}
+	return events
 }
 
 // DBSteps runs the steps that work on the plan's migrations: Check lints
