@@ -97,8 +97,12 @@ func rolloutPaths(env Env, o *runner.Options) {
 }
 
 // stateRoot is the top of the git work tree that holds dir (the nearest
-// folder up with a .git entry), or dir itself.
+// folder up with a .git entry), or dir itself, as an absolute path (a
+// relative dir such as "." has no parents to look in).
 func stateRoot(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		dir = a
+	}
 	for d := dir; ; {
 		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
 			return d
