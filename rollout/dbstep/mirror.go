@@ -61,6 +61,26 @@ func (m *Mirror) open(ctx context.Context) (*sql.DB, error) {
 		m.db = db
 	}
 	if !m.created {
+		if err := m.ensureTable(ctx); err != nil {
+			return nil, scrub(err, m.url)
+		}
+		m.created = true
+	}
+	return m.db, nil
+}
+
+// ensureTable creates the journal table when it is missing (a user that
+// may only read and write an existing table needs no CREATE right), and
+// adds the recorded column to a table from before it. recorded is the
+// database's own time of each row's first copy: the newest run is the one
+// whose first event the database received last, whatever the clocks of
+// the machines that drove the runs say.
+func (m *Mirror) ensureTable(ctx context.Context) error {
+	var reg sql.NullString
+	if err := m.db.QueryRowContext(ctx, `SELECT to_regclass($1)::text`, m.table).Scan(&reg); err != nil {
+		return err
+	}
+	if !reg.Valid {
 		_, err := m.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+m.table+` (
   run_id text NOT NULL,
   seq integer NOT NULL,
@@ -68,13 +88,16 @@ func (m *Mirror) open(ctx context.Context) (*sql.DB, error) {
   at timestamptz NOT NULL,
   kind text NOT NULL,
   event jsonb NOT NULL,
+  recorded timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (run_id, seq))`)
-		if err != nil {
-			return nil, scrub(err, m.url)
-		}
-		m.created = true
+		return err
 	}
-	return m.db, nil
+	var has bool
+	if err := m.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'recorded' AND NOT attisdropped)`, m.table).Scan(&has); err != nil || has {
+		return err
+	}
+	_, err := m.db.ExecContext(ctx, `ALTER TABLE `+m.table+` ADD COLUMN IF NOT EXISTS recorded timestamptz NOT NULL DEFAULT clock_timestamp()`)
+	return err
 }
 
 // Record copies events of run id (each at most once).
@@ -122,7 +145,7 @@ func (m *Mirror) Latest(ctx context.Context) (string, []journal.Event, error) {
 		return "", nil, fmt.Errorf("journal table %s: %w", m.table, err)
 	}
 	var id string
-	err = db.QueryRowContext(ctx, `SELECT run_id FROM `+m.table+` WHERE service = $1 AND seq = 1 ORDER BY at DESC, run_id DESC LIMIT 1`, m.service).Scan(&id)
+	err = db.QueryRowContext(ctx, `SELECT run_id FROM `+m.table+` WHERE service = $1 AND seq = 1 ORDER BY recorded DESC, run_id DESC LIMIT 1`, m.service).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, nil
 	}
@@ -209,23 +232,23 @@ func (e *BusyError) Error() string { return "service " + e.Service + ": " + e.Wh
 // run of the service in the journal table is unfinished (paused, or
 // driven by a machine that is gone) unless that run is replace. Any other
 // error means the database did not answer within mirrorTimeout.
-func (m *Mirror) Lock(who, replace string) (release func(), err error) {
+func (m *Mirror) Lock(who, replace string) (release func(), replaced bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), mirrorTimeout)
 	defer cancel()
 	db, err := sql.Open("pgx", m.url)
 	if err != nil {
-		return nil, scrub(err, m.url)
+		return nil, false, scrub(err, m.url)
 	}
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("the database lock of service %s: %w", m.service, scrub(err, m.url))
+		return nil, false, fmt.Errorf("the database lock of service %s: %w", m.service, scrub(err, m.url))
 	}
-	fail := func(err error) (func(), error) {
+	fail := func(err error) (func(), bool, error) {
 		conn.Close()
 		db.Close()
-		return nil, fmt.Errorf("the database lock of service %s: %w", m.service, scrub(err, m.url))
+		return nil, false, fmt.Errorf("the database lock of service %s: %w", m.service, scrub(err, m.url))
 	}
 	// the name, and keepalives short enough that a lock whose host died
 	// is released within about a minute, not TCP's two hours
@@ -258,7 +281,7 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 
 		}
 		conn.Close()
 		db.Close()
-		return nil, &BusyError{Service: m.service, What: "a run is in progress elsewhere: the database's lock for it is held by " + holder + "; wait for it, or act on it where it runs (migsafe rollout status --from-database shows it)"}
+		return nil, false, &BusyError{Service: m.service, What: "a run is in progress elsewhere: the database's lock for it is held by " + holder + "; wait for it, or act on it where it runs (migsafe rollout status --from-database shows it)"}
 	}
 	unlock := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), mirrorTimeout)
@@ -267,36 +290,40 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 
 		conn.Close()
 		db.Close()
 	}
-	if err := m.unfinished(ctx, replace); err != nil {
+	replaced, err = m.unfinished(ctx, replace)
+	if err != nil {
 		unlock()
-		return nil, err
+		return nil, false, err
 	}
-	return unlock, nil
+	return unlock, replaced, nil
 }
 
 // unfinished refuses (*BusyError) when the newest run of the service in
-// the table has neither promoted nor rolled back, unless it is replace.
-func (m *Mirror) unfinished(ctx context.Context, replace string) error {
+// the table has neither promoted nor rolled back, unless it is replace
+// (then replaced is true).
+func (m *Mirror) unfinished(ctx context.Context, replace string) (replaced bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	db, err := m.open(ctx)
 	if err != nil {
-		return fmt.Errorf("journal table %s: %w", m.table, err)
+		return false, fmt.Errorf("journal table %s: %w", m.table, err)
 	}
 	var id, last string
 	var at time.Time
 	var ended bool
 	err = db.QueryRowContext(ctx, `SELECT run_id, bool_or(kind IN ('promoted', 'rolled_back')), max(at),
   (array_agg(kind ORDER BY seq DESC))[1]
-FROM `+m.table+` WHERE service = $1 AND run_id = (SELECT run_id FROM `+m.table+` WHERE service = $1 AND seq = 1 ORDER BY at DESC, run_id DESC LIMIT 1)
+FROM `+m.table+` WHERE service = $1 AND run_id = (SELECT run_id FROM `+m.table+` WHERE service = $1 AND seq = 1 ORDER BY recorded DESC, run_id DESC LIMIT 1)
 GROUP BY run_id`, m.service).Scan(&id, &ended, &at, &last)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil
+		return false, nil
 	case err != nil:
-		return fmt.Errorf("journal table %s: %w", m.table, scrub(err, m.url))
-	case ended || id == replace:
-		return nil
+		return false, fmt.Errorf("journal table %s: %w", m.table, scrub(err, m.url))
+	case ended:
+		return false, nil
+	case id == replace:
+		return true, nil
 	}
-	return &BusyError{Service: m.service, Run: id, What: fmt.Sprintf("run %s is unfinished in the journal table %s (its last event: %s at %s): finish it where it runs (resume, promote or abort with that machine's state folder); if that machine is gone, start with --replace %s", id, m.table, last, at.UTC().Format(time.RFC3339), id)}
+	return false, &BusyError{Service: m.service, Run: id, What: fmt.Sprintf("run %s is unfinished in the journal table %s (its last event: %s at %s): finish it where it runs (resume, promote or abort with that machine's state folder); if that machine is gone, start with --replace %s", id, m.table, last, at.UTC().Format(time.RFC3339), id)}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -682,5 +683,67 @@ func TestJournalTableEndCopiedLate(t *testing.T) {
 	var ended bool
 	if err := w.db.QueryRow(`SELECT bool_or(kind = 'promoted') FROM migsafe_rollout_journal WHERE run_id = $1`, firstID).Scan(&ended); err != nil || !ended {
 		t.Errorf("the first run's end is not in the table (%v)", err)
+	}
+}
+
+// TestJournalTableNewestByDatabaseTime: the newest run in the journal
+// table is the one whose first event the database received last, not the
+// one whose machine's clock says so: a finished run from a machine whose
+// clock is an hour ahead does not hide a run paused since on another.
+func TestJournalTableNewestByDatabaseTime(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - set_weight: 5\n  - analysis\n  - approve\n  - promote\n", nil)
+	w.journalTable(t)
+	if r := w.start(t, bin); r.code != 3 {
+		t.Fatalf("machine 1: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := migsafe(t, bin, w.env, nil, "rollout", "resume", "-p", w.plan, "--state-dir", w.state); r.code != 0 {
+		t.Fatalf("machine 1 resume: exit %d\n%s", r.code, r.stderr)
+	}
+	// machine 1's clock was an hour ahead
+	if _, err := w.db.Exec(`UPDATE migsafe_rollout_journal SET at = at + interval '1 hour'`); err != nil {
+		t.Fatal(err)
+	}
+	two := filepath.Join(t.TempDir(), "machine-2")
+	r := migsafe(t, bin, w.env, nil, "rollout", "start", "-p", w.plan, "--state-dir", two, "--format", "json")
+	if r.code != 3 {
+		t.Fatalf("machine 2: exit %d\n%s", r.code, r.stderr)
+	}
+	paused := r.events[0].RunID
+	three := filepath.Join(t.TempDir(), "machine-3")
+	r = migsafe(t, bin, w.env, nil, "rollout", "start", "-p", w.plan, "--state-dir", three)
+	if r.code != 2 || !strings.Contains(r.stderr, "run "+paused+" is unfinished") {
+		t.Fatalf("machine 3: exit %d, want 2 naming %s\n%s", r.code, paused, r.stderr)
+	}
+}
+
+// TestJournalTableWithoutCreateRight: a database user that may only read
+// and write the existing journal table (no CREATE on its schema) gets the
+// cross-machine check and the copy, not a warning that skips them.
+func TestJournalTableWithoutCreateRight(t *testing.T) {
+	bin := binaries(t)
+	w := newDBWorld(t, "  - set_weight: 5\n  - analysis\n  - approve\n  - promote\n", nil)
+	w.journalTable(t)
+	if r := w.start(t, bin); r.code != 3 { // creates the table, as the owner
+		t.Fatalf("owner: exit %d\n%s", r.code, r.stderr)
+	}
+	role := fmt.Sprintf("limited_%d", time.Now().UnixNano())
+	for _, q := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+		"GRANT SELECT, INSERT ON migsafe_rollout_journal TO " + role,
+	} {
+		if _, err := w.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = w.db.Exec("REVOKE ALL ON migsafe_rollout_journal FROM " + role)
+		_, _ = w.db.Exec("DROP ROLE " + role)
+	})
+	env := []string{strings.Replace(w.env[0], "://postgres:", "://"+role+":", 1)}
+	r := migsafe(t, bin, env, nil, "rollout", "start", "-p", w.plan, "--state-dir", filepath.Join(t.TempDir(), "other-machine"))
+	if r.code != 2 || !strings.Contains(r.stderr, "is unfinished in the journal table") || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("limited user: exit %d, want 2 (the owner's run is unfinished)\n%s", r.code, r.stderr)
 	}
 }

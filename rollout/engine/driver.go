@@ -68,6 +68,8 @@ type Driver struct {
 	redact *backend.Redactor
 	runID  string
 	mq     *mirrorQueue
+	// replaced: the new run replaces d.Replace (Lock found it unfinished)
+	replaced bool
 }
 
 func (d *Driver) mirror(events []journal.Event) {
@@ -85,7 +87,7 @@ func (d *Driver) mirror(events []journal.Event) {
 // machine's state folder holds is resumed without it, so that a rollback
 // never waits for, or is refused by, another machine's lock.
 type Locker interface {
-	Lock(who, replace string) (release func(), err error)
+	Lock(who, replace string) (release func(), replaced bool, err error)
 }
 
 // lockElsewhere takes the Lock for a new run.
@@ -95,13 +97,17 @@ func (d *Driver) lockElsewhere() (func(), error) {
 	}
 	host, _ := os.Hostname()
 	who := fmt.Sprintf("migsafe rollout %s (pid %d on %s)", d.Plan.Service, os.Getpid(), host)
-	release, err := d.Lock.Lock(who, d.Replace)
+	release, replaced, err := d.Lock.Lock(who, d.Replace)
 	if run := unfinishedRun(err); run != "" && d.Mirror != nil {
 		// a run of this state folder that ended while the database did
 		// not answer: its copy lacks the end, which the journal has
 		if events := d.finishedHere(run); events != nil && d.Mirror.Record(run, events) == nil {
-			release, err = d.Lock.Lock(who, d.Replace)
+			release, replaced, err = d.Lock.Lock(who, d.Replace)
 		}
+	}
+	d.replaced = replaced
+	if d.Replace != "" && !replaced && err == nil && d.Loud != nil {
+		fmt.Fprintf(d.Loud, "migsafe: --replace %s: not the newest unfinished run of the journal table; nothing to replace\n", d.Replace)
 	}
 	var busy interface{ Busy() bool }
 	if errors.As(err, &busy) && busy.Busy() {
@@ -124,6 +130,12 @@ func unfinishedRun(err error) string {
 		return u.UnfinishedRun()
 	}
 	return ""
+}
+
+// noEvents reports whether the journal of run id has no event.
+func (d *Driver) noEvents(id string) bool {
+	events, err := d.Store.ReadEvents(id)
+	return err != nil || len(events) == 0
 }
 
 // finishedHere returns the events of run id when this state folder's
@@ -190,7 +202,9 @@ func (d *Driver) Start(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	if a == nil {
+	if a == nil || d.noEvents(a.RunID) {
+		// a new run (or one whose process died before its first event:
+		// it has not started anywhere yet)
 		release, err := d.lockElsewhere()
 		if err != nil {
 			return State{}, err
@@ -316,7 +330,7 @@ func (d *Driver) drive(ctx context.Context, id string) (State, error) {
 		case DoStart:
 			err = d.append(journal.Event{Kind: journal.RunStarted, RunID: id, PlanFile: d.Plan.File, PlanHash: d.Plan.Hash,
 				Service: d.Plan.Service, Stable: d.Plan.Stable, Canary: d.Plan.Canary, Actor: d.Actor})
-			if err == nil && d.Replace != "" && d.Lock != nil {
+			if err == nil && d.replaced {
 				err = d.append(journal.Event{Kind: journal.Warning, Step: -1, Actor: d.Actor,
 					Reason: "this run replaces run " + d.Replace + ", unfinished in the journal table (--replace)"})
 			}

@@ -345,10 +345,11 @@ type flakyMirror struct {
 	mu    sync.Mutex
 	fail  int
 	seqs  map[int]bool
+	runs  map[string][]string // the kinds copied, by run
 	calls int
 }
 
-func (m *flakyMirror) Record(_ string, events []journal.Event) error {
+func (m *flakyMirror) Record(runID string, events []journal.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls++
@@ -358,6 +359,9 @@ func (m *flakyMirror) Record(_ string, events []journal.Event) error {
 	}
 	for _, e := range events {
 		m.seqs[e.Seq] = true
+		if m.runs != nil {
+			m.runs[runID] = append(m.runs[runID], e.Kind)
+		}
 	}
 	return nil
 }
@@ -474,5 +478,103 @@ func TestRollbackStepGivesUp(t *testing.T) {
 	out := loud.String()
 	if strings.Count(out, "ROLLBACK STEP 2 (undo) FAILED") != 5 || strings.Count(out, "retrying in") != 4 || !strings.Contains(out, "GAVE UP after 5 attempts") {
 		t.Errorf("loud output %q", out)
+	}
+}
+
+// fakeLocker answers Lock from a script: busy for an unfinished run
+// until the mirror got that run's end, or replaced when asked for it.
+type fakeLocker struct {
+	calls      int
+	unfinished string // the table's newest unfinished run
+	mirror     *flakyMirror
+}
+
+type fakeBusy struct{ run string }
+
+func (e fakeBusy) Error() string         { return "run " + e.run + " is unfinished" }
+func (e fakeBusy) Busy() bool            { return true }
+func (e fakeBusy) UnfinishedRun() string { return e.run }
+
+func (l *fakeLocker) Lock(_, replace string) (func(), bool, error) {
+	l.calls++
+	if l.unfinished != "" {
+		ended := false
+		l.mirror.mu.Lock()
+		for _, e := range l.mirror.runs[l.unfinished] {
+			ended = ended || e == journal.Promoted || e == journal.RolledBack
+		}
+		l.mirror.mu.Unlock()
+		switch {
+		case ended:
+		case replace == l.unfinished:
+			return func() {}, true, nil
+		default:
+			return nil, false, fakeBusy{l.unfinished}
+		}
+	}
+	return func() {}, false, nil
+}
+
+// TestLockOnlyForNewRuns: the lock beyond this machine is taken for a new
+// run only, not to resume a run of this state folder (a rollback never
+// waits for it); a run this folder finished whose end the table lacks is
+// copied again and the start retried; --replace is journaled only when
+// it replaced the table's unfinished run.
+func TestLockOnlyForNewRuns(t *testing.T) {
+	steps := "steps:\n  - set_weight: 1\n  - approve\n  - promote\n"
+	p := loadPlan(t, steps, nil)
+	dir := t.TempDir()
+	m := &flakyMirror{seqs: map[int]bool{}, runs: map[string][]string{}}
+	l := &fakeLocker{mirror: m}
+	newDrv := func() *Driver {
+		d, _ := newDriver(t, p, &fakeBackend{}, dir)
+		d.Mirror, d.Lock = m, l
+		return d
+	}
+	st, err := newDrv().Start(context.Background())
+	if err != nil || st.Status != Paused || l.calls != 1 {
+		t.Fatalf("new run: %v %v, %d locks", err, st.Status, l.calls)
+	}
+	// resumed from this folder: no lock
+	d := newDrv()
+	if err := d.Store.SendControl(st.RunID, journal.Control{Action: "resume"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = d.Continue(context.Background()); err != nil || st.Status != Promoted || l.calls != 1 {
+		t.Fatalf("resumed: %v %v, %d locks", err, st.Status, l.calls)
+	}
+	// the table lost the run's end: this folder copies it and starts
+	m.mu.Lock()
+	m.runs[st.RunID] = []string{journal.RunStarted}
+	m.mu.Unlock()
+	l.unfinished = st.RunID
+	second, err := newDrv().Start(context.Background())
+	if err != nil || second.RunID == st.RunID || l.calls != 3 {
+		t.Fatalf("after a lost end: %v, run %s, %d locks", err, second.RunID, l.calls)
+	}
+	// another folder is refused; --replace replaces, and says so
+	other := t.TempDir()
+	l.unfinished = second.RunID
+	d2, _ := newDriver(t, p, &fakeBackend{}, other)
+	d2.Mirror, d2.Lock = m, l
+	if _, err := d2.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "is unfinished") {
+		t.Fatalf("another folder: %v", err)
+	}
+	d3, _ := newDriver(t, p, &fakeBackend{}, other)
+	d3.Mirror, d3.Lock, d3.Replace = m, l, second.RunID
+	third, err := d3.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, events, err := d3.Store.OpenJournal(third.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := false
+	for _, e := range events {
+		warned = warned || (e.Kind == journal.Warning && strings.Contains(e.Reason, "replaces run "+second.RunID))
+	}
+	if !warned {
+		t.Errorf("the replacing run does not say so")
 	}
 }

@@ -131,6 +131,6 @@ func (q *mirrorQueue) close(w io.Writer) {
 	left := len(q.pending) + q.inFlight
 	q.mu.Unlock()
 	if left > 0 && w != nil {
-		fmt.Fprintf(w, "migsafe: warning: %d journal event(s) are not in the database's copy (it did not answer within %s); the local journal has them, and resuming the run copies them\n", left, mirrorFlush)
+		fmt.Fprintf(w, "migsafe: warning: %d journal event(s) are not in the database's copy (waited %s for it at the end); the local journal has them, and resuming the run copies them\n", left, mirrorFlush)
 	}
 }
