@@ -303,6 +303,10 @@ func afterRollback(ctx context.Context, o Options, p *plan.Plan, st engine.State
 	if len(sinks) > 0 {
 		e := notify.Event{Kind: "post_rollback", Run: st.RunID, Service: p.Service, At: time.Now().UTC(),
 			Summary: fmt.Sprintf("%s rolled back to %s: %s", p.Canary, p.Stable, st.Reason)}
+		for _, u := range st.Unfinished {
+			// traffic is on stable, but a person must finish this
+			e.Details = append(e.Details, "FAIL ROLLBACK INCOMPLETE: rollback step "+u+" gave up after its attempts: finish it by hand (the journal has each attempt's output)")
+		}
 		if a.Checklist != nil {
 			for _, oc := range a.Checklist.Outcomes {
 				mark := "ok"

@@ -198,3 +198,51 @@ func TestAfterRollback(t *testing.T) {
 		t.Errorf("run %+v", r)
 	}
 }
+
+// TestIncompleteRollbackSaid: a rollback step that gave up is in the
+// post-rollback notification and the post-mortem draft, not only on the
+// terminal of the process that drove the run.
+func TestIncompleteRollbackSaid(t *testing.T) {
+	var mu sync.Mutex
+	var texts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var m struct{ Text string }
+		_ = json.Unmarshal(body, &m)
+		mu.Lock()
+		texts = append(texts, m.Text)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	o := writeChecklistPlan(t, "true", srv.URL+"/hook", "")
+	src, err := os.ReadFile(o.PlanFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(o.PlanFile, []byte(strings.Replace(string(src), "undo: [[true]]", "undo: [[false]]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var after *AfterRollback
+	o.AfterRollback = func(a *AfterRollback) { after = a }
+	_, st, err := Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != engine.RolledBack || len(st.Unfinished) != 1 || after == nil {
+		t.Fatalf("status %s, unfinished %v", st.Status, st.Unfinished)
+	}
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	all := strings.Join(texts, "\n---\n")
+	mu.Unlock()
+	if !strings.Contains(all, "ROLLBACK INCOMPLETE: rollback step undo gave up") {
+		t.Errorf("the post-rollback notification does not say the rollback is incomplete:\n%s", all)
+	}
+	pm, err := os.ReadFile(after.Postmortem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(pm), "undo: **failed**: GAVE UP after 5 attempts") {
+		t.Errorf("post-mortem:\n%s", pm)
+	}
+}
