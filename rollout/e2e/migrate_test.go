@@ -565,6 +565,10 @@ func TestJournalTableDatabaseDown(t *testing.T) {
 	if took > 15*time.Second {
 		t.Errorf("the run took %s", took)
 	}
+	// the lock could not be taken either: said, and the run went on
+	if !strings.Contains(r.stderr, "the run goes on with this machine's lock only") {
+		t.Errorf("the lock's failure is not said: %s", r.stderr)
+	}
 	if !strings.Contains(r.stderr, "are not in the database's copy") || strings.Contains(r.stderr, "secret") {
 		t.Errorf("stderr %s", r.stderr)
 	}
