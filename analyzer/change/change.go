@@ -522,6 +522,16 @@ type AlterSequence struct {
 	Restart bool
 }
 
+// AlterDomain is PostgreSQL's ALTER DOMAIN. Checks is set when the server
+// checks every stored value of the domain, in each table with a column of
+// it: ADD CONSTRAINT without NOT VALID, SET NOT NULL, VALIDATE CONSTRAINT.
+type AlterDomain struct {
+	Meta
+	Domain QName
+	Action string // "ADD CONSTRAINT", "SET NOT NULL", "VALIDATE CONSTRAINT", "DROP CONSTRAINT", …
+	Checks bool
+}
+
 // --- enums ---
 
 type AddEnumValue struct {

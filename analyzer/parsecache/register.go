@@ -51,4 +51,5 @@ var changeTypes = []change.Change{
 	&change.DML{},
 	&change.Other{},
 	&change.Unknown{},
+	&change.AlterDomain{},
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -17,6 +18,7 @@ const (
 	share                = "SHARE"
 	shareUpdateExclusive = "SHARE UPDATE EXCLUSIVE"
 	rowExclusive         = "ROW EXCLUSIVE"
+	accessShare          = "ACCESS SHARE"
 )
 
 // blocksOf says what a lock mode blocks for ordinary reads (ACCESS SHARE)
@@ -272,10 +274,22 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog, sess analyzer
 	case *change.TableRewrite:
 		return effect(accessExclusive, x.Table, change.WorkRewrite)
 	case *change.Other:
-		if x.Kind == "COMMENT" && x.Object.Name != "" {
-			// checked on a real server; it blocks no read or write
-			return effect(shareUpdateExclusive, x.Object, change.WorkNone)
+		if x.Object.Name == "" {
+			break
 		}
+		// each checked on a real server
+		switch x.Kind {
+		case "COMMENT", "ANALYZE", "CREATE STATISTICS", "CREATE PUBLICATION", "ALTER PUBLICATION":
+			// blocks no read or write; ANALYZE reads a sample of the rows
+			return effect(shareUpdateExclusive, x.Object, change.WorkNone)
+		case "SELECT", "COPY TO":
+			// waits only for ACCESS EXCLUSIVE; it reads what it asks for
+			return effect(accessShare, x.Object, change.WorkNone)
+		case "CREATE RULE":
+			return effect(accessExclusive, x.Object, change.WorkNone)
+		}
+	case *change.AlterDomain:
+		return domainEffect(x, cat)
 	case *change.AlterTableOther:
 		e := effect(otherLock(x.Action), x.Table, change.WorkNone)
 		if x.Action == "ALTER INDEX AttachPartition" {
@@ -806,4 +820,33 @@ func intervalLeastField(mask int) int {
 		return 5
 	}
 	return 0
+}
+
+// domainEffect is what ALTER DOMAIN does to the tables with a column of
+// the domain: one that checks the stored values reads each of them under
+// a SHARE lock, which blocks writes (checked on a real server).
+func domainEffect(x *change.AlterDomain, cat *catalog.Catalog) change.Effect {
+	if !x.Checks {
+		return change.Effect{}
+	}
+	var users []change.QName
+	for _, t := range cat.Tables() {
+		if t.View {
+			continue
+		}
+		for _, c := range t.Columns {
+			if strings.EqualFold(c.Type.Name, x.Domain.Name) {
+				users = append(users, t.Name)
+				break
+			}
+		}
+	}
+	if len(users) == 0 {
+		return change.Effect{}
+	}
+	e := effect(share, users[0], change.WorkScan)
+	if len(users) > 1 {
+		e.Note = "and on each of the other " + strconv.Itoa(len(users)-1) + " tables with a column of " + x.Domain.String()
+	}
+	return e
 }

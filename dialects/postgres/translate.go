@@ -59,7 +59,7 @@ var kinds = map[string]string{
 	"AlterRoleStmt": "ALTER ROLE", "AlterRoleSetStmt": "ALTER ROLE", "CreateRoleStmt": "CREATE ROLE",
 	"DropRoleStmt": "DROP ROLE", "ExplainStmt": "EXPLAIN", "VariableShowStmt": "SHOW",
 	"AlterDefaultPrivilegesStmt": "ALTER DEFAULT PRIVILEGES", "GrantRoleStmt": "GRANT",
-	"CreateStatsStmt": "CREATE STATISTICS", "CreatePublicationStmt": "CREATE PUBLICATION",
+	"CreateStatsStmt": "CREATE STATISTICS", "CreatePublicationStmt": "CREATE PUBLICATION", "AlterPublicationStmt": "ALTER PUBLICATION",
 	"AlterExtensionStmt": "ALTER EXTENSION", "RuleStmt": "CREATE RULE", "DefineStmt": "CREATE",
 	"CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE", "AlterSystemStmt": "ALTER SYSTEM",
 	"CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
@@ -101,7 +101,11 @@ func (t *translator) translate(n *pg_query.Node) {
 	case *pg_query.Node_VacuumStmt:
 		v := x.VacuumStmt
 		if !v.IsVacuumcmd {
-			t.add(&change.Other{Kind: "ANALYZE"})
+			var first change.QName
+			if len(v.Rels) > 0 {
+				first = rangeVar(v.Rels[0].GetVacuumRelation().GetRelation())
+			}
+			t.add(&change.Other{Kind: "ANALYZE", Object: first})
 			return
 		}
 		vc := &change.Vacuum{}
@@ -171,7 +175,7 @@ func (t *translator) translate(n *pg_query.Node) {
 		if x.CopyStmt.IsFrom && x.CopyStmt.Relation != nil {
 			t.add(&change.DML{Verb: "COPY", Table: rangeVar(x.CopyStmt.Relation)})
 		} else {
-			t.add(&change.Other{Kind: "COPY TO"})
+			t.add(&change.Other{Kind: "COPY TO", Object: rangeVar(x.CopyStmt.Relation)})
 		}
 	case *pg_query.Node_SelectStmt:
 		t.selectStmt(x.SelectStmt)
@@ -224,12 +228,11 @@ func (t *translator) translate(n *pg_query.Node) {
 		*pg_query.Node_AlterRoleSetStmt, *pg_query.Node_DropRoleStmt, *pg_query.Node_ExplainStmt,
 		*pg_query.Node_NotifyStmt, *pg_query.Node_CheckPointStmt, *pg_query.Node_CompositeTypeStmt,
 		*pg_query.Node_DefineStmt, *pg_query.Node_AlterFunctionStmt, *pg_query.Node_CreateCastStmt,
-		*pg_query.Node_RuleStmt, *pg_query.Node_CreatePublicationStmt, *pg_query.Node_AlterPublicationStmt,
-		*pg_query.Node_CreateStatsStmt, *pg_query.Node_CreateEventTrigStmt,
+		*pg_query.Node_CreateEventTrigStmt,
 		*pg_query.Node_DeallocateStmt, *pg_query.Node_PrepareStmt, *pg_query.Node_ExecuteStmt,
 		*pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt, *pg_query.Node_UnlistenStmt,
 		*pg_query.Node_CallStmt, *pg_query.Node_AlterDatabaseSetStmt, *pg_query.Node_AlterDatabaseStmt,
-		*pg_query.Node_CreatedbStmt, *pg_query.Node_VariableShowStmt, *pg_query.Node_AlterDomainStmt,
+		*pg_query.Node_CreatedbStmt, *pg_query.Node_VariableShowStmt,
 		*pg_query.Node_AlterTsconfigurationStmt, *pg_query.Node_AlterTsdictionaryStmt, *pg_query.Node_AlterCollationStmt,
 		*pg_query.Node_CreateOpClassStmt, *pg_query.Node_AlterOpFamilyStmt, *pg_query.Node_CreateOpFamilyStmt,
 		*pg_query.Node_CreateForeignTableStmt, *pg_query.Node_CreateForeignServerStmt, *pg_query.Node_CreateUserMappingStmt,
@@ -241,6 +244,16 @@ func (t *translator) translate(n *pg_query.Node) {
 		*pg_query.Node_LoadStmt, *pg_query.Node_CreateSubscriptionStmt, *pg_query.Node_AlterSubscriptionStmt,
 		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt, *pg_query.Node_DropTableSpaceStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind})
+	case *pg_query.Node_RuleStmt:
+		t.add(&change.Other{Kind: t.stmt.Kind, Object: rangeVar(x.RuleStmt.Relation)})
+	case *pg_query.Node_CreateStatsStmt:
+		t.add(&change.Other{Kind: t.stmt.Kind, Object: firstRangeVar(x.CreateStatsStmt.Relations)})
+	case *pg_query.Node_CreatePublicationStmt:
+		t.add(&change.Other{Kind: t.stmt.Kind, Object: publishedTable(x.CreatePublicationStmt.Pubobjects)})
+	case *pg_query.Node_AlterPublicationStmt:
+		t.add(&change.Other{Kind: t.stmt.Kind, Object: publishedTable(x.AlterPublicationStmt.Pubobjects)})
+	case *pg_query.Node_AlterDomainStmt:
+		t.add(alterDomain(x.AlterDomainStmt))
 	case *pg_query.Node_DropdbStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: change.QName{Name: x.DropdbStmt.Dbname}})
 	case *pg_query.Node_CommentStmt:
@@ -376,7 +389,7 @@ func (t *translator) selectStmt(s *pg_query.SelectStmt) {
 		}
 	}
 	if len(t.stmt.Changes) == 0 {
-		t.add(&change.Other{Kind: "SELECT"})
+		t.add(&change.Other{Kind: "SELECT", Object: firstRangeVar(s.FromClause)})
 	}
 }
 
@@ -480,6 +493,49 @@ func rangeVar(r *pg_query.RangeVar) change.QName {
 // namesToQName reads a list of String nodes ("schema", "name").
 // commentedTable is the table COMMENT ON TABLE or COLUMN locks (SHARE
 // UPDATE EXCLUSIVE), or nothing for the other objects.
+// firstRangeVar is the first table a list names directly (a FROM clause,
+// CREATE STATISTICS … FROM), or none.
+func firstRangeVar(ns []*pg_query.Node) change.QName {
+	for _, n := range ns {
+		if r := n.GetRangeVar(); r != nil {
+			return rangeVar(r)
+		}
+	}
+	return change.QName{}
+}
+
+// publishedTable is the first table CREATE or ALTER PUBLICATION names.
+func publishedTable(objs []*pg_query.Node) change.QName {
+	for _, n := range objs {
+		if r := n.GetPublicationObjSpec().GetPubtable().GetRelation(); r != nil {
+			return rangeVar(r)
+		}
+	}
+	return change.QName{}
+}
+
+// alterDomain translates ALTER DOMAIN; PostgreSQL checks the stored values
+// for a new constraint without NOT VALID, SET NOT NULL and VALIDATE.
+func alterDomain(a *pg_query.AlterDomainStmt) *change.AlterDomain {
+	d := &change.AlterDomain{Domain: namesToQName(a.TypeName)}
+	switch a.Subtype {
+	case "C":
+		d.Action = "ADD CONSTRAINT"
+		d.Checks = !a.Def.GetConstraint().GetSkipValidation()
+	case "O":
+		d.Action, d.Checks = "SET NOT NULL", true
+	case "V":
+		d.Action, d.Checks = "VALIDATE CONSTRAINT", true
+	case "N":
+		d.Action = "DROP NOT NULL"
+	case "X":
+		d.Action = "DROP CONSTRAINT"
+	default:
+		d.Action = "SET DEFAULT"
+	}
+	return d
+}
+
 func commentedTable(c *pg_query.CommentStmt) change.QName {
 	names := c.GetObject().GetList().GetItems()
 	switch c.Objtype {
