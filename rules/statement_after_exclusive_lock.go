@@ -2,6 +2,7 @@ package rules
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
@@ -150,6 +151,10 @@ func afterLock(p *analyzer.Pass, s *analyzer.Statement, held []string) string {
 			continue
 		case *change.Unknown:
 			return x.Kind + " runs code migsafe cannot see into"
+		case *change.DropOther:
+			if x.Kind == "SEQUENCE" && serialOfHeld(x.Names, held) {
+				continue // only the held table's inserts draw from it, and they wait already
+			}
 		case *change.DML:
 			if newAt(p, x.Table, s) || versionTable(x.Table) {
 				continue
@@ -179,6 +184,22 @@ func afterLock(p *analyzer.Pass, s *analyzer.Statement, held []string) string {
 		}
 	}
 	return ""
+}
+
+// serialOfHeld reports whether every sequence dropped is named as
+// PostgreSQL names a serial column's sequence (table_column_seq) of a table
+// whose lock is held.
+func serialOfHeld(seqs []string, held []string) bool {
+	for _, s := range seqs {
+		s = s[strings.LastIndexByte(s, '.')+1:]
+		if !slices.ContainsFunc(held, func(t string) bool {
+			t = t[strings.LastIndexByte(t, '.')+1:]
+			return strings.HasPrefix(s, t+"_") && strings.HasSuffix(s, "_seq")
+		}) {
+			return false
+		}
+	}
+	return len(seqs) > 0
 }
 
 // versionTable reports whether a table is a migration tool's own

@@ -609,8 +609,11 @@ type Other struct {
 	Kind string
 	// Object is what it names, when a rule or the physics reads it: the
 	// database of a PostgreSQL DROP DATABASE, the table of COMMENT ON
-	// TABLE or COLUMN
+	// TABLE or COLUMN, the first table a SELECT reads
 	Object QName
+	// Writes is set when the statement that EXPLAIN or PREPARE plans
+	// writes Object.
+	Writes bool
 }
 
 // Unknown is a statement or clause the dialect does not translate. It is kept

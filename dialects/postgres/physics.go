@@ -282,11 +282,18 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog, sess analyzer
 		case "COMMENT", "ANALYZE", "CREATE STATISTICS", "CREATE PUBLICATION", "ALTER PUBLICATION":
 			// blocks no read or write; ANALYZE reads a sample of the rows
 			return effect(shareUpdateExclusive, x.Object, change.WorkNone)
-		case "SELECT", "COPY TO":
-			// waits only for ACCESS EXCLUSIVE; it reads what it asks for
+		case "SELECT", "COPY TO", "CREATE SEQUENCE":
+			// waits only for ACCESS EXCLUSIVE; it reads what it asks
+			// for (CREATE SEQUENCE … OWNED BY reads nothing)
 			return effect(accessShare, x.Object, change.WorkNone)
 		case "CREATE RULE":
 			return effect(accessExclusive, x.Object, change.WorkNone)
+		case "EXPLAIN", "PREPARE":
+			// planning locks what the statement would lock first
+			if x.Writes {
+				return effect(rowExclusive, x.Object, change.WorkNone)
+			}
+			return effect(accessShare, x.Object, change.WorkNone)
 		}
 	case *change.AlterDomain:
 		return domainEffect(x, cat)
@@ -314,6 +321,16 @@ func (d *Dialect) effectOf(ch change.Change, cat *catalog.Catalog, sess analyzer
 		if x.Table != nil {
 			// DROP TRIGGER, POLICY or RULE … ON t (checked on a real server)
 			return effect(accessExclusive, *x.Table, change.WorkNone)
+		}
+		switch {
+		case x.Kind == "SEQUENCE" && len(x.Names) > 0:
+			e := effect(accessExclusive, change.QName{Name: x.Names[0]}, change.WorkNone)
+			e.Note = "which nextval() waits for"
+			return e
+		case (x.Kind == "TYPE" || x.Kind == "DOMAIN") && x.Cascade && len(x.Names) > 0:
+			// CASCADE drops the columns of the type, each under its
+			// table's ACCESS EXCLUSIVE lock (checked on a real server)
+			return onTypeUsers(accessExclusive, change.WorkNone, x.Names[0], cat)
 		}
 	case *change.AlterSequence:
 		// nextval() waits for it: inserts that draw from the sequence
@@ -829,13 +846,20 @@ func domainEffect(x *change.AlterDomain, cat *catalog.Catalog) change.Effect {
 	if !x.Checks {
 		return change.Effect{}
 	}
+	return onTypeUsers(share, change.WorkScan, x.Domain.String(), cat)
+}
+
+// onTypeUsers is a lock on each table of the schema model with a column of
+// the named type or domain, or no effect when there is none.
+func onTypeUsers(mode string, work change.Work, typ string, cat *catalog.Catalog) change.Effect {
+	name := typ[strings.LastIndexByte(typ, '.')+1:]
 	var users []change.QName
 	for _, t := range cat.Tables() {
 		if t.View {
 			continue
 		}
 		for _, c := range t.Columns {
-			if strings.EqualFold(c.Type.Name, x.Domain.Name) {
+			if strings.EqualFold(c.Type.Name, name) {
 				users = append(users, t.Name)
 				break
 			}
@@ -844,9 +868,9 @@ func domainEffect(x *change.AlterDomain, cat *catalog.Catalog) change.Effect {
 	if len(users) == 0 {
 		return change.Effect{}
 	}
-	e := effect(share, users[0], change.WorkScan)
+	e := effect(mode, users[0], work)
 	if len(users) > 1 {
-		e.Note = "and on each of the other " + strconv.Itoa(len(users)-1) + " tables with a column of " + x.Domain.String()
+		e.Note = "and on each of the other " + strconv.Itoa(len(users)-1) + " tables with a column of " + typ
 	}
 	return e
 }

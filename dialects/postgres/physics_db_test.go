@@ -84,6 +84,10 @@ DROP PUBLICATION IF EXISTS pub_u;
 CREATE PUBLICATION pub_u FOR TABLE u;
 CREATE TYPE feel AS ENUM ('sad', 'ok');
 CREATE PROCEDURE noop() LANGUAGE sql AS 'SELECT 1';
+CREATE TYPE pair2 AS (a int, b int);
+CREATE TYPE feel2 AS ENUM ('a', 'b');
+CREATE DOMAIN posint2 AS int;
+CREATE TABLE fl (id int, f feel2, g posint2);
 `
 
 // TestPhysicsAgainstPostgres checks the adapter's physics against a real
@@ -320,9 +324,48 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 		{"ALTER FUNCTION vol() STABLE", true},
 		{"CREATE AGGREGATE mysum (int) (SFUNC = int4pl, STYPE = int)", true},
 		{"CREATE TYPE pair AS (a int, b int)", true},
-		{"ALTER TYPE feel RENAME TO feel2", true},
+		{"ALTER TYPE feel RENAME TO feel3", true},
 		{"NOTIFY t", true},
 		{"CALL noop()", true},
+		{"EXPLAIN SELECT * FROM t", true},
+		{"EXPLAIN ANALYZE UPDATE t SET ref = ref WHERE id = 1", true},
+		{"PREPARE upd AS UPDATE t SET ref = ref WHERE id = 1", true},
+		{"CHECKPOINT", true},
+		{"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC", true},
+		{"ALTER FUNCTION vol() OWNER TO CURRENT_USER", true},
+		{"ALTER FUNCTION vol() SET SCHEMA public", true},
+		{"CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)", true},
+		{"CREATE TEXT SEARCH CONFIGURATION ts2 (COPY = simple)", true},
+		{"ALTER STATISTICS IF EXISTS nope SET STATISTICS 10", true},
+		{"CREATE CAST (posint AS text) WITH INOUT", true},
+		{"CREATE EXTENSION IF NOT EXISTS pg_trgm", true},
+		{"CREATE SEQUENCE seq2 OWNED BY t.id", true},
+		{"ALTER TYPE pair2 ADD ATTRIBUTE c int", true},
+		{"CREATE DOMAIN posint3 AS int CHECK (VALUE > 0)", true},
+		{"DISCARD PLANS", true},
+		{"LISTEN ch", true},
+		{"SHOW lock_timeout", true},
+		{"ALTER ROLE CURRENT_USER SET lock_timeout = '1s'", true},
+		{"CREATE TRIGGER t_upd AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch()", true},
+		{"DROP FUNCTION vol_pl()", true},
+		{"DROP TYPE feel", true},
+		{"DROP TYPE feel CASCADE", true},
+		{"DROP TYPE feel2 CASCADE", true},
+		{"DROP DOMAIN posint2 CASCADE", true},
+		{"EXPLAIN (ANALYZE, COSTS off) SELECT count(*) FROM u", true},
+		{"EXPLAIN DELETE FROM t WHERE id = 1", true},
+		{"PREPARE sel AS SELECT * FROM t", true},
+		{"DROP SEQUENCE seq", true},
+		{"DROP DOMAIN posint_chk CASCADE", true},
+		{"DROP EXTENSION IF EXISTS pg_trgm", true},
+		{"REVOKE ALL ON t FROM PUBLIC", true},
+		{"ALTER TABLE t SET SCHEMA public", true},
+		{"ALTER MATERIALIZED VIEW mv RENAME TO mv2", true},
+		{"ALTER VIEW vw RENAME TO vw2", true},
+		{"ALTER INDEX t_v_idx SET TABLESPACE pg_default", true},
+		{"ALTER TABLE t ALTER COLUMN v SET COMPRESSION pglz", true},
+		{"ALTER TABLE t ALTER COLUMN v SET STORAGE EXTERNAL", true},
+		{"DROP MATERIALIZED VIEW mv", true},
 	}
 	d, err := postgres.New(fmt.Sprint(majorOf(srv.Version)))
 	if err != nil {

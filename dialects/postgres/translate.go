@@ -57,7 +57,7 @@ var kinds = map[string]string{
 	"AlterDomainStmt": "ALTER DOMAIN", "AlterObjectSchemaStmt": "SET SCHEMA", "CreatePolicyStmt": "CREATE POLICY",
 	"AlterPolicyStmt": "ALTER POLICY", "AlterOwnerStmt": "OWNER TO", "AlterFunctionStmt": "ALTER FUNCTION",
 	"AlterRoleStmt": "ALTER ROLE", "AlterRoleSetStmt": "ALTER ROLE", "CreateRoleStmt": "CREATE ROLE",
-	"DropRoleStmt": "DROP ROLE", "ExplainStmt": "EXPLAIN", "VariableShowStmt": "SHOW",
+	"DropRoleStmt": "DROP ROLE", "ExplainStmt": "EXPLAIN", "VariableShowStmt": "SHOW", "PrepareStmt": "PREPARE",
 	"AlterDefaultPrivilegesStmt": "ALTER DEFAULT PRIVILEGES", "GrantRoleStmt": "GRANT",
 	"CreateStatsStmt": "CREATE STATISTICS", "CreatePublicationStmt": "CREATE PUBLICATION", "AlterPublicationStmt": "ALTER PUBLICATION",
 	"AlterExtensionStmt": "ALTER EXTENSION", "RuleStmt": "CREATE RULE", "DefineStmt": "CREATE",
@@ -222,14 +222,14 @@ func (t *translator) translate(n *pg_query.Node) {
 		t.doBlock(x.DoStmt)
 	case *pg_query.Node_GrantStmt,
 		*pg_query.Node_GrantRoleStmt, *pg_query.Node_CreateExtensionStmt, *pg_query.Node_AlterExtensionStmt,
-		*pg_query.Node_CreateSeqStmt, *pg_query.Node_CreateDomainStmt,
+		*pg_query.Node_CreateDomainStmt,
 		*pg_query.Node_AlterOwnerStmt,
 		*pg_query.Node_AlterDefaultPrivilegesStmt, *pg_query.Node_CreateRoleStmt, *pg_query.Node_AlterRoleStmt,
-		*pg_query.Node_AlterRoleSetStmt, *pg_query.Node_DropRoleStmt, *pg_query.Node_ExplainStmt,
+		*pg_query.Node_AlterRoleSetStmt, *pg_query.Node_DropRoleStmt,
 		*pg_query.Node_NotifyStmt, *pg_query.Node_CheckPointStmt, *pg_query.Node_CompositeTypeStmt,
 		*pg_query.Node_DefineStmt, *pg_query.Node_AlterFunctionStmt, *pg_query.Node_CreateCastStmt,
 		*pg_query.Node_CreateEventTrigStmt,
-		*pg_query.Node_DeallocateStmt, *pg_query.Node_PrepareStmt, *pg_query.Node_ExecuteStmt,
+		*pg_query.Node_DeallocateStmt, *pg_query.Node_ExecuteStmt,
 		*pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt, *pg_query.Node_UnlistenStmt,
 		*pg_query.Node_CallStmt, *pg_query.Node_AlterDatabaseSetStmt, *pg_query.Node_AlterDatabaseStmt,
 		*pg_query.Node_CreatedbStmt, *pg_query.Node_VariableShowStmt,
@@ -244,6 +244,27 @@ func (t *translator) translate(n *pg_query.Node) {
 		*pg_query.Node_LoadStmt, *pg_query.Node_CreateSubscriptionStmt, *pg_query.Node_AlterSubscriptionStmt,
 		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt, *pg_query.Node_DropTableSpaceStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind})
+	case *pg_query.Node_CreateSeqStmt:
+		o := &change.Other{Kind: t.stmt.Kind}
+		for _, n := range x.CreateSeqStmt.Options {
+			if de := n.GetDefElem(); de != nil && de.Defname == "owned_by" {
+				if items := de.Arg.GetList().GetItems(); len(items) > 1 {
+					o.Object = namesToQName(items[:len(items)-1]) // OWNED BY t.id
+				}
+			}
+		}
+		t.add(o)
+	case *pg_query.Node_ExplainStmt:
+		for _, o := range x.ExplainStmt.Options {
+			if de := o.GetDefElem(); de != nil && de.Defname == "analyze" && defBool(de) {
+				// EXPLAIN ANALYZE runs the statement
+				t.translateNested(x.ExplainStmt.Query)
+				return
+			}
+		}
+		t.add(t.planned(x.ExplainStmt.Query))
+	case *pg_query.Node_PrepareStmt:
+		t.add(t.planned(x.PrepareStmt.Query))
 	case *pg_query.Node_RuleStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: rangeVar(x.RuleStmt.Relation)})
 	case *pg_query.Node_CreateStatsStmt:
@@ -493,6 +514,23 @@ func rangeVar(r *pg_query.RangeVar) change.QName {
 // namesToQName reads a list of String nodes ("schema", "name").
 // commentedTable is the table COMMENT ON TABLE or COLUMN locks (SHARE
 // UPDATE EXCLUSIVE), or nothing for the other objects.
+// planned is EXPLAIN or PREPARE of a statement, which PostgreSQL plans
+// without running it, taking the locks the statement would take first.
+func (t *translator) planned(q *pg_query.Node) *change.Other {
+	o := &change.Other{Kind: t.stmt.Kind}
+	sub := &translator{d: t.d, src: t.src, toks: t.toks, stmt: &analyzer.Statement{}, base: t.base}
+	sub.translate(q)
+	if len(sub.stmt.Changes) > 0 {
+		switch x := sub.stmt.Changes[0].(type) {
+		case *change.DML:
+			o.Object, o.Writes = x.Table, true
+		case *change.Other:
+			o.Object = x.Object
+		}
+	}
+	return o
+}
+
 // firstRangeVar is the first table a list names directly (a FROM clause,
 // CREATE STATISTICS … FROM), or none.
 func firstRangeVar(ns []*pg_query.Node) change.QName {
