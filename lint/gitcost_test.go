@@ -54,3 +54,52 @@ func TestGitCallsDoNotGrowWithMarkers(t *testing.T) {
 		t.Errorf("%d git commands for %d markers, want at most 6:\n%s", calls, n, b)
 	}
 }
+
+// TestGitAskedOnceWhileReading: git's questions about a directory, asked
+// while its files are read (lint/gitearly.go), are not asked again when
+// the deploys are dated, whether the directory or a file of it is named,
+// and the answers date the history as they did when asked afterwards.
+func TestGitAskedOnceWhileReading(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	historytest.Git(t, dir, time.Time{}, "init", "-q")
+	for i := 1; i <= 3; i++ {
+		write(t, dir, map[string]string{fmt.Sprintf("db/%06d_m%d.up.sql", i, i): fmt.Sprintf("CREATE TABLE t%d (id bigint PRIMARY KEY, name text);\n", i)})
+		historytest.Git(t, dir, time.Time{}, "add", "db")
+		historytest.Git(t, dir, start.AddDate(0, 0, i), "commit", "-q", "-m", fmt.Sprint(i))
+	}
+	// new and not committed: the pending deploy, which drops a column of
+	// a table shipped in an earlier deploy
+	write(t, dir, map[string]string{"db/000004_m4.up.sql": "ALTER TABLE t1 DROP COLUMN name;\n"})
+	for _, arg := range []string{"db", "db/000004_m4.up.sql"} {
+		t.Run(arg, func(t *testing.T) {
+			trace := filepath.Join(t.TempDir(), "trace")
+			t.Setenv("GIT_TRACE", trace)
+			s, err := lint.Resolve(lint.Options{Dir: dir, Dialect: "postgres", Now: start.AddDate(1, 0, 0), Cache: lint.CacheOptions{Off: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := lint.Check(context.Background(), s, []string{arg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := res.Histories[0]
+			if !hs.Git || len(hs.Deploys.Deploys) != 4 {
+				t.Fatalf("deploys %+v (from git: %v), want 3 commits and the pending deploy", hs.Deploys, hs.Git)
+			}
+			last := hs.Parts[len(hs.Parts)-1]
+			if d := hs.Deploys.Deploy(last.Deploy); d == nil || !d.Pending {
+				t.Errorf("%s is in deploy %+v, want the pending one", last.Path, d)
+			}
+			b, err := os.ReadFile(trace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{"built-in: git rev-parse --show-toplevel", "built-in: git status"} {
+				if n := strings.Count(string(b), q); n != 1 {
+					t.Errorf("%q asked %d times, want once:\n%s", q, n, b)
+				}
+			}
+		})
+	}
+}

@@ -276,6 +276,8 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	for _, d := range dirs {
 		names = append(names, g.dirs[d]...)
 	}
+	early := askGitEarly(ctx, g, dir, opt)
+	defer early.wait()
 	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow, Dirs: &readfile.Dirs{}}
 	read := readStamped(opt.sources, dir, names, ro)
 	var notSQLFiles map[string]bool
@@ -397,7 +399,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 			continue // every named file of the directory was linted alone
 		}
 		hs := &History{Root: roots[i], Set: set, Parts: set.Parts(), NotSQL: notSQLFiles}
-		if err := l.assignDeploys(ctx, hs, g, dir, opt); err != nil {
+		if err := l.assignDeploys(ctx, hs, g, dir, opt, early); err != nil {
 			l.Errors = append(l.Errors, err)
 			continue
 		}
@@ -461,7 +463,7 @@ func blank(f *analyzer.File) bool {
 // assignDeploys decides what is linted and which deploy each part belongs
 // to: from git when the files are in a work tree, else every migration
 // version is its own undated deploy.
-func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir string, opt histOptions) error {
+func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir string, opt histOptions, early *gitAnswers) error {
 	for _, f := range hs.Parts {
 		f.Lint = g.named == nil || g.named[f.Path]
 	}
@@ -470,7 +472,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	var repo *gitlog.Repo
 	if !opt.noGit {
 		var err error
-		if repo, err = gitlog.Locate(ctx, absPath(dir, hs.Root)); err != nil {
+		if repo, err = early.locate(ctx, absPath(dir, hs.Root)); err != nil {
 			return fmt.Errorf("%s: %w", hs.Root, err)
 		}
 		if repo != nil {
@@ -517,21 +519,9 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			dirs = append(dirs, d)
 		}
 	}
-	// the questions to git are independent: asked at once, the slowest
-	// (git status and git diff look at every file of the work tree) set
-	// the wait, not their sum
-	var added map[string]gitlog.Commit
-	var modified, uncommitted, dirty map[string]bool
-	var refs sinceRefs
-	var errAdded, errStatus, errSince error
-	var wg sync.WaitGroup
-	wg.Go(func() { added, modified, errAdded = repo.AddedModified(ctx, dirs) })
-	wg.Go(func() { uncommitted, dirty, errStatus = repo.Status(ctx, dirs) })
-	if opt.since != "" {
-		wg.Go(func() { refs, errSince = askSince(ctx, repo, opt.since, dirs) })
-	}
-	wg.Wait()
-	for _, err := range []error{errAdded, errStatus, errSince} {
+	git := early.replies(ctx, repo, dirs, opt.since)
+	added, modified, uncommitted, dirty, refs := git.added, git.modified, git.uncommitted, git.dirty, git.refs
+	for _, err := range []error{git.errAdded, git.errStatus, git.errSince} {
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,115 @@
+package lint
+
+import (
+	"context"
+	"path"
+	"slices"
+	"sync"
+
+	"github.com/migsafe/migsafe/lint/gitlog"
+)
+
+// gitAnswers are git's answers about the directories of a group of files,
+// asked while the files are read: git status and the walk of the log take
+// about as long as the reading (a pre-commit run in a repository of 5,000
+// migration commits waited 20 ms for them after 30 ms of reading), and need
+// none of it. assignDeploys uses them when it asks the same questions of
+// the same repository, and asks again otherwise.
+type gitAnswers struct {
+	root string // the absolute directory git was located from
+	done chan struct{}
+
+	repo *gitlog.Repo
+	dirs []string // the repository's directories asked about, sorted
+	git  gitReplies
+}
+
+// gitReplies are the answers assignDeploys reads.
+type gitReplies struct {
+	added                         map[string]gitlog.Commit
+	modified, uncommitted, dirty  map[string]bool
+	refs                          sinceRefs
+	errAdded, errStatus, errSince error
+}
+
+// askGitEarly starts asking git about g's directory; nil when the run does
+// not read git, or when g has several directories (each may be a history
+// of its own, whose questions differ).
+func askGitEarly(ctx context.Context, g *group, dir string, opt histOptions) *gitAnswers {
+	if opt.noGit || len(g.dirs) != 1 {
+		return nil
+	}
+	a := &gitAnswers{root: absPath(dir, g.arg), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		repo, err := gitlog.Locate(ctx, a.root)
+		if err != nil || repo == nil || repo.Shallow {
+			return // assignDeploys says why, from its own question
+		}
+		repo.Store = opt.gitStore
+		var dirs []string
+		for _, names := range g.dirs {
+			if len(names) == 0 {
+				continue
+			}
+			r, ok := repo.Rel(absPath(dir, names[0])) // resolves the directory only
+			if !ok {
+				return
+			}
+			if rd := path.Dir(r); !slices.Contains(dirs, rd) {
+				dirs = append(dirs, rd)
+			}
+		}
+		slices.Sort(dirs)
+		a.repo, a.dirs = repo, dirs
+		a.git = askGit(ctx, repo, dirs, opt.since)
+	}()
+	return a
+}
+
+// askGit asks git's questions at once: the slowest (git status and git
+// diff look at every file of the work tree) sets the wait, not their sum.
+func askGit(ctx context.Context, repo *gitlog.Repo, dirs []string, since string) gitReplies {
+	var r gitReplies
+	var wg sync.WaitGroup
+	wg.Go(func() { r.added, r.modified, r.errAdded = repo.AddedModified(ctx, dirs) })
+	wg.Go(func() { r.uncommitted, r.dirty, r.errStatus = repo.Status(ctx, dirs) })
+	if since != "" {
+		wg.Go(func() { r.refs, r.errSince = askSince(ctx, repo, since, dirs) })
+	}
+	wg.Wait()
+	return r
+}
+
+// locate is the repository of root: the one found early when root is the
+// directory it was located from.
+func (a *gitAnswers) locate(ctx context.Context, root string) (*gitlog.Repo, error) {
+	if a != nil && a.root == root {
+		<-a.done
+		if a.repo != nil {
+			return a.repo, nil
+		}
+	}
+	return gitlog.Locate(ctx, root)
+}
+
+// replies are the answers about dirs of repo, asked early when they were
+// the same questions, else now.
+func (a *gitAnswers) replies(ctx context.Context, repo *gitlog.Repo, dirs []string, since string) gitReplies {
+	if a != nil && a.repo == repo {
+		sorted := slices.Sorted(slices.Values(dirs))
+		if slices.Equal(sorted, a.dirs) {
+			return a.git // done: locate waited
+		}
+	}
+	a.wait() // no two walks of one repository at once
+	return askGit(ctx, repo, dirs, since)
+}
+
+// wait waits for the answers, used or not. git is not killed: a git status
+// killed while it refreshes the index would leave .git/index.lock behind.
+func (a *gitAnswers) wait() {
+	if a != nil {
+		<-a.done
+	}
+}
