@@ -511,9 +511,6 @@ func rangeVar(r *pg_query.RangeVar) change.QName {
 	return change.QName{Schema: r.Schemaname, Name: r.Relname}
 }
 
-// namesToQName reads a list of String nodes ("schema", "name").
-// commentedTable is the table COMMENT ON TABLE or COLUMN locks (SHARE
-// UPDATE EXCLUSIVE), or nothing for the other objects.
 // planned is EXPLAIN or PREPARE of a statement, which PostgreSQL plans
 // without running it, taking the locks the statement would take first.
 func (t *translator) planned(q *pg_query.Node) *change.Other {
@@ -574,6 +571,8 @@ func alterDomain(a *pg_query.AlterDomainStmt) *change.AlterDomain {
 	return d
 }
 
+// commentedTable is the table COMMENT ON TABLE or COLUMN locks (SHARE
+// UPDATE EXCLUSIVE), or nothing for the other objects.
 func commentedTable(c *pg_query.CommentStmt) change.QName {
 	names := c.GetObject().GetList().GetItems()
 	switch c.Objtype {
@@ -587,6 +586,7 @@ func commentedTable(c *pg_query.CommentStmt) change.QName {
 	return change.QName{}
 }
 
+// namesToQName reads a list of String nodes ("schema", "name").
 func namesToQName(ns []*pg_query.Node) change.QName {
 	var parts []string
 	for _, n := range ns {
