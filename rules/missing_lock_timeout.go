@@ -40,7 +40,7 @@ It can also be set once on the migration role: \'ALTER ROLE migrator SET lock_ti
 			Bad:     "ALTER TABLE users ADD COLUMN nickname text;",
 			Good:    "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text;",
 		}},
-		Notes: "Reported once per migration, at the first statement that needs it. Tables created in the same deploy and locks that block neither reads nor writes (CONCURRENTLY, VALIDATE CONSTRAINT) do not count. CREATE TABLE counts when it locks an existing table: PARTITION OF locks the partitioned table ACCESS EXCLUSIVE, a foreign key locks the referenced table SHARE ROW EXCLUSIVE; so does CREATE TRIGGER. CREATE OR REPLACE VIEW counts when it replaces a view of an earlier deploy (PostgreSQL locks it ACCESS EXCLUSIVE). So do DROP TRIGGER, DROP POLICY and DROP RULE … ON a table (ACCESS EXCLUSIVE on the table), ALTER SEQUENCE … RESTART (nextval() waits for it) and DETACH PARTITION … CONCURRENTLY (its second transaction waits for an ACCESS EXCLUSIVE lock on the partition).",
+		Notes: "Reported once per migration, at the first statement that needs it. Tables created in the same deploy and locks that block neither reads nor writes (CONCURRENTLY, VALIDATE CONSTRAINT) do not count. CREATE TABLE counts when it locks an existing table: PARTITION OF locks the partitioned table ACCESS EXCLUSIVE, a foreign key locks the referenced table SHARE ROW EXCLUSIVE; so does CREATE TRIGGER. CREATE OR REPLACE VIEW counts when it replaces a view of an earlier deploy (PostgreSQL locks it ACCESS EXCLUSIVE). So do DROP TRIGGER, DROP POLICY and DROP RULE … ON a table (ACCESS EXCLUSIVE on the table), ALTER SEQUENCE … RESTART (nextval() waits for it), DETACH PARTITION … CONCURRENTLY (its second transaction waits for an ACCESS EXCLUSIVE lock on the partition), CREATE RULE … ON a table (ACCESS EXCLUSIVE), ALTER DOMAIN … ADD CONSTRAINT without NOT VALID, SET NOT NULL and VALIDATE CONSTRAINT (a SHARE lock on each table with a column of the domain, while it reads it) and DROP TYPE or DOMAIN … CASCADE (ACCESS EXCLUSIVE on the tables whose columns it drops). DROP SEQUENCE does not: the schema model does not keep sequences, and one a column's default uses cannot be dropped without CASCADE.",
 	},
 	Check: func(p *analyzer.Pass) {
 		ch := needsTimeout(p, p.Stmt)
@@ -105,6 +105,14 @@ func needsTimeout(p *analyzer.Pass, s *analyzer.Statement) change.Change {
 			// other forms mostly follow the CREATE SEQUENCE of the same
 			// migration, which the model does not keep
 			if !x.Restart {
+				continue
+			}
+		case *change.DropOther:
+			// DROP SEQUENCE: the model does not keep sequences, and one
+			// a column's default uses cannot be dropped without CASCADE;
+			// what is left is mostly a sequence the migration created or
+			// one nothing uses any more
+			if x.Kind == "SEQUENCE" {
 				continue
 			}
 		case *change.CreateTable:
