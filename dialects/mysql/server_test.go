@@ -108,6 +108,19 @@ func TestOnlineDDLAgainstMariaDB(t *testing.T) {
 		}
 	}
 	t.Logf("%d operations compared with %s (%s): %d agree", n, srv.Version, serverTarget, agree)
+	// every operation of the Online DDL table is asked of the server by
+	// at least one statement
+	seen := map[op]bool{}
+	for _, r := range results {
+		for _, o := range r.ops {
+			seen[o] = true
+		}
+	}
+	for o := range opNames {
+		if !seen[o] && !t.Failed() {
+			t.Errorf("no statement of the MySQL fixtures asks the server about %s (add one to fixtures/rules)", opNames[o])
+		}
+	}
 	if n < 40 {
 		t.Errorf("only %d operations were compared with the server; the fixtures should exercise many more", n)
 	}
@@ -120,7 +133,8 @@ func TestOnlineDDLAgainstMariaDB(t *testing.T) {
 
 type serverResult struct {
 	where, stmt string
-	pred, srv   int // levels of probes
+	pred, srv   int  // levels of probes
+	ops         []op // the Online DDL operations of the statement
 }
 
 func (r serverResult) agree() bool { return r.pred == r.srv }
@@ -254,6 +268,9 @@ func checkFixture(t *testing.T, db *sql.DB, d *Dialect, file string, schema []by
 				continue
 			}
 			r := serverResult{where: where, stmt: strings.Join(strings.Fields(text), " "), pred: predicted(cls), srv: -1}
+			for _, c := range cls {
+				r.ops = append(r.ops, c.op)
+			}
 			// the cheapest ALGORITHM=/LOCK= the server accepts: a refused
 			// request changes nothing, an accepted one has run
 			ptext, pkind := probeForm(text, s)
