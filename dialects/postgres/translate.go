@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -410,7 +411,11 @@ func (t *translator) selectStmt(s *pg_query.SelectStmt) {
 		}
 	}
 	if len(t.stmt.Changes) == 0 {
-		t.add(&change.Other{Kind: "SELECT", Object: firstRangeVar(s.FromClause)})
+		var ctes []string
+		for _, c := range s.GetWithClause().GetCtes() {
+			ctes = append(ctes, c.GetCommonTableExpr().GetCtename())
+		}
+		t.add(&change.Other{Kind: "SELECT", Object: firstTable(s.FromClause, ctes)})
 	}
 }
 
@@ -531,9 +536,20 @@ func (t *translator) planned(q *pg_query.Node) *change.Other {
 // firstRangeVar is the first table a list names directly (a FROM clause,
 // CREATE STATISTICS … FROM), or none.
 func firstRangeVar(ns []*pg_query.Node) change.QName {
+	return firstTable(ns, nil)
+}
+
+// firstTable is the first table a FROM clause reads, joins included, that
+// is not one of its WITH queries (ctes), or none.
+func firstTable(ns []*pg_query.Node, ctes []string) change.QName {
 	for _, n := range ns {
-		if r := n.GetRangeVar(); r != nil {
+		if r := n.GetRangeVar(); r != nil && (r.Schemaname != "" || !slices.Contains(ctes, r.Relname)) {
 			return rangeVar(r)
+		}
+		if j := n.GetJoinExpr(); j != nil {
+			if q := firstTable([]*pg_query.Node{j.Larg, j.Rarg}, ctes); q.Name != "" {
+				return q
+			}
 		}
 	}
 	return change.QName{}
