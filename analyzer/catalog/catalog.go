@@ -5,6 +5,7 @@
 package catalog
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -171,6 +172,9 @@ type Catalog struct {
 	// goneWith: index key → the table whose drop took the index with it
 	goneWith  *layer[change.QName]
 	Unmodeled []Unmodeled
+	// visits counts the tables EachTable has visited, for the catalog and
+	// its overlays together (maxVisits)
+	visits *int
 }
 
 // New returns an empty catalog.
@@ -183,6 +187,7 @@ func New() *Catalog {
 		schemas:   newLayer(func(o Origin) Origin { return o }),
 		fills:     newLayer(func(s []string) []string { return slices.Clone(s) }),
 		goneWith:  newLayer(func(q change.QName) change.QName { return q }),
+		visits:    new(int),
 	}
 }
 
@@ -197,6 +202,7 @@ func (c *Catalog) Overlay() *Catalog {
 		schemas:   c.schemas.child(),
 		fills:     c.fills.child(),
 		goneWith:  c.goneWith.child(),
+		visits:    c.visits,
 	}
 }
 
@@ -302,12 +308,38 @@ func (c *Catalog) Function(q change.QName) *Function { f, _ := c.functions.get(K
 // Tables returns all tables sorted by name.
 func (c *Catalog) Tables() []*Table {
 	all := c.tables.all()
-	out := make([]*Table, 0, len(all))
-	for _, t := range all {
-		out = append(out, t)
+	keys := slices.Sorted(maps.Keys(all)) // the keys are Key(name)
+	out := make([]*Table, len(keys))
+	for i, k := range keys {
+		out[i] = all[k]
 	}
-	slices.SortFunc(out, func(a, b *Table) int { return strings.Compare(Key(a.Name), Key(b.Name)) })
 	return out
+}
+
+// maxVisits bounds the tables EachTable visits over a history: questions
+// about every table (which reference this one, which have a column of this
+// type) asked by each of thousands of statements over thousands of tables
+// would make a hostile file take time that grows with the square of its
+// size. 5 million visits take about a quarter of a second; a real history asks
+// a few such questions.
+const maxVisits = 5_000_000
+
+// EachTable calls f for every table, in no particular order (callers sort
+// what they keep), and reports whether it did: it does nothing and
+// returns false once the history's questions have visited maxVisits
+// tables.
+func (c *Catalog) EachTable(f func(*Table)) bool {
+	all := c.tables.all()
+	if c.visits != nil {
+		if *c.visits+len(all) > maxVisits {
+			return false
+		}
+		*c.visits += len(all)
+	}
+	for _, t := range all {
+		f(t)
+	}
+	return true
 }
 
 // Enums returns all enum types sorted by name.

@@ -1027,7 +1027,8 @@ func (d *Dialect) collationOp(t *catalog.Table, col string, cat *catalog.Catalog
 			return opChangeType, collationFKNote
 		}
 	}
-	for _, o := range cat.Tables() {
+	referenced := false // by another table's foreign key
+	looked := cat.EachTable(func(o *catalog.Table) {
 		for _, k := range o.Constraints {
 			if k.Kind != change.ConstraintForeignKey || k.RefTable == nil || !strings.EqualFold(k.RefTable.Name, t.Name.Name) {
 				continue
@@ -1035,9 +1036,17 @@ func (d *Dialect) collationOp(t *catalog.Table, col string, cat *catalog.Catalog
 			// the referenced columns, else (an inline REFERENCES) the
 			// primary key
 			if has(k.RefColumns) || (len(k.RefColumns) == 0 && t.InPrimaryKey(col)) {
-				return opChangeType, collationFKNote
+				referenced = true
 			}
 		}
+	})
+	if referenced {
+		return opChangeType, collationFKNote
+	}
+	if !looked {
+		// the history asked too many questions about every table
+		// (catalog.EachTable): the costlier operation, said as such
+		return opChangeType, "whether a foreign key uses the column was not looked up (too many tables asked about in this history), so a copy is assumed"
 	}
 	if t.InPrimaryKey(col) {
 		return opChangeType, "changing the collation of a primary key column copies the table"

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -559,16 +560,17 @@ func referenced(cat *catalog.Catalog, table change.QName, col string) []string {
 // as the model knows them.
 func referencing(cat *catalog.Catalog, table change.QName) []string {
 	var out []string
-	for _, t := range cat.Tables() {
-		if catalog.Key(t.Name) == catalog.Key(table) {
-			continue
-		}
+	key := catalog.Key(table)
+	// none when the history has asked too many such questions
+	// (catalog.EachTable): the note is left out
+	cat.EachTable(func(t *catalog.Table) {
 		for _, k := range t.Constraints {
-			if k.Kind == change.ConstraintForeignKey && k.RefTable != nil && catalog.Key(*k.RefTable) == catalog.Key(table) {
+			if k.Kind == change.ConstraintForeignKey && k.RefTable != nil && catalog.Key(*k.RefTable) == key && catalog.Key(t.Name) != key {
 				out = appendNew(out, t.Name.String())
 			}
 		}
-	}
+	})
+	slices.Sort(out)
 	return out
 }
 
@@ -852,23 +854,29 @@ func domainEffect(x *change.AlterDomain, cat *catalog.Catalog) change.Effect {
 // onTypeUsers is a lock on each table of the schema model with a column of
 // the named type or domain, or no effect when there is none.
 func onTypeUsers(mode string, work change.Work, typ string, cat *catalog.Catalog) change.Effect {
-	name := typ[strings.LastIndexByte(typ, '.')+1:]
+	// column types are canonical lower-case names
+	name := strings.ToLower(typ[strings.LastIndexByte(typ, '.')+1:])
 	var users []change.QName
-	for _, t := range cat.Tables() {
+	// none when the history has asked too many such questions
+	// (catalog.EachTable): no claim is made
+	cat.EachTable(func(t *catalog.Table) {
 		if t.View {
-			continue
+			return
 		}
 		for _, c := range t.Columns {
-			if strings.EqualFold(c.Type.Name, name) {
+			if c.Type.Name == name {
 				users = append(users, t.Name)
-				break
+				return
 			}
 		}
-	}
+	})
 	if len(users) == 0 {
 		return change.Effect{}
 	}
-	e := effect(mode, users[0], work)
+	first := slices.MinFunc(users, func(a, b change.QName) int {
+		return cmp.Or(strings.Compare(a.Schema, b.Schema), strings.Compare(a.Name, b.Name))
+	})
+	e := effect(mode, first, work)
 	if len(users) > 1 {
 		e.Note = "and on each of the other " + strconv.Itoa(len(users)-1) + " tables with a column of " + typ
 	}
