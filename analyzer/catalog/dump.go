@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/migsafe/migsafe/analyzer/change"
@@ -52,7 +53,9 @@ func (c *Catalog) Dump() string {
 			}
 			b.WriteString("\n")
 		}
-		for _, ix := range c.IndexesOf(t) {
+		ixs := c.IndexesOf(t)
+		slices.SortFunc(ixs, func(a, b *Index) int { return strings.Compare(a.Name, b.Name) })
+		for _, ix := range ixs {
 			u := ""
 			if ix.Unique {
 				u = "unique "
