@@ -147,8 +147,18 @@ func (c *Catalog) Apply(ch change.Change, at Origin) {
 			return
 		}
 		ix := &Index{Name: name, Table: t.Name, Columns: x.Columns, Unique: x.Unique, Kind: x.Kind, Origin: at, Reads: x.Reads}
+		if old := c.Index(q); old != nil && old.Kind == change.IndexFulltext {
+			// replaced (the server refuses the name; the model takes the
+			// new index): its table counts it no more
+			if ot, _ := c.tables.mut(Key(old.Table)); ot != nil {
+				ot.fulltext--
+			}
+		}
 		c.indexes.set(Key(q), ix)
 		t.Indexes = append(t.Indexes, Key(q))
+		if ix.Kind == change.IndexFulltext {
+			t.fulltext++
+		}
 	case *change.DropIndex:
 		var t *Table
 		if x.Table != nil {
@@ -315,9 +325,13 @@ func (c *Catalog) dropIndex(q change.QName, t *Table) {
 			t, _ = c.tables.mut(Key(ix.Table))
 		}
 	}
+	ix, _ := c.indexes.get(k)
 	c.indexes.del(k)
 	if t != nil {
 		t.Indexes = slices.DeleteFunc(t.Indexes, func(n string) bool { return n == k })
+		if ix != nil && ix.Kind == change.IndexFulltext {
+			t.fulltext--
+		}
 	}
 }
 
@@ -389,6 +403,9 @@ func (c *Catalog) dropColumnFromIndexes(t *Table, col string) {
 		ix.Columns = slices.DeleteFunc(slices.Clone(ix.Columns), is) // the slice may be the statement's
 		if len(ix.Columns) == 0 || slices.ContainsFunc(ix.Reads, is) {
 			gone = append(gone, key)
+			if ix.Kind == change.IndexFulltext {
+				t.fulltext--
+			}
 		}
 	}
 	for _, key := range gone {

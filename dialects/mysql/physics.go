@@ -700,15 +700,7 @@ func becomesClusteredKey(ch change.Change, cat *catalog.Catalog) bool {
 // hasFulltext reports whether a table has a FULLTEXT index.
 func hasFulltext(q change.QName, cat *catalog.Catalog) bool {
 	t := cat.Table(q)
-	if t == nil {
-		return false
-	}
-	for _, ix := range cat.IndexesOf(t) {
-		if ix.Kind == change.IndexFulltext {
-			return true
-		}
-	}
-	return false
+	return t != nil && t.HasFulltext()
 }
 
 // withFulltext is what the server can do on a table with a FULLTEXT index
