@@ -327,7 +327,7 @@ func (c *Catalog) dropIndex(q change.QName, t *Table) {
 	}
 	ix, _ := c.indexes.get(k)
 	c.indexes.del(k)
-	if t != nil {
+	if t != nil && slices.Contains(t.Indexes, k) {
 		t.Indexes = slices.DeleteFunc(t.Indexes, func(n string) bool { return n == k })
 		if ix != nil && ix.Kind == change.IndexFulltext {
 			t.fulltext--
