@@ -337,12 +337,10 @@ const maxVisits = 2_000_000
 // tables.
 func (c *Catalog) EachTable(f func(*Table)) bool {
 	all := c.tables.all()
-	if c.visits != nil {
-		if *c.visits+len(all) > maxVisits {
-			return false
-		}
-		*c.visits += len(all)
+	if *c.visits+len(all) > maxVisits {
+		return false
 	}
+	*c.visits += len(all)
 	for _, t := range all {
 		f(t)
 	}

@@ -878,7 +878,7 @@ func onTypeUsers(mode string, work change.Work, typ string, cat *catalog.Catalog
 	})
 	e := effect(mode, first, work)
 	if len(users) > 1 {
-		e.Note = "and on each of the other " + strconv.Itoa(len(users)-1) + " tables with a column of " + typ
+		e.Note = "and on every other table with a column of " + typ + " (" + strconv.Itoa(len(users)) + " in all)"
 	}
 	return e
 }

@@ -78,6 +78,8 @@ CREATE POLICY t_pol ON t USING (true);
 CREATE DOMAIN posint AS int;
 CREATE DOMAIN posint_chk AS int;
 CREATE TABLE dm (id int, q posint, q2 posint_chk);
+CREATE TABLE dm2 (id int, q posint);
+INSERT INTO dm2 SELECT i, i FROM generate_series(1, 200) i;
 ALTER DOMAIN posint_chk ADD CONSTRAINT posint_chk_pos CHECK (VALUE > 0) NOT VALID;
 INSERT INTO dm SELECT i, i, i FROM generate_series(1, 200) i;
 DROP PUBLICATION IF EXISTS pub_u;
@@ -509,6 +511,19 @@ func TestPhysicsAgainstPostgres(t *testing.T) {
 					}
 				}
 			}
+			// a note "and on every other table with a column of posint (2
+			// in all)" names the setup's other tables with such a column
+			if m := typeUsersNote.FindStringSubmatch(eff.Note); m != nil {
+				users := map[string][]string{"posint": {"dm", "dm2"}}[m[1]]
+				if fmt.Sprint(len(users)) != m[2] {
+					t.Errorf("%T: migsafe says %s tables have a column of %s, the setup has %v", ch, m[2], m[1], users)
+				}
+				for _, u := range users {
+					if got := strongest(locks[u]); got != eff.Lock {
+						t.Errorf("%T: migsafe says %s on every table with a column of %s, PostgreSQL holds %s on %s", ch, eff.Lock, m[1], got, u)
+					}
+				}
+			}
 			// a note "and a SHARE ROW EXCLUSIVE lock on r" names a second lock
 			if m := secondLock.FindStringSubmatch(eff.Note); m != nil && m[2] != "each" {
 				if got := strongest(locks[m[2]]); got != m[1] {
@@ -732,6 +747,8 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+var typeUsersNote = regexp.MustCompile(`and on every other table with a column of (?:public\.)?(\w+) \((\d+) in all\)`)
 
 var secondLock = regexp.MustCompile(`and an? ([A-Z ]+) lock on (?:public\.)?(\w+)`)
 

@@ -269,7 +269,7 @@ func (t *translator) translate(n *pg_query.Node) {
 	case *pg_query.Node_RuleStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: rangeVar(x.RuleStmt.Relation)})
 	case *pg_query.Node_CreateStatsStmt:
-		t.add(&change.Other{Kind: t.stmt.Kind, Object: firstRangeVar(x.CreateStatsStmt.Relations)})
+		t.add(&change.Other{Kind: t.stmt.Kind, Object: firstTable(x.CreateStatsStmt.Relations, nil)})
 	case *pg_query.Node_CreatePublicationStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: publishedTable(x.CreatePublicationStmt.Pubobjects)})
 	case *pg_query.Node_AlterPublicationStmt:
@@ -533,14 +533,9 @@ func (t *translator) planned(q *pg_query.Node) *change.Other {
 	return o
 }
 
-// firstRangeVar is the first table a list names directly (a FROM clause,
-// CREATE STATISTICS … FROM), or none.
-func firstRangeVar(ns []*pg_query.Node) change.QName {
-	return firstTable(ns, nil)
-}
-
-// firstTable is the first table a FROM clause reads, joins included, that
-// is not one of its WITH queries (ctes), or none.
+// firstTable is the first table a FROM clause (or CREATE STATISTICS …
+// FROM) reads, joins included, that is not one of its WITH queries
+// (ctes), or none.
 func firstTable(ns []*pg_query.Node, ctes []string) change.QName {
 	for _, n := range ns {
 		if r := n.GetRangeVar(); r != nil && (r.Schemaname != "" || !slices.Contains(ctes, r.Relname)) {
