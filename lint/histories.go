@@ -250,9 +250,10 @@ func sqlFiles(full, dir string, excluded func(string) bool, regular map[string]b
 		return nil, err
 	}
 	var out []string
+	dp := Display(dir, full) // once: the files are named under it
 	for _, e := range ents {
 		if (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0) && strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
-			name := Display(dir, filepath.Join(full, e.Name()))
+			name := joinName(dp, e.Name())
 			if !excluded(name) {
 				out = append(out, name)
 				if regular != nil && e.Type().IsRegular() {
@@ -500,10 +501,10 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		return nil
 	}
 	// repository paths of the parts and of the directories
-	rel := make(map[*analyzer.File]string, len(hs.Parts))
+	rel := make([]string, len(hs.Parts)) // by part
 	var dirs []string
 	relDir := map[string]string{} // a part's directory, in the repository
-	for _, f := range hs.Parts {
+	for i, f := range hs.Parts {
 		// Rel resolves the directory, not the file: once per directory
 		d, ok := relDir[path.Dir(f.Path)]
 		if !ok {
@@ -514,7 +515,11 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			d = path.Dir(r)
 			relDir[path.Dir(f.Path)] = d
 		}
-		rel[f] = path.Join(d, path.Base(f.Path))
+		if d == "." {
+			rel[i] = path.Base(f.Path)
+		} else {
+			rel[i] = d + "/" + path.Base(f.Path) // both clean
+		}
 		if !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
@@ -536,26 +541,11 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 				changed[p] = true
 			}
 		}
-		parts := make(map[string]bool, len(rel))
-		for _, r := range rel {
-			parts[r] = true
-		}
-		var behind []string
-		for p := range inRef {
-			if !strings.HasSuffix(p, ".sql") || parts[p] {
-				continue
-			}
-			if _, err := os.Stat(filepath.Join(repo.Root, filepath.FromSlash(p))); err == nil {
-				continue
-			}
-			if inBase[p] {
-				l.Notes = append(l.Notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
-			} else {
-				behind = append(behind, p)
-			}
+		deleted, behind := notParts(repo.Root, inRef, inBase, rel)
+		for _, p := range deleted {
+			l.Notes = append(l.Notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
 		}
 		if len(behind) > 0 {
-			sort.Strings(behind)
 			l.Notes = append(l.Notes, fmt.Sprintf("%s has %d migration files this branch does not (%s): they are not part of the history linted; merge or rebase onto %s to lint against them", opt.since, len(behind), strings.Join(behind, ", "), opt.since))
 		}
 	}
@@ -574,8 +564,8 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		pendingRef = "since " + opt.since
 	}
-	for _, f := range hs.Parts {
-		r := rel[f]
+	for i, f := range hs.Parts {
+		r := rel[i]
 		c, committed := added[r]
 		pending := uncommitted[r] || !committed
 		if opt.since != "" {
@@ -586,6 +576,8 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		}
 		if pending {
 			f.Deploy = deploy("pending", analyzer.Deploy{Pending: true, Ref: pendingRef})
+		} else if n, ok := number[c.Hash]; ok {
+			f.Deploy = n // (most parts: no Deploy built to be dropped)
 		} else {
 			f.Deploy = deploy(c.Hash, analyzer.Deploy{Time: c.Time, Ref: "commit " + c.Hash[:min(7, len(c.Hash))]})
 		}
@@ -599,7 +591,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		ref = opt.since
 	}
-	for _, f := range hs.Parts {
+	for i, f := range hs.Parts {
 		if hist.Deploy(f.Deploy).Pending {
 			continue
 		}
@@ -607,16 +599,16 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		if len(marks) == 0 {
 			continue
 		}
-		if !modified[rel[f]] && !dirty[rel[f]] && !changed[rel[f]] {
+		if !modified[rel[i]] && !dirty[rel[i]] && !changed[rel[i]] {
 			continue // its markers shipped with it (with REF's, under --since)
 		}
-		shipped := repo.Show(ctx, ref, rel[f])
+		shipped := repo.Show(ctx, ref, rel[i])
 		for _, m := range marks {
 			d := 0
 			if !strings.Contains(shipped, m.text) {
 				d = deploy("pending", analyzer.Deploy{Pending: true, Ref: pendingRef})
 			} else {
-				c, err := repo.LastChange(ctx, ref, rel[f], m.text)
+				c, err := repo.LastChange(ctx, ref, rel[i], m.text)
 				if err != nil {
 					return err
 				}
@@ -635,6 +627,48 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	}
 	hs.Deploys, hs.Git = hist, true
 	return nil
+}
+
+// notParts returns, sorted, the migrations of REF (inRef) that are not
+// parts (rel) and not in the work tree (root): those the fork point had
+// (inBase) were deleted since, the others are behind (REF has them, this
+// branch does not). It builds no set of the parts when every migration of
+// REF is one, as it is in a history of 100,000 that one branch adds to.
+func notParts(root string, inRef, inBase map[string]bool, rel []string) (deleted, behind []string) {
+	inRefSQL, found := 0, 0
+	for p := range inRef {
+		if strings.HasSuffix(p, ".sql") {
+			inRefSQL++
+		}
+	}
+	for _, r := range rel {
+		if inRef[r] && strings.HasSuffix(r, ".sql") {
+			found++
+		}
+	}
+	if found == inRefSQL {
+		return nil, nil
+	}
+	parts := make(map[string]bool, len(rel))
+	for _, r := range rel {
+		parts[r] = true
+	}
+	for p := range inRef {
+		if !strings.HasSuffix(p, ".sql") || parts[p] {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(p))); err == nil {
+			continue
+		}
+		if inBase[p] {
+			deleted = append(deleted, p)
+		} else {
+			behind = append(behind, p)
+		}
+	}
+	sort.Strings(deleted)
+	sort.Strings(behind)
+	return deleted, behind
 }
 
 // sinceRefs is what git says about --since REF: the migrations REF and

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -72,7 +72,12 @@ func (f *discovered) remember(arg, dir string, excluded func(string) bool, follo
 // is set, so that nothing is left out silently. A directory reached twice
 // (a link cycle) is searched once.
 func discover(paths []string, dir string, excluded func(string) bool, follow bool) ([]string, []error) {
-	w := &walker{dir: dir, excluded: excluded, follow: follow, seen: map[string]bool{}}
+	w := &walker{dir: dir, excluded: excluded, follow: follow}
+	if len(paths) > 1 {
+		// the same file found from two arguments is listed once (one
+		// argument's walk names each file once)
+		w.seen = map[string]bool{}
+	}
 	for _, arg := range paths {
 		full := arg
 		if !filepath.IsAbs(full) {
@@ -111,19 +116,29 @@ type walker struct {
 	follow   bool
 	root     string          // the boundary of the argument searched
 	visited  map[string]bool // directories searched, resolved
-	seen     map[string]bool // files found, as displayed
+	seen     map[string]bool // files found, as displayed (several arguments)
 	files    []string
 	errs     []error
 	n        int // .sql files found in the argument
 }
 
 func (w *walker) add(p string) {
-	if !w.seen[p] && !w.excluded(p) {
-		w.seen[p] = true
-		w.files = append(w.files, p)
+	if w.excluded(p) {
+		return
 	}
+	if w.seen != nil {
+		if w.seen[p] {
+			return
+		}
+		w.seen[p] = true
+	}
+	w.files = append(w.files, p)
 }
 
+// walk searches p: its .sql files first, in the order of their names,
+// then its directories (a history of 100,000 migrations is a directory of
+// 200,000 names: they are listed unsorted, and only the names of files
+// are sorted, as strings).
 func (w *walker) walk(p string) {
 	if real, err := filepath.EvalSymlinks(p); err == nil {
 		if w.visited[real] {
@@ -131,21 +146,22 @@ func (w *walker) walk(p string) {
 		}
 		w.visited[real] = true
 	}
-	ents, err := os.ReadDir(p)
+	ents, err := readDirUnsorted(p)
 	if err != nil {
 		w.errs = append(w.errs, PathError(Display(w.dir, p), err))
 		return
 	}
-	// the directory as displayed, once: its files are named under it
-	dp := Display(w.dir, p)
+	var files []string
+	var dirs []string
 	for _, e := range ents {
-		c := filepath.Join(p, e.Name())
+		name := e.Name()
 		isDir := e.IsDir()
 		if e.Type()&fs.ModeSymlink != 0 {
 			// a dangling link named .sql is reported by the reader
+			c := filepath.Join(p, name)
 			st, err := os.Stat(c)
 			isDir = err == nil && st.IsDir()
-			if isDir && !strings.HasPrefix(e.Name(), ".") && !w.follow {
+			if isDir && !strings.HasPrefix(name, ".") && !w.follow {
 				if err := readfile.Inside(c, Display(w.dir, c), w.root); err != nil {
 					w.errs = append(w.errs, err)
 					continue
@@ -153,16 +169,48 @@ func (w *walker) walk(p string) {
 			}
 		}
 		if isDir {
-			if !strings.HasPrefix(e.Name(), ".") {
-				w.walk(c)
+			if !strings.HasPrefix(name, ".") {
+				dirs = append(dirs, name)
 			}
 			continue
 		}
-		if strings.EqualFold(filepath.Ext(e.Name()), ".sql") {
-			w.n++
-			w.add(path.Join(dp, e.Name()))
+		if strings.EqualFold(filepath.Ext(name), ".sql") {
+			files = append(files, name)
 		}
 	}
+	slices.Sort(files)
+	slices.Sort(dirs)
+	// the directory as displayed, once: its files are named under it
+	dp := Display(w.dir, p)
+	for _, name := range files {
+		w.n++
+		w.add(joinName(dp, name))
+	}
+	for _, name := range dirs {
+		w.walk(filepath.Join(p, name))
+	}
+}
+
+// readDirUnsorted is os.ReadDir without the sort.
+func readDirUnsorted(p string) ([]fs.DirEntry, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
+// joinName is path.Join(dir, name) for a clean dir and a name without a
+// separator, without cleaning again.
+func joinName(dir, name string) string {
+	switch {
+	case dir == ".":
+		return name
+	case strings.HasSuffix(dir, "/"):
+		return dir + name
+	}
+	return dir + "/" + name
 }
 
 // boundary is the directory that the files of an argument must stay

@@ -124,21 +124,24 @@ func historyDigest(s *Settings, hs *History) []byte {
 		b = appendFields(append(b[:0], "deploy"...), reflect.ValueOf(&deploys[i]).Elem())
 		h.Write(append(b, 0))
 	}
+	// a file's fields in one write, then its source: a write per field
+	// was a fifth of the digest of 200,000 files
 	fields := fileFields()
 	for _, f := range hs.Parts {
 		v := reflect.ValueOf(f).Elem()
+		b = b[:0]
 		for _, fd := range fields {
-			b = append(b[:0], fd.name...)
+			b = append(b, fd.name...)
 			if fd.name == "Src" {
 				b = strconv.AppendInt(append(b, ' '), int64(len(f.Src)), 10)
 				h.Write(append(b, 0))
 				h.Write(f.Src)
+				b = b[:0]
 				continue
 			}
-			b = appendValue(b, v.Field(fd.index))
-			h.Write(append(b, 0))
+			b = append(appendValue(b, v.Field(fd.index)), 0)
 		}
-		b = strconv.AppendBool(append(b[:0], "notSQL "...), hs.NotSQL[f.Path])
+		b = strconv.AppendBool(append(b, "notSQL "...), hs.NotSQL[f.Path])
 		h.Write(append(b, 0))
 	}
 	return h.Sum(nil)

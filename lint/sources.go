@@ -2,7 +2,9 @@ package lint
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -13,13 +15,14 @@ import (
 )
 
 // sourcesFormat is the kind of the cache entries that keep what was read
-// from the files of one group; change it when sources changes shape.
-const sourcesFormat = "migsafe-sources-2"
+// from the files of one group; change it when the entry changes shape.
+const sourcesFormat = "migsafe-sources-3"
 
-// sources is what readStamped keeps of a group's files between runs.
-type sources struct {
-	Files []sourceFile
-}
+// A group's entry is one byte string, used where it was read: the number
+// of files, then for each its name, stamp, BOM flag and source (lengths
+// and numbers as varints). A history of 100,000 migrations is 200,000
+// files; decoding each into a value of its own, and a map of them by
+// name, took a sixth of a warm --since run.
 
 // sourceFile is one file as readSQL read it, with its stamp.
 type sourceFile struct {
@@ -27,6 +30,103 @@ type sourceFile struct {
 	Stamp readfile.Stamp
 	Src   []byte
 	BOM   bool
+}
+
+// appendSource appends f to an entry.
+func appendSource(b []byte, f *sourceFile) []byte {
+	b = binary.AppendUvarint(b, uint64(len(f.Name)))
+	b = append(b, f.Name...)
+	s := f.Stamp
+	b = binary.AppendVarint(b, s.Size)
+	b = binary.AppendVarint(b, s.Mtime)
+	b = binary.AppendVarint(b, s.Ctime)
+	b = binary.AppendUvarint(b, s.Ino)
+	b = binary.AppendUvarint(b, s.Dev)
+	b = binary.AppendUvarint(b, uint64(s.Mode))
+	if f.BOM {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(f.Src)))
+	return append(b, f.Src...)
+}
+
+// keptSources is an entry read back: where each file starts in it.
+type keptSources struct {
+	b    []byte
+	offs []int
+}
+
+// readKept checks an entry and finds its files; ok is false when it is
+// malformed (then nothing of it is used).
+func readKept(b []byte) (k keptSources, ok bool) {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)/9) {
+		return k, false // a file takes 9 bytes at least
+	}
+	k.b, k.offs = b, make([]int, 0, n)
+	for p := w; len(k.offs) < int(n); {
+		k.offs = append(k.offs, p)
+		var f sourceFile
+		if _, p = k.file(p, &f); p < 0 {
+			return keptSources{}, false
+		}
+		if len(k.offs) == int(n) && p != len(b) {
+			return keptSources{}, false
+		}
+	}
+	return k, n > 0 || w == len(b)
+}
+
+// file reads the file that starts at p into f, all but its name, and
+// returns the name and where the next file starts, or -1 (the name and
+// the source are the entry's own bytes).
+func (k keptSources) file(p int, f *sourceFile) (name []byte, next int) {
+	b := k.b
+	if name, p = lengthAt(b, p); p < 0 {
+		return nil, -1
+	}
+	var x [6]uint64
+	for i := range x {
+		var w int
+		if i < 3 {
+			var v int64
+			v, w = binary.Varint(b[p:])
+			x[i] = uint64(v)
+		} else {
+			x[i], w = binary.Uvarint(b[p:])
+		}
+		if w <= 0 {
+			return nil, -1
+		}
+		p += w
+	}
+	f.Stamp = readfile.Stamp{Size: int64(x[0]), Mtime: int64(x[1]), Ctime: int64(x[2]), Ino: x[3], Dev: x[4], Mode: uint32(x[5])}
+	if p >= len(b) || b[p] > 1 {
+		return nil, -1
+	}
+	f.BOM = b[p] == 1
+	f.Src, p = lengthAt(b, p+1)
+	return name, p
+}
+
+// name is the name of the file that starts at p.
+func (k keptSources) name(p int) []byte {
+	n, _ := lengthAt(k.b, p)
+	return n
+}
+
+// lengthAt reads a length and that many bytes at p of b (capped, so that
+// an append cannot write over what follows), and returns where they end,
+// or -1.
+func lengthAt(b []byte, p int) ([]byte, int) {
+	n, w := binary.Uvarint(b[p:])
+	if w <= 0 || n > uint64(len(b)-p-w) {
+		return nil, -1
+	}
+	e := p + w + int(n)
+	return b[p+w : e : e], e
 }
 
 // stampClock is the time a stamp is taken at (the tests move it on).
@@ -59,30 +159,69 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 	abs, _ := filepath.Abs(dir)
 	fmt.Fprintf(h, "%q %q %d %t\x00", abs, o.Root, o.Max, o.FollowOutside)
 	key := h.Sum(nil)
-	var old sources
-	known := map[string]*sourceFile{}
-	if c.Value(sourcesFormat, key, &old) {
-		for i := range old.Files {
-			known[old.Files[i].Name] = &old.Files[i]
+	var kept keptSources
+	var entry []byte
+	if c.Value(sourcesFormat, key, &entry) {
+		kept, _ = readKept(entry)
+	}
+	// at[i] is where names[i] starts in the entry, or -1: the files come
+	// in the order the entry was written in, until one was added or
+	// removed since
+	at := make([]int, len(names))
+	var byName map[string]int
+	j := 0
+	for i, name := range names {
+		at[i] = -1
+		if j < len(kept.offs) {
+			if string(kept.name(kept.offs[j])) == name {
+				at[i] = kept.offs[j]
+				j++
+				continue
+			}
+		}
+		if len(kept.offs) == 0 {
+			continue
+		}
+		if byName == nil {
+			byName = make(map[string]int, len(kept.offs))
+			for x, off := range kept.offs {
+				byName[string(kept.name(off))] = x
+			}
+		}
+		if x, ok := byName[name]; ok {
+			at[i], j = kept.offs[x], x+1
 		}
 	}
+	// whether each file's directory is within the bounds, asked once per
+	// directory (a history's files share a few)
+	inside := make([]bool, len(names))
+	lastDir, lastInside := "", false
+	for i, name := range names {
+		if at[i] < 0 {
+			continue
+		}
+		if d := path.Dir(name); d != lastDir {
+			lastDir, lastInside = d, o.DirInside(filepath.Dir(fullPath(dir, name)))
+		}
+		inside[i] = lastInside
+	}
 	out := make([]readResult, len(names))
-	keep := make([]sourceFile, len(names))
-	ok := make([]bool, len(names))
+	fresh := make([]*sourceFile, len(names)) // read this run, to keep
 	var reread atomic.Int64
 	eachParallel(len(names), func(i int) {
 		name := names[i]
-		full := name
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(dir, filepath.FromSlash(name))
-		}
+		full := fullPath(dir, name)
 		r := &out[i]
-		if k := known[name]; k != nil && readfile.Unchanged(full, o, k.Stamp) {
-			r.src, r.bom = k.Src, k.BOM
-			// not a symbolic link (Unchanged), so named as it is
-			r.notSQL = !strings.EqualFold(filepath.Ext(full), ".sql")
-			keep[i], ok[i] = *k, true
-			return
+		if at[i] >= 0 {
+			var k sourceFile
+			kept.file(at[i], &k)
+			if inside[i] && readfile.SameStamp(full, o.Max, k.Stamp) {
+				r.src, r.bom = k.Src, k.BOM
+				// not a symbolic link (SameStamp), so named as it is
+				r.notSQL = !strings.EqualFold(filepath.Ext(full), ".sql")
+				return
+			}
+			at[i] = -1
 		}
 		reread.Add(1)
 		st, trusted := readfile.StampOf(full, stampClock())
@@ -90,35 +229,54 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 		// a file not named as SQL (one named on the command line) is not
 		// copied into the cache
 		if trusted && r.err == nil && !r.notSQL {
-			keep[i], ok[i] = sourceFile{Name: name, Stamp: st, Src: r.src, BOM: r.bom}, true
+			fresh[i] = &sourceFile{Name: name, Stamp: st, Src: r.src, BOM: r.bom}
 		}
 	})
 	sourcesRead.Add(reread.Load())
-	if reread.Load() == 0 && len(known) == len(names) {
+	if reread.Load() == 0 && len(kept.offs) == len(names) {
 		return out
 	}
-	var next2 sources
-	size := 0
-	for i := range keep {
-		if ok[i] {
-			next2.Files = append(next2.Files, keep[i])
-			size += len(keep[i].Src)
+	var body []byte
+	files, size := 0, 0
+	for i := range names {
+		if at[i] >= 0 {
+			var k sourceFile
+			_, end := kept.file(at[i], &k)
+			body = append(body, kept.b[at[i]:end]...)
+			files, size = files+1, size+len(k.Src)
+		} else if f := fresh[i]; f != nil {
+			body = appendSource(body, f)
+			files, size = files+1, size+len(f.Src)
 		}
 	}
 	if size > maxSources {
-		next2.Files = nil
+		files = 0
 	}
-	if len(next2.Files) == 0 && len(old.Files) == 0 {
+	if files == 0 && len(kept.offs) == 0 {
 		return out // nothing to remember (no stamps on this platform)
 	}
-	if len(old.Files) == 0 && !sourcesFromFirstRun && !seenOnce(c, sourcesSeenFormat, key) {
+	if len(kept.offs) == 0 && !sourcesFromFirstRun && !seenOnce(c, sourcesSeenFormat, key) {
 		// the group's first run keeps no copy of its files: writing one
 		// cost about a twentieth of the corpus's first run (CI with an
 		// empty cache), and that run may be the only one; the next keeps it
 		return out
 	}
-	c.PutValue(sourcesFormat, key, &next2)
+	if files == 0 {
+		body = nil
+	}
+	next := binary.AppendUvarint(make([]byte, 0, len(body)+binary.MaxVarintLen64), uint64(files))
+	next = append(next, body...)
+	c.PutValue(sourcesFormat, key, &next)
 	return out
+}
+
+// fullPath is the path of a file named as discover names it (relative to
+// dir unless absolute).
+func fullPath(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, filepath.FromSlash(name))
 }
 
 // sourcesSeenFormat is the kind of the cache entries that mark a group of

@@ -189,3 +189,53 @@ func TestStampedTooLarge(t *testing.T) {
 		t.Fatalf("within the bound, a warm run read %d files", n)
 	}
 }
+
+// TestKeptSourcesMalformed: an entry cut short anywhere is refused whole,
+// and one with any byte changed never makes readKept or file panic (the
+// cache's checksum catches both first; this is the second line).
+func TestKeptSourcesMalformed(t *testing.T) {
+	files := []sourceFile{
+		{Name: "db/1_a.up.sql", Stamp: readfile.Stamp{Size: 9, Mtime: 1e18, Ctime: -5, Ino: 7, Dev: 1 << 40, Mode: 0o100644}, Src: []byte("SELECT 1;"), BOM: true},
+		{Name: "db/2_b.up.sql", Src: []byte{}},
+		{Name: "db/3_c.up.sql", Stamp: readfile.Stamp{Size: 3}, Src: []byte("abc")},
+	}
+	entry := []byte{byte(len(files))}
+	for i := range files {
+		entry = appendSource(entry, &files[i])
+	}
+	k, ok := readKept(entry)
+	if !ok || len(k.offs) != len(files) {
+		t.Fatalf("a whole entry: ok %t, %d files", ok, len(k.offs))
+	}
+	for i, want := range files {
+		var got sourceFile
+		name, _ := k.file(k.offs[i], &got)
+		if string(name) != want.Name || got.Stamp != want.Stamp || string(got.Src) != string(want.Src) || got.BOM != want.BOM {
+			t.Errorf("file %d: %s %+v %q %t, want %+v", i, name, got.Stamp, got.Src, got.BOM, want)
+		}
+		if cap(got.Src) != len(got.Src) {
+			t.Errorf("file %d: its source has room to grow into the next file", i)
+		}
+	}
+	for n := range len(entry) {
+		if _, ok := readKept(entry[:n]); ok {
+			t.Errorf("the entry cut to %d of %d bytes was read", n, len(entry))
+		}
+	}
+	if _, ok := readKept(append(entry[:len(entry):len(entry)], 0)); ok {
+		t.Error("an entry with a byte too many was read")
+	}
+	for i := range entry {
+		for _, v := range []byte{0, 1, 0x7f, 0x80, 0xff} {
+			bad := append([]byte(nil), entry...)
+			bad[i] = v
+			if k, ok := readKept(bad); ok {
+				for _, off := range k.offs {
+					var f sourceFile
+					k.file(off, &f)
+					k.name(off)
+				}
+			}
+		}
+	}
+}

@@ -1,15 +1,12 @@
 package readfile
 
-import (
-	"os"
-	"path/filepath"
-	"time"
-)
+import "time"
 
 // Stamp is what a stat says of a file that its contents cannot change
 // without changing (git's index and ruff's cache keep the same): size,
-// times to the nanosecond, inode, device and mode. A write changes the
-// ctime even when the mtime is put back (touch -d).
+// times to the nanosecond, inode, device and mode (st_mode, as lstat(2)
+// gives it). A write changes the ctime even when the mtime is put back
+// (touch -d).
 type Stamp struct {
 	Size, Mtime, Ctime int64
 	Ino, Dev           uint64
@@ -28,40 +25,35 @@ const Settle = 2 * time.Second
 // not a regular file, when the platform gives no ctime, or when the file
 // changed less than Settle before now (read it again next time).
 func StampOf(full string, now time.Time) (Stamp, bool) {
-	st, err := os.Lstat(full)
-	if err != nil || !st.Mode().IsRegular() {
-		return Stamp{}, false
-	}
-	s, ok := stampOf(st)
-	if !ok {
+	s, regular, ok := lstamp(full)
+	if !ok || !regular {
 		return Stamp{}, false
 	}
 	return s, now.UnixNano()-max(s.Mtime, s.Ctime) >= int64(Settle)
 }
 
-// Unchanged reports whether full is still the regular file, not a
-// symbolic link, that s was taken of, and within o's bounds (its size
-// limit, and its directory inside o.Root once resolved), so that what was
-// read from it with Read can be used again without reading it.
-func Unchanged(full string, o Options, s Stamp) bool {
-	st, err := os.Lstat(full)
-	if err != nil || !st.Mode().IsRegular() || st.Size() > o.Max {
+// SameStamp reports whether full is still the regular file, not a
+// symbolic link, that s was taken of, and no larger than max, so that what
+// was read from it with Read can be used again without reading it once
+// its directory is known to be within bounds (DirInside).
+func SameStamp(full string, max int64, s Stamp) bool {
+	now, regular, ok := lstamp(full)
+	return ok && regular && now.Size <= max && now == s
+}
+
+// DirInside reports whether the files of dir are within o.Root once dir
+// is resolved (always when o has no Root or follows links out of it).
+func (o Options) DirInside(dir string) bool {
+	if o.Root == "" || o.FollowOutside {
+		return true
+	}
+	dir, err := o.Dirs.eval(dir)
+	if err != nil {
 		return false
 	}
-	if now, ok := stampOf(st); !ok || now != s {
-		return false
+	r, err := o.Dirs.eval(o.Root)
+	if err != nil {
+		r = o.Root
 	}
-	if o.Root != "" && !o.FollowOutside {
-		full = filepath.Clean(full)
-		dir, err := o.Dirs.eval(filepath.Dir(full))
-		if err != nil {
-			return false
-		}
-		r, err := o.Dirs.eval(o.Root)
-		if err != nil {
-			r = o.Root
-		}
-		return o.Dirs.within(r, dir)
-	}
-	return true
+	return o.Dirs.within(r, dir)
 }
