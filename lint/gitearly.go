@@ -67,15 +67,26 @@ func askGitEarly(ctx context.Context, g *group, dir string, opt histOptions) *gi
 	return a
 }
 
-// askGit asks git's questions at once: the slowest (git status and git
-// diff look at every file of the work tree) sets the wait, not their sum.
+// askGit asks git's questions at once: the slowest (git status looks at
+// every file of the work tree) sets the wait, not their sum; --since's
+// diffs use what git status found rather than look again.
 func askGit(ctx context.Context, repo *gitlog.Repo, dirs []string, since string) gitReplies {
 	var r gitReplies
 	var wg sync.WaitGroup
 	wg.Go(func() { r.added, r.modified, r.errAdded = repo.AddedModified(ctx, dirs) })
-	wg.Go(func() { r.uncommitted, r.dirty, r.errStatus = repo.Status(ctx, dirs) })
+	status := make(chan struct{})
+	var unstaged map[string]bool
+	wg.Go(func() {
+		defer close(status)
+		r.uncommitted, r.dirty, unstaged, r.errStatus = repo.Status(ctx, dirs)
+	})
 	if since != "" {
-		wg.Go(func() { r.refs, r.errSince = askSince(ctx, repo, since, dirs) })
+		wg.Go(func() {
+			r.refs, r.errSince = askSince(ctx, repo, since, dirs, func() map[string]bool {
+				<-status
+				return unstaged
+			})
+		})
 	}
 	wg.Wait()
 	return r

@@ -677,7 +677,9 @@ type sinceRefs struct {
 	inRef, inBase, changedRef, changedBase map[string]bool
 }
 
-func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []string) (sinceRefs, error) {
+// askSince asks git about --since: unstaged waits for git status's files
+// whose work tree differs from the index (gitlog.Repo.ChangedSince).
+func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []string, unstaged func() map[string]bool) (sinceRefs, error) {
 	var r sinceRefs
 	rev, err := repo.Verify(ctx, since)
 	if err != nil {
@@ -696,12 +698,12 @@ func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []strin
 			return r, err
 		}
 	}
-	if r.changedRef, err = repo.ChangedSince(ctx, rev, dirs); err != nil {
+	if r.changedRef, err = repo.ChangedSince(ctx, rev, dirs, unstaged()); err != nil {
 		return r, err
 	}
 	r.changedBase = r.changedRef
 	if base != rev {
-		if r.changedBase, err = repo.ChangedSince(ctx, base, dirs); err != nil {
+		if r.changedBase, err = repo.ChangedSince(ctx, base, dirs, unstaged()); err != nil {
 			return r, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -165,18 +166,19 @@ func (g *Repo) Added(ctx context.Context, dirs []string) (map[string]Commit, err
 // Uncommitted returns the files under dirs that HEAD does not have (new,
 // untracked, or staged but not committed).
 func (g *Repo) Uncommitted(ctx context.Context, dirs []string) (map[string]bool, error) {
-	u, _, err := g.Status(ctx, dirs)
+	u, _, _, err := g.Status(ctx, dirs)
 	return u, err
 }
 
 // Status is Uncommitted and Changed from one git status (a process less
-// for a pre-commit hook).
-func (g *Repo) Status(ctx context.Context, dirs []string) (uncommitted, changed map[string]bool, err error) {
+// for a pre-commit hook), and the tracked files whose content in the work
+// tree differs from the index's, or that are unmerged (for ChangedSince).
+func (g *Repo) Status(ctx context.Context, dirs []string) (uncommitted, changed, unstaged map[string]bool, err error) {
 	out, err := runGit(ctx, g.Root, append([]string{"status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--"}, dirs...)...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	uncommitted, changed = map[string]bool{}, map[string]bool{}
+	uncommitted, changed, unstaged = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, e := range strings.Split(string(out), "\x00") {
 		if len(e) < 4 {
 			continue
@@ -187,9 +189,12 @@ func (g *Repo) Status(ctx context.Context, dirs []string) (uncommitted, changed 
 		}
 		if x != "??" {
 			changed[e[3:]] = true
+			if x[1] != ' ' { // (every unmerged state has one there)
+				unstaged[e[3:]] = true
+			}
 		}
 	}
-	return uncommitted, changed, nil
+	return uncommitted, changed, unstaged, nil
 }
 
 // Verify resolves a reference to a commit, with a helpful error.
@@ -255,13 +260,55 @@ func (g *Repo) At(ctx context.Context, rev string, dirs []string) (map[string]bo
 }
 
 // ChangedSince returns the files under dirs whose content in the work tree
-// differs from rev's (committed or not).
-func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
-	out, err := runGit(ctx, g.Root, append([]string{"diff", "--name-only", "-z", "--no-renames", rev, "--"}, dirs...)...)
+// differs from rev's (committed or not). With unstaged, what Status says
+// of the same dirs, it stats no file: a file differs from rev when the
+// index does and the work tree has the index's content, or when the work
+// tree differs from the index and the index has rev's; a file that
+// differs in both ways may have been put back, and only those are asked
+// of the work tree. Without, git diff stats every tracked file under dirs
+// again, as git status just did (0.4 s on 200,000 files).
+func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string, unstaged map[string]bool) (map[string]bool, error) {
+	if unstaged == nil {
+		out, err := runGit(ctx, g.Root, append([]string{"diff", "--name-only", "-z", "--no-renames", rev, "--"}, dirs...)...)
+		if err != nil {
+			return nil, err
+		}
+		return nameSet(out), nil
+	}
+	out, err := runGit(ctx, g.Root, append([]string{"diff", "--cached", "--name-only", "-z", "--no-renames", rev, "--"}, dirs...)...)
 	if err != nil {
 		return nil, err
 	}
-	return nameSet(out), nil
+	staged := nameSet(out)
+	res := map[string]bool{}
+	var both []string
+	for p := range staged {
+		if unstaged[p] {
+			both = append(both, p)
+		} else {
+			res[p] = true
+		}
+	}
+	for p := range unstaged {
+		if !staged[p] {
+			res[p] = true
+		}
+	}
+	if len(both) == 0 {
+		return res, nil
+	}
+	if len(both) > 1000 {
+		both = dirs // (a command line has its limits)
+	}
+	slices.Sort(both)
+	out, err = runGit(ctx, g.Root, append([]string{"--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames", rev, "--"}, both...)...)
+	if err != nil {
+		return nil, err
+	}
+	for p := range nameSet(out) {
+		res[p] = true
+	}
+	return res, nil
 }
 
 func nameSet(out []byte) map[string]bool {

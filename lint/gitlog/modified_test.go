@@ -146,13 +146,100 @@ func TestStatus(t *testing.T) {
 	if err != nil || repo == nil {
 		t.Fatal(err)
 	}
-	uncommitted, changed, err := repo.Status(context.Background(), []string{"db"})
+	uncommitted, changed, unstaged, err := repo.Status(context.Background(), []string{"db"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantU := map[string]bool{"db/4.sql": true, "db/5.sql": true}
 	wantC := map[string]bool{"db/1.sql": true, "db/2.sql": true, "db/4.sql": true}
-	if !reflect.DeepEqual(uncommitted, wantU) || !reflect.DeepEqual(changed, wantC) {
-		t.Fatalf("uncommitted %v, changed %v; want %v, %v", uncommitted, changed, wantU, wantC)
+	wantW := map[string]bool{"db/1.sql": true}
+	if !reflect.DeepEqual(uncommitted, wantU) || !reflect.DeepEqual(changed, wantC) || !reflect.DeepEqual(unstaged, wantW) {
+		t.Fatalf("uncommitted %v, changed %v, unstaged %v; want %v, %v, %v", uncommitted, changed, unstaged, wantU, wantC, wantW)
+	}
+}
+
+// TestChangedSinceFromStatus: ChangedSince with git status's unstaged
+// files (which stats none) says what git diff against the work tree says,
+// in every state a file can be in: staged, unstaged, staged and put back
+// in the work tree, staged and changed again, deleted from the work tree
+// or the index, added with --intent-to-add, untracked, unmerged, and
+// named like a pathspec with magic and a glob character.
+func TestChangedSinceFromStatus(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil && args[0] != "merge" {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "db", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("init", "-q", "-b", "main")
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"same", "staged", "unstaged", "putback", "twice", "rm-work", "rm-index", "conflict", ":(exclude)magic*"}
+	for _, n := range names {
+		write(n+".sql", n+"\n")
+	}
+	run("add", "db")
+	run("commit", "-q", "-m", "base")
+	run("tag", "ref")
+	run("checkout", "-q", "-b", "side")
+	write("conflict.sql", "side\n")
+	run("commit", "-q", "-am", "side")
+	run("checkout", "-q", "main")
+	write("conflict.sql", "main\n")
+	run("commit", "-q", "-am", "main")
+	write("staged.sql", "s2\n")
+	write("putback.sql", "p2\n")
+	write("twice.sql", "t2\n")
+	write(":(exclude)magic*.sql", "m2\n")
+	run("add", "db/staged.sql", "db/putback.sql", "db/twice.sql", "db/:(exclude)magic*.sql")
+	write(":(exclude)magic*.sql", "m3\n")
+	write("putback.sql", "putback\n") // as in ref again
+	write("twice.sql", "t3\n")
+	write("unstaged.sql", "u2\n")
+	if err := os.Remove(filepath.Join(dir, "db", "rm-work.sql")); err != nil {
+		t.Fatal(err)
+	}
+	run("rm", "-q", "--cached", "db/rm-index.sql")
+	write("ita.sql", "new\n")
+	run("add", "--intent-to-add", "db/ita.sql")
+	write("untracked.sql", "u\n")
+	run("merge", "-q", "side") // conflict.sql: unmerged
+	repo, err := gitlog.Locate(context.Background(), dir)
+	if err != nil || repo == nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, rev := range []string{"ref", "HEAD"} {
+		want, err := repo.ChangedSince(ctx, rev, []string{"db"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, unstaged, err := repo.Status(ctx, []string{"db"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := repo.ChangedSince(ctx, rev, []string{"db"}, unstaged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("since %s: from git status %v, git diff says %v", rev, got, want)
+		}
+		if !want["db/twice.sql"] || want["db/putback.sql"] || want["db/same.sql"] {
+			t.Errorf("since %s: git diff says %v", rev, want)
+		}
 	}
 }
