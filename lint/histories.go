@@ -266,8 +266,6 @@ func sqlFiles(full, dir string, excluded func(string) bool, regular map[string]b
 }
 
 func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOptions) {
-	srcs := map[string][]migrations.Source{}
-	var all []migrations.Source
 	dirs := make([]string, 0, len(g.dirs))
 	for d := range g.dirs {
 		dirs = append(dirs, d)
@@ -282,8 +280,11 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow, Dirs: &readfile.Dirs{}}
 	read := readStamped(opt.sources, dir, names, ro)
 	var notSQLFiles map[string]bool
+	all := make([]migrations.Source, 0, len(names))
+	srcs := map[string][]migrations.Source{} // each directory's part of all
 	k := 0
 	for _, d := range dirs {
+		start := len(all)
 		for _, name := range g.dirs[d] {
 			src, bom, err := read[k].src, read[k].bom, read[k].err
 			k++
@@ -311,10 +312,9 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 			if note != "" && (g.named == nil || g.named[name]) {
 				l.Notes = append(l.Notes, note)
 			}
-			s := migrations.Source{Path: name, Src: src, BOM: bom}
-			srcs[d] = append(srcs[d], s)
-			all = append(all, s)
+			all = append(all, migrations.Source{Path: name, Src: src, BOM: bom})
 		}
+		srcs[d] = all[start:len(all):len(all)]
 	}
 	if len(all) == 0 {
 		return
