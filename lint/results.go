@@ -199,7 +199,8 @@ func appendValue(b []byte, v reflect.Value) []byte {
 	case reflect.Bool:
 		return strconv.AppendBool(append(b, " b"...), v.Bool())
 	case reflect.Struct:
-		if t, ok := v.Interface().(time.Time); ok {
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			t := v.Interface().(time.Time) // (only a time is boxed)
 			// the instant and the zone, which %#v prints too
 			b = strconv.AppendInt(append(b, " t"...), t.Unix(), 10)
 			b = strconv.AppendInt(append(b, '.'), int64(t.Nanosecond()), 10)
