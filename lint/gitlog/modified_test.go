@@ -111,26 +111,7 @@ func TestAddedModifiedStored(t *testing.T) {
 // new in the index) and what the index or the work tree changes (not
 // untracked files).
 func TestStatus(t *testing.T) {
-	dir := t.TempDir()
-	run := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	write := func(name, text string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, "db", name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run("init", "-q", "-b", "main")
-	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, run, write := dbRepo(t)
 	write("1.sql", "a\n")
 	write("2.sql", "b\n")
 	write("3.sql", "c\n")
@@ -165,28 +146,7 @@ func TestStatus(t *testing.T) {
 // or the index, added with --intent-to-add, untracked, unmerged, and
 // named like a pathspec with magic and a glob character.
 func TestChangedSinceFromStatus(t *testing.T) {
-	dir := t.TempDir()
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
-		out, err := cmd.CombinedOutput()
-		if err != nil && args[0] != "merge" {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	write := func(name, text string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, "db", name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run("init", "-q", "-b", "main")
-	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, run, write := dbRepo(t)
 	names := []string{"same", "staged", "unstaged", "putback", "twice", "rm-work", "rm-index", "conflict", ":(exclude)magic*"}
 	for _, n := range names {
 		write(n+".sql", n+"\n")
@@ -216,7 +176,7 @@ func TestChangedSinceFromStatus(t *testing.T) {
 	write("ita.sql", "new\n")
 	run("add", "--intent-to-add", "db/ita.sql")
 	write("untracked.sql", "u\n")
-	run("merge", "-q", "side") // conflict.sql: unmerged
+	run("merge", "-q", "side") // conflict.sql: unmerged (git exits 1)
 	repo, err := gitlog.Locate(context.Background(), dir)
 	if err != nil || repo == nil {
 		t.Fatal(err)
@@ -242,4 +202,31 @@ func TestChangedSinceFromStatus(t *testing.T) {
 			t.Errorf("since %s: git diff says %v", rev, want)
 		}
 	}
+}
+
+// dbRepo is a new repository with a db folder: run runs git in it (a
+// failure fails the test, except a merge's, whose conflicts are the
+// point), write writes a file of db.
+func dbRepo(t *testing.T) (dir string, run func(args ...string), write func(name, text string)) {
+	dir = t.TempDir()
+	run = func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil && args[0] != "merge" {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	write = func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "db", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("init", "-q", "-b", "main")
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, run, write
 }
