@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash"
 	"reflect"
 	"strconv"
 	"sync"
@@ -138,26 +139,37 @@ func historyDigest(s *Settings, hs *History) []byte {
 
 // partDigest is the digest of a part's fields (fileFields) and source.
 func partDigest(f *analyzer.File, notSQL bool) (sum [sha256.Size]byte) {
-	h := sha256.New()
+	d := digesters.Get().(*digester)
+	defer digesters.Put(d)
+	d.h.Reset()
 	v := reflect.ValueOf(f).Elem()
-	var buf [256]byte
-	b := buf[:0]
+	b := d.b[:0]
 	for _, fd := range fileFields() {
 		b = append(b, fd.name...)
 		if fd.name == "Src" {
 			b = strconv.AppendInt(append(b, ' '), int64(len(f.Src)), 10)
-			h.Write(append(b, 0))
-			h.Write(f.Src)
+			d.h.Write(append(b, 0))
+			d.h.Write(f.Src)
 			b = b[:0]
 			continue
 		}
 		b = append(appendValue(b, v.Field(fd.index)), 0)
 	}
 	b = strconv.AppendBool(append(b, "notSQL "...), notSQL)
-	h.Write(append(b, 0))
-	h.Sum(sum[:0])
+	d.h.Write(append(b, 0))
+	d.b = b
+	d.h.Sum(sum[:0])
 	return sum
 }
+
+// digester is partDigest's hash and buffer, used again by the next part
+// (200,000 parts allocated one of each).
+type digester struct {
+	h hash.Hash
+	b []byte
+}
+
+var digesters = sync.Pool{New: func() any { return &digester{h: sha256.New()} }}
 
 // fileField is a field of analyzer.File that historyDigest reads.
 type fileField struct {
