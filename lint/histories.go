@@ -541,7 +541,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 				changed[p] = true
 			}
 		}
-		deleted, behind := notParts(repo.Root, inRef, inBase, rel)
+		deleted, behind := notParts(repo.Root, inRef, inBase, rel, wholeFiles(hs.Parts))
 		for _, p := range deleted {
 			l.Notes = append(l.Notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
 		}
@@ -632,22 +632,26 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 // notParts returns, sorted, the migrations of REF (inRef) that are not
 // parts (rel) and not in the work tree (root): those the fork point had
 // (inBase) were deleted since, the others are behind (REF has them, this
-// branch does not). It builds no set of the parts when every migration of
-// REF is one, as it is in a history of 100,000 that one branch adds to.
-func notParts(root string, inRef, inBase map[string]bool, rel []string) (deleted, behind []string) {
-	inRefSQL, found := 0, 0
-	for p := range inRef {
-		if strings.HasSuffix(p, ".sql") {
-			inRefSQL++
+// branch does not). When each part is a whole file (whole: no two parts
+// share a path) and as many parts as REF has migrations are among them,
+// there are none, and no set of the parts is built (a history of 100,000
+// that one branch adds to).
+func notParts(root string, inRef, inBase map[string]bool, rel []string, whole bool) (deleted, behind []string) {
+	if whole {
+		inRefSQL, found := 0, 0
+		for p := range inRef {
+			if strings.HasSuffix(p, ".sql") {
+				inRefSQL++
+			}
 		}
-	}
-	for _, r := range rel {
-		if inRef[r] && strings.HasSuffix(r, ".sql") {
-			found++
+		for _, r := range rel {
+			if inRef[r] && strings.HasSuffix(r, ".sql") {
+				found++
+			}
 		}
-	}
-	if found == inRefSQL {
-		return nil, nil
+		if found == inRefSQL {
+			return nil, nil
+		}
 	}
 	parts := make(map[string]bool, len(rel))
 	for _, r := range rel {
@@ -669,6 +673,17 @@ func notParts(root string, inRef, inBase map[string]bool, rel []string) (deleted
 	sort.Strings(deleted)
 	sort.Strings(behind)
 	return deleted, behind
+}
+
+// wholeFiles reports whether each part is a whole file (goose and dbmate
+// files hold an up and a down part).
+func wholeFiles(parts []*analyzer.File) bool {
+	for _, f := range parts {
+		if f.Range.Start != 0 || f.Range.End != len(f.Src) {
+			return false
+		}
+	}
+	return true
 }
 
 // sinceRefs is what git says about --since REF: the migrations REF and
