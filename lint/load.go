@@ -45,13 +45,13 @@ func (f *discovered) discover(arg, dir string, excluded func(string) bool, follo
 			return d
 		}
 	}
-	files, errs := discover([]string{arg}, dir, excluded, follow)
+	files, errs := discover(arg, dir, excluded, follow)
 	return discovery{files, errs}
 }
 
 // remember is discover of arg, kept for the next discover of arg.
 func (f *discovered) remember(arg, dir string, excluded func(string) bool, follow bool) discovery {
-	files, errs := discover([]string{arg}, dir, excluded, follow)
+	files, errs := discover(arg, dir, excluded, follow)
 	d := discovery{files, errs}
 	f.mu.Lock()
 	if f.m == nil {
@@ -62,8 +62,8 @@ func (f *discovered) remember(arg, dir string, excluded func(string) bool, follo
 	return d
 }
 
-// discover expands the command-line paths into SQL files: files are taken
-// as given, directories are searched recursively for *.sql (hidden
+// discover expands a command-line path into SQL files: a file is taken
+// as given, a directory is searched recursively for *.sql (hidden
 // directories skipped). Paths are returned relative to dir when below it.
 //
 // Symbolic links are followed, to files and to directories, as long as
@@ -71,40 +71,29 @@ func (f *discovered) remember(arg, dir string, excluded func(string) bool, follo
 // directory given); a link out of it is an error naming it unless follow
 // is set, so that nothing is left out silently. A directory reached twice
 // (a link cycle) is searched once.
-func discover(paths []string, dir string, excluded func(string) bool, follow bool) ([]string, []error) {
-	w := &walker{dir: dir, excluded: excluded, follow: follow}
-	if len(paths) > 1 {
-		// the same file found from two arguments is listed once (one
-		// argument's walk names each file once)
-		w.seen = map[string]bool{}
+func discover(arg, dir string, excluded func(string) bool, follow bool) ([]string, []error) {
+	w := &walker{dir: dir, excluded: excluded, follow: follow, visited: map[string]bool{}}
+	full := arg
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(dir, arg)
 	}
-	for _, arg := range paths {
-		full := arg
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(dir, arg)
+	st, err := os.Stat(full)
+	if err != nil {
+		return nil, []error{PathError(arg, err)}
+	}
+	if !st.IsDir() {
+		w.add(Display(dir, full))
+		return w.files, nil
+	}
+	w.root = boundary(dir, full, true)
+	if !follow {
+		if err := readfile.Inside(full, arg, w.root); err != nil {
+			return nil, []error{err}
 		}
-		st, err := os.Stat(full)
-		if err != nil {
-			w.errs = append(w.errs, PathError(arg, err))
-			continue
-		}
-		if !st.IsDir() {
-			w.add(Display(dir, full))
-			continue
-		}
-		w.root = boundary(dir, full, true)
-		if !follow {
-			if err := readfile.Inside(full, arg, w.root); err != nil {
-				w.errs = append(w.errs, err)
-				continue
-			}
-		}
-		w.n = 0
-		w.visited = map[string]bool{}
-		w.walk(full)
-		if w.n == 0 {
-			w.errs = append(w.errs, fmt.Errorf("%s: no .sql files found in this directory (searched recursively)", arg))
-		}
+	}
+	w.walk(full)
+	if w.n == 0 {
+		w.errs = append(w.errs, fmt.Errorf("%s: no .sql files found in this directory (searched recursively)", arg))
 	}
 	return w.files, w.errs
 }
@@ -116,23 +105,15 @@ type walker struct {
 	follow   bool
 	root     string          // the boundary of the argument searched
 	visited  map[string]bool // directories searched, resolved
-	seen     map[string]bool // files found, as displayed (several arguments)
 	files    []string
 	errs     []error
-	n        int // .sql files found in the argument
+	n        int // .sql files found
 }
 
 func (w *walker) add(p string) {
-	if w.excluded(p) {
-		return
+	if !w.excluded(p) {
+		w.files = append(w.files, p)
 	}
-	if w.seen != nil {
-		if w.seen[p] {
-			return
-		}
-		w.seen[p] = true
-	}
-	w.files = append(w.files, p)
 }
 
 // walk searches p: its .sql files first, in the order of their names,
