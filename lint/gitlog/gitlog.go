@@ -297,10 +297,10 @@ func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string, unst
 	if len(both) == 0 {
 		return res, nil
 	}
-	if len(both) > 1000 {
+	slices.Sort(both)
+	if len(both) > maxNamed {
 		both = dirs // (a command line has its limits)
 	}
-	slices.Sort(both)
 	out, err = runGit(ctx, g.Root, append([]string{"--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames", rev, "--"}, both...)...)
 	if err != nil {
 		return nil, err
@@ -310,6 +310,10 @@ func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string, unst
 	}
 	return res, nil
 }
+
+// maxNamed is the most files ChangedSince names to git diff; beyond, it
+// asks about the directories (a variable for the tests).
+var maxNamed = 1000
 
 func nameSet(out []byte) map[string]bool {
 	res := map[string]bool{}

@@ -182,7 +182,11 @@ func TestChangedSinceFromStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, rev := range []string{"ref", "HEAD"} {
+	for _, c := range []struct {
+		rev      string
+		maxNamed int // 1: the files changed both ways are asked by their directory
+	}{{"ref", 1000}, {"HEAD", 1000}, {"ref", 1}} {
+		rev := c.rev
 		want, err := repo.ChangedSince(ctx, rev, []string{"db"}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -191,12 +195,14 @@ func TestChangedSinceFromStatus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		restore := gitlog.SetMaxNamed(c.maxNamed)
 		got, err := repo.ChangedSince(ctx, rev, []string{"db"}, unstaged)
+		restore()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("since %s: from git status %v, git diff says %v", rev, got, want)
+			t.Errorf("since %s (naming at most %d): from git status %v, git diff says %v", rev, c.maxNamed, got, want)
 		}
 		if !want["db/twice.sql"] || want["db/putback.sql"] || want["db/same.sql"] {
 			t.Errorf("since %s: git diff says %v", rev, want)
