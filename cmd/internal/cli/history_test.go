@@ -262,6 +262,18 @@ func TestSinceOnBranchBehindRef(t *testing.T) {
 	if !strings.Contains(r.stdout, "000001_users.up.sql:1:1: error[MS605] edited-applied-migration") || strings.Contains(r.stdout, "000002_dep.down.sql") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// staged, it still is; staged and then put back in the work tree, it
+	// is not (the index differs from origin/main, the work tree does not)
+	git(time.Time{}, "add", "db/000001_users.up.sql")
+	r = migsafe(t, dir, nowEnv, false, "check", "--format", "concise", "--since", "origin/main", "db")
+	if !strings.Contains(r.stdout, "000001_users.up.sql:1:1: error[MS605] edited-applied-migration") {
+		t.Errorf("a staged edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	write(t, filepath.Join(dir, "db", "000001_users.up.sql"), "CREATE TABLE users (id bigint PRIMARY KEY, legacy text);\n")
+	r = migsafe(t, dir, nowEnv, false, "check", "--format", "concise", "--since", "origin/main", "db")
+	if r.code != 0 || strings.Contains(r.stdout, "edited-applied-migration") {
+		t.Errorf("a staged edit put back: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // TestMarkerAddedToShippedMigration: a deprecation written into a
