@@ -272,14 +272,20 @@ func ReadSQL(dir, name string, max int64) ([]byte, bool, error) {
 // sqlTooLarge is what to do about a migration over the size limit.
 const sqlTooLarge = "migrations this large are usually data dumps; exclude it or raise --max-file-size"
 
+// fullPath is the path of a file named as discover names it (relative to
+// dir unless absolute).
+func fullPath(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, filepath.FromSlash(name))
+}
+
 // readSQL is ReadSQL within the bounds of o (a root the file must stay in).
 // It also says whether the file is not named as SQL once symbolic links
 // are resolved (see isNotSQL).
 func readSQL(dir, name string, o readfile.Options) (src []byte, bom, notSQL bool, err error) {
-	full := name
-	if !filepath.IsAbs(full) {
-		full = filepath.Join(dir, filepath.FromSlash(name))
-	}
+	full := fullPath(dir, name)
 	o.TooLarge = sqlTooLarge
 	src, info, err := readfile.ReadInfo(full, name, o)
 	if err != nil {

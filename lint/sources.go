@@ -270,15 +270,6 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 	return out
 }
 
-// fullPath is the path of a file named as discover names it (relative to
-// dir unless absolute).
-func fullPath(dir, name string) string {
-	if filepath.IsAbs(name) {
-		return name
-	}
-	return filepath.Join(dir, filepath.FromSlash(name))
-}
-
 // sourcesSeenFormat is the kind of the cache entries that mark a group of
 // files as read before (readStamped keeps its sources from then on).
 const sourcesSeenFormat = "migsafe-sources-seen-1"
