@@ -4,15 +4,14 @@ import (
 	"slices"
 	"strings"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-
 	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 )
 
 // clauseSpans returns the span of each ALTER TABLE action: actions follow the
 // relation name and are separated by top-level commas. If the count does not
 // match the parse tree, every action gets the statement's span.
-func (t *translator) clauseSpans(rel *pg_query.RangeVar, n int) []change.Span {
+func (t *translator) clauseSpans(rel *pgtree.RangeVar, n int) []change.Span {
 	out := make([]change.Span, n)
 	for i := range out {
 		out[i] = t.stmt.Span
@@ -67,11 +66,11 @@ func (t *translator) clauseSpans(rel *pg_query.RangeVar, n int) []change.Span {
 	return out
 }
 
-func (t *translator) alterTable(a *pg_query.AlterTableStmt) {
+func (t *translator) alterTable(a *pgtree.AlterTableStmt) {
 	table := rangeVar(a.Relation)
 	spans := t.clauseSpans(a.Relation, len(a.Cmds))
 	switch a.Objtype {
-	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+	case pgtree.ObjectType_OBJECT_TABLE, pgtree.ObjectType_OBJECT_FOREIGN_TABLE:
 	default:
 		// ALTER INDEX / VIEW / SEQUENCE / MATERIALIZED VIEW … actions
 		kind := strings.ReplaceAll(strings.TrimPrefix(a.Objtype.String(), "OBJECT_"), "_", " ")
@@ -111,10 +110,10 @@ var accessExclusiveOptions = map[string]bool{
 
 // relOptionsLock is " AccessExclusive" for SET/RESET (…) of a storage
 // parameter that needs it, so that the action's lock is known.
-func relOptionsLock(cmd *pg_query.AlterTableCmd) string {
+func relOptionsLock(cmd *pgtree.AlterTableCmd) string {
 	switch cmd.Subtype {
-	case pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ResetRelOptions,
-		pg_query.AlterTableType_AT_ReplaceRelOptions:
+	case pgtree.AlterTableType_AT_SetRelOptions, pgtree.AlterTableType_AT_ResetRelOptions,
+		pgtree.AlterTableType_AT_ReplaceRelOptions:
 	default:
 		return ""
 	}
@@ -129,7 +128,7 @@ func relOptionsLock(cmd *pg_query.AlterTableCmd) string {
 // plainUsing reports whether a USING expression is the column itself,
 // possibly cast to the new type: PostgreSQL converts it exactly as it would
 // without USING, so a binary-coercible change still skips the rewrite.
-func plainUsing(n *pg_query.Node, col string, to change.Type) bool {
+func plainUsing(n *pgtree.Node, col string, to change.Type) bool {
 	if tc := n.GetTypeCast(); tc != nil {
 		ct := typeOf(tc.TypeName)
 		if ct.Name != to.Name || ct.Array != to.Array || !slices.Equal(ct.Mods, to.Mods) {
@@ -144,20 +143,20 @@ func plainUsing(n *pg_query.Node, col string, to change.Type) bool {
 	return cr.Fields[0].GetString_().GetSval() == col
 }
 
-func subtypeName(s pg_query.AlterTableType) string {
+func subtypeName(s pgtree.AlterTableType) string {
 	return strings.TrimPrefix(s.String(), "AT_")
 }
 
-func (t *translator) alterCmd(table change.QName, cmd *pg_query.AlterTableCmd) change.Change {
-	cascade := cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE
+func (t *translator) alterCmd(table change.QName, cmd *pgtree.AlterTableCmd) change.Change {
+	cascade := cmd.Behavior == pgtree.DropBehavior_DROP_CASCADE
 	switch cmd.Subtype {
-	case pg_query.AlterTableType_AT_AddColumn:
+	case pgtree.AlterTableType_AT_AddColumn:
 		if cd := cmd.Def.GetColumnDef(); cd != nil {
 			return &change.AddColumn{Table: table, Column: t.column(cd), IfNotExists: cmd.MissingOk}
 		}
-	case pg_query.AlterTableType_AT_DropColumn:
+	case pgtree.AlterTableType_AT_DropColumn:
 		return &change.DropColumn{Table: table, Column: cmd.Name, IfExists: cmd.MissingOk, Cascade: cascade}
-	case pg_query.AlterTableType_AT_AlterColumnType:
+	case pgtree.AlterTableType_AT_AlterColumnType:
 		cd := cmd.Def.GetColumnDef()
 		if cd != nil {
 			nt := typeOf(cd.TypeName)
@@ -168,62 +167,62 @@ func (t *translator) alterCmd(table change.QName, cmd *pg_query.AlterTableCmd) c
 			}
 			return ac
 		}
-	case pg_query.AlterTableType_AT_SetNotNull:
+	case pgtree.AlterTableType_AT_SetNotNull:
 		return &change.SetNotNull{Table: table, Column: cmd.Name}
-	case pg_query.AlterTableType_AT_DropNotNull:
+	case pgtree.AlterTableType_AT_DropNotNull:
 		return &change.DropNotNull{Table: table, Column: cmd.Name}
-	case pg_query.AlterTableType_AT_ColumnDefault:
+	case pgtree.AlterTableType_AT_ColumnDefault:
 		sd := &change.SetDefault{Table: table, Column: cmd.Name}
 		if cmd.Def != nil {
 			sd.Default = exprOf(cmd.Def)
 		}
 		return sd
-	case pg_query.AlterTableType_AT_AddConstraint:
+	case pgtree.AlterTableType_AT_AddConstraint:
 		if k := cmd.Def.GetConstraint(); k != nil {
 			return &change.AddConstraint{Table: table, Constraint: t.constraint(k)}
 		}
-	case pg_query.AlterTableType_AT_ValidateConstraint:
+	case pgtree.AlterTableType_AT_ValidateConstraint:
 		return &change.ValidateConstraint{Table: table, Name: cmd.Name}
-	case pg_query.AlterTableType_AT_DropConstraint:
+	case pgtree.AlterTableType_AT_DropConstraint:
 		return &change.DropConstraint{Table: table, Name: cmd.Name, IfExists: cmd.MissingOk, Cascade: cascade}
-	case pg_query.AlterTableType_AT_AttachPartition:
+	case pgtree.AlterTableType_AT_AttachPartition:
 		return &change.AttachPartition{Table: table, Partition: rangeVar(cmd.Def.GetPartitionCmd().GetName())}
-	case pg_query.AlterTableType_AT_DetachPartition:
+	case pgtree.AlterTableType_AT_DetachPartition:
 		pc := cmd.Def.GetPartitionCmd()
 		return &change.DetachPartition{Table: table, Partition: rangeVar(pc.GetName()), Concurrently: pc.GetConcurrent()}
-	case pg_query.AlterTableType_AT_DetachPartitionFinalize:
+	case pgtree.AlterTableType_AT_DetachPartitionFinalize:
 		pc := cmd.Def.GetPartitionCmd()
 		return &change.DetachPartition{Table: table, Partition: rangeVar(pc.GetName()), Concurrently: true, Finalize: true}
-	case pg_query.AlterTableType_AT_SetTableSpace:
+	case pgtree.AlterTableType_AT_SetTableSpace:
 		return &change.TableRewrite{Table: table, Action: "SET TABLESPACE"}
-	case pg_query.AlterTableType_AT_SetLogged:
+	case pgtree.AlterTableType_AT_SetLogged:
 		return &change.TableRewrite{Table: table, Action: "SET LOGGED"}
-	case pg_query.AlterTableType_AT_SetUnLogged:
+	case pgtree.AlterTableType_AT_SetUnLogged:
 		return &change.TableRewrite{Table: table, Action: "SET UNLOGGED"}
-	case pg_query.AlterTableType_AT_SetAccessMethod:
+	case pgtree.AlterTableType_AT_SetAccessMethod:
 		return &change.TableRewrite{Table: table, Action: "SET ACCESS METHOD"}
-	case pg_query.AlterTableType_AT_SetExpression:
+	case pgtree.AlterTableType_AT_SetExpression:
 		return &change.TableRewrite{Table: table, Action: "ALTER COLUMN " + cmd.Name + " SET EXPRESSION"}
-	case pg_query.AlterTableType_AT_DropExpression, pg_query.AlterTableType_AT_SetStatistics,
-		pg_query.AlterTableType_AT_SetOptions, pg_query.AlterTableType_AT_ResetOptions,
-		pg_query.AlterTableType_AT_SetStorage, pg_query.AlterTableType_AT_SetCompression,
-		pg_query.AlterTableType_AT_AlterConstraint, pg_query.AlterTableType_AT_ChangeOwner,
-		pg_query.AlterTableType_AT_ClusterOn, pg_query.AlterTableType_AT_DropCluster,
-		pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ResetRelOptions,
-		pg_query.AlterTableType_AT_ReplaceRelOptions, pg_query.AlterTableType_AT_EnableTrig,
-		pg_query.AlterTableType_AT_EnableAlwaysTrig, pg_query.AlterTableType_AT_EnableReplicaTrig,
-		pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_EnableTrigAll,
-		pg_query.AlterTableType_AT_DisableTrigAll, pg_query.AlterTableType_AT_EnableTrigUser,
-		pg_query.AlterTableType_AT_DisableTrigUser, pg_query.AlterTableType_AT_EnableRule,
-		pg_query.AlterTableType_AT_EnableAlwaysRule, pg_query.AlterTableType_AT_EnableReplicaRule,
-		pg_query.AlterTableType_AT_DisableRule, pg_query.AlterTableType_AT_AddInherit,
-		pg_query.AlterTableType_AT_DropInherit, pg_query.AlterTableType_AT_AddOf,
-		pg_query.AlterTableType_AT_DropOf, pg_query.AlterTableType_AT_ReplicaIdentity,
-		pg_query.AlterTableType_AT_EnableRowSecurity, pg_query.AlterTableType_AT_DisableRowSecurity,
-		pg_query.AlterTableType_AT_ForceRowSecurity, pg_query.AlterTableType_AT_NoForceRowSecurity,
-		pg_query.AlterTableType_AT_GenericOptions, pg_query.AlterTableType_AT_AlterColumnGenericOptions,
-		pg_query.AlterTableType_AT_AddIdentity, pg_query.AlterTableType_AT_SetIdentity,
-		pg_query.AlterTableType_AT_DropIdentity:
+	case pgtree.AlterTableType_AT_DropExpression, pgtree.AlterTableType_AT_SetStatistics,
+		pgtree.AlterTableType_AT_SetOptions, pgtree.AlterTableType_AT_ResetOptions,
+		pgtree.AlterTableType_AT_SetStorage, pgtree.AlterTableType_AT_SetCompression,
+		pgtree.AlterTableType_AT_AlterConstraint, pgtree.AlterTableType_AT_ChangeOwner,
+		pgtree.AlterTableType_AT_ClusterOn, pgtree.AlterTableType_AT_DropCluster,
+		pgtree.AlterTableType_AT_SetRelOptions, pgtree.AlterTableType_AT_ResetRelOptions,
+		pgtree.AlterTableType_AT_ReplaceRelOptions, pgtree.AlterTableType_AT_EnableTrig,
+		pgtree.AlterTableType_AT_EnableAlwaysTrig, pgtree.AlterTableType_AT_EnableReplicaTrig,
+		pgtree.AlterTableType_AT_DisableTrig, pgtree.AlterTableType_AT_EnableTrigAll,
+		pgtree.AlterTableType_AT_DisableTrigAll, pgtree.AlterTableType_AT_EnableTrigUser,
+		pgtree.AlterTableType_AT_DisableTrigUser, pgtree.AlterTableType_AT_EnableRule,
+		pgtree.AlterTableType_AT_EnableAlwaysRule, pgtree.AlterTableType_AT_EnableReplicaRule,
+		pgtree.AlterTableType_AT_DisableRule, pgtree.AlterTableType_AT_AddInherit,
+		pgtree.AlterTableType_AT_DropInherit, pgtree.AlterTableType_AT_AddOf,
+		pgtree.AlterTableType_AT_DropOf, pgtree.AlterTableType_AT_ReplicaIdentity,
+		pgtree.AlterTableType_AT_EnableRowSecurity, pgtree.AlterTableType_AT_DisableRowSecurity,
+		pgtree.AlterTableType_AT_ForceRowSecurity, pgtree.AlterTableType_AT_NoForceRowSecurity,
+		pgtree.AlterTableType_AT_GenericOptions, pgtree.AlterTableType_AT_AlterColumnGenericOptions,
+		pgtree.AlterTableType_AT_AddIdentity, pgtree.AlterTableType_AT_SetIdentity,
+		pgtree.AlterTableType_AT_DropIdentity:
 		return &change.AlterTableOther{Table: table, Action: subtypeName(cmd.Subtype) + relOptionsLock(cmd)}
 	}
 	return &change.Unknown{Kind: "ALTER TABLE " + subtypeName(cmd.Subtype), Reason: "ALTER TABLE action not modelled"}

@@ -12,7 +12,7 @@ package postgres
 #include <ucontext.h>
 #include <unistd.h>
 
-// The parts of libpg_query's C API (pg_query.h) migsafe calls. The symbols
+// The parts of libpg_query's C API (pgtree.h) migsafe calls. The symbols
 // are linked from github.com/pganalyze/pg_query_go/v6/parser, which this
 // package imports.
 typedef struct {
@@ -141,8 +141,9 @@ import (
 	"errors"
 	"unsafe"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 )
 
 // errNoStack is returned when no stack could be allocated for a parse.
@@ -151,7 +152,7 @@ var errNoStack = errors.New("no memory for the parser's stack")
 // cParse parses text with libpg_query on a C stack of at least need bytes
 // and decodes the tree with a protobuf recursion limit of depth levels.
 // With paint, it also returns how much of the stack the parse used.
-func cParse(text []byte, need uintptr, depth int, paint bool) (*pg_query.ParseResult, uintptr, error) {
+func cParse(text []byte, need uintptr, depth int, paint bool) (*pgtree.ParseResult, uintptr, error) {
 	// a NUL-terminated copy in C memory, without a Go string between
 	// (cgo's C.malloc never returns nil: it crashes when out of memory)
 	in := (*C.char)(C.malloc(C.size_t(len(text) + 1)))
@@ -187,7 +188,7 @@ func cParse(text []byte, need uintptr, depth int, paint bool) (*pg_query.ParseRe
 	// decoded from C memory, freed after: the decoder copies every
 	// string it keeps
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(res.parse_tree.data)), int(res.parse_tree.len))
-	tree, err := decodeTree(buf, depth)
+	tree, err := pgtree.Decode(buf, depth)
 	if err != nil {
 		return nil, uintptr(used), err
 	}

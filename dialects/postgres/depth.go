@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 	"github.com/migsafe/migsafe/internal/nesting"
 )
 
@@ -65,7 +64,7 @@ func tooDeep(bound int) error {
 
 // parseBounded parses text, whose tree is at most bound levels deep, with
 // the stack and protobuf limits that bound needs.
-func parseBounded(text []byte, bound int) (*pg_query.ParseResult, error) {
+func parseBounded(text []byte, bound int) (*pgtree.ParseResult, error) {
 	if bound > maxDepth {
 		return nil, tooDeep(bound)
 	}
@@ -75,7 +74,7 @@ func parseBounded(text []byte, bound int) (*pg_query.ParseResult, error) {
 
 // parseString parses a piece of SQL found inside a statement (a function
 // body), bounding it like a statement of the file.
-func parseString(text string) (*pg_query.ParseResult, error) {
+func parseString(text string) (*pgtree.ParseResult, error) {
 	src := []byte(text)
 	for i, c := range src {
 		if c == 0 {

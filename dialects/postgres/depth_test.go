@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 )
 
 // TestParseStackBound checks the estimate the C stack is sized by: for
@@ -107,8 +106,8 @@ func FuzzStackBound(f *testing.F) {
 // statements is narrowed down by parsing the halves apart, so it lands on
 // the statement that causes it and the others parse.
 func TestPositionlessErrorBlamesNoOther(t *testing.T) {
-	defer func(f func([]byte, int) (*pg_query.ParseResult, error)) { parseText = f }(parseText)
-	parseText = func(text []byte, bound int) (*pg_query.ParseResult, error) {
+	defer func(f func([]byte, int) (*pgtree.ParseResult, error)) { parseText = f }(parseText)
+	parseText = func(text []byte, bound int) (*pgtree.ParseResult, error) {
 		if strings.Contains(string(text), "poison") {
 			return nil, errors.New("an error without a position")
 		}

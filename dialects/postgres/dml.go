@@ -4,15 +4,13 @@ import (
 	"slices"
 	"strings"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
 	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 )
 
 // updateDML records what an UPDATE writes and what it reads, so that the
 // replay knows a backfill (UPDATE t SET new = old) from other updates.
-func updateDML(u *pg_query.UpdateStmt) *change.DML {
+func updateDML(u *pgtree.UpdateStmt) *change.DML {
 	d := &change.DML{Verb: "UPDATE", Table: rangeVar(u.Relation), HasWhere: u.WhereClause != nil}
 	// a column reference qualified by another name reads a table of the
 	// FROM clause (UPDATE t SET a = o.id FROM o): not a copy of t's column
@@ -23,7 +21,7 @@ func updateDML(u *pg_query.UpdateStmt) *change.DML {
 			self = map[string]bool{strings.ToLower(u.Relation.Alias.Aliasname): true}
 		}
 	}
-	own := func(cr *pg_query.ColumnRef) bool {
+	own := func(cr *pgtree.ColumnRef) bool {
 		if len(cr.Fields) < 2 {
 			return true
 		}
@@ -46,7 +44,7 @@ func updateDML(u *pg_query.UpdateStmt) *change.DML {
 }
 
 // insertDML records INSERT's column list and the tables its SELECT reads.
-func insertDML(in *pg_query.InsertStmt) *change.DML {
+func insertDML(in *pgtree.InsertStmt) *change.DML {
 	d := &change.DML{Verb: "INSERT", Table: rangeVar(in.Relation)}
 	for _, n := range in.Cols {
 		if rt := n.GetResTarget(); rt != nil {
@@ -77,18 +75,18 @@ func appendTables(xs, add []change.QName) []change.QName {
 
 // columnRefs returns the last name of every column reference in an
 // expression (u.name → name), outside subqueries, which read other tables.
-func columnRefs(n *pg_query.Node) []string {
-	return ownColumnRefs(n, func(*pg_query.ColumnRef) bool { return true })
+func columnRefs(n *pgtree.Node) []string {
+	return ownColumnRefs(n, func(*pgtree.ColumnRef) bool { return true })
 }
 
 // ownColumnRefs is columnRefs limited to the references own accepts.
-func ownColumnRefs(n *pg_query.Node, own func(*pg_query.ColumnRef) bool) []string {
+func ownColumnRefs(n *pgtree.Node, own func(*pgtree.ColumnRef) bool) []string {
 	var out []string
-	visitOuter(n, func(m protoreflect.Message) bool {
-		if _, sub := m.Interface().(*pg_query.SubLink); sub {
+	pgtree.Walk(n, func(m any) bool {
+		if _, sub := m.(*pgtree.SubLink); sub {
 			return false
 		}
-		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 && own(cr) {
+		if cr, ok := m.(*pgtree.ColumnRef); ok && len(cr.Fields) > 0 && own(cr) {
 			if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil {
 				out = appendUnique(out, strings.ToLower(s.Sval))
 			}
@@ -99,10 +97,10 @@ func ownColumnRefs(n *pg_query.Node, own func(*pg_query.ColumnRef) bool) []strin
 }
 
 // subqueryRelations returns the tables the subqueries of an expression read.
-func subqueryRelations(n *pg_query.Node) []change.QName {
+func subqueryRelations(n *pgtree.Node) []change.QName {
 	var out []change.QName
-	visitOuter(n, func(m protoreflect.Message) bool {
-		if sl, ok := m.Interface().(*pg_query.SubLink); ok {
+	pgtree.Walk(n, func(m any) bool {
+		if sl, ok := m.(*pgtree.SubLink); ok {
 			out = appendTables(out, relations(sl.Subselect))
 			return false
 		}
@@ -113,12 +111,12 @@ func subqueryRelations(n *pg_query.Node) []change.QName {
 
 // isCopy reports whether a value is a bare column of the table, possibly
 // cast.
-func isCopy(n *pg_query.Node, own func(*pg_query.ColumnRef) bool) bool {
+func isCopy(n *pgtree.Node, own func(*pgtree.ColumnRef) bool) bool {
 	for n != nil {
 		switch x := n.Node.(type) {
-		case *pg_query.Node_ColumnRef:
+		case *pgtree.Node_ColumnRef:
 			return own(x.ColumnRef)
-		case *pg_query.Node_TypeCast:
+		case *pgtree.Node_TypeCast:
 			n = x.TypeCast.Arg
 		default:
 			return false
@@ -128,44 +126,13 @@ func isCopy(n *pg_query.Node, own func(*pg_query.ColumnRef) bool) bool {
 }
 
 // relations returns every table a tree reads (RangeVar nodes).
-func relations(n *pg_query.Node) []change.QName {
+func relations(n *pgtree.Node) []change.QName {
 	var out []change.QName
-	visit(n, func(m protoreflect.Message) {
-		if rv, ok := m.Interface().(*pg_query.RangeVar); ok {
+	pgtree.Walk(n, func(m any) bool {
+		if rv, ok := m.(*pgtree.RangeVar); ok {
 			out = appendTables(out, []change.QName{rangeVar(rv)})
 		}
+		return true
 	})
 	return out
-}
-
-// visit calls f on every message of a parse tree.
-func visit(n *pg_query.Node, f func(protoreflect.Message)) {
-	visitOuter(n, func(m protoreflect.Message) bool { f(m); return true })
-}
-
-// visitOuter calls f on the messages of a parse tree, not descending into
-// a message for which f returns false.
-func visitOuter(n *pg_query.Node, f func(protoreflect.Message) bool) {
-	if n == nil {
-		return
-	}
-	var rec func(m protoreflect.Message)
-	rec = func(m protoreflect.Message) {
-		if !f(m) {
-			return
-		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					rec(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				rec(v.Message())
-			}
-			return true
-		})
-	}
-	rec(n.ProtoReflect())
 }

@@ -3,15 +3,13 @@ package postgres
 import (
 	"fmt"
 	"sync"
-
-	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // GrammarVersion is the PostgreSQL release whose grammar the bundled parser
 // implements ("17.7"), as libpg_query reports it in every parse result
 // (its PG_VERSION_NUM): whatever pg_query_go go.mod pins, never a copy.
 var GrammarVersion = sync.OnceValue(func() string {
-	tree, err := pg_query.Parse("SELECT 1")
+	tree, err := parseBounded([]byte("SELECT 1"), 1)
 	if err != nil || tree.GetVersion() <= 0 {
 		return "unknown"
 	}

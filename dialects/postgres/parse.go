@@ -6,11 +6,11 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
 
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 )
 
 // source is one part of a file being parsed: the masked text (bytes outside
@@ -335,7 +335,7 @@ func errorOffset(text []byte, err error, fallback int) int {
 //
 // The parser saw only the window [from, to), so locations are relative to
 // from, and the last statement's length is 0 (up to the end of the window).
-func (d *Dialect) statement(s *source, raw *pg_query.RawStmt, from, to int) *analyzer.Statement {
+func (d *Dialect) statement(s *source, raw *pgtree.RawStmt, from, to int) *analyzer.Statement {
 	loc := from + int(raw.StmtLocation)
 	end := to
 	if raw.StmtLen > 0 {

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"strings"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
+	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
 
 	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 )
 
 // doBlock translates the static SQL statements of a DO block's PL/pgSQL
@@ -15,7 +16,7 @@ import (
 // run time (EXECUTE) or runs functions (PERFORM, CALL) is also reported as
 // opaque, and so is a body in
 // another language or one the PL/pgSQL parser rejects.
-func (t *translator) doBlock(d *pg_query.DoStmt) {
+func (t *translator) doBlock(d *pgtree.DoStmt) {
 	body, lang := "", "plpgsql"
 	for _, a := range d.Args {
 		de := a.GetDefElem()
@@ -82,7 +83,7 @@ func plpgsqlStatements(body string) (queries []string, dynamic bool, err error) 
 	for i := 0; strings.Contains(body, tag); i++ {
 		tag = "$migsafe" + strings.Repeat("_", i+1) + "$"
 	}
-	js, err := pg_query.ParsePlPgSqlToJSON("CREATE FUNCTION migsafe_do() RETURNS void LANGUAGE plpgsql AS " + tag + body + tag)
+	js, err := pgparser.ParsePlPgSqlToJSON("CREATE FUNCTION migsafe_do() RETURNS void LANGUAGE plpgsql AS " + tag + body + tag)
 	if err != nil {
 		return nil, false, err
 	}

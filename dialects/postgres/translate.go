@@ -6,10 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-
 	"github.com/migsafe/migsafe/analyzer"
 	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 )
 
 // translator turns one parse tree into change values.
@@ -34,12 +33,12 @@ func (t *translator) loc(l int32) int {
 	return t.base + int(l)
 }
 
-func nodeName(n *pg_query.Node) string {
+func nodeName(n *pgtree.Node) string {
 	if n == nil || n.Node == nil {
 		return "empty"
 	}
 	s := fmt.Sprintf("%T", n.Node)
-	s = strings.TrimPrefix(s, "*pg_query.Node_")
+	s = strings.TrimPrefix(s, "*pgtree.Node_")
 	return s
 }
 
@@ -66,40 +65,40 @@ var kinds = map[string]string{
 	"CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
 }
 
-func (t *translator) translate(n *pg_query.Node) {
+func (t *translator) translate(n *pgtree.Node) {
 	name := nodeName(n)
 	t.stmt.Kind = kinds[name]
 	if t.stmt.Kind == "" {
 		t.stmt.Kind = name
 	}
 	switch x := n.Node.(type) {
-	case *pg_query.Node_CreateStmt:
+	case *pgtree.Node_CreateStmt:
 		t.createTable(x.CreateStmt)
-	case *pg_query.Node_CreateTableAsStmt:
+	case *pgtree.Node_CreateTableAsStmt:
 		st := x.CreateTableAsStmt
 		q := rangeVar(st.GetInto().GetRel())
-		if st.Objtype == pg_query.ObjectType_OBJECT_MATVIEW {
+		if st.Objtype == pgtree.ObjectType_OBJECT_MATVIEW {
 			t.add(&change.CreateView{Name: q, Materialized: true})
 		} else {
 			t.add(&change.CreateTable{Table: q, AsSelect: true, IfNotExists: st.IfNotExists})
 		}
-	case *pg_query.Node_ViewStmt:
+	case *pgtree.Node_ViewStmt:
 		t.add(&change.CreateView{Name: rangeVar(x.ViewStmt.View), Replace: x.ViewStmt.Replace})
-	case *pg_query.Node_AlterTableStmt:
+	case *pgtree.Node_AlterTableStmt:
 		t.alterTable(x.AlterTableStmt)
-	case *pg_query.Node_IndexStmt:
+	case *pgtree.Node_IndexStmt:
 		t.createIndex(x.IndexStmt)
-	case *pg_query.Node_DropStmt:
+	case *pgtree.Node_DropStmt:
 		t.drop(x.DropStmt)
-	case *pg_query.Node_RenameStmt:
+	case *pgtree.Node_RenameStmt:
 		t.rename(x.RenameStmt)
-	case *pg_query.Node_TruncateStmt:
-		tr := &change.Truncate{Cascade: x.TruncateStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE}
+	case *pgtree.Node_TruncateStmt:
+		tr := &change.Truncate{Cascade: x.TruncateStmt.Behavior == pgtree.DropBehavior_DROP_CASCADE}
 		for _, r := range x.TruncateStmt.Relations {
 			tr.Tables = append(tr.Tables, rangeVar(r.GetRangeVar()))
 		}
 		t.add(tr)
-	case *pg_query.Node_VacuumStmt:
+	case *pgtree.Node_VacuumStmt:
 		v := x.VacuumStmt
 		if !v.IsVacuumcmd {
 			var first change.QName
@@ -121,20 +120,20 @@ func (t *translator) translate(n *pg_query.Node) {
 			}
 		}
 		t.add(vc)
-	case *pg_query.Node_ClusterStmt:
+	case *pgtree.Node_ClusterStmt:
 		c := &change.Cluster{}
 		if x.ClusterStmt.Relation != nil {
 			q := rangeVar(x.ClusterStmt.Relation)
 			c.Table = &q
 		}
 		t.add(c)
-	case *pg_query.Node_LockStmt:
+	case *pgtree.Node_LockStmt:
 		l := &change.LockTable{Mode: lockModeName(x.LockStmt.Mode)}
 		for _, r := range x.LockStmt.Relations {
 			l.Tables = append(l.Tables, rangeVar(r.GetRangeVar()))
 		}
 		t.add(l)
-	case *pg_query.Node_ReindexStmt:
+	case *pgtree.Node_ReindexStmt:
 		r := x.ReindexStmt
 		c := &change.Reindex{}
 		for _, p := range r.Params {
@@ -143,44 +142,44 @@ func (t *translator) translate(n *pg_query.Node) {
 			}
 		}
 		switch r.Kind {
-		case pg_query.ReindexObjectType_REINDEX_OBJECT_TABLE:
+		case pgtree.ReindexObjectType_REINDEX_OBJECT_TABLE:
 			q := rangeVar(r.Relation)
 			c.Table, c.Target = &q, "TABLE "+q.String()
-		case pg_query.ReindexObjectType_REINDEX_OBJECT_INDEX:
+		case pgtree.ReindexObjectType_REINDEX_OBJECT_INDEX:
 			c.Target = "INDEX " + rangeVar(r.Relation).String()
-		case pg_query.ReindexObjectType_REINDEX_OBJECT_SCHEMA:
+		case pgtree.ReindexObjectType_REINDEX_OBJECT_SCHEMA:
 			c.Target = "SCHEMA " + r.Name
-		case pg_query.ReindexObjectType_REINDEX_OBJECT_SYSTEM:
+		case pgtree.ReindexObjectType_REINDEX_OBJECT_SYSTEM:
 			c.Target = "SYSTEM"
 		default:
 			c.Target = "DATABASE"
 		}
 		t.add(c)
-	case *pg_query.Node_RefreshMatViewStmt:
+	case *pgtree.Node_RefreshMatViewStmt:
 		t.add(&change.RefreshMatView{Name: rangeVar(x.RefreshMatViewStmt.Relation), Concurrently: x.RefreshMatViewStmt.Concurrent})
-	case *pg_query.Node_VariableSetStmt:
+	case *pgtree.Node_VariableSetStmt:
 		t.setParam(x.VariableSetStmt)
-	case *pg_query.Node_TransactionStmt:
+	case *pgtree.Node_TransactionStmt:
 		t.add(&change.Transaction{Kind: txKind(x.TransactionStmt.Kind)})
-	case *pg_query.Node_UpdateStmt:
+	case *pgtree.Node_UpdateStmt:
 		u := x.UpdateStmt
 		t.add(updateDML(u))
-	case *pg_query.Node_DeleteStmt:
+	case *pgtree.Node_DeleteStmt:
 		u := x.DeleteStmt
 		t.add(&change.DML{Verb: "DELETE", Table: rangeVar(u.Relation), HasWhere: u.WhereClause != nil})
-	case *pg_query.Node_InsertStmt:
+	case *pgtree.Node_InsertStmt:
 		t.add(insertDML(x.InsertStmt))
-	case *pg_query.Node_MergeStmt:
+	case *pgtree.Node_MergeStmt:
 		t.add(&change.DML{Verb: "MERGE", Table: rangeVar(x.MergeStmt.Relation), HasWhere: true})
-	case *pg_query.Node_CopyStmt:
+	case *pgtree.Node_CopyStmt:
 		if x.CopyStmt.IsFrom && x.CopyStmt.Relation != nil {
 			t.add(&change.DML{Verb: "COPY", Table: rangeVar(x.CopyStmt.Relation)})
 		} else {
 			t.add(&change.Other{Kind: "COPY TO", Object: rangeVar(x.CopyStmt.Relation)})
 		}
-	case *pg_query.Node_SelectStmt:
+	case *pgtree.Node_SelectStmt:
 		t.selectStmt(x.SelectStmt)
-	case *pg_query.Node_AlterEnumStmt:
+	case *pgtree.Node_AlterEnumStmt:
 		e := x.AlterEnumStmt
 		q := namesToQName(e.TypeName)
 		if e.OldVal != "" {
@@ -188,30 +187,30 @@ func (t *translator) translate(n *pg_query.Node) {
 		} else {
 			t.add(&change.AddEnumValue{Type: q, Value: e.NewVal})
 		}
-	case *pg_query.Node_CreateEnumStmt:
+	case *pgtree.Node_CreateEnumStmt:
 		e := &change.CreateEnum{Name: namesToQName(x.CreateEnumStmt.TypeName)}
 		for _, v := range x.CreateEnumStmt.Vals {
 			e.Values = append(e.Values, v.GetString_().GetSval())
 		}
 		t.add(e)
-	case *pg_query.Node_CreateSchemaStmt:
+	case *pgtree.Node_CreateSchemaStmt:
 		t.add(&change.CreateSchema{Name: x.CreateSchemaStmt.Schemaname})
 		for _, el := range x.CreateSchemaStmt.SchemaElts {
 			inSchema(el, x.CreateSchemaStmt.Schemaname)
 			t.translateNested(el)
 		}
-	case *pg_query.Node_CreateFunctionStmt:
+	case *pgtree.Node_CreateFunctionStmt:
 		t.add(createFunction(x.CreateFunctionStmt))
-	case *pg_query.Node_CreateTrigStmt:
+	case *pgtree.Node_CreateTrigStmt:
 		// not an ALTER TABLE, but it locks the table like one
 		t.add(&change.AlterTableOther{Table: rangeVar(x.CreateTrigStmt.Relation), Action: "CREATE TRIGGER"})
-	case *pg_query.Node_CreatePolicyStmt:
+	case *pgtree.Node_CreatePolicyStmt:
 		t.add(&change.AlterTableOther{Table: rangeVar(x.CreatePolicyStmt.Table), Action: "CREATE POLICY"})
-	case *pg_query.Node_AlterPolicyStmt:
+	case *pgtree.Node_AlterPolicyStmt:
 		t.add(&change.AlterTableOther{Table: rangeVar(x.AlterPolicyStmt.Table), Action: "ALTER POLICY"})
-	case *pg_query.Node_AlterObjectSchemaStmt:
+	case *pgtree.Node_AlterObjectSchemaStmt:
 		t.setSchema(x.AlterObjectSchemaStmt)
-	case *pg_query.Node_AlterSeqStmt:
+	case *pgtree.Node_AlterSeqStmt:
 		as := &change.AlterSequence{Name: rangeVar(x.AlterSeqStmt.Sequence)}
 		for _, o := range x.AlterSeqStmt.Options {
 			if de := o.GetDefElem(); de != nil && de.Defname == "restart" {
@@ -219,33 +218,33 @@ func (t *translator) translate(n *pg_query.Node) {
 			}
 		}
 		t.add(as)
-	case *pg_query.Node_DoStmt:
+	case *pgtree.Node_DoStmt:
 		t.doBlock(x.DoStmt)
-	case *pg_query.Node_GrantStmt,
-		*pg_query.Node_GrantRoleStmt, *pg_query.Node_CreateExtensionStmt, *pg_query.Node_AlterExtensionStmt,
-		*pg_query.Node_CreateDomainStmt,
-		*pg_query.Node_AlterOwnerStmt,
-		*pg_query.Node_AlterDefaultPrivilegesStmt, *pg_query.Node_CreateRoleStmt, *pg_query.Node_AlterRoleStmt,
-		*pg_query.Node_AlterRoleSetStmt, *pg_query.Node_DropRoleStmt,
-		*pg_query.Node_NotifyStmt, *pg_query.Node_CheckPointStmt, *pg_query.Node_CompositeTypeStmt,
-		*pg_query.Node_DefineStmt, *pg_query.Node_AlterFunctionStmt, *pg_query.Node_CreateCastStmt,
-		*pg_query.Node_CreateEventTrigStmt,
-		*pg_query.Node_DeallocateStmt, *pg_query.Node_ExecuteStmt,
-		*pg_query.Node_DiscardStmt, *pg_query.Node_ListenStmt, *pg_query.Node_UnlistenStmt,
-		*pg_query.Node_CallStmt, *pg_query.Node_AlterDatabaseSetStmt, *pg_query.Node_AlterDatabaseStmt,
-		*pg_query.Node_CreatedbStmt, *pg_query.Node_VariableShowStmt,
-		*pg_query.Node_AlterTsconfigurationStmt, *pg_query.Node_AlterTsdictionaryStmt, *pg_query.Node_AlterCollationStmt,
-		*pg_query.Node_CreateOpClassStmt, *pg_query.Node_AlterOpFamilyStmt, *pg_query.Node_CreateOpFamilyStmt,
-		*pg_query.Node_CreateForeignTableStmt, *pg_query.Node_CreateForeignServerStmt, *pg_query.Node_CreateUserMappingStmt,
-		*pg_query.Node_ImportForeignSchemaStmt, *pg_query.Node_CreateFdwStmt, *pg_query.Node_CreateTableSpaceStmt,
-		*pg_query.Node_SecLabelStmt, *pg_query.Node_AlterEventTrigStmt, *pg_query.Node_ReassignOwnedStmt,
-		*pg_query.Node_DropOwnedStmt, *pg_query.Node_CreateConversionStmt, *pg_query.Node_CreateTransformStmt,
-		*pg_query.Node_CreateAmStmt, *pg_query.Node_CreatePlangStmt, *pg_query.Node_AlterStatsStmt,
-		*pg_query.Node_AlterTypeStmt, *pg_query.Node_AlterOperatorStmt, *pg_query.Node_ConstraintsSetStmt,
-		*pg_query.Node_LoadStmt, *pg_query.Node_CreateSubscriptionStmt, *pg_query.Node_AlterSubscriptionStmt,
-		*pg_query.Node_DropSubscriptionStmt, *pg_query.Node_AlterSystemStmt, *pg_query.Node_DropTableSpaceStmt:
+	case *pgtree.Node_GrantStmt,
+		*pgtree.Node_GrantRoleStmt, *pgtree.Node_CreateExtensionStmt, *pgtree.Node_AlterExtensionStmt,
+		*pgtree.Node_CreateDomainStmt,
+		*pgtree.Node_AlterOwnerStmt,
+		*pgtree.Node_AlterDefaultPrivilegesStmt, *pgtree.Node_CreateRoleStmt, *pgtree.Node_AlterRoleStmt,
+		*pgtree.Node_AlterRoleSetStmt, *pgtree.Node_DropRoleStmt,
+		*pgtree.Node_NotifyStmt, *pgtree.Node_CheckPointStmt, *pgtree.Node_CompositeTypeStmt,
+		*pgtree.Node_DefineStmt, *pgtree.Node_AlterFunctionStmt, *pgtree.Node_CreateCastStmt,
+		*pgtree.Node_CreateEventTrigStmt,
+		*pgtree.Node_DeallocateStmt, *pgtree.Node_ExecuteStmt,
+		*pgtree.Node_DiscardStmt, *pgtree.Node_ListenStmt, *pgtree.Node_UnlistenStmt,
+		*pgtree.Node_CallStmt, *pgtree.Node_AlterDatabaseSetStmt, *pgtree.Node_AlterDatabaseStmt,
+		*pgtree.Node_CreatedbStmt, *pgtree.Node_VariableShowStmt,
+		*pgtree.Node_AlterTsconfigurationStmt, *pgtree.Node_AlterTsdictionaryStmt, *pgtree.Node_AlterCollationStmt,
+		*pgtree.Node_CreateOpClassStmt, *pgtree.Node_AlterOpFamilyStmt, *pgtree.Node_CreateOpFamilyStmt,
+		*pgtree.Node_CreateForeignTableStmt, *pgtree.Node_CreateForeignServerStmt, *pgtree.Node_CreateUserMappingStmt,
+		*pgtree.Node_ImportForeignSchemaStmt, *pgtree.Node_CreateFdwStmt, *pgtree.Node_CreateTableSpaceStmt,
+		*pgtree.Node_SecLabelStmt, *pgtree.Node_AlterEventTrigStmt, *pgtree.Node_ReassignOwnedStmt,
+		*pgtree.Node_DropOwnedStmt, *pgtree.Node_CreateConversionStmt, *pgtree.Node_CreateTransformStmt,
+		*pgtree.Node_CreateAmStmt, *pgtree.Node_CreatePlangStmt, *pgtree.Node_AlterStatsStmt,
+		*pgtree.Node_AlterTypeStmt, *pgtree.Node_AlterOperatorStmt, *pgtree.Node_ConstraintsSetStmt,
+		*pgtree.Node_LoadStmt, *pgtree.Node_CreateSubscriptionStmt, *pgtree.Node_AlterSubscriptionStmt,
+		*pgtree.Node_DropSubscriptionStmt, *pgtree.Node_AlterSystemStmt, *pgtree.Node_DropTableSpaceStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind})
-	case *pg_query.Node_CreateSeqStmt:
+	case *pgtree.Node_CreateSeqStmt:
 		o := &change.Other{Kind: t.stmt.Kind}
 		for _, n := range x.CreateSeqStmt.Options {
 			if de := n.GetDefElem(); de != nil && de.Defname == "owned_by" {
@@ -255,7 +254,7 @@ func (t *translator) translate(n *pg_query.Node) {
 			}
 		}
 		t.add(o)
-	case *pg_query.Node_ExplainStmt:
+	case *pgtree.Node_ExplainStmt:
 		for _, o := range x.ExplainStmt.Options {
 			if de := o.GetDefElem(); de != nil && de.Defname == "analyze" && defBool(de) {
 				// EXPLAIN ANALYZE runs the statement
@@ -264,21 +263,21 @@ func (t *translator) translate(n *pg_query.Node) {
 			}
 		}
 		t.add(t.planned(x.ExplainStmt.Query))
-	case *pg_query.Node_PrepareStmt:
+	case *pgtree.Node_PrepareStmt:
 		t.add(t.planned(x.PrepareStmt.Query))
-	case *pg_query.Node_RuleStmt:
+	case *pgtree.Node_RuleStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: rangeVar(x.RuleStmt.Relation)})
-	case *pg_query.Node_CreateStatsStmt:
+	case *pgtree.Node_CreateStatsStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: firstTable(x.CreateStatsStmt.Relations, nil)})
-	case *pg_query.Node_CreatePublicationStmt:
+	case *pgtree.Node_CreatePublicationStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: publishedTable(x.CreatePublicationStmt.Pubobjects)})
-	case *pg_query.Node_AlterPublicationStmt:
+	case *pgtree.Node_AlterPublicationStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: publishedTable(x.AlterPublicationStmt.Pubobjects)})
-	case *pg_query.Node_AlterDomainStmt:
+	case *pgtree.Node_AlterDomainStmt:
 		t.add(alterDomain(x.AlterDomainStmt))
-	case *pg_query.Node_DropdbStmt:
+	case *pgtree.Node_DropdbStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: change.QName{Name: x.DropdbStmt.Dbname}})
-	case *pg_query.Node_CommentStmt:
+	case *pgtree.Node_CommentStmt:
 		t.add(&change.Other{Kind: t.stmt.Kind, Object: commentedTable(x.CommentStmt)})
 	default:
 		t.add(&change.Unknown{Kind: name, Reason: "statement kind not modelled"})
@@ -290,7 +289,7 @@ func (t *translator) translate(n *pg_query.Node) {
 // default that calls it is as volatile as the body (ADD COLUMN … DEFAULT
 // f() does not rewrite when f's body is SELECT now(), whatever f declares
 // as long as the body is no more volatile than that).
-func createFunction(f *pg_query.CreateFunctionStmt) *change.CreateFunction {
+func createFunction(f *pgtree.CreateFunctionStmt) *change.CreateFunction {
 	cf := &change.CreateFunction{Name: namesToQName(f.Funcname), Volatility: "volatile"}
 	var lang, body string
 	inlinable := !f.GetReturnType().GetSetof() && !f.IsProcedure
@@ -319,7 +318,7 @@ func createFunction(f *pg_query.CreateFunctionStmt) *change.CreateFunction {
 	if lang != "sql" || !inlinable {
 		return cf
 	}
-	var expr *pg_query.Node
+	var expr *pgtree.Node
 	if rs := f.GetSqlBody().GetReturnStmt(); rs != nil {
 		expr = rs.Returnval // RETURN expr
 	} else if body != "" {
@@ -333,7 +332,7 @@ func createFunction(f *pg_query.CreateFunctionStmt) *change.CreateFunction {
 
 // inlinableSelect returns the expression of a function body that is a
 // single SELECT expr with no other clause, or nil.
-func inlinableSelect(body string) *pg_query.Node {
+func inlinableSelect(body string) *pgtree.Node {
 	tree, err := parseString(body)
 	if err != nil || len(tree.Stmts) != 1 {
 		return nil
@@ -342,7 +341,7 @@ func inlinableSelect(body string) *pg_query.Node {
 	if sel == nil || len(sel.TargetList) != 1 || len(sel.FromClause) > 0 || sel.WhereClause != nil ||
 		len(sel.GroupClause) > 0 || sel.HavingClause != nil || len(sel.WindowClause) > 0 || len(sel.SortClause) > 0 ||
 		sel.LimitCount != nil || sel.LimitOffset != nil || len(sel.DistinctClause) > 0 || sel.WithClause != nil ||
-		len(sel.ValuesLists) > 0 || sel.Op != pg_query.SetOperation_SETOP_NONE {
+		len(sel.ValuesLists) > 0 || sel.Op != pgtree.SetOperation_SETOP_NONE {
 		return nil
 	}
 	return sel.TargetList[0].GetResTarget().GetVal()
@@ -350,10 +349,10 @@ func inlinableSelect(body string) *pg_query.Node {
 
 // setSchema translates ALTER … SET SCHEMA: for a table or a view it is a
 // rename as far as the application is concerned.
-func (t *translator) setSchema(a *pg_query.AlterObjectSchemaStmt) {
+func (t *translator) setSchema(a *pgtree.AlterObjectSchemaStmt) {
 	switch a.ObjectType {
-	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
-		pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+	case pgtree.ObjectType_OBJECT_TABLE, pgtree.ObjectType_OBJECT_VIEW, pgtree.ObjectType_OBJECT_MATVIEW,
+		pgtree.ObjectType_OBJECT_FOREIGN_TABLE:
 		q := rangeVar(a.Relation)
 		t.add(&change.RenameTable{Table: q, New: change.QName{Schema: a.Newschema, Name: q.Name}})
 	default:
@@ -363,18 +362,18 @@ func (t *translator) setSchema(a *pg_query.AlterObjectSchemaStmt) {
 
 // inSchema qualifies the objects a CREATE SCHEMA element creates with the
 // schema being created, as PostgreSQL does.
-func inSchema(n *pg_query.Node, schema string) {
-	var rvs []*pg_query.RangeVar
+func inSchema(n *pgtree.Node, schema string) {
+	var rvs []*pgtree.RangeVar
 	switch x := n.Node.(type) {
-	case *pg_query.Node_CreateStmt:
+	case *pgtree.Node_CreateStmt:
 		rvs = append(rvs, x.CreateStmt.Relation)
-	case *pg_query.Node_IndexStmt:
+	case *pgtree.Node_IndexStmt:
 		rvs = append(rvs, x.IndexStmt.Relation)
-	case *pg_query.Node_ViewStmt:
+	case *pgtree.Node_ViewStmt:
 		rvs = append(rvs, x.ViewStmt.View)
-	case *pg_query.Node_CreateSeqStmt:
+	case *pgtree.Node_CreateSeqStmt:
 		rvs = append(rvs, x.CreateSeqStmt.Sequence)
-	case *pg_query.Node_CreateTrigStmt:
+	case *pgtree.Node_CreateTrigStmt:
 		rvs = append(rvs, x.CreateTrigStmt.Relation)
 	}
 	for _, rv := range rvs {
@@ -385,13 +384,13 @@ func inSchema(n *pg_query.Node, schema string) {
 }
 
 // translateNested handles the elements of CREATE SCHEMA … CREATE TABLE ….
-func (t *translator) translateNested(n *pg_query.Node) {
+func (t *translator) translateNested(n *pgtree.Node) {
 	kind := t.stmt.Kind
 	t.translate(n)
 	t.stmt.Kind = kind
 }
 
-func (t *translator) selectStmt(s *pg_query.SelectStmt) {
+func (t *translator) selectStmt(s *pgtree.SelectStmt) {
 	if into := s.GetIntoClause(); into != nil && into.Rel != nil {
 		// SELECT … INTO t creates a table, as CREATE TABLE t AS does
 		t.add(&change.CreateTable{Table: rangeVar(into.Rel), AsSelect: true, Temporary: into.Rel.Relpersistence == "t"})
@@ -419,18 +418,18 @@ func (t *translator) selectStmt(s *pg_query.SelectStmt) {
 	}
 }
 
-func (t *translator) setParam(v *pg_query.VariableSetStmt) {
+func (t *translator) setParam(v *pgtree.VariableSetStmt) {
 	sp := &change.SetParam{Name: strings.ToLower(v.Name), Local: v.IsLocal}
 	switch v.Kind {
-	case pg_query.VariableSetKind_VAR_SET_VALUE:
+	case pgtree.VariableSetKind_VAR_SET_VALUE:
 		var vals []string
 		for _, a := range v.Args {
 			vals = append(vals, constString(a))
 		}
 		sp.Value = strings.Join(vals, ", ")
-	case pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET:
+	case pgtree.VariableSetKind_VAR_SET_DEFAULT, pgtree.VariableSetKind_VAR_RESET:
 		sp.Reset = true
-	case pg_query.VariableSetKind_VAR_RESET_ALL:
+	case pgtree.VariableSetKind_VAR_RESET_ALL:
 		sp.Name, sp.Reset = "all", true
 	default:
 		// SET TRANSACTION …, SET … FROM CURRENT
@@ -440,15 +439,15 @@ func (t *translator) setParam(v *pg_query.VariableSetStmt) {
 	t.add(sp)
 }
 
-func txKind(k pg_query.TransactionStmtKind) change.TxKind {
+func txKind(k pgtree.TransactionStmtKind) change.TxKind {
 	switch k {
-	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+	case pgtree.TransactionStmtKind_TRANS_STMT_BEGIN, pgtree.TransactionStmtKind_TRANS_STMT_START:
 		return change.TxBegin
-	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
+	case pgtree.TransactionStmtKind_TRANS_STMT_COMMIT:
 		return change.TxCommit
-	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+	case pgtree.TransactionStmtKind_TRANS_STMT_ROLLBACK:
 		return change.TxRollback
-	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+	case pgtree.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
 		return change.TxSavepoint
 	default:
 		return change.TxOther
@@ -463,7 +462,7 @@ func lockModeName(m int32) string {
 	return "ACCESS EXCLUSIVE"
 }
 
-func defBool(de *pg_query.DefElem) bool {
+func defBool(de *pgtree.DefElem) bool {
 	if de.Arg == nil {
 		return true
 	}
@@ -475,7 +474,7 @@ func defBool(de *pg_query.DefElem) bool {
 }
 
 // constString renders a constant (or a cast of one) as text.
-func constString(n *pg_query.Node) string {
+func constString(n *pgtree.Node) string {
 	if n == nil {
 		return ""
 	}
@@ -509,7 +508,7 @@ func constString(n *pg_query.Node) string {
 	return ""
 }
 
-func rangeVar(r *pg_query.RangeVar) change.QName {
+func rangeVar(r *pgtree.RangeVar) change.QName {
 	if r == nil {
 		return change.QName{}
 	}
@@ -518,7 +517,7 @@ func rangeVar(r *pg_query.RangeVar) change.QName {
 
 // planned is EXPLAIN or PREPARE of a statement, which PostgreSQL plans
 // without running it, taking the locks the statement would take first.
-func (t *translator) planned(q *pg_query.Node) *change.Other {
+func (t *translator) planned(q *pgtree.Node) *change.Other {
 	o := &change.Other{Kind: t.stmt.Kind}
 	sub := &translator{d: t.d, src: t.src, toks: t.toks, stmt: &analyzer.Statement{}, base: t.base}
 	sub.translate(q)
@@ -536,13 +535,13 @@ func (t *translator) planned(q *pg_query.Node) *change.Other {
 // firstTable is the first table a FROM clause (or CREATE STATISTICS …
 // FROM) reads, joins included, that is not one of its WITH queries
 // (ctes), or none.
-func firstTable(ns []*pg_query.Node, ctes []string) change.QName {
+func firstTable(ns []*pgtree.Node, ctes []string) change.QName {
 	for _, n := range ns {
 		if r := n.GetRangeVar(); r != nil && (r.Schemaname != "" || !slices.Contains(ctes, r.Relname)) {
 			return rangeVar(r)
 		}
 		if j := n.GetJoinExpr(); j != nil {
-			if q := firstTable([]*pg_query.Node{j.Larg, j.Rarg}, ctes); q.Name != "" {
+			if q := firstTable([]*pgtree.Node{j.Larg, j.Rarg}, ctes); q.Name != "" {
 				return q
 			}
 		}
@@ -551,7 +550,7 @@ func firstTable(ns []*pg_query.Node, ctes []string) change.QName {
 }
 
 // publishedTable is the first table CREATE or ALTER PUBLICATION names.
-func publishedTable(objs []*pg_query.Node) change.QName {
+func publishedTable(objs []*pgtree.Node) change.QName {
 	for _, n := range objs {
 		if r := n.GetPublicationObjSpec().GetPubtable().GetRelation(); r != nil {
 			return rangeVar(r)
@@ -562,7 +561,7 @@ func publishedTable(objs []*pg_query.Node) change.QName {
 
 // alterDomain translates ALTER DOMAIN; PostgreSQL checks the stored values
 // for a new constraint without NOT VALID, SET NOT NULL and VALIDATE.
-func alterDomain(a *pg_query.AlterDomainStmt) *change.AlterDomain {
+func alterDomain(a *pgtree.AlterDomainStmt) *change.AlterDomain {
 	d := &change.AlterDomain{Domain: namesToQName(a.TypeName)}
 	switch a.Subtype {
 	case "C":
@@ -584,12 +583,12 @@ func alterDomain(a *pg_query.AlterDomainStmt) *change.AlterDomain {
 
 // commentedTable is the table COMMENT ON TABLE or COLUMN locks (SHARE
 // UPDATE EXCLUSIVE), or nothing for the other objects.
-func commentedTable(c *pg_query.CommentStmt) change.QName {
+func commentedTable(c *pgtree.CommentStmt) change.QName {
 	names := c.GetObject().GetList().GetItems()
 	switch c.Objtype {
-	case pg_query.ObjectType_OBJECT_TABLE:
+	case pgtree.ObjectType_OBJECT_TABLE:
 		return namesToQName(names)
-	case pg_query.ObjectType_OBJECT_COLUMN:
+	case pgtree.ObjectType_OBJECT_COLUMN:
 		if len(names) > 1 {
 			return namesToQName(names[:len(names)-1])
 		}
@@ -598,7 +597,7 @@ func commentedTable(c *pg_query.CommentStmt) change.QName {
 }
 
 // namesToQName reads a list of String nodes ("schema", "name").
-func namesToQName(ns []*pg_query.Node) change.QName {
+func namesToQName(ns []*pgtree.Node) change.QName {
 	var parts []string
 	for _, n := range ns {
 		parts = append(parts, n.GetString_().GetSval())
@@ -613,11 +612,11 @@ func namesToQName(ns []*pg_query.Node) change.QName {
 	}
 }
 
-func funcName(ns []*pg_query.Node) string { return strings.ToLower(namesToQName(ns).Name) }
+func funcName(ns []*pgtree.Node) string { return strings.ToLower(namesToQName(ns).Name) }
 
 // --- CREATE TABLE ---
 
-func (t *translator) createTable(c *pg_query.CreateStmt) {
+func (t *translator) createTable(c *pgtree.CreateStmt) {
 	ct := &change.CreateTable{
 		Table:       rangeVar(c.Relation),
 		IfNotExists: c.IfNotExists,
@@ -644,7 +643,7 @@ func (t *translator) createTable(c *pg_query.CreateStmt) {
 	t.add(ct)
 }
 
-func (t *translator) column(cd *pg_query.ColumnDef) change.Column {
+func (t *translator) column(cd *pgtree.ColumnDef) change.Column {
 	col := change.Column{Name: cd.Colname, Type: typeOf(cd.TypeName), NotNull: cd.IsNotNull}
 	if at := t.loc(cd.Location); at >= 0 {
 		col.Span = change.Span{Start: at, End: at + len(cd.Colname)}
@@ -661,25 +660,25 @@ func (t *translator) column(cd *pg_query.ColumnDef) change.Column {
 			continue
 		}
 		switch k.Contype {
-		case pg_query.ConstrType_CONSTR_NOTNULL:
+		case pgtree.ConstrType_CONSTR_NOTNULL:
 			col.NotNull = true
-		case pg_query.ConstrType_CONSTR_NULL:
+		case pgtree.ConstrType_CONSTR_NULL:
 			col.NotNull = false
-		case pg_query.ConstrType_CONSTR_DEFAULT:
+		case pgtree.ConstrType_CONSTR_DEFAULT:
 			col.Default = exprOf(k.RawExpr)
-		case pg_query.ConstrType_CONSTR_IDENTITY:
+		case pgtree.ConstrType_CONSTR_IDENTITY:
 			col.Identity = identityKind(k.GeneratedWhen)
-		case pg_query.ConstrType_CONSTR_GENERATED:
+		case pgtree.ConstrType_CONSTR_GENERATED:
 			col.Generated = "stored"
 			col.GenExpr = exprOf(k.RawExpr)
-		case pg_query.ConstrType_CONSTR_PRIMARY:
+		case pgtree.ConstrType_CONSTR_PRIMARY:
 			col.PrimaryKey, col.NotNull = true, true
-		case pg_query.ConstrType_CONSTR_UNIQUE:
+		case pgtree.ConstrType_CONSTR_UNIQUE:
 			col.Unique = true
-		case pg_query.ConstrType_CONSTR_FOREIGN:
+		case pgtree.ConstrType_CONSTR_FOREIGN:
 			q := rangeVar(k.Pktable)
 			col.References = &q
-		case pg_query.ConstrType_CONSTR_CHECK:
+		case pgtree.ConstrType_CONSTR_CHECK:
 			col.Check = true
 		}
 	}
@@ -696,7 +695,7 @@ func identityKind(s string) string {
 	return s
 }
 
-func stringList(ns []*pg_query.Node) []string {
+func stringList(ns []*pgtree.Node) []string {
 	var out []string
 	for _, n := range ns {
 		if s := n.GetString_(); s != nil {
@@ -706,30 +705,30 @@ func stringList(ns []*pg_query.Node) []string {
 	return out
 }
 
-func (t *translator) constraint(k *pg_query.Constraint) change.Constraint {
+func (t *translator) constraint(k *pgtree.Constraint) change.Constraint {
 	c := change.Constraint{Name: k.Conname, NotValid: k.SkipValidation, UsingIndex: k.Indexname}
 	if at := t.loc(k.Location); at >= 0 {
 		c.Span = t.spanFrom(at)
 	}
 	switch k.Contype {
-	case pg_query.ConstrType_CONSTR_CHECK:
+	case pgtree.ConstrType_CONSTR_CHECK:
 		c.Kind = change.ConstraintCheck
 		c.NotNullOf = isNotNullCheck(k.RawExpr)
 		c.Columns = columnRefs(k.RawExpr)
-	case pg_query.ConstrType_CONSTR_PRIMARY:
+	case pgtree.ConstrType_CONSTR_PRIMARY:
 		c.Kind = change.ConstraintPrimaryKey
 		c.Columns = stringList(k.Keys)
-	case pg_query.ConstrType_CONSTR_UNIQUE:
+	case pgtree.ConstrType_CONSTR_UNIQUE:
 		c.Kind = change.ConstraintUnique
 		c.Columns = stringList(k.Keys)
-	case pg_query.ConstrType_CONSTR_FOREIGN:
+	case pgtree.ConstrType_CONSTR_FOREIGN:
 		c.Kind = change.ConstraintForeignKey
 		c.Columns = stringList(k.FkAttrs)
 		q := rangeVar(k.Pktable)
 		c.RefTable = &q
-	case pg_query.ConstrType_CONSTR_EXCLUSION:
+	case pgtree.ConstrType_CONSTR_EXCLUSION:
 		c.Kind = change.ConstraintExclusion
-	case pg_query.ConstrType_CONSTR_NOTNULL:
+	case pgtree.ConstrType_CONSTR_NOTNULL:
 		c.Kind = change.ConstraintNotNull
 		c.Columns = stringList(k.Keys)
 	}
@@ -737,9 +736,9 @@ func (t *translator) constraint(k *pg_query.Constraint) change.Constraint {
 }
 
 // isNotNullCheck recognises CHECK (col IS NOT NULL) and returns col.
-func isNotNullCheck(n *pg_query.Node) string {
+func isNotNullCheck(n *pgtree.Node) string {
 	nt := n.GetNullTest()
-	if nt == nil || nt.Nulltesttype != pg_query.NullTestType_IS_NOT_NULL {
+	if nt == nil || nt.Nulltesttype != pgtree.NullTestType_IS_NOT_NULL {
 		return ""
 	}
 	cr := nt.Arg.GetColumnRef()
@@ -751,7 +750,7 @@ func isNotNullCheck(n *pg_query.Node) string {
 
 // --- CREATE INDEX ---
 
-func (t *translator) createIndex(ix *pg_query.IndexStmt) {
+func (t *translator) createIndex(ix *pgtree.IndexStmt) {
 	ci := &change.CreateIndex{
 		Table:        rangeVar(ix.Relation),
 		Name:         ix.Idxname,
@@ -787,9 +786,9 @@ func (t *translator) createIndex(ix *pg_query.IndexStmt) {
 
 // --- DROP ---
 
-func (t *translator) drop(d *pg_query.DropStmt) {
-	cascade := d.Behavior == pg_query.DropBehavior_DROP_CASCADE
-	names := func(o *pg_query.Node) change.QName {
+func (t *translator) drop(d *pgtree.DropStmt) {
+	cascade := d.Behavior == pgtree.DropBehavior_DROP_CASCADE
+	names := func(o *pgtree.Node) change.QName {
 		if l := o.GetList(); l != nil {
 			return namesToQName(l.Items)
 		}
@@ -805,21 +804,21 @@ func (t *translator) drop(d *pg_query.DropStmt) {
 		return change.QName{}
 	}
 	switch d.RemoveType {
-	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+	case pgtree.ObjectType_OBJECT_TABLE, pgtree.ObjectType_OBJECT_FOREIGN_TABLE:
 		for _, o := range d.Objects {
 			t.add(&change.DropTable{Table: names(o), IfExists: d.MissingOk, Cascade: cascade})
 		}
-	case pg_query.ObjectType_OBJECT_INDEX:
+	case pgtree.ObjectType_OBJECT_INDEX:
 		for _, o := range d.Objects {
 			t.add(&change.DropIndex{Name: names(o), Concurrently: d.Concurrent, IfExists: d.MissingOk, Cascade: cascade})
 		}
-	case pg_query.ObjectType_OBJECT_SCHEMA:
+	case pgtree.ObjectType_OBJECT_SCHEMA:
 		for _, o := range d.Objects {
 			t.add(&change.DropSchema{Name: names(o).Name, IfExists: d.MissingOk, Cascade: cascade})
 		}
-	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
+	case pgtree.ObjectType_OBJECT_VIEW, pgtree.ObjectType_OBJECT_MATVIEW:
 		for _, o := range d.Objects {
-			t.add(&change.DropView{Name: names(o), Materialized: d.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW, Cascade: cascade})
+			t.add(&change.DropView{Name: names(o), Materialized: d.RemoveType == pgtree.ObjectType_OBJECT_MATVIEW, Cascade: cascade})
 		}
 	default:
 		kind := strings.TrimPrefix(d.RemoveType.String(), "OBJECT_")
@@ -828,7 +827,7 @@ func (t *translator) drop(d *pg_query.DropStmt) {
 			do.Names = append(do.Names, names(o).String())
 		}
 		switch d.RemoveType {
-		case pg_query.ObjectType_OBJECT_TRIGGER, pg_query.ObjectType_OBJECT_POLICY, pg_query.ObjectType_OBJECT_RULE:
+		case pgtree.ObjectType_OBJECT_TRIGGER, pgtree.ObjectType_OBJECT_POLICY, pgtree.ObjectType_OBJECT_RULE:
 			// DROP TRIGGER name ON [schema.]table: the list is the
 			// table's name followed by the object's
 			if len(d.Objects) == 1 {
@@ -845,14 +844,14 @@ func (t *translator) drop(d *pg_query.DropStmt) {
 
 // --- RENAME ---
 
-func (t *translator) rename(r *pg_query.RenameStmt) {
+func (t *translator) rename(r *pgtree.RenameStmt) {
 	switch r.RenameType {
-	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+	case pgtree.ObjectType_OBJECT_TABLE, pgtree.ObjectType_OBJECT_VIEW, pgtree.ObjectType_OBJECT_MATVIEW, pgtree.ObjectType_OBJECT_FOREIGN_TABLE:
 		q := rangeVar(r.Relation)
 		t.add(&change.RenameTable{Table: q, New: change.QName{Schema: q.Schema, Name: r.Newname}})
-	case pg_query.ObjectType_OBJECT_COLUMN:
-		if r.RelationType == pg_query.ObjectType_OBJECT_TABLE || r.RelationType == pg_query.ObjectType_OBJECT_VIEW ||
-			r.RelationType == pg_query.ObjectType_OBJECT_MATVIEW || r.RelationType == pg_query.ObjectType_OBJECT_FOREIGN_TABLE {
+	case pgtree.ObjectType_OBJECT_COLUMN:
+		if r.RelationType == pgtree.ObjectType_OBJECT_TABLE || r.RelationType == pgtree.ObjectType_OBJECT_VIEW ||
+			r.RelationType == pgtree.ObjectType_OBJECT_MATVIEW || r.RelationType == pgtree.ObjectType_OBJECT_FOREIGN_TABLE {
 			rc := &change.RenameColumn{Table: rangeVar(r.Relation), Old: r.Subname, New: r.Newname}
 			if i := t.findKeyword("RENAME"); i >= 0 {
 				rc.Span = change.Span{Start: int(t.toks[i].start), End: t.stmt.Span.End}
@@ -861,10 +860,10 @@ func (t *translator) rename(r *pg_query.RenameStmt) {
 			return
 		}
 		t.add(&change.RenameOther{Kind: "ATTRIBUTE", Old: r.Subname, New: r.Newname})
-	case pg_query.ObjectType_OBJECT_INDEX:
+	case pgtree.ObjectType_OBJECT_INDEX:
 		q := rangeVar(r.Relation)
 		t.add(&change.RenameOther{Kind: "INDEX", Old: q.Name, New: r.Newname, Table: &change.QName{Schema: q.Schema}})
-	case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
+	case pgtree.ObjectType_OBJECT_TABCONSTRAINT:
 		q := rangeVar(r.Relation)
 		t.add(&change.RenameOther{Kind: "CONSTRAINT", Old: r.Subname, New: r.Newname, Table: &q})
 	default:

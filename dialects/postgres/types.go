@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-
 	"github.com/migsafe/migsafe/analyzer/change"
+	"github.com/migsafe/migsafe/dialects/postgres/internal/pgtree"
 )
 
 // canonical maps the names the grammar produces to one base name.
@@ -30,7 +29,7 @@ var display = map[string]string{
 	"float4": "real", "float8": "double precision",
 }
 
-func typeOf(tn *pg_query.TypeName) change.Type {
+func typeOf(tn *pgtree.TypeName) change.Type {
 	if tn == nil {
 		return change.Type{}
 	}
@@ -77,7 +76,7 @@ func typeOf(tn *pg_query.TypeName) change.Type {
 
 // exprOf summarises an expression: the functions it calls and whether it is
 // a plain constant. Volatility is decided later, with the catalog at hand.
-func exprOf(n *pg_query.Node) *change.Expr {
+func exprOf(n *pgtree.Node) *change.Expr {
 	e := &change.Expr{}
 	if n == nil {
 		return e
@@ -86,11 +85,11 @@ func exprOf(n *pg_query.Node) *change.Expr {
 	if c := n.GetAConst(); c != nil && c.Isnull {
 		e.Null = true
 	}
-	walk(n, func(x *pg_query.Node) {
+	walk(n, func(x *pgtree.Node) {
 		switch v := x.Node.(type) {
-		case *pg_query.Node_FuncCall:
+		case *pgtree.Node_FuncCall:
 			e.Funcs = append(e.Funcs, qualifiedFuncName(v.FuncCall.Funcname))
-		case *pg_query.Node_NextValueExpr:
+		case *pgtree.Node_NextValueExpr:
 			e.Funcs = append(e.Funcs, "nextval")
 		}
 	})
@@ -105,7 +104,7 @@ func exprOf(n *pg_query.Node) *change.Expr {
 // qualifiedFuncName is a function's name as called, lower case, with its
 // schema when one is written (pg_catalog, where the built-ins live, is
 // dropped): "now", "app.make_code".
-func qualifiedFuncName(ns []*pg_query.Node) string {
+func qualifiedFuncName(ns []*pgtree.Node) string {
 	q := namesToQName(ns)
 	name := strings.ToLower(q.Name)
 	if s := strings.ToLower(q.Schema); s != "" && s != "pg_catalog" {
@@ -114,13 +113,13 @@ func qualifiedFuncName(ns []*pg_query.Node) string {
 	return name
 }
 
-func isConst(n *pg_query.Node) bool {
+func isConst(n *pgtree.Node) bool {
 	switch v := n.Node.(type) {
-	case *pg_query.Node_AConst:
+	case *pgtree.Node_AConst:
 		return true
-	case *pg_query.Node_TypeCast:
+	case *pgtree.Node_TypeCast:
 		return isConst(v.TypeCast.Arg)
-	case *pg_query.Node_AArrayExpr:
+	case *pgtree.Node_AArrayExpr:
 		for _, el := range v.AArrayExpr.Elements {
 			if !isConst(el) {
 				return false
@@ -134,61 +133,61 @@ func isConst(n *pg_query.Node) bool {
 // walk visits every node of an expression tree that migsafe cares about.
 // It follows the node kinds that can appear in a default, a check or a
 // generated column expression.
-func walk(n *pg_query.Node, f func(*pg_query.Node)) {
+func walk(n *pgtree.Node, f func(*pgtree.Node)) {
 	if n == nil || n.Node == nil {
 		return
 	}
 	f(n)
 	switch v := n.Node.(type) {
-	case *pg_query.Node_FuncCall:
+	case *pgtree.Node_FuncCall:
 		for _, a := range v.FuncCall.Args {
 			walk(a, f)
 		}
-	case *pg_query.Node_TypeCast:
+	case *pgtree.Node_TypeCast:
 		walk(v.TypeCast.Arg, f)
-	case *pg_query.Node_AExpr:
+	case *pgtree.Node_AExpr:
 		walk(v.AExpr.Lexpr, f)
 		walk(v.AExpr.Rexpr, f)
-	case *pg_query.Node_BoolExpr:
+	case *pgtree.Node_BoolExpr:
 		for _, a := range v.BoolExpr.Args {
 			walk(a, f)
 		}
-	case *pg_query.Node_CoalesceExpr:
+	case *pgtree.Node_CoalesceExpr:
 		for _, a := range v.CoalesceExpr.Args {
 			walk(a, f)
 		}
-	case *pg_query.Node_CaseExpr:
+	case *pgtree.Node_CaseExpr:
 		walk(v.CaseExpr.Arg, f)
 		for _, w := range v.CaseExpr.Args {
 			walk(w, f)
 		}
 		walk(v.CaseExpr.Defresult, f)
-	case *pg_query.Node_CaseWhen:
+	case *pgtree.Node_CaseWhen:
 		walk(v.CaseWhen.Expr, f)
 		walk(v.CaseWhen.Result, f)
-	case *pg_query.Node_AArrayExpr:
+	case *pgtree.Node_AArrayExpr:
 		for _, a := range v.AArrayExpr.Elements {
 			walk(a, f)
 		}
-	case *pg_query.Node_List:
+	case *pgtree.Node_List:
 		for _, a := range v.List.Items {
 			walk(a, f)
 		}
-	case *pg_query.Node_MinMaxExpr:
+	case *pgtree.Node_MinMaxExpr:
 		for _, a := range v.MinMaxExpr.Args {
 			walk(a, f)
 		}
-	case *pg_query.Node_NullTest:
+	case *pgtree.Node_NullTest:
 		walk(v.NullTest.Arg, f)
-	case *pg_query.Node_CollateClause:
+	case *pgtree.Node_CollateClause:
 		walk(v.CollateClause.Arg, f)
-	case *pg_query.Node_SubLink:
+	case *pgtree.Node_SubLink:
 		walk(v.SubLink.Subselect, f)
-	case *pg_query.Node_SelectStmt:
+	case *pgtree.Node_SelectStmt:
 		for _, t := range v.SelectStmt.TargetList {
 			walk(t, f)
 		}
-	case *pg_query.Node_ResTarget:
+	case *pgtree.Node_ResTarget:
 		walk(v.ResTarget.Val, f)
 	}
 }

@@ -1,24 +1,36 @@
-package postgres
+// Package pgtree is libpg_query's parse tree as plain Go types, with
+// pg_query_go's names, fields and getters (tree_gen.go), decoded from the
+// protobuf bytes libpg_query gives (decode_gen.go); both are generated
+// from pg_query_go's message descriptors by ../gentree. Importing
+// pg_query_go's own types instead costs every run about 1 ms at start-up
+// (registering their descriptors) and walks through protobuf reflection.
+package pgtree
 
 import (
 	"errors"
 	"math"
 	"unicode/utf8"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-//go:generate go run ./internal/gendecode/cmd decode_gen.go
+//go:generate go run ../gentree/cmd .
 
-// decodeTree decodes libpg_query's protobuf parse tree with the generated
-// decoder (decode_gen.go), nesting messages at most limit deep. It gives
-// what proto.Unmarshal gives, except fields the schema does not know,
-// which it drops (TestDecodeTree compares them over the corpus and the
-// fixtures), 1.6× faster (BenchmarkDecodeTree) and without the tables
-// proto.Unmarshal builds on its first use of each message type.
-func decodeTree(buf []byte, limit int) (*pg_query.ParseResult, error) {
+// Decode decodes libpg_query's protobuf parse tree, nesting messages at
+// most limit deep. It gives what proto.Unmarshal gives into pg_query_go's
+// types, except fields the schema does not know, which it drops
+// (TestDecodeTree compares them over the corpus and the fixtures), faster
+// (BenchmarkDecodeTree) and without the tables proto.Unmarshal builds on
+// its first use of each message type.
+func Decode(buf []byte, limit int) (*ParseResult, error) {
 	return decParseResult(buf, limit, nil)
+}
+
+// Walk calls f on n and on every message under it, in the order
+// protoreflect's Range visits them (TestWalkOrder), not descending into a
+// message for which f returns false.
+func Walk(n *Node, f func(any) bool) {
+	n.walk(f)
 }
 
 var (
@@ -38,7 +50,7 @@ func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
 	return num, typ, n
 }
 
-// skipAll skips the fields of a message decodeTree does not know.
+// skipAll skips the fields of a message Decode does not know.
 func skipAll(b []byte) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
