@@ -8,9 +8,11 @@
 // registers their descriptors at start-up (about 1 ms of every run), each
 // message carries protobuf-go's state (40 bytes), and a walk over a tree
 // goes through protobuf reflection, whose tables are built on the first
-// use of each message type in every process. The generated types are
-// plain structs, and Walk visits their messages in the order
-// protoreflect's Range does. The generator reads the message descriptors
+// use of each message type in every process (and whose order changes
+// from build to build: protobuf-go swaps two fields per message type by a
+// hash of the executable). The generated types are plain structs, and Walk
+// visits their messages in the order the fields are declared. The
+// generator reads the message descriptors
 // of pg_query_go and the Go field of each protobuf field from its struct
 // tag, so the output follows whatever version of pg_query_go go.mod names.
 //
@@ -319,8 +321,8 @@ func (g *gen) types(b *bytes.Buffer, md protoreflect.MessageDescriptor) error {
 }
 
 // walk writes md's walk method: f on the message, then on the messages of
-// its fields in protoreflect's Range order (the fields in the order they
-// are declared, a oneof where its first member is).
+// its fields in the order they are declared (a oneof where its first
+// member is).
 func (g *gen) walk(b *bytes.Buffer, t reflect.Type, md protoreflect.MessageDescriptor) error {
 	name := t.Elem().Name()
 	var body bytes.Buffer

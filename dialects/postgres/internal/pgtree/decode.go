@@ -26,9 +26,9 @@ func Decode(buf []byte, limit int) (*ParseResult, error) {
 	return decParseResult(buf, limit, nil)
 }
 
-// Walk calls f on n and on every message under it, in the order
-// protoreflect's Range visits them (TestWalkOrder), not descending into a
-// message for which f returns false.
+// Walk calls f on n and on every message under it, field by field in the
+// order they are declared (TestWalkOrder), not descending into a message
+// for which f returns false.
 func Walk(n *Node, f func(any) bool) {
 	n.walk(f)
 }
