@@ -146,8 +146,12 @@ func (g *gen) message(b *bytes.Buffer, md protoreflect.MessageDescriptor) error 
 	tn := t.Elem().Name()
 	fmt.Fprintf(b, "\n// dec%s decodes a %s, nested at most depth deep, into m\n// (a new one if nil; a message given twice is merged).\nfunc dec%s(b []byte, depth int, m *%s) (*%s, error) {\n", t.Elem().Name(), md.FullName(), t.Elem().Name(), tn, tn)
 	fmt.Fprintf(b, "\tif depth--; depth < 0 {\n\t\treturn nil, errPBDepth\n\t}\n")
-	fmt.Fprintf(b, "\tif m == nil {\n\t\tm = &%s{}\n\t}\n", tn)
 	fs := md.Fields()
+	if oneofOnly(md) {
+		fmt.Fprintf(b, "\tif m == nil {\n\t\tm = new%s(b)\n\t}\n", tn)
+	} else {
+		fmt.Fprintf(b, "\tif m == nil {\n\t\tm = &%s{}\n\t}\n", tn)
+	}
 	if fs.Len() == 0 {
 		b.WriteString("\treturn m, skipAll(b)\n}\n")
 		return nil
@@ -168,6 +172,55 @@ func (g *gen) message(b *bytes.Buffer, md protoreflect.MessageDescriptor) error 
 		}
 	}
 	b.WriteString("\t\t}\n\t\tn = protowire.ConsumeFieldValue(num, typ, b)\n\t\tif n < 0 {\n\t\t\treturn nil, errPBTruncated\n\t\t}\n\t\tb = b[n:]\n\t}\n\treturn m, nil\n}\n")
+	if oneofOnly(md) {
+		return g.newOneof(b, t, md)
+	}
+	return nil
+}
+
+// oneofOnly reports whether every field of md is a member of one oneof
+// (Node, the most frequent message: every child of a node is one).
+func oneofOnly(md protoreflect.MessageDescriptor) bool {
+	fs := md.Fields()
+	if md.Oneofs().Len() != 1 || fs.Len() == 0 {
+		return false
+	}
+	for i := range fs.Len() {
+		if fs.Get(i).ContainingOneof() == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// newOneof writes the allocator of a oneofOnly message: when its first
+// field is one of the oneof's messages (as in every Node libpg_query
+// writes), the message, its wrapper and the member come in one allocation
+// instead of three, the member empty for the decoder to merge into.
+func (g *gen) newOneof(b *bytes.Buffer, t reflect.Type, md protoreflect.MessageDescriptor) error {
+	tn := t.Elem().Name()
+	fmt.Fprintf(b, "\n// new%s allocates the %s that b encodes, with the message of its\n// first field when that is a member of its oneof.\nfunc new%s(b []byte) *%s {\n", tn, tn, tn, tn)
+	b.WriteString("\tnum, typ, n := consumeTag(b)\n\tif n < 0 || typ != protowire.BytesType {\n")
+	fmt.Fprintf(b, "\t\treturn &%s{}\n\t}\n\tswitch num {\n", tn)
+	fs := md.Fields()
+	for i := range fs.Len() {
+		fd := fs.Get(i)
+		if fd.Message() == nil {
+			continue
+		}
+		name, w, err := fieldOf(t, md, fd)
+		if err != nil {
+			return err
+		}
+		mt, err := goType(fd.Message())
+		if err != nil {
+			return err
+		}
+		wf := w.Elem().Field(0).Name
+		fmt.Fprintf(b, "\tcase %d: // %s\n\t\tc := &struct {\n\t\t\tm %s\n\t\t\tw %s\n\t\t\tx %s\n\t\t}{}\n\t\tc.w.%s = &c.x\n\t\tc.m.%s = &c.w\n\t\treturn &c.m\n",
+			fd.Number(), fd.Name(), tn, w.Elem().Name(), mt.Elem().Name(), wf, name)
+	}
+	fmt.Fprintf(b, "\t}\n\treturn &%s{}\n}\n", tn)
 	return nil
 }
 
@@ -204,22 +257,31 @@ func (g *gen) field(b *bytes.Buffer, t reflect.Type, fd protoreflect.FieldDescri
 		if err != nil {
 			return err
 		}
+		if wrapper != nil {
+			// a oneof's message: merged into the one already there, or
+			// allocated with its wrapper
+			w, wf := wrapper.Elem().Name(), wrapper.Elem().Field(0).Name
+			when("BytesType", "consumeBytes", "errPBTruncated",
+				fmt.Sprintf("if w, ok := m.%s.(*%s); ok {", name, w),
+				fmt.Sprintf("\tx, err := dec%s(v, depth, w.%s)", mt.Elem().Name(), wf),
+				"\tif err != nil {", "\t\treturn nil, err", "\t}",
+				fmt.Sprintf("\tw.%s = x", wf),
+				"\tcontinue", "}",
+				fmt.Sprintf("c := &struct {\n\tw %s\n\tx %s\n}{}", w, mt.Elem().Name()),
+				fmt.Sprintf("x, err := dec%s(v, depth, &c.x)", mt.Elem().Name()),
+				"if err != nil {", "\treturn nil, err", "}",
+				fmt.Sprintf("c.w.%s = x", wf),
+				fmt.Sprintf("m.%s = &c.w", name))
+			break
+		}
 		// into: the message already there, merged with this one
 		into := "nil"
-		var pre []string
-		switch {
-		case wrapper != nil:
-			into = "into"
-			pre = []string{
-				fmt.Sprintf("var into %s", local(mt)),
-				fmt.Sprintf("if w, ok := m.%s.(*%s); ok {", name, wrapper.Elem().Name()),
-				fmt.Sprintf("\tinto = w.%s", wrapper.Elem().Field(0).Name), "}"}
-		case !list:
+		if !list {
 			into = "m." + name
 		}
-		when("BytesType", "consumeBytes", "errPBTruncated", append(pre,
+		when("BytesType", "consumeBytes", "errPBTruncated",
 			fmt.Sprintf("x, err := dec%s(v, depth, %s)", mt.Elem().Name(), into),
-			"if err != nil {", "\treturn nil, err", "}", assign("x"))...)
+			"if err != nil {", "\treturn nil, err", "}", assign("x"))
 	case protoreflect.StringKind:
 		when("BytesType", "consumeString", "errPBString", assign("v"))
 	case protoreflect.DoubleKind:

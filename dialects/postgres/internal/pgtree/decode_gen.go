@@ -116,7 +116,7 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 		return nil, errPBDepth
 	}
 	if m == nil {
-		m = &Node{}
+		m = newNode(b)
 	}
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
@@ -131,15 +131,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Alias
 				if w, ok := m.Node.(*Node_Alias); ok {
-					into = w.Alias
+					x, err := decAlias(v, depth, w.Alias)
+					if err != nil {
+						return nil, err
+					}
+					w.Alias = x
+					continue
 				}
-				x, err := decAlias(v, depth, into)
+				c := &struct {
+					w Node_Alias
+					x Alias
+				}{}
+				x, err := decAlias(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Alias{Alias: x}
+				c.w.Alias = x
+				m.Node = &c.w
 				continue
 			}
 		case 2: // range_var
@@ -148,15 +157,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeVar
 				if w, ok := m.Node.(*Node_RangeVar); ok {
-					into = w.RangeVar
+					x, err := decRangeVar(v, depth, w.RangeVar)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeVar = x
+					continue
 				}
-				x, err := decRangeVar(v, depth, into)
+				c := &struct {
+					w Node_RangeVar
+					x RangeVar
+				}{}
+				x, err := decRangeVar(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeVar{RangeVar: x}
+				c.w.RangeVar = x
+				m.Node = &c.w
 				continue
 			}
 		case 3: // table_func
@@ -165,15 +183,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TableFunc
 				if w, ok := m.Node.(*Node_TableFunc); ok {
-					into = w.TableFunc
+					x, err := decTableFunc(v, depth, w.TableFunc)
+					if err != nil {
+						return nil, err
+					}
+					w.TableFunc = x
+					continue
 				}
-				x, err := decTableFunc(v, depth, into)
+				c := &struct {
+					w Node_TableFunc
+					x TableFunc
+				}{}
+				x, err := decTableFunc(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TableFunc{TableFunc: x}
+				c.w.TableFunc = x
+				m.Node = &c.w
 				continue
 			}
 		case 4: // into_clause
@@ -182,15 +209,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *IntoClause
 				if w, ok := m.Node.(*Node_IntoClause); ok {
-					into = w.IntoClause
+					x, err := decIntoClause(v, depth, w.IntoClause)
+					if err != nil {
+						return nil, err
+					}
+					w.IntoClause = x
+					continue
 				}
-				x, err := decIntoClause(v, depth, into)
+				c := &struct {
+					w Node_IntoClause
+					x IntoClause
+				}{}
+				x, err := decIntoClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_IntoClause{IntoClause: x}
+				c.w.IntoClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 5: // var
@@ -199,15 +235,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Var
 				if w, ok := m.Node.(*Node_Var); ok {
-					into = w.Var
+					x, err := decVar(v, depth, w.Var)
+					if err != nil {
+						return nil, err
+					}
+					w.Var = x
+					continue
 				}
-				x, err := decVar(v, depth, into)
+				c := &struct {
+					w Node_Var
+					x Var
+				}{}
+				x, err := decVar(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Var{Var: x}
+				c.w.Var = x
+				m.Node = &c.w
 				continue
 			}
 		case 6: // param
@@ -216,15 +261,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Param
 				if w, ok := m.Node.(*Node_Param); ok {
-					into = w.Param
+					x, err := decParam(v, depth, w.Param)
+					if err != nil {
+						return nil, err
+					}
+					w.Param = x
+					continue
 				}
-				x, err := decParam(v, depth, into)
+				c := &struct {
+					w Node_Param
+					x Param
+				}{}
+				x, err := decParam(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Param{Param: x}
+				c.w.Param = x
+				m.Node = &c.w
 				continue
 			}
 		case 7: // aggref
@@ -233,15 +287,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Aggref
 				if w, ok := m.Node.(*Node_Aggref); ok {
-					into = w.Aggref
+					x, err := decAggref(v, depth, w.Aggref)
+					if err != nil {
+						return nil, err
+					}
+					w.Aggref = x
+					continue
 				}
-				x, err := decAggref(v, depth, into)
+				c := &struct {
+					w Node_Aggref
+					x Aggref
+				}{}
+				x, err := decAggref(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Aggref{Aggref: x}
+				c.w.Aggref = x
+				m.Node = &c.w
 				continue
 			}
 		case 8: // grouping_func
@@ -250,15 +313,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *GroupingFunc
 				if w, ok := m.Node.(*Node_GroupingFunc); ok {
-					into = w.GroupingFunc
+					x, err := decGroupingFunc(v, depth, w.GroupingFunc)
+					if err != nil {
+						return nil, err
+					}
+					w.GroupingFunc = x
+					continue
 				}
-				x, err := decGroupingFunc(v, depth, into)
+				c := &struct {
+					w Node_GroupingFunc
+					x GroupingFunc
+				}{}
+				x, err := decGroupingFunc(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_GroupingFunc{GroupingFunc: x}
+				c.w.GroupingFunc = x
+				m.Node = &c.w
 				continue
 			}
 		case 9: // window_func
@@ -267,15 +339,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *WindowFunc
 				if w, ok := m.Node.(*Node_WindowFunc); ok {
-					into = w.WindowFunc
+					x, err := decWindowFunc(v, depth, w.WindowFunc)
+					if err != nil {
+						return nil, err
+					}
+					w.WindowFunc = x
+					continue
 				}
-				x, err := decWindowFunc(v, depth, into)
+				c := &struct {
+					w Node_WindowFunc
+					x WindowFunc
+				}{}
+				x, err := decWindowFunc(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_WindowFunc{WindowFunc: x}
+				c.w.WindowFunc = x
+				m.Node = &c.w
 				continue
 			}
 		case 10: // window_func_run_condition
@@ -284,15 +365,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *WindowFuncRunCondition
 				if w, ok := m.Node.(*Node_WindowFuncRunCondition); ok {
-					into = w.WindowFuncRunCondition
+					x, err := decWindowFuncRunCondition(v, depth, w.WindowFuncRunCondition)
+					if err != nil {
+						return nil, err
+					}
+					w.WindowFuncRunCondition = x
+					continue
 				}
-				x, err := decWindowFuncRunCondition(v, depth, into)
+				c := &struct {
+					w Node_WindowFuncRunCondition
+					x WindowFuncRunCondition
+				}{}
+				x, err := decWindowFuncRunCondition(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_WindowFuncRunCondition{WindowFuncRunCondition: x}
+				c.w.WindowFuncRunCondition = x
+				m.Node = &c.w
 				continue
 			}
 		case 11: // merge_support_func
@@ -301,15 +391,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *MergeSupportFunc
 				if w, ok := m.Node.(*Node_MergeSupportFunc); ok {
-					into = w.MergeSupportFunc
+					x, err := decMergeSupportFunc(v, depth, w.MergeSupportFunc)
+					if err != nil {
+						return nil, err
+					}
+					w.MergeSupportFunc = x
+					continue
 				}
-				x, err := decMergeSupportFunc(v, depth, into)
+				c := &struct {
+					w Node_MergeSupportFunc
+					x MergeSupportFunc
+				}{}
+				x, err := decMergeSupportFunc(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_MergeSupportFunc{MergeSupportFunc: x}
+				c.w.MergeSupportFunc = x
+				m.Node = &c.w
 				continue
 			}
 		case 12: // subscripting_ref
@@ -318,15 +417,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SubscriptingRef
 				if w, ok := m.Node.(*Node_SubscriptingRef); ok {
-					into = w.SubscriptingRef
+					x, err := decSubscriptingRef(v, depth, w.SubscriptingRef)
+					if err != nil {
+						return nil, err
+					}
+					w.SubscriptingRef = x
+					continue
 				}
-				x, err := decSubscriptingRef(v, depth, into)
+				c := &struct {
+					w Node_SubscriptingRef
+					x SubscriptingRef
+				}{}
+				x, err := decSubscriptingRef(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SubscriptingRef{SubscriptingRef: x}
+				c.w.SubscriptingRef = x
+				m.Node = &c.w
 				continue
 			}
 		case 13: // func_expr
@@ -335,15 +443,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *FuncExpr
 				if w, ok := m.Node.(*Node_FuncExpr); ok {
-					into = w.FuncExpr
+					x, err := decFuncExpr(v, depth, w.FuncExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.FuncExpr = x
+					continue
 				}
-				x, err := decFuncExpr(v, depth, into)
+				c := &struct {
+					w Node_FuncExpr
+					x FuncExpr
+				}{}
+				x, err := decFuncExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_FuncExpr{FuncExpr: x}
+				c.w.FuncExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 14: // named_arg_expr
@@ -352,15 +469,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *NamedArgExpr
 				if w, ok := m.Node.(*Node_NamedArgExpr); ok {
-					into = w.NamedArgExpr
+					x, err := decNamedArgExpr(v, depth, w.NamedArgExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.NamedArgExpr = x
+					continue
 				}
-				x, err := decNamedArgExpr(v, depth, into)
+				c := &struct {
+					w Node_NamedArgExpr
+					x NamedArgExpr
+				}{}
+				x, err := decNamedArgExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_NamedArgExpr{NamedArgExpr: x}
+				c.w.NamedArgExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 15: // op_expr
@@ -369,15 +495,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *OpExpr
 				if w, ok := m.Node.(*Node_OpExpr); ok {
-					into = w.OpExpr
+					x, err := decOpExpr(v, depth, w.OpExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.OpExpr = x
+					continue
 				}
-				x, err := decOpExpr(v, depth, into)
+				c := &struct {
+					w Node_OpExpr
+					x OpExpr
+				}{}
+				x, err := decOpExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_OpExpr{OpExpr: x}
+				c.w.OpExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 16: // distinct_expr
@@ -386,15 +521,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DistinctExpr
 				if w, ok := m.Node.(*Node_DistinctExpr); ok {
-					into = w.DistinctExpr
+					x, err := decDistinctExpr(v, depth, w.DistinctExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.DistinctExpr = x
+					continue
 				}
-				x, err := decDistinctExpr(v, depth, into)
+				c := &struct {
+					w Node_DistinctExpr
+					x DistinctExpr
+				}{}
+				x, err := decDistinctExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DistinctExpr{DistinctExpr: x}
+				c.w.DistinctExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 17: // null_if_expr
@@ -403,15 +547,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *NullIfExpr
 				if w, ok := m.Node.(*Node_NullIfExpr); ok {
-					into = w.NullIfExpr
+					x, err := decNullIfExpr(v, depth, w.NullIfExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.NullIfExpr = x
+					continue
 				}
-				x, err := decNullIfExpr(v, depth, into)
+				c := &struct {
+					w Node_NullIfExpr
+					x NullIfExpr
+				}{}
+				x, err := decNullIfExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_NullIfExpr{NullIfExpr: x}
+				c.w.NullIfExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 18: // scalar_array_op_expr
@@ -420,15 +573,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ScalarArrayOpExpr
 				if w, ok := m.Node.(*Node_ScalarArrayOpExpr); ok {
-					into = w.ScalarArrayOpExpr
+					x, err := decScalarArrayOpExpr(v, depth, w.ScalarArrayOpExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.ScalarArrayOpExpr = x
+					continue
 				}
-				x, err := decScalarArrayOpExpr(v, depth, into)
+				c := &struct {
+					w Node_ScalarArrayOpExpr
+					x ScalarArrayOpExpr
+				}{}
+				x, err := decScalarArrayOpExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ScalarArrayOpExpr{ScalarArrayOpExpr: x}
+				c.w.ScalarArrayOpExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 19: // bool_expr
@@ -437,15 +599,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *BoolExpr
 				if w, ok := m.Node.(*Node_BoolExpr); ok {
-					into = w.BoolExpr
+					x, err := decBoolExpr(v, depth, w.BoolExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.BoolExpr = x
+					continue
 				}
-				x, err := decBoolExpr(v, depth, into)
+				c := &struct {
+					w Node_BoolExpr
+					x BoolExpr
+				}{}
+				x, err := decBoolExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_BoolExpr{BoolExpr: x}
+				c.w.BoolExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 20: // sub_link
@@ -454,15 +625,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SubLink
 				if w, ok := m.Node.(*Node_SubLink); ok {
-					into = w.SubLink
+					x, err := decSubLink(v, depth, w.SubLink)
+					if err != nil {
+						return nil, err
+					}
+					w.SubLink = x
+					continue
 				}
-				x, err := decSubLink(v, depth, into)
+				c := &struct {
+					w Node_SubLink
+					x SubLink
+				}{}
+				x, err := decSubLink(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SubLink{SubLink: x}
+				c.w.SubLink = x
+				m.Node = &c.w
 				continue
 			}
 		case 21: // sub_plan
@@ -471,15 +651,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SubPlan
 				if w, ok := m.Node.(*Node_SubPlan); ok {
-					into = w.SubPlan
+					x, err := decSubPlan(v, depth, w.SubPlan)
+					if err != nil {
+						return nil, err
+					}
+					w.SubPlan = x
+					continue
 				}
-				x, err := decSubPlan(v, depth, into)
+				c := &struct {
+					w Node_SubPlan
+					x SubPlan
+				}{}
+				x, err := decSubPlan(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SubPlan{SubPlan: x}
+				c.w.SubPlan = x
+				m.Node = &c.w
 				continue
 			}
 		case 22: // alternative_sub_plan
@@ -488,15 +677,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlternativeSubPlan
 				if w, ok := m.Node.(*Node_AlternativeSubPlan); ok {
-					into = w.AlternativeSubPlan
+					x, err := decAlternativeSubPlan(v, depth, w.AlternativeSubPlan)
+					if err != nil {
+						return nil, err
+					}
+					w.AlternativeSubPlan = x
+					continue
 				}
-				x, err := decAlternativeSubPlan(v, depth, into)
+				c := &struct {
+					w Node_AlternativeSubPlan
+					x AlternativeSubPlan
+				}{}
+				x, err := decAlternativeSubPlan(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlternativeSubPlan{AlternativeSubPlan: x}
+				c.w.AlternativeSubPlan = x
+				m.Node = &c.w
 				continue
 			}
 		case 23: // field_select
@@ -505,15 +703,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *FieldSelect
 				if w, ok := m.Node.(*Node_FieldSelect); ok {
-					into = w.FieldSelect
+					x, err := decFieldSelect(v, depth, w.FieldSelect)
+					if err != nil {
+						return nil, err
+					}
+					w.FieldSelect = x
+					continue
 				}
-				x, err := decFieldSelect(v, depth, into)
+				c := &struct {
+					w Node_FieldSelect
+					x FieldSelect
+				}{}
+				x, err := decFieldSelect(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_FieldSelect{FieldSelect: x}
+				c.w.FieldSelect = x
+				m.Node = &c.w
 				continue
 			}
 		case 24: // field_store
@@ -522,15 +729,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *FieldStore
 				if w, ok := m.Node.(*Node_FieldStore); ok {
-					into = w.FieldStore
+					x, err := decFieldStore(v, depth, w.FieldStore)
+					if err != nil {
+						return nil, err
+					}
+					w.FieldStore = x
+					continue
 				}
-				x, err := decFieldStore(v, depth, into)
+				c := &struct {
+					w Node_FieldStore
+					x FieldStore
+				}{}
+				x, err := decFieldStore(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_FieldStore{FieldStore: x}
+				c.w.FieldStore = x
+				m.Node = &c.w
 				continue
 			}
 		case 25: // relabel_type
@@ -539,15 +755,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RelabelType
 				if w, ok := m.Node.(*Node_RelabelType); ok {
-					into = w.RelabelType
+					x, err := decRelabelType(v, depth, w.RelabelType)
+					if err != nil {
+						return nil, err
+					}
+					w.RelabelType = x
+					continue
 				}
-				x, err := decRelabelType(v, depth, into)
+				c := &struct {
+					w Node_RelabelType
+					x RelabelType
+				}{}
+				x, err := decRelabelType(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RelabelType{RelabelType: x}
+				c.w.RelabelType = x
+				m.Node = &c.w
 				continue
 			}
 		case 26: // coerce_via_io
@@ -556,15 +781,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CoerceViaIO
 				if w, ok := m.Node.(*Node_CoerceViaIo); ok {
-					into = w.CoerceViaIo
+					x, err := decCoerceViaIO(v, depth, w.CoerceViaIo)
+					if err != nil {
+						return nil, err
+					}
+					w.CoerceViaIo = x
+					continue
 				}
-				x, err := decCoerceViaIO(v, depth, into)
+				c := &struct {
+					w Node_CoerceViaIo
+					x CoerceViaIO
+				}{}
+				x, err := decCoerceViaIO(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CoerceViaIo{CoerceViaIo: x}
+				c.w.CoerceViaIo = x
+				m.Node = &c.w
 				continue
 			}
 		case 27: // array_coerce_expr
@@ -573,15 +807,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ArrayCoerceExpr
 				if w, ok := m.Node.(*Node_ArrayCoerceExpr); ok {
-					into = w.ArrayCoerceExpr
+					x, err := decArrayCoerceExpr(v, depth, w.ArrayCoerceExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.ArrayCoerceExpr = x
+					continue
 				}
-				x, err := decArrayCoerceExpr(v, depth, into)
+				c := &struct {
+					w Node_ArrayCoerceExpr
+					x ArrayCoerceExpr
+				}{}
+				x, err := decArrayCoerceExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ArrayCoerceExpr{ArrayCoerceExpr: x}
+				c.w.ArrayCoerceExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 28: // convert_rowtype_expr
@@ -590,15 +833,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ConvertRowtypeExpr
 				if w, ok := m.Node.(*Node_ConvertRowtypeExpr); ok {
-					into = w.ConvertRowtypeExpr
+					x, err := decConvertRowtypeExpr(v, depth, w.ConvertRowtypeExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.ConvertRowtypeExpr = x
+					continue
 				}
-				x, err := decConvertRowtypeExpr(v, depth, into)
+				c := &struct {
+					w Node_ConvertRowtypeExpr
+					x ConvertRowtypeExpr
+				}{}
+				x, err := decConvertRowtypeExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ConvertRowtypeExpr{ConvertRowtypeExpr: x}
+				c.w.ConvertRowtypeExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 29: // collate_expr
@@ -607,15 +859,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CollateExpr
 				if w, ok := m.Node.(*Node_CollateExpr); ok {
-					into = w.CollateExpr
+					x, err := decCollateExpr(v, depth, w.CollateExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.CollateExpr = x
+					continue
 				}
-				x, err := decCollateExpr(v, depth, into)
+				c := &struct {
+					w Node_CollateExpr
+					x CollateExpr
+				}{}
+				x, err := decCollateExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CollateExpr{CollateExpr: x}
+				c.w.CollateExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 30: // case_expr
@@ -624,15 +885,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CaseExpr
 				if w, ok := m.Node.(*Node_CaseExpr); ok {
-					into = w.CaseExpr
+					x, err := decCaseExpr(v, depth, w.CaseExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.CaseExpr = x
+					continue
 				}
-				x, err := decCaseExpr(v, depth, into)
+				c := &struct {
+					w Node_CaseExpr
+					x CaseExpr
+				}{}
+				x, err := decCaseExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CaseExpr{CaseExpr: x}
+				c.w.CaseExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 31: // case_when
@@ -641,15 +911,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CaseWhen
 				if w, ok := m.Node.(*Node_CaseWhen); ok {
-					into = w.CaseWhen
+					x, err := decCaseWhen(v, depth, w.CaseWhen)
+					if err != nil {
+						return nil, err
+					}
+					w.CaseWhen = x
+					continue
 				}
-				x, err := decCaseWhen(v, depth, into)
+				c := &struct {
+					w Node_CaseWhen
+					x CaseWhen
+				}{}
+				x, err := decCaseWhen(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CaseWhen{CaseWhen: x}
+				c.w.CaseWhen = x
+				m.Node = &c.w
 				continue
 			}
 		case 32: // case_test_expr
@@ -658,15 +937,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CaseTestExpr
 				if w, ok := m.Node.(*Node_CaseTestExpr); ok {
-					into = w.CaseTestExpr
+					x, err := decCaseTestExpr(v, depth, w.CaseTestExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.CaseTestExpr = x
+					continue
 				}
-				x, err := decCaseTestExpr(v, depth, into)
+				c := &struct {
+					w Node_CaseTestExpr
+					x CaseTestExpr
+				}{}
+				x, err := decCaseTestExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CaseTestExpr{CaseTestExpr: x}
+				c.w.CaseTestExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 33: // array_expr
@@ -675,15 +963,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ArrayExpr
 				if w, ok := m.Node.(*Node_ArrayExpr); ok {
-					into = w.ArrayExpr
+					x, err := decArrayExpr(v, depth, w.ArrayExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.ArrayExpr = x
+					continue
 				}
-				x, err := decArrayExpr(v, depth, into)
+				c := &struct {
+					w Node_ArrayExpr
+					x ArrayExpr
+				}{}
+				x, err := decArrayExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ArrayExpr{ArrayExpr: x}
+				c.w.ArrayExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 34: // row_expr
@@ -692,15 +989,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RowExpr
 				if w, ok := m.Node.(*Node_RowExpr); ok {
-					into = w.RowExpr
+					x, err := decRowExpr(v, depth, w.RowExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.RowExpr = x
+					continue
 				}
-				x, err := decRowExpr(v, depth, into)
+				c := &struct {
+					w Node_RowExpr
+					x RowExpr
+				}{}
+				x, err := decRowExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RowExpr{RowExpr: x}
+				c.w.RowExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 35: // row_compare_expr
@@ -709,15 +1015,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RowCompareExpr
 				if w, ok := m.Node.(*Node_RowCompareExpr); ok {
-					into = w.RowCompareExpr
+					x, err := decRowCompareExpr(v, depth, w.RowCompareExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.RowCompareExpr = x
+					continue
 				}
-				x, err := decRowCompareExpr(v, depth, into)
+				c := &struct {
+					w Node_RowCompareExpr
+					x RowCompareExpr
+				}{}
+				x, err := decRowCompareExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RowCompareExpr{RowCompareExpr: x}
+				c.w.RowCompareExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 36: // coalesce_expr
@@ -726,15 +1041,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CoalesceExpr
 				if w, ok := m.Node.(*Node_CoalesceExpr); ok {
-					into = w.CoalesceExpr
+					x, err := decCoalesceExpr(v, depth, w.CoalesceExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.CoalesceExpr = x
+					continue
 				}
-				x, err := decCoalesceExpr(v, depth, into)
+				c := &struct {
+					w Node_CoalesceExpr
+					x CoalesceExpr
+				}{}
+				x, err := decCoalesceExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CoalesceExpr{CoalesceExpr: x}
+				c.w.CoalesceExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 37: // min_max_expr
@@ -743,15 +1067,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *MinMaxExpr
 				if w, ok := m.Node.(*Node_MinMaxExpr); ok {
-					into = w.MinMaxExpr
+					x, err := decMinMaxExpr(v, depth, w.MinMaxExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.MinMaxExpr = x
+					continue
 				}
-				x, err := decMinMaxExpr(v, depth, into)
+				c := &struct {
+					w Node_MinMaxExpr
+					x MinMaxExpr
+				}{}
+				x, err := decMinMaxExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_MinMaxExpr{MinMaxExpr: x}
+				c.w.MinMaxExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 38: // sqlvalue_function
@@ -760,15 +1093,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SQLValueFunction
 				if w, ok := m.Node.(*Node_SqlvalueFunction); ok {
-					into = w.SqlvalueFunction
+					x, err := decSQLValueFunction(v, depth, w.SqlvalueFunction)
+					if err != nil {
+						return nil, err
+					}
+					w.SqlvalueFunction = x
+					continue
 				}
-				x, err := decSQLValueFunction(v, depth, into)
+				c := &struct {
+					w Node_SqlvalueFunction
+					x SQLValueFunction
+				}{}
+				x, err := decSQLValueFunction(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SqlvalueFunction{SqlvalueFunction: x}
+				c.w.SqlvalueFunction = x
+				m.Node = &c.w
 				continue
 			}
 		case 39: // xml_expr
@@ -777,15 +1119,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *XmlExpr
 				if w, ok := m.Node.(*Node_XmlExpr); ok {
-					into = w.XmlExpr
+					x, err := decXmlExpr(v, depth, w.XmlExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.XmlExpr = x
+					continue
 				}
-				x, err := decXmlExpr(v, depth, into)
+				c := &struct {
+					w Node_XmlExpr
+					x XmlExpr
+				}{}
+				x, err := decXmlExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_XmlExpr{XmlExpr: x}
+				c.w.XmlExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 40: // json_format
@@ -794,15 +1145,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonFormat
 				if w, ok := m.Node.(*Node_JsonFormat); ok {
-					into = w.JsonFormat
+					x, err := decJsonFormat(v, depth, w.JsonFormat)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonFormat = x
+					continue
 				}
-				x, err := decJsonFormat(v, depth, into)
+				c := &struct {
+					w Node_JsonFormat
+					x JsonFormat
+				}{}
+				x, err := decJsonFormat(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonFormat{JsonFormat: x}
+				c.w.JsonFormat = x
+				m.Node = &c.w
 				continue
 			}
 		case 41: // json_returning
@@ -811,15 +1171,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonReturning
 				if w, ok := m.Node.(*Node_JsonReturning); ok {
-					into = w.JsonReturning
+					x, err := decJsonReturning(v, depth, w.JsonReturning)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonReturning = x
+					continue
 				}
-				x, err := decJsonReturning(v, depth, into)
+				c := &struct {
+					w Node_JsonReturning
+					x JsonReturning
+				}{}
+				x, err := decJsonReturning(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonReturning{JsonReturning: x}
+				c.w.JsonReturning = x
+				m.Node = &c.w
 				continue
 			}
 		case 42: // json_value_expr
@@ -828,15 +1197,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonValueExpr
 				if w, ok := m.Node.(*Node_JsonValueExpr); ok {
-					into = w.JsonValueExpr
+					x, err := decJsonValueExpr(v, depth, w.JsonValueExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonValueExpr = x
+					continue
 				}
-				x, err := decJsonValueExpr(v, depth, into)
+				c := &struct {
+					w Node_JsonValueExpr
+					x JsonValueExpr
+				}{}
+				x, err := decJsonValueExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonValueExpr{JsonValueExpr: x}
+				c.w.JsonValueExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 43: // json_constructor_expr
@@ -845,15 +1223,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonConstructorExpr
 				if w, ok := m.Node.(*Node_JsonConstructorExpr); ok {
-					into = w.JsonConstructorExpr
+					x, err := decJsonConstructorExpr(v, depth, w.JsonConstructorExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonConstructorExpr = x
+					continue
 				}
-				x, err := decJsonConstructorExpr(v, depth, into)
+				c := &struct {
+					w Node_JsonConstructorExpr
+					x JsonConstructorExpr
+				}{}
+				x, err := decJsonConstructorExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonConstructorExpr{JsonConstructorExpr: x}
+				c.w.JsonConstructorExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 44: // json_is_predicate
@@ -862,15 +1249,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonIsPredicate
 				if w, ok := m.Node.(*Node_JsonIsPredicate); ok {
-					into = w.JsonIsPredicate
+					x, err := decJsonIsPredicate(v, depth, w.JsonIsPredicate)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonIsPredicate = x
+					continue
 				}
-				x, err := decJsonIsPredicate(v, depth, into)
+				c := &struct {
+					w Node_JsonIsPredicate
+					x JsonIsPredicate
+				}{}
+				x, err := decJsonIsPredicate(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonIsPredicate{JsonIsPredicate: x}
+				c.w.JsonIsPredicate = x
+				m.Node = &c.w
 				continue
 			}
 		case 45: // json_behavior
@@ -879,15 +1275,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonBehavior
 				if w, ok := m.Node.(*Node_JsonBehavior); ok {
-					into = w.JsonBehavior
+					x, err := decJsonBehavior(v, depth, w.JsonBehavior)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonBehavior = x
+					continue
 				}
-				x, err := decJsonBehavior(v, depth, into)
+				c := &struct {
+					w Node_JsonBehavior
+					x JsonBehavior
+				}{}
+				x, err := decJsonBehavior(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonBehavior{JsonBehavior: x}
+				c.w.JsonBehavior = x
+				m.Node = &c.w
 				continue
 			}
 		case 46: // json_expr
@@ -896,15 +1301,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonExpr
 				if w, ok := m.Node.(*Node_JsonExpr); ok {
-					into = w.JsonExpr
+					x, err := decJsonExpr(v, depth, w.JsonExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonExpr = x
+					continue
 				}
-				x, err := decJsonExpr(v, depth, into)
+				c := &struct {
+					w Node_JsonExpr
+					x JsonExpr
+				}{}
+				x, err := decJsonExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonExpr{JsonExpr: x}
+				c.w.JsonExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 47: // json_table_path
@@ -913,15 +1327,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonTablePath
 				if w, ok := m.Node.(*Node_JsonTablePath); ok {
-					into = w.JsonTablePath
+					x, err := decJsonTablePath(v, depth, w.JsonTablePath)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonTablePath = x
+					continue
 				}
-				x, err := decJsonTablePath(v, depth, into)
+				c := &struct {
+					w Node_JsonTablePath
+					x JsonTablePath
+				}{}
+				x, err := decJsonTablePath(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonTablePath{JsonTablePath: x}
+				c.w.JsonTablePath = x
+				m.Node = &c.w
 				continue
 			}
 		case 48: // json_table_path_scan
@@ -930,15 +1353,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonTablePathScan
 				if w, ok := m.Node.(*Node_JsonTablePathScan); ok {
-					into = w.JsonTablePathScan
+					x, err := decJsonTablePathScan(v, depth, w.JsonTablePathScan)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonTablePathScan = x
+					continue
 				}
-				x, err := decJsonTablePathScan(v, depth, into)
+				c := &struct {
+					w Node_JsonTablePathScan
+					x JsonTablePathScan
+				}{}
+				x, err := decJsonTablePathScan(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonTablePathScan{JsonTablePathScan: x}
+				c.w.JsonTablePathScan = x
+				m.Node = &c.w
 				continue
 			}
 		case 49: // json_table_sibling_join
@@ -947,15 +1379,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonTableSiblingJoin
 				if w, ok := m.Node.(*Node_JsonTableSiblingJoin); ok {
-					into = w.JsonTableSiblingJoin
+					x, err := decJsonTableSiblingJoin(v, depth, w.JsonTableSiblingJoin)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonTableSiblingJoin = x
+					continue
 				}
-				x, err := decJsonTableSiblingJoin(v, depth, into)
+				c := &struct {
+					w Node_JsonTableSiblingJoin
+					x JsonTableSiblingJoin
+				}{}
+				x, err := decJsonTableSiblingJoin(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonTableSiblingJoin{JsonTableSiblingJoin: x}
+				c.w.JsonTableSiblingJoin = x
+				m.Node = &c.w
 				continue
 			}
 		case 50: // null_test
@@ -964,15 +1405,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *NullTest
 				if w, ok := m.Node.(*Node_NullTest); ok {
-					into = w.NullTest
+					x, err := decNullTest(v, depth, w.NullTest)
+					if err != nil {
+						return nil, err
+					}
+					w.NullTest = x
+					continue
 				}
-				x, err := decNullTest(v, depth, into)
+				c := &struct {
+					w Node_NullTest
+					x NullTest
+				}{}
+				x, err := decNullTest(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_NullTest{NullTest: x}
+				c.w.NullTest = x
+				m.Node = &c.w
 				continue
 			}
 		case 51: // boolean_test
@@ -981,15 +1431,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *BooleanTest
 				if w, ok := m.Node.(*Node_BooleanTest); ok {
-					into = w.BooleanTest
+					x, err := decBooleanTest(v, depth, w.BooleanTest)
+					if err != nil {
+						return nil, err
+					}
+					w.BooleanTest = x
+					continue
 				}
-				x, err := decBooleanTest(v, depth, into)
+				c := &struct {
+					w Node_BooleanTest
+					x BooleanTest
+				}{}
+				x, err := decBooleanTest(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_BooleanTest{BooleanTest: x}
+				c.w.BooleanTest = x
+				m.Node = &c.w
 				continue
 			}
 		case 52: // merge_action
@@ -998,15 +1457,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *MergeAction
 				if w, ok := m.Node.(*Node_MergeAction); ok {
-					into = w.MergeAction
+					x, err := decMergeAction(v, depth, w.MergeAction)
+					if err != nil {
+						return nil, err
+					}
+					w.MergeAction = x
+					continue
 				}
-				x, err := decMergeAction(v, depth, into)
+				c := &struct {
+					w Node_MergeAction
+					x MergeAction
+				}{}
+				x, err := decMergeAction(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_MergeAction{MergeAction: x}
+				c.w.MergeAction = x
+				m.Node = &c.w
 				continue
 			}
 		case 53: // coerce_to_domain
@@ -1015,15 +1483,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CoerceToDomain
 				if w, ok := m.Node.(*Node_CoerceToDomain); ok {
-					into = w.CoerceToDomain
+					x, err := decCoerceToDomain(v, depth, w.CoerceToDomain)
+					if err != nil {
+						return nil, err
+					}
+					w.CoerceToDomain = x
+					continue
 				}
-				x, err := decCoerceToDomain(v, depth, into)
+				c := &struct {
+					w Node_CoerceToDomain
+					x CoerceToDomain
+				}{}
+				x, err := decCoerceToDomain(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CoerceToDomain{CoerceToDomain: x}
+				c.w.CoerceToDomain = x
+				m.Node = &c.w
 				continue
 			}
 		case 54: // coerce_to_domain_value
@@ -1032,15 +1509,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CoerceToDomainValue
 				if w, ok := m.Node.(*Node_CoerceToDomainValue); ok {
-					into = w.CoerceToDomainValue
+					x, err := decCoerceToDomainValue(v, depth, w.CoerceToDomainValue)
+					if err != nil {
+						return nil, err
+					}
+					w.CoerceToDomainValue = x
+					continue
 				}
-				x, err := decCoerceToDomainValue(v, depth, into)
+				c := &struct {
+					w Node_CoerceToDomainValue
+					x CoerceToDomainValue
+				}{}
+				x, err := decCoerceToDomainValue(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CoerceToDomainValue{CoerceToDomainValue: x}
+				c.w.CoerceToDomainValue = x
+				m.Node = &c.w
 				continue
 			}
 		case 55: // set_to_default
@@ -1049,15 +1535,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SetToDefault
 				if w, ok := m.Node.(*Node_SetToDefault); ok {
-					into = w.SetToDefault
+					x, err := decSetToDefault(v, depth, w.SetToDefault)
+					if err != nil {
+						return nil, err
+					}
+					w.SetToDefault = x
+					continue
 				}
-				x, err := decSetToDefault(v, depth, into)
+				c := &struct {
+					w Node_SetToDefault
+					x SetToDefault
+				}{}
+				x, err := decSetToDefault(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SetToDefault{SetToDefault: x}
+				c.w.SetToDefault = x
+				m.Node = &c.w
 				continue
 			}
 		case 56: // current_of_expr
@@ -1066,15 +1561,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CurrentOfExpr
 				if w, ok := m.Node.(*Node_CurrentOfExpr); ok {
-					into = w.CurrentOfExpr
+					x, err := decCurrentOfExpr(v, depth, w.CurrentOfExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.CurrentOfExpr = x
+					continue
 				}
-				x, err := decCurrentOfExpr(v, depth, into)
+				c := &struct {
+					w Node_CurrentOfExpr
+					x CurrentOfExpr
+				}{}
+				x, err := decCurrentOfExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CurrentOfExpr{CurrentOfExpr: x}
+				c.w.CurrentOfExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 57: // next_value_expr
@@ -1083,15 +1587,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *NextValueExpr
 				if w, ok := m.Node.(*Node_NextValueExpr); ok {
-					into = w.NextValueExpr
+					x, err := decNextValueExpr(v, depth, w.NextValueExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.NextValueExpr = x
+					continue
 				}
-				x, err := decNextValueExpr(v, depth, into)
+				c := &struct {
+					w Node_NextValueExpr
+					x NextValueExpr
+				}{}
+				x, err := decNextValueExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_NextValueExpr{NextValueExpr: x}
+				c.w.NextValueExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 58: // inference_elem
@@ -1100,15 +1613,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *InferenceElem
 				if w, ok := m.Node.(*Node_InferenceElem); ok {
-					into = w.InferenceElem
+					x, err := decInferenceElem(v, depth, w.InferenceElem)
+					if err != nil {
+						return nil, err
+					}
+					w.InferenceElem = x
+					continue
 				}
-				x, err := decInferenceElem(v, depth, into)
+				c := &struct {
+					w Node_InferenceElem
+					x InferenceElem
+				}{}
+				x, err := decInferenceElem(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_InferenceElem{InferenceElem: x}
+				c.w.InferenceElem = x
+				m.Node = &c.w
 				continue
 			}
 		case 59: // target_entry
@@ -1117,15 +1639,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TargetEntry
 				if w, ok := m.Node.(*Node_TargetEntry); ok {
-					into = w.TargetEntry
+					x, err := decTargetEntry(v, depth, w.TargetEntry)
+					if err != nil {
+						return nil, err
+					}
+					w.TargetEntry = x
+					continue
 				}
-				x, err := decTargetEntry(v, depth, into)
+				c := &struct {
+					w Node_TargetEntry
+					x TargetEntry
+				}{}
+				x, err := decTargetEntry(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TargetEntry{TargetEntry: x}
+				c.w.TargetEntry = x
+				m.Node = &c.w
 				continue
 			}
 		case 60: // range_tbl_ref
@@ -1134,15 +1665,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeTblRef
 				if w, ok := m.Node.(*Node_RangeTblRef); ok {
-					into = w.RangeTblRef
+					x, err := decRangeTblRef(v, depth, w.RangeTblRef)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeTblRef = x
+					continue
 				}
-				x, err := decRangeTblRef(v, depth, into)
+				c := &struct {
+					w Node_RangeTblRef
+					x RangeTblRef
+				}{}
+				x, err := decRangeTblRef(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeTblRef{RangeTblRef: x}
+				c.w.RangeTblRef = x
+				m.Node = &c.w
 				continue
 			}
 		case 61: // join_expr
@@ -1151,15 +1691,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JoinExpr
 				if w, ok := m.Node.(*Node_JoinExpr); ok {
-					into = w.JoinExpr
+					x, err := decJoinExpr(v, depth, w.JoinExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.JoinExpr = x
+					continue
 				}
-				x, err := decJoinExpr(v, depth, into)
+				c := &struct {
+					w Node_JoinExpr
+					x JoinExpr
+				}{}
+				x, err := decJoinExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JoinExpr{JoinExpr: x}
+				c.w.JoinExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 62: // from_expr
@@ -1168,15 +1717,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *FromExpr
 				if w, ok := m.Node.(*Node_FromExpr); ok {
-					into = w.FromExpr
+					x, err := decFromExpr(v, depth, w.FromExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.FromExpr = x
+					continue
 				}
-				x, err := decFromExpr(v, depth, into)
+				c := &struct {
+					w Node_FromExpr
+					x FromExpr
+				}{}
+				x, err := decFromExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_FromExpr{FromExpr: x}
+				c.w.FromExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 63: // on_conflict_expr
@@ -1185,15 +1743,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *OnConflictExpr
 				if w, ok := m.Node.(*Node_OnConflictExpr); ok {
-					into = w.OnConflictExpr
+					x, err := decOnConflictExpr(v, depth, w.OnConflictExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.OnConflictExpr = x
+					continue
 				}
-				x, err := decOnConflictExpr(v, depth, into)
+				c := &struct {
+					w Node_OnConflictExpr
+					x OnConflictExpr
+				}{}
+				x, err := decOnConflictExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_OnConflictExpr{OnConflictExpr: x}
+				c.w.OnConflictExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 64: // query
@@ -1202,15 +1769,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Query
 				if w, ok := m.Node.(*Node_Query); ok {
-					into = w.Query
+					x, err := decQuery(v, depth, w.Query)
+					if err != nil {
+						return nil, err
+					}
+					w.Query = x
+					continue
 				}
-				x, err := decQuery(v, depth, into)
+				c := &struct {
+					w Node_Query
+					x Query
+				}{}
+				x, err := decQuery(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Query{Query: x}
+				c.w.Query = x
+				m.Node = &c.w
 				continue
 			}
 		case 65: // type_name
@@ -1219,15 +1795,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TypeName
 				if w, ok := m.Node.(*Node_TypeName); ok {
-					into = w.TypeName
+					x, err := decTypeName(v, depth, w.TypeName)
+					if err != nil {
+						return nil, err
+					}
+					w.TypeName = x
+					continue
 				}
-				x, err := decTypeName(v, depth, into)
+				c := &struct {
+					w Node_TypeName
+					x TypeName
+				}{}
+				x, err := decTypeName(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TypeName{TypeName: x}
+				c.w.TypeName = x
+				m.Node = &c.w
 				continue
 			}
 		case 66: // column_ref
@@ -1236,15 +1821,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ColumnRef
 				if w, ok := m.Node.(*Node_ColumnRef); ok {
-					into = w.ColumnRef
+					x, err := decColumnRef(v, depth, w.ColumnRef)
+					if err != nil {
+						return nil, err
+					}
+					w.ColumnRef = x
+					continue
 				}
-				x, err := decColumnRef(v, depth, into)
+				c := &struct {
+					w Node_ColumnRef
+					x ColumnRef
+				}{}
+				x, err := decColumnRef(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ColumnRef{ColumnRef: x}
+				c.w.ColumnRef = x
+				m.Node = &c.w
 				continue
 			}
 		case 67: // param_ref
@@ -1253,15 +1847,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ParamRef
 				if w, ok := m.Node.(*Node_ParamRef); ok {
-					into = w.ParamRef
+					x, err := decParamRef(v, depth, w.ParamRef)
+					if err != nil {
+						return nil, err
+					}
+					w.ParamRef = x
+					continue
 				}
-				x, err := decParamRef(v, depth, into)
+				c := &struct {
+					w Node_ParamRef
+					x ParamRef
+				}{}
+				x, err := decParamRef(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ParamRef{ParamRef: x}
+				c.w.ParamRef = x
+				m.Node = &c.w
 				continue
 			}
 		case 68: // a_expr
@@ -1270,15 +1873,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *A_Expr
 				if w, ok := m.Node.(*Node_AExpr); ok {
-					into = w.AExpr
+					x, err := decA_Expr(v, depth, w.AExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.AExpr = x
+					continue
 				}
-				x, err := decA_Expr(v, depth, into)
+				c := &struct {
+					w Node_AExpr
+					x A_Expr
+				}{}
+				x, err := decA_Expr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AExpr{AExpr: x}
+				c.w.AExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 69: // type_cast
@@ -1287,15 +1899,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TypeCast
 				if w, ok := m.Node.(*Node_TypeCast); ok {
-					into = w.TypeCast
+					x, err := decTypeCast(v, depth, w.TypeCast)
+					if err != nil {
+						return nil, err
+					}
+					w.TypeCast = x
+					continue
 				}
-				x, err := decTypeCast(v, depth, into)
+				c := &struct {
+					w Node_TypeCast
+					x TypeCast
+				}{}
+				x, err := decTypeCast(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TypeCast{TypeCast: x}
+				c.w.TypeCast = x
+				m.Node = &c.w
 				continue
 			}
 		case 70: // collate_clause
@@ -1304,15 +1925,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CollateClause
 				if w, ok := m.Node.(*Node_CollateClause); ok {
-					into = w.CollateClause
+					x, err := decCollateClause(v, depth, w.CollateClause)
+					if err != nil {
+						return nil, err
+					}
+					w.CollateClause = x
+					continue
 				}
-				x, err := decCollateClause(v, depth, into)
+				c := &struct {
+					w Node_CollateClause
+					x CollateClause
+				}{}
+				x, err := decCollateClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CollateClause{CollateClause: x}
+				c.w.CollateClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 71: // role_spec
@@ -1321,15 +1951,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RoleSpec
 				if w, ok := m.Node.(*Node_RoleSpec); ok {
-					into = w.RoleSpec
+					x, err := decRoleSpec(v, depth, w.RoleSpec)
+					if err != nil {
+						return nil, err
+					}
+					w.RoleSpec = x
+					continue
 				}
-				x, err := decRoleSpec(v, depth, into)
+				c := &struct {
+					w Node_RoleSpec
+					x RoleSpec
+				}{}
+				x, err := decRoleSpec(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RoleSpec{RoleSpec: x}
+				c.w.RoleSpec = x
+				m.Node = &c.w
 				continue
 			}
 		case 72: // func_call
@@ -1338,15 +1977,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *FuncCall
 				if w, ok := m.Node.(*Node_FuncCall); ok {
-					into = w.FuncCall
+					x, err := decFuncCall(v, depth, w.FuncCall)
+					if err != nil {
+						return nil, err
+					}
+					w.FuncCall = x
+					continue
 				}
-				x, err := decFuncCall(v, depth, into)
+				c := &struct {
+					w Node_FuncCall
+					x FuncCall
+				}{}
+				x, err := decFuncCall(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_FuncCall{FuncCall: x}
+				c.w.FuncCall = x
+				m.Node = &c.w
 				continue
 			}
 		case 73: // a_star
@@ -1355,15 +2003,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *A_Star
 				if w, ok := m.Node.(*Node_AStar); ok {
-					into = w.AStar
+					x, err := decA_Star(v, depth, w.AStar)
+					if err != nil {
+						return nil, err
+					}
+					w.AStar = x
+					continue
 				}
-				x, err := decA_Star(v, depth, into)
+				c := &struct {
+					w Node_AStar
+					x A_Star
+				}{}
+				x, err := decA_Star(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AStar{AStar: x}
+				c.w.AStar = x
+				m.Node = &c.w
 				continue
 			}
 		case 74: // a_indices
@@ -1372,15 +2029,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *A_Indices
 				if w, ok := m.Node.(*Node_AIndices); ok {
-					into = w.AIndices
+					x, err := decA_Indices(v, depth, w.AIndices)
+					if err != nil {
+						return nil, err
+					}
+					w.AIndices = x
+					continue
 				}
-				x, err := decA_Indices(v, depth, into)
+				c := &struct {
+					w Node_AIndices
+					x A_Indices
+				}{}
+				x, err := decA_Indices(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AIndices{AIndices: x}
+				c.w.AIndices = x
+				m.Node = &c.w
 				continue
 			}
 		case 75: // a_indirection
@@ -1389,15 +2055,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *A_Indirection
 				if w, ok := m.Node.(*Node_AIndirection); ok {
-					into = w.AIndirection
+					x, err := decA_Indirection(v, depth, w.AIndirection)
+					if err != nil {
+						return nil, err
+					}
+					w.AIndirection = x
+					continue
 				}
-				x, err := decA_Indirection(v, depth, into)
+				c := &struct {
+					w Node_AIndirection
+					x A_Indirection
+				}{}
+				x, err := decA_Indirection(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AIndirection{AIndirection: x}
+				c.w.AIndirection = x
+				m.Node = &c.w
 				continue
 			}
 		case 76: // a_array_expr
@@ -1406,15 +2081,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *A_ArrayExpr
 				if w, ok := m.Node.(*Node_AArrayExpr); ok {
-					into = w.AArrayExpr
+					x, err := decA_ArrayExpr(v, depth, w.AArrayExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.AArrayExpr = x
+					continue
 				}
-				x, err := decA_ArrayExpr(v, depth, into)
+				c := &struct {
+					w Node_AArrayExpr
+					x A_ArrayExpr
+				}{}
+				x, err := decA_ArrayExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AArrayExpr{AArrayExpr: x}
+				c.w.AArrayExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 77: // res_target
@@ -1423,15 +2107,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ResTarget
 				if w, ok := m.Node.(*Node_ResTarget); ok {
-					into = w.ResTarget
+					x, err := decResTarget(v, depth, w.ResTarget)
+					if err != nil {
+						return nil, err
+					}
+					w.ResTarget = x
+					continue
 				}
-				x, err := decResTarget(v, depth, into)
+				c := &struct {
+					w Node_ResTarget
+					x ResTarget
+				}{}
+				x, err := decResTarget(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ResTarget{ResTarget: x}
+				c.w.ResTarget = x
+				m.Node = &c.w
 				continue
 			}
 		case 78: // multi_assign_ref
@@ -1440,15 +2133,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *MultiAssignRef
 				if w, ok := m.Node.(*Node_MultiAssignRef); ok {
-					into = w.MultiAssignRef
+					x, err := decMultiAssignRef(v, depth, w.MultiAssignRef)
+					if err != nil {
+						return nil, err
+					}
+					w.MultiAssignRef = x
+					continue
 				}
-				x, err := decMultiAssignRef(v, depth, into)
+				c := &struct {
+					w Node_MultiAssignRef
+					x MultiAssignRef
+				}{}
+				x, err := decMultiAssignRef(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_MultiAssignRef{MultiAssignRef: x}
+				c.w.MultiAssignRef = x
+				m.Node = &c.w
 				continue
 			}
 		case 79: // sort_by
@@ -1457,15 +2159,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SortBy
 				if w, ok := m.Node.(*Node_SortBy); ok {
-					into = w.SortBy
+					x, err := decSortBy(v, depth, w.SortBy)
+					if err != nil {
+						return nil, err
+					}
+					w.SortBy = x
+					continue
 				}
-				x, err := decSortBy(v, depth, into)
+				c := &struct {
+					w Node_SortBy
+					x SortBy
+				}{}
+				x, err := decSortBy(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SortBy{SortBy: x}
+				c.w.SortBy = x
+				m.Node = &c.w
 				continue
 			}
 		case 80: // window_def
@@ -1474,15 +2185,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *WindowDef
 				if w, ok := m.Node.(*Node_WindowDef); ok {
-					into = w.WindowDef
+					x, err := decWindowDef(v, depth, w.WindowDef)
+					if err != nil {
+						return nil, err
+					}
+					w.WindowDef = x
+					continue
 				}
-				x, err := decWindowDef(v, depth, into)
+				c := &struct {
+					w Node_WindowDef
+					x WindowDef
+				}{}
+				x, err := decWindowDef(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_WindowDef{WindowDef: x}
+				c.w.WindowDef = x
+				m.Node = &c.w
 				continue
 			}
 		case 81: // range_subselect
@@ -1491,15 +2211,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeSubselect
 				if w, ok := m.Node.(*Node_RangeSubselect); ok {
-					into = w.RangeSubselect
+					x, err := decRangeSubselect(v, depth, w.RangeSubselect)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeSubselect = x
+					continue
 				}
-				x, err := decRangeSubselect(v, depth, into)
+				c := &struct {
+					w Node_RangeSubselect
+					x RangeSubselect
+				}{}
+				x, err := decRangeSubselect(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeSubselect{RangeSubselect: x}
+				c.w.RangeSubselect = x
+				m.Node = &c.w
 				continue
 			}
 		case 82: // range_function
@@ -1508,15 +2237,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeFunction
 				if w, ok := m.Node.(*Node_RangeFunction); ok {
-					into = w.RangeFunction
+					x, err := decRangeFunction(v, depth, w.RangeFunction)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeFunction = x
+					continue
 				}
-				x, err := decRangeFunction(v, depth, into)
+				c := &struct {
+					w Node_RangeFunction
+					x RangeFunction
+				}{}
+				x, err := decRangeFunction(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeFunction{RangeFunction: x}
+				c.w.RangeFunction = x
+				m.Node = &c.w
 				continue
 			}
 		case 83: // range_table_func
@@ -1525,15 +2263,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeTableFunc
 				if w, ok := m.Node.(*Node_RangeTableFunc); ok {
-					into = w.RangeTableFunc
+					x, err := decRangeTableFunc(v, depth, w.RangeTableFunc)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeTableFunc = x
+					continue
 				}
-				x, err := decRangeTableFunc(v, depth, into)
+				c := &struct {
+					w Node_RangeTableFunc
+					x RangeTableFunc
+				}{}
+				x, err := decRangeTableFunc(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeTableFunc{RangeTableFunc: x}
+				c.w.RangeTableFunc = x
+				m.Node = &c.w
 				continue
 			}
 		case 84: // range_table_func_col
@@ -1542,15 +2289,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeTableFuncCol
 				if w, ok := m.Node.(*Node_RangeTableFuncCol); ok {
-					into = w.RangeTableFuncCol
+					x, err := decRangeTableFuncCol(v, depth, w.RangeTableFuncCol)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeTableFuncCol = x
+					continue
 				}
-				x, err := decRangeTableFuncCol(v, depth, into)
+				c := &struct {
+					w Node_RangeTableFuncCol
+					x RangeTableFuncCol
+				}{}
+				x, err := decRangeTableFuncCol(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeTableFuncCol{RangeTableFuncCol: x}
+				c.w.RangeTableFuncCol = x
+				m.Node = &c.w
 				continue
 			}
 		case 85: // range_table_sample
@@ -1559,15 +2315,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeTableSample
 				if w, ok := m.Node.(*Node_RangeTableSample); ok {
-					into = w.RangeTableSample
+					x, err := decRangeTableSample(v, depth, w.RangeTableSample)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeTableSample = x
+					continue
 				}
-				x, err := decRangeTableSample(v, depth, into)
+				c := &struct {
+					w Node_RangeTableSample
+					x RangeTableSample
+				}{}
+				x, err := decRangeTableSample(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeTableSample{RangeTableSample: x}
+				c.w.RangeTableSample = x
+				m.Node = &c.w
 				continue
 			}
 		case 86: // column_def
@@ -1576,15 +2341,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ColumnDef
 				if w, ok := m.Node.(*Node_ColumnDef); ok {
-					into = w.ColumnDef
+					x, err := decColumnDef(v, depth, w.ColumnDef)
+					if err != nil {
+						return nil, err
+					}
+					w.ColumnDef = x
+					continue
 				}
-				x, err := decColumnDef(v, depth, into)
+				c := &struct {
+					w Node_ColumnDef
+					x ColumnDef
+				}{}
+				x, err := decColumnDef(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ColumnDef{ColumnDef: x}
+				c.w.ColumnDef = x
+				m.Node = &c.w
 				continue
 			}
 		case 87: // table_like_clause
@@ -1593,15 +2367,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TableLikeClause
 				if w, ok := m.Node.(*Node_TableLikeClause); ok {
-					into = w.TableLikeClause
+					x, err := decTableLikeClause(v, depth, w.TableLikeClause)
+					if err != nil {
+						return nil, err
+					}
+					w.TableLikeClause = x
+					continue
 				}
-				x, err := decTableLikeClause(v, depth, into)
+				c := &struct {
+					w Node_TableLikeClause
+					x TableLikeClause
+				}{}
+				x, err := decTableLikeClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TableLikeClause{TableLikeClause: x}
+				c.w.TableLikeClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 88: // index_elem
@@ -1610,15 +2393,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *IndexElem
 				if w, ok := m.Node.(*Node_IndexElem); ok {
-					into = w.IndexElem
+					x, err := decIndexElem(v, depth, w.IndexElem)
+					if err != nil {
+						return nil, err
+					}
+					w.IndexElem = x
+					continue
 				}
-				x, err := decIndexElem(v, depth, into)
+				c := &struct {
+					w Node_IndexElem
+					x IndexElem
+				}{}
+				x, err := decIndexElem(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_IndexElem{IndexElem: x}
+				c.w.IndexElem = x
+				m.Node = &c.w
 				continue
 			}
 		case 89: // def_elem
@@ -1627,15 +2419,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DefElem
 				if w, ok := m.Node.(*Node_DefElem); ok {
-					into = w.DefElem
+					x, err := decDefElem(v, depth, w.DefElem)
+					if err != nil {
+						return nil, err
+					}
+					w.DefElem = x
+					continue
 				}
-				x, err := decDefElem(v, depth, into)
+				c := &struct {
+					w Node_DefElem
+					x DefElem
+				}{}
+				x, err := decDefElem(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DefElem{DefElem: x}
+				c.w.DefElem = x
+				m.Node = &c.w
 				continue
 			}
 		case 90: // locking_clause
@@ -1644,15 +2445,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *LockingClause
 				if w, ok := m.Node.(*Node_LockingClause); ok {
-					into = w.LockingClause
+					x, err := decLockingClause(v, depth, w.LockingClause)
+					if err != nil {
+						return nil, err
+					}
+					w.LockingClause = x
+					continue
 				}
-				x, err := decLockingClause(v, depth, into)
+				c := &struct {
+					w Node_LockingClause
+					x LockingClause
+				}{}
+				x, err := decLockingClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_LockingClause{LockingClause: x}
+				c.w.LockingClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 91: // xml_serialize
@@ -1661,15 +2471,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *XmlSerialize
 				if w, ok := m.Node.(*Node_XmlSerialize); ok {
-					into = w.XmlSerialize
+					x, err := decXmlSerialize(v, depth, w.XmlSerialize)
+					if err != nil {
+						return nil, err
+					}
+					w.XmlSerialize = x
+					continue
 				}
-				x, err := decXmlSerialize(v, depth, into)
+				c := &struct {
+					w Node_XmlSerialize
+					x XmlSerialize
+				}{}
+				x, err := decXmlSerialize(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_XmlSerialize{XmlSerialize: x}
+				c.w.XmlSerialize = x
+				m.Node = &c.w
 				continue
 			}
 		case 92: // partition_elem
@@ -1678,15 +2497,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PartitionElem
 				if w, ok := m.Node.(*Node_PartitionElem); ok {
-					into = w.PartitionElem
+					x, err := decPartitionElem(v, depth, w.PartitionElem)
+					if err != nil {
+						return nil, err
+					}
+					w.PartitionElem = x
+					continue
 				}
-				x, err := decPartitionElem(v, depth, into)
+				c := &struct {
+					w Node_PartitionElem
+					x PartitionElem
+				}{}
+				x, err := decPartitionElem(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PartitionElem{PartitionElem: x}
+				c.w.PartitionElem = x
+				m.Node = &c.w
 				continue
 			}
 		case 93: // partition_spec
@@ -1695,15 +2523,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PartitionSpec
 				if w, ok := m.Node.(*Node_PartitionSpec); ok {
-					into = w.PartitionSpec
+					x, err := decPartitionSpec(v, depth, w.PartitionSpec)
+					if err != nil {
+						return nil, err
+					}
+					w.PartitionSpec = x
+					continue
 				}
-				x, err := decPartitionSpec(v, depth, into)
+				c := &struct {
+					w Node_PartitionSpec
+					x PartitionSpec
+				}{}
+				x, err := decPartitionSpec(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PartitionSpec{PartitionSpec: x}
+				c.w.PartitionSpec = x
+				m.Node = &c.w
 				continue
 			}
 		case 94: // partition_bound_spec
@@ -1712,15 +2549,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PartitionBoundSpec
 				if w, ok := m.Node.(*Node_PartitionBoundSpec); ok {
-					into = w.PartitionBoundSpec
+					x, err := decPartitionBoundSpec(v, depth, w.PartitionBoundSpec)
+					if err != nil {
+						return nil, err
+					}
+					w.PartitionBoundSpec = x
+					continue
 				}
-				x, err := decPartitionBoundSpec(v, depth, into)
+				c := &struct {
+					w Node_PartitionBoundSpec
+					x PartitionBoundSpec
+				}{}
+				x, err := decPartitionBoundSpec(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PartitionBoundSpec{PartitionBoundSpec: x}
+				c.w.PartitionBoundSpec = x
+				m.Node = &c.w
 				continue
 			}
 		case 95: // partition_range_datum
@@ -1729,15 +2575,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PartitionRangeDatum
 				if w, ok := m.Node.(*Node_PartitionRangeDatum); ok {
-					into = w.PartitionRangeDatum
+					x, err := decPartitionRangeDatum(v, depth, w.PartitionRangeDatum)
+					if err != nil {
+						return nil, err
+					}
+					w.PartitionRangeDatum = x
+					continue
 				}
-				x, err := decPartitionRangeDatum(v, depth, into)
+				c := &struct {
+					w Node_PartitionRangeDatum
+					x PartitionRangeDatum
+				}{}
+				x, err := decPartitionRangeDatum(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PartitionRangeDatum{PartitionRangeDatum: x}
+				c.w.PartitionRangeDatum = x
+				m.Node = &c.w
 				continue
 			}
 		case 96: // single_partition_spec
@@ -1746,15 +2601,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SinglePartitionSpec
 				if w, ok := m.Node.(*Node_SinglePartitionSpec); ok {
-					into = w.SinglePartitionSpec
+					x, err := decSinglePartitionSpec(v, depth, w.SinglePartitionSpec)
+					if err != nil {
+						return nil, err
+					}
+					w.SinglePartitionSpec = x
+					continue
 				}
-				x, err := decSinglePartitionSpec(v, depth, into)
+				c := &struct {
+					w Node_SinglePartitionSpec
+					x SinglePartitionSpec
+				}{}
+				x, err := decSinglePartitionSpec(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SinglePartitionSpec{SinglePartitionSpec: x}
+				c.w.SinglePartitionSpec = x
+				m.Node = &c.w
 				continue
 			}
 		case 97: // partition_cmd
@@ -1763,15 +2627,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PartitionCmd
 				if w, ok := m.Node.(*Node_PartitionCmd); ok {
-					into = w.PartitionCmd
+					x, err := decPartitionCmd(v, depth, w.PartitionCmd)
+					if err != nil {
+						return nil, err
+					}
+					w.PartitionCmd = x
+					continue
 				}
-				x, err := decPartitionCmd(v, depth, into)
+				c := &struct {
+					w Node_PartitionCmd
+					x PartitionCmd
+				}{}
+				x, err := decPartitionCmd(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PartitionCmd{PartitionCmd: x}
+				c.w.PartitionCmd = x
+				m.Node = &c.w
 				continue
 			}
 		case 98: // range_tbl_entry
@@ -1780,15 +2653,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeTblEntry
 				if w, ok := m.Node.(*Node_RangeTblEntry); ok {
-					into = w.RangeTblEntry
+					x, err := decRangeTblEntry(v, depth, w.RangeTblEntry)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeTblEntry = x
+					continue
 				}
-				x, err := decRangeTblEntry(v, depth, into)
+				c := &struct {
+					w Node_RangeTblEntry
+					x RangeTblEntry
+				}{}
+				x, err := decRangeTblEntry(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeTblEntry{RangeTblEntry: x}
+				c.w.RangeTblEntry = x
+				m.Node = &c.w
 				continue
 			}
 		case 99: // rtepermission_info
@@ -1797,15 +2679,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RTEPermissionInfo
 				if w, ok := m.Node.(*Node_RtepermissionInfo); ok {
-					into = w.RtepermissionInfo
+					x, err := decRTEPermissionInfo(v, depth, w.RtepermissionInfo)
+					if err != nil {
+						return nil, err
+					}
+					w.RtepermissionInfo = x
+					continue
 				}
-				x, err := decRTEPermissionInfo(v, depth, into)
+				c := &struct {
+					w Node_RtepermissionInfo
+					x RTEPermissionInfo
+				}{}
+				x, err := decRTEPermissionInfo(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RtepermissionInfo{RtepermissionInfo: x}
+				c.w.RtepermissionInfo = x
+				m.Node = &c.w
 				continue
 			}
 		case 100: // range_tbl_function
@@ -1814,15 +2705,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RangeTblFunction
 				if w, ok := m.Node.(*Node_RangeTblFunction); ok {
-					into = w.RangeTblFunction
+					x, err := decRangeTblFunction(v, depth, w.RangeTblFunction)
+					if err != nil {
+						return nil, err
+					}
+					w.RangeTblFunction = x
+					continue
 				}
-				x, err := decRangeTblFunction(v, depth, into)
+				c := &struct {
+					w Node_RangeTblFunction
+					x RangeTblFunction
+				}{}
+				x, err := decRangeTblFunction(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RangeTblFunction{RangeTblFunction: x}
+				c.w.RangeTblFunction = x
+				m.Node = &c.w
 				continue
 			}
 		case 101: // table_sample_clause
@@ -1831,15 +2731,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TableSampleClause
 				if w, ok := m.Node.(*Node_TableSampleClause); ok {
-					into = w.TableSampleClause
+					x, err := decTableSampleClause(v, depth, w.TableSampleClause)
+					if err != nil {
+						return nil, err
+					}
+					w.TableSampleClause = x
+					continue
 				}
-				x, err := decTableSampleClause(v, depth, into)
+				c := &struct {
+					w Node_TableSampleClause
+					x TableSampleClause
+				}{}
+				x, err := decTableSampleClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TableSampleClause{TableSampleClause: x}
+				c.w.TableSampleClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 102: // with_check_option
@@ -1848,15 +2757,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *WithCheckOption
 				if w, ok := m.Node.(*Node_WithCheckOption); ok {
-					into = w.WithCheckOption
+					x, err := decWithCheckOption(v, depth, w.WithCheckOption)
+					if err != nil {
+						return nil, err
+					}
+					w.WithCheckOption = x
+					continue
 				}
-				x, err := decWithCheckOption(v, depth, into)
+				c := &struct {
+					w Node_WithCheckOption
+					x WithCheckOption
+				}{}
+				x, err := decWithCheckOption(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_WithCheckOption{WithCheckOption: x}
+				c.w.WithCheckOption = x
+				m.Node = &c.w
 				continue
 			}
 		case 103: // sort_group_clause
@@ -1865,15 +2783,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SortGroupClause
 				if w, ok := m.Node.(*Node_SortGroupClause); ok {
-					into = w.SortGroupClause
+					x, err := decSortGroupClause(v, depth, w.SortGroupClause)
+					if err != nil {
+						return nil, err
+					}
+					w.SortGroupClause = x
+					continue
 				}
-				x, err := decSortGroupClause(v, depth, into)
+				c := &struct {
+					w Node_SortGroupClause
+					x SortGroupClause
+				}{}
+				x, err := decSortGroupClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SortGroupClause{SortGroupClause: x}
+				c.w.SortGroupClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 104: // grouping_set
@@ -1882,15 +2809,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *GroupingSet
 				if w, ok := m.Node.(*Node_GroupingSet); ok {
-					into = w.GroupingSet
+					x, err := decGroupingSet(v, depth, w.GroupingSet)
+					if err != nil {
+						return nil, err
+					}
+					w.GroupingSet = x
+					continue
 				}
-				x, err := decGroupingSet(v, depth, into)
+				c := &struct {
+					w Node_GroupingSet
+					x GroupingSet
+				}{}
+				x, err := decGroupingSet(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_GroupingSet{GroupingSet: x}
+				c.w.GroupingSet = x
+				m.Node = &c.w
 				continue
 			}
 		case 105: // window_clause
@@ -1899,15 +2835,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *WindowClause
 				if w, ok := m.Node.(*Node_WindowClause); ok {
-					into = w.WindowClause
+					x, err := decWindowClause(v, depth, w.WindowClause)
+					if err != nil {
+						return nil, err
+					}
+					w.WindowClause = x
+					continue
 				}
-				x, err := decWindowClause(v, depth, into)
+				c := &struct {
+					w Node_WindowClause
+					x WindowClause
+				}{}
+				x, err := decWindowClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_WindowClause{WindowClause: x}
+				c.w.WindowClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 106: // row_mark_clause
@@ -1916,15 +2861,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RowMarkClause
 				if w, ok := m.Node.(*Node_RowMarkClause); ok {
-					into = w.RowMarkClause
+					x, err := decRowMarkClause(v, depth, w.RowMarkClause)
+					if err != nil {
+						return nil, err
+					}
+					w.RowMarkClause = x
+					continue
 				}
-				x, err := decRowMarkClause(v, depth, into)
+				c := &struct {
+					w Node_RowMarkClause
+					x RowMarkClause
+				}{}
+				x, err := decRowMarkClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RowMarkClause{RowMarkClause: x}
+				c.w.RowMarkClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 107: // with_clause
@@ -1933,15 +2887,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *WithClause
 				if w, ok := m.Node.(*Node_WithClause); ok {
-					into = w.WithClause
+					x, err := decWithClause(v, depth, w.WithClause)
+					if err != nil {
+						return nil, err
+					}
+					w.WithClause = x
+					continue
 				}
-				x, err := decWithClause(v, depth, into)
+				c := &struct {
+					w Node_WithClause
+					x WithClause
+				}{}
+				x, err := decWithClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_WithClause{WithClause: x}
+				c.w.WithClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 108: // infer_clause
@@ -1950,15 +2913,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *InferClause
 				if w, ok := m.Node.(*Node_InferClause); ok {
-					into = w.InferClause
+					x, err := decInferClause(v, depth, w.InferClause)
+					if err != nil {
+						return nil, err
+					}
+					w.InferClause = x
+					continue
 				}
-				x, err := decInferClause(v, depth, into)
+				c := &struct {
+					w Node_InferClause
+					x InferClause
+				}{}
+				x, err := decInferClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_InferClause{InferClause: x}
+				c.w.InferClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 109: // on_conflict_clause
@@ -1967,15 +2939,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *OnConflictClause
 				if w, ok := m.Node.(*Node_OnConflictClause); ok {
-					into = w.OnConflictClause
+					x, err := decOnConflictClause(v, depth, w.OnConflictClause)
+					if err != nil {
+						return nil, err
+					}
+					w.OnConflictClause = x
+					continue
 				}
-				x, err := decOnConflictClause(v, depth, into)
+				c := &struct {
+					w Node_OnConflictClause
+					x OnConflictClause
+				}{}
+				x, err := decOnConflictClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_OnConflictClause{OnConflictClause: x}
+				c.w.OnConflictClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 110: // ctesearch_clause
@@ -1984,15 +2965,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CTESearchClause
 				if w, ok := m.Node.(*Node_CtesearchClause); ok {
-					into = w.CtesearchClause
+					x, err := decCTESearchClause(v, depth, w.CtesearchClause)
+					if err != nil {
+						return nil, err
+					}
+					w.CtesearchClause = x
+					continue
 				}
-				x, err := decCTESearchClause(v, depth, into)
+				c := &struct {
+					w Node_CtesearchClause
+					x CTESearchClause
+				}{}
+				x, err := decCTESearchClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CtesearchClause{CtesearchClause: x}
+				c.w.CtesearchClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 111: // ctecycle_clause
@@ -2001,15 +2991,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CTECycleClause
 				if w, ok := m.Node.(*Node_CtecycleClause); ok {
-					into = w.CtecycleClause
+					x, err := decCTECycleClause(v, depth, w.CtecycleClause)
+					if err != nil {
+						return nil, err
+					}
+					w.CtecycleClause = x
+					continue
 				}
-				x, err := decCTECycleClause(v, depth, into)
+				c := &struct {
+					w Node_CtecycleClause
+					x CTECycleClause
+				}{}
+				x, err := decCTECycleClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CtecycleClause{CtecycleClause: x}
+				c.w.CtecycleClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 112: // common_table_expr
@@ -2018,15 +3017,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CommonTableExpr
 				if w, ok := m.Node.(*Node_CommonTableExpr); ok {
-					into = w.CommonTableExpr
+					x, err := decCommonTableExpr(v, depth, w.CommonTableExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.CommonTableExpr = x
+					continue
 				}
-				x, err := decCommonTableExpr(v, depth, into)
+				c := &struct {
+					w Node_CommonTableExpr
+					x CommonTableExpr
+				}{}
+				x, err := decCommonTableExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CommonTableExpr{CommonTableExpr: x}
+				c.w.CommonTableExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 113: // merge_when_clause
@@ -2035,15 +3043,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *MergeWhenClause
 				if w, ok := m.Node.(*Node_MergeWhenClause); ok {
-					into = w.MergeWhenClause
+					x, err := decMergeWhenClause(v, depth, w.MergeWhenClause)
+					if err != nil {
+						return nil, err
+					}
+					w.MergeWhenClause = x
+					continue
 				}
-				x, err := decMergeWhenClause(v, depth, into)
+				c := &struct {
+					w Node_MergeWhenClause
+					x MergeWhenClause
+				}{}
+				x, err := decMergeWhenClause(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_MergeWhenClause{MergeWhenClause: x}
+				c.w.MergeWhenClause = x
+				m.Node = &c.w
 				continue
 			}
 		case 114: // trigger_transition
@@ -2052,15 +3069,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TriggerTransition
 				if w, ok := m.Node.(*Node_TriggerTransition); ok {
-					into = w.TriggerTransition
+					x, err := decTriggerTransition(v, depth, w.TriggerTransition)
+					if err != nil {
+						return nil, err
+					}
+					w.TriggerTransition = x
+					continue
 				}
-				x, err := decTriggerTransition(v, depth, into)
+				c := &struct {
+					w Node_TriggerTransition
+					x TriggerTransition
+				}{}
+				x, err := decTriggerTransition(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TriggerTransition{TriggerTransition: x}
+				c.w.TriggerTransition = x
+				m.Node = &c.w
 				continue
 			}
 		case 115: // json_output
@@ -2069,15 +3095,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonOutput
 				if w, ok := m.Node.(*Node_JsonOutput); ok {
-					into = w.JsonOutput
+					x, err := decJsonOutput(v, depth, w.JsonOutput)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonOutput = x
+					continue
 				}
-				x, err := decJsonOutput(v, depth, into)
+				c := &struct {
+					w Node_JsonOutput
+					x JsonOutput
+				}{}
+				x, err := decJsonOutput(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonOutput{JsonOutput: x}
+				c.w.JsonOutput = x
+				m.Node = &c.w
 				continue
 			}
 		case 116: // json_argument
@@ -2086,15 +3121,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonArgument
 				if w, ok := m.Node.(*Node_JsonArgument); ok {
-					into = w.JsonArgument
+					x, err := decJsonArgument(v, depth, w.JsonArgument)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonArgument = x
+					continue
 				}
-				x, err := decJsonArgument(v, depth, into)
+				c := &struct {
+					w Node_JsonArgument
+					x JsonArgument
+				}{}
+				x, err := decJsonArgument(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonArgument{JsonArgument: x}
+				c.w.JsonArgument = x
+				m.Node = &c.w
 				continue
 			}
 		case 117: // json_func_expr
@@ -2103,15 +3147,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonFuncExpr
 				if w, ok := m.Node.(*Node_JsonFuncExpr); ok {
-					into = w.JsonFuncExpr
+					x, err := decJsonFuncExpr(v, depth, w.JsonFuncExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonFuncExpr = x
+					continue
 				}
-				x, err := decJsonFuncExpr(v, depth, into)
+				c := &struct {
+					w Node_JsonFuncExpr
+					x JsonFuncExpr
+				}{}
+				x, err := decJsonFuncExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonFuncExpr{JsonFuncExpr: x}
+				c.w.JsonFuncExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 118: // json_table_path_spec
@@ -2120,15 +3173,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonTablePathSpec
 				if w, ok := m.Node.(*Node_JsonTablePathSpec); ok {
-					into = w.JsonTablePathSpec
+					x, err := decJsonTablePathSpec(v, depth, w.JsonTablePathSpec)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonTablePathSpec = x
+					continue
 				}
-				x, err := decJsonTablePathSpec(v, depth, into)
+				c := &struct {
+					w Node_JsonTablePathSpec
+					x JsonTablePathSpec
+				}{}
+				x, err := decJsonTablePathSpec(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonTablePathSpec{JsonTablePathSpec: x}
+				c.w.JsonTablePathSpec = x
+				m.Node = &c.w
 				continue
 			}
 		case 119: // json_table
@@ -2137,15 +3199,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonTable
 				if w, ok := m.Node.(*Node_JsonTable); ok {
-					into = w.JsonTable
+					x, err := decJsonTable(v, depth, w.JsonTable)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonTable = x
+					continue
 				}
-				x, err := decJsonTable(v, depth, into)
+				c := &struct {
+					w Node_JsonTable
+					x JsonTable
+				}{}
+				x, err := decJsonTable(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonTable{JsonTable: x}
+				c.w.JsonTable = x
+				m.Node = &c.w
 				continue
 			}
 		case 120: // json_table_column
@@ -2154,15 +3225,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonTableColumn
 				if w, ok := m.Node.(*Node_JsonTableColumn); ok {
-					into = w.JsonTableColumn
+					x, err := decJsonTableColumn(v, depth, w.JsonTableColumn)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonTableColumn = x
+					continue
 				}
-				x, err := decJsonTableColumn(v, depth, into)
+				c := &struct {
+					w Node_JsonTableColumn
+					x JsonTableColumn
+				}{}
+				x, err := decJsonTableColumn(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonTableColumn{JsonTableColumn: x}
+				c.w.JsonTableColumn = x
+				m.Node = &c.w
 				continue
 			}
 		case 121: // json_key_value
@@ -2171,15 +3251,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonKeyValue
 				if w, ok := m.Node.(*Node_JsonKeyValue); ok {
-					into = w.JsonKeyValue
+					x, err := decJsonKeyValue(v, depth, w.JsonKeyValue)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonKeyValue = x
+					continue
 				}
-				x, err := decJsonKeyValue(v, depth, into)
+				c := &struct {
+					w Node_JsonKeyValue
+					x JsonKeyValue
+				}{}
+				x, err := decJsonKeyValue(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonKeyValue{JsonKeyValue: x}
+				c.w.JsonKeyValue = x
+				m.Node = &c.w
 				continue
 			}
 		case 122: // json_parse_expr
@@ -2188,15 +3277,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonParseExpr
 				if w, ok := m.Node.(*Node_JsonParseExpr); ok {
-					into = w.JsonParseExpr
+					x, err := decJsonParseExpr(v, depth, w.JsonParseExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonParseExpr = x
+					continue
 				}
-				x, err := decJsonParseExpr(v, depth, into)
+				c := &struct {
+					w Node_JsonParseExpr
+					x JsonParseExpr
+				}{}
+				x, err := decJsonParseExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonParseExpr{JsonParseExpr: x}
+				c.w.JsonParseExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 123: // json_scalar_expr
@@ -2205,15 +3303,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonScalarExpr
 				if w, ok := m.Node.(*Node_JsonScalarExpr); ok {
-					into = w.JsonScalarExpr
+					x, err := decJsonScalarExpr(v, depth, w.JsonScalarExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonScalarExpr = x
+					continue
 				}
-				x, err := decJsonScalarExpr(v, depth, into)
+				c := &struct {
+					w Node_JsonScalarExpr
+					x JsonScalarExpr
+				}{}
+				x, err := decJsonScalarExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonScalarExpr{JsonScalarExpr: x}
+				c.w.JsonScalarExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 124: // json_serialize_expr
@@ -2222,15 +3329,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonSerializeExpr
 				if w, ok := m.Node.(*Node_JsonSerializeExpr); ok {
-					into = w.JsonSerializeExpr
+					x, err := decJsonSerializeExpr(v, depth, w.JsonSerializeExpr)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonSerializeExpr = x
+					continue
 				}
-				x, err := decJsonSerializeExpr(v, depth, into)
+				c := &struct {
+					w Node_JsonSerializeExpr
+					x JsonSerializeExpr
+				}{}
+				x, err := decJsonSerializeExpr(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonSerializeExpr{JsonSerializeExpr: x}
+				c.w.JsonSerializeExpr = x
+				m.Node = &c.w
 				continue
 			}
 		case 125: // json_object_constructor
@@ -2239,15 +3355,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonObjectConstructor
 				if w, ok := m.Node.(*Node_JsonObjectConstructor); ok {
-					into = w.JsonObjectConstructor
+					x, err := decJsonObjectConstructor(v, depth, w.JsonObjectConstructor)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonObjectConstructor = x
+					continue
 				}
-				x, err := decJsonObjectConstructor(v, depth, into)
+				c := &struct {
+					w Node_JsonObjectConstructor
+					x JsonObjectConstructor
+				}{}
+				x, err := decJsonObjectConstructor(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonObjectConstructor{JsonObjectConstructor: x}
+				c.w.JsonObjectConstructor = x
+				m.Node = &c.w
 				continue
 			}
 		case 126: // json_array_constructor
@@ -2256,15 +3381,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonArrayConstructor
 				if w, ok := m.Node.(*Node_JsonArrayConstructor); ok {
-					into = w.JsonArrayConstructor
+					x, err := decJsonArrayConstructor(v, depth, w.JsonArrayConstructor)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonArrayConstructor = x
+					continue
 				}
-				x, err := decJsonArrayConstructor(v, depth, into)
+				c := &struct {
+					w Node_JsonArrayConstructor
+					x JsonArrayConstructor
+				}{}
+				x, err := decJsonArrayConstructor(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonArrayConstructor{JsonArrayConstructor: x}
+				c.w.JsonArrayConstructor = x
+				m.Node = &c.w
 				continue
 			}
 		case 127: // json_array_query_constructor
@@ -2273,15 +3407,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonArrayQueryConstructor
 				if w, ok := m.Node.(*Node_JsonArrayQueryConstructor); ok {
-					into = w.JsonArrayQueryConstructor
+					x, err := decJsonArrayQueryConstructor(v, depth, w.JsonArrayQueryConstructor)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonArrayQueryConstructor = x
+					continue
 				}
-				x, err := decJsonArrayQueryConstructor(v, depth, into)
+				c := &struct {
+					w Node_JsonArrayQueryConstructor
+					x JsonArrayQueryConstructor
+				}{}
+				x, err := decJsonArrayQueryConstructor(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonArrayQueryConstructor{JsonArrayQueryConstructor: x}
+				c.w.JsonArrayQueryConstructor = x
+				m.Node = &c.w
 				continue
 			}
 		case 128: // json_agg_constructor
@@ -2290,15 +3433,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonAggConstructor
 				if w, ok := m.Node.(*Node_JsonAggConstructor); ok {
-					into = w.JsonAggConstructor
+					x, err := decJsonAggConstructor(v, depth, w.JsonAggConstructor)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonAggConstructor = x
+					continue
 				}
-				x, err := decJsonAggConstructor(v, depth, into)
+				c := &struct {
+					w Node_JsonAggConstructor
+					x JsonAggConstructor
+				}{}
+				x, err := decJsonAggConstructor(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonAggConstructor{JsonAggConstructor: x}
+				c.w.JsonAggConstructor = x
+				m.Node = &c.w
 				continue
 			}
 		case 129: // json_object_agg
@@ -2307,15 +3459,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonObjectAgg
 				if w, ok := m.Node.(*Node_JsonObjectAgg); ok {
-					into = w.JsonObjectAgg
+					x, err := decJsonObjectAgg(v, depth, w.JsonObjectAgg)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonObjectAgg = x
+					continue
 				}
-				x, err := decJsonObjectAgg(v, depth, into)
+				c := &struct {
+					w Node_JsonObjectAgg
+					x JsonObjectAgg
+				}{}
+				x, err := decJsonObjectAgg(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonObjectAgg{JsonObjectAgg: x}
+				c.w.JsonObjectAgg = x
+				m.Node = &c.w
 				continue
 			}
 		case 130: // json_array_agg
@@ -2324,15 +3485,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *JsonArrayAgg
 				if w, ok := m.Node.(*Node_JsonArrayAgg); ok {
-					into = w.JsonArrayAgg
+					x, err := decJsonArrayAgg(v, depth, w.JsonArrayAgg)
+					if err != nil {
+						return nil, err
+					}
+					w.JsonArrayAgg = x
+					continue
 				}
-				x, err := decJsonArrayAgg(v, depth, into)
+				c := &struct {
+					w Node_JsonArrayAgg
+					x JsonArrayAgg
+				}{}
+				x, err := decJsonArrayAgg(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_JsonArrayAgg{JsonArrayAgg: x}
+				c.w.JsonArrayAgg = x
+				m.Node = &c.w
 				continue
 			}
 		case 131: // raw_stmt
@@ -2341,15 +3511,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RawStmt
 				if w, ok := m.Node.(*Node_RawStmt); ok {
-					into = w.RawStmt
+					x, err := decRawStmt(v, depth, w.RawStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.RawStmt = x
+					continue
 				}
-				x, err := decRawStmt(v, depth, into)
+				c := &struct {
+					w Node_RawStmt
+					x RawStmt
+				}{}
+				x, err := decRawStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RawStmt{RawStmt: x}
+				c.w.RawStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 132: // insert_stmt
@@ -2358,15 +3537,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *InsertStmt
 				if w, ok := m.Node.(*Node_InsertStmt); ok {
-					into = w.InsertStmt
+					x, err := decInsertStmt(v, depth, w.InsertStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.InsertStmt = x
+					continue
 				}
-				x, err := decInsertStmt(v, depth, into)
+				c := &struct {
+					w Node_InsertStmt
+					x InsertStmt
+				}{}
+				x, err := decInsertStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_InsertStmt{InsertStmt: x}
+				c.w.InsertStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 133: // delete_stmt
@@ -2375,15 +3563,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DeleteStmt
 				if w, ok := m.Node.(*Node_DeleteStmt); ok {
-					into = w.DeleteStmt
+					x, err := decDeleteStmt(v, depth, w.DeleteStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DeleteStmt = x
+					continue
 				}
-				x, err := decDeleteStmt(v, depth, into)
+				c := &struct {
+					w Node_DeleteStmt
+					x DeleteStmt
+				}{}
+				x, err := decDeleteStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DeleteStmt{DeleteStmt: x}
+				c.w.DeleteStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 134: // update_stmt
@@ -2392,15 +3589,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *UpdateStmt
 				if w, ok := m.Node.(*Node_UpdateStmt); ok {
-					into = w.UpdateStmt
+					x, err := decUpdateStmt(v, depth, w.UpdateStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.UpdateStmt = x
+					continue
 				}
-				x, err := decUpdateStmt(v, depth, into)
+				c := &struct {
+					w Node_UpdateStmt
+					x UpdateStmt
+				}{}
+				x, err := decUpdateStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_UpdateStmt{UpdateStmt: x}
+				c.w.UpdateStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 135: // merge_stmt
@@ -2409,15 +3615,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *MergeStmt
 				if w, ok := m.Node.(*Node_MergeStmt); ok {
-					into = w.MergeStmt
+					x, err := decMergeStmt(v, depth, w.MergeStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.MergeStmt = x
+					continue
 				}
-				x, err := decMergeStmt(v, depth, into)
+				c := &struct {
+					w Node_MergeStmt
+					x MergeStmt
+				}{}
+				x, err := decMergeStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_MergeStmt{MergeStmt: x}
+				c.w.MergeStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 136: // select_stmt
@@ -2426,15 +3641,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SelectStmt
 				if w, ok := m.Node.(*Node_SelectStmt); ok {
-					into = w.SelectStmt
+					x, err := decSelectStmt(v, depth, w.SelectStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.SelectStmt = x
+					continue
 				}
-				x, err := decSelectStmt(v, depth, into)
+				c := &struct {
+					w Node_SelectStmt
+					x SelectStmt
+				}{}
+				x, err := decSelectStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SelectStmt{SelectStmt: x}
+				c.w.SelectStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 137: // set_operation_stmt
@@ -2443,15 +3667,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SetOperationStmt
 				if w, ok := m.Node.(*Node_SetOperationStmt); ok {
-					into = w.SetOperationStmt
+					x, err := decSetOperationStmt(v, depth, w.SetOperationStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.SetOperationStmt = x
+					continue
 				}
-				x, err := decSetOperationStmt(v, depth, into)
+				c := &struct {
+					w Node_SetOperationStmt
+					x SetOperationStmt
+				}{}
+				x, err := decSetOperationStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SetOperationStmt{SetOperationStmt: x}
+				c.w.SetOperationStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 138: // return_stmt
@@ -2460,15 +3693,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ReturnStmt
 				if w, ok := m.Node.(*Node_ReturnStmt); ok {
-					into = w.ReturnStmt
+					x, err := decReturnStmt(v, depth, w.ReturnStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ReturnStmt = x
+					continue
 				}
-				x, err := decReturnStmt(v, depth, into)
+				c := &struct {
+					w Node_ReturnStmt
+					x ReturnStmt
+				}{}
+				x, err := decReturnStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ReturnStmt{ReturnStmt: x}
+				c.w.ReturnStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 139: // plassign_stmt
@@ -2477,15 +3719,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PLAssignStmt
 				if w, ok := m.Node.(*Node_PlassignStmt); ok {
-					into = w.PlassignStmt
+					x, err := decPLAssignStmt(v, depth, w.PlassignStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.PlassignStmt = x
+					continue
 				}
-				x, err := decPLAssignStmt(v, depth, into)
+				c := &struct {
+					w Node_PlassignStmt
+					x PLAssignStmt
+				}{}
+				x, err := decPLAssignStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PlassignStmt{PlassignStmt: x}
+				c.w.PlassignStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 140: // create_schema_stmt
@@ -2494,15 +3745,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateSchemaStmt
 				if w, ok := m.Node.(*Node_CreateSchemaStmt); ok {
-					into = w.CreateSchemaStmt
+					x, err := decCreateSchemaStmt(v, depth, w.CreateSchemaStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateSchemaStmt = x
+					continue
 				}
-				x, err := decCreateSchemaStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateSchemaStmt
+					x CreateSchemaStmt
+				}{}
+				x, err := decCreateSchemaStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateSchemaStmt{CreateSchemaStmt: x}
+				c.w.CreateSchemaStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 141: // alter_table_stmt
@@ -2511,15 +3771,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterTableStmt
 				if w, ok := m.Node.(*Node_AlterTableStmt); ok {
-					into = w.AlterTableStmt
+					x, err := decAlterTableStmt(v, depth, w.AlterTableStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterTableStmt = x
+					continue
 				}
-				x, err := decAlterTableStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterTableStmt
+					x AlterTableStmt
+				}{}
+				x, err := decAlterTableStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterTableStmt{AlterTableStmt: x}
+				c.w.AlterTableStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 142: // replica_identity_stmt
@@ -2528,15 +3797,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ReplicaIdentityStmt
 				if w, ok := m.Node.(*Node_ReplicaIdentityStmt); ok {
-					into = w.ReplicaIdentityStmt
+					x, err := decReplicaIdentityStmt(v, depth, w.ReplicaIdentityStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ReplicaIdentityStmt = x
+					continue
 				}
-				x, err := decReplicaIdentityStmt(v, depth, into)
+				c := &struct {
+					w Node_ReplicaIdentityStmt
+					x ReplicaIdentityStmt
+				}{}
+				x, err := decReplicaIdentityStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ReplicaIdentityStmt{ReplicaIdentityStmt: x}
+				c.w.ReplicaIdentityStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 143: // alter_table_cmd
@@ -2545,15 +3823,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterTableCmd
 				if w, ok := m.Node.(*Node_AlterTableCmd); ok {
-					into = w.AlterTableCmd
+					x, err := decAlterTableCmd(v, depth, w.AlterTableCmd)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterTableCmd = x
+					continue
 				}
-				x, err := decAlterTableCmd(v, depth, into)
+				c := &struct {
+					w Node_AlterTableCmd
+					x AlterTableCmd
+				}{}
+				x, err := decAlterTableCmd(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterTableCmd{AlterTableCmd: x}
+				c.w.AlterTableCmd = x
+				m.Node = &c.w
 				continue
 			}
 		case 144: // alter_collation_stmt
@@ -2562,15 +3849,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterCollationStmt
 				if w, ok := m.Node.(*Node_AlterCollationStmt); ok {
-					into = w.AlterCollationStmt
+					x, err := decAlterCollationStmt(v, depth, w.AlterCollationStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterCollationStmt = x
+					continue
 				}
-				x, err := decAlterCollationStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterCollationStmt
+					x AlterCollationStmt
+				}{}
+				x, err := decAlterCollationStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterCollationStmt{AlterCollationStmt: x}
+				c.w.AlterCollationStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 145: // alter_domain_stmt
@@ -2579,15 +3875,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterDomainStmt
 				if w, ok := m.Node.(*Node_AlterDomainStmt); ok {
-					into = w.AlterDomainStmt
+					x, err := decAlterDomainStmt(v, depth, w.AlterDomainStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterDomainStmt = x
+					continue
 				}
-				x, err := decAlterDomainStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterDomainStmt
+					x AlterDomainStmt
+				}{}
+				x, err := decAlterDomainStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterDomainStmt{AlterDomainStmt: x}
+				c.w.AlterDomainStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 146: // grant_stmt
@@ -2596,15 +3901,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *GrantStmt
 				if w, ok := m.Node.(*Node_GrantStmt); ok {
-					into = w.GrantStmt
+					x, err := decGrantStmt(v, depth, w.GrantStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.GrantStmt = x
+					continue
 				}
-				x, err := decGrantStmt(v, depth, into)
+				c := &struct {
+					w Node_GrantStmt
+					x GrantStmt
+				}{}
+				x, err := decGrantStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_GrantStmt{GrantStmt: x}
+				c.w.GrantStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 147: // object_with_args
@@ -2613,15 +3927,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ObjectWithArgs
 				if w, ok := m.Node.(*Node_ObjectWithArgs); ok {
-					into = w.ObjectWithArgs
+					x, err := decObjectWithArgs(v, depth, w.ObjectWithArgs)
+					if err != nil {
+						return nil, err
+					}
+					w.ObjectWithArgs = x
+					continue
 				}
-				x, err := decObjectWithArgs(v, depth, into)
+				c := &struct {
+					w Node_ObjectWithArgs
+					x ObjectWithArgs
+				}{}
+				x, err := decObjectWithArgs(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ObjectWithArgs{ObjectWithArgs: x}
+				c.w.ObjectWithArgs = x
+				m.Node = &c.w
 				continue
 			}
 		case 148: // access_priv
@@ -2630,15 +3953,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AccessPriv
 				if w, ok := m.Node.(*Node_AccessPriv); ok {
-					into = w.AccessPriv
+					x, err := decAccessPriv(v, depth, w.AccessPriv)
+					if err != nil {
+						return nil, err
+					}
+					w.AccessPriv = x
+					continue
 				}
-				x, err := decAccessPriv(v, depth, into)
+				c := &struct {
+					w Node_AccessPriv
+					x AccessPriv
+				}{}
+				x, err := decAccessPriv(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AccessPriv{AccessPriv: x}
+				c.w.AccessPriv = x
+				m.Node = &c.w
 				continue
 			}
 		case 149: // grant_role_stmt
@@ -2647,15 +3979,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *GrantRoleStmt
 				if w, ok := m.Node.(*Node_GrantRoleStmt); ok {
-					into = w.GrantRoleStmt
+					x, err := decGrantRoleStmt(v, depth, w.GrantRoleStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.GrantRoleStmt = x
+					continue
 				}
-				x, err := decGrantRoleStmt(v, depth, into)
+				c := &struct {
+					w Node_GrantRoleStmt
+					x GrantRoleStmt
+				}{}
+				x, err := decGrantRoleStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_GrantRoleStmt{GrantRoleStmt: x}
+				c.w.GrantRoleStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 150: // alter_default_privileges_stmt
@@ -2664,15 +4005,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterDefaultPrivilegesStmt
 				if w, ok := m.Node.(*Node_AlterDefaultPrivilegesStmt); ok {
-					into = w.AlterDefaultPrivilegesStmt
+					x, err := decAlterDefaultPrivilegesStmt(v, depth, w.AlterDefaultPrivilegesStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterDefaultPrivilegesStmt = x
+					continue
 				}
-				x, err := decAlterDefaultPrivilegesStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterDefaultPrivilegesStmt
+					x AlterDefaultPrivilegesStmt
+				}{}
+				x, err := decAlterDefaultPrivilegesStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterDefaultPrivilegesStmt{AlterDefaultPrivilegesStmt: x}
+				c.w.AlterDefaultPrivilegesStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 151: // copy_stmt
@@ -2681,15 +4031,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CopyStmt
 				if w, ok := m.Node.(*Node_CopyStmt); ok {
-					into = w.CopyStmt
+					x, err := decCopyStmt(v, depth, w.CopyStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CopyStmt = x
+					continue
 				}
-				x, err := decCopyStmt(v, depth, into)
+				c := &struct {
+					w Node_CopyStmt
+					x CopyStmt
+				}{}
+				x, err := decCopyStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CopyStmt{CopyStmt: x}
+				c.w.CopyStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 152: // variable_set_stmt
@@ -2698,15 +4057,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *VariableSetStmt
 				if w, ok := m.Node.(*Node_VariableSetStmt); ok {
-					into = w.VariableSetStmt
+					x, err := decVariableSetStmt(v, depth, w.VariableSetStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.VariableSetStmt = x
+					continue
 				}
-				x, err := decVariableSetStmt(v, depth, into)
+				c := &struct {
+					w Node_VariableSetStmt
+					x VariableSetStmt
+				}{}
+				x, err := decVariableSetStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_VariableSetStmt{VariableSetStmt: x}
+				c.w.VariableSetStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 153: // variable_show_stmt
@@ -2715,15 +4083,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *VariableShowStmt
 				if w, ok := m.Node.(*Node_VariableShowStmt); ok {
-					into = w.VariableShowStmt
+					x, err := decVariableShowStmt(v, depth, w.VariableShowStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.VariableShowStmt = x
+					continue
 				}
-				x, err := decVariableShowStmt(v, depth, into)
+				c := &struct {
+					w Node_VariableShowStmt
+					x VariableShowStmt
+				}{}
+				x, err := decVariableShowStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_VariableShowStmt{VariableShowStmt: x}
+				c.w.VariableShowStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 154: // create_stmt
@@ -2732,15 +4109,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateStmt
 				if w, ok := m.Node.(*Node_CreateStmt); ok {
-					into = w.CreateStmt
+					x, err := decCreateStmt(v, depth, w.CreateStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateStmt = x
+					continue
 				}
-				x, err := decCreateStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateStmt
+					x CreateStmt
+				}{}
+				x, err := decCreateStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateStmt{CreateStmt: x}
+				c.w.CreateStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 155: // constraint
@@ -2749,15 +4135,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Constraint
 				if w, ok := m.Node.(*Node_Constraint); ok {
-					into = w.Constraint
+					x, err := decConstraint(v, depth, w.Constraint)
+					if err != nil {
+						return nil, err
+					}
+					w.Constraint = x
+					continue
 				}
-				x, err := decConstraint(v, depth, into)
+				c := &struct {
+					w Node_Constraint
+					x Constraint
+				}{}
+				x, err := decConstraint(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Constraint{Constraint: x}
+				c.w.Constraint = x
+				m.Node = &c.w
 				continue
 			}
 		case 156: // create_table_space_stmt
@@ -2766,15 +4161,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateTableSpaceStmt
 				if w, ok := m.Node.(*Node_CreateTableSpaceStmt); ok {
-					into = w.CreateTableSpaceStmt
+					x, err := decCreateTableSpaceStmt(v, depth, w.CreateTableSpaceStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateTableSpaceStmt = x
+					continue
 				}
-				x, err := decCreateTableSpaceStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateTableSpaceStmt
+					x CreateTableSpaceStmt
+				}{}
+				x, err := decCreateTableSpaceStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateTableSpaceStmt{CreateTableSpaceStmt: x}
+				c.w.CreateTableSpaceStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 157: // drop_table_space_stmt
@@ -2783,15 +4187,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DropTableSpaceStmt
 				if w, ok := m.Node.(*Node_DropTableSpaceStmt); ok {
-					into = w.DropTableSpaceStmt
+					x, err := decDropTableSpaceStmt(v, depth, w.DropTableSpaceStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DropTableSpaceStmt = x
+					continue
 				}
-				x, err := decDropTableSpaceStmt(v, depth, into)
+				c := &struct {
+					w Node_DropTableSpaceStmt
+					x DropTableSpaceStmt
+				}{}
+				x, err := decDropTableSpaceStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DropTableSpaceStmt{DropTableSpaceStmt: x}
+				c.w.DropTableSpaceStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 158: // alter_table_space_options_stmt
@@ -2800,15 +4213,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterTableSpaceOptionsStmt
 				if w, ok := m.Node.(*Node_AlterTableSpaceOptionsStmt); ok {
-					into = w.AlterTableSpaceOptionsStmt
+					x, err := decAlterTableSpaceOptionsStmt(v, depth, w.AlterTableSpaceOptionsStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterTableSpaceOptionsStmt = x
+					continue
 				}
-				x, err := decAlterTableSpaceOptionsStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterTableSpaceOptionsStmt
+					x AlterTableSpaceOptionsStmt
+				}{}
+				x, err := decAlterTableSpaceOptionsStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterTableSpaceOptionsStmt{AlterTableSpaceOptionsStmt: x}
+				c.w.AlterTableSpaceOptionsStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 159: // alter_table_move_all_stmt
@@ -2817,15 +4239,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterTableMoveAllStmt
 				if w, ok := m.Node.(*Node_AlterTableMoveAllStmt); ok {
-					into = w.AlterTableMoveAllStmt
+					x, err := decAlterTableMoveAllStmt(v, depth, w.AlterTableMoveAllStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterTableMoveAllStmt = x
+					continue
 				}
-				x, err := decAlterTableMoveAllStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterTableMoveAllStmt
+					x AlterTableMoveAllStmt
+				}{}
+				x, err := decAlterTableMoveAllStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterTableMoveAllStmt{AlterTableMoveAllStmt: x}
+				c.w.AlterTableMoveAllStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 160: // create_extension_stmt
@@ -2834,15 +4265,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateExtensionStmt
 				if w, ok := m.Node.(*Node_CreateExtensionStmt); ok {
-					into = w.CreateExtensionStmt
+					x, err := decCreateExtensionStmt(v, depth, w.CreateExtensionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateExtensionStmt = x
+					continue
 				}
-				x, err := decCreateExtensionStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateExtensionStmt
+					x CreateExtensionStmt
+				}{}
+				x, err := decCreateExtensionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateExtensionStmt{CreateExtensionStmt: x}
+				c.w.CreateExtensionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 161: // alter_extension_stmt
@@ -2851,15 +4291,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterExtensionStmt
 				if w, ok := m.Node.(*Node_AlterExtensionStmt); ok {
-					into = w.AlterExtensionStmt
+					x, err := decAlterExtensionStmt(v, depth, w.AlterExtensionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterExtensionStmt = x
+					continue
 				}
-				x, err := decAlterExtensionStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterExtensionStmt
+					x AlterExtensionStmt
+				}{}
+				x, err := decAlterExtensionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterExtensionStmt{AlterExtensionStmt: x}
+				c.w.AlterExtensionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 162: // alter_extension_contents_stmt
@@ -2868,15 +4317,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterExtensionContentsStmt
 				if w, ok := m.Node.(*Node_AlterExtensionContentsStmt); ok {
-					into = w.AlterExtensionContentsStmt
+					x, err := decAlterExtensionContentsStmt(v, depth, w.AlterExtensionContentsStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterExtensionContentsStmt = x
+					continue
 				}
-				x, err := decAlterExtensionContentsStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterExtensionContentsStmt
+					x AlterExtensionContentsStmt
+				}{}
+				x, err := decAlterExtensionContentsStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterExtensionContentsStmt{AlterExtensionContentsStmt: x}
+				c.w.AlterExtensionContentsStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 163: // create_fdw_stmt
@@ -2885,15 +4343,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateFdwStmt
 				if w, ok := m.Node.(*Node_CreateFdwStmt); ok {
-					into = w.CreateFdwStmt
+					x, err := decCreateFdwStmt(v, depth, w.CreateFdwStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateFdwStmt = x
+					continue
 				}
-				x, err := decCreateFdwStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateFdwStmt
+					x CreateFdwStmt
+				}{}
+				x, err := decCreateFdwStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateFdwStmt{CreateFdwStmt: x}
+				c.w.CreateFdwStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 164: // alter_fdw_stmt
@@ -2902,15 +4369,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterFdwStmt
 				if w, ok := m.Node.(*Node_AlterFdwStmt); ok {
-					into = w.AlterFdwStmt
+					x, err := decAlterFdwStmt(v, depth, w.AlterFdwStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterFdwStmt = x
+					continue
 				}
-				x, err := decAlterFdwStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterFdwStmt
+					x AlterFdwStmt
+				}{}
+				x, err := decAlterFdwStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterFdwStmt{AlterFdwStmt: x}
+				c.w.AlterFdwStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 165: // create_foreign_server_stmt
@@ -2919,15 +4395,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateForeignServerStmt
 				if w, ok := m.Node.(*Node_CreateForeignServerStmt); ok {
-					into = w.CreateForeignServerStmt
+					x, err := decCreateForeignServerStmt(v, depth, w.CreateForeignServerStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateForeignServerStmt = x
+					continue
 				}
-				x, err := decCreateForeignServerStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateForeignServerStmt
+					x CreateForeignServerStmt
+				}{}
+				x, err := decCreateForeignServerStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateForeignServerStmt{CreateForeignServerStmt: x}
+				c.w.CreateForeignServerStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 166: // alter_foreign_server_stmt
@@ -2936,15 +4421,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterForeignServerStmt
 				if w, ok := m.Node.(*Node_AlterForeignServerStmt); ok {
-					into = w.AlterForeignServerStmt
+					x, err := decAlterForeignServerStmt(v, depth, w.AlterForeignServerStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterForeignServerStmt = x
+					continue
 				}
-				x, err := decAlterForeignServerStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterForeignServerStmt
+					x AlterForeignServerStmt
+				}{}
+				x, err := decAlterForeignServerStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterForeignServerStmt{AlterForeignServerStmt: x}
+				c.w.AlterForeignServerStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 167: // create_foreign_table_stmt
@@ -2953,15 +4447,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateForeignTableStmt
 				if w, ok := m.Node.(*Node_CreateForeignTableStmt); ok {
-					into = w.CreateForeignTableStmt
+					x, err := decCreateForeignTableStmt(v, depth, w.CreateForeignTableStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateForeignTableStmt = x
+					continue
 				}
-				x, err := decCreateForeignTableStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateForeignTableStmt
+					x CreateForeignTableStmt
+				}{}
+				x, err := decCreateForeignTableStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateForeignTableStmt{CreateForeignTableStmt: x}
+				c.w.CreateForeignTableStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 168: // create_user_mapping_stmt
@@ -2970,15 +4473,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateUserMappingStmt
 				if w, ok := m.Node.(*Node_CreateUserMappingStmt); ok {
-					into = w.CreateUserMappingStmt
+					x, err := decCreateUserMappingStmt(v, depth, w.CreateUserMappingStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateUserMappingStmt = x
+					continue
 				}
-				x, err := decCreateUserMappingStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateUserMappingStmt
+					x CreateUserMappingStmt
+				}{}
+				x, err := decCreateUserMappingStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateUserMappingStmt{CreateUserMappingStmt: x}
+				c.w.CreateUserMappingStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 169: // alter_user_mapping_stmt
@@ -2987,15 +4499,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterUserMappingStmt
 				if w, ok := m.Node.(*Node_AlterUserMappingStmt); ok {
-					into = w.AlterUserMappingStmt
+					x, err := decAlterUserMappingStmt(v, depth, w.AlterUserMappingStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterUserMappingStmt = x
+					continue
 				}
-				x, err := decAlterUserMappingStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterUserMappingStmt
+					x AlterUserMappingStmt
+				}{}
+				x, err := decAlterUserMappingStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterUserMappingStmt{AlterUserMappingStmt: x}
+				c.w.AlterUserMappingStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 170: // drop_user_mapping_stmt
@@ -3004,15 +4525,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DropUserMappingStmt
 				if w, ok := m.Node.(*Node_DropUserMappingStmt); ok {
-					into = w.DropUserMappingStmt
+					x, err := decDropUserMappingStmt(v, depth, w.DropUserMappingStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DropUserMappingStmt = x
+					continue
 				}
-				x, err := decDropUserMappingStmt(v, depth, into)
+				c := &struct {
+					w Node_DropUserMappingStmt
+					x DropUserMappingStmt
+				}{}
+				x, err := decDropUserMappingStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DropUserMappingStmt{DropUserMappingStmt: x}
+				c.w.DropUserMappingStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 171: // import_foreign_schema_stmt
@@ -3021,15 +4551,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ImportForeignSchemaStmt
 				if w, ok := m.Node.(*Node_ImportForeignSchemaStmt); ok {
-					into = w.ImportForeignSchemaStmt
+					x, err := decImportForeignSchemaStmt(v, depth, w.ImportForeignSchemaStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ImportForeignSchemaStmt = x
+					continue
 				}
-				x, err := decImportForeignSchemaStmt(v, depth, into)
+				c := &struct {
+					w Node_ImportForeignSchemaStmt
+					x ImportForeignSchemaStmt
+				}{}
+				x, err := decImportForeignSchemaStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ImportForeignSchemaStmt{ImportForeignSchemaStmt: x}
+				c.w.ImportForeignSchemaStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 172: // create_policy_stmt
@@ -3038,15 +4577,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreatePolicyStmt
 				if w, ok := m.Node.(*Node_CreatePolicyStmt); ok {
-					into = w.CreatePolicyStmt
+					x, err := decCreatePolicyStmt(v, depth, w.CreatePolicyStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreatePolicyStmt = x
+					continue
 				}
-				x, err := decCreatePolicyStmt(v, depth, into)
+				c := &struct {
+					w Node_CreatePolicyStmt
+					x CreatePolicyStmt
+				}{}
+				x, err := decCreatePolicyStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreatePolicyStmt{CreatePolicyStmt: x}
+				c.w.CreatePolicyStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 173: // alter_policy_stmt
@@ -3055,15 +4603,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterPolicyStmt
 				if w, ok := m.Node.(*Node_AlterPolicyStmt); ok {
-					into = w.AlterPolicyStmt
+					x, err := decAlterPolicyStmt(v, depth, w.AlterPolicyStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterPolicyStmt = x
+					continue
 				}
-				x, err := decAlterPolicyStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterPolicyStmt
+					x AlterPolicyStmt
+				}{}
+				x, err := decAlterPolicyStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterPolicyStmt{AlterPolicyStmt: x}
+				c.w.AlterPolicyStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 174: // create_am_stmt
@@ -3072,15 +4629,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateAmStmt
 				if w, ok := m.Node.(*Node_CreateAmStmt); ok {
-					into = w.CreateAmStmt
+					x, err := decCreateAmStmt(v, depth, w.CreateAmStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateAmStmt = x
+					continue
 				}
-				x, err := decCreateAmStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateAmStmt
+					x CreateAmStmt
+				}{}
+				x, err := decCreateAmStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateAmStmt{CreateAmStmt: x}
+				c.w.CreateAmStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 175: // create_trig_stmt
@@ -3089,15 +4655,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateTrigStmt
 				if w, ok := m.Node.(*Node_CreateTrigStmt); ok {
-					into = w.CreateTrigStmt
+					x, err := decCreateTrigStmt(v, depth, w.CreateTrigStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateTrigStmt = x
+					continue
 				}
-				x, err := decCreateTrigStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateTrigStmt
+					x CreateTrigStmt
+				}{}
+				x, err := decCreateTrigStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateTrigStmt{CreateTrigStmt: x}
+				c.w.CreateTrigStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 176: // create_event_trig_stmt
@@ -3106,15 +4681,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateEventTrigStmt
 				if w, ok := m.Node.(*Node_CreateEventTrigStmt); ok {
-					into = w.CreateEventTrigStmt
+					x, err := decCreateEventTrigStmt(v, depth, w.CreateEventTrigStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateEventTrigStmt = x
+					continue
 				}
-				x, err := decCreateEventTrigStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateEventTrigStmt
+					x CreateEventTrigStmt
+				}{}
+				x, err := decCreateEventTrigStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateEventTrigStmt{CreateEventTrigStmt: x}
+				c.w.CreateEventTrigStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 177: // alter_event_trig_stmt
@@ -3123,15 +4707,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterEventTrigStmt
 				if w, ok := m.Node.(*Node_AlterEventTrigStmt); ok {
-					into = w.AlterEventTrigStmt
+					x, err := decAlterEventTrigStmt(v, depth, w.AlterEventTrigStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterEventTrigStmt = x
+					continue
 				}
-				x, err := decAlterEventTrigStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterEventTrigStmt
+					x AlterEventTrigStmt
+				}{}
+				x, err := decAlterEventTrigStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterEventTrigStmt{AlterEventTrigStmt: x}
+				c.w.AlterEventTrigStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 178: // create_plang_stmt
@@ -3140,15 +4733,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreatePLangStmt
 				if w, ok := m.Node.(*Node_CreatePlangStmt); ok {
-					into = w.CreatePlangStmt
+					x, err := decCreatePLangStmt(v, depth, w.CreatePlangStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreatePlangStmt = x
+					continue
 				}
-				x, err := decCreatePLangStmt(v, depth, into)
+				c := &struct {
+					w Node_CreatePlangStmt
+					x CreatePLangStmt
+				}{}
+				x, err := decCreatePLangStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreatePlangStmt{CreatePlangStmt: x}
+				c.w.CreatePlangStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 179: // create_role_stmt
@@ -3157,15 +4759,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateRoleStmt
 				if w, ok := m.Node.(*Node_CreateRoleStmt); ok {
-					into = w.CreateRoleStmt
+					x, err := decCreateRoleStmt(v, depth, w.CreateRoleStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateRoleStmt = x
+					continue
 				}
-				x, err := decCreateRoleStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateRoleStmt
+					x CreateRoleStmt
+				}{}
+				x, err := decCreateRoleStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateRoleStmt{CreateRoleStmt: x}
+				c.w.CreateRoleStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 180: // alter_role_stmt
@@ -3174,15 +4785,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterRoleStmt
 				if w, ok := m.Node.(*Node_AlterRoleStmt); ok {
-					into = w.AlterRoleStmt
+					x, err := decAlterRoleStmt(v, depth, w.AlterRoleStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterRoleStmt = x
+					continue
 				}
-				x, err := decAlterRoleStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterRoleStmt
+					x AlterRoleStmt
+				}{}
+				x, err := decAlterRoleStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterRoleStmt{AlterRoleStmt: x}
+				c.w.AlterRoleStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 181: // alter_role_set_stmt
@@ -3191,15 +4811,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterRoleSetStmt
 				if w, ok := m.Node.(*Node_AlterRoleSetStmt); ok {
-					into = w.AlterRoleSetStmt
+					x, err := decAlterRoleSetStmt(v, depth, w.AlterRoleSetStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterRoleSetStmt = x
+					continue
 				}
-				x, err := decAlterRoleSetStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterRoleSetStmt
+					x AlterRoleSetStmt
+				}{}
+				x, err := decAlterRoleSetStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterRoleSetStmt{AlterRoleSetStmt: x}
+				c.w.AlterRoleSetStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 182: // drop_role_stmt
@@ -3208,15 +4837,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DropRoleStmt
 				if w, ok := m.Node.(*Node_DropRoleStmt); ok {
-					into = w.DropRoleStmt
+					x, err := decDropRoleStmt(v, depth, w.DropRoleStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DropRoleStmt = x
+					continue
 				}
-				x, err := decDropRoleStmt(v, depth, into)
+				c := &struct {
+					w Node_DropRoleStmt
+					x DropRoleStmt
+				}{}
+				x, err := decDropRoleStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DropRoleStmt{DropRoleStmt: x}
+				c.w.DropRoleStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 183: // create_seq_stmt
@@ -3225,15 +4863,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateSeqStmt
 				if w, ok := m.Node.(*Node_CreateSeqStmt); ok {
-					into = w.CreateSeqStmt
+					x, err := decCreateSeqStmt(v, depth, w.CreateSeqStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateSeqStmt = x
+					continue
 				}
-				x, err := decCreateSeqStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateSeqStmt
+					x CreateSeqStmt
+				}{}
+				x, err := decCreateSeqStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateSeqStmt{CreateSeqStmt: x}
+				c.w.CreateSeqStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 184: // alter_seq_stmt
@@ -3242,15 +4889,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterSeqStmt
 				if w, ok := m.Node.(*Node_AlterSeqStmt); ok {
-					into = w.AlterSeqStmt
+					x, err := decAlterSeqStmt(v, depth, w.AlterSeqStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterSeqStmt = x
+					continue
 				}
-				x, err := decAlterSeqStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterSeqStmt
+					x AlterSeqStmt
+				}{}
+				x, err := decAlterSeqStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterSeqStmt{AlterSeqStmt: x}
+				c.w.AlterSeqStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 185: // define_stmt
@@ -3259,15 +4915,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DefineStmt
 				if w, ok := m.Node.(*Node_DefineStmt); ok {
-					into = w.DefineStmt
+					x, err := decDefineStmt(v, depth, w.DefineStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DefineStmt = x
+					continue
 				}
-				x, err := decDefineStmt(v, depth, into)
+				c := &struct {
+					w Node_DefineStmt
+					x DefineStmt
+				}{}
+				x, err := decDefineStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DefineStmt{DefineStmt: x}
+				c.w.DefineStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 186: // create_domain_stmt
@@ -3276,15 +4941,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateDomainStmt
 				if w, ok := m.Node.(*Node_CreateDomainStmt); ok {
-					into = w.CreateDomainStmt
+					x, err := decCreateDomainStmt(v, depth, w.CreateDomainStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateDomainStmt = x
+					continue
 				}
-				x, err := decCreateDomainStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateDomainStmt
+					x CreateDomainStmt
+				}{}
+				x, err := decCreateDomainStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateDomainStmt{CreateDomainStmt: x}
+				c.w.CreateDomainStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 187: // create_op_class_stmt
@@ -3293,15 +4967,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateOpClassStmt
 				if w, ok := m.Node.(*Node_CreateOpClassStmt); ok {
-					into = w.CreateOpClassStmt
+					x, err := decCreateOpClassStmt(v, depth, w.CreateOpClassStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateOpClassStmt = x
+					continue
 				}
-				x, err := decCreateOpClassStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateOpClassStmt
+					x CreateOpClassStmt
+				}{}
+				x, err := decCreateOpClassStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateOpClassStmt{CreateOpClassStmt: x}
+				c.w.CreateOpClassStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 188: // create_op_class_item
@@ -3310,15 +4993,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateOpClassItem
 				if w, ok := m.Node.(*Node_CreateOpClassItem); ok {
-					into = w.CreateOpClassItem
+					x, err := decCreateOpClassItem(v, depth, w.CreateOpClassItem)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateOpClassItem = x
+					continue
 				}
-				x, err := decCreateOpClassItem(v, depth, into)
+				c := &struct {
+					w Node_CreateOpClassItem
+					x CreateOpClassItem
+				}{}
+				x, err := decCreateOpClassItem(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateOpClassItem{CreateOpClassItem: x}
+				c.w.CreateOpClassItem = x
+				m.Node = &c.w
 				continue
 			}
 		case 189: // create_op_family_stmt
@@ -3327,15 +5019,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateOpFamilyStmt
 				if w, ok := m.Node.(*Node_CreateOpFamilyStmt); ok {
-					into = w.CreateOpFamilyStmt
+					x, err := decCreateOpFamilyStmt(v, depth, w.CreateOpFamilyStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateOpFamilyStmt = x
+					continue
 				}
-				x, err := decCreateOpFamilyStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateOpFamilyStmt
+					x CreateOpFamilyStmt
+				}{}
+				x, err := decCreateOpFamilyStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateOpFamilyStmt{CreateOpFamilyStmt: x}
+				c.w.CreateOpFamilyStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 190: // alter_op_family_stmt
@@ -3344,15 +5045,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterOpFamilyStmt
 				if w, ok := m.Node.(*Node_AlterOpFamilyStmt); ok {
-					into = w.AlterOpFamilyStmt
+					x, err := decAlterOpFamilyStmt(v, depth, w.AlterOpFamilyStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterOpFamilyStmt = x
+					continue
 				}
-				x, err := decAlterOpFamilyStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterOpFamilyStmt
+					x AlterOpFamilyStmt
+				}{}
+				x, err := decAlterOpFamilyStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterOpFamilyStmt{AlterOpFamilyStmt: x}
+				c.w.AlterOpFamilyStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 191: // drop_stmt
@@ -3361,15 +5071,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DropStmt
 				if w, ok := m.Node.(*Node_DropStmt); ok {
-					into = w.DropStmt
+					x, err := decDropStmt(v, depth, w.DropStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DropStmt = x
+					continue
 				}
-				x, err := decDropStmt(v, depth, into)
+				c := &struct {
+					w Node_DropStmt
+					x DropStmt
+				}{}
+				x, err := decDropStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DropStmt{DropStmt: x}
+				c.w.DropStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 192: // truncate_stmt
@@ -3378,15 +5097,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TruncateStmt
 				if w, ok := m.Node.(*Node_TruncateStmt); ok {
-					into = w.TruncateStmt
+					x, err := decTruncateStmt(v, depth, w.TruncateStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.TruncateStmt = x
+					continue
 				}
-				x, err := decTruncateStmt(v, depth, into)
+				c := &struct {
+					w Node_TruncateStmt
+					x TruncateStmt
+				}{}
+				x, err := decTruncateStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TruncateStmt{TruncateStmt: x}
+				c.w.TruncateStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 193: // comment_stmt
@@ -3395,15 +5123,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CommentStmt
 				if w, ok := m.Node.(*Node_CommentStmt); ok {
-					into = w.CommentStmt
+					x, err := decCommentStmt(v, depth, w.CommentStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CommentStmt = x
+					continue
 				}
-				x, err := decCommentStmt(v, depth, into)
+				c := &struct {
+					w Node_CommentStmt
+					x CommentStmt
+				}{}
+				x, err := decCommentStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CommentStmt{CommentStmt: x}
+				c.w.CommentStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 194: // sec_label_stmt
@@ -3412,15 +5149,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *SecLabelStmt
 				if w, ok := m.Node.(*Node_SecLabelStmt); ok {
-					into = w.SecLabelStmt
+					x, err := decSecLabelStmt(v, depth, w.SecLabelStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.SecLabelStmt = x
+					continue
 				}
-				x, err := decSecLabelStmt(v, depth, into)
+				c := &struct {
+					w Node_SecLabelStmt
+					x SecLabelStmt
+				}{}
+				x, err := decSecLabelStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_SecLabelStmt{SecLabelStmt: x}
+				c.w.SecLabelStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 195: // declare_cursor_stmt
@@ -3429,15 +5175,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DeclareCursorStmt
 				if w, ok := m.Node.(*Node_DeclareCursorStmt); ok {
-					into = w.DeclareCursorStmt
+					x, err := decDeclareCursorStmt(v, depth, w.DeclareCursorStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DeclareCursorStmt = x
+					continue
 				}
-				x, err := decDeclareCursorStmt(v, depth, into)
+				c := &struct {
+					w Node_DeclareCursorStmt
+					x DeclareCursorStmt
+				}{}
+				x, err := decDeclareCursorStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DeclareCursorStmt{DeclareCursorStmt: x}
+				c.w.DeclareCursorStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 196: // close_portal_stmt
@@ -3446,15 +5201,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ClosePortalStmt
 				if w, ok := m.Node.(*Node_ClosePortalStmt); ok {
-					into = w.ClosePortalStmt
+					x, err := decClosePortalStmt(v, depth, w.ClosePortalStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ClosePortalStmt = x
+					continue
 				}
-				x, err := decClosePortalStmt(v, depth, into)
+				c := &struct {
+					w Node_ClosePortalStmt
+					x ClosePortalStmt
+				}{}
+				x, err := decClosePortalStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ClosePortalStmt{ClosePortalStmt: x}
+				c.w.ClosePortalStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 197: // fetch_stmt
@@ -3463,15 +5227,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *FetchStmt
 				if w, ok := m.Node.(*Node_FetchStmt); ok {
-					into = w.FetchStmt
+					x, err := decFetchStmt(v, depth, w.FetchStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.FetchStmt = x
+					continue
 				}
-				x, err := decFetchStmt(v, depth, into)
+				c := &struct {
+					w Node_FetchStmt
+					x FetchStmt
+				}{}
+				x, err := decFetchStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_FetchStmt{FetchStmt: x}
+				c.w.FetchStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 198: // index_stmt
@@ -3480,15 +5253,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *IndexStmt
 				if w, ok := m.Node.(*Node_IndexStmt); ok {
-					into = w.IndexStmt
+					x, err := decIndexStmt(v, depth, w.IndexStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.IndexStmt = x
+					continue
 				}
-				x, err := decIndexStmt(v, depth, into)
+				c := &struct {
+					w Node_IndexStmt
+					x IndexStmt
+				}{}
+				x, err := decIndexStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_IndexStmt{IndexStmt: x}
+				c.w.IndexStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 199: // create_stats_stmt
@@ -3497,15 +5279,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateStatsStmt
 				if w, ok := m.Node.(*Node_CreateStatsStmt); ok {
-					into = w.CreateStatsStmt
+					x, err := decCreateStatsStmt(v, depth, w.CreateStatsStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateStatsStmt = x
+					continue
 				}
-				x, err := decCreateStatsStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateStatsStmt
+					x CreateStatsStmt
+				}{}
+				x, err := decCreateStatsStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateStatsStmt{CreateStatsStmt: x}
+				c.w.CreateStatsStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 200: // stats_elem
@@ -3514,15 +5305,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *StatsElem
 				if w, ok := m.Node.(*Node_StatsElem); ok {
-					into = w.StatsElem
+					x, err := decStatsElem(v, depth, w.StatsElem)
+					if err != nil {
+						return nil, err
+					}
+					w.StatsElem = x
+					continue
 				}
-				x, err := decStatsElem(v, depth, into)
+				c := &struct {
+					w Node_StatsElem
+					x StatsElem
+				}{}
+				x, err := decStatsElem(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_StatsElem{StatsElem: x}
+				c.w.StatsElem = x
+				m.Node = &c.w
 				continue
 			}
 		case 201: // alter_stats_stmt
@@ -3531,15 +5331,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterStatsStmt
 				if w, ok := m.Node.(*Node_AlterStatsStmt); ok {
-					into = w.AlterStatsStmt
+					x, err := decAlterStatsStmt(v, depth, w.AlterStatsStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterStatsStmt = x
+					continue
 				}
-				x, err := decAlterStatsStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterStatsStmt
+					x AlterStatsStmt
+				}{}
+				x, err := decAlterStatsStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterStatsStmt{AlterStatsStmt: x}
+				c.w.AlterStatsStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 202: // create_function_stmt
@@ -3548,15 +5357,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateFunctionStmt
 				if w, ok := m.Node.(*Node_CreateFunctionStmt); ok {
-					into = w.CreateFunctionStmt
+					x, err := decCreateFunctionStmt(v, depth, w.CreateFunctionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateFunctionStmt = x
+					continue
 				}
-				x, err := decCreateFunctionStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateFunctionStmt
+					x CreateFunctionStmt
+				}{}
+				x, err := decCreateFunctionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateFunctionStmt{CreateFunctionStmt: x}
+				c.w.CreateFunctionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 203: // function_parameter
@@ -3565,15 +5383,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *FunctionParameter
 				if w, ok := m.Node.(*Node_FunctionParameter); ok {
-					into = w.FunctionParameter
+					x, err := decFunctionParameter(v, depth, w.FunctionParameter)
+					if err != nil {
+						return nil, err
+					}
+					w.FunctionParameter = x
+					continue
 				}
-				x, err := decFunctionParameter(v, depth, into)
+				c := &struct {
+					w Node_FunctionParameter
+					x FunctionParameter
+				}{}
+				x, err := decFunctionParameter(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_FunctionParameter{FunctionParameter: x}
+				c.w.FunctionParameter = x
+				m.Node = &c.w
 				continue
 			}
 		case 204: // alter_function_stmt
@@ -3582,15 +5409,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterFunctionStmt
 				if w, ok := m.Node.(*Node_AlterFunctionStmt); ok {
-					into = w.AlterFunctionStmt
+					x, err := decAlterFunctionStmt(v, depth, w.AlterFunctionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterFunctionStmt = x
+					continue
 				}
-				x, err := decAlterFunctionStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterFunctionStmt
+					x AlterFunctionStmt
+				}{}
+				x, err := decAlterFunctionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterFunctionStmt{AlterFunctionStmt: x}
+				c.w.AlterFunctionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 205: // do_stmt
@@ -3599,15 +5435,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DoStmt
 				if w, ok := m.Node.(*Node_DoStmt); ok {
-					into = w.DoStmt
+					x, err := decDoStmt(v, depth, w.DoStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DoStmt = x
+					continue
 				}
-				x, err := decDoStmt(v, depth, into)
+				c := &struct {
+					w Node_DoStmt
+					x DoStmt
+				}{}
+				x, err := decDoStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DoStmt{DoStmt: x}
+				c.w.DoStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 206: // inline_code_block
@@ -3616,15 +5461,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *InlineCodeBlock
 				if w, ok := m.Node.(*Node_InlineCodeBlock); ok {
-					into = w.InlineCodeBlock
+					x, err := decInlineCodeBlock(v, depth, w.InlineCodeBlock)
+					if err != nil {
+						return nil, err
+					}
+					w.InlineCodeBlock = x
+					continue
 				}
-				x, err := decInlineCodeBlock(v, depth, into)
+				c := &struct {
+					w Node_InlineCodeBlock
+					x InlineCodeBlock
+				}{}
+				x, err := decInlineCodeBlock(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_InlineCodeBlock{InlineCodeBlock: x}
+				c.w.InlineCodeBlock = x
+				m.Node = &c.w
 				continue
 			}
 		case 207: // call_stmt
@@ -3633,15 +5487,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CallStmt
 				if w, ok := m.Node.(*Node_CallStmt); ok {
-					into = w.CallStmt
+					x, err := decCallStmt(v, depth, w.CallStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CallStmt = x
+					continue
 				}
-				x, err := decCallStmt(v, depth, into)
+				c := &struct {
+					w Node_CallStmt
+					x CallStmt
+				}{}
+				x, err := decCallStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CallStmt{CallStmt: x}
+				c.w.CallStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 208: // call_context
@@ -3650,15 +5513,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CallContext
 				if w, ok := m.Node.(*Node_CallContext); ok {
-					into = w.CallContext
+					x, err := decCallContext(v, depth, w.CallContext)
+					if err != nil {
+						return nil, err
+					}
+					w.CallContext = x
+					continue
 				}
-				x, err := decCallContext(v, depth, into)
+				c := &struct {
+					w Node_CallContext
+					x CallContext
+				}{}
+				x, err := decCallContext(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CallContext{CallContext: x}
+				c.w.CallContext = x
+				m.Node = &c.w
 				continue
 			}
 		case 209: // rename_stmt
@@ -3667,15 +5539,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RenameStmt
 				if w, ok := m.Node.(*Node_RenameStmt); ok {
-					into = w.RenameStmt
+					x, err := decRenameStmt(v, depth, w.RenameStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.RenameStmt = x
+					continue
 				}
-				x, err := decRenameStmt(v, depth, into)
+				c := &struct {
+					w Node_RenameStmt
+					x RenameStmt
+				}{}
+				x, err := decRenameStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RenameStmt{RenameStmt: x}
+				c.w.RenameStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 210: // alter_object_depends_stmt
@@ -3684,15 +5565,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterObjectDependsStmt
 				if w, ok := m.Node.(*Node_AlterObjectDependsStmt); ok {
-					into = w.AlterObjectDependsStmt
+					x, err := decAlterObjectDependsStmt(v, depth, w.AlterObjectDependsStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterObjectDependsStmt = x
+					continue
 				}
-				x, err := decAlterObjectDependsStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterObjectDependsStmt
+					x AlterObjectDependsStmt
+				}{}
+				x, err := decAlterObjectDependsStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterObjectDependsStmt{AlterObjectDependsStmt: x}
+				c.w.AlterObjectDependsStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 211: // alter_object_schema_stmt
@@ -3701,15 +5591,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterObjectSchemaStmt
 				if w, ok := m.Node.(*Node_AlterObjectSchemaStmt); ok {
-					into = w.AlterObjectSchemaStmt
+					x, err := decAlterObjectSchemaStmt(v, depth, w.AlterObjectSchemaStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterObjectSchemaStmt = x
+					continue
 				}
-				x, err := decAlterObjectSchemaStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterObjectSchemaStmt
+					x AlterObjectSchemaStmt
+				}{}
+				x, err := decAlterObjectSchemaStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterObjectSchemaStmt{AlterObjectSchemaStmt: x}
+				c.w.AlterObjectSchemaStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 212: // alter_owner_stmt
@@ -3718,15 +5617,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterOwnerStmt
 				if w, ok := m.Node.(*Node_AlterOwnerStmt); ok {
-					into = w.AlterOwnerStmt
+					x, err := decAlterOwnerStmt(v, depth, w.AlterOwnerStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterOwnerStmt = x
+					continue
 				}
-				x, err := decAlterOwnerStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterOwnerStmt
+					x AlterOwnerStmt
+				}{}
+				x, err := decAlterOwnerStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterOwnerStmt{AlterOwnerStmt: x}
+				c.w.AlterOwnerStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 213: // alter_operator_stmt
@@ -3735,15 +5643,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterOperatorStmt
 				if w, ok := m.Node.(*Node_AlterOperatorStmt); ok {
-					into = w.AlterOperatorStmt
+					x, err := decAlterOperatorStmt(v, depth, w.AlterOperatorStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterOperatorStmt = x
+					continue
 				}
-				x, err := decAlterOperatorStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterOperatorStmt
+					x AlterOperatorStmt
+				}{}
+				x, err := decAlterOperatorStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterOperatorStmt{AlterOperatorStmt: x}
+				c.w.AlterOperatorStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 214: // alter_type_stmt
@@ -3752,15 +5669,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterTypeStmt
 				if w, ok := m.Node.(*Node_AlterTypeStmt); ok {
-					into = w.AlterTypeStmt
+					x, err := decAlterTypeStmt(v, depth, w.AlterTypeStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterTypeStmt = x
+					continue
 				}
-				x, err := decAlterTypeStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterTypeStmt
+					x AlterTypeStmt
+				}{}
+				x, err := decAlterTypeStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterTypeStmt{AlterTypeStmt: x}
+				c.w.AlterTypeStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 215: // rule_stmt
@@ -3769,15 +5695,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RuleStmt
 				if w, ok := m.Node.(*Node_RuleStmt); ok {
-					into = w.RuleStmt
+					x, err := decRuleStmt(v, depth, w.RuleStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.RuleStmt = x
+					continue
 				}
-				x, err := decRuleStmt(v, depth, into)
+				c := &struct {
+					w Node_RuleStmt
+					x RuleStmt
+				}{}
+				x, err := decRuleStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RuleStmt{RuleStmt: x}
+				c.w.RuleStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 216: // notify_stmt
@@ -3786,15 +5721,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *NotifyStmt
 				if w, ok := m.Node.(*Node_NotifyStmt); ok {
-					into = w.NotifyStmt
+					x, err := decNotifyStmt(v, depth, w.NotifyStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.NotifyStmt = x
+					continue
 				}
-				x, err := decNotifyStmt(v, depth, into)
+				c := &struct {
+					w Node_NotifyStmt
+					x NotifyStmt
+				}{}
+				x, err := decNotifyStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_NotifyStmt{NotifyStmt: x}
+				c.w.NotifyStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 217: // listen_stmt
@@ -3803,15 +5747,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ListenStmt
 				if w, ok := m.Node.(*Node_ListenStmt); ok {
-					into = w.ListenStmt
+					x, err := decListenStmt(v, depth, w.ListenStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ListenStmt = x
+					continue
 				}
-				x, err := decListenStmt(v, depth, into)
+				c := &struct {
+					w Node_ListenStmt
+					x ListenStmt
+				}{}
+				x, err := decListenStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ListenStmt{ListenStmt: x}
+				c.w.ListenStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 218: // unlisten_stmt
@@ -3820,15 +5773,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *UnlistenStmt
 				if w, ok := m.Node.(*Node_UnlistenStmt); ok {
-					into = w.UnlistenStmt
+					x, err := decUnlistenStmt(v, depth, w.UnlistenStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.UnlistenStmt = x
+					continue
 				}
-				x, err := decUnlistenStmt(v, depth, into)
+				c := &struct {
+					w Node_UnlistenStmt
+					x UnlistenStmt
+				}{}
+				x, err := decUnlistenStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_UnlistenStmt{UnlistenStmt: x}
+				c.w.UnlistenStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 219: // transaction_stmt
@@ -3837,15 +5799,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *TransactionStmt
 				if w, ok := m.Node.(*Node_TransactionStmt); ok {
-					into = w.TransactionStmt
+					x, err := decTransactionStmt(v, depth, w.TransactionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.TransactionStmt = x
+					continue
 				}
-				x, err := decTransactionStmt(v, depth, into)
+				c := &struct {
+					w Node_TransactionStmt
+					x TransactionStmt
+				}{}
+				x, err := decTransactionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_TransactionStmt{TransactionStmt: x}
+				c.w.TransactionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 220: // composite_type_stmt
@@ -3854,15 +5825,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CompositeTypeStmt
 				if w, ok := m.Node.(*Node_CompositeTypeStmt); ok {
-					into = w.CompositeTypeStmt
+					x, err := decCompositeTypeStmt(v, depth, w.CompositeTypeStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CompositeTypeStmt = x
+					continue
 				}
-				x, err := decCompositeTypeStmt(v, depth, into)
+				c := &struct {
+					w Node_CompositeTypeStmt
+					x CompositeTypeStmt
+				}{}
+				x, err := decCompositeTypeStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CompositeTypeStmt{CompositeTypeStmt: x}
+				c.w.CompositeTypeStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 221: // create_enum_stmt
@@ -3871,15 +5851,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateEnumStmt
 				if w, ok := m.Node.(*Node_CreateEnumStmt); ok {
-					into = w.CreateEnumStmt
+					x, err := decCreateEnumStmt(v, depth, w.CreateEnumStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateEnumStmt = x
+					continue
 				}
-				x, err := decCreateEnumStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateEnumStmt
+					x CreateEnumStmt
+				}{}
+				x, err := decCreateEnumStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateEnumStmt{CreateEnumStmt: x}
+				c.w.CreateEnumStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 222: // create_range_stmt
@@ -3888,15 +5877,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateRangeStmt
 				if w, ok := m.Node.(*Node_CreateRangeStmt); ok {
-					into = w.CreateRangeStmt
+					x, err := decCreateRangeStmt(v, depth, w.CreateRangeStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateRangeStmt = x
+					continue
 				}
-				x, err := decCreateRangeStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateRangeStmt
+					x CreateRangeStmt
+				}{}
+				x, err := decCreateRangeStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateRangeStmt{CreateRangeStmt: x}
+				c.w.CreateRangeStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 223: // alter_enum_stmt
@@ -3905,15 +5903,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterEnumStmt
 				if w, ok := m.Node.(*Node_AlterEnumStmt); ok {
-					into = w.AlterEnumStmt
+					x, err := decAlterEnumStmt(v, depth, w.AlterEnumStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterEnumStmt = x
+					continue
 				}
-				x, err := decAlterEnumStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterEnumStmt
+					x AlterEnumStmt
+				}{}
+				x, err := decAlterEnumStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterEnumStmt{AlterEnumStmt: x}
+				c.w.AlterEnumStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 224: // view_stmt
@@ -3922,15 +5929,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ViewStmt
 				if w, ok := m.Node.(*Node_ViewStmt); ok {
-					into = w.ViewStmt
+					x, err := decViewStmt(v, depth, w.ViewStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ViewStmt = x
+					continue
 				}
-				x, err := decViewStmt(v, depth, into)
+				c := &struct {
+					w Node_ViewStmt
+					x ViewStmt
+				}{}
+				x, err := decViewStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ViewStmt{ViewStmt: x}
+				c.w.ViewStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 225: // load_stmt
@@ -3939,15 +5955,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *LoadStmt
 				if w, ok := m.Node.(*Node_LoadStmt); ok {
-					into = w.LoadStmt
+					x, err := decLoadStmt(v, depth, w.LoadStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.LoadStmt = x
+					continue
 				}
-				x, err := decLoadStmt(v, depth, into)
+				c := &struct {
+					w Node_LoadStmt
+					x LoadStmt
+				}{}
+				x, err := decLoadStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_LoadStmt{LoadStmt: x}
+				c.w.LoadStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 226: // createdb_stmt
@@ -3956,15 +5981,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreatedbStmt
 				if w, ok := m.Node.(*Node_CreatedbStmt); ok {
-					into = w.CreatedbStmt
+					x, err := decCreatedbStmt(v, depth, w.CreatedbStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreatedbStmt = x
+					continue
 				}
-				x, err := decCreatedbStmt(v, depth, into)
+				c := &struct {
+					w Node_CreatedbStmt
+					x CreatedbStmt
+				}{}
+				x, err := decCreatedbStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreatedbStmt{CreatedbStmt: x}
+				c.w.CreatedbStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 227: // alter_database_stmt
@@ -3973,15 +6007,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterDatabaseStmt
 				if w, ok := m.Node.(*Node_AlterDatabaseStmt); ok {
-					into = w.AlterDatabaseStmt
+					x, err := decAlterDatabaseStmt(v, depth, w.AlterDatabaseStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterDatabaseStmt = x
+					continue
 				}
-				x, err := decAlterDatabaseStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterDatabaseStmt
+					x AlterDatabaseStmt
+				}{}
+				x, err := decAlterDatabaseStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterDatabaseStmt{AlterDatabaseStmt: x}
+				c.w.AlterDatabaseStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 228: // alter_database_refresh_coll_stmt
@@ -3990,15 +6033,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterDatabaseRefreshCollStmt
 				if w, ok := m.Node.(*Node_AlterDatabaseRefreshCollStmt); ok {
-					into = w.AlterDatabaseRefreshCollStmt
+					x, err := decAlterDatabaseRefreshCollStmt(v, depth, w.AlterDatabaseRefreshCollStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterDatabaseRefreshCollStmt = x
+					continue
 				}
-				x, err := decAlterDatabaseRefreshCollStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterDatabaseRefreshCollStmt
+					x AlterDatabaseRefreshCollStmt
+				}{}
+				x, err := decAlterDatabaseRefreshCollStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterDatabaseRefreshCollStmt{AlterDatabaseRefreshCollStmt: x}
+				c.w.AlterDatabaseRefreshCollStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 229: // alter_database_set_stmt
@@ -4007,15 +6059,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterDatabaseSetStmt
 				if w, ok := m.Node.(*Node_AlterDatabaseSetStmt); ok {
-					into = w.AlterDatabaseSetStmt
+					x, err := decAlterDatabaseSetStmt(v, depth, w.AlterDatabaseSetStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterDatabaseSetStmt = x
+					continue
 				}
-				x, err := decAlterDatabaseSetStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterDatabaseSetStmt
+					x AlterDatabaseSetStmt
+				}{}
+				x, err := decAlterDatabaseSetStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterDatabaseSetStmt{AlterDatabaseSetStmt: x}
+				c.w.AlterDatabaseSetStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 230: // dropdb_stmt
@@ -4024,15 +6085,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DropdbStmt
 				if w, ok := m.Node.(*Node_DropdbStmt); ok {
-					into = w.DropdbStmt
+					x, err := decDropdbStmt(v, depth, w.DropdbStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DropdbStmt = x
+					continue
 				}
-				x, err := decDropdbStmt(v, depth, into)
+				c := &struct {
+					w Node_DropdbStmt
+					x DropdbStmt
+				}{}
+				x, err := decDropdbStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DropdbStmt{DropdbStmt: x}
+				c.w.DropdbStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 231: // alter_system_stmt
@@ -4041,15 +6111,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterSystemStmt
 				if w, ok := m.Node.(*Node_AlterSystemStmt); ok {
-					into = w.AlterSystemStmt
+					x, err := decAlterSystemStmt(v, depth, w.AlterSystemStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterSystemStmt = x
+					continue
 				}
-				x, err := decAlterSystemStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterSystemStmt
+					x AlterSystemStmt
+				}{}
+				x, err := decAlterSystemStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterSystemStmt{AlterSystemStmt: x}
+				c.w.AlterSystemStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 232: // cluster_stmt
@@ -4058,15 +6137,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ClusterStmt
 				if w, ok := m.Node.(*Node_ClusterStmt); ok {
-					into = w.ClusterStmt
+					x, err := decClusterStmt(v, depth, w.ClusterStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ClusterStmt = x
+					continue
 				}
-				x, err := decClusterStmt(v, depth, into)
+				c := &struct {
+					w Node_ClusterStmt
+					x ClusterStmt
+				}{}
+				x, err := decClusterStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ClusterStmt{ClusterStmt: x}
+				c.w.ClusterStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 233: // vacuum_stmt
@@ -4075,15 +6163,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *VacuumStmt
 				if w, ok := m.Node.(*Node_VacuumStmt); ok {
-					into = w.VacuumStmt
+					x, err := decVacuumStmt(v, depth, w.VacuumStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.VacuumStmt = x
+					continue
 				}
-				x, err := decVacuumStmt(v, depth, into)
+				c := &struct {
+					w Node_VacuumStmt
+					x VacuumStmt
+				}{}
+				x, err := decVacuumStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_VacuumStmt{VacuumStmt: x}
+				c.w.VacuumStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 234: // vacuum_relation
@@ -4092,15 +6189,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *VacuumRelation
 				if w, ok := m.Node.(*Node_VacuumRelation); ok {
-					into = w.VacuumRelation
+					x, err := decVacuumRelation(v, depth, w.VacuumRelation)
+					if err != nil {
+						return nil, err
+					}
+					w.VacuumRelation = x
+					continue
 				}
-				x, err := decVacuumRelation(v, depth, into)
+				c := &struct {
+					w Node_VacuumRelation
+					x VacuumRelation
+				}{}
+				x, err := decVacuumRelation(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_VacuumRelation{VacuumRelation: x}
+				c.w.VacuumRelation = x
+				m.Node = &c.w
 				continue
 			}
 		case 235: // explain_stmt
@@ -4109,15 +6215,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ExplainStmt
 				if w, ok := m.Node.(*Node_ExplainStmt); ok {
-					into = w.ExplainStmt
+					x, err := decExplainStmt(v, depth, w.ExplainStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ExplainStmt = x
+					continue
 				}
-				x, err := decExplainStmt(v, depth, into)
+				c := &struct {
+					w Node_ExplainStmt
+					x ExplainStmt
+				}{}
+				x, err := decExplainStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ExplainStmt{ExplainStmt: x}
+				c.w.ExplainStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 236: // create_table_as_stmt
@@ -4126,15 +6241,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateTableAsStmt
 				if w, ok := m.Node.(*Node_CreateTableAsStmt); ok {
-					into = w.CreateTableAsStmt
+					x, err := decCreateTableAsStmt(v, depth, w.CreateTableAsStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateTableAsStmt = x
+					continue
 				}
-				x, err := decCreateTableAsStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateTableAsStmt
+					x CreateTableAsStmt
+				}{}
+				x, err := decCreateTableAsStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateTableAsStmt{CreateTableAsStmt: x}
+				c.w.CreateTableAsStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 237: // refresh_mat_view_stmt
@@ -4143,15 +6267,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *RefreshMatViewStmt
 				if w, ok := m.Node.(*Node_RefreshMatViewStmt); ok {
-					into = w.RefreshMatViewStmt
+					x, err := decRefreshMatViewStmt(v, depth, w.RefreshMatViewStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.RefreshMatViewStmt = x
+					continue
 				}
-				x, err := decRefreshMatViewStmt(v, depth, into)
+				c := &struct {
+					w Node_RefreshMatViewStmt
+					x RefreshMatViewStmt
+				}{}
+				x, err := decRefreshMatViewStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_RefreshMatViewStmt{RefreshMatViewStmt: x}
+				c.w.RefreshMatViewStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 238: // check_point_stmt
@@ -4160,15 +6293,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CheckPointStmt
 				if w, ok := m.Node.(*Node_CheckPointStmt); ok {
-					into = w.CheckPointStmt
+					x, err := decCheckPointStmt(v, depth, w.CheckPointStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CheckPointStmt = x
+					continue
 				}
-				x, err := decCheckPointStmt(v, depth, into)
+				c := &struct {
+					w Node_CheckPointStmt
+					x CheckPointStmt
+				}{}
+				x, err := decCheckPointStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CheckPointStmt{CheckPointStmt: x}
+				c.w.CheckPointStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 239: // discard_stmt
@@ -4177,15 +6319,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DiscardStmt
 				if w, ok := m.Node.(*Node_DiscardStmt); ok {
-					into = w.DiscardStmt
+					x, err := decDiscardStmt(v, depth, w.DiscardStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DiscardStmt = x
+					continue
 				}
-				x, err := decDiscardStmt(v, depth, into)
+				c := &struct {
+					w Node_DiscardStmt
+					x DiscardStmt
+				}{}
+				x, err := decDiscardStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DiscardStmt{DiscardStmt: x}
+				c.w.DiscardStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 240: // lock_stmt
@@ -4194,15 +6345,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *LockStmt
 				if w, ok := m.Node.(*Node_LockStmt); ok {
-					into = w.LockStmt
+					x, err := decLockStmt(v, depth, w.LockStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.LockStmt = x
+					continue
 				}
-				x, err := decLockStmt(v, depth, into)
+				c := &struct {
+					w Node_LockStmt
+					x LockStmt
+				}{}
+				x, err := decLockStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_LockStmt{LockStmt: x}
+				c.w.LockStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 241: // constraints_set_stmt
@@ -4211,15 +6371,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ConstraintsSetStmt
 				if w, ok := m.Node.(*Node_ConstraintsSetStmt); ok {
-					into = w.ConstraintsSetStmt
+					x, err := decConstraintsSetStmt(v, depth, w.ConstraintsSetStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ConstraintsSetStmt = x
+					continue
 				}
-				x, err := decConstraintsSetStmt(v, depth, into)
+				c := &struct {
+					w Node_ConstraintsSetStmt
+					x ConstraintsSetStmt
+				}{}
+				x, err := decConstraintsSetStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ConstraintsSetStmt{ConstraintsSetStmt: x}
+				c.w.ConstraintsSetStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 242: // reindex_stmt
@@ -4228,15 +6397,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ReindexStmt
 				if w, ok := m.Node.(*Node_ReindexStmt); ok {
-					into = w.ReindexStmt
+					x, err := decReindexStmt(v, depth, w.ReindexStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ReindexStmt = x
+					continue
 				}
-				x, err := decReindexStmt(v, depth, into)
+				c := &struct {
+					w Node_ReindexStmt
+					x ReindexStmt
+				}{}
+				x, err := decReindexStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ReindexStmt{ReindexStmt: x}
+				c.w.ReindexStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 243: // create_conversion_stmt
@@ -4245,15 +6423,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateConversionStmt
 				if w, ok := m.Node.(*Node_CreateConversionStmt); ok {
-					into = w.CreateConversionStmt
+					x, err := decCreateConversionStmt(v, depth, w.CreateConversionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateConversionStmt = x
+					continue
 				}
-				x, err := decCreateConversionStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateConversionStmt
+					x CreateConversionStmt
+				}{}
+				x, err := decCreateConversionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateConversionStmt{CreateConversionStmt: x}
+				c.w.CreateConversionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 244: // create_cast_stmt
@@ -4262,15 +6449,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateCastStmt
 				if w, ok := m.Node.(*Node_CreateCastStmt); ok {
-					into = w.CreateCastStmt
+					x, err := decCreateCastStmt(v, depth, w.CreateCastStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateCastStmt = x
+					continue
 				}
-				x, err := decCreateCastStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateCastStmt
+					x CreateCastStmt
+				}{}
+				x, err := decCreateCastStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateCastStmt{CreateCastStmt: x}
+				c.w.CreateCastStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 245: // create_transform_stmt
@@ -4279,15 +6475,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateTransformStmt
 				if w, ok := m.Node.(*Node_CreateTransformStmt); ok {
-					into = w.CreateTransformStmt
+					x, err := decCreateTransformStmt(v, depth, w.CreateTransformStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateTransformStmt = x
+					continue
 				}
-				x, err := decCreateTransformStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateTransformStmt
+					x CreateTransformStmt
+				}{}
+				x, err := decCreateTransformStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateTransformStmt{CreateTransformStmt: x}
+				c.w.CreateTransformStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 246: // prepare_stmt
@@ -4296,15 +6501,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PrepareStmt
 				if w, ok := m.Node.(*Node_PrepareStmt); ok {
-					into = w.PrepareStmt
+					x, err := decPrepareStmt(v, depth, w.PrepareStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.PrepareStmt = x
+					continue
 				}
-				x, err := decPrepareStmt(v, depth, into)
+				c := &struct {
+					w Node_PrepareStmt
+					x PrepareStmt
+				}{}
+				x, err := decPrepareStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PrepareStmt{PrepareStmt: x}
+				c.w.PrepareStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 247: // execute_stmt
@@ -4313,15 +6527,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ExecuteStmt
 				if w, ok := m.Node.(*Node_ExecuteStmt); ok {
-					into = w.ExecuteStmt
+					x, err := decExecuteStmt(v, depth, w.ExecuteStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ExecuteStmt = x
+					continue
 				}
-				x, err := decExecuteStmt(v, depth, into)
+				c := &struct {
+					w Node_ExecuteStmt
+					x ExecuteStmt
+				}{}
+				x, err := decExecuteStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ExecuteStmt{ExecuteStmt: x}
+				c.w.ExecuteStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 248: // deallocate_stmt
@@ -4330,15 +6553,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DeallocateStmt
 				if w, ok := m.Node.(*Node_DeallocateStmt); ok {
-					into = w.DeallocateStmt
+					x, err := decDeallocateStmt(v, depth, w.DeallocateStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DeallocateStmt = x
+					continue
 				}
-				x, err := decDeallocateStmt(v, depth, into)
+				c := &struct {
+					w Node_DeallocateStmt
+					x DeallocateStmt
+				}{}
+				x, err := decDeallocateStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DeallocateStmt{DeallocateStmt: x}
+				c.w.DeallocateStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 249: // drop_owned_stmt
@@ -4347,15 +6579,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DropOwnedStmt
 				if w, ok := m.Node.(*Node_DropOwnedStmt); ok {
-					into = w.DropOwnedStmt
+					x, err := decDropOwnedStmt(v, depth, w.DropOwnedStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DropOwnedStmt = x
+					continue
 				}
-				x, err := decDropOwnedStmt(v, depth, into)
+				c := &struct {
+					w Node_DropOwnedStmt
+					x DropOwnedStmt
+				}{}
+				x, err := decDropOwnedStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DropOwnedStmt{DropOwnedStmt: x}
+				c.w.DropOwnedStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 250: // reassign_owned_stmt
@@ -4364,15 +6605,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *ReassignOwnedStmt
 				if w, ok := m.Node.(*Node_ReassignOwnedStmt); ok {
-					into = w.ReassignOwnedStmt
+					x, err := decReassignOwnedStmt(v, depth, w.ReassignOwnedStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.ReassignOwnedStmt = x
+					continue
 				}
-				x, err := decReassignOwnedStmt(v, depth, into)
+				c := &struct {
+					w Node_ReassignOwnedStmt
+					x ReassignOwnedStmt
+				}{}
+				x, err := decReassignOwnedStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_ReassignOwnedStmt{ReassignOwnedStmt: x}
+				c.w.ReassignOwnedStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 251: // alter_tsdictionary_stmt
@@ -4381,15 +6631,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterTSDictionaryStmt
 				if w, ok := m.Node.(*Node_AlterTsdictionaryStmt); ok {
-					into = w.AlterTsdictionaryStmt
+					x, err := decAlterTSDictionaryStmt(v, depth, w.AlterTsdictionaryStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterTsdictionaryStmt = x
+					continue
 				}
-				x, err := decAlterTSDictionaryStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterTsdictionaryStmt
+					x AlterTSDictionaryStmt
+				}{}
+				x, err := decAlterTSDictionaryStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterTsdictionaryStmt{AlterTsdictionaryStmt: x}
+				c.w.AlterTsdictionaryStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 252: // alter_tsconfiguration_stmt
@@ -4398,15 +6657,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterTSConfigurationStmt
 				if w, ok := m.Node.(*Node_AlterTsconfigurationStmt); ok {
-					into = w.AlterTsconfigurationStmt
+					x, err := decAlterTSConfigurationStmt(v, depth, w.AlterTsconfigurationStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterTsconfigurationStmt = x
+					continue
 				}
-				x, err := decAlterTSConfigurationStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterTsconfigurationStmt
+					x AlterTSConfigurationStmt
+				}{}
+				x, err := decAlterTSConfigurationStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterTsconfigurationStmt{AlterTsconfigurationStmt: x}
+				c.w.AlterTsconfigurationStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 253: // publication_table
@@ -4415,15 +6683,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PublicationTable
 				if w, ok := m.Node.(*Node_PublicationTable); ok {
-					into = w.PublicationTable
+					x, err := decPublicationTable(v, depth, w.PublicationTable)
+					if err != nil {
+						return nil, err
+					}
+					w.PublicationTable = x
+					continue
 				}
-				x, err := decPublicationTable(v, depth, into)
+				c := &struct {
+					w Node_PublicationTable
+					x PublicationTable
+				}{}
+				x, err := decPublicationTable(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PublicationTable{PublicationTable: x}
+				c.w.PublicationTable = x
+				m.Node = &c.w
 				continue
 			}
 		case 254: // publication_obj_spec
@@ -4432,15 +6709,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *PublicationObjSpec
 				if w, ok := m.Node.(*Node_PublicationObjSpec); ok {
-					into = w.PublicationObjSpec
+					x, err := decPublicationObjSpec(v, depth, w.PublicationObjSpec)
+					if err != nil {
+						return nil, err
+					}
+					w.PublicationObjSpec = x
+					continue
 				}
-				x, err := decPublicationObjSpec(v, depth, into)
+				c := &struct {
+					w Node_PublicationObjSpec
+					x PublicationObjSpec
+				}{}
+				x, err := decPublicationObjSpec(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_PublicationObjSpec{PublicationObjSpec: x}
+				c.w.PublicationObjSpec = x
+				m.Node = &c.w
 				continue
 			}
 		case 255: // create_publication_stmt
@@ -4449,15 +6735,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreatePublicationStmt
 				if w, ok := m.Node.(*Node_CreatePublicationStmt); ok {
-					into = w.CreatePublicationStmt
+					x, err := decCreatePublicationStmt(v, depth, w.CreatePublicationStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreatePublicationStmt = x
+					continue
 				}
-				x, err := decCreatePublicationStmt(v, depth, into)
+				c := &struct {
+					w Node_CreatePublicationStmt
+					x CreatePublicationStmt
+				}{}
+				x, err := decCreatePublicationStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreatePublicationStmt{CreatePublicationStmt: x}
+				c.w.CreatePublicationStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 256: // alter_publication_stmt
@@ -4466,15 +6761,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterPublicationStmt
 				if w, ok := m.Node.(*Node_AlterPublicationStmt); ok {
-					into = w.AlterPublicationStmt
+					x, err := decAlterPublicationStmt(v, depth, w.AlterPublicationStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterPublicationStmt = x
+					continue
 				}
-				x, err := decAlterPublicationStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterPublicationStmt
+					x AlterPublicationStmt
+				}{}
+				x, err := decAlterPublicationStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterPublicationStmt{AlterPublicationStmt: x}
+				c.w.AlterPublicationStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 257: // create_subscription_stmt
@@ -4483,15 +6787,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *CreateSubscriptionStmt
 				if w, ok := m.Node.(*Node_CreateSubscriptionStmt); ok {
-					into = w.CreateSubscriptionStmt
+					x, err := decCreateSubscriptionStmt(v, depth, w.CreateSubscriptionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.CreateSubscriptionStmt = x
+					continue
 				}
-				x, err := decCreateSubscriptionStmt(v, depth, into)
+				c := &struct {
+					w Node_CreateSubscriptionStmt
+					x CreateSubscriptionStmt
+				}{}
+				x, err := decCreateSubscriptionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_CreateSubscriptionStmt{CreateSubscriptionStmt: x}
+				c.w.CreateSubscriptionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 258: // alter_subscription_stmt
@@ -4500,15 +6813,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *AlterSubscriptionStmt
 				if w, ok := m.Node.(*Node_AlterSubscriptionStmt); ok {
-					into = w.AlterSubscriptionStmt
+					x, err := decAlterSubscriptionStmt(v, depth, w.AlterSubscriptionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.AlterSubscriptionStmt = x
+					continue
 				}
-				x, err := decAlterSubscriptionStmt(v, depth, into)
+				c := &struct {
+					w Node_AlterSubscriptionStmt
+					x AlterSubscriptionStmt
+				}{}
+				x, err := decAlterSubscriptionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AlterSubscriptionStmt{AlterSubscriptionStmt: x}
+				c.w.AlterSubscriptionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 259: // drop_subscription_stmt
@@ -4517,15 +6839,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *DropSubscriptionStmt
 				if w, ok := m.Node.(*Node_DropSubscriptionStmt); ok {
-					into = w.DropSubscriptionStmt
+					x, err := decDropSubscriptionStmt(v, depth, w.DropSubscriptionStmt)
+					if err != nil {
+						return nil, err
+					}
+					w.DropSubscriptionStmt = x
+					continue
 				}
-				x, err := decDropSubscriptionStmt(v, depth, into)
+				c := &struct {
+					w Node_DropSubscriptionStmt
+					x DropSubscriptionStmt
+				}{}
+				x, err := decDropSubscriptionStmt(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_DropSubscriptionStmt{DropSubscriptionStmt: x}
+				c.w.DropSubscriptionStmt = x
+				m.Node = &c.w
 				continue
 			}
 		case 260: // integer
@@ -4534,15 +6865,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Integer
 				if w, ok := m.Node.(*Node_Integer); ok {
-					into = w.Integer
+					x, err := decInteger(v, depth, w.Integer)
+					if err != nil {
+						return nil, err
+					}
+					w.Integer = x
+					continue
 				}
-				x, err := decInteger(v, depth, into)
+				c := &struct {
+					w Node_Integer
+					x Integer
+				}{}
+				x, err := decInteger(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Integer{Integer: x}
+				c.w.Integer = x
+				m.Node = &c.w
 				continue
 			}
 		case 261: // float
@@ -4551,15 +6891,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Float
 				if w, ok := m.Node.(*Node_Float); ok {
-					into = w.Float
+					x, err := decFloat(v, depth, w.Float)
+					if err != nil {
+						return nil, err
+					}
+					w.Float = x
+					continue
 				}
-				x, err := decFloat(v, depth, into)
+				c := &struct {
+					w Node_Float
+					x Float
+				}{}
+				x, err := decFloat(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Float{Float: x}
+				c.w.Float = x
+				m.Node = &c.w
 				continue
 			}
 		case 262: // boolean
@@ -4568,15 +6917,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Boolean
 				if w, ok := m.Node.(*Node_Boolean); ok {
-					into = w.Boolean
+					x, err := decBoolean(v, depth, w.Boolean)
+					if err != nil {
+						return nil, err
+					}
+					w.Boolean = x
+					continue
 				}
-				x, err := decBoolean(v, depth, into)
+				c := &struct {
+					w Node_Boolean
+					x Boolean
+				}{}
+				x, err := decBoolean(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_Boolean{Boolean: x}
+				c.w.Boolean = x
+				m.Node = &c.w
 				continue
 			}
 		case 263: // string
@@ -4585,15 +6943,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *String
 				if w, ok := m.Node.(*Node_String_); ok {
-					into = w.String_
+					x, err := decString(v, depth, w.String_)
+					if err != nil {
+						return nil, err
+					}
+					w.String_ = x
+					continue
 				}
-				x, err := decString(v, depth, into)
+				c := &struct {
+					w Node_String_
+					x String
+				}{}
+				x, err := decString(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_String_{String_: x}
+				c.w.String_ = x
+				m.Node = &c.w
 				continue
 			}
 		case 264: // bit_string
@@ -4602,15 +6969,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *BitString
 				if w, ok := m.Node.(*Node_BitString); ok {
-					into = w.BitString
+					x, err := decBitString(v, depth, w.BitString)
+					if err != nil {
+						return nil, err
+					}
+					w.BitString = x
+					continue
 				}
-				x, err := decBitString(v, depth, into)
+				c := &struct {
+					w Node_BitString
+					x BitString
+				}{}
+				x, err := decBitString(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_BitString{BitString: x}
+				c.w.BitString = x
+				m.Node = &c.w
 				continue
 			}
 		case 265: // list
@@ -4619,15 +6995,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *List
 				if w, ok := m.Node.(*Node_List); ok {
-					into = w.List
+					x, err := decList(v, depth, w.List)
+					if err != nil {
+						return nil, err
+					}
+					w.List = x
+					continue
 				}
-				x, err := decList(v, depth, into)
+				c := &struct {
+					w Node_List
+					x List
+				}{}
+				x, err := decList(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_List{List: x}
+				c.w.List = x
+				m.Node = &c.w
 				continue
 			}
 		case 266: // int_list
@@ -4636,15 +7021,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *IntList
 				if w, ok := m.Node.(*Node_IntList); ok {
-					into = w.IntList
+					x, err := decIntList(v, depth, w.IntList)
+					if err != nil {
+						return nil, err
+					}
+					w.IntList = x
+					continue
 				}
-				x, err := decIntList(v, depth, into)
+				c := &struct {
+					w Node_IntList
+					x IntList
+				}{}
+				x, err := decIntList(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_IntList{IntList: x}
+				c.w.IntList = x
+				m.Node = &c.w
 				continue
 			}
 		case 267: // oid_list
@@ -4653,15 +7047,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *OidList
 				if w, ok := m.Node.(*Node_OidList); ok {
-					into = w.OidList
+					x, err := decOidList(v, depth, w.OidList)
+					if err != nil {
+						return nil, err
+					}
+					w.OidList = x
+					continue
 				}
-				x, err := decOidList(v, depth, into)
+				c := &struct {
+					w Node_OidList
+					x OidList
+				}{}
+				x, err := decOidList(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_OidList{OidList: x}
+				c.w.OidList = x
+				m.Node = &c.w
 				continue
 			}
 		case 268: // a_const
@@ -4670,15 +7073,24 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *A_Const
 				if w, ok := m.Node.(*Node_AConst); ok {
-					into = w.AConst
+					x, err := decA_Const(v, depth, w.AConst)
+					if err != nil {
+						return nil, err
+					}
+					w.AConst = x
+					continue
 				}
-				x, err := decA_Const(v, depth, into)
+				c := &struct {
+					w Node_AConst
+					x A_Const
+				}{}
+				x, err := decA_Const(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Node = &Node_AConst{AConst: x}
+				c.w.AConst = x
+				m.Node = &c.w
 				continue
 			}
 		}
@@ -4689,6 +7101,2430 @@ func decNode(b []byte, depth int, m *Node) (*Node, error) {
 		b = b[n:]
 	}
 	return m, nil
+}
+
+// newNode allocates the Node that b encodes, with the message of its
+// first field when that is a member of its oneof.
+func newNode(b []byte) *Node {
+	num, typ, n := consumeTag(b)
+	if n < 0 || typ != protowire.BytesType {
+		return &Node{}
+	}
+	switch num {
+	case 1: // alias
+		c := &struct {
+			m Node
+			w Node_Alias
+			x Alias
+		}{}
+		c.w.Alias = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 2: // range_var
+		c := &struct {
+			m Node
+			w Node_RangeVar
+			x RangeVar
+		}{}
+		c.w.RangeVar = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 3: // table_func
+		c := &struct {
+			m Node
+			w Node_TableFunc
+			x TableFunc
+		}{}
+		c.w.TableFunc = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 4: // into_clause
+		c := &struct {
+			m Node
+			w Node_IntoClause
+			x IntoClause
+		}{}
+		c.w.IntoClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 5: // var
+		c := &struct {
+			m Node
+			w Node_Var
+			x Var
+		}{}
+		c.w.Var = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 6: // param
+		c := &struct {
+			m Node
+			w Node_Param
+			x Param
+		}{}
+		c.w.Param = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 7: // aggref
+		c := &struct {
+			m Node
+			w Node_Aggref
+			x Aggref
+		}{}
+		c.w.Aggref = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 8: // grouping_func
+		c := &struct {
+			m Node
+			w Node_GroupingFunc
+			x GroupingFunc
+		}{}
+		c.w.GroupingFunc = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 9: // window_func
+		c := &struct {
+			m Node
+			w Node_WindowFunc
+			x WindowFunc
+		}{}
+		c.w.WindowFunc = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 10: // window_func_run_condition
+		c := &struct {
+			m Node
+			w Node_WindowFuncRunCondition
+			x WindowFuncRunCondition
+		}{}
+		c.w.WindowFuncRunCondition = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 11: // merge_support_func
+		c := &struct {
+			m Node
+			w Node_MergeSupportFunc
+			x MergeSupportFunc
+		}{}
+		c.w.MergeSupportFunc = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 12: // subscripting_ref
+		c := &struct {
+			m Node
+			w Node_SubscriptingRef
+			x SubscriptingRef
+		}{}
+		c.w.SubscriptingRef = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 13: // func_expr
+		c := &struct {
+			m Node
+			w Node_FuncExpr
+			x FuncExpr
+		}{}
+		c.w.FuncExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 14: // named_arg_expr
+		c := &struct {
+			m Node
+			w Node_NamedArgExpr
+			x NamedArgExpr
+		}{}
+		c.w.NamedArgExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 15: // op_expr
+		c := &struct {
+			m Node
+			w Node_OpExpr
+			x OpExpr
+		}{}
+		c.w.OpExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 16: // distinct_expr
+		c := &struct {
+			m Node
+			w Node_DistinctExpr
+			x DistinctExpr
+		}{}
+		c.w.DistinctExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 17: // null_if_expr
+		c := &struct {
+			m Node
+			w Node_NullIfExpr
+			x NullIfExpr
+		}{}
+		c.w.NullIfExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 18: // scalar_array_op_expr
+		c := &struct {
+			m Node
+			w Node_ScalarArrayOpExpr
+			x ScalarArrayOpExpr
+		}{}
+		c.w.ScalarArrayOpExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 19: // bool_expr
+		c := &struct {
+			m Node
+			w Node_BoolExpr
+			x BoolExpr
+		}{}
+		c.w.BoolExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 20: // sub_link
+		c := &struct {
+			m Node
+			w Node_SubLink
+			x SubLink
+		}{}
+		c.w.SubLink = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 21: // sub_plan
+		c := &struct {
+			m Node
+			w Node_SubPlan
+			x SubPlan
+		}{}
+		c.w.SubPlan = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 22: // alternative_sub_plan
+		c := &struct {
+			m Node
+			w Node_AlternativeSubPlan
+			x AlternativeSubPlan
+		}{}
+		c.w.AlternativeSubPlan = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 23: // field_select
+		c := &struct {
+			m Node
+			w Node_FieldSelect
+			x FieldSelect
+		}{}
+		c.w.FieldSelect = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 24: // field_store
+		c := &struct {
+			m Node
+			w Node_FieldStore
+			x FieldStore
+		}{}
+		c.w.FieldStore = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 25: // relabel_type
+		c := &struct {
+			m Node
+			w Node_RelabelType
+			x RelabelType
+		}{}
+		c.w.RelabelType = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 26: // coerce_via_io
+		c := &struct {
+			m Node
+			w Node_CoerceViaIo
+			x CoerceViaIO
+		}{}
+		c.w.CoerceViaIo = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 27: // array_coerce_expr
+		c := &struct {
+			m Node
+			w Node_ArrayCoerceExpr
+			x ArrayCoerceExpr
+		}{}
+		c.w.ArrayCoerceExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 28: // convert_rowtype_expr
+		c := &struct {
+			m Node
+			w Node_ConvertRowtypeExpr
+			x ConvertRowtypeExpr
+		}{}
+		c.w.ConvertRowtypeExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 29: // collate_expr
+		c := &struct {
+			m Node
+			w Node_CollateExpr
+			x CollateExpr
+		}{}
+		c.w.CollateExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 30: // case_expr
+		c := &struct {
+			m Node
+			w Node_CaseExpr
+			x CaseExpr
+		}{}
+		c.w.CaseExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 31: // case_when
+		c := &struct {
+			m Node
+			w Node_CaseWhen
+			x CaseWhen
+		}{}
+		c.w.CaseWhen = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 32: // case_test_expr
+		c := &struct {
+			m Node
+			w Node_CaseTestExpr
+			x CaseTestExpr
+		}{}
+		c.w.CaseTestExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 33: // array_expr
+		c := &struct {
+			m Node
+			w Node_ArrayExpr
+			x ArrayExpr
+		}{}
+		c.w.ArrayExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 34: // row_expr
+		c := &struct {
+			m Node
+			w Node_RowExpr
+			x RowExpr
+		}{}
+		c.w.RowExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 35: // row_compare_expr
+		c := &struct {
+			m Node
+			w Node_RowCompareExpr
+			x RowCompareExpr
+		}{}
+		c.w.RowCompareExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 36: // coalesce_expr
+		c := &struct {
+			m Node
+			w Node_CoalesceExpr
+			x CoalesceExpr
+		}{}
+		c.w.CoalesceExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 37: // min_max_expr
+		c := &struct {
+			m Node
+			w Node_MinMaxExpr
+			x MinMaxExpr
+		}{}
+		c.w.MinMaxExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 38: // sqlvalue_function
+		c := &struct {
+			m Node
+			w Node_SqlvalueFunction
+			x SQLValueFunction
+		}{}
+		c.w.SqlvalueFunction = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 39: // xml_expr
+		c := &struct {
+			m Node
+			w Node_XmlExpr
+			x XmlExpr
+		}{}
+		c.w.XmlExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 40: // json_format
+		c := &struct {
+			m Node
+			w Node_JsonFormat
+			x JsonFormat
+		}{}
+		c.w.JsonFormat = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 41: // json_returning
+		c := &struct {
+			m Node
+			w Node_JsonReturning
+			x JsonReturning
+		}{}
+		c.w.JsonReturning = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 42: // json_value_expr
+		c := &struct {
+			m Node
+			w Node_JsonValueExpr
+			x JsonValueExpr
+		}{}
+		c.w.JsonValueExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 43: // json_constructor_expr
+		c := &struct {
+			m Node
+			w Node_JsonConstructorExpr
+			x JsonConstructorExpr
+		}{}
+		c.w.JsonConstructorExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 44: // json_is_predicate
+		c := &struct {
+			m Node
+			w Node_JsonIsPredicate
+			x JsonIsPredicate
+		}{}
+		c.w.JsonIsPredicate = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 45: // json_behavior
+		c := &struct {
+			m Node
+			w Node_JsonBehavior
+			x JsonBehavior
+		}{}
+		c.w.JsonBehavior = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 46: // json_expr
+		c := &struct {
+			m Node
+			w Node_JsonExpr
+			x JsonExpr
+		}{}
+		c.w.JsonExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 47: // json_table_path
+		c := &struct {
+			m Node
+			w Node_JsonTablePath
+			x JsonTablePath
+		}{}
+		c.w.JsonTablePath = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 48: // json_table_path_scan
+		c := &struct {
+			m Node
+			w Node_JsonTablePathScan
+			x JsonTablePathScan
+		}{}
+		c.w.JsonTablePathScan = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 49: // json_table_sibling_join
+		c := &struct {
+			m Node
+			w Node_JsonTableSiblingJoin
+			x JsonTableSiblingJoin
+		}{}
+		c.w.JsonTableSiblingJoin = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 50: // null_test
+		c := &struct {
+			m Node
+			w Node_NullTest
+			x NullTest
+		}{}
+		c.w.NullTest = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 51: // boolean_test
+		c := &struct {
+			m Node
+			w Node_BooleanTest
+			x BooleanTest
+		}{}
+		c.w.BooleanTest = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 52: // merge_action
+		c := &struct {
+			m Node
+			w Node_MergeAction
+			x MergeAction
+		}{}
+		c.w.MergeAction = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 53: // coerce_to_domain
+		c := &struct {
+			m Node
+			w Node_CoerceToDomain
+			x CoerceToDomain
+		}{}
+		c.w.CoerceToDomain = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 54: // coerce_to_domain_value
+		c := &struct {
+			m Node
+			w Node_CoerceToDomainValue
+			x CoerceToDomainValue
+		}{}
+		c.w.CoerceToDomainValue = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 55: // set_to_default
+		c := &struct {
+			m Node
+			w Node_SetToDefault
+			x SetToDefault
+		}{}
+		c.w.SetToDefault = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 56: // current_of_expr
+		c := &struct {
+			m Node
+			w Node_CurrentOfExpr
+			x CurrentOfExpr
+		}{}
+		c.w.CurrentOfExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 57: // next_value_expr
+		c := &struct {
+			m Node
+			w Node_NextValueExpr
+			x NextValueExpr
+		}{}
+		c.w.NextValueExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 58: // inference_elem
+		c := &struct {
+			m Node
+			w Node_InferenceElem
+			x InferenceElem
+		}{}
+		c.w.InferenceElem = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 59: // target_entry
+		c := &struct {
+			m Node
+			w Node_TargetEntry
+			x TargetEntry
+		}{}
+		c.w.TargetEntry = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 60: // range_tbl_ref
+		c := &struct {
+			m Node
+			w Node_RangeTblRef
+			x RangeTblRef
+		}{}
+		c.w.RangeTblRef = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 61: // join_expr
+		c := &struct {
+			m Node
+			w Node_JoinExpr
+			x JoinExpr
+		}{}
+		c.w.JoinExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 62: // from_expr
+		c := &struct {
+			m Node
+			w Node_FromExpr
+			x FromExpr
+		}{}
+		c.w.FromExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 63: // on_conflict_expr
+		c := &struct {
+			m Node
+			w Node_OnConflictExpr
+			x OnConflictExpr
+		}{}
+		c.w.OnConflictExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 64: // query
+		c := &struct {
+			m Node
+			w Node_Query
+			x Query
+		}{}
+		c.w.Query = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 65: // type_name
+		c := &struct {
+			m Node
+			w Node_TypeName
+			x TypeName
+		}{}
+		c.w.TypeName = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 66: // column_ref
+		c := &struct {
+			m Node
+			w Node_ColumnRef
+			x ColumnRef
+		}{}
+		c.w.ColumnRef = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 67: // param_ref
+		c := &struct {
+			m Node
+			w Node_ParamRef
+			x ParamRef
+		}{}
+		c.w.ParamRef = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 68: // a_expr
+		c := &struct {
+			m Node
+			w Node_AExpr
+			x A_Expr
+		}{}
+		c.w.AExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 69: // type_cast
+		c := &struct {
+			m Node
+			w Node_TypeCast
+			x TypeCast
+		}{}
+		c.w.TypeCast = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 70: // collate_clause
+		c := &struct {
+			m Node
+			w Node_CollateClause
+			x CollateClause
+		}{}
+		c.w.CollateClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 71: // role_spec
+		c := &struct {
+			m Node
+			w Node_RoleSpec
+			x RoleSpec
+		}{}
+		c.w.RoleSpec = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 72: // func_call
+		c := &struct {
+			m Node
+			w Node_FuncCall
+			x FuncCall
+		}{}
+		c.w.FuncCall = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 73: // a_star
+		c := &struct {
+			m Node
+			w Node_AStar
+			x A_Star
+		}{}
+		c.w.AStar = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 74: // a_indices
+		c := &struct {
+			m Node
+			w Node_AIndices
+			x A_Indices
+		}{}
+		c.w.AIndices = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 75: // a_indirection
+		c := &struct {
+			m Node
+			w Node_AIndirection
+			x A_Indirection
+		}{}
+		c.w.AIndirection = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 76: // a_array_expr
+		c := &struct {
+			m Node
+			w Node_AArrayExpr
+			x A_ArrayExpr
+		}{}
+		c.w.AArrayExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 77: // res_target
+		c := &struct {
+			m Node
+			w Node_ResTarget
+			x ResTarget
+		}{}
+		c.w.ResTarget = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 78: // multi_assign_ref
+		c := &struct {
+			m Node
+			w Node_MultiAssignRef
+			x MultiAssignRef
+		}{}
+		c.w.MultiAssignRef = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 79: // sort_by
+		c := &struct {
+			m Node
+			w Node_SortBy
+			x SortBy
+		}{}
+		c.w.SortBy = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 80: // window_def
+		c := &struct {
+			m Node
+			w Node_WindowDef
+			x WindowDef
+		}{}
+		c.w.WindowDef = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 81: // range_subselect
+		c := &struct {
+			m Node
+			w Node_RangeSubselect
+			x RangeSubselect
+		}{}
+		c.w.RangeSubselect = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 82: // range_function
+		c := &struct {
+			m Node
+			w Node_RangeFunction
+			x RangeFunction
+		}{}
+		c.w.RangeFunction = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 83: // range_table_func
+		c := &struct {
+			m Node
+			w Node_RangeTableFunc
+			x RangeTableFunc
+		}{}
+		c.w.RangeTableFunc = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 84: // range_table_func_col
+		c := &struct {
+			m Node
+			w Node_RangeTableFuncCol
+			x RangeTableFuncCol
+		}{}
+		c.w.RangeTableFuncCol = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 85: // range_table_sample
+		c := &struct {
+			m Node
+			w Node_RangeTableSample
+			x RangeTableSample
+		}{}
+		c.w.RangeTableSample = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 86: // column_def
+		c := &struct {
+			m Node
+			w Node_ColumnDef
+			x ColumnDef
+		}{}
+		c.w.ColumnDef = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 87: // table_like_clause
+		c := &struct {
+			m Node
+			w Node_TableLikeClause
+			x TableLikeClause
+		}{}
+		c.w.TableLikeClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 88: // index_elem
+		c := &struct {
+			m Node
+			w Node_IndexElem
+			x IndexElem
+		}{}
+		c.w.IndexElem = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 89: // def_elem
+		c := &struct {
+			m Node
+			w Node_DefElem
+			x DefElem
+		}{}
+		c.w.DefElem = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 90: // locking_clause
+		c := &struct {
+			m Node
+			w Node_LockingClause
+			x LockingClause
+		}{}
+		c.w.LockingClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 91: // xml_serialize
+		c := &struct {
+			m Node
+			w Node_XmlSerialize
+			x XmlSerialize
+		}{}
+		c.w.XmlSerialize = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 92: // partition_elem
+		c := &struct {
+			m Node
+			w Node_PartitionElem
+			x PartitionElem
+		}{}
+		c.w.PartitionElem = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 93: // partition_spec
+		c := &struct {
+			m Node
+			w Node_PartitionSpec
+			x PartitionSpec
+		}{}
+		c.w.PartitionSpec = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 94: // partition_bound_spec
+		c := &struct {
+			m Node
+			w Node_PartitionBoundSpec
+			x PartitionBoundSpec
+		}{}
+		c.w.PartitionBoundSpec = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 95: // partition_range_datum
+		c := &struct {
+			m Node
+			w Node_PartitionRangeDatum
+			x PartitionRangeDatum
+		}{}
+		c.w.PartitionRangeDatum = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 96: // single_partition_spec
+		c := &struct {
+			m Node
+			w Node_SinglePartitionSpec
+			x SinglePartitionSpec
+		}{}
+		c.w.SinglePartitionSpec = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 97: // partition_cmd
+		c := &struct {
+			m Node
+			w Node_PartitionCmd
+			x PartitionCmd
+		}{}
+		c.w.PartitionCmd = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 98: // range_tbl_entry
+		c := &struct {
+			m Node
+			w Node_RangeTblEntry
+			x RangeTblEntry
+		}{}
+		c.w.RangeTblEntry = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 99: // rtepermission_info
+		c := &struct {
+			m Node
+			w Node_RtepermissionInfo
+			x RTEPermissionInfo
+		}{}
+		c.w.RtepermissionInfo = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 100: // range_tbl_function
+		c := &struct {
+			m Node
+			w Node_RangeTblFunction
+			x RangeTblFunction
+		}{}
+		c.w.RangeTblFunction = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 101: // table_sample_clause
+		c := &struct {
+			m Node
+			w Node_TableSampleClause
+			x TableSampleClause
+		}{}
+		c.w.TableSampleClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 102: // with_check_option
+		c := &struct {
+			m Node
+			w Node_WithCheckOption
+			x WithCheckOption
+		}{}
+		c.w.WithCheckOption = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 103: // sort_group_clause
+		c := &struct {
+			m Node
+			w Node_SortGroupClause
+			x SortGroupClause
+		}{}
+		c.w.SortGroupClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 104: // grouping_set
+		c := &struct {
+			m Node
+			w Node_GroupingSet
+			x GroupingSet
+		}{}
+		c.w.GroupingSet = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 105: // window_clause
+		c := &struct {
+			m Node
+			w Node_WindowClause
+			x WindowClause
+		}{}
+		c.w.WindowClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 106: // row_mark_clause
+		c := &struct {
+			m Node
+			w Node_RowMarkClause
+			x RowMarkClause
+		}{}
+		c.w.RowMarkClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 107: // with_clause
+		c := &struct {
+			m Node
+			w Node_WithClause
+			x WithClause
+		}{}
+		c.w.WithClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 108: // infer_clause
+		c := &struct {
+			m Node
+			w Node_InferClause
+			x InferClause
+		}{}
+		c.w.InferClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 109: // on_conflict_clause
+		c := &struct {
+			m Node
+			w Node_OnConflictClause
+			x OnConflictClause
+		}{}
+		c.w.OnConflictClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 110: // ctesearch_clause
+		c := &struct {
+			m Node
+			w Node_CtesearchClause
+			x CTESearchClause
+		}{}
+		c.w.CtesearchClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 111: // ctecycle_clause
+		c := &struct {
+			m Node
+			w Node_CtecycleClause
+			x CTECycleClause
+		}{}
+		c.w.CtecycleClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 112: // common_table_expr
+		c := &struct {
+			m Node
+			w Node_CommonTableExpr
+			x CommonTableExpr
+		}{}
+		c.w.CommonTableExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 113: // merge_when_clause
+		c := &struct {
+			m Node
+			w Node_MergeWhenClause
+			x MergeWhenClause
+		}{}
+		c.w.MergeWhenClause = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 114: // trigger_transition
+		c := &struct {
+			m Node
+			w Node_TriggerTransition
+			x TriggerTransition
+		}{}
+		c.w.TriggerTransition = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 115: // json_output
+		c := &struct {
+			m Node
+			w Node_JsonOutput
+			x JsonOutput
+		}{}
+		c.w.JsonOutput = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 116: // json_argument
+		c := &struct {
+			m Node
+			w Node_JsonArgument
+			x JsonArgument
+		}{}
+		c.w.JsonArgument = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 117: // json_func_expr
+		c := &struct {
+			m Node
+			w Node_JsonFuncExpr
+			x JsonFuncExpr
+		}{}
+		c.w.JsonFuncExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 118: // json_table_path_spec
+		c := &struct {
+			m Node
+			w Node_JsonTablePathSpec
+			x JsonTablePathSpec
+		}{}
+		c.w.JsonTablePathSpec = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 119: // json_table
+		c := &struct {
+			m Node
+			w Node_JsonTable
+			x JsonTable
+		}{}
+		c.w.JsonTable = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 120: // json_table_column
+		c := &struct {
+			m Node
+			w Node_JsonTableColumn
+			x JsonTableColumn
+		}{}
+		c.w.JsonTableColumn = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 121: // json_key_value
+		c := &struct {
+			m Node
+			w Node_JsonKeyValue
+			x JsonKeyValue
+		}{}
+		c.w.JsonKeyValue = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 122: // json_parse_expr
+		c := &struct {
+			m Node
+			w Node_JsonParseExpr
+			x JsonParseExpr
+		}{}
+		c.w.JsonParseExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 123: // json_scalar_expr
+		c := &struct {
+			m Node
+			w Node_JsonScalarExpr
+			x JsonScalarExpr
+		}{}
+		c.w.JsonScalarExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 124: // json_serialize_expr
+		c := &struct {
+			m Node
+			w Node_JsonSerializeExpr
+			x JsonSerializeExpr
+		}{}
+		c.w.JsonSerializeExpr = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 125: // json_object_constructor
+		c := &struct {
+			m Node
+			w Node_JsonObjectConstructor
+			x JsonObjectConstructor
+		}{}
+		c.w.JsonObjectConstructor = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 126: // json_array_constructor
+		c := &struct {
+			m Node
+			w Node_JsonArrayConstructor
+			x JsonArrayConstructor
+		}{}
+		c.w.JsonArrayConstructor = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 127: // json_array_query_constructor
+		c := &struct {
+			m Node
+			w Node_JsonArrayQueryConstructor
+			x JsonArrayQueryConstructor
+		}{}
+		c.w.JsonArrayQueryConstructor = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 128: // json_agg_constructor
+		c := &struct {
+			m Node
+			w Node_JsonAggConstructor
+			x JsonAggConstructor
+		}{}
+		c.w.JsonAggConstructor = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 129: // json_object_agg
+		c := &struct {
+			m Node
+			w Node_JsonObjectAgg
+			x JsonObjectAgg
+		}{}
+		c.w.JsonObjectAgg = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 130: // json_array_agg
+		c := &struct {
+			m Node
+			w Node_JsonArrayAgg
+			x JsonArrayAgg
+		}{}
+		c.w.JsonArrayAgg = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 131: // raw_stmt
+		c := &struct {
+			m Node
+			w Node_RawStmt
+			x RawStmt
+		}{}
+		c.w.RawStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 132: // insert_stmt
+		c := &struct {
+			m Node
+			w Node_InsertStmt
+			x InsertStmt
+		}{}
+		c.w.InsertStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 133: // delete_stmt
+		c := &struct {
+			m Node
+			w Node_DeleteStmt
+			x DeleteStmt
+		}{}
+		c.w.DeleteStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 134: // update_stmt
+		c := &struct {
+			m Node
+			w Node_UpdateStmt
+			x UpdateStmt
+		}{}
+		c.w.UpdateStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 135: // merge_stmt
+		c := &struct {
+			m Node
+			w Node_MergeStmt
+			x MergeStmt
+		}{}
+		c.w.MergeStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 136: // select_stmt
+		c := &struct {
+			m Node
+			w Node_SelectStmt
+			x SelectStmt
+		}{}
+		c.w.SelectStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 137: // set_operation_stmt
+		c := &struct {
+			m Node
+			w Node_SetOperationStmt
+			x SetOperationStmt
+		}{}
+		c.w.SetOperationStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 138: // return_stmt
+		c := &struct {
+			m Node
+			w Node_ReturnStmt
+			x ReturnStmt
+		}{}
+		c.w.ReturnStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 139: // plassign_stmt
+		c := &struct {
+			m Node
+			w Node_PlassignStmt
+			x PLAssignStmt
+		}{}
+		c.w.PlassignStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 140: // create_schema_stmt
+		c := &struct {
+			m Node
+			w Node_CreateSchemaStmt
+			x CreateSchemaStmt
+		}{}
+		c.w.CreateSchemaStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 141: // alter_table_stmt
+		c := &struct {
+			m Node
+			w Node_AlterTableStmt
+			x AlterTableStmt
+		}{}
+		c.w.AlterTableStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 142: // replica_identity_stmt
+		c := &struct {
+			m Node
+			w Node_ReplicaIdentityStmt
+			x ReplicaIdentityStmt
+		}{}
+		c.w.ReplicaIdentityStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 143: // alter_table_cmd
+		c := &struct {
+			m Node
+			w Node_AlterTableCmd
+			x AlterTableCmd
+		}{}
+		c.w.AlterTableCmd = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 144: // alter_collation_stmt
+		c := &struct {
+			m Node
+			w Node_AlterCollationStmt
+			x AlterCollationStmt
+		}{}
+		c.w.AlterCollationStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 145: // alter_domain_stmt
+		c := &struct {
+			m Node
+			w Node_AlterDomainStmt
+			x AlterDomainStmt
+		}{}
+		c.w.AlterDomainStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 146: // grant_stmt
+		c := &struct {
+			m Node
+			w Node_GrantStmt
+			x GrantStmt
+		}{}
+		c.w.GrantStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 147: // object_with_args
+		c := &struct {
+			m Node
+			w Node_ObjectWithArgs
+			x ObjectWithArgs
+		}{}
+		c.w.ObjectWithArgs = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 148: // access_priv
+		c := &struct {
+			m Node
+			w Node_AccessPriv
+			x AccessPriv
+		}{}
+		c.w.AccessPriv = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 149: // grant_role_stmt
+		c := &struct {
+			m Node
+			w Node_GrantRoleStmt
+			x GrantRoleStmt
+		}{}
+		c.w.GrantRoleStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 150: // alter_default_privileges_stmt
+		c := &struct {
+			m Node
+			w Node_AlterDefaultPrivilegesStmt
+			x AlterDefaultPrivilegesStmt
+		}{}
+		c.w.AlterDefaultPrivilegesStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 151: // copy_stmt
+		c := &struct {
+			m Node
+			w Node_CopyStmt
+			x CopyStmt
+		}{}
+		c.w.CopyStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 152: // variable_set_stmt
+		c := &struct {
+			m Node
+			w Node_VariableSetStmt
+			x VariableSetStmt
+		}{}
+		c.w.VariableSetStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 153: // variable_show_stmt
+		c := &struct {
+			m Node
+			w Node_VariableShowStmt
+			x VariableShowStmt
+		}{}
+		c.w.VariableShowStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 154: // create_stmt
+		c := &struct {
+			m Node
+			w Node_CreateStmt
+			x CreateStmt
+		}{}
+		c.w.CreateStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 155: // constraint
+		c := &struct {
+			m Node
+			w Node_Constraint
+			x Constraint
+		}{}
+		c.w.Constraint = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 156: // create_table_space_stmt
+		c := &struct {
+			m Node
+			w Node_CreateTableSpaceStmt
+			x CreateTableSpaceStmt
+		}{}
+		c.w.CreateTableSpaceStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 157: // drop_table_space_stmt
+		c := &struct {
+			m Node
+			w Node_DropTableSpaceStmt
+			x DropTableSpaceStmt
+		}{}
+		c.w.DropTableSpaceStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 158: // alter_table_space_options_stmt
+		c := &struct {
+			m Node
+			w Node_AlterTableSpaceOptionsStmt
+			x AlterTableSpaceOptionsStmt
+		}{}
+		c.w.AlterTableSpaceOptionsStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 159: // alter_table_move_all_stmt
+		c := &struct {
+			m Node
+			w Node_AlterTableMoveAllStmt
+			x AlterTableMoveAllStmt
+		}{}
+		c.w.AlterTableMoveAllStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 160: // create_extension_stmt
+		c := &struct {
+			m Node
+			w Node_CreateExtensionStmt
+			x CreateExtensionStmt
+		}{}
+		c.w.CreateExtensionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 161: // alter_extension_stmt
+		c := &struct {
+			m Node
+			w Node_AlterExtensionStmt
+			x AlterExtensionStmt
+		}{}
+		c.w.AlterExtensionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 162: // alter_extension_contents_stmt
+		c := &struct {
+			m Node
+			w Node_AlterExtensionContentsStmt
+			x AlterExtensionContentsStmt
+		}{}
+		c.w.AlterExtensionContentsStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 163: // create_fdw_stmt
+		c := &struct {
+			m Node
+			w Node_CreateFdwStmt
+			x CreateFdwStmt
+		}{}
+		c.w.CreateFdwStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 164: // alter_fdw_stmt
+		c := &struct {
+			m Node
+			w Node_AlterFdwStmt
+			x AlterFdwStmt
+		}{}
+		c.w.AlterFdwStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 165: // create_foreign_server_stmt
+		c := &struct {
+			m Node
+			w Node_CreateForeignServerStmt
+			x CreateForeignServerStmt
+		}{}
+		c.w.CreateForeignServerStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 166: // alter_foreign_server_stmt
+		c := &struct {
+			m Node
+			w Node_AlterForeignServerStmt
+			x AlterForeignServerStmt
+		}{}
+		c.w.AlterForeignServerStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 167: // create_foreign_table_stmt
+		c := &struct {
+			m Node
+			w Node_CreateForeignTableStmt
+			x CreateForeignTableStmt
+		}{}
+		c.w.CreateForeignTableStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 168: // create_user_mapping_stmt
+		c := &struct {
+			m Node
+			w Node_CreateUserMappingStmt
+			x CreateUserMappingStmt
+		}{}
+		c.w.CreateUserMappingStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 169: // alter_user_mapping_stmt
+		c := &struct {
+			m Node
+			w Node_AlterUserMappingStmt
+			x AlterUserMappingStmt
+		}{}
+		c.w.AlterUserMappingStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 170: // drop_user_mapping_stmt
+		c := &struct {
+			m Node
+			w Node_DropUserMappingStmt
+			x DropUserMappingStmt
+		}{}
+		c.w.DropUserMappingStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 171: // import_foreign_schema_stmt
+		c := &struct {
+			m Node
+			w Node_ImportForeignSchemaStmt
+			x ImportForeignSchemaStmt
+		}{}
+		c.w.ImportForeignSchemaStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 172: // create_policy_stmt
+		c := &struct {
+			m Node
+			w Node_CreatePolicyStmt
+			x CreatePolicyStmt
+		}{}
+		c.w.CreatePolicyStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 173: // alter_policy_stmt
+		c := &struct {
+			m Node
+			w Node_AlterPolicyStmt
+			x AlterPolicyStmt
+		}{}
+		c.w.AlterPolicyStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 174: // create_am_stmt
+		c := &struct {
+			m Node
+			w Node_CreateAmStmt
+			x CreateAmStmt
+		}{}
+		c.w.CreateAmStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 175: // create_trig_stmt
+		c := &struct {
+			m Node
+			w Node_CreateTrigStmt
+			x CreateTrigStmt
+		}{}
+		c.w.CreateTrigStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 176: // create_event_trig_stmt
+		c := &struct {
+			m Node
+			w Node_CreateEventTrigStmt
+			x CreateEventTrigStmt
+		}{}
+		c.w.CreateEventTrigStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 177: // alter_event_trig_stmt
+		c := &struct {
+			m Node
+			w Node_AlterEventTrigStmt
+			x AlterEventTrigStmt
+		}{}
+		c.w.AlterEventTrigStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 178: // create_plang_stmt
+		c := &struct {
+			m Node
+			w Node_CreatePlangStmt
+			x CreatePLangStmt
+		}{}
+		c.w.CreatePlangStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 179: // create_role_stmt
+		c := &struct {
+			m Node
+			w Node_CreateRoleStmt
+			x CreateRoleStmt
+		}{}
+		c.w.CreateRoleStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 180: // alter_role_stmt
+		c := &struct {
+			m Node
+			w Node_AlterRoleStmt
+			x AlterRoleStmt
+		}{}
+		c.w.AlterRoleStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 181: // alter_role_set_stmt
+		c := &struct {
+			m Node
+			w Node_AlterRoleSetStmt
+			x AlterRoleSetStmt
+		}{}
+		c.w.AlterRoleSetStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 182: // drop_role_stmt
+		c := &struct {
+			m Node
+			w Node_DropRoleStmt
+			x DropRoleStmt
+		}{}
+		c.w.DropRoleStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 183: // create_seq_stmt
+		c := &struct {
+			m Node
+			w Node_CreateSeqStmt
+			x CreateSeqStmt
+		}{}
+		c.w.CreateSeqStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 184: // alter_seq_stmt
+		c := &struct {
+			m Node
+			w Node_AlterSeqStmt
+			x AlterSeqStmt
+		}{}
+		c.w.AlterSeqStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 185: // define_stmt
+		c := &struct {
+			m Node
+			w Node_DefineStmt
+			x DefineStmt
+		}{}
+		c.w.DefineStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 186: // create_domain_stmt
+		c := &struct {
+			m Node
+			w Node_CreateDomainStmt
+			x CreateDomainStmt
+		}{}
+		c.w.CreateDomainStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 187: // create_op_class_stmt
+		c := &struct {
+			m Node
+			w Node_CreateOpClassStmt
+			x CreateOpClassStmt
+		}{}
+		c.w.CreateOpClassStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 188: // create_op_class_item
+		c := &struct {
+			m Node
+			w Node_CreateOpClassItem
+			x CreateOpClassItem
+		}{}
+		c.w.CreateOpClassItem = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 189: // create_op_family_stmt
+		c := &struct {
+			m Node
+			w Node_CreateOpFamilyStmt
+			x CreateOpFamilyStmt
+		}{}
+		c.w.CreateOpFamilyStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 190: // alter_op_family_stmt
+		c := &struct {
+			m Node
+			w Node_AlterOpFamilyStmt
+			x AlterOpFamilyStmt
+		}{}
+		c.w.AlterOpFamilyStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 191: // drop_stmt
+		c := &struct {
+			m Node
+			w Node_DropStmt
+			x DropStmt
+		}{}
+		c.w.DropStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 192: // truncate_stmt
+		c := &struct {
+			m Node
+			w Node_TruncateStmt
+			x TruncateStmt
+		}{}
+		c.w.TruncateStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 193: // comment_stmt
+		c := &struct {
+			m Node
+			w Node_CommentStmt
+			x CommentStmt
+		}{}
+		c.w.CommentStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 194: // sec_label_stmt
+		c := &struct {
+			m Node
+			w Node_SecLabelStmt
+			x SecLabelStmt
+		}{}
+		c.w.SecLabelStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 195: // declare_cursor_stmt
+		c := &struct {
+			m Node
+			w Node_DeclareCursorStmt
+			x DeclareCursorStmt
+		}{}
+		c.w.DeclareCursorStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 196: // close_portal_stmt
+		c := &struct {
+			m Node
+			w Node_ClosePortalStmt
+			x ClosePortalStmt
+		}{}
+		c.w.ClosePortalStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 197: // fetch_stmt
+		c := &struct {
+			m Node
+			w Node_FetchStmt
+			x FetchStmt
+		}{}
+		c.w.FetchStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 198: // index_stmt
+		c := &struct {
+			m Node
+			w Node_IndexStmt
+			x IndexStmt
+		}{}
+		c.w.IndexStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 199: // create_stats_stmt
+		c := &struct {
+			m Node
+			w Node_CreateStatsStmt
+			x CreateStatsStmt
+		}{}
+		c.w.CreateStatsStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 200: // stats_elem
+		c := &struct {
+			m Node
+			w Node_StatsElem
+			x StatsElem
+		}{}
+		c.w.StatsElem = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 201: // alter_stats_stmt
+		c := &struct {
+			m Node
+			w Node_AlterStatsStmt
+			x AlterStatsStmt
+		}{}
+		c.w.AlterStatsStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 202: // create_function_stmt
+		c := &struct {
+			m Node
+			w Node_CreateFunctionStmt
+			x CreateFunctionStmt
+		}{}
+		c.w.CreateFunctionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 203: // function_parameter
+		c := &struct {
+			m Node
+			w Node_FunctionParameter
+			x FunctionParameter
+		}{}
+		c.w.FunctionParameter = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 204: // alter_function_stmt
+		c := &struct {
+			m Node
+			w Node_AlterFunctionStmt
+			x AlterFunctionStmt
+		}{}
+		c.w.AlterFunctionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 205: // do_stmt
+		c := &struct {
+			m Node
+			w Node_DoStmt
+			x DoStmt
+		}{}
+		c.w.DoStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 206: // inline_code_block
+		c := &struct {
+			m Node
+			w Node_InlineCodeBlock
+			x InlineCodeBlock
+		}{}
+		c.w.InlineCodeBlock = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 207: // call_stmt
+		c := &struct {
+			m Node
+			w Node_CallStmt
+			x CallStmt
+		}{}
+		c.w.CallStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 208: // call_context
+		c := &struct {
+			m Node
+			w Node_CallContext
+			x CallContext
+		}{}
+		c.w.CallContext = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 209: // rename_stmt
+		c := &struct {
+			m Node
+			w Node_RenameStmt
+			x RenameStmt
+		}{}
+		c.w.RenameStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 210: // alter_object_depends_stmt
+		c := &struct {
+			m Node
+			w Node_AlterObjectDependsStmt
+			x AlterObjectDependsStmt
+		}{}
+		c.w.AlterObjectDependsStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 211: // alter_object_schema_stmt
+		c := &struct {
+			m Node
+			w Node_AlterObjectSchemaStmt
+			x AlterObjectSchemaStmt
+		}{}
+		c.w.AlterObjectSchemaStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 212: // alter_owner_stmt
+		c := &struct {
+			m Node
+			w Node_AlterOwnerStmt
+			x AlterOwnerStmt
+		}{}
+		c.w.AlterOwnerStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 213: // alter_operator_stmt
+		c := &struct {
+			m Node
+			w Node_AlterOperatorStmt
+			x AlterOperatorStmt
+		}{}
+		c.w.AlterOperatorStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 214: // alter_type_stmt
+		c := &struct {
+			m Node
+			w Node_AlterTypeStmt
+			x AlterTypeStmt
+		}{}
+		c.w.AlterTypeStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 215: // rule_stmt
+		c := &struct {
+			m Node
+			w Node_RuleStmt
+			x RuleStmt
+		}{}
+		c.w.RuleStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 216: // notify_stmt
+		c := &struct {
+			m Node
+			w Node_NotifyStmt
+			x NotifyStmt
+		}{}
+		c.w.NotifyStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 217: // listen_stmt
+		c := &struct {
+			m Node
+			w Node_ListenStmt
+			x ListenStmt
+		}{}
+		c.w.ListenStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 218: // unlisten_stmt
+		c := &struct {
+			m Node
+			w Node_UnlistenStmt
+			x UnlistenStmt
+		}{}
+		c.w.UnlistenStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 219: // transaction_stmt
+		c := &struct {
+			m Node
+			w Node_TransactionStmt
+			x TransactionStmt
+		}{}
+		c.w.TransactionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 220: // composite_type_stmt
+		c := &struct {
+			m Node
+			w Node_CompositeTypeStmt
+			x CompositeTypeStmt
+		}{}
+		c.w.CompositeTypeStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 221: // create_enum_stmt
+		c := &struct {
+			m Node
+			w Node_CreateEnumStmt
+			x CreateEnumStmt
+		}{}
+		c.w.CreateEnumStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 222: // create_range_stmt
+		c := &struct {
+			m Node
+			w Node_CreateRangeStmt
+			x CreateRangeStmt
+		}{}
+		c.w.CreateRangeStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 223: // alter_enum_stmt
+		c := &struct {
+			m Node
+			w Node_AlterEnumStmt
+			x AlterEnumStmt
+		}{}
+		c.w.AlterEnumStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 224: // view_stmt
+		c := &struct {
+			m Node
+			w Node_ViewStmt
+			x ViewStmt
+		}{}
+		c.w.ViewStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 225: // load_stmt
+		c := &struct {
+			m Node
+			w Node_LoadStmt
+			x LoadStmt
+		}{}
+		c.w.LoadStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 226: // createdb_stmt
+		c := &struct {
+			m Node
+			w Node_CreatedbStmt
+			x CreatedbStmt
+		}{}
+		c.w.CreatedbStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 227: // alter_database_stmt
+		c := &struct {
+			m Node
+			w Node_AlterDatabaseStmt
+			x AlterDatabaseStmt
+		}{}
+		c.w.AlterDatabaseStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 228: // alter_database_refresh_coll_stmt
+		c := &struct {
+			m Node
+			w Node_AlterDatabaseRefreshCollStmt
+			x AlterDatabaseRefreshCollStmt
+		}{}
+		c.w.AlterDatabaseRefreshCollStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 229: // alter_database_set_stmt
+		c := &struct {
+			m Node
+			w Node_AlterDatabaseSetStmt
+			x AlterDatabaseSetStmt
+		}{}
+		c.w.AlterDatabaseSetStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 230: // dropdb_stmt
+		c := &struct {
+			m Node
+			w Node_DropdbStmt
+			x DropdbStmt
+		}{}
+		c.w.DropdbStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 231: // alter_system_stmt
+		c := &struct {
+			m Node
+			w Node_AlterSystemStmt
+			x AlterSystemStmt
+		}{}
+		c.w.AlterSystemStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 232: // cluster_stmt
+		c := &struct {
+			m Node
+			w Node_ClusterStmt
+			x ClusterStmt
+		}{}
+		c.w.ClusterStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 233: // vacuum_stmt
+		c := &struct {
+			m Node
+			w Node_VacuumStmt
+			x VacuumStmt
+		}{}
+		c.w.VacuumStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 234: // vacuum_relation
+		c := &struct {
+			m Node
+			w Node_VacuumRelation
+			x VacuumRelation
+		}{}
+		c.w.VacuumRelation = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 235: // explain_stmt
+		c := &struct {
+			m Node
+			w Node_ExplainStmt
+			x ExplainStmt
+		}{}
+		c.w.ExplainStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 236: // create_table_as_stmt
+		c := &struct {
+			m Node
+			w Node_CreateTableAsStmt
+			x CreateTableAsStmt
+		}{}
+		c.w.CreateTableAsStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 237: // refresh_mat_view_stmt
+		c := &struct {
+			m Node
+			w Node_RefreshMatViewStmt
+			x RefreshMatViewStmt
+		}{}
+		c.w.RefreshMatViewStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 238: // check_point_stmt
+		c := &struct {
+			m Node
+			w Node_CheckPointStmt
+			x CheckPointStmt
+		}{}
+		c.w.CheckPointStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 239: // discard_stmt
+		c := &struct {
+			m Node
+			w Node_DiscardStmt
+			x DiscardStmt
+		}{}
+		c.w.DiscardStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 240: // lock_stmt
+		c := &struct {
+			m Node
+			w Node_LockStmt
+			x LockStmt
+		}{}
+		c.w.LockStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 241: // constraints_set_stmt
+		c := &struct {
+			m Node
+			w Node_ConstraintsSetStmt
+			x ConstraintsSetStmt
+		}{}
+		c.w.ConstraintsSetStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 242: // reindex_stmt
+		c := &struct {
+			m Node
+			w Node_ReindexStmt
+			x ReindexStmt
+		}{}
+		c.w.ReindexStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 243: // create_conversion_stmt
+		c := &struct {
+			m Node
+			w Node_CreateConversionStmt
+			x CreateConversionStmt
+		}{}
+		c.w.CreateConversionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 244: // create_cast_stmt
+		c := &struct {
+			m Node
+			w Node_CreateCastStmt
+			x CreateCastStmt
+		}{}
+		c.w.CreateCastStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 245: // create_transform_stmt
+		c := &struct {
+			m Node
+			w Node_CreateTransformStmt
+			x CreateTransformStmt
+		}{}
+		c.w.CreateTransformStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 246: // prepare_stmt
+		c := &struct {
+			m Node
+			w Node_PrepareStmt
+			x PrepareStmt
+		}{}
+		c.w.PrepareStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 247: // execute_stmt
+		c := &struct {
+			m Node
+			w Node_ExecuteStmt
+			x ExecuteStmt
+		}{}
+		c.w.ExecuteStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 248: // deallocate_stmt
+		c := &struct {
+			m Node
+			w Node_DeallocateStmt
+			x DeallocateStmt
+		}{}
+		c.w.DeallocateStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 249: // drop_owned_stmt
+		c := &struct {
+			m Node
+			w Node_DropOwnedStmt
+			x DropOwnedStmt
+		}{}
+		c.w.DropOwnedStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 250: // reassign_owned_stmt
+		c := &struct {
+			m Node
+			w Node_ReassignOwnedStmt
+			x ReassignOwnedStmt
+		}{}
+		c.w.ReassignOwnedStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 251: // alter_tsdictionary_stmt
+		c := &struct {
+			m Node
+			w Node_AlterTsdictionaryStmt
+			x AlterTSDictionaryStmt
+		}{}
+		c.w.AlterTsdictionaryStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 252: // alter_tsconfiguration_stmt
+		c := &struct {
+			m Node
+			w Node_AlterTsconfigurationStmt
+			x AlterTSConfigurationStmt
+		}{}
+		c.w.AlterTsconfigurationStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 253: // publication_table
+		c := &struct {
+			m Node
+			w Node_PublicationTable
+			x PublicationTable
+		}{}
+		c.w.PublicationTable = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 254: // publication_obj_spec
+		c := &struct {
+			m Node
+			w Node_PublicationObjSpec
+			x PublicationObjSpec
+		}{}
+		c.w.PublicationObjSpec = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 255: // create_publication_stmt
+		c := &struct {
+			m Node
+			w Node_CreatePublicationStmt
+			x CreatePublicationStmt
+		}{}
+		c.w.CreatePublicationStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 256: // alter_publication_stmt
+		c := &struct {
+			m Node
+			w Node_AlterPublicationStmt
+			x AlterPublicationStmt
+		}{}
+		c.w.AlterPublicationStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 257: // create_subscription_stmt
+		c := &struct {
+			m Node
+			w Node_CreateSubscriptionStmt
+			x CreateSubscriptionStmt
+		}{}
+		c.w.CreateSubscriptionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 258: // alter_subscription_stmt
+		c := &struct {
+			m Node
+			w Node_AlterSubscriptionStmt
+			x AlterSubscriptionStmt
+		}{}
+		c.w.AlterSubscriptionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 259: // drop_subscription_stmt
+		c := &struct {
+			m Node
+			w Node_DropSubscriptionStmt
+			x DropSubscriptionStmt
+		}{}
+		c.w.DropSubscriptionStmt = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 260: // integer
+		c := &struct {
+			m Node
+			w Node_Integer
+			x Integer
+		}{}
+		c.w.Integer = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 261: // float
+		c := &struct {
+			m Node
+			w Node_Float
+			x Float
+		}{}
+		c.w.Float = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 262: // boolean
+		c := &struct {
+			m Node
+			w Node_Boolean
+			x Boolean
+		}{}
+		c.w.Boolean = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 263: // string
+		c := &struct {
+			m Node
+			w Node_String_
+			x String
+		}{}
+		c.w.String_ = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 264: // bit_string
+		c := &struct {
+			m Node
+			w Node_BitString
+			x BitString
+		}{}
+		c.w.BitString = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 265: // list
+		c := &struct {
+			m Node
+			w Node_List
+			x List
+		}{}
+		c.w.List = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 266: // int_list
+		c := &struct {
+			m Node
+			w Node_IntList
+			x IntList
+		}{}
+		c.w.IntList = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 267: // oid_list
+		c := &struct {
+			m Node
+			w Node_OidList
+			x OidList
+		}{}
+		c.w.OidList = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	case 268: // a_const
+		c := &struct {
+			m Node
+			w Node_AConst
+			x A_Const
+		}{}
+		c.w.AConst = &c.x
+		c.m.Node = &c.w
+		return &c.m
+	}
+	return &Node{}
 }
 
 // decAlias decodes a pg_query.Alias, nested at most depth deep, into m
@@ -26682,15 +31518,24 @@ func decA_Const(b []byte, depth int, m *A_Const) (*A_Const, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Integer
 				if w, ok := m.Val.(*A_Const_Ival); ok {
-					into = w.Ival
+					x, err := decInteger(v, depth, w.Ival)
+					if err != nil {
+						return nil, err
+					}
+					w.Ival = x
+					continue
 				}
-				x, err := decInteger(v, depth, into)
+				c := &struct {
+					w A_Const_Ival
+					x Integer
+				}{}
+				x, err := decInteger(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Val = &A_Const_Ival{Ival: x}
+				c.w.Ival = x
+				m.Val = &c.w
 				continue
 			}
 		case 2: // fval
@@ -26699,15 +31544,24 @@ func decA_Const(b []byte, depth int, m *A_Const) (*A_Const, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Float
 				if w, ok := m.Val.(*A_Const_Fval); ok {
-					into = w.Fval
+					x, err := decFloat(v, depth, w.Fval)
+					if err != nil {
+						return nil, err
+					}
+					w.Fval = x
+					continue
 				}
-				x, err := decFloat(v, depth, into)
+				c := &struct {
+					w A_Const_Fval
+					x Float
+				}{}
+				x, err := decFloat(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Val = &A_Const_Fval{Fval: x}
+				c.w.Fval = x
+				m.Val = &c.w
 				continue
 			}
 		case 3: // boolval
@@ -26716,15 +31570,24 @@ func decA_Const(b []byte, depth int, m *A_Const) (*A_Const, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *Boolean
 				if w, ok := m.Val.(*A_Const_Boolval); ok {
-					into = w.Boolval
+					x, err := decBoolean(v, depth, w.Boolval)
+					if err != nil {
+						return nil, err
+					}
+					w.Boolval = x
+					continue
 				}
-				x, err := decBoolean(v, depth, into)
+				c := &struct {
+					w A_Const_Boolval
+					x Boolean
+				}{}
+				x, err := decBoolean(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Val = &A_Const_Boolval{Boolval: x}
+				c.w.Boolval = x
+				m.Val = &c.w
 				continue
 			}
 		case 4: // sval
@@ -26733,15 +31596,24 @@ func decA_Const(b []byte, depth int, m *A_Const) (*A_Const, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *String
 				if w, ok := m.Val.(*A_Const_Sval); ok {
-					into = w.Sval
+					x, err := decString(v, depth, w.Sval)
+					if err != nil {
+						return nil, err
+					}
+					w.Sval = x
+					continue
 				}
-				x, err := decString(v, depth, into)
+				c := &struct {
+					w A_Const_Sval
+					x String
+				}{}
+				x, err := decString(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Val = &A_Const_Sval{Sval: x}
+				c.w.Sval = x
+				m.Val = &c.w
 				continue
 			}
 		case 5: // bsval
@@ -26750,15 +31622,24 @@ func decA_Const(b []byte, depth int, m *A_Const) (*A_Const, error) {
 				if !ok {
 					return nil, errPBTruncated
 				}
-				var into *BitString
 				if w, ok := m.Val.(*A_Const_Bsval); ok {
-					into = w.Bsval
+					x, err := decBitString(v, depth, w.Bsval)
+					if err != nil {
+						return nil, err
+					}
+					w.Bsval = x
+					continue
 				}
-				x, err := decBitString(v, depth, into)
+				c := &struct {
+					w A_Const_Bsval
+					x BitString
+				}{}
+				x, err := decBitString(v, depth, &c.x)
 				if err != nil {
 					return nil, err
 				}
-				m.Val = &A_Const_Bsval{Bsval: x}
+				c.w.Bsval = x
+				m.Val = &c.w
 				continue
 			}
 		case 10: // isnull
