@@ -205,6 +205,11 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 		}
 		inside[i] = lastInside
 	}
+	// the group's first run keeps no copy of its files, so it takes no
+	// stamps either: writing one cost about a twentieth of the corpus's
+	// first run (CI with an empty cache), and that run may be the only
+	// one; the next keeps it
+	keep := len(kept.offs) > 0 || sourcesFromFirstRun || seenOnce(c, sourcesSeenFormat, key)
 	out := make([]readResult, len(names))
 	fresh := make([]*sourceFile, len(names)) // read this run, to keep
 	var reread atomic.Int64
@@ -224,6 +229,10 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 			at[i] = -1
 		}
 		reread.Add(1)
+		if !keep {
+			r.src, r.bom, r.notSQL, r.err = readSQL(dir, name, o)
+			return
+		}
 		st, trusted := readfile.StampOf(full, stampClock())
 		r.src, r.bom, r.notSQL, r.err = readSQL(dir, name, o)
 		// a file not named as SQL (one named on the command line) is not
@@ -233,7 +242,7 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 		}
 	})
 	sourcesRead.Add(reread.Load())
-	if reread.Load() == 0 && len(kept.offs) == len(names) {
+	if !keep || reread.Load() == 0 && len(kept.offs) == len(names) {
 		return out
 	}
 	var body []byte
@@ -254,12 +263,6 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 	}
 	if files == 0 && len(kept.offs) == 0 {
 		return out // nothing to remember (no stamps on this platform)
-	}
-	if len(kept.offs) == 0 && !sourcesFromFirstRun && !seenOnce(c, sourcesSeenFormat, key) {
-		// the group's first run keeps no copy of its files: writing one
-		// cost about a twentieth of the corpus's first run (CI with an
-		// empty cache), and that run may be the only one; the next keeps it
-		return out
 	}
 	if files == 0 {
 		body = nil
