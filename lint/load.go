@@ -274,12 +274,7 @@ const sqlTooLarge = "migrations this large are usually data dumps; exclude it or
 
 // fullPath is the path of a file named as discover names it (relative to
 // dir unless absolute).
-func fullPath(dir, name string) string {
-	if filepath.IsAbs(name) {
-		return name
-	}
-	return filepath.Join(dir, filepath.FromSlash(name))
-}
+func fullPath(dir, name string) string { return readfile.Path(dir, name) }
 
 // readSQL is ReadSQL within the bounds of o (a root the file must stay in).
 // It also says whether the file is not named as SQL once symbolic links

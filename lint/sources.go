@@ -213,21 +213,23 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 	out := make([]readResult, len(names))
 	fresh := make([]*sourceFile, len(names)) // read this run, to keep
 	var reread atomic.Int64
+	d := readfile.OpenDir(dir)
+	defer d.Close()
 	eachParallel(len(names), func(i int) {
 		name := names[i]
-		full := fullPath(dir, name)
 		r := &out[i]
 		if at[i] >= 0 {
 			var k sourceFile
 			kept.file(at[i], &k)
-			if inside[i] && readfile.SameStamp(full, o.Max, k.Stamp) {
+			if inside[i] && d.SameStamp(name, o.Max, k.Stamp) {
 				r.src, r.bom = k.Src, k.BOM
 				// not a symbolic link (SameStamp), so named as it is
-				r.notSQL = !strings.EqualFold(filepath.Ext(full), ".sql")
+				r.notSQL = !strings.EqualFold(filepath.Ext(name), ".sql")
 				return
 			}
 			at[i] = -1
 		}
+		full := fullPath(dir, name)
 		reread.Add(1)
 		if !keep {
 			r.src, r.bom, r.notSQL, r.err = readSQL(dir, name, o)

@@ -1,6 +1,9 @@
 package readfile
 
-import "time"
+import (
+	"path/filepath"
+	"time"
+)
 
 // Stamp is what a stat says of a file that its contents cannot change
 // without changing (git's index and ruff's cache keep the same): size,
@@ -56,4 +59,15 @@ func (o Options) DirInside(dir string) bool {
 		r = o.Root
 	}
 	return o.Dirs.within(r, dir)
+}
+
+// full is the path of name in d's directory (Path).
+func (d *Dir) full(name string) string { return Path(d.path, name) }
+
+// Path is the path of name, a slash path relative to dir unless absolute.
+func Path(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, filepath.FromSlash(name))
 }

@@ -1,16 +1,26 @@
 package readfile
 
-import "syscall"
+import (
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
 
 // lstamp is the stamp of full from lstat(2), without following a link,
 // and whether full is a regular file; ok is false when it cannot be
 // stat'ed. Each run stats every file of a history (200,000 for 100,000
 // migrations), so without the allocations of os.Lstat.
 func lstamp(full string) (s Stamp, regular, ok bool) {
-	var st syscall.Stat_t
-	err := syscall.Lstat(full, &st)
-	for err == syscall.EINTR {
-		err = syscall.Lstat(full, &st)
+	return lstampAt(unix.AT_FDCWD, full)
+}
+
+// lstampAt is lstamp of name relative to the directory open as dirfd
+// (fstatat(2)): the kernel walks the name only, not the directory's path.
+func lstampAt(dirfd int, name string) (s Stamp, regular, ok bool) {
+	var st unix.Stat_t
+	err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	for err == unix.EINTR {
+		err = unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	}
 	if err != nil {
 		return s, false, false
@@ -22,5 +32,44 @@ func lstamp(full string) (s Stamp, regular, ok bool) {
 		Ino:   st.Ino,
 		Dev:   uint64(st.Dev), //nolint:unconvert // uint64 on some architectures only
 		Mode:  st.Mode,
-	}, st.Mode&syscall.S_IFMT == syscall.S_IFREG, true
+	}, st.Mode&unix.S_IFMT == unix.S_IFREG, true
+}
+
+// Dir is a directory whose files' stamps are taken relative to it
+// (fstatat(2)), so that the kernel walks each file's name only, not the
+// directory's path again.
+type Dir struct {
+	path string
+	fd   int // -1: stat by path
+}
+
+// OpenDir opens dir for SameStamp (O_PATH: only as the starting point of
+// the names). When it cannot be opened, SameStamp stats each file by its
+// path.
+func OpenDir(dir string) *Dir {
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fd = -1
+	}
+	return &Dir{path: dir, fd: fd}
+}
+
+// Close closes d.
+func (d *Dir) Close() {
+	if d.fd >= 0 {
+		_ = unix.Close(d.fd)
+		d.fd = -1
+	}
+}
+
+// SameStamp is the package's SameStamp for name, a slash path relative to
+// d's directory (or absolute). A clean local name is stat'ed relative to
+// d, which is where its path leads; any other by its path (the kernel
+// walks "link/.." to the parent of the link's target, the path does not).
+func (d *Dir) SameStamp(name string, max int64, s Stamp) bool {
+	if d.fd < 0 || !filepath.IsLocal(name) || filepath.Clean(name) != name {
+		return SameStamp(d.full(name), max, s)
+	}
+	now, regular, ok := lstampAt(d.fd, name)
+	return ok && regular && now.Size <= max && now == s
 }

@@ -5,3 +5,18 @@ package readfile
 // lstamp gives no stamp where the ctime is not read here: every file is
 // read each run.
 func lstamp(string) (s Stamp, regular, ok bool) { return Stamp{}, false, false }
+
+// Dir is a directory whose files are stamped by their paths here.
+type Dir struct{ path string }
+
+// OpenDir returns dir's Dir.
+func OpenDir(dir string) *Dir { return &Dir{path: dir} }
+
+// Close does nothing.
+func (*Dir) Close() {}
+
+// SameStamp is the package's SameStamp for name, a slash path relative to
+// d's directory (or absolute).
+func (d *Dir) SameStamp(name string, max int64, s Stamp) bool {
+	return SameStamp(d.full(name), max, s)
+}
