@@ -229,13 +229,12 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 			}
 			at[i] = -1
 		}
-		full := fullPath(dir, name)
 		reread.Add(1)
 		if !keep {
 			r.src, r.bom, r.notSQL, r.err = readSQL(dir, name, o)
 			return
 		}
-		st, trusted := readfile.StampOf(full, stampClock())
+		st, trusted := readfile.StampOf(fullPath(dir, name), stampClock())
 		r.src, r.bom, r.notSQL, r.err = readSQL(dir, name, o)
 		// a file not named as SQL (one named on the command line) is not
 		// copied into the cache
