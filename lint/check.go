@@ -27,16 +27,10 @@ func Load(ctx context.Context, s *Settings, paths []string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.load(ctx, paths, opt, nil), nil
-}
-
-// load is Load with s's options, calling each (when not nil) on every
-// history as soon as it is loaded, in the order of Histories.
-func (s *Settings) load(ctx context.Context, paths []string, opt histOptions, each func(*History)) *Loaded {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	return loadHistories(ctx, paths, s.Dir, excluder(s.Config, s.Dir), opt, each)
+	return loadHistories(ctx, paths, s.Dir, excluder(s.Config, s.Dir), opt), nil
 }
 
 // Result is what Check found.
@@ -61,26 +55,12 @@ type Result struct {
 // A usage error returns a nil Result. When the engine fails (the context
 // is cancelled), Check returns what was loaded with the error.
 func Check(ctx context.Context, s *Settings, paths []string) (*Result, error) {
-	opt, err := s.historyOptions()
+	ld, err := Load(ctx, s, paths)
 	if err != nil {
 		return nil, err
 	}
-	// each history is linted as soon as it is loaded: the next folder's
-	// files are read, and its layout built and dated, while the one
-	// before it is replayed (loading the corpus's folders one after the
-	// other had kept a core idle for a fifth of a cold run)
-	loaded := make(chan *History, 64)
-	var ld *Loaded
-	go func() {
-		defer close(loaded)
-		ld = s.load(ctx, paths, opt, func(h *History) { loaded <- h })
-	}()
-	res := &Result{}
-	res.Engine, res.Each, res.Statements, err = lintSets(ctx, s, loaded)
-	for range loaded {
-		// after an error the rest is loaded, not linted
-	}
-	res.Loaded = ld
+	res := &Result{Loaded: ld}
+	res.Engine, res.Each, res.Statements, err = lintSets(ctx, s, ld.Histories)
 	return res, err
 }
 
@@ -130,7 +110,7 @@ func LoadHistory(ctx context.Context, s *Settings, dir string) (*History, error)
 	if len(files) == 0 {
 		return nil, nil
 	}
-	ld := loadHistories(ctx, []string{dir}, s.Dir, none, opt, nil)
+	ld := loadHistories(ctx, []string{dir}, s.Dir, none, opt)
 	if len(ld.Errors) > 0 {
 		return nil, ld.Errors[0]
 	}

@@ -101,7 +101,7 @@ type group struct {
 // one history from several directories. A file argument is linted with
 // the rest of its directory read as its history (pre-commit passes only
 // the staged files).
-func loadHistories(ctx context.Context, args []string, dir string, excluded func(string) bool, opt histOptions, each func(*History)) *Loaded {
+func loadHistories(ctx context.Context, args []string, dir string, excluded func(string) bool, opt histOptions) *Loaded {
 	l := &Loaded{}
 	var groups []*group
 	byDir := map[string]*group{} // file arguments, by directory
@@ -164,13 +164,7 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 		groups = append(groups, g)
 	}
 	for _, g := range groups {
-		n := len(l.Histories)
 		l.loadGroup(ctx, g, dir, opt)
-		if each != nil {
-			for _, hs := range l.Histories[n:] {
-				each(hs)
-			}
-		}
 	}
 	if len(l.noGit) > 0 {
 		why := "not in a git work tree"
@@ -769,11 +763,11 @@ func absPath(dir, p string) string {
 
 // lintSets replays and lints every history and merges the results; n is
 // the number of statements of the merged files.
-func lintSets(ctx context.Context, s *Settings, sets <-chan *History) (merged *engine.Result, each []*engine.Result, n int, err error) {
+func lintSets(ctx context.Context, s *Settings, sets []*History) (merged *engine.Result, each []*engine.Result, n int, err error) {
 	merged = &engine.Result{}
 	seen := map[string]bool{}
 	noteSeen := map[string]bool{}
-	for hs := range sets {
+	for _, hs := range sets {
 		// one history at a time: each run already parses on every core
 		res, stmts, err := lintHistory(ctx, s, hs)
 		if err != nil {
