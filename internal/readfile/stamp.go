@@ -35,12 +35,17 @@ func StampOf(full string, now time.Time) (Stamp, bool) {
 	return s, now.UnixNano()-max(s.Mtime, s.Ctime) >= int64(Settle)
 }
 
-// SameStamp reports whether full is still the regular file, not a
+// sameStamp reports whether full is still the regular file, not a
 // symbolic link, that s was taken of, and no larger than max, so that what
 // was read from it with Read can be used again without reading it once
 // its directory is known to be within bounds (DirInside).
-func SameStamp(full string, max int64, s Stamp) bool {
+func sameStamp(full string, max int64, s Stamp) bool {
 	now, regular, ok := lstamp(full)
+	return s.holds(now, regular, ok, max)
+}
+
+// holds is sameStamp's verdict on what lstamp gave.
+func (s Stamp) holds(now Stamp, regular, ok bool, max int64) bool {
 	return ok && regular && now.Size <= max && now == s
 }
 

@@ -62,14 +62,18 @@ func (d *Dir) Close() {
 	}
 }
 
-// SameStamp is the package's SameStamp for name, a slash path relative to
-// d's directory (or absolute). A clean local name is stat'ed relative to
-// d, which is where its path leads; any other by its path (the kernel
-// walks "link/.." to the parent of the link's target, the path does not).
+// SameStamp reports whether name, a slash path relative to d's directory
+// (or absolute), is still the regular file, not a symbolic link, that s
+// was taken of, and no larger than max, so that what was read from it
+// with Read can be used again without reading it once its directory is
+// known to be within bounds (DirInside). A clean local name is stat'ed
+// relative to d, which is where its path leads; any other by its path
+// (the kernel walks "link/.." to the parent of the link's target, the
+// path does not).
 func (d *Dir) SameStamp(name string, max int64, s Stamp) bool {
 	if d.fd < 0 || !filepath.IsLocal(name) || filepath.Clean(name) != name {
-		return SameStamp(d.full(name), max, s)
+		return sameStamp(d.full(name), max, s)
 	}
 	now, regular, ok := lstampAt(d.fd, name)
-	return ok && regular && now.Size <= max && now == s
+	return s.holds(now, regular, ok, max)
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestDirSameStamp: a Dir gives the verdicts of SameStamp by path, for
+// TestDirSameStamp: a Dir gives the verdicts of sameStamp by path, for
 // names stat'ed relative to the directory and for the names it stats by
 // path (absolute, with "..", not clean), and when the directory cannot be
 // opened.
@@ -70,13 +70,13 @@ func TestDirSameStamp(t *testing.T) {
 		t.Fatal("OpenDir opened a directory that is not there")
 	}
 	for _, c := range cases {
-		want := SameStamp(Path(dir, c.name), c.max, c.s)
+		want := sameStamp(Path(dir, c.name), c.max, c.s)
 		if got := d.SameStamp(c.name, c.max, c.s); got != want {
-			t.Errorf("%s: Dir.SameStamp = %v, SameStamp by path = %v", c.name, got, want)
+			t.Errorf("%s: Dir.SameStamp = %v, sameStamp by path = %v", c.name, got, want)
 		}
-		want = SameStamp(Path(nowhere, c.name), c.max, c.s)
+		want = sameStamp(Path(nowhere, c.name), c.max, c.s)
 		if got := gone.SameStamp(c.name, c.max, c.s); got != want {
-			t.Errorf("%s in a directory not opened: Dir.SameStamp = %v, SameStamp by path = %v", c.name, got, want)
+			t.Errorf("%s in a directory not opened: Dir.SameStamp = %v, sameStamp by path = %v", c.name, got, want)
 		}
 	}
 	if !d.SameStamp("a.sql", 100, a) || !d.SameStamp("sub/b.sql", 100, b) || !d.SameStamp("up/../a.sql", 100, a) ||

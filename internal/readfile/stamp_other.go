@@ -15,8 +15,9 @@ func OpenDir(dir string) *Dir { return &Dir{path: dir} }
 // Close does nothing.
 func (*Dir) Close() {}
 
-// SameStamp is the package's SameStamp for name, a slash path relative to
-// d's directory (or absolute).
+// SameStamp reports whether name, a slash path relative to d's directory
+// (or absolute), still has the stamp s (see the Linux version); here it
+// never has one.
 func (d *Dir) SameStamp(name string, max int64, s Stamp) bool {
-	return SameStamp(d.full(name), max, s)
+	return sameStamp(d.full(name), max, s)
 }

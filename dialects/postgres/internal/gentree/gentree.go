@@ -353,16 +353,12 @@ func (g *gen) types(b *bytes.Buffer, md protoreflect.MessageDescriptor) error {
 	ods := md.Oneofs()
 	for i := range ods.Len() {
 		od := ods.Get(i)
-		var field string
-		var iface reflect.Type
-		for j := range st.NumField() {
-			if st.Field(j).Tag.Get("protobuf_oneof") == string(od.Name()) {
-				field, iface = st.Field(j).Name, st.Field(j).Type
-			}
+		field, _, err := fieldOf(t, md, od.Fields().Get(0))
+		if err != nil {
+			return err
 		}
-		if iface == nil {
-			return fmt.Errorf("%s: no Go field for oneof %s", md.FullName(), od.Name())
-		}
+		sf, _ := st.FieldByName(field)
+		iface := sf.Type
 		fmt.Fprintf(b, "\ntype %s interface {\n\t%s()\n}\n", local(iface), local(iface))
 		fs := od.Fields()
 		for j := range fs.Len() {
