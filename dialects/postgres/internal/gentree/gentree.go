@@ -1,8 +1,9 @@
 // Package gentree writes the parse-tree package of dialects/postgres
 // (internal/pgtree): the types of libpg_query's protobuf parse tree
-// (tree_gen.go), with pg_query_go's names, fields and getters, and a
-// decoder of its wire format into them (decode_gen.go), one function per
-// message.
+// (tree_gen.go), with pg_query_go's names, fields and getters, a decoder
+// of its wire format into them (decode_gen.go), one function per message,
+// and a reader of the parser's C nodes into them (ctree_gen.go, ctree.go
+// says how).
 //
 // pg_query_go's own types are protobuf-go messages: importing them
 // registers their descriptors at start-up (about 1 ms of every run), each

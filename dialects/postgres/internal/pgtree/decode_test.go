@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -303,7 +304,17 @@ func TestGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string][]byte{"tree_gen.go": tree, "decode_gen.go": decode} {
+	files := map[string][]byte{"tree_gen.go": tree, "decode_gen.go": decode}
+	if runtime.GOARCH == "amd64" {
+		// ctree_gen.go holds amd64's layout, read by a C program compiled
+		// against pg_query_go's headers
+		ctree, err := gentree.GenerateCTree()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["ctree_gen.go"] = ctree
+	}
+	for name, want := range files {
 		got, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,6 @@
 // Command gentree writes the generated parse-tree package of
-// dialects/postgres (internal/pgtree): tree_gen.go and decode_gen.go, in
-// the directory its argument names.
+// dialects/postgres (internal/pgtree): tree_gen.go, decode_gen.go and
+// ctree_gen.go, in the directory its argument names.
 package main
 
 import (
@@ -22,6 +22,13 @@ func main() {
 	}
 	if err == nil {
 		err = os.WriteFile(filepath.Join(os.Args[1], "decode_gen.go"), decode, 0o644)
+	}
+	var ctree []byte
+	if err == nil {
+		ctree, err = gentree.GenerateCTree()
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(os.Args[1], "ctree_gen.go"), ctree, 0o644)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gentree:", err)
