@@ -132,7 +132,7 @@ func BenchmarkCTree(b *testing.B) {
 	for _, mode := range []struct {
 		name string
 		raw  bool
-	}{{"protobuf", false}, {"ctree", true}} {
+	}{{"path=protobuf", false}, {"path=ctree", true}} {
 		if mode.raw && !pgtree.CReadable {
 			continue
 		}
