@@ -101,22 +101,29 @@ func dialectName(o Options, cfg *config.Config, dir string, found *discovered) (
 
 // dialectOfPath reads a dialect from a file name (users.mysql.up.sql,
 // 001_init.postgres.sql) or a folder (db/mysql/001.sql); "" when it says
-// nothing.
+// nothing. The words of the file name come first, then the folders from
+// the top. (It looks at every file a pre-commit hook or a glob names, so
+// it splits nothing into new strings.)
 func dialectOfPath(p string) string {
-	p = strings.ToLower(path.Clean(strings.ReplaceAll(p, "\\", "/")))
-	parts := strings.Split(p, "/")
-	base := parts[len(parts)-1]
-	for _, w := range strings.Split(base, ".")[1:] {
-		if d := dialectWord(w); d != "" {
-			return d
+	p = path.Clean(strings.ReplaceAll(p, "\\", "/"))
+	dirs, base := "", p
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		dirs, base = p[:i], p[i+1:]
+	}
+	dot := strings.IndexByte(base, '.')
+	if dot >= 0 {
+		for w := range strings.SplitSeq(base[dot+1:], ".") {
+			if d := dialectWord(w); d != "" {
+				return d
+			}
 		}
 	}
-	for _, dir := range parts[:len(parts)-1] {
+	for dir := range strings.SplitSeq(dirs, "/") {
 		if d := dialectWord(dir); d != "" {
 			return d
 		}
 	}
-	if !strings.Contains(base, ".") {
+	if dot < 0 {
 		// a folder given as an argument
 		return dialectWord(base)
 	}
@@ -124,7 +131,10 @@ func dialectOfPath(p string) string {
 }
 
 func dialectWord(w string) string {
-	switch w {
+	if len(w) < len("pg") || len(w) > len("postgresql") {
+		return ""
+	}
+	switch strings.ToLower(w) {
 	case "mysql", "mariadb":
 		return analyzer.MySQL
 	case "postgres", "postgresql", "pg", "psql":
