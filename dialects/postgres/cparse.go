@@ -165,7 +165,9 @@ static int migsafe_parse(const char *input, size_t need, int paint, int raw,
 	migsafe_input = input;
 	migsafe_raw = raw;
 	migsafe_out = out;
-	if (swapcontext(&migsafe_caller, &migsafe_callee) != 0) {
+	int swapped = swapcontext(&migsafe_caller, &migsafe_callee);
+	migsafe_out = NULL; // the caller's, not to be kept past the call
+	if (swapped != 0) {
 		munmap(base, size + page);
 		return -1;
 	}
