@@ -259,11 +259,12 @@ int main(void) {
 	if err := os.WriteFile(src, c.Bytes(), 0o644); err != nil {
 		return err
 	}
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
+	cc := strings.Fields(os.Getenv("CC")) // as cgo takes it: a command and its flags
+	if len(cc) == 0 {
+		cc = []string{"cc"}
 	}
-	cmd := exec.Command(cc, "-std=gnu99", "-w", "-I"+inc, "-I"+filepath.Join(inc, "postgres"), "-o", bin, src)
+	args := append(cc[1:], "-std=gnu99", "-w", "-I"+inc, "-I"+filepath.Join(inc, "postgres"), "-o", bin, src)
+	cmd := exec.Command(cc[0], args...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("compiling the layout probe: %w\n%s", err, msg)
 	}
