@@ -111,6 +111,20 @@ func (li *LineIndex) build() {
 	n, u := 0, 0 // code points and UTF-16 units before i
 	last := 0    // last mark
 	for i := 0; i < len(src); {
+		// a run of ASCII that ends no line: a code point and a UTF-16
+		// unit per byte, so its marks are every runeStride bytes
+		j := i
+		for j < len(src) && src[j] < utf8.RuneSelf && src[j] != '\n' && src[j] != '\r' {
+			j++
+		}
+		for k := last + runeStride; k <= j; k += runeStride {
+			li.addMark(k, n+k-i, u+k-i)
+			last = k
+		}
+		n, u, i = n+j-i, u+j-i, j
+		if i == len(src) {
+			break
+		}
 		b := src[i]
 		w := 1
 		if b >= utf8.RuneSelf {
