@@ -21,10 +21,12 @@ import (
 var DefaultNow = time.Date(2024, 6, 10, 12, 0, 0, 0, time.UTC)
 
 // Git runs git in dir with a fixed identity, failing the test on error.
-// date, when not zero, is the author and committer date.
+// date, when not zero, is the author and committer date. Automatic
+// garbage collection is off: a commit of thousands of files started one
+// in the background, which raced the removal of the test's directory.
 func Git(t testing.TB, dir string, date time.Time, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=migsafe test", "-c", "user.email=test@migsafe.invalid", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"}, args...)...)
+	cmd := exec.Command("git", append([]string{"-c", "user.name=migsafe test", "-c", "user.email=test@migsafe.invalid", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", "-c", "gc.auto=0", "-c", "maintenance.auto=false"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
 	if !date.IsZero() {
