@@ -189,7 +189,8 @@ func cList(p unsafe.Pointer, depth int, m *List) (err error) {
 }
 
 // cIntList and cOidList read no members: libpg_query's writer would read
-// an integer as a node pointer, and the raw parser makes neither.
+// each integer as a node pointer, so a tree holding one could not have
+// been written as protobuf either (TestCTree meets none in the corpus).
 func cIntList(_ unsafe.Pointer, depth int, _ *IntList) error {
 	if depth-1 < 0 {
 		return errPBDepth
