@@ -321,9 +321,10 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	}
 	layout := opt.layout
 	multi := layout.MultiDirectory()
-	if layout == migrations.Auto {
-		det := migrations.Detect(all)
-		multi = det.Layout.MultiDirectory() && len(det.Ambiguous) == 0
+	var detAll *migrations.Detection // Detect(all), when it was needed
+	if layout == migrations.Auto && len(dirs) > 1 {
+		detAll = new(migrations.Detect(all))
+		multi = detAll.Layout.MultiDirectory() && len(detAll.Ambiguous) == 0
 	}
 	var units [][]migrations.Source
 	var roots []string
@@ -337,9 +338,12 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 		}
 	}
 	for i, u := range units {
-		ly := layout
-		if ly == migrations.Auto {
-			det := migrations.Detect(u)
+		var det *migrations.Detection
+		if layout == migrations.Auto {
+			det = detAll
+			if det == nil || len(u) != len(all) { // (units partition all)
+				det = new(migrations.Detect(u))
+			}
 			if len(det.Ambiguous) > 0 {
 				var names []string
 				for _, a := range det.Ambiguous {
@@ -349,7 +353,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 				continue
 			}
 		}
-		set := migrations.Build(u, migrations.Options{Layout: ly, Dialect: opt.dialect, Sibling: func(p string) ([]byte, bool) {
+		set := migrations.Build(u, migrations.Options{Layout: layout, Detected: det, Dialect: opt.dialect, Sibling: func(p string) ([]byte, bool) {
 			full := filepath.Join(dir, filepath.FromSlash(p))
 			if _, err := os.Lstat(full); errors.Is(err, fs.ErrNotExist) {
 				return nil, false

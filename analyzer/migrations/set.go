@@ -30,6 +30,9 @@ type Options struct {
 	// tool reads as its configuration (Flyway's V1__x.sql.conf); nil or
 	// false when there is none.
 	Sibling func(path string) ([]byte, bool)
+	// Detected is Detect's result for the same sources, when the caller
+	// has it (Layout Auto): Build does not look at every file again.
+	Detected *Detection
 }
 
 // Migration is one version of a set: its up parts and its down parts (one
@@ -104,7 +107,10 @@ func (s *Set) ByPath(p string) *Migration {
 func Build(srcs []Source, opt Options) *Set {
 	s := &Set{Layout: opt.Layout, Dialect: opt.Dialect}
 	if s.Layout == Auto {
-		d := Detect(srcs)
+		d := opt.Detected
+		if d == nil {
+			d = new(Detect(srcs))
+		}
 		s.Layout, s.Why = d.Layout, d.Why
 	} else {
 		s.Why = "configured"

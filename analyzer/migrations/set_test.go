@@ -235,3 +235,30 @@ func TestParseLayout(t *testing.T) {
 		t.Error("gooze accepted")
 	}
 }
+
+// TestBuildDetected: a set built from the caller's Detect result is the
+// set Build detects itself, and Build takes the caller's result as given
+// (lint detects a directory once, not once more in Build).
+func TestBuildDetected(t *testing.T) {
+	for i, files := range [][]Source{
+		srcs("1_a.up.sql", "CREATE TABLE a (id int);", "1_a.down.sql", "DROP TABLE a;"),
+		srcs("1_a.sql", "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n"),
+		srcs("1_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n"),
+		srcs("V1__a.sql", "CREATE TABLE a (id int);", "R__v.sql", "CREATE VIEW v AS SELECT 1;"),
+		srcs("1_a.up.sql", "", "2_b.postgres.up.sql", "", "2_b.mysql.up.sql", ""),
+		srcs("b.sql", "", "a.sql", ""),
+		srcs("V1__a.sql", "", "1_a.up.sql", ""),
+	} {
+		d := Detect(files)
+		auto := Build(files, Options{Dialect: "postgres"})
+		given := Build(files, Options{Dialect: "postgres", Detected: &d})
+		if got, want := describe(given), describe(auto); got != want || given.Why != auto.Why {
+			t.Errorf("case %d: with Detected:\n%s(%s)\nwithout:\n%s(%s)", i, got, given.Why, want, auto.Why)
+		}
+	}
+	files := srcs("1_a.up.sql", "", "1_a.down.sql", "")
+	s := Build(files, Options{Detected: &Detection{Layout: Plain, Why: "given"}})
+	if s.Layout != Plain || s.Why != "given" || len(s.Migrations) != 2 {
+		t.Errorf("Detected not taken as given: layout %s (%s), %d migrations", s.Layout, s.Why, len(s.Migrations))
+	}
+}
