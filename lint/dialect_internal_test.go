@@ -81,3 +81,53 @@ func TestDialectOfPath(t *testing.T) {
 		t.Logf("only %d paths (no corpus at %s)", len(paths), corpus)
 	}
 }
+
+// TestArgNames: the files the arguments name, found with a directory's
+// listing in place of a stat per file, are the files discover finds for
+// each argument, in the same order: regular files, links (to files, to
+// directories, dangling), an excluded file, a directory named like a
+// file, missing files, files not named .sql, absolute and unclean paths,
+// and a file given twice. discover's answers are remembered for Load
+// (which asks for those of directories).
+func TestArgNames(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("SELECT 1;\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"db/1.up.sql", "db/1.down.sql", "db/2.up.SQL", "db/skip.sql", "db/notes.txt", "db/dir.sql/3.up.sql", "other/4.sql", "other/5.sql"} {
+		write(n)
+	}
+	for link, to := range map[string]string{"db/link.sql": "1.up.sql", "db/dangling.sql": "gone.sql", "db/dirlink.sql": "dir.sql"} {
+		if err := os.Symlink(to, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	excluded := func(p string) bool { return strings.HasSuffix(p, "skip.sql") }
+	args := []string{
+		"db/1.up.sql", "db/1.down.sql", "db/2.up.SQL", "db/skip.sql", "db/notes.txt", "db/dir.sql",
+		"db/link.sql", "db/dangling.sql", "db/dirlink.sql", "db/missing.sql", "./db/../db/1.up.sql",
+		filepath.Join(dir, "db", "1.down.sql"), "db/1.up.sql", "other/4.sql", "other", "other/5.sql", "db",
+	}
+	var want []string
+	for _, a := range args {
+		files, _ := discover(a, dir, excluded, false)
+		want = append(want, files...)
+	}
+	found := &discovered{}
+	got := argNames(args, dir, excluded, false, found)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("argNames:\n%s\nwant (discover of each):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, a := range []string{"db", "other", "db/dir.sql", "db/missing.sql", "db/1.up.sql"} {
+		if _, ok := found.m[a]; !ok {
+			t.Errorf("%s: discover's answer not remembered for Load", a)
+		}
+	}
+}
