@@ -101,7 +101,7 @@ func dialectName(o Options, cfg *config.Config, dir string, found *discovered) (
 // thousands of files in a few directories: from the second file of a
 // directory on, the directory is listed once and its regular .sql files
 // are known without a stat each (one system call less per file, as
-// loadHistories does).
+// loadHistories does, which takes the listing from found).
 func argNames(paths []string, dir string, excluded func(string) bool, follow bool, found *discovered) []string {
 	var names []string
 	regular := map[string]map[string]bool{} // a directory's, nil until listed
@@ -113,8 +113,7 @@ func argNames(paths []string, dir string, excluded func(string) bool, follow boo
 		d := filepath.Dir(full)
 		reg, named := regular[d]
 		if named && reg == nil {
-			reg = map[string]bool{} // stays empty if the listing fails
-			_, _ = sqlFiles(d, dir, excluded, reg)
+			reg = found.list(d, dir, excluded).regular // empty if the listing failed
 			regular[d] = reg
 		}
 		if name := Display(dir, full); reg[name] {

@@ -87,8 +87,8 @@ func TestDialectOfPath(t *testing.T) {
 // each argument, in the same order: regular files, links (to files, to
 // directories, dangling), an excluded file, a directory named like a
 // file, missing files, files not named .sql, absolute and unclean paths,
-// and a file given twice. discover's answers are remembered for Load
-// (which asks for those of directories).
+// and a file given twice. discover's answers and the listings are kept
+// for Load.
 func TestArgNames(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string) {
@@ -124,6 +124,11 @@ func TestArgNames(t *testing.T) {
 	got := argNames(args, dir, excluded, false, found)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("argNames:\n%s\nwant (discover of each):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, d := range []string{"db", "other"} {
+		if _, ok := found.lists[filepath.Join(dir, d)]; !ok {
+			t.Errorf("%s: the listing is not kept for Load", d)
+		}
 	}
 	for _, a := range []string{"db", "other", "db/dir.sql", "db/missing.sql", "db/1.up.sql"} {
 		if _, ok := found.m[a]; !ok {

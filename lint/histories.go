@@ -128,12 +128,11 @@ func loadHistories(ctx context.Context, args []string, dir string, excluded func
 			d := path.Dir(name)
 			g := byDir[d]
 			if g == nil {
-				g = &group{arg: d, dirs: map[string][]string{}, named: map[string]bool{}, listed: map[string]bool{}, regular: map[string]bool{}, root: boundary(dir, full, false)}
+				ls := opt.found.listed(filepath.Dir(full), dir, excluded)
+				g = &group{arg: d, dirs: map[string][]string{d: ls.files}, named: map[string]bool{}, listed: map[string]bool{}, regular: ls.regular, root: boundary(dir, full, false)}
 				byDir[d] = g
 				groups = append(groups, g)
-				var err error
-				g.dirs[d], err = sqlFiles(filepath.Dir(full), dir, excluded, g.regular)
-				if err != nil {
+				if err := ls.err; err != nil {
 					// the file is linted, but without the migrations before
 					// it the verdict may be wrong: say so and fail
 					l.Errors = append(l.Errors, fmt.Errorf("%s: cannot list the directory to read the history of %s: %w", d, name, err))

@@ -25,8 +25,49 @@ const MaxFileSize = 16 << 20
 // since. The exclusion rules and symbolic-link policy are the run's, the
 // same for both. The discover of a nil *discovered remembers nothing.
 type discovered struct {
-	mu sync.Mutex
-	m  map[string]discovery
+	mu    sync.Mutex
+	m     map[string]discovery
+	lists map[string]listing // sqlFiles' answers, by directory
+}
+
+// listing is sqlFiles' answer for a directory: its .sql files, those of
+// them that are regular files, or why it could not be listed.
+type listing struct {
+	files   []string
+	regular map[string]bool
+	err     error
+}
+
+// list is sqlFiles of the directory full, kept for the next listed of it
+// (the dialect's detection and Load each list the directories whose files
+// are named).
+func (f *discovered) list(full, dir string, excluded func(string) bool) listing {
+	ls := listing{regular: map[string]bool{}}
+	ls.files, ls.err = sqlFiles(full, dir, excluded, ls.regular)
+	f.mu.Lock()
+	if f.lists == nil {
+		f.lists = map[string]listing{}
+	}
+	f.lists[full] = ls
+	f.mu.Unlock()
+	return ls
+}
+
+// listed is sqlFiles of the directory full, or the answer list kept for
+// it (taken, as discover's).
+func (f *discovered) listed(full, dir string, excluded func(string) bool) listing {
+	if f != nil {
+		f.mu.Lock()
+		ls, ok := f.lists[full]
+		delete(f.lists, full)
+		f.mu.Unlock()
+		if ok {
+			return ls
+		}
+	}
+	ls := listing{regular: map[string]bool{}}
+	ls.files, ls.err = sqlFiles(full, dir, excluded, ls.regular)
+	return ls
 }
 
 type discovery struct {
