@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 
+	"golang.org/x/term"
+
 	"github.com/migsafe/migsafe/cmd/internal/cli"
 )
 
@@ -34,13 +36,9 @@ func tuneGC(getenv func(string) string) {
 	}
 }
 
-// isTerminal reports whether w is a character device (a terminal), for
-// --color auto.
+// isTerminal reports whether w is a terminal, for --color auto: not any
+// character device (output sent to /dev/null was coloured).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
