@@ -177,7 +177,13 @@ func (r *Run) Visible() []analyzer.Finding {
 // or, for C1 controls (U+0080…U+009F, which some terminals obey as
 // escape sequences), a \u escape.
 func OneLine(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
+	// printable ASCII a byte at a time (a warm run over thousands of
+	// findings spent 3% of its time here, a rune at a time)
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	if !strings.ContainsFunc(s[i:], isControl) {
 		return s
 	}
 	var b strings.Builder
