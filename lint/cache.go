@@ -39,13 +39,29 @@ func openCache(o CacheOptions, d analyzer.Dialect) (analyzer.Dialect, *parsecach
 		if err != nil {
 			return d, nil, nil
 		}
-		return c.Wrap(d), c, nil
+		return c.WrapFrom(d, minCached(d)), c, nil
 	}
 	c, err := parsecache.Open(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	return c.Wrap(d), c, nil
+	return c.WrapFrom(d, minCached(d)), c, nil
+}
+
+// minCached is the smallest part whose parse the cache keeps. libpg_query
+// parses a PostgreSQL part under 512 bytes (most down migrations) in
+// less time than the cache opens, reads and decodes its entry: on the
+// corpus's 1,215 such files, 8.8 µs against 16 µs a file, in process; the
+// larger ones take longer to parse (29.6 µs against 24.6 µs from 512
+// bytes to 1 KB). For a history of 557 files with one changed, a run took
+// 43 ms instead of 49. MySQL's parser is as fast as the cache on those
+// small files, but the cache spares the memory of a parser instance when
+// every part is cached, so MySQL caches every part.
+func minCached(d analyzer.Dialect) int {
+	if d.Name() == analyzer.Postgres {
+		return 512
+	}
+	return 0
 }
 
 // Cache is the parse cache of the run, nil without one.

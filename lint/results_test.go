@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,13 +180,18 @@ func TestResultCacheInvalidated(t *testing.T) {
 // empty cache) keeps its result but not each file's parse, so it writes a
 // few entries, not one per file; a run after a change writes the parses,
 // and the run after the next change reads all but the changed file's.
-// Findings are those of a run without the cache throughout.
+// A PostgreSQL file under 512 bytes is parsed each time, never cached
+// (minCached): the 30 files are made larger, and one small file is
+// neither read from the cache nor written to it. Findings are those of a
+// run without the cache throughout.
 func TestParsesCachedFromSecondRun(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{}
+	pad := "-- " + strings.Repeat("a comment that makes the file larger than 512 bytes ", 10) + "\n"
 	for i := 1; i <= 30; i++ {
-		files[filepath.Join("db", fmt.Sprintf("%03d_t%d.up.sql", i, i))] = fmt.Sprintf("CREATE TABLE t%d (id bigint PRIMARY KEY);\nCREATE INDEX t%d_id ON t%d (id);\n", i, i, i)
+		files[filepath.Join("db", fmt.Sprintf("%03d_t%d.up.sql", i, i))] = fmt.Sprintf("%sCREATE TABLE t%d (id bigint PRIMARY KEY);\nCREATE INDEX t%d_id ON t%d (id);\n", pad, i, i, i)
 	}
+	files[filepath.Join("db", "000_small.up.sql")] = "CREATE TABLE small (id bigint);\n"
 	write(t, dir, files)
 	cache := filepath.Join(t.TempDir(), "cache")
 	run := func(what string) parsecache.Stats {
@@ -208,11 +214,11 @@ func TestParsesCachedFromSecondRun(t *testing.T) {
 	if st := run("first run"); st.Writes > 5 {
 		t.Errorf("the first run wrote %d entries for 30 files, want a few (the result, the sources, the mark)", st.Writes)
 	}
-	write(t, dir, map[string]string{filepath.Join("db", "031_t31.up.sql"): "CREATE TABLE t31 (id bigint);\n"})
+	write(t, dir, map[string]string{filepath.Join("db", "031_t31.up.sql"): pad + "CREATE TABLE t31 (id bigint);\n"})
 	if st := run("second run"); st.Writes < 31 {
 		t.Errorf("the run after a change wrote %d entries, want each of the 31 files' parse", st.Writes)
 	}
-	write(t, dir, map[string]string{filepath.Join("db", "032_t32.up.sql"): "CREATE TABLE t32 (id bigint);\n"})
+	write(t, dir, map[string]string{filepath.Join("db", "032_t32.up.sql"): pad + "CREATE TABLE t32 (id bigint);\n"})
 	if st := run("third run"); st.Hits != 31 || st.Misses != 1 {
 		t.Errorf("the run after the next change read %d parses and made %d, want 31 and 1", st.Hits, st.Misses)
 	}

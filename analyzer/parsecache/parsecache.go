@@ -322,8 +322,13 @@ func (c *Cache) TrimIfDue() error {
 
 // Wrap returns d with a Parse that reads and fills the cache. The result
 // implements analyzer.Transactions when d does.
-func (c *Cache) Wrap(d analyzer.Dialect) analyzer.Dialect {
-	cd := &cached{Dialect: d, c: c}
+func (c *Cache) Wrap(d analyzer.Dialect) analyzer.Dialect { return c.WrapFrom(d, 0) }
+
+// WrapFrom is Wrap for the sources (parts) of at least minSize bytes:
+// smaller ones are parsed each time, for a parser that reads them faster
+// than the cache reads an entry (a file opened, read and decoded).
+func (c *Cache) WrapFrom(d analyzer.Dialect, minSize int) analyzer.Dialect {
+	cd := &cached{Dialect: d, c: c, min: minSize}
 	if tx, ok := d.(analyzer.Transactions); ok {
 		return &cachedTx{cached: cd, Transactions: tx}
 	}
@@ -343,7 +348,8 @@ func Unwrap(d analyzer.Dialect) analyzer.Dialect {
 
 type cached struct {
 	analyzer.Dialect
-	c *Cache
+	c   *Cache
+	min int // the smallest part cached (WrapFrom)
 }
 
 type cachedTx struct {
@@ -354,6 +360,9 @@ type cachedTx struct {
 // Parse returns the cached result for src and rng, else parses and stores
 // it. A failure to store is not an error: the result is the parser's.
 func (w *cached) Parse(src []byte, rng analyzer.Span) ([]*analyzer.Statement, []analyzer.Comment) {
+	if rng.End-rng.Start < w.min {
+		return w.Dialect.Parse(src, rng) // neither a hit nor a miss
+	}
 	key := w.c.key(w.Dialect, src, rng)
 	var e entry
 	if w.c.get(key, &e) {

@@ -38,6 +38,38 @@ func parse(d analyzer.Dialect, src string) ([]*analyzer.Statement, []analyzer.Co
 	return d.Parse([]byte(src), analyzer.Span{End: len(src)})
 }
 
+// TestWrapFrom: a part under the size given is parsed each time (no hit,
+// no miss, no entry); a part of that size or more is cached; both give
+// the parser's result. The size is the part's, not the file's.
+func TestWrapFrom(t *testing.T) {
+	dir := t.TempDir()
+	c, err := parsecache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := pg(t, "16")
+	min := len(sample)
+	cd := c.WrapFrom(d, min)
+	small := sample[:min-1]
+	for _, src := range []string{small, small, sample, sample} {
+		want, wantC := parse(d, src)
+		got, gotC := parse(cd, src)
+		if !reflect.DeepEqual(want, got) || !reflect.DeepEqual(wantC, gotC) {
+			t.Fatalf("parse of %d bytes through WrapFrom differs from the parser's", len(src))
+		}
+	}
+	if st := c.Stats(); st.Misses != 1 || st.Hits != 1 || st.Writes != 1 {
+		t.Fatalf("stats %+v, want 1 miss, 1 hit, 1 write (the small part not cached)", st)
+	}
+	cd.Parse([]byte(sample), analyzer.Span{Start: 1, End: len(sample)}) // one byte under
+	if st := c.Stats(); st.Misses != 1 || st.Writes != 1 {
+		t.Fatalf("stats %+v: a part under the size was cached", st)
+	}
+	if n := len(entries(t, dir)); n != 1 {
+		t.Fatalf("%d entries, want 1", n)
+	}
+}
+
 // entries lists the cache's entry files.
 func entries(t *testing.T, dir string) []string {
 	t.Helper()
