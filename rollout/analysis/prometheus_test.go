@@ -274,6 +274,45 @@ metrics:
 		}
 	})
 
+	// The query API's other answers, from the same Prometheus: a scalar,
+	// its errors (a syntax error, in an instant and in a range query, an
+	// instant query that returns a matrix, a server that is not
+	// Prometheus), and a proxy in front of it that allows GET only, as
+	// read-only proxies do.
+	t.Run("query API", func(t *testing.T) {
+		getOnly := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet {
+				http.Error(w, "read-only", http.StatusMethodNotAllowed)
+				return
+			}
+			target, _ := url.Parse(prom)
+			httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+		}))
+		defer getOnly.Close()
+		for _, c := range []struct {
+			name, address, query, condition string
+			want                            gate.Phase
+			msg                             string
+		}{
+			{"scalar", prom, `scalar(count(up))`, "result >= 1", gate.Successful, ""},
+			{"syntax error", prom, `sum((`, "result[0] >= 0", gate.Error, "bad_data: "},
+			{"matrix where a vector is wanted", prom, `up[10s]`, "result[0] >= 0", gate.Error, "returned a matrix, want a vector or a scalar"},
+			{"GET only", getOnly.URL, `count(up)`, "result[0] >= 1", gate.Successful, ""},
+			{"not Prometheus", getOnly.URL + "/nothing-here", `count(up)`, "result[0] >= 1", gate.Error, "HTTP 404"},
+		} {
+			src := fmt.Sprintf("metrics:\n  - name: q\n    consecutiveErrorLimit: 0\n    successCondition: %q\n    provider:\n      prometheus: {address: %q, query: %q}\n", c.condition, c.address, c.query)
+			r := compile(t, src).Evaluate(ctx, gate.Window{})
+			if r.Phase != c.want || !strings.Contains(r.Message, c.msg) {
+				t.Errorf("%s: %s: %s, want %s with %q", c.name, r.Phase, r.Message, c.want, c.msg)
+			}
+		}
+		src := fmt.Sprintf("metrics:\n  - name: q\n    consecutiveErrorLimit: 0\n    successCondition: \"len(result) > 0\"\n    provider:\n      prometheus: {address: %q, query: 'rate(up[', range: {step: 1s}}\n", prom)
+		r := compile(t, src).Evaluate(ctx, gate.Window{Start: time.Now().Add(-3 * time.Second)})
+		if r.Phase != gate.Error || !strings.Contains(r.Message, "prometheus range query") || !strings.Contains(r.Message, "bad_data: ") {
+			t.Errorf("a range query with a syntax error: %s: %s", r.Phase, r.Message)
+		}
+	})
+
 	t.Run("prometheus stopped", func(t *testing.T) {
 		stopped := make(chan time.Time, 1)
 		r, _ := run(t, "down", 60, "500ms", func() {

@@ -19,10 +19,6 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/prometheus/client_golang/api"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
-
 	"github.com/migsafe/migsafe/rollout/gate"
 )
 
@@ -96,7 +92,8 @@ type fetcher interface {
 // ---- Prometheus ----
 
 type promClient struct {
-	api     v1.API
+	base    *url.URL
+	http    *http.Client
 	timeout time.Duration
 }
 
@@ -105,18 +102,14 @@ func newPromClient(address string, timeout time.Duration, bearerTokenEnv string)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("address must be an http:// or https:// URL of the Prometheus server")
 	}
-	cfg := api.Config{Address: address}
+	var rt http.RoundTripper = http.DefaultTransport
 	if bearerTokenEnv != "" {
-		cfg.RoundTripper = &bearer{envVar: bearerTokenEnv, next: api.DefaultRoundTripper}
-	}
-	c, err := api.NewClient(cfg)
-	if err != nil {
-		return nil, err
+		rt = &bearer{envVar: bearerTokenEnv, next: rt}
 	}
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	return &promClient{api: v1.NewAPI(c), timeout: timeout}, nil
+	return &promClient{base: u, http: &http.Client{Transport: rt}, timeout: timeout}, nil
 }
 
 // bearer adds "Authorization: Bearer $VAR" to each request, reading the
@@ -142,21 +135,14 @@ func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 func (p *promClient) instant(ctx context.Context, q string, at time.Time) ([]float64, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	v, _, _, err := p.api.Query(ctx, q, at, v1.WithTimeout(p.timeout))
+	vs, scalar, typ, err := p.query(ctx, q, at)
 	if err != nil {
 		return nil, false, fmt.Errorf("prometheus query %q: %w", q, err)
 	}
-	switch x := v.(type) {
-	case model.Vector:
-		out := make([]float64, len(x))
-		for i, s := range x {
-			out[i] = float64(s.Value)
-		}
-		return out, false, nil
-	case *model.Scalar:
-		return []float64{float64(x.Value)}, true, nil
+	if typ != "vector" && typ != "scalar" {
+		return nil, false, fmt.Errorf("prometheus query %q returned a %s, want a vector or a scalar", q, typ)
 	}
-	return nil, false, fmt.Errorf("prometheus query %q returned a %s, want a vector or a scalar", q, v.Type())
+	return vs, scalar, nil
 }
 
 // one runs an instant query that must return at most one series; ok is
@@ -183,13 +169,12 @@ func (p *promClient) series(ctx context.Context, q string, start, end time.Time,
 	if !end.After(start) {
 		start = end.Add(-step)
 	}
-	v, _, _, err := p.api.QueryRange(ctx, q, v1.Range{Start: start, End: end, Step: step}, v1.WithTimeout(p.timeout))
+	m, typ, err := p.queryRange(ctx, q, start, end, step)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus range query %q: %w", q, err)
 	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, fmt.Errorf("prometheus range query %q returned a %s, want a matrix", q, v.Type())
+	if typ != "matrix" {
+		return nil, fmt.Errorf("prometheus range query %q returned a %s, want a matrix", q, typ)
 	}
 	if len(m) > 1 {
 		return nil, fmt.Errorf("prometheus range query %q returned %d series, want one (aggregate it, e.g. sum by (le) inside histogram_quantile)", q, len(m))
@@ -197,11 +182,7 @@ func (p *promClient) series(ctx context.Context, q string, start, end time.Time,
 	if len(m) == 0 {
 		return nil, nil
 	}
-	out := make([]float64, len(m[0].Values))
-	for i, sp := range m[0].Values {
-		out[i] = float64(sp.Value)
-	}
-	return out, nil
+	return m[0], nil
 }
 
 type promFetcher struct {
