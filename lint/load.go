@@ -42,14 +42,8 @@ type listing struct {
 // (the dialect's detection and Load each list the directories whose files
 // are named).
 func (f *discovered) list(full, dir string, excluded func(string) bool) listing {
-	ls := listing{regular: map[string]bool{}}
-	ls.files, ls.err = sqlFiles(full, dir, excluded, ls.regular)
-	f.mu.Lock()
-	if f.lists == nil {
-		f.lists = map[string]listing{}
-	}
-	f.lists[full] = ls
-	f.mu.Unlock()
+	ls := listFiles(full, dir, excluded)
+	keep(&f.mu, &f.lists, full, ls)
 	return ls
 }
 
@@ -57,14 +51,14 @@ func (f *discovered) list(full, dir string, excluded func(string) bool) listing 
 // it (taken, as discover's).
 func (f *discovered) listed(full, dir string, excluded func(string) bool) listing {
 	if f != nil {
-		f.mu.Lock()
-		ls, ok := f.lists[full]
-		delete(f.lists, full)
-		f.mu.Unlock()
-		if ok {
+		if ls, ok := take(&f.mu, f.lists, full); ok {
 			return ls
 		}
 	}
+	return listFiles(full, dir, excluded)
+}
+
+func listFiles(full, dir string, excluded func(string) bool) listing {
 	ls := listing{regular: map[string]bool{}}
 	ls.files, ls.err = sqlFiles(full, dir, excluded, ls.regular)
 	return ls
@@ -78,11 +72,7 @@ type discovery struct {
 // discover is discover of arg, or the answer remembered for it (taken).
 func (f *discovered) discover(arg, dir string, excluded func(string) bool, follow bool) discovery {
 	if f != nil {
-		f.mu.Lock()
-		d, ok := f.m[arg]
-		delete(f.m, arg)
-		f.mu.Unlock()
-		if ok {
+		if d, ok := take(&f.mu, f.m, arg); ok {
 			return d
 		}
 	}
@@ -94,13 +84,27 @@ func (f *discovered) discover(arg, dir string, excluded func(string) bool, follo
 func (f *discovered) remember(arg, dir string, excluded func(string) bool, follow bool) discovery {
 	files, errs := discover(arg, dir, excluded, follow)
 	d := discovery{files, errs}
-	f.mu.Lock()
-	if f.m == nil {
-		f.m = map[string]discovery{}
-	}
-	f.m[arg] = d
-	f.mu.Unlock()
+	keep(&f.mu, &f.m, arg, d)
 	return d
+}
+
+// keep sets (*m)[key] under mu, making the map on first use.
+func keep[T any](mu *sync.Mutex, m *map[string]T, key string, v T) {
+	mu.Lock()
+	defer mu.Unlock()
+	if *m == nil {
+		*m = map[string]T{}
+	}
+	(*m)[key] = v
+}
+
+// take removes m[key] under mu and returns it: an answer is used once.
+func take[T any](mu *sync.Mutex, m map[string]T, key string) (T, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	v, ok := m[key]
+	delete(m, key)
+	return v, ok
 }
 
 // discover expands a command-line path into SQL files: a file is taken
