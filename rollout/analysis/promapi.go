@@ -104,13 +104,13 @@ func (p *promClient) do(req *http.Request) (promData, int, error) {
 	case resp.StatusCode/100 != 2:
 		return promData{}, resp.StatusCode, fmt.Errorf("HTTP %s", resp.Status)
 	case jsonErr != nil:
-		return promData{}, resp.StatusCode, fmt.Errorf("the answer is not the query API's JSON: %v", jsonErr)
+		return promData{}, resp.StatusCode, fmt.Errorf("the answer is not the query API's JSON: %w", jsonErr)
 	case env.Status != "success":
 		return promData{}, resp.StatusCode, fmt.Errorf("the answer's status is %q, want success", env.Status)
 	}
 	var data promData
 	if err := json.Unmarshal(env.Data, &data); err != nil {
-		return promData{}, resp.StatusCode, fmt.Errorf("the answer's data: %v", err)
+		return promData{}, resp.StatusCode, fmt.Errorf("the answer's data: %w", err)
 	}
 	return data, resp.StatusCode, nil
 }
@@ -153,7 +153,7 @@ func (p *promClient) query(ctx context.Context, q string, at time.Time) (vs []fl
 	case "vector":
 		var series []promSeries
 		if err := json.Unmarshal(data.Result, &series); err != nil {
-			return nil, false, "", fmt.Errorf("the vector: %v", err)
+			return nil, false, "", fmt.Errorf("the vector: %w", err)
 		}
 		vs = make([]float64, len(series))
 		for i, s := range series {
@@ -168,7 +168,7 @@ func (p *promClient) query(ctx context.Context, q string, at time.Time) (vs []fl
 	case "scalar":
 		var pair []json.RawMessage
 		if err := json.Unmarshal(data.Result, &pair); err != nil {
-			return nil, false, "", fmt.Errorf("the scalar: %v", err)
+			return nil, false, "", fmt.Errorf("the scalar: %w", err)
 		}
 		v, err := promSample(pair)
 		if err != nil {
@@ -193,7 +193,7 @@ func (p *promClient) queryRange(ctx context.Context, q string, start, end time.T
 	}
 	var ss []promSeries
 	if err := json.Unmarshal(data.Result, &ss); err != nil {
-		return nil, "", fmt.Errorf("the matrix: %v", err)
+		return nil, "", fmt.Errorf("the matrix: %w", err)
 	}
 	series = make([][]float64, len(ss))
 	for i, s := range ss {

@@ -102,7 +102,7 @@ func newPromClient(address string, timeout time.Duration, bearerTokenEnv string)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("address must be an http:// or https:// URL of the Prometheus server")
 	}
-	var rt http.RoundTripper = http.DefaultTransport
+	rt := http.DefaultTransport
 	if bearerTokenEnv != "" {
 		rt = &bearer{envVar: bearerTokenEnv, next: rt}
 	}
