@@ -17,8 +17,9 @@ import (
 // /api/v1/query_range, https://prometheus.io/docs/prometheus/latest/querying/api/):
 // the two calls the gates make, written here rather than taken from
 // client_golang, whose packages register protobuf descriptors and JSON
-// codecs at every start of migsafe (1.8 ms of each run, a pre-commit
-// lint included, measured with GODEBUG=inittrace=1).
+// codecs at every start of migsafe, a pre-commit lint included (package
+// initialisation took 5.5 ms with it and 4.1 ms without, measured with
+// GODEBUG=inittrace=1).
 
 // maxPromResponse bounds the body read from Prometheus: a gate's query
 // returns a few series, not megabytes.
@@ -48,7 +49,7 @@ type promSeries struct {
 	Histograms json.RawMessage     `json:"histograms"`
 }
 
-// promCall sends a request to an API endpoint as a form (POST), again as a
+// call sends a request to an API endpoint as a form (POST), again as a
 // query string (GET) when the server refuses POST (a read-only proxy
 // answers 405 Method Not Allowed or 501 Not Implemented), and returns the
 // data of a success.

@@ -60,3 +60,21 @@ func TestPromNativeHistogram(t *testing.T) {
 		t.Errorf("range: %v", err)
 	}
 }
+
+// TestPromResponseBound: an answer larger than maxPromResponse is refused
+// with a message, not read whole into memory.
+func TestPromResponseBound(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[]},"pad":"`))
+		_, _ = w.Write([]byte(strings.Repeat("x", maxPromResponse)))
+		_, _ = w.Write([]byte(`"}`))
+	}))
+	defer srv.Close()
+	p, err := newPromClient(srv.URL, 5*time.Second, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.instant(context.Background(), "up", time.Now()); err == nil || !strings.Contains(err.Error(), "larger than 32 MiB") {
+		t.Errorf("an answer over the bound: %v", err)
+	}
+}
