@@ -44,6 +44,42 @@ type Options struct {
 type Dirs struct {
 	m       sync.Map
 	withins sync.Map // resolved directory + "\x00" + resolved root → Within
+	mu      sync.RWMutex
+	insides map[[2]string]bool // directory and root as given → dirInside
+}
+
+// dirInside reports whether the directory of full, resolved, is inside
+// root, resolved: then so is full, unless it is a symbolic link itself.
+// It is remembered per directory and root as given, so that the files of
+// a directory do not clean, resolve and compare their paths each time.
+func (d *Dirs) dirInside(full, root string) bool {
+	dir := filepath.Dir(full)
+	k := [2]string{dir, root}
+	if d != nil {
+		d.mu.RLock()
+		in, ok := d.insides[k]
+		d.mu.RUnlock()
+		if ok {
+			return in
+		}
+	}
+	in := false
+	if r, err := d.eval(dir); err == nil {
+		rr, err := d.eval(root)
+		if err != nil {
+			rr = root
+		}
+		in = d.within(rr, r)
+	}
+	if d != nil {
+		d.mu.Lock()
+		if d.insides == nil {
+			d.insides = map[[2]string]bool{}
+		}
+		d.insides[k] = in
+		d.mu.Unlock()
+	}
+	return in
 }
 
 // within is Within(root, dir), remembered (the files of a directory are
@@ -154,6 +190,16 @@ func ReadInfo(full, name string, o Options) ([]byte, Info, error) {
 	if o.Max <= 0 {
 		return nil, info, fmt.Errorf("%s: internal error: no size limit", name)
 	}
+	if b, done, err := readDirect(full, name, o); done {
+		return b, info, err
+	}
+	return readGeneral(full, name, o)
+}
+
+// readGeneral is ReadInfo for any path: it looks at the path before it
+// opens it.
+func readGeneral(full, name string, o Options) ([]byte, Info, error) {
+	var info Info
 	st, err := os.Lstat(full)
 	if err == nil && st.Mode()&fs.ModeSymlink != 0 {
 		info.Link = true

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -176,5 +177,69 @@ func TestReadOpen(t *testing.T) {
 	var tl *TooLargeError
 	if _, err := readAll(func(p []byte) (int, error) { return len(p), nil }, "f.sql", 4, Options{Max: 100}); !errors.As(err, &tl) || !tl.Growing {
 		t.Errorf("a file growing past the limit: %v", err)
+	}
+}
+
+// TestReadDirect compares ReadInfo, which takes readDirect's one lookup
+// for a regular file, with the general path on every kind of path a
+// history can hold: the bytes, whether it was a link, and the error
+// must be the same, and the regular files inside the root must take the
+// short path.
+func TestReadDirect(t *testing.T) {
+	root := t.TempDir()
+	out := t.TempDir()
+	write := func(p, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(to, at string) {
+		t.Helper()
+		if err := os.Symlink(to, filepath.Join(root, at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(root, "db", "a.sql"), "SELECT 1;\n")
+	write(filepath.Join(root, "db", "empty.sql"), "")
+	write(filepath.Join(root, "db", "big.sql"), strings.Repeat("x", 101))
+	write(filepath.Join(out, "b.sql"), "SELECT 2;\n")
+	if err := os.Mkdir(filepath.Join(root, "db", "dir.sql"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "db", "pipe.sql"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link(filepath.Join(root, "db"), "in")
+	link(out, "out")
+	link(filepath.Join(out, "b.sql"), "db/linked.sql")
+	link("a.sql", "db/sibling.sql")
+	link("/dev/zero", "db/zero.sql")
+	link("missing.sql", "db/dangling.sql")
+	// a directory out of the root holding a link back into it
+	if err := os.Symlink(filepath.Join(root, "db", "a.sql"), filepath.Join(out, "back.sql")); err != nil {
+		t.Fatal(err)
+	}
+	direct := map[string]bool{"db/a.sql": true, "db/empty.sql": true, "db/big.sql": true, "in/a.sql": true}
+	names := []string{"db/a.sql", "db/empty.sql", "db/big.sql", "db/dir.sql", "db/pipe.sql", "in/a.sql", "in/sibling.sql",
+		"out/b.sql", "out/back.sql", "db/linked.sql", "db/sibling.sql", "db/zero.sql", "db/dangling.sql", "db/missing.sql", "nodir/a.sql"}
+	for _, o := range []Options{{Max: 100, Root: root}, {Max: 100, Root: root, Dirs: &Dirs{}}, {Max: 100, Root: root, FollowOutside: true}, {Max: 100}} {
+		for range 2 { // the second time from what Dirs remembers
+			for _, name := range names {
+				full := filepath.Join(root, name)
+				b, info, err := ReadInfo(full, name, o)
+				wb, winfo, werr := readGeneral(full, name, o)
+				if string(b) != string(wb) || info != winfo || (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+					t.Errorf("%s %+v: %q %+v %v, want %q %+v %v", name, o, b, info, err, wb, winfo, werr)
+				}
+				inside := o.Root == "" || o.FollowOutside || !strings.HasPrefix(name, "out/")
+				if _, done, _ := readDirect(full, name, o); done != (direct[name] || inside && name == "out/b.sql") {
+					t.Errorf("%s %+v: short path taken %t", name, o, done)
+				}
+			}
+		}
 	}
 }
