@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"os/exec"
 	"path"
@@ -80,6 +81,17 @@ type Loaded struct {
 	// noGit are the histories whose deploys git could not date (not in a
 	// work tree, or git missing), for one note
 	noGit []string
+	// loaded, when set, is given each history as it is added (Check
+	// lints it while the next directory is read)
+	loaded func(*History)
+}
+
+// add appends a loaded history.
+func (l *Loaded) add(hs *History) {
+	l.Histories = append(l.Histories, hs)
+	if l.loaded != nil {
+		l.loaded(hs)
+	}
 }
 
 // group is the files one argument contributes, by directory.
@@ -102,7 +114,13 @@ type group struct {
 // the rest of its directory read as its history (pre-commit passes only
 // the staged files).
 func loadHistories(ctx context.Context, args []string, dir string, excluded func(string) bool, opt histOptions) *Loaded {
-	l := &Loaded{}
+	return loadHistoriesTo(ctx, args, dir, excluded, opt, nil)
+}
+
+// loadHistoriesTo is loadHistories, giving each history to loaded (when
+// not nil) as soon as it is loaded.
+func loadHistoriesTo(ctx context.Context, args []string, dir string, excluded func(string) bool, opt histOptions, loaded func(*History)) *Loaded {
+	l := &Loaded{loaded: loaded}
 	var groups []*group
 	byDir := map[string]*group{} // file arguments, by directory
 	for _, arg := range args {
@@ -397,7 +415,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 					l.Empty = append(l.Empty, f.Path)
 				}
 			}
-			l.Histories = append(l.Histories, hs)
+			l.add(hs)
 		}
 		if g.named != nil && !slices.ContainsFunc(set.Migrations, func(m *migrations.Migration) bool { return named(g, m) }) {
 			continue // every named file of the directory was linted alone
@@ -420,7 +438,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 		if g.named != nil {
 			hs.Parts = hs.Parts[:last+1]
 		}
-		l.Histories = append(l.Histories, hs)
+		l.add(hs)
 	}
 }
 
@@ -461,7 +479,7 @@ func lowerFirst(s string) string {
 }
 
 func blank(f *analyzer.File) bool {
-	return len(strings.TrimSpace(string(f.Src[f.Range.Start:f.Range.End]))) == 0
+	return len(bytes.TrimSpace(f.Src[f.Range.Start:f.Range.End])) == 0
 }
 
 // assignDeploys decides what is linted and which deploy each part belongs
@@ -766,11 +784,12 @@ func absPath(dir, p string) string {
 
 // lintSets replays and lints every history and merges the results; n is
 // the number of statements of the merged files.
-func lintSets(ctx context.Context, s *Settings, sets []*History) (merged *engine.Result, each []*engine.Result, n int, err error) {
+func lintSets(ctx context.Context, s *Settings, sets iter.Seq[*History]) (merged *engine.Result, each []*engine.Result, n int, err error) {
 	merged = &engine.Result{}
 	seen := map[string]bool{}
 	noteSeen := map[string]bool{}
-	for _, hs := range sets {
+	findings := 0
+	for hs := range sets {
 		// one history at a time: each run already parses on every core
 		res, stmts, err := lintHistory(ctx, s, hs)
 		if err != nil {
@@ -788,7 +807,7 @@ func lintSets(ctx context.Context, s *Settings, sets []*History) (merged *engine
 				n += stmts[i]
 			}
 		}
-		merged.Findings = append(merged.Findings, res.Findings...)
+		findings += len(res.Findings)
 		merged.Errors = append(merged.Errors, res.Errors...)
 		for _, n := range res.Notes {
 			if !noteSeen[n] {
@@ -796,6 +815,14 @@ func lintSets(ctx context.Context, s *Settings, sets []*History) (merged *engine
 				merged.Notes = append(merged.Notes, n)
 			}
 		}
+	}
+	// the findings are copied once, into a slice of their number (a
+	// history after another regrew it: about 3 MB of 50 on the corpus)
+	if findings > 0 {
+		merged.Findings = make([]analyzer.Finding, 0, findings)
+	}
+	for _, res := range each {
+		merged.Findings = append(merged.Findings, res.Findings...)
 	}
 	return merged, each, n, nil
 }
