@@ -33,6 +33,29 @@ var (
 
 var errCorrupt = errors.New("parsecache: corrupt entry")
 
+// exported remembers, per struct type, exportedOnly's answer: asking a
+// type for its fields was a quarter of the encoding (each field's name is
+// decoded on every call).
+var exported sync.Map // reflect.Type → error
+
+// exportedOnly returns an error when t has an unexported field, which the
+// codec cannot read back.
+func exportedOnly(t reflect.Type) error {
+	if e, ok := exported.Load(t); ok {
+		err, _ := e.(error)
+		return err
+	}
+	var err error
+	for i := range t.NumField() {
+		if f := t.Field(i); !f.IsExported() {
+			err = fmt.Errorf("parsecache: cannot encode the unexported field %s.%s", t, f.Name)
+			break
+		}
+	}
+	exported.Store(t, err)
+	return err
+}
+
 func encodeValue(b []byte, v reflect.Value) ([]byte, error) {
 	switch v.Kind() {
 	case reflect.Bool:
@@ -79,11 +102,11 @@ func encodeValue(b []byte, v reflect.Value) ([]byte, error) {
 		return encodeValue(binary.AppendUvarint(b, uint64(i)+1), v.Elem().Elem())
 	case reflect.Struct:
 		t := v.Type()
+		if err := exportedOnly(t); err != nil {
+			return nil, err
+		}
 		var err error
 		for i := range t.NumField() {
-			if !t.Field(i).IsExported() {
-				return nil, fmt.Errorf("parsecache: cannot encode the unexported field %s.%s", t, t.Field(i).Name)
-			}
 			if b, err = encodeValue(b, v.Field(i)); err != nil {
 				return nil, err
 			}

@@ -138,6 +138,9 @@ func (c *Cache) key(d analyzer.Dialect, src []byte, rng analyzer.Span) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// bufs are put's encoding buffers.
+var bufs = sync.Pool{New: func() any { return new([]byte) }}
+
 func (c *Cache) path(key string) string {
 	return filepath.Join(c.dir, key[:2], key)
 }
@@ -205,9 +208,17 @@ var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc
 // put writes an entry: to a temporary file in the entry's folder, then
 // renamed over the entry, so that a reader sees the old file, the new one
 // or none, never a part.
+//
+// The encoding buffer is reused: a history's result is hundreds of
+// kilobytes, and a new buffer grew by copying into fresh memory each time.
 func (c *Cache) put(key string, e any) error {
-	data := append(magic[:len(magic):len(magic)], make([]byte, 8)...)
+	buf := bufs.Get().(*[]byte)
+	data := append(append((*buf)[:0], magic[:]...), make([]byte, 8)...)
 	data, err := encode(data, e)
+	defer func() {
+		*buf = data[:0]
+		bufs.Put(buf)
+	}()
 	if err != nil {
 		return err
 	}
