@@ -6,9 +6,11 @@ package text
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
@@ -72,10 +74,37 @@ const ConciseWidth = 160
 // Nothing else, so that the output can be counted and parsed by editors.
 func WriteConcise(w io.Writer, r *report.Run, o Options) error {
 	c := colors(o.Color)
-	var b strings.Builder
-	b.Grow(len(r.Findings) * 192) // the corpus's lines: 166 bytes on average
-	for i := range r.Findings {
-		f := &r.Findings[i]
+	fs := r.Findings
+	// thousands of findings are formatted in parts at once, one per core
+	// (the corpus's 3,237: 3 ms on one, at the end of the run), and
+	// written in order
+	parts := 1
+	if len(fs) >= conciseParallelFrom {
+		parts = min(runtime.GOMAXPROCS(0), 4)
+	}
+	out := make([]strings.Builder, parts)
+	var wg sync.WaitGroup
+	for k := range parts {
+		wg.Go(func() { conciseLines(&out[k], fs[k*len(fs)/parts:(k+1)*len(fs)/parts], c) })
+	}
+	wg.Wait()
+	for k := range out {
+		if _, err := io.WriteString(w, out[k].String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// conciseParallelFrom is the number of findings from which WriteConcise
+// formats them on every core.
+var conciseParallelFrom = 1000
+
+// conciseLines writes WriteConcise's lines of fs to b.
+func conciseLines(b *strings.Builder, fs []analyzer.Finding, c palette) {
+	b.Grow(len(fs) * 192) // the corpus's lines: 166 bytes on average
+	for i := range fs {
+		f := &fs[i]
 		if f.Suppressed != nil {
 			continue
 		}
@@ -91,7 +120,7 @@ func WriteConcise(w io.Writer, r *report.Run, o Options) error {
 				b.WriteString(s)
 			}
 		} else {
-			fmt.Fprintf(&b, "%s%s:%s:%s:%s %s%s[%s]%s %s: ", c.bold, path, line, col, c.reset,
+			fmt.Fprintf(b, "%s%s:%s:%s:%s %s%s[%s]%s %s: ", c.bold, path, line, col, c.reset,
 				c.severity(f.Severity)+c.bold, sev, f.Code, c.reset, f.Name)
 		}
 		msg, cut := shorten(report.OneLine(f.Message), ConciseWidth-head)
@@ -101,8 +130,6 @@ func WriteConcise(w io.Writer, r *report.Run, o Options) error {
 		}
 		b.WriteByte('\n')
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // Shorten keeps a message's first clause (up to the first "; ") and cuts
