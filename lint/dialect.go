@@ -105,18 +105,16 @@ func dialectName(o Options, cfg *config.Config, dir string, found *discovered) (
 func argNames(paths []string, dir string, excluded func(string) bool, follow bool, found *discovered) []string {
 	var names []string
 	regular := map[string]map[string]bool{} // a directory's, nil until listed
+	joiner := newArgJoiner(dir)
 	for _, p := range paths {
-		full := p
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(dir, p)
-		}
+		full, name := joiner.join(p)
 		d := filepath.Dir(full)
 		reg, named := regular[d]
 		if named && reg == nil {
 			reg = found.list(d, dir, excluded).regular // empty if the listing failed
 			regular[d] = reg
 		}
-		if name := Display(dir, full); reg[name] {
+		if reg[name] {
 			names = append(names, name) // discover's answer for a file
 			continue
 		}

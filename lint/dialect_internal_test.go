@@ -136,3 +136,30 @@ func TestArgNames(t *testing.T) {
 		}
 	}
 }
+
+// TestArgJoiner compares argJoiner.join with joining and displaying each
+// argument the general way, on edge cases and on every path of the corpus
+// (as given, and with "./" before it), from several working directories.
+func TestArgJoiner(t *testing.T) {
+	args := []string{"a.sql", "db/a.sql", "db//a.sql", "db/./a.sql", "db/../a.sql", "./db/a.sql", "../db/a.sql", "..", ".", "...",
+		"..db/a.sql", "db/", "db/.", "/abs/db/a.sql", "", "db/a b.sql", "db/é.sql", "a/b/c/d.sql"}
+	if m, _ := filepath.Glob(filepath.Join(corpusRoot(), "*", "*", "*.sql")); len(m) > 0 {
+		for _, p := range m {
+			rel, _ := filepath.Rel(corpusRoot(), p)
+			args = append(args, rel, "./"+rel)
+		}
+	}
+	for _, dir := range []string{"/", "/work", "/work/shared/corpus", "/a/b/", "/a/./b", "relative/dir"} {
+		j := newArgJoiner(dir)
+		for _, arg := range args {
+			full, name := j.join(arg)
+			wantFull := arg
+			if !filepath.IsAbs(wantFull) {
+				wantFull = filepath.Join(dir, arg)
+			}
+			if full != wantFull || name != Display(dir, wantFull) {
+				t.Fatalf("dir %q, arg %q: %q, %q; want %q, %q", dir, arg, full, name, wantFull, Display(dir, wantFull))
+			}
+		}
+	}
+}

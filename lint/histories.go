@@ -123,12 +123,9 @@ func loadHistoriesTo(ctx context.Context, args []string, dir string, excluded fu
 	l := &Loaded{loaded: loaded}
 	var groups []*group
 	byDir := map[string]*group{} // file arguments, by directory
+	joiner := newArgJoiner(dir)
 	for _, arg := range args {
-		full := arg
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(dir, arg)
-		}
-		name := Display(dir, full)
+		full, name := joiner.join(arg)
 		// a file of a directory listed for an earlier argument is known
 		// to be a regular file (pre-commit names many in one directory)
 		isFile := false
