@@ -62,11 +62,7 @@ func TestDialectOfPath(t *testing.T) {
 		}
 		paths = append(paths, p)
 	}
-	corpus := os.Getenv("MIGSAFE_CORPUS")
-	if corpus == "" {
-		corpus = filepath.Join("..", "..", "shared", "corpus")
-	}
-	_ = filepath.WalkDir(corpus, func(p string, _ fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(corpusRoot(), func(p string, _ fs.DirEntry, err error) error {
 		if err == nil {
 			paths = append(paths, p, strings.ToUpper(p))
 		}
@@ -78,7 +74,7 @@ func TestDialectOfPath(t *testing.T) {
 		}
 	}
 	if len(paths) < 100 {
-		t.Logf("only %d paths (no corpus at %s)", len(paths), corpus)
+		t.Logf("only %d paths (no corpus at %s)", len(paths), corpusRoot())
 	}
 }
 

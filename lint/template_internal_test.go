@@ -5,9 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
+
+// placeholder is the regular expression placeholders stands for.
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{-?\s*(.*?)\s*-?\}\}`) })
 
 // TestPlaceholders compares placeholders with the regular expression it
 // stands for: on edge cases, on every file of the fixtures and the corpus

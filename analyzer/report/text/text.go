@@ -98,7 +98,7 @@ func WriteConcise(w io.Writer, r *report.Run, o Options) error {
 
 // conciseParallelFrom is the number of findings from which WriteConcise
 // formats them on every core.
-var conciseParallelFrom = 1000
+const conciseParallelFrom = 1000
 
 // conciseLines writes WriteConcise's lines of fs to b.
 func conciseLines(b *strings.Builder, fs []analyzer.Finding, c palette) {
