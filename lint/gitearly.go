@@ -26,10 +26,13 @@ type gitAnswers struct {
 
 // gitReplies are the answers assignDeploys reads.
 type gitReplies struct {
-	added                         map[string]gitlog.Commit
-	modified, uncommitted, dirty  map[string]bool
-	refs                          sinceRefs
-	errAdded, errStatus, errSince error
+	added    map[string]gitlog.Commit
+	modified map[string]bool
+	// index: the index's entries, for gitlog.Repo.WorkStatus; nil when it
+	// could not be read (assignDeploys asks git status then)
+	index              *gitlog.Index
+	refs               sinceRefs
+	errAdded, errSince error
 }
 
 // askGitEarly starts asking git about g's directory; nil when the run does
@@ -67,30 +70,24 @@ func askGitEarly(ctx context.Context, g *group, dir string, opt histOptions) *gi
 	return a
 }
 
-// askGit asks git's questions at once: the slowest (git status looks at
-// every file of the work tree) sets the wait, not their sum; --since's
-// diffs use what git status found rather than look again.
+// askGit asks git's questions at once, while the files are read: the
+// slowest sets the wait, not their sum. None looks at the work tree:
+// assignDeploys compares the files read with the index (workStatus).
 func askGit(ctx context.Context, repo *gitlog.Repo, dirs []string, since string) gitReplies {
 	var r gitReplies
 	var wg sync.WaitGroup
 	wg.Go(func() { r.added, r.modified, r.errAdded = repo.AddedModified(ctx, dirs) })
-	status := make(chan struct{})
-	var unstaged map[string]bool
-	wg.Go(func() {
-		defer close(status)
-		r.uncommitted, r.dirty, unstaged, r.errStatus = repo.Status(ctx, dirs)
-	})
+	wg.Go(func() { r.index, _ = readIndex(repo, ctx, dirs) })
 	if since != "" {
-		wg.Go(func() {
-			r.refs, r.errSince = askSince(ctx, repo, since, dirs, func() map[string]bool {
-				<-status
-				return unstaged
-			})
-		})
+		wg.Go(func() { r.refs, r.errSince = askSince(ctx, repo, since, dirs) })
 	}
 	wg.Wait()
 	return r
 }
+
+// readIndex reads the index (a variable for the tests, which compare the
+// answers with git status's).
+var readIndex = (*gitlog.Repo).ReadIndex
 
 // locate is the repository of root: the one found early when root is the
 // directory it was located from.

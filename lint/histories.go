@@ -204,6 +204,7 @@ type readResult struct {
 	bom    bool
 	err    error
 	notSQL bool // see notSQL
+	exec   bool // its owner may execute it (for workStatus)
 }
 
 // readAll reads names with readSQL on every core: on a history of
@@ -211,8 +212,7 @@ type readResult struct {
 func readAll(dir string, names []string, o readfile.Options) []readResult {
 	out := make([]readResult, len(names))
 	eachParallel(len(names), func(i int) {
-		r := &out[i]
-		r.src, r.bom, r.notSQL, r.err = readSQL(dir, names[i], o)
+		out[i] = readSQL(dir, names[i], o)
 	})
 	return out
 }
@@ -294,6 +294,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow, Dirs: &readfile.Dirs{}}
 	read := readStamped(opt.sources, dir, names, ro)
 	var notSQLFiles map[string]bool
+	var executable map[string]bool // the files read whose owner may execute them
 	all := make([]migrations.Source, 0, len(names))
 	srcs := map[string][]migrations.Source{} // each directory's part of all
 	k := 0
@@ -321,6 +322,12 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 					notSQLFiles = map[string]bool{}
 				}
 				notSQLFiles[name] = true
+			}
+			if read[k-1].exec {
+				if executable == nil {
+					executable = map[string]bool{}
+				}
+				executable[name] = true
 			}
 			src, note := renderTemplate(name, src, opt.templateVars)
 			if note != "" && (g.named == nil || g.named[name]) {
@@ -418,7 +425,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 			continue // every named file of the directory was linted alone
 		}
 		hs := &History{Root: roots[i], Set: set, Parts: set.Parts(), NotSQL: notSQLFiles}
-		if err := l.assignDeploys(ctx, hs, g, dir, opt, early); err != nil {
+		if err := l.assignDeploys(ctx, hs, g, dir, opt, early, executable); err != nil {
 			l.Errors = append(l.Errors, err)
 			continue
 		}
@@ -481,8 +488,9 @@ func blank(f *analyzer.File) bool {
 
 // assignDeploys decides what is linted and which deploy each part belongs
 // to: from git when the files are in a work tree, else every migration
-// version is its own undated deploy.
-func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir string, opt histOptions, early *gitAnswers) error {
+// version is its own undated deploy. executable names the parts' files
+// whose owner may execute them (git status sees a change of mode).
+func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir string, opt histOptions, early *gitAnswers, executable map[string]bool) error {
 	for _, f := range hs.Parts {
 		f.Lint = g.named == nil || g.named[f.Path]
 	}
@@ -543,16 +551,24 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		}
 	}
 	git := early.replies(ctx, repo, dirs, opt.since)
-	added, modified, uncommitted, dirty, refs := git.added, git.modified, git.uncommitted, git.dirty, git.refs
-	for _, err := range []error{git.errAdded, git.errStatus, git.errSince} {
+	added, modified, refs := git.added, git.modified, git.refs
+	for _, err := range []error{git.errAdded, git.errSince} {
 		if err != nil {
 			return err
 		}
 	}
+	uncommitted, dirty, unstaged, err := workStatus(ctx, repo, git, dirs, hs.Parts, rel, executable)
+	if err != nil {
+		return err
+	}
 	var inRef, changed map[string]bool
 	if opt.since != "" {
 		inRef = refs.inRef
-		inBase, changedRef, changedBase := refs.inBase, refs.changedRef, refs.changedBase
+		inBase := refs.inBase
+		changedRef, changedBase, err := refs.changed(ctx, repo, dirs, unstaged)
+		if err != nil {
+			return err
+		}
 		changed = map[string]bool{}
 		for p := range changedRef {
 			if !inBase[p] || changedBase[p] {
@@ -705,42 +721,86 @@ func wholeFiles(parts []*analyzer.File) bool {
 }
 
 // sinceRefs is what git says about --since REF: the migrations REF and
-// the fork point from it have, and those the work tree changed since each.
+// the fork point from it have, and those the index changed since each
+// (the work tree is compared once it has been read: changed).
 type sinceRefs struct {
-	inRef, inBase, changedRef, changedBase map[string]bool
+	rev, base             string
+	inRef, inBase         map[string]bool
+	stagedRef, stagedBase map[string]bool
 }
 
-// askSince asks git about --since: unstaged waits for git status's files
-// whose work tree differs from the index (gitlog.Repo.ChangedSince).
-func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []string, unstaged func() map[string]bool) (sinceRefs, error) {
+// askSince asks git about --since what needs no file of the work tree.
+func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []string) (sinceRefs, error) {
 	var r sinceRefs
 	rev, err := repo.Verify(ctx, since)
 	if err != nil {
 		return r, err
 	}
+	r.rev = rev
 	if r.inRef, err = repo.At(ctx, rev, dirs); err != nil {
 		return r, err
 	}
 	// what this branch changed is measured from where it left REF; a
 	// migration REF has and the fork point had the same is not an edit of
 	// this branch (REF changed it since)
-	base := repo.MergeBase(ctx, rev)
+	r.base = repo.MergeBase(ctx, rev)
 	r.inBase = r.inRef
-	if base != rev {
-		if r.inBase, err = repo.At(ctx, base, dirs); err != nil {
+	if r.base != rev {
+		if r.inBase, err = repo.At(ctx, r.base, dirs); err != nil {
 			return r, err
 		}
 	}
-	if r.changedRef, err = repo.ChangedSince(ctx, rev, dirs, unstaged()); err != nil {
+	if r.stagedRef, err = repo.StagedSince(ctx, rev, dirs); err != nil {
 		return r, err
 	}
-	r.changedBase = r.changedRef
-	if base != rev {
-		if r.changedBase, err = repo.ChangedSince(ctx, base, dirs, unstaged()); err != nil {
+	r.stagedBase = r.stagedRef
+	if r.base != rev {
+		if r.stagedBase, err = repo.StagedSince(ctx, r.base, dirs); err != nil {
 			return r, err
 		}
 	}
 	return r, nil
+}
+
+// changed returns the files the work tree changed since REF and since the
+// fork point, from unstaged: the files whose work tree differs from the
+// index (gitlog.Repo.ChangedFrom).
+func (r sinceRefs) changed(ctx context.Context, repo *gitlog.Repo, dirs []string, unstaged map[string]bool) (changedRef, changedBase map[string]bool, err error) {
+	if changedRef, err = repo.ChangedFrom(ctx, r.rev, dirs, r.stagedRef, unstaged); err != nil {
+		return nil, nil, err
+	}
+	changedBase = changedRef
+	if r.base != r.rev {
+		if changedBase, err = repo.ChangedFrom(ctx, r.base, dirs, r.stagedBase, unstaged); err != nil {
+			return nil, nil, err
+		}
+	}
+	return changedRef, changedBase, nil
+}
+
+// workStatus is what git status says of the parts' files (rel: their
+// repository paths), from the index read early and the parts' contents
+// (gitlog.Repo.WorkStatus; git is asked about a templated file, whose
+// part is not the file's content); git status itself when the index could
+// not be read (a repository without a commit yet, or on a file system
+// that ignores case).
+func workStatus(ctx context.Context, repo *gitlog.Repo, git gitReplies, dirs []string, parts []*analyzer.File, rel []string, executable map[string]bool) (uncommitted, dirty, unstaged map[string]bool, err error) {
+	if git.index == nil {
+		return repo.Status(ctx, dirs)
+	}
+	files := make([]gitlog.WorkFile, 0, len(parts))
+	bom := []byte("\xef\xbb\xbf")
+	for i, f := range parts {
+		if i > 0 && rel[i] == rel[i-1] {
+			continue // the next part of the same file
+		}
+		w := gitlog.WorkFile{Path: rel[i], Content: [][]byte{f.Src}, Exec: executable[f.Path]}
+		if f.BOM {
+			w.Content = [][]byte{bom, f.Src}
+		}
+		files = append(files, w)
+	}
+	return repo.WorkStatus(ctx, git.index, dirs, files)
 }
 
 // markerLine is a line of a part that holds a -- migsafe:deprecate or

@@ -337,8 +337,8 @@ func Display(dir, p string) string {
 // a regular file not larger than max, no NUL byte, valid UTF-8. A leading
 // BOM is removed.
 func ReadSQL(dir, name string, max int64) ([]byte, bool, error) {
-	src, bom, _, err := readSQL(dir, name, readfile.Options{Max: max})
-	return src, bom, err
+	r := readSQL(dir, name, readfile.Options{Max: max})
+	return r.src, r.bom, r.err
 }
 
 // sqlTooLarge is what to do about a migration over the size limit.
@@ -350,24 +350,24 @@ func fullPath(dir, name string) string { return readfile.Path(dir, name) }
 
 // readSQL is ReadSQL within the bounds of o (a root the file must stay in).
 // It also says whether the file is not named as SQL once symbolic links
-// are resolved (see isNotSQL).
-func readSQL(dir, name string, o readfile.Options) (src []byte, bom, notSQL bool, err error) {
+// are resolved (see isNotSQL), and whether it is executable.
+func readSQL(dir, name string, o readfile.Options) readResult {
 	full := fullPath(dir, name)
 	o.TooLarge = sqlTooLarge
 	src, info, err := readfile.ReadInfo(full, name, o)
 	if err != nil {
-		return nil, false, false, err
+		return readResult{err: err}
 	}
-	notSQL = !strings.EqualFold(filepath.Ext(full), ".sql")
+	notSQL := !strings.EqualFold(filepath.Ext(full), ".sql")
 	if info.Link {
 		notSQL = isNotSQL(full)
 	}
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		li := analyzer.NewLineIndex(src[:i])
 		p := li.Position(i)
-		return nil, false, false, fmt.Errorf("%s:%d:%d: binary file (NUL byte at offset %d), not SQL", name, p.Line, p.Column, i)
+		return readResult{err: fmt.Errorf("%s:%d:%d: binary file (NUL byte at offset %d), not SQL", name, p.Line, p.Column, i)}
 	}
-	bom = bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
+	bom := bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
 	if bom {
 		src = src[3:]
 	}
@@ -381,7 +381,7 @@ func readSQL(dir, name string, o readfile.Options) (src []byte, bom, notSQL bool
 			off += n
 		}
 		p := analyzer.NewLineIndex(src).Position(off)
-		return nil, false, false, fmt.Errorf("%s:%d:%d: invalid UTF-8 (byte 0x%02x): migrations must be UTF-8 encoded; convert the file (iconv -f latin1 -t utf-8)", name, p.Line, p.Column, src[off])
+		return readResult{err: fmt.Errorf("%s:%d:%d: invalid UTF-8 (byte 0x%02x): migrations must be UTF-8 encoded; convert the file (iconv -f latin1 -t utf-8)", name, p.Line, p.Column, src[off])}
 	}
-	return src, bom, notSQL, nil
+	return readResult{src: src, bom: bom, notSQL: notSQL, exec: info.Exec}
 }

@@ -222,7 +222,7 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 			var k sourceFile
 			kept.file(at[i], &k)
 			if inside[i] && d.SameStamp(name, o.Max, k.Stamp) {
-				r.src, r.bom = k.Src, k.BOM
+				r.src, r.bom, r.exec = k.Src, k.BOM, k.Stamp.Mode&0o100 != 0
 				// not a symbolic link (SameStamp), so named as it is
 				r.notSQL = !strings.EqualFold(filepath.Ext(name), ".sql")
 				return
@@ -231,11 +231,11 @@ func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Opt
 		}
 		reread.Add(1)
 		if !keep {
-			r.src, r.bom, r.notSQL, r.err = readSQL(dir, name, o)
+			*r = readSQL(dir, name, o)
 			return
 		}
 		st, trusted := readfile.StampOf(fullPath(dir, name), stampClock())
-		r.src, r.bom, r.notSQL, r.err = readSQL(dir, name, o)
+		*r = readSQL(dir, name, o)
 		// a file not named as SQL (one named on the command line) is not
 		// copied into the cache
 		if trusted && r.err == nil && !r.notSQL {

@@ -24,4 +24,6 @@ func readOpen(full, name string, o Options, _ bool) ([]byte, error) {
 
 // readDirect is ReadInfo's fast path on Unix; here ReadInfo always takes
 // its general path.
-func readDirect(string, string, Options) ([]byte, bool, error) { return nil, false, nil }
+func readDirect(string, string, Options) ([]byte, Info, bool, error) {
+	return nil, Info{}, false, nil
+}

@@ -64,24 +64,25 @@ func open(full string, noFollow bool) (int, error) {
 // the general path then looks again and says why. A device node is
 // opened (without blocking) before it is refused; creating one takes
 // root, and git cannot hold one.
-func readDirect(full, name string, o Options) (b []byte, done bool, err error) {
+func readDirect(full, name string, o Options) (b []byte, info Info, done bool, err error) {
 	if o.Root != "" && !o.FollowOutside && !o.Dirs.dirInside(full, o.Root) {
-		return nil, false, nil
+		return nil, info, false, nil
 	}
 	fd, err := open(full, true)
 	if err != nil {
-		return nil, false, nil
+		return nil, info, false, nil
 	}
 	defer syscall.Close(fd)
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, false, nil
+		return nil, info, false, nil
 	}
 	if st.Size > o.Max {
-		return nil, true, &TooLargeError{Name: name, Size: st.Size, Max: o.Max, Hint: o.TooLarge}
+		return nil, info, true, &TooLargeError{Name: name, Size: st.Size, Max: o.Max, Hint: o.TooLarge}
 	}
+	info.Exec = st.Mode&0o100 != 0
 	b, err = readFd(fd, full, name, st.Size, o)
-	return b, true, err
+	return b, info, true, err
 }
 
 // readFd reads an open regular file of the given size (see readAll).

@@ -180,6 +180,9 @@ func Read(full, name string, o Options) ([]byte, error) {
 type Info struct {
 	// Link: the path is a symbolic link (to the regular file read).
 	Link bool
+	// Exec: its owner may execute the file read (git records it with
+	// mode 100755)
+	Exec bool
 }
 
 // ReadInfo is Read, also saying whether the path was a symbolic link, so
@@ -190,7 +193,7 @@ func ReadInfo(full, name string, o Options) ([]byte, Info, error) {
 	if o.Max <= 0 {
 		return nil, info, fmt.Errorf("%s: internal error: no size limit", name)
 	}
-	if b, done, err := readDirect(full, name, o); done {
+	if b, info, done, err := readDirect(full, name, o); done {
 		return b, info, err
 	}
 	return readGeneral(full, name, o)
@@ -220,6 +223,7 @@ func readGeneral(full, name string, o Options) ([]byte, Info, error) {
 	if st.Size() > o.Max {
 		return nil, info, &TooLargeError{Name: name, Size: st.Size(), Max: o.Max, Hint: o.TooLarge}
 	}
+	info.Exec = st.Mode()&0o100 != 0
 	// a path that was not a link is opened without following one, so
 	// that a link put in its place since is refused rather than followed
 	b, err := readOpen(full, name, o, !info.Link)

@@ -158,8 +158,18 @@ func TestReadOpen(t *testing.T) {
 	if err != nil || string(b) != "SELECT 1;\n" || !info.Link {
 		t.Fatalf("ReadInfo of a link: %q, %+v, %v", b, info, err)
 	}
-	if _, info, err := ReadInfo(target, "target.sql", Options{Max: 100}); err != nil || info.Link {
+	if _, info, err := ReadInfo(target, "target.sql", Options{Max: 100}); err != nil || info.Link || info.Exec {
 		t.Fatalf("ReadInfo of a file: %+v, %v", info, err)
+	}
+	// executable (git records mode 100755), read directly and through a
+	// link (the general path)
+	if err := os.Chmod(target, 0o744); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{target, link} {
+		if _, info, err := ReadInfo(p, filepath.Base(p), Options{Max: 100}); err != nil || !info.Exec {
+			t.Fatalf("ReadInfo of %s, executable: %+v, %v", p, info, err)
+		}
 	}
 	// sizes from an earlier stat: larger, smaller and zero
 	data := []byte("SELECT 1;\n")
@@ -236,7 +246,7 @@ func TestReadDirect(t *testing.T) {
 					t.Errorf("%s %+v: %q %+v %v, want %q %+v %v", name, o, b, info, err, wb, winfo, werr)
 				}
 				inside := o.Root == "" || o.FollowOutside || !strings.HasPrefix(name, "out/")
-				if _, done, _ := readDirect(full, name, o); done != (direct[name] || inside && name == "out/b.sql") {
+				if _, _, done, _ := readDirect(full, name, o); done != (direct[name] || inside && name == "out/b.sql") {
 					t.Errorf("%s %+v: short path taken %t", name, o, done)
 				}
 			}

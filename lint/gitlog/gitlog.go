@@ -180,18 +180,8 @@ func (g *Repo) Status(ctx context.Context, dirs []string) (uncommitted, changed,
 	}
 	uncommitted, changed, unstaged = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, e := range strings.Split(string(out), "\x00") {
-		if len(e) < 4 {
-			continue
-		}
-		x := e[:2]
-		if x == "??" || x[0] == 'A' {
-			uncommitted[e[3:]] = true
-		}
-		if x != "??" {
-			changed[e[3:]] = true
-			if x[1] != ' ' { // (every unmerged state has one there)
-				unstaged[e[3:]] = true
-			}
+		if len(e) >= 4 {
+			statusEntry(e, uncommitted, changed, unstaged)
 		}
 	}
 	return uncommitted, changed, unstaged, nil
@@ -275,11 +265,26 @@ func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string, unst
 		}
 		return nameSet(out), nil
 	}
+	staged, err := g.StagedSince(ctx, rev, dirs)
+	if err != nil {
+		return nil, err
+	}
+	return g.ChangedFrom(ctx, rev, dirs, staged, unstaged)
+}
+
+// StagedSince returns the files under dirs whose content in the index
+// differs from rev's.
+func (g *Repo) StagedSince(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
 	out, err := runGit(ctx, g.Root, append([]string{"diff", "--cached", "--name-only", "-z", "--no-renames", rev, "--"}, dirs...)...)
 	if err != nil {
 		return nil, err
 	}
-	staged := nameSet(out)
+	return nameSet(out), nil
+}
+
+// ChangedFrom is ChangedSince from StagedSince's answer (asked while the
+// work tree is read) and unstaged.
+func (g *Repo) ChangedFrom(ctx context.Context, rev string, dirs []string, staged, unstaged map[string]bool) (map[string]bool, error) {
 	res := map[string]bool{}
 	var both []string
 	for p := range staged {
@@ -301,7 +306,7 @@ func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string, unst
 	if len(both) > maxNamed {
 		both = dirs // (a command line has its limits)
 	}
-	out, err = runGit(ctx, g.Root, append([]string{"--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames", rev, "--"}, both...)...)
+	out, err := runGit(ctx, g.Root, append([]string{"--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames", rev, "--"}, both...)...)
 	if err != nil {
 		return nil, err
 	}
