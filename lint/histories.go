@@ -217,6 +217,18 @@ func readAll(dir string, names []string, o readfile.Options) []readResult {
 	return out
 }
 
+// eachCore calls f with the bounds of one part of 0…n per core: for cheap
+// work on each of many items (a counter shared per item would cost more
+// than the item).
+func eachCore(n int, f func(lo, hi int)) {
+	parts := min(runtime.GOMAXPROCS(0), max(n/1000, 1))
+	var wg sync.WaitGroup
+	for k := range parts {
+		wg.Go(func() { f(k*n/parts, (k+1)*n/parts) })
+	}
+	wg.Wait()
+}
+
 // eachParallel calls f for 0 ≤ i < n on two goroutines per core: reading
 // files, the system calls are the cost and overlap.
 func eachParallel(n int, f func(i int)) {
@@ -530,24 +542,32 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	rel := make([]string, len(hs.Parts)) // by part
 	var dirs []string
 	relDir := map[string]string{} // a part's directory, in the repository
+	lastDir, lastRel := "", ""    // the previous part's (most share it)
 	for i, f := range hs.Parts {
 		// Rel resolves the directory, not the file: once per directory
-		d, ok := relDir[path.Dir(f.Path)]
+		fd := path.Dir(f.Path)
+		d, ok := lastRel, fd == lastDir && i > 0
 		if !ok {
-			r, ok := repo.Rel(absPath(dir, f.Path))
-			if !ok {
-				return nil // outside the work tree: no history from git
+			if d, ok = relDir[fd]; !ok {
+				r, ok := repo.Rel(absPath(dir, f.Path))
+				if !ok {
+					return nil // outside the work tree: no history from git
+				}
+				d = path.Dir(r)
+				relDir[fd] = d
 			}
-			d = path.Dir(r)
-			relDir[path.Dir(f.Path)] = d
+			lastDir, lastRel = fd, d
+			if !slices.Contains(dirs, d) {
+				dirs = append(dirs, d)
+			}
 		}
-		if d == "." {
+		switch {
+		case d == fd:
+			rel[i] = f.Path // named from the repository's top already
+		case d == ".":
 			rel[i] = path.Base(f.Path)
-		} else {
+		default:
 			rel[i] = d + "/" + path.Base(f.Path) // both clean
-		}
-		if !slices.Contains(dirs, d) {
-			dirs = append(dirs, d)
 		}
 	}
 	git := early.replies(ctx, repo, dirs, opt.since)
@@ -562,6 +582,9 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		return err
 	}
 	var inRef, changed map[string]bool
+	var deleted, behind []string
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	if opt.since != "" {
 		inRef = refs.inRef
 		inBase := refs.inBase
@@ -575,13 +598,8 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 				changed[p] = true
 			}
 		}
-		deleted, behind := notParts(repo.Root, inRef, inBase, rel, wholeFiles(hs.Parts))
-		for _, p := range deleted {
-			l.Notes = append(l.Notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
-		}
-		if len(behind) > 0 {
-			l.Notes = append(l.Notes, fmt.Sprintf("%s has %d migration files this branch does not (%s): they are not part of the history linted; merge or rebase onto %s to lint against them", opt.since, len(behind), strings.Join(behind, ", "), opt.since))
-		}
+		// (while the parts are dated: it reads the same maps)
+		wg.Go(func() { deleted, behind = notParts(repo.Root, inRef, inBase, rel, wholeFiles(hs.Parts)) })
 	}
 	hist := &analyzer.History{Dated: true, Now: opt.now, MinAge: opt.minAge, MinAgeSet: opt.minAgeSet}
 	number := map[string]int{}
@@ -598,15 +616,30 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		pendingRef = "since " + opt.since
 	}
-	for i, f := range hs.Parts {
-		r := rel[i]
-		c, committed := added[r]
-		pending := uncommitted[r] || !committed
-		if opt.since != "" {
-			pending = !inRef[r]
-			if inRef[r] && changed[r] {
-				f.Edited = opt.since
+	// what git said of each part, looked up on every core: the maps have
+	// as many entries as the history has files (100,000 and more)
+	type answer struct {
+		c                                 gitlog.Commit
+		committed, pending, edited, marks bool
+	}
+	answers := make([]answer, len(hs.Parts))
+	eachCore(len(hs.Parts), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r, a := rel[i], &answers[i]
+			a.c, a.committed = added[r]
+			a.pending = uncommitted[r] || !a.committed
+			if opt.since != "" {
+				a.pending = !inRef[r]
+				a.edited = inRef[r] && changed[r]
 			}
+			a.marks = hasMarker(hs.Parts[i])
+		}
+	})
+	for i, f := range hs.Parts {
+		a := &answers[i]
+		c, pending := a.c, a.pending
+		if a.edited {
+			f.Edited = opt.since
 		}
 		if pending {
 			f.Deploy = deploy("pending", analyzer.Deploy{Pending: true, Ref: pendingRef})
@@ -626,7 +659,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		ref = opt.since
 	}
 	for i, f := range hs.Parts {
-		if hist.Deploy(f.Deploy).Pending {
+		if !answers[i].marks || hist.Deploy(f.Deploy).Pending {
 			continue
 		}
 		marks := markerLines(f)
@@ -658,6 +691,13 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 				f.MarkerDeploys[m.line] = d
 			}
 		}
+	}
+	wg.Wait()
+	for _, p := range deleted {
+		l.Notes = append(l.Notes, fmt.Sprintf("warning: %s was in %s and has been deleted since: databases that applied it keep its changes", p, opt.since))
+	}
+	if len(behind) > 0 {
+		l.Notes = append(l.Notes, fmt.Sprintf("%s has %d migration files this branch does not (%s): they are not part of the history linted; merge or rebase onto %s to lint against them", opt.since, len(behind), strings.Join(behind, ", "), opt.since))
 	}
 	hs.Deploys, hs.Git = hist, true
 	return nil
@@ -808,6 +848,12 @@ func workStatus(ctx context.Context, repo *gitlog.Repo, git gitReplies, dirs []s
 type markerLine struct {
 	line int    // in the file, from 1
 	text string // the line, trimmed
+}
+
+// hasMarker reports whether a part may hold a marker line: whether
+// markerLines needs to look.
+func hasMarker(f *analyzer.File) bool {
+	return bytes.Contains(f.Src[f.Range.Start:f.Range.End], []byte("migsafe:"))
 }
 
 // markerLines finds the marker lines of a part (a cheap look at the text;

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Index is what git's index says of the files under some directories:
@@ -92,8 +93,9 @@ type indexEntry struct {
 
 // stageEntries parses git ls-files --stage -z: "mode id stage\tpath\0".
 func stageEntries(out []byte) map[string]indexEntry {
-	// one string for all the paths: 200,000 entries are as many keys
-	all := string(out)
+	// the keys and ids are parts of one string: 200,000 entries would
+	// otherwise be as many strings, and the output copied once more
+	all := unsafe.String(unsafe.SliceData(out), len(out)) // out is not written to again
 	res := make(map[string]indexEntry, bytes.Count(out, []byte{0}))
 	for len(all) > 0 {
 		rec, rest, _ := strings.Cut(all, "\x00")
@@ -102,13 +104,10 @@ func stageEntries(out []byte) map[string]indexEntry {
 		if !ok {
 			continue
 		}
-		f := strings.Fields(meta)
-		if len(f) != 3 {
-			res[p] = indexEntry{}
-			continue
-		}
-		e := indexEntry{id: f[1], exec: f[0] == "100755"}
-		if f[2] != "0" || slices.Contains(emptyBlobs, e.id) || f[0] != "100644" && !e.exec {
+		mode, meta, _ := strings.Cut(meta, " ")
+		id, stage, _ := strings.Cut(meta, " ")
+		e := indexEntry{id: id, exec: mode == "100755"}
+		if stage != "0" || slices.Contains(emptyBlobs, id) || mode != "100644" && !e.exec {
 			e.id = "" // unmerged, intent to add, a link or a submodule: ask
 		}
 		res[p] = e
