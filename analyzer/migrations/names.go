@@ -141,13 +141,52 @@ func popxTagged(base string) bool {
 // compareVersions orders numeric versions ("2" < "10"), dotted versions
 // part by part ("1.5.2" < "1.10.0") and anything else lexically.
 func compareVersions(a, b string) int {
-	pa, pb := splitVersion(a), splitVersion(b)
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		if c := compareNumeric(pa[i], pb[i]); c != 0 {
+	// field by field without splitting: a sort of 100,000 migrations
+	// compares about two million times
+	for {
+		var fa, fb string
+		fa, a = nextVersionField(a)
+		fb, b = nextVersionField(b)
+		if fa == "" || fb == "" {
+			return versionFields(fa, a) - versionFields(fb, b)
+		}
+		if c := compareNumeric(fa, fb); c != 0 {
 			return c
 		}
 	}
-	return len(pa) - len(pb)
+}
+
+// isVersionSep reports whether c separates the fields of a version.
+func isVersionSep(c byte) bool { return c == '.' || c == '_' }
+
+// nextVersionField returns the first field of v ("" when there is none)
+// and what follows it.
+func nextVersionField(v string) (field, rest string) {
+	i := 0
+	for i < len(v) && isVersionSep(v[i]) {
+		i++
+	}
+	j := i
+	for j < len(v) && !isVersionSep(v[j]) {
+		j++
+	}
+	return v[i:j], v[j:]
+}
+
+// versionFields is the number of fields of field (one, or none when it is
+// empty) and of rest.
+func versionFields(field, rest string) int {
+	n := 0
+	if field != "" {
+		n = 1
+	}
+	for {
+		field, rest = nextVersionField(rest)
+		if field == "" {
+			return n
+		}
+		n++
+	}
 }
 
 func splitVersion(v string) []string {

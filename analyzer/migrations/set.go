@@ -115,7 +115,7 @@ func Build(srcs []Source, opt Options) *Set {
 	} else {
 		s.Why = "configured"
 	}
-	b := &builder{set: s, opt: opt, byKey: map[string]*Migration{}}
+	b := &builder{set: s, opt: opt, byKey: make(map[string]*Migration, len(srcs))}
 	switch s.Layout {
 	case Goose:
 		b.sectioned(srcs, "-- +goose", gooseUp, gooseDown)
@@ -163,6 +163,10 @@ type builder struct {
 	set   *Set
 	opt   Options
 	byKey map[string]*Migration
+	// the last migration asked for, by its key: the files of a version
+	// (up and down) are usually named one after the other
+	lastKey string
+	last    *Migration
 }
 
 func (b *builder) migration(version, title string) *Migration {
@@ -170,12 +174,16 @@ func (b *builder) migration(version, title string) *Migration {
 	if allDigits(key) {
 		key = strings.TrimLeft(key, "0")
 	}
-	if m := b.byKey[key]; m != nil {
-		return m
+	if b.last != nil && key == b.lastKey {
+		return b.last
 	}
-	m := &Migration{Version: version, Title: title}
-	b.byKey[key] = m
-	b.set.Migrations = append(b.set.Migrations, m)
+	m := b.byKey[key]
+	if m == nil {
+		m = &Migration{Version: version, Title: title}
+		b.byKey[key] = m
+		b.set.Migrations = append(b.set.Migrations, m)
+	}
+	b.lastKey, b.last = key, m
 	return m
 }
 

@@ -2,6 +2,7 @@ package migrations
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -222,6 +223,33 @@ func TestCompareVersions(t *testing.T) {
 	}
 	if compareVersions("01", "1") != 0 {
 		t.Error("01 and 1 are the same version")
+	}
+	// the same as comparing the split fields (the way it was written
+	// first), on edge cases and random versions (fixed seed)
+	split := func(a, b string) int {
+		pa, pb := splitVersion(a), splitVersion(b)
+		for i := 0; i < len(pa) && i < len(pb); i++ {
+			if c := compareNumeric(pa[i], pb[i]); c != 0 {
+				return c
+			}
+		}
+		return len(pa) - len(pb)
+	}
+	vs := []string{"", ".", "_", "..", "1", "1.", ".1", "1..2", "1._2", "__1__", "1.2.3", "01.2", "1.02", "a", "a.b", "1a", "é.1", "1.é", "2024_01_01", "20240101"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		var b []byte
+		for range r.IntN(8) {
+			b = append(b, "0129._aé"[r.IntN(9)])
+		}
+		vs = append(vs, string(b))
+	}
+	for _, a := range vs {
+		for _, b := range vs[:200] {
+			if got, want := compareVersions(a, b), split(a, b); got != want {
+				t.Fatalf("compareVersions(%q, %q) = %d, split fields say %d", a, b, got, want)
+			}
+		}
 	}
 }
 
