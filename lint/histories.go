@@ -105,6 +105,9 @@ type group struct {
 	// root is the directory the files must stay inside once symbolic
 	// links are resolved (see boundary)
 	root string
+	// kept: the sources kept from an earlier run, looked up while the
+	// directory was listed (nil: looked up when read)
+	kept *keptLookup
 }
 
 // loadHistories turns the command-line paths into migration histories.
@@ -163,6 +166,10 @@ func loadHistoriesTo(ctx context.Context, args []string, dir string, excluded fu
 			}
 			continue
 		}
+		// the sources an earlier run kept are looked up while the
+		// directory is listed
+		root := boundary(dir, full, true)
+		kept := lookUpKept(opt.sources, dir, readfile.Options{Max: opt.maxSize, Root: root, FollowOutside: opt.follow})
 		// discover reports missing paths, unreadable directories and
 		// directories without .sql files
 		d := opt.found.discover(arg, dir, excluded, opt.follow)
@@ -171,7 +178,7 @@ func loadHistoriesTo(ctx context.Context, args []string, dir string, excluded fu
 		if len(files) == 0 {
 			continue
 		}
-		g := &group{arg: Display(dir, full), dirs: map[string][]string{}, root: boundary(dir, full, true)}
+		g := &group{arg: Display(dir, full), dirs: map[string][]string{}, root: root, kept: kept}
 		for _, name := range files {
 			g.dirs[path.Dir(name)] = append(g.dirs[path.Dir(name)], name)
 		}
@@ -304,7 +311,7 @@ func (l *Loaded) loadGroup(ctx context.Context, g *group, dir string, opt histOp
 	early := askGitEarly(ctx, g, dir, opt)
 	defer early.wait()
 	ro := readfile.Options{Max: opt.maxSize, Root: g.root, FollowOutside: opt.follow, Dirs: &readfile.Dirs{}}
-	read := readStamped(opt.sources, dir, names, ro)
+	read := readStamped(opt.sources, dir, names, ro, g.kept)
 	var notSQLFiles map[string]bool
 	var executable map[string]bool // the files read whose owner may execute them
 	all := make([]migrations.Source, 0, len(names))

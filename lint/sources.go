@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -129,6 +130,52 @@ func lengthAt(b []byte, p int) ([]byte, int) {
 	return b[p+w : e : e], e
 }
 
+// sourcesKey is the key of the kept sources of the files of dir read
+// with o.
+func sourcesKey(dir string, o readfile.Options) []byte {
+	h := sha256.New()
+	abs, _ := filepath.Abs(dir)
+	fmt.Fprintf(h, "%q %q %d %t\x00", abs, o.Root, o.Max, o.FollowOutside)
+	return h.Sum(nil)
+}
+
+// keptEntries counts keptEntry's look-ups (for the tests).
+var keptEntries atomic.Int64
+
+// keptEntry reads the kept sources of key from c (none when c has none).
+func keptEntry(c *parsecache.Cache, key []byte) keptSources {
+	keptEntries.Add(1)
+	var kept keptSources
+	var entry []byte
+	if c.Value(sourcesFormat, key, &entry) {
+		kept, _ = readKept(entry)
+	}
+	return kept
+}
+
+// keptLookup is the kept sources of a directory's files, looked up while
+// the directory is listed: a history of 100,000 migrations keeps 21 MB,
+// which take about 80 ms to read and index.
+type keptLookup struct {
+	key  []byte
+	done chan struct{}
+	kept keptSources
+}
+
+// lookUpKept starts looking up the sources kept of the files of dir read
+// with o (nil without a cache).
+func lookUpKept(c *parsecache.Cache, dir string, o readfile.Options) *keptLookup {
+	if c == nil {
+		return nil
+	}
+	k := &keptLookup{key: sourcesKey(dir, o), done: make(chan struct{})}
+	go func() {
+		defer close(k.done)
+		k.kept = keptEntry(c, k.key)
+	}()
+	return k
+}
+
 // stampClock is the time a stamp is taken at (the tests move it on).
 var stampClock = time.Now
 
@@ -151,18 +198,18 @@ var sourcesRead atomic.Int64
 // is a symbolic link, a file whose directory now leads out of the
 // boundary, and one that could not be read. Without a cache, it is
 // readAll.
-func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Options) []readResult {
+// pre, when its key is the group's, is the entry looked up already.
+func readStamped(c *parsecache.Cache, dir string, names []string, o readfile.Options, pre *keptLookup) []readResult {
 	if c == nil || len(names) == 0 {
 		return readAll(dir, names, o)
 	}
-	h := sha256.New()
-	abs, _ := filepath.Abs(dir)
-	fmt.Fprintf(h, "%q %q %d %t\x00", abs, o.Root, o.Max, o.FollowOutside)
-	key := h.Sum(nil)
+	key := sourcesKey(dir, o)
 	var kept keptSources
-	var entry []byte
-	if c.Value(sourcesFormat, key, &entry) {
-		kept, _ = readKept(entry)
+	if pre != nil && bytes.Equal(pre.key, key) {
+		<-pre.done
+		kept = pre.kept
+	} else {
+		kept = keptEntry(c, key)
 	}
 	// at[i] is where names[i] starts in the entry, or -1: the files come
 	// in the order the entry was written in, until one was added or

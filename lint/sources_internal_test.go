@@ -3,6 +3,7 @@
 package lint
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,7 +19,7 @@ import (
 func stamped(t *testing.T, c *parsecache.Cache, dir string, names ...string) (map[string]string, int64) {
 	t.Helper()
 	before := sourcesRead.Load()
-	out := readStamped(c, dir, names, readfile.Options{Max: MaxFileSize, Root: dir, Dirs: &readfile.Dirs{}})
+	out := readStamped(c, dir, names, readfile.Options{Max: MaxFileSize, Root: dir, Dirs: &readfile.Dirs{}}, nil)
 	got := map[string]string{}
 	for i, r := range out {
 		if r.err != nil {
@@ -68,6 +69,38 @@ func openTestCache(t *testing.T) *parsecache.Cache {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestKeptLookedUpWhileListing: a directory argument's kept sources are
+// looked up once, while it is listed, and are the ones its files are
+// read from (a run after the second reads no file).
+func TestKeptLookedUpWhileListing(t *testing.T) {
+	settled(t)
+	dir := t.TempDir()
+	dir = filepath.Join(dir, "db")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "1_a.up.sql", "CREATE TABLE a (id int);")
+	write(t, dir, "2_b.up.sql", "CREATE TABLE b (id int);")
+	dir = filepath.Dir(dir)
+	cache := filepath.Join(t.TempDir(), "cache")
+	for run := range 3 {
+		s, err := Resolve(Options{Dir: dir, Dialect: "postgres", NoGit: true, Cache: CacheOptions{Dir: cache}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lookups, read := keptEntries.Load(), sourcesRead.Load()
+		if _, err := Check(context.Background(), s, []string{"db"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := keptEntries.Load() - lookups; n != 1 {
+			t.Errorf("run %d: the kept sources were looked up %d times, want once", run+1, n)
+		}
+		if n := sourcesRead.Load() - read; run == 2 && n != 0 {
+			t.Errorf("run 3: %d files read, want none (the sources looked up while listing)", n)
+		}
+	}
 }
 
 // TestStampedSameSizeOldMtime: a file rewritten with contents of the same
