@@ -58,7 +58,9 @@ func TestGitCallsDoNotGrowWithMarkers(t *testing.T) {
 // TestGitAskedOnceWhileReading: git's questions about a directory, asked
 // while its files are read (lint/gitearly.go), are not asked again when
 // the deploys are dated, whether the directory or a file of it is named,
-// and the answers date the history as they did when asked afterwards.
+// and the answers date the history as they did when asked afterwards; a
+// small history asks git status, a large one reads the index instead
+// (and asks no git status when its files match it).
 func TestGitAskedOnceWhileReading(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -71,8 +73,15 @@ func TestGitAskedOnceWhileReading(t *testing.T) {
 	// new and not committed: the pending deploy, which drops a column of
 	// a table shipped in an earlier deploy
 	write(t, dir, map[string]string{"db/000004_m4.up.sql": "ALTER TABLE t1 DROP COLUMN name;\n"})
-	for _, arg := range []string{"db", "db/000004_m4.up.sql"} {
-		t.Run(arg, func(t *testing.T) {
+	for _, c := range []struct {
+		arg       string
+		fromIndex bool
+	}{{"db", false}, {"db/000004_m4.up.sql", false}, {"db", true}, {"db/000004_m4.up.sql", true}} {
+		arg := c.arg
+		t.Run(fmt.Sprintf("%s/index=%v", arg, c.fromIndex), func(t *testing.T) {
+			if c.fromIndex {
+				defer lint.SetIndexFrom(0)()
+			}
 			trace := filepath.Join(t.TempDir(), "trace")
 			t.Setenv("GIT_TRACE", trace)
 			s, err := lint.Resolve(lint.Options{Dir: dir, Dialect: "postgres", Now: start.AddDate(1, 0, 0), Cache: lint.CacheOptions{Off: true}})
@@ -95,15 +104,24 @@ func TestGitAskedOnceWhileReading(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range []string{"built-in: git rev-parse --show-toplevel", "built-in: git ls-files --stage", "built-in: git diff-index --cached"} {
+			once := []string{"built-in: git rev-parse --show-toplevel", "built-in: git status"}
+			never := []string{"built-in: git ls-files", "built-in: git diff-index"}
+			if c.fromIndex {
+				// the work tree is compared with the index by migsafe,
+				// which has read it: git status would stat and list it
+				// again
+				once = []string{"built-in: git rev-parse --show-toplevel", "built-in: git ls-files --stage", "built-in: git diff-index --cached"}
+				never = []string{"built-in: git status"}
+			}
+			for _, q := range once {
 				if n := strings.Count(string(b), q); n != 1 {
 					t.Errorf("%q asked %d times, want once:\n%s", q, n, b)
 				}
 			}
-			// the work tree is compared with the index by migsafe, which
-			// has read it: git status would stat and list it again
-			if n := strings.Count(string(b), "built-in: git status"); n != 0 {
-				t.Errorf("git status asked %d times about a clean work tree and an untracked file, want none:\n%s", n, b)
+			for _, q := range never {
+				if n := strings.Count(string(b), q); n != 0 {
+					t.Errorf("%q asked %d times about a clean work tree and an untracked file, want never:\n%s", q, n, b)
+				}
 			}
 		})
 	}

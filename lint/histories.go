@@ -577,9 +577,9 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			rel[i] = d + "/" + path.Base(f.Path) // both clean
 		}
 	}
-	git := early.replies(ctx, repo, dirs, opt.since)
+	git := early.replies(ctx, repo, dirs, opt.since, len(hs.Parts))
 	added, modified, refs := git.added, git.modified, git.refs
-	for _, err := range []error{git.errAdded, git.errSince} {
+	for _, err := range []error{git.errAdded, git.errStatus, git.errSince} {
 		if err != nil {
 			return err
 		}
@@ -826,12 +826,15 @@ func (r sinceRefs) changed(ctx context.Context, repo *gitlog.Repo, dirs []string
 }
 
 // workStatus is what git status says of the parts' files (rel: their
-// repository paths), from the index read early and the parts' contents
-// (gitlog.Repo.WorkStatus; git is asked about a templated file, whose
-// part is not the file's content); git status itself when the index could
-// not be read (a repository without a commit yet, or on a file system
-// that ignores case).
+// repository paths): its answer on a small history; on a large one, from
+// the index read early and the parts' contents (gitlog.Repo.WorkStatus;
+// git is asked about a templated file, whose part is not the file's
+// content); git status itself when the index could not be read (a
+// repository without a commit yet).
 func workStatus(ctx context.Context, repo *gitlog.Repo, git gitReplies, dirs []string, parts []*analyzer.File, rel []string, executable map[string]bool) (uncommitted, dirty, unstaged map[string]bool, err error) {
+	if w := git.status; w != nil {
+		return w.uncommitted, w.dirty, w.unstaged, nil
+	}
 	if git.index == nil {
 		return repo.Status(ctx, dirs)
 	}

@@ -20,7 +20,8 @@ import (
 // removed from the index, an untracked, a staged and an intent-to-add
 // migration, a file with a BOM, a templated one) is dated and linted the
 // same from the index and the files read (workStatus) as from git status,
-// with and without --since, on a cold and a warm cache.
+// with and without --since, on a cold and a warm cache (the history is
+// compared with the index however small it is).
 func TestWorkStatusAsGitStatus(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -62,6 +63,8 @@ func TestWorkStatusAsGitStatus(t *testing.T) {
 
 	run := func(since string, cache string, fromIndex bool) string {
 		t.Helper()
+		defer func(n int) { indexFrom = n }(indexFrom)
+		indexFrom = 0 // from the index, however small the history
 		if !fromIndex {
 			defer func(r func(*gitlog.Repo, context.Context, []string) (*gitlog.Index, error)) { readIndex = r }(readIndex)
 			readIndex = func(*gitlog.Repo, context.Context, []string) (*gitlog.Index, error) {

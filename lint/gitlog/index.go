@@ -6,7 +6,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"hash"
 	"slices"
 	"strconv"
@@ -40,28 +39,16 @@ var emptyBlobs = []string{
 	"473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813",
 }
 
-// ErrIgnoreCase is ReadIndex's answer in a repository whose file system
-// ignores case (core.ignoreCase: macOS, Windows): git matches a file to
-// an entry named in another case there, so the caller asks git status.
-var ErrIgnoreCase = errors.New("git: core.ignoreCase is set")
-
 // ReadIndex reads the index's entries under dirs (git ls-files --stage)
 // and what the index changed from HEAD (git diff-index --cached), at
-// once. It fails when HEAD has no commit yet, and with ErrIgnoreCase: the
-// caller asks git status.
+// once. It fails when HEAD has no commit yet: the caller asks git status.
 func (g *Repo) ReadIndex(ctx context.Context, dirs []string) (*Index, error) {
 	ix := &Index{}
 	var lsOut []byte
 	var lsErr, diffErr error
-	ignoreCase := false
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		lsOut, lsErr = runGit(ctx, g.Root, append([]string{"ls-files", "--stage", "-z", "--"}, dirs...)...)
-	})
-	wg.Go(func() {
-		// (git config exits 1 when the key is not set)
-		out, _ := runGit(ctx, g.Root, "config", "--get", "--bool", "core.ignoreCase")
-		ignoreCase = strings.TrimSpace(string(out)) == "true"
 	})
 	wg.Go(func() {
 		var out []byte
@@ -76,9 +63,6 @@ func (g *Repo) ReadIndex(ctx context.Context, dirs []string) (*Index, error) {
 	}
 	if diffErr != nil {
 		return nil, diffErr
-	}
-	if ignoreCase {
-		return nil, ErrIgnoreCase
 	}
 	ix.entries = stageEntries(lsOut)
 	return ix, nil
@@ -148,7 +132,9 @@ type WorkFile struct {
 //   - a file whose content is the index's object is as git status would
 //     find it after stat'ing and hashing it;
 //   - a file the index does not have is untracked (git status leaves out
-//     the ignored ones, which HEAD does not have either);
+//     the ignored ones, which HEAD does not have either), unless the
+//     repository ignores case (core.ignoreCase: macOS, Windows), where
+//     git may match it to an entry named in another case: git is asked;
 //   - git status is asked about the rest by name, without listing any
 //     directory: a content that differs, an unmerged path, an entry added
 //     with --intent-to-add, a symbolic link. A file whose content the
@@ -201,9 +187,23 @@ func (g *Repo) WorkStatus(ctx context.Context, ix *Index, dirs []string, files [
 	}
 	wg.Wait()
 	var asked []string
+	untrackedFiles := "--untracked-files=no"
+	ignoreCase := -1 // unknown until a file is untracked
 	for i, f := range files {
 		switch state[i] {
 		case untracked:
+			if ignoreCase < 0 {
+				// (git config exits 1 when the key is not set)
+				out, _ := runGit(ctx, g.Root, "config", "--get", "--bool", "core.ignoreCase")
+				ignoreCase = 0
+				if strings.TrimSpace(string(out)) == "true" {
+					ignoreCase = 1
+				}
+			}
+			if ignoreCase == 1 {
+				asked, untrackedFiles = append(asked, f.Path), "--untracked-files=all"
+				continue
+			}
 			uncommitted[f.Path] = true // git status: ??
 			if ix.staged[f.Path] != 0 {
 				changed[f.Path] = true // and "D ": git rm --cached
@@ -227,7 +227,7 @@ func (g *Repo) WorkStatus(ctx context.Context, ix *Index, dirs []string, files [
 	}
 	slices.Sort(asked)
 	asked = slices.Compact(asked)
-	status := []string{"status", "--porcelain", "-z", "--untracked-files=no", "--no-renames", "--"}
+	status := []string{"status", "--porcelain", "-z", untrackedFiles, "--no-renames", "--"}
 	args := append([]string{"--literal-pathspecs"}, append(status, asked...)...)
 	if len(asked) > maxNamed {
 		args = append(status, dirs...) // (a command line has its limits)

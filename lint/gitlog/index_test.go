@@ -3,7 +3,6 @@ package gitlog_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -193,24 +192,44 @@ func statusNamed(trace []byte) []string {
 	return nil
 }
 
-// TestReadIndexIgnoreCase: where the file system ignores case, git
-// matches a file to an index entry named in another case; ReadIndex says
-// so, and the caller asks git status.
-func TestReadIndexIgnoreCase(t *testing.T) {
+// TestWorkStatusIgnoreCase: where the file system ignores case
+// (core.ignoreCase), git matches a file to an index entry named in
+// another case; WorkStatus asks git about a file the index lacks there,
+// and still finds an untracked one.
+func TestWorkStatusIgnoreCase(t *testing.T) {
 	dir, run, write := dbRepo(t)
 	write("1.sql", "a\n")
 	run("add", "db")
 	run("commit", "-q", "-m", "1")
+	write("2.sql", "b\n")
 	repo, err := gitlog.Locate(context.Background(), dir)
 	if err != nil || repo == nil {
 		t.Fatal(err)
 	}
-	if _, err := repo.ReadIndex(context.Background(), []string{"db"}); err != nil {
-		t.Fatalf("core.ignoreCase unset: %v", err)
-	}
-	run("config", "core.ignoreCase", "true")
-	if ix, err := repo.ReadIndex(context.Background(), []string{"db"}); !errors.Is(err, gitlog.ErrIgnoreCase) {
-		t.Fatalf("core.ignoreCase set: %+v, %v; want ErrIgnoreCase", ix, err)
+	ctx := context.Background()
+	files := []gitlog.WorkFile{{Path: "db/1.sql", Content: [][]byte{[]byte("a\n")}}, {Path: "db/2.sql", Content: [][]byte{[]byte("b\n")}}}
+	for _, ignoreCase := range []string{"false", "true"} {
+		run("config", "core.ignoreCase", ignoreCase)
+		trace := filepath.Join(t.TempDir(), "trace")
+		t.Setenv("GIT_TRACE", trace)
+		ix, err := repo.ReadIndex(ctx, []string{"db"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, c, w, err := repo.WorkStatus(ctx, ix, []string{"db"}, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(keys(u), []string{"db/2.sql"}) || len(c) != 0 || len(w) != 0 {
+			t.Errorf("core.ignoreCase %s: uncommitted %v, changed %v, unstaged %v; want db/2.sql untracked", ignoreCase, keys(u), keys(c), keys(w))
+		}
+		b, err := os.ReadFile(trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := statusNamed(b), map[string][]string{"false": nil, "true": {"db/2.sql"}}[ignoreCase]; !slices.Equal(got, want) {
+			t.Errorf("core.ignoreCase %s: git status asked about %v, want %v", ignoreCase, got, want)
+		}
 	}
 }
 
