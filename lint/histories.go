@@ -568,10 +568,10 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 				dirs = append(dirs, d)
 			}
 		}
-		switch {
-		case d == fd:
+		switch d {
+		case fd:
 			rel[i] = f.Path // named from the repository's top already
-		case d == ".":
+		case ".":
 			rel[i] = path.Base(f.Path)
 		default:
 			rel[i] = d + "/" + path.Base(f.Path) // both clean
