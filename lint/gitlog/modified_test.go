@@ -154,15 +154,7 @@ func TestChangedSinceFromStatus(t *testing.T) {
 	run("add", "db")
 	run("commit", "-q", "-m", "base")
 	run("tag", "ref")
-	run("checkout", "-q", "-b", "side")
-	write("conflict.sql", "side\n")
-	run("commit", "-q", "-am", "side")
-	run("checkout", "-q", "main")
-	write("conflict.sql", "main\n")
-	run("commit", "-q", "-am", "main")
-	// conflict.sql unmerged (git exits 1); merged before anything is
-	// staged: git merge refuses an index that differs from HEAD
-	run("merge", "-q", "side")
+	unmerge(run, write, "conflict.sql")
 	write("staged.sql", "s2\n")
 	write("putback.sql", "p2\n")
 	write("twice.sql", "t2\n")
@@ -210,6 +202,20 @@ func TestChangedSinceFromStatus(t *testing.T) {
 			t.Errorf("since %s: git diff says %v", rev, want)
 		}
 	}
+}
+
+// unmerge leaves the committed file name of db unmerged: a side branch
+// and main change it, then main merges the side branch (git exits 1). It
+// comes before anything is staged: git merge refuses an index that
+// differs from HEAD.
+func unmerge(run func(args ...string), write func(name, text string), name string) {
+	run("checkout", "-q", "-b", "side")
+	write(name, "side\n")
+	run("commit", "-q", "-am", "side")
+	run("checkout", "-q", "main")
+	write(name, "main\n")
+	run("commit", "-q", "-am", "main")
+	run("merge", "-q", "side")
 }
 
 // dbRepo is a new repository with a db folder: run runs git in it (a
