@@ -121,3 +121,50 @@ func TestWorkStatusAsGitStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestMagicDirectoryDated: a history in a directory named like a git
+// pathspec with magic (":(exclude)*" would exclude every file) is dated
+// from git, whether git status or the index is asked about it: git reads
+// every path literally.
+func TestMagicDirectoryDated(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	db := ":(exclude)*"
+	if err := os.MkdirAll(filepath.Join(dir, db), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	historytest.Git(t, dir, time.Time{}, "init", "-q")
+	for i := 1; i <= 2; i++ {
+		p := filepath.Join(dir, db, fmt.Sprintf("%06d_m%d.up.sql", i, i))
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("CREATE TABLE t%d (id bigint PRIMARY KEY);\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		historytest.Git(t, dir, time.Time{}, "--literal-pathspecs", "add", "--", db)
+		historytest.Git(t, dir, start.AddDate(0, 0, i), "commit", "-q", "-m", fmt.Sprint(i))
+	}
+	if err := os.WriteFile(filepath.Join(dir, db, "000003_m3.up.sql"), []byte("ALTER TABLE t1 DROP COLUMN id;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []int{indexFrom, 0} {
+		func() {
+			defer func(n int) { indexFrom = n }(indexFrom)
+			indexFrom = from
+			s, err := Resolve(Options{Dir: dir, Dialect: "postgres", Now: start.AddDate(1, 0, 0), Cache: CacheOptions{Off: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Check(context.Background(), s, []string{db})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := res.Histories[0]
+			var pending []bool
+			for _, f := range hs.Parts {
+				pending = append(pending, hs.Deploys.Deploy(f.Deploy).Pending)
+			}
+			if !hs.Git || !reflect.DeepEqual(pending, []bool{false, false, true}) {
+				t.Errorf("index from %d files: dated from git %v, pending %v; want the two committed migrations dated and the third pending", from, hs.Git, pending)
+			}
+		}()
+	}
+}

@@ -79,8 +79,10 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("git refuses to read the repository at %s: it is owned by another user (git's \"dubious ownership\" check), so the deploys cannot be dated; if you trust it, run git config --global --add safe.directory %s, or pass --no-git to count every migration version as its own deploy", e.Dir, e.Dir)
 }
 
+// runGit runs git in dir. Paths are literal: a migrations directory named
+// like a glob or with pathspec magic (":(exclude)…") is the directory.
 func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "core.quotePath=false"}, args...)...)
+	cmd := exec.CommandContext(ctx, "git", append([]string{"--literal-pathspecs", "-c", "core.quotePath=false"}, args...)...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -306,7 +308,7 @@ func (g *Repo) ChangedFrom(ctx context.Context, rev string, dirs []string, stage
 	if len(both) > maxNamed {
 		both = dirs // (a command line has its limits)
 	}
-	out, err := runGit(ctx, g.Root, append([]string{"--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames", rev, "--"}, both...)...)
+	out, err := runGit(ctx, g.Root, append([]string{"diff", "--name-only", "-z", "--no-renames", rev, "--"}, both...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -228,7 +228,7 @@ func (g *Repo) WorkStatus(ctx context.Context, ix *Index, dirs []string, files [
 	slices.Sort(asked)
 	asked = slices.Compact(asked)
 	status := []string{"status", "--porcelain", "-z", untrackedFiles, "--no-renames", "--"}
-	args := append([]string{"--literal-pathspecs"}, append(status, asked...)...)
+	args := append(status, asked...)
 	if len(asked) > maxNamed {
 		args = append(status, dirs...) // (a command line has its limits)
 	}

@@ -225,6 +225,34 @@ func TestWorkStatusIgnoreCase(t *testing.T) {
 	}
 }
 
+// TestReadIndexLiteralDirectory: a directory named with pathspec magic is
+// asked about as named, not as a pathspec that excludes it.
+func TestReadIndexLiteralDirectory(t *testing.T) {
+	dir, run, _ := dbRepo(t)
+	d := ":(exclude)*"
+	if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, d, "1.sql"), []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("--literal-pathspecs", "add", "--", d)
+	run("commit", "-q", "-m", "1")
+	repo, err := gitlog.Locate(context.Background(), dir)
+	if err != nil || repo == nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ix, err := repo.ReadIndex(ctx, []string{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, c, w, err := repo.WorkStatus(ctx, ix, []string{d}, []gitlog.WorkFile{{Path: d + "/1.sql", Content: [][]byte{[]byte("a\n")}}})
+	if err != nil || len(u)+len(c)+len(w) != 0 {
+		t.Fatalf("a committed file of %s: uncommitted %v, changed %v, unstaged %v, %v; want it clean", d, u, c, w, err)
+	}
+}
+
 func keys(m map[string]bool) []string {
 	var out []string
 	for k := range m {
