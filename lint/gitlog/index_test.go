@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -28,9 +27,6 @@ import (
 func TestWorkStatus(t *testing.T) {
 	for _, format := range []string{"sha1", "sha256"} {
 		t.Run(format, func(t *testing.T) {
-			if out, err := exec.Command("git", "init", "-q", "--object-format="+format, t.TempDir()).CombinedOutput(); err != nil {
-				t.Skipf("this git makes no %s repository (git 2.29 and later do): %v %s", format, err, out)
-			}
 			dir, run, write := dbRepoInit(t, "init", "-q", "-b", "main", "--object-format="+format)
 			names := []string{"same", "staged", "unstaged", "both", "putback", "readded", "rm-index", "conflict", "bom", "crlf", "mode", ":(exclude)magic*"}
 			for _, n := range names {
