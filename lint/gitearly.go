@@ -101,17 +101,24 @@ func askGit(ctx context.Context, repo *gitlog.Repo, dirs []string, since string,
 	var r gitReplies
 	var wg sync.WaitGroup
 	wg.Go(func() { r.added, r.modified, r.errAdded = repo.AddedModified(ctx, dirs) })
+	indexRead := make(chan struct{}) // r.index is set
 	if files < indexFrom {
+		close(indexRead)
 		wg.Go(func() {
 			var w workTree
 			w.uncommitted, w.dirty, w.unstaged, r.errStatus = repo.Status(ctx, dirs)
 			r.status = &w
 		})
 	} else {
-		wg.Go(func() { r.index, _ = readIndex(repo, ctx, dirs) })
+		wg.Go(func() {
+			defer close(indexRead)
+			r.index, _ = readIndex(repo, ctx, dirs)
+		})
 	}
 	if since != "" {
-		wg.Go(func() { r.refs, r.errSince = askSince(ctx, repo, since, dirs) })
+		wg.Go(func() {
+			r.refs, r.errSince = askSince(ctx, repo, since, dirs, func() *gitlog.Index { <-indexRead; return r.index })
+		})
 	}
 	wg.Wait()
 	return r

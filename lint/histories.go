@@ -588,7 +588,8 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if err != nil {
 		return err
 	}
-	var inRef, changed map[string]bool
+	var inRef gitlog.Paths
+	var changed map[string]bool
 	var deleted, behind []string
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -601,7 +602,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		}
 		changed = map[string]bool{}
 		for p := range changedRef {
-			if !inBase[p] || changedBase[p] {
+			if !inBase.Has(p) || changedBase[p] {
 				changed[p] = true
 			}
 		}
@@ -636,8 +637,9 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 			a.c, a.committed = added[r]
 			a.pending = uncommitted[r] || !a.committed
 			if opt.since != "" {
-				a.pending = !inRef[r]
-				a.edited = inRef[r] && changed[r]
+				in := inRef.Has(r)
+				a.pending = !in
+				a.edited = in && changed[r]
 			}
 			a.marks = hasMarker(hs.Parts[i])
 		}
@@ -717,16 +719,16 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 // share a path) and as many parts as REF has migrations are among them,
 // there are none, and no set of the parts is built (a history of 100,000
 // that one branch adds to).
-func notParts(root string, inRef, inBase map[string]bool, rel []string, whole bool) (deleted, behind []string) {
+func notParts(root string, inRef, inBase gitlog.Paths, rel []string, whole bool) (deleted, behind []string) {
 	if whole {
 		inRefSQL, found := 0, 0
-		for p := range inRef {
+		for p := range inRef.All() {
 			if strings.HasSuffix(p, ".sql") {
 				inRefSQL++
 			}
 		}
 		for _, r := range rel {
-			if inRef[r] && strings.HasSuffix(r, ".sql") {
+			if inRef.Has(r) && strings.HasSuffix(r, ".sql") {
 				found++
 			}
 		}
@@ -738,14 +740,14 @@ func notParts(root string, inRef, inBase map[string]bool, rel []string, whole bo
 	for _, r := range rel {
 		parts[r] = true
 	}
-	for p := range inRef {
+	for p := range inRef.All() {
 		if !strings.HasSuffix(p, ".sql") || parts[p] {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(p))); err == nil {
 			continue
 		}
-		if inBase[p] {
+		if inBase.Has(p) {
 			deleted = append(deleted, p)
 		} else {
 			behind = append(behind, p)
@@ -772,37 +774,54 @@ func wholeFiles(parts []*analyzer.File) bool {
 // (the work tree is compared once it has been read: changed).
 type sinceRefs struct {
 	rev, base             string
-	inRef, inBase         map[string]bool
+	inRef, inBase         gitlog.Paths
 	stagedRef, stagedBase map[string]bool
 }
 
 // askSince asks git about --since what needs no file of the work tree.
-func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []string) (sinceRefs, error) {
+// index is the index as ReadIndex read it for a large history (waiting
+// for it), else nil: from it, what a commit has is the index's entries
+// with what the index changed since (gitlog.Repo.AtFromIndex), and what
+// it changed since HEAD is known, where the commits' trees are listed
+// otherwise (two processes and as many paths as the index for each).
+func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []string, index func() *gitlog.Index) (sinceRefs, error) {
 	var r sinceRefs
 	rev, err := repo.Verify(ctx, since)
 	if err != nil {
 		return r, err
 	}
 	r.rev = rev
-	if r.inRef, err = repo.At(ctx, rev, dirs); err != nil {
-		return r, err
-	}
 	// what this branch changed is measured from where it left REF; a
 	// migration REF has and the fork point had the same is not an edit of
 	// this branch (REF changed it since)
 	r.base = repo.MergeBase(ctx, rev)
-	r.inBase = r.inRef
-	if r.base != rev {
-		if r.inBase, err = repo.At(ctx, r.base, dirs); err != nil {
-			return r, err
+	head, _ := repo.Head(ctx) // "" before the first commit
+	// what commit c has, and the files the index changed since c
+	ask := func(c string) (in gitlog.Paths, changed map[string]bool, err error) {
+		ix := index()
+		var staged map[string]byte
+		if ix != nil && c == head {
+			staged = ix.Staged()
+		} else if staged, err = repo.StagedStatus(ctx, c, dirs); err != nil {
+			return in, nil, err
 		}
+		changed = make(map[string]bool, len(staged))
+		for p := range staged {
+			changed[p] = true
+		}
+		if ix != nil {
+			in, err = repo.AtFromIndex(ctx, ix, c, staged, dirs)
+			return in, changed, err
+		}
+		set, err := repo.At(ctx, c, dirs)
+		return gitlog.PathSet(set), changed, err
 	}
-	if r.stagedRef, err = repo.StagedSince(ctx, rev, dirs); err != nil {
+	if r.inRef, r.stagedRef, err = ask(rev); err != nil {
 		return r, err
 	}
-	r.stagedBase = r.stagedRef
+	r.inBase, r.stagedBase = r.inRef, r.stagedRef
 	if r.base != rev {
-		if r.stagedBase, err = repo.StagedSince(ctx, r.base, dirs); err != nil {
+		if r.inBase, r.stagedBase, err = ask(r.base); err != nil {
 			return r, err
 		}
 	}

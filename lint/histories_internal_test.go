@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/lint/gitlog"
 )
 
 // TestNotParts: REF's migrations that are not parts and not in the work
@@ -21,8 +22,8 @@ func TestNotParts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "db", "4.sql"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inRef := map[string]bool{"db/1.sql": true, "db/2.sql": true, "db/3.sql": true, "db/4.sql": true, "db/5.sql": true, "db/README": true}
-	inBase := map[string]bool{"db/1.sql": true, "db/2.sql": true, "db/3.sql": true}
+	inRef := gitlog.PathSet(map[string]bool{"db/1.sql": true, "db/2.sql": true, "db/3.sql": true, "db/4.sql": true, "db/5.sql": true, "db/README": true})
+	inBase := gitlog.PathSet(map[string]bool{"db/1.sql": true, "db/2.sql": true, "db/3.sql": true})
 	for _, c := range []struct {
 		name            string
 		rel             []string

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ func TestWorkStatusAsGitStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	git(time.Time{}, "rm", "-q", "--cached", "db/000005_m5.down.sql")
+	git(time.Time{}, "rm", "-q", "db/000001_m1.down.sql") // deleted since ref
 	put("000006_m6.down.sql", "\ufeffDROP TABLE t6;\n")
 	put("000007_m7.up.sql", "ALTER TABLE t1 DROP COLUMN name;\n")
 	put("000008_m8.up.sql", "ALTER TABLE t2 ADD COLUMN y int NOT NULL DEFAULT 0;\n")
@@ -90,14 +92,20 @@ func TestWorkStatusAsGitStatus(t *testing.T) {
 		for _, f := range res.Engine.Findings {
 			out += fmt.Sprintf("%s:%d %s\n", f.Path, f.Start.Line, f.Code)
 		}
+		for _, n := range res.Notes {
+			out += "note: " + n + "\n"
+		}
 		return out
 	}
 	// the files were written just now: their stamps are trusted as if
 	// taken an hour later, so that the third run reads none
 	t.Cleanup(func() { stampClock = time.Now })
 	stampClock = func() time.Time { return time.Now().Add(time.Hour) }
-	for _, since := range []string{"", "ref"} {
+	for _, since := range []string{"", "ref", "HEAD"} {
 		want := run(since, "", false)
+		if deleted := strings.Contains(want, "000001_m1.down.sql was in ref and has been deleted since"); deleted != (since == "ref") {
+			t.Fatalf("since %q: the deletion since ref noted %t\n%s", since, deleted, want)
+		}
 		for _, c := range []struct{ name, cache string }{
 			{"no cache", ""},
 			{"cold cache", filepath.Join(t.TempDir(), "c")},

@@ -29,6 +29,20 @@ type Repo struct {
 	Store Store
 
 	resolved sync.Map // directory → its symbolic links resolved, for Rel
+
+	headOnce sync.Once
+	head     string // HEAD's commit (Head)
+	headErr  error
+}
+
+// Head returns HEAD's commit, asked of git once; an error when HEAD has
+// no commit yet.
+func (g *Repo) Head(ctx context.Context) (string, error) {
+	g.headOnce.Do(func() {
+		out, err := runGit(ctx, g.Root, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+		g.head, g.headErr = strings.TrimSpace(string(out)), err
+	})
+	return g.head, g.headErr
 }
 
 // Find returns the repository containing dir, or nil when git is not
@@ -275,13 +289,17 @@ func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string, unst
 }
 
 // StagedSince returns the files under dirs whose content in the index
-// differs from rev's.
+// differs from rev's (StagedStatus's).
 func (g *Repo) StagedSince(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
-	out, err := runGit(ctx, g.Root, append([]string{"diff", "--cached", "--name-only", "-z", "--no-renames", rev, "--"}, dirs...)...)
+	st, err := g.StagedStatus(ctx, rev, dirs)
 	if err != nil {
 		return nil, err
 	}
-	return nameSet(out), nil
+	res := make(map[string]bool, len(st))
+	for p := range st {
+		res[p] = true
+	}
+	return res, nil
 }
 
 // ChangedFrom is ChangedSince from StagedSince's answer (asked while the

@@ -27,7 +27,7 @@ type Index struct {
 	// intent-to-add entry has, a symbolic link, a submodule)
 	entries map[string]indexEntry
 	// staged: path → what differs from HEAD, as git diff-index --cached
-	// says it (A, D, M, T, U)
+	// says it (A, D, M, T, U; StagedStatus)
 	staged map[string]byte
 }
 
@@ -50,13 +50,7 @@ func (g *Repo) ReadIndex(ctx context.Context, dirs []string) (*Index, error) {
 	wg.Go(func() {
 		lsOut, lsErr = runGit(ctx, g.Root, append([]string{"ls-files", "--stage", "-z", "--"}, dirs...)...)
 	})
-	wg.Go(func() {
-		var out []byte
-		out, diffErr = runGit(ctx, g.Root, append([]string{"diff-index", "--cached", "--name-status", "-z", "--no-renames", "HEAD", "--"}, dirs...)...)
-		if diffErr == nil {
-			ix.staged = nameStatus(out)
-		}
-	})
+	wg.Go(func() { ix.staged, diffErr = g.StagedStatus(ctx, "HEAD", dirs) })
 	wg.Wait()
 	if lsErr != nil {
 		return nil, lsErr

@@ -3,6 +3,7 @@ package gitlog_test
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -260,4 +261,95 @@ func keys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestAtFromIndex: the paths a commit has, from the index and what the
+// index changed since the commit, are those git ls-tree lists, for an
+// older commit and HEAD, in every state an entry can be in: committed,
+// added and deleted since the older commit, staged new, removed from the
+// index, deleted from the work tree only, added with --intent-to-add (new,
+// and after git rm --cached of a committed file), unmerged, empty, a
+// symbolic link; naming the entries git is asked about, or (past
+// maxNamed) listing the tree.
+func TestAtFromIndex(t *testing.T) {
+	dir, run, write := dbRepo(t)
+	for _, n := range []string{"same", "conflict", "rm-index", "rm-work", "readd-ita", "later-deleted"} {
+		write(n+".sql", n+"\n")
+	}
+	write("empty.sql", "")
+	if err := os.Symlink("same.sql", filepath.Join(dir, "db", "link.sql")); err != nil {
+		t.Fatal(err)
+	}
+	run("add", "db")
+	run("commit", "-q", "-m", "old")
+	run("tag", "old")
+	write("later.sql", "later\n")
+	run("add", "db/later.sql")
+	run("rm", "-q", "db/later-deleted.sql")
+	run("commit", "-q", "-m", "later")
+	unmerge(run, write, "conflict.sql")
+	write("staged-new.sql", "n\n")
+	run("add", "db/staged-new.sql")
+	run("rm", "-q", "--cached", "db/rm-index.sql", "db/readd-ita.sql")
+	run("add", "--intent-to-add", "db/readd-ita.sql")
+	if err := os.Remove(filepath.Join(dir, "db", "rm-work.sql")); err != nil {
+		t.Fatal(err)
+	}
+	write("ita.sql", "i\n")
+	run("add", "--intent-to-add", "db/ita.sql")
+	write("untracked.sql", "u\n")
+
+	ctx := context.Background()
+	repo, err := gitlog.Locate(ctx, dir)
+	if err != nil || repo == nil {
+		t.Fatal(err)
+	}
+	dirs := []string{"db"}
+	ix, err := repo.ReadIndex(ctx, dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := repo.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rev := range []string{"old", head} {
+		set, err := repo.At(ctx, rev, dirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev == "old" && (!set["db/later-deleted.sql"] || set["db/later.sql"]) || rev == head && (set["db/later-deleted.sql"] || !set["db/later.sql"]) {
+			t.Fatalf("%s has %v: not the states this test sets up", rev, set)
+		}
+		staged, err := repo.StagedStatus(ctx, rev, dirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev == head && !reflect.DeepEqual(staged, ix.Staged()) {
+			t.Errorf("what the index changed since HEAD: %v from ReadIndex, %v from StagedStatus", ix.Staged(), staged)
+		}
+		for _, max := range []int{1000, 1} {
+			restore := gitlog.SetMaxNamed(max)
+			got, err := repo.AtFromIndex(ctx, ix, rev, staged, dirs)
+			restore()
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := map[string]bool{}
+			for p := range got.All() {
+				if all[p] {
+					t.Errorf("%s (naming at most %d): %s yielded twice", rev, max, p)
+				}
+				all[p] = true
+			}
+			if !reflect.DeepEqual(all, set) {
+				t.Errorf("%s (naming at most %d): from the index %v, git ls-tree says %v", rev, max, slices.Sorted(maps.Keys(all)), slices.Sorted(maps.Keys(set)))
+			}
+			for _, p := range []string{"db/same.sql", "db/later.sql", "db/later-deleted.sql", "db/staged-new.sql", "db/rm-index.sql", "db/rm-work.sql", "db/readd-ita.sql", "db/ita.sql", "db/conflict.sql", "db/empty.sql", "db/link.sql", "db/untracked.sql", "db/none.sql"} {
+				if got.Has(p) != set[p] {
+					t.Errorf("%s (naming at most %d): Has(%s) is %t, git ls-tree says %t", rev, max, p, got.Has(p), set[p])
+				}
+			}
+		}
+	}
 }

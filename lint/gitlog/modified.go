@@ -30,7 +30,7 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Com
 		}
 		return files.maps()
 	}
-	out, err := runGit(ctx, g.Root, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+	head, err := g.Head(ctx)
 	if err != nil {
 		// no commit yet: nothing to remember
 		files, err := g.walk(ctx, nil, dirs)
@@ -39,7 +39,6 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Com
 		}
 		return files.maps()
 	}
-	head := strings.TrimSpace(string(out))
 	sorted := slices.Clone(dirs)
 	slices.Sort(sorted)
 	digest := []byte(g.Root + "\x00" + strings.Join(sorted, "\x00"))
