@@ -22,30 +22,35 @@ type CacheOptions struct {
 	Results bool
 }
 
-// openCache wraps d with the parse cache the options ask for. A default
+// openCache opens the cache the options ask for (nil: none). A default
 // directory that cannot be created (a read-only home) means no cache, not
 // an error; a directory the user named must work.
-func openCache(o CacheOptions, d analyzer.Dialect) (analyzer.Dialect, *parsecache.Cache, error) {
+func openCache(o CacheOptions) (*parsecache.Cache, error) {
 	if o.Off {
-		return d, nil, nil
+		return nil, nil
 	}
 	dir := o.Dir
 	if dir == "" {
 		def, err := parsecache.DefaultDir()
 		if err != nil {
-			return d, nil, nil
+			return nil, nil
 		}
 		c, err := parsecache.Open(def)
 		if err != nil {
-			return d, nil, nil
+			return nil, nil
 		}
-		return c.WrapFrom(d, minCached(d)), c, nil
+		return c, nil
 	}
-	c, err := parsecache.Open(dir)
-	if err != nil {
-		return nil, nil, err
+	return parsecache.Open(dir)
+}
+
+// cachedDialect is d with its parses kept in c (d itself without a
+// cache).
+func cachedDialect(c *parsecache.Cache, d analyzer.Dialect) analyzer.Dialect {
+	if c == nil {
+		return d
 	}
-	return c.WrapFrom(d, minCached(d)), c, nil
+	return c.WrapFrom(d, minCached(d))
 }
 
 // minCached is the smallest part whose parse the cache keeps. libpg_query

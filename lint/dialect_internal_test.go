@@ -113,7 +113,7 @@ func TestArgNames(t *testing.T) {
 	}
 	var want []string
 	for _, a := range args {
-		files, _ := discover(a, dir, excluded, false)
+		files, _ := discover(a, dir, excluded, false, nil)
 		want = append(want, files...)
 	}
 	found := &discovered{}

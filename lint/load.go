@@ -2,6 +2,7 @@ package lint
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/migsafe/migsafe/analyzer"
+	"github.com/migsafe/migsafe/analyzer/parsecache"
 	"github.com/migsafe/migsafe/internal/readfile"
 )
 
@@ -26,6 +29,7 @@ const MaxFileSize = 16 << 20
 // since. The exclusion rules and symbolic-link policy are the run's, the
 // same for both. The discover of a nil *discovered remembers nothing.
 type discovered struct {
+	kept  *parsecache.Cache // keeps the directories' listings (nil: none)
 	mu    sync.Mutex
 	m     map[string]discovery
 	lists map[string]listing // sqlFiles' answers, by directory
@@ -77,13 +81,17 @@ func (f *discovered) discover(arg, dir string, excluded func(string) bool, follo
 			return d
 		}
 	}
-	files, errs := discover(arg, dir, excluded, follow)
+	var kept *parsecache.Cache
+	if f != nil {
+		kept = f.kept
+	}
+	files, errs := discover(arg, dir, excluded, follow, kept)
 	return discovery{files, errs}
 }
 
 // remember is discover of arg, kept for the next discover of arg.
 func (f *discovered) remember(arg, dir string, excluded func(string) bool, follow bool) discovery {
-	files, errs := discover(arg, dir, excluded, follow)
+	files, errs := discover(arg, dir, excluded, follow, f.kept)
 	d := discovery{files, errs}
 	keep(&f.mu, &f.m, arg, d)
 	return d
@@ -116,9 +124,10 @@ func take[T any](mu *sync.Mutex, m map[string]T, key string) (T, bool) {
 // they stay inside the argument's boundary (its repository, else the
 // directory given); a link out of it is an error naming it unless follow
 // is set, so that nothing is left out silently. A directory reached twice
-// (a link cycle) is searched once.
-func discover(arg, dir string, excluded func(string) bool, follow bool) ([]string, []error) {
-	w := &walker{dir: dir, excluded: excluded, follow: follow, visited: map[string]bool{}}
+// (a link cycle) is searched once. With kept, a directory's listing is
+// kept between runs (walker.list).
+func discover(arg, dir string, excluded func(string) bool, follow bool, kept *parsecache.Cache) ([]string, []error) {
+	w := &walker{kept: kept, dir: dir, excluded: excluded, follow: follow, visited: map[string]bool{}}
 	full := arg
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(dir, arg)
@@ -146,6 +155,7 @@ func discover(arg, dir string, excluded func(string) bool, follow bool) ([]strin
 
 // walker searches directories for .sql files, following symbolic links.
 type walker struct {
+	kept     *parsecache.Cache // keeps the listings (nil: none)
 	dir      string
 	excluded func(string) bool
 	follow   bool
@@ -173,17 +183,53 @@ func (w *walker) walk(p string) {
 		}
 		w.visited[real] = true
 	}
-	ents, err := readDirUnsorted(p)
+	files, dirs, err := w.list(p)
 	if err != nil {
 		w.errs = append(w.errs, PathError(Display(w.dir, p), err))
 		return
 	}
-	var files []string
-	var dirs []string
+	// the directory as displayed, once: its files are named under it
+	dp := Display(w.dir, p)
+	for _, name := range files {
+		w.n++
+		w.add(joinName(dp, name))
+	}
+	for _, name := range dirs {
+		w.walk(filepath.Join(p, name))
+	}
+}
+
+// list returns the .sql files of the directory p (the names not of
+// directories) and its directories that are not hidden, each sorted. A
+// listing of a directory without symbolic links is kept in the cache
+// with the directory's stamp, and the next run takes it while the
+// directory has that stamp: listing 200,000 names took a fifth of a run
+// of --since on 100,000 migrations, and then their names were sorted.
+func (w *walker) list(p string) (files, dirs []string, err error) {
+	key := listingKey(p)
+	if w.kept != nil {
+		var l keptListing
+		if w.kept.Value(listingFormat, key, &l) && readfile.SameDirStamp(p, l.Stamp) {
+			listingsKept.Add(1)
+			return splitNames(l.Files), splitNames(l.Dirs), nil
+		}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	stamp, trusted := readfile.DirStamp(f, stampClock())
+	ents, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, nil, err
+	}
+	links := false
 	for _, e := range ents {
 		name := e.Name()
 		isDir := e.IsDir()
 		if e.Type()&fs.ModeSymlink != 0 {
+			links = true
 			// a dangling link named .sql is reported by the reader
 			c := filepath.Join(p, name)
 			st, err := os.Stat(c)
@@ -207,15 +253,40 @@ func (w *walker) walk(p string) {
 	}
 	files = sortNames(files)
 	slices.Sort(dirs)
-	// the directory as displayed, once: its files are named under it
-	dp := Display(w.dir, p)
-	for _, name := range files {
-		w.n++
-		w.add(joinName(dp, name))
+	// where a link leads may change while the directory does not
+	if w.kept != nil && trusted && !links {
+		w.kept.PutValue(listingFormat, key, &keptListing{Stamp: stamp, Files: strings.Join(files, "\x00"), Dirs: strings.Join(dirs, "\x00")})
 	}
-	for _, name := range dirs {
-		w.walk(filepath.Join(p, name))
+	return files, dirs, nil
+}
+
+// listingFormat is the kind of the cache entries that keep a directory's
+// listing (walker.list); change it when keptListing changes shape.
+const listingFormat = "migsafe-listing-1"
+
+// keptListing is a directory's listing as kept: its stamp when listed,
+// and the names of its .sql files and of its directories, sorted, each
+// joined by NUL (one string to read back, not 200,000).
+type keptListing struct {
+	Stamp       readfile.Stamp
+	Files, Dirs string
+}
+
+// listingsKept counts the listings taken from the cache (for the tests).
+var listingsKept atomic.Int64
+
+// listingKey is the key of the listing of the directory p.
+func listingKey(p string) []byte {
+	h := sha256.Sum256([]byte(p))
+	return h[:]
+}
+
+// splitNames is the names joined by NUL in s.
+func splitNames(s string) []string {
+	if s == "" {
+		return nil
 	}
+	return strings.Split(s, "\x00")
 }
 
 // sortNames sorts names, the halves of a long list on two cores, then
@@ -239,16 +310,6 @@ func sortNames(names []string) []string {
 		}
 	}
 	return append(append(out, a...), b...)
-}
-
-// readDirUnsorted is os.ReadDir without the sort.
-func readDirUnsorted(p string) ([]fs.DirEntry, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.ReadDir(-1)
 }
 
 // joinName is path.Join(dir, name) for a clean dir and a name without a

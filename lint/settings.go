@@ -105,7 +105,13 @@ func Resolve(o Options) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Settings{Dir: dir, Config: cfg, opt: o, found: &discovered{}}
+	// the cache first: it keeps the directories' listings, which the
+	// dialect's detection reads
+	c, err := openCache(o.Cache)
+	if err != nil {
+		return nil, err
+	}
+	s := &Settings{Dir: dir, Config: cfg, opt: o, found: &discovered{kept: c}, cache: c}
 	name, err := dialectName(o, cfg, dir, s.found)
 	if err != nil {
 		return nil, err
@@ -114,9 +120,7 @@ func Resolve(o Options) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Dialect, s.cache, err = openCache(o.Cache, d); err != nil {
-		return nil, err
-	}
+	s.Dialect = cachedDialect(c, d)
 	s.FailOn = firstOf(o.FailOn, cfg.FailOn, "error")
 	switch s.FailOn {
 	case "error", "warning", "never":

@@ -1,7 +1,9 @@
 package readfile
 
 import (
+	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,6 +27,10 @@ func lstampAt(dirfd int, name string) (s Stamp, regular, ok bool) {
 	if err != nil {
 		return s, false, false
 	}
+	return stampOf(&st), st.Mode&unix.S_IFMT == unix.S_IFREG, true
+}
+
+func stampOf(st *unix.Stat_t) Stamp {
 	return Stamp{
 		Size:  st.Size,
 		Mtime: st.Mtim.Nano(),
@@ -32,7 +38,7 @@ func lstampAt(dirfd int, name string) (s Stamp, regular, ok bool) {
 		Ino:   st.Ino,
 		Dev:   uint64(st.Dev), //nolint:unconvert // uint64 on some architectures only
 		Mode:  st.Mode,
-	}, st.Mode&unix.S_IFMT == unix.S_IFREG, true
+	}
 }
 
 // Dir is a directory whose files' stamps are taken relative to it
@@ -76,4 +82,33 @@ func (d *Dir) SameStamp(name string, max int64, s Stamp) bool {
 	}
 	now, regular, ok := lstampAt(d.fd, name)
 	return s.holds(now, regular, ok, max)
+}
+
+// DirStamp is the stamp of the directory open as f, and whether it can be
+// trusted to stand for the directory's list of names: a name added,
+// removed or renamed in a directory changes its times (a file written in
+// it does not), unless it changed less than Settle before now (git's
+// untracked cache keeps directories' listings by the same rule).
+func DirStamp(f *os.File, now time.Time) (Stamp, bool) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return Stamp{}, false
+	}
+	var st unix.Stat_t
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), &st) }); err != nil || serr != nil {
+		return Stamp{}, false
+	}
+	s := stampOf(&st)
+	return s, st.Mode&unix.S_IFMT == unix.S_IFDIR && now.UnixNano()-max(s.Mtime, s.Ctime) >= int64(Settle)
+}
+
+// SameDirStamp reports whether the directory at full (links followed, as
+// a directory is listed) still has the stamp s that DirStamp gave.
+func SameDirStamp(full string, s Stamp) bool {
+	var st unix.Stat_t
+	if err := unix.Stat(full, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return false
+	}
+	return stampOf(&st) == s
 }

@@ -2,6 +2,11 @@
 
 package readfile
 
+import (
+	"os"
+	"time"
+)
+
 // lstamp gives no stamp where the ctime is not read here: every file is
 // read each run.
 func lstamp(string) (s Stamp, regular, ok bool) { return Stamp{}, false, false }
@@ -21,3 +26,9 @@ func (*Dir) Close() {}
 func (d *Dir) SameStamp(name string, max int64, s Stamp) bool {
 	return sameStamp(d.full(name), max, s)
 }
+
+// DirStamp gives no stamp here: every directory is listed each run.
+func DirStamp(*os.File, time.Time) (Stamp, bool) { return Stamp{}, false }
+
+// SameDirStamp reports false here (DirStamp trusts no stamp).
+func SameDirStamp(string, Stamp) bool { return false }
