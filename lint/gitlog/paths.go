@@ -52,7 +52,11 @@ func (p Paths) All() iter.Seq[string] {
 	}
 	return func(yield func(string) bool) {
 		for path := range p.index.entries {
-			if p.Has(path) && !yield(path) {
+			has, asked := p.named[path]
+			if !asked {
+				has = p.staged[path] != 'A'
+			}
+			if has && !yield(path) {
 				return
 			}
 		}
