@@ -68,8 +68,11 @@ func TestDialectOfPath(t *testing.T) {
 		}
 		return nil
 	})
+	// one after the other, as dialectName reads them (the verdict of the
+	// last folders remembered)
+	var folders folderDialects
 	for _, p := range paths {
-		if got, ref := dialectOfPath(p), dialectOfPathSplit(p); got != ref {
+		if got, ref := folders.ofPath(p), dialectOfPathSplit(p); got != ref {
 			t.Errorf("dialectOfPath(%q) = %q, the reference %q", p, got, ref)
 		}
 	}
