@@ -26,8 +26,7 @@ type gitAnswers struct {
 
 // gitReplies are the answers assignDeploys reads.
 type gitReplies struct {
-	added    map[string]gitlog.Commit
-	modified map[string]bool
+	log *gitlog.Log // the files added, and modified since
 	// status: git status's answers, for a history of fewer than
 	// indexFrom files
 	status *workTree
@@ -100,7 +99,7 @@ func askGitEarly(ctx context.Context, g *group, dir string, opt histOptions) *gi
 func askGit(ctx context.Context, repo *gitlog.Repo, dirs []string, since string, files int) gitReplies {
 	var r gitReplies
 	var wg sync.WaitGroup
-	wg.Go(func() { r.added, r.modified, r.errAdded = repo.AddedModified(ctx, dirs) })
+	wg.Go(func() { r.log, r.errAdded = repo.AddedModified(ctx, dirs) })
 	indexRead := make(chan struct{}) // r.index is set
 	if files < indexFrom {
 		close(indexRead)

@@ -578,7 +578,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		}
 	}
 	git := early.replies(ctx, repo, dirs, opt.since, len(hs.Parts))
-	added, modified, refs := git.added, git.modified, git.refs
+	log, refs := git.log, git.refs
 	for _, err := range []error{git.errAdded, git.errStatus, git.errSince} {
 		if err != nil {
 			return err
@@ -632,12 +632,14 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	}
 	answers := make([]answer, len(hs.Parts))
 	eachCore(len(hs.Parts), func(lo, hi int) {
+		// the parts come in about the order of their names
+		var inLog, inIndex gitlog.Cursor
 		for i := lo; i < hi; i++ {
 			r, a := rel[i], &answers[i]
-			a.c, a.committed = added[r]
+			a.c, a.committed = log.Added(r, &inLog)
 			a.pending = uncommitted[r] || !a.committed
 			if opt.since != "" {
-				in := inRef.Has(r)
+				in := inRef.HasFrom(&inIndex, r)
 				a.pending = !in
 				a.edited = in && changed[r]
 			}
@@ -675,7 +677,7 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 		if len(marks) == 0 {
 			continue
 		}
-		if !modified[rel[i]] && !dirty[rel[i]] && !changed[rel[i]] {
+		if !log.Modified(rel[i]) && !dirty[rel[i]] && !changed[rel[i]] {
 			continue // its markers shipped with it (with REF's, under --since)
 		}
 		shipped := repo.Show(ctx, ref, rel[i])
@@ -727,8 +729,9 @@ func notParts(root string, inRef, inBase gitlog.Paths, rel []string, whole bool)
 				inRefSQL++
 			}
 		}
+		var c gitlog.Cursor
 		for _, r := range rel {
-			if inRef.Has(r) && strings.HasSuffix(r, ".sql") {
+			if inRef.HasFrom(&c, r) && strings.HasSuffix(r, ".sql") {
 				found++
 			}
 		}

@@ -25,7 +25,7 @@ type Index struct {
 	// entries: path → object id (hex) and mode; an empty id for a path
 	// git must be asked about (unmerged, the empty blob, which an
 	// intent-to-add entry has, a symbolic link, a submodule)
-	entries map[string]indexEntry
+	entries table[indexEntry]
 	// staged: path → what differs from HEAD, as git diff-index --cached
 	// says it (A, D, M, T, U; StagedStatus)
 	staged map[string]byte
@@ -69,12 +69,15 @@ type indexEntry struct {
 	exec bool
 }
 
-// stageEntries parses git ls-files --stage -z: "mode id stage\tpath\0".
-func stageEntries(out []byte) map[string]indexEntry {
-	// the keys and ids are parts of one string: 200,000 entries would
+// stageEntries parses git ls-files --stage -z: "mode id stage\tpath\0",
+// in the index's order (sorted; an unmerged path's stages one after the
+// other: the last is kept).
+func stageEntries(out []byte) table[indexEntry] {
+	// the paths and ids are parts of one string: 200,000 entries would
 	// otherwise be as many strings, and the output copied once more
 	all := unsafe.String(unsafe.SliceData(out), len(out)) // out is not written to again
-	res := make(map[string]indexEntry, bytes.Count(out, []byte{0}))
+	n := bytes.Count(out, []byte{0})
+	t := table[indexEntry]{paths: make([]string, 0, n), vals: make([]indexEntry, 0, n)}
 	for len(all) > 0 {
 		rec, rest, _ := strings.Cut(all, "\x00")
 		all = rest
@@ -88,9 +91,10 @@ func stageEntries(out []byte) map[string]indexEntry {
 		if stage != "0" || slices.Contains(emptyBlobs, id) || mode != "100644" && !e.exec {
 			e.id = "" // unmerged, intent to add, a link or a submodule: ask
 		}
-		res[p] = e
+		t.paths, t.vals = append(t.paths, p), append(t.vals, e)
 	}
-	return res
+	t.sortTable()
+	return t
 }
 
 // nameStatus parses git diff --name-status -z --no-renames: "X\0path\0".
@@ -138,9 +142,8 @@ type WorkFile struct {
 //     says " M" of it unless core.fileMode is off.
 func (g *Repo) WorkStatus(ctx context.Context, ix *Index, dirs []string, files []WorkFile) (uncommitted, changed, unstaged map[string]bool, err error) {
 	uncommitted, changed, unstaged = map[string]bool{}, map[string]bool{}, map[string]bool{}
-	// each file's state, found on every core: one look-up of its path
-	// (in a map of as many entries as the directories' files) and, when
-	// tracked, the hash of its content
+	// each file's state, found on two cores (each half of the files): a
+	// look-up of its path and, when tracked, the hash of its content
 	const (
 		untracked = iota
 		ask
@@ -153,8 +156,9 @@ func (g *Repo) WorkStatus(ctx context.Context, ix *Index, dirs []string, files [
 		wg.Go(func() {
 			var h [2]hash.Hash
 			var sum []byte
-			for i := k; i < len(files); i += parts {
-				e, tracked := ix.entries[files[i].Path]
+			var c Cursor
+			for i := k * len(files) / parts; i < (k+1)*len(files)/parts; i++ {
+				e, tracked := ix.entries.get(files[i].Path, &c)
 				id := e.id
 				switch {
 				case !tracked:

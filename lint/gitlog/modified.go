@@ -23,11 +23,11 @@ import (
 // hook on a repository of thousands of commits reads one or two); when
 // that commit is not on HEAD's first-parent history (another branch, a
 // rewritten one) the whole history is walked again.
-func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Commit, map[string]bool, error) {
+func (g *Repo) AddedModified(ctx context.Context, dirs []string) (*Log, error) {
 	if g.Store == nil {
 		files, err := g.walk(ctx, nil, dirs)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		return files.maps()
 	}
@@ -36,7 +36,7 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Com
 		// no commit yet: nothing to remember
 		files, err := g.walk(ctx, nil, dirs)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		return files.maps()
 	}
@@ -51,7 +51,7 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Com
 		if g.onFirstParents(ctx, prev.Head, head) {
 			newer, err := g.walk(ctx, []string{prev.Head + ".." + head}, dirs)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			files := prev.files()
 			for name, n := range newer {
@@ -67,7 +67,7 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (map[string]Com
 	}
 	files, err := g.walk(ctx, []string{head}, dirs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	g.Store.PutValue(walkKind, digest, files.walked(head))
 	return files.maps()
@@ -171,36 +171,77 @@ func (m fileLogs) walked(head string) *walked {
 }
 
 // maps turns a walk into AddedModified's answer.
-func (m fileLogs) maps() (map[string]Commit, map[string]bool, error) {
-	return logMaps(len(m), maps.All(m))
+func (m fileLogs) maps() (*Log, error) {
+	return logOf(len(m), maps.All(m))
 }
 
 // maps is the answer of a stored walk that is still current, without the
 // fileLogs in between (a history of 100,000 migrations is 200,000 files).
-func (w *walked) maps() (map[string]Commit, map[string]bool, error) {
-	return logMaps(len(w.Logs), func(yield func(string, fileLog) bool) { w.all(yield) })
+func (w *walked) maps() (*Log, error) {
+	return logOf(len(w.Logs), func(yield func(string, fileLog) bool) { w.all(yield) })
 }
 
-func logMaps(n int, logs iter.Seq2[string, fileLog]) (map[string]Commit, map[string]bool, error) {
-	added, modified := make(map[string]Commit, n), map[string]bool{}
+// Log is AddedModified's answer: for each file under the directories, the
+// latest first-parent commit that added it (if one did), and whether a
+// later commit modified it.
+type Log struct {
+	t table[logEntry]
+}
+
+type logEntry struct {
+	c               Commit
+	added, modified bool
+}
+
+// Added returns the commit that added p (looked up from c: see Cursor).
+func (l *Log) Added(p string, c *Cursor) (Commit, bool) {
+	e, _ := l.t.get(p, c)
+	return e.c, e.added
+}
+
+// Modified reports whether a commit modified p after adding it.
+func (l *Log) Modified(p string) bool {
+	e, _ := l.t.get(p, nil)
+	return e.modified
+}
+
+// Maps returns the log as the files added (with their commits) and those
+// modified since.
+func (l *Log) Maps() (map[string]Commit, map[string]bool) {
+	added, modified := map[string]Commit{}, map[string]bool{}
+	for i, p := range l.t.paths {
+		if e := l.t.vals[i]; e.added {
+			added[p] = e.c
+		}
+		if l.t.vals[i].modified {
+			modified[p] = true
+		}
+	}
+	return added, modified
+}
+
+func logOf(n int, logs iter.Seq2[string, fileLog]) (*Log, error) {
+	l := &Log{t: table[logEntry]{paths: make([]string, 0, n), vals: make([]logEntry, 0, n)}}
 	times := map[string]time.Time{} // by date: a commit adds many files
 	for name, f := range logs {
+		e := logEntry{modified: f.modified}
 		if f.hash != "" {
 			t, ok := times[f.date]
 			if !ok {
 				var err error
 				if t, err = time.Parse(time.RFC3339, f.date); err != nil {
-					return nil, nil, fmt.Errorf("git log: bad date %q", f.date)
+					return nil, fmt.Errorf("git log: bad date %q", f.date)
 				}
 				times[f.date] = t
 			}
-			added[name] = Commit{Hash: f.hash, Time: t}
+			e.c, e.added = Commit{Hash: f.hash, Time: t}, true
 		}
-		if f.modified {
-			modified[name] = true
+		if e.added || e.modified {
+			l.t.paths, l.t.vals = append(l.t.paths, name), append(l.t.vals, e)
 		}
 	}
-	return added, modified, nil
+	l.t.sortTable() // (a fresh walk's files come from a map)
+	return l, nil
 }
 
 // onFirstParents reports whether old is on the first-parent history of

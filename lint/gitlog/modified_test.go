@@ -63,20 +63,22 @@ func TestAddedModifiedStored(t *testing.T) {
 		if err != nil || plain == nil {
 			t.Fatal(err)
 		}
-		wantA, wantM, err := plain.AddedModified(ctx, []string{"db"})
+		wantLog, err := plain.AddedModified(ctx, []string{"db"})
 		if err != nil {
 			t.Fatal(err)
 		}
+		wantA, wantM := wantLog.Maps()
 		stored, err := gitlog.Locate(ctx, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		stored.Store = store
 		before := store.Stats().Writes
-		gotA, gotM, err := stored.AddedModified(ctx, []string{"db"})
+		gotLog, err := stored.AddedModified(ctx, []string{"db"})
 		if err != nil {
 			t.Fatal(err)
 		}
+		gotA, gotM := gotLog.Maps()
 		if !reflect.DeepEqual(wantA, gotA) || !reflect.DeepEqual(wantM, gotM) {
 			t.Fatalf("%s: with the store\nadded %v\nmodified %v\nwant\nadded %v\nmodified %v", step, gotA, gotM, wantA, wantM)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"maps"
-	"slices"
 	"strings"
 )
 
@@ -28,7 +27,11 @@ type Paths struct {
 func PathSet(set map[string]bool) Paths { return Paths{set: set} }
 
 // Has reports whether the commit has path.
-func (p Paths) Has(path string) bool {
+func (p Paths) Has(path string) bool { return p.HasFrom(nil, path) }
+
+// HasFrom is Has, looking path up from c (see Cursor): for paths asked
+// about in about their order.
+func (p Paths) HasFrom(c *Cursor, path string) bool {
 	if p.index == nil {
 		return p.set[path]
 	}
@@ -37,8 +40,7 @@ func (p Paths) Has(path string) bool {
 	}
 	switch p.staged[path] {
 	case 0:
-		_, ok := p.index.entries[path]
-		return ok
+		return p.index.entries.has(path, c)
 	case 'A':
 		return false
 	}
@@ -51,7 +53,7 @@ func (p Paths) All() iter.Seq[string] {
 		return maps.Keys(p.set)
 	}
 	return func(yield func(string) bool) {
-		for path := range p.index.entries {
+		for _, path := range p.index.entries.paths {
 			has, asked := p.named[path]
 			if !asked {
 				has = p.staged[path] != 'A'
@@ -61,12 +63,12 @@ func (p Paths) All() iter.Seq[string] {
 			}
 		}
 		for path, st := range p.staged {
-			if _, ok := p.index.entries[path]; !ok && st == 'D' && !yield(path) {
+			if st == 'D' && !p.index.entries.has(path, nil) && !yield(path) {
 				return
 			}
 		}
 		for path, has := range p.named {
-			if _, ok := p.index.entries[path]; !ok && has && !yield(path) {
+			if has && !p.index.entries.has(path, nil) && !yield(path) {
 				return
 			}
 		}
@@ -97,9 +99,9 @@ func (g *Repo) StagedStatus(ctx context.Context, rev string, dirs []string) (map
 // an empty file); beyond maxNamed of them, it lists rev's tree (At).
 func (g *Repo) AtFromIndex(ctx context.Context, ix *Index, rev string, staged map[string]byte, dirs []string) (Paths, error) {
 	var ask []string
-	for path, e := range ix.entries {
+	for i, e := range ix.entries.vals {
 		if e.id == "" {
-			ask = append(ask, path)
+			ask = append(ask, ix.entries.paths[i])
 		}
 	}
 	p := Paths{index: ix, staged: staged}
@@ -108,7 +110,6 @@ func (g *Repo) AtFromIndex(ctx context.Context, ix *Index, rev string, staged ma
 		return PathSet(set), err
 	}
 	if len(ask) > 0 {
-		slices.Sort(ask)
 		out, err := runGit(ctx, g.Root, append([]string{"ls-tree", "-r", "-z", "--name-only", rev, "--"}, ask...)...)
 		if err != nil {
 			return Paths{}, err
