@@ -29,16 +29,8 @@ func TestWorkStatus(t *testing.T) {
 	for _, format := range []string{"sha1", "sha256"} {
 		t.Run(format, func(t *testing.T) {
 			dir, run, write := dbRepoInit(t, "init", "-q", "-b", "main", "--object-format="+format)
-			names := []string{"same", "staged", "unstaged", "both", "putback", "readded", "rm-index", "conflict", "bom", "crlf", "mode", ":(exclude)magic*"}
-			for _, n := range names {
-				write(n+".sql", n+"\n")
-			}
 			write("bom.sql", "\ufeffbom\n")
-			if err := os.Symlink("same.sql", filepath.Join(dir, "db", "link.sql")); err != nil {
-				t.Fatal(err)
-			}
-			run("add", "db")
-			run("commit", "-q", "-m", "base")
+			commitWithLink(t, dir, run, write, "base", "same", "staged", "unstaged", "both", "putback", "readded", "rm-index", "conflict", "crlf", "mode", ":(exclude)magic*")
 			unmerge(run, write, "conflict.sql")
 			// stored with LF, checked out with CRLF: the same to git
 			run("config", "core.autocrlf", "true")
@@ -273,15 +265,8 @@ func keys(m map[string]bool) []string {
 // maxNamed) listing the tree.
 func TestAtFromIndex(t *testing.T) {
 	dir, run, write := dbRepo(t)
-	for _, n := range []string{"same", "conflict", "rm-index", "rm-work", "readd-ita", "later-deleted"} {
-		write(n+".sql", n+"\n")
-	}
 	write("empty.sql", "")
-	if err := os.Symlink("same.sql", filepath.Join(dir, "db", "link.sql")); err != nil {
-		t.Fatal(err)
-	}
-	run("add", "db")
-	run("commit", "-q", "-m", "old")
+	commitWithLink(t, dir, run, write, "old", "same", "conflict", "rm-index", "rm-work", "readd-ita", "later-deleted")
 	run("tag", "old")
 	write("later.sql", "later\n")
 	run("add", "db/later.sql")
@@ -352,4 +337,18 @@ func TestAtFromIndex(t *testing.T) {
 			}
 		}
 	}
+}
+
+// commitWithLink writes a file of db for each name (the name its
+// content) and db/link.sql, a link to same.sql, and commits db as msg.
+func commitWithLink(t *testing.T, dir string, run func(args ...string), write func(name, text string), msg string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		write(n+".sql", n+"\n")
+	}
+	if err := os.Symlink("same.sql", filepath.Join(dir, "db", "link.sql")); err != nil {
+		t.Fatal(err)
+	}
+	run("add", "db")
+	run("commit", "-q", "-m", msg)
 }
