@@ -9,8 +9,10 @@ package migrations
 import (
 	"fmt"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/migsafe/migsafe/analyzer"
 )
@@ -131,7 +133,7 @@ func Build(srcs []Source, opt Options) *Set {
 		s.Layout = Plain
 		b.plain(srcs)
 	}
-	slices.SortStableFunc(s.Migrations, func(a, b *Migration) int {
+	order := func(a, b *Migration) int {
 		if a.Repeatable != b.Repeatable { // Flyway: repeatables after every versioned migration
 			if a.Repeatable {
 				return 1
@@ -142,13 +144,20 @@ func Build(srcs []Source, opt Options) *Set {
 			return c
 		}
 		return strings.Compare(a.Title, b.Title)
-	})
+	}
+	// (files listed in order, the usual case, are in order already: a
+	// stable sort of them would keep them as they are)
+	if !slices.IsSortedFunc(s.Migrations, order) {
+		slices.SortStableFunc(s.Migrations, order)
+	}
 	for i, m := range s.Migrations {
-		for _, f := range append(slices.Clone(m.Up), m.Down...) {
-			f.Deploy = i + 1
-			f.Lint = true
-			f.Layout = string(s.Layout)
-			f.Version = m.Version
+		for _, list := range [][]*analyzer.File{m.Up, m.Down} {
+			for _, f := range list {
+				f.Deploy = i + 1
+				f.Lint = true
+				f.Layout = string(s.Layout)
+				f.Version = m.Version
+			}
 		}
 		if s.Layout.HasDown() && len(m.Down) == 0 {
 			for _, f := range m.Up {
@@ -221,15 +230,30 @@ func (b *builder) add(m *Migration, f *analyzer.File) {
 // --- golang-migrate ---
 
 func (b *builder) updown(srcs []Source) {
-	for _, src := range srcs {
-		version, title, dir, ok := ParseUpDown(src.Path)
-		if !ok {
-			b.skip(src.Path, "golang-migrate reads only files named {version}_{title}.up.sql or .down.sql")
+	// the names parsed and the parts made in parts on every core, the
+	// migrations put together in order
+	type named struct {
+		version, title string
+		f              *analyzer.File
+	}
+	names := make([]named, len(srcs))
+	tx, why := b.golangMigrateTx()
+	inParts(len(srcs), func(lo, hi int) struct{} {
+		for i := lo; i < hi; i++ {
+			if version, title, dir, ok := ParseUpDown(srcs[i].Path); ok {
+				f := part(srcs[i], dir, analyzer.Span{})
+				f.TxMode, f.TxModeWhy = tx, why
+				names[i] = named{version, title, f}
+			}
+		}
+		return struct{}{}
+	})
+	for i, n := range names {
+		if n.f == nil {
+			b.skip(srcs[i].Path, "golang-migrate reads only files named {version}_{title}.up.sql or .down.sql")
 			continue
 		}
-		f := part(src, dir, analyzer.Span{})
-		f.TxMode, f.TxModeWhy = b.golangMigrateTx()
-		b.add(b.migration(version, title), f)
+		b.add(b.migration(n.version, n.title), n.f)
 	}
 }
 
@@ -471,3 +495,24 @@ func (b *builder) downName(m *Migration, up *analyzer.File) string {
 	}
 	return "a down migration for version " + m.Version
 }
+
+// inParts calls f with the bounds of one part of 0…n per core, from
+// minParts items on (fewer are done in one part, here), and returns their
+// results in order: for the work on each file of a large history.
+func inParts[T any](n int, f func(lo, hi int) T) []T {
+	parts := runtime.GOMAXPROCS(0)
+	if n < minParts || parts == 1 {
+		return []T{f(0, n)}
+	}
+	out := make([]T, parts)
+	var wg sync.WaitGroup
+	for k := range parts {
+		wg.Go(func() { out[k] = f(k*n/parts, (k+1)*n/parts) })
+	}
+	wg.Wait()
+	return out
+}
+
+// minParts is the number of items from which inParts works on every core
+// (a variable for the tests).
+var minParts = 4096

@@ -3,6 +3,7 @@ package migrations
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -288,5 +289,55 @@ func TestBuildDetected(t *testing.T) {
 	s := Build(files, Options{Detected: &Detection{Layout: Plain, Why: "given"}})
 	if s.Layout != Plain || s.Why != "given" || len(s.Migrations) != 2 {
 		t.Errorf("Detected not taken as given: layout %s (%s), %d migrations", s.Layout, s.Why, len(s.Migrations))
+	}
+}
+
+// TestBuildInParts: a history large enough to be detected and built on
+// every core gives the set, problems, skipped files and detection that
+// one part gives, on random mixes of golang-migrate names, names it
+// skips, duplicate versions, Flyway and popx names and goose annotations,
+// in order and shuffled.
+func TestBuildInParts(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	r := rand.New(rand.NewPCG(11, 3))
+	mixes := []func(i int) (string, string){
+		func(i int) (string, string) {
+			return fmt.Sprintf("db/%06d_m%d.%s.sql", i/2, i, []string{"up", "down"}[i%2]), "SELECT 1;"
+		},
+		func(i int) (string, string) { return fmt.Sprintf("db/README%d.sql", i), "SELECT 2;" },
+		func(i int) (string, string) { return fmt.Sprintf("db/%06d_dup.up.sql", i%50), "SELECT 3;" },
+		func(i int) (string, string) { return fmt.Sprintf("db/V%d__x.sql", i), "SELECT 4;" },
+		func(i int) (string, string) { return fmt.Sprintf("db/%06d_p.postgres.up.sql", i), "SELECT 5;" },
+		func(i int) (string, string) { return fmt.Sprintf("db/%06d_g.sql", i), "-- +goose Up\nSELECT 6;\n" },
+	}
+	for run := range 12 {
+		n := 5000 + r.IntN(4000)
+		var in []Source
+		for i := range n {
+			mix := mixes[0]
+			if r.IntN(20) == 0 || run%4 == 3 && r.IntN(3) == 0 {
+				mix = mixes[1+r.IntN(len(mixes)-1)]
+			}
+			p, sql := mix(i)
+			in = append(in, Source{Path: p, Src: []byte(sql)})
+		}
+		if run%2 == 1 {
+			r.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
+		}
+		build := func(parts int) (string, Detection) {
+			defer func(n int) { minParts = n }(minParts)
+			minParts = parts
+			d := Detect(in)
+			s := Build(in, Options{Layout: GolangMigrate, Dialect: analyzer.Postgres})
+			return fmt.Sprintf("%s\nproblems %v\nskipped %v", describe(s), s.Problems, s.Skipped), d
+		}
+		one, oneD := build(1 << 30)
+		many, manyD := build(2)
+		if many != one {
+			t.Fatalf("run %d: built in parts differs from one part", run)
+		}
+		if fmt.Sprint(manyD) != fmt.Sprint(oneD) {
+			t.Fatalf("run %d: detected in parts %+v, in one part %+v", run, manyD, oneD)
+		}
 	}
 }
