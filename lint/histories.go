@@ -624,8 +624,9 @@ func (l *Loaded) assignDeploys(ctx context.Context, hs *History, g *group, dir s
 	if opt.since != "" {
 		pendingRef = "since " + opt.since
 	}
-	// what git said of each part, looked up on every core: the maps have
-	// as many entries as the history has files (100,000 and more)
+	// what git said of each part, looked up on every core: git's log and
+	// the index have as many entries as the history has files (100,000
+	// and more)
 	type answer struct {
 		c                                 gitlog.Commit
 		committed, pending, edited, marks bool
