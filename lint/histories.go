@@ -779,7 +779,7 @@ func wholeFiles(parts []*analyzer.File) bool {
 type sinceRefs struct {
 	rev, base             string
 	inRef, inBase         gitlog.Paths
-	stagedRef, stagedBase map[string]bool
+	stagedRef, stagedBase map[string]byte // (StagedStatus)
 }
 
 // askSince asks git about --since what needs no file of the work tree.
@@ -800,25 +800,20 @@ func askSince(ctx context.Context, repo *gitlog.Repo, since string, dirs []strin
 	// this branch (REF changed it since)
 	r.base = repo.MergeBase(ctx, rev)
 	head, _ := repo.Head(ctx) // "" before the first commit
-	// what commit c has, and the files the index changed since c
-	ask := func(c string) (in gitlog.Paths, changed map[string]bool, err error) {
+	// what commit c has, and how the index changed since c
+	ask := func(c string) (in gitlog.Paths, staged map[string]byte, err error) {
 		ix := index()
-		var staged map[string]byte
 		if ix != nil && c == head {
 			staged = ix.Staged()
 		} else if staged, err = repo.StagedStatus(ctx, c, dirs); err != nil {
 			return in, nil, err
 		}
-		changed = make(map[string]bool, len(staged))
-		for p := range staged {
-			changed[p] = true
-		}
 		if ix != nil {
 			in, err = repo.AtFromIndex(ctx, ix, c, staged, dirs)
-			return in, changed, err
+			return in, staged, err
 		}
 		set, err := repo.At(ctx, c, dirs)
-		return gitlog.PathSet(set), changed, err
+		return gitlog.PathSet(set), staged, err
 	}
 	if r.inRef, r.stagedRef, err = ask(rev); err != nil {
 		return r, err

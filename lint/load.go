@@ -206,10 +206,9 @@ func (w *walker) walk(p string) {
 // directory has that stamp: listing 200,000 names took a fifth of a run
 // of --since on 100,000 migrations, and then their names were sorted.
 func (w *walker) list(p string) (files, dirs []string, err error) {
-	key := listingKey(p)
 	if w.kept != nil {
 		var l keptListing
-		if w.kept.Value(listingFormat, key, &l) && readfile.SameDirStamp(p, l.Stamp) {
+		if w.kept.Value(listingFormat, listingKey(p), &l) && readfile.SameDirStamp(p, l.Stamp) {
 			listingsKept.Add(1)
 			return splitNames(l.Files), splitNames(l.Dirs), nil
 		}
@@ -255,7 +254,7 @@ func (w *walker) list(p string) (files, dirs []string, err error) {
 	slices.Sort(dirs)
 	// where a link leads may change while the directory does not
 	if w.kept != nil && trusted && !links {
-		w.kept.PutValue(listingFormat, key, &keptListing{Stamp: stamp, Files: strings.Join(files, "\x00"), Dirs: strings.Join(dirs, "\x00")})
+		w.kept.PutValue(listingFormat, listingKey(p), &keptListing{Stamp: stamp, Files: strings.Join(files, "\x00"), Dirs: strings.Join(dirs, "\x00")})
 	}
 	return files, dirs, nil
 }

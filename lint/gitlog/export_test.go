@@ -7,3 +7,18 @@ func SetMaxNamed(n int) (restore func()) {
 	maxNamed = n
 	return func() { maxNamed = old }
 }
+
+// Maps returns the log as the files added (with their commits) and those
+// modified since, for the tests.
+func (l *Log) Maps() (map[string]Commit, map[string]bool) {
+	added, modified := map[string]Commit{}, map[string]bool{}
+	for i, p := range l.t.paths {
+		if e := l.t.vals[i]; e.added {
+			added[p] = e.c
+		}
+		if l.t.vals[i].modified {
+			modified[p] = true
+		}
+	}
+	return added, modified
+}

@@ -281,30 +281,16 @@ func (g *Repo) ChangedSince(ctx context.Context, rev string, dirs []string, unst
 		}
 		return nameSet(out), nil
 	}
-	staged, err := g.StagedSince(ctx, rev, dirs)
+	staged, err := g.StagedStatus(ctx, rev, dirs)
 	if err != nil {
 		return nil, err
 	}
 	return g.ChangedFrom(ctx, rev, dirs, staged, unstaged)
 }
 
-// StagedSince returns the files under dirs whose content in the index
-// differs from rev's (StagedStatus's).
-func (g *Repo) StagedSince(ctx context.Context, rev string, dirs []string) (map[string]bool, error) {
-	st, err := g.StagedStatus(ctx, rev, dirs)
-	if err != nil {
-		return nil, err
-	}
-	res := make(map[string]bool, len(st))
-	for p := range st {
-		res[p] = true
-	}
-	return res, nil
-}
-
-// ChangedFrom is ChangedSince from StagedSince's answer (asked while the
+// ChangedFrom is ChangedSince from StagedStatus's answer (asked while the
 // work tree is read) and unstaged.
-func (g *Repo) ChangedFrom(ctx context.Context, rev string, dirs []string, staged, unstaged map[string]bool) (map[string]bool, error) {
+func (g *Repo) ChangedFrom(ctx context.Context, rev string, dirs []string, staged map[string]byte, unstaged map[string]bool) (map[string]bool, error) {
 	res := map[string]bool{}
 	var both []string
 	for p := range staged {
@@ -315,7 +301,7 @@ func (g *Repo) ChangedFrom(ctx context.Context, rev string, dirs []string, stage
 		}
 	}
 	for p := range unstaged {
-		if !staged[p] {
+		if staged[p] == 0 {
 			res[p] = true
 		}
 	}

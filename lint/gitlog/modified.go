@@ -29,7 +29,7 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (*Log, error) {
 		if err != nil {
 			return nil, err
 		}
-		return files.maps()
+		return files.log()
 	}
 	head, err := g.Head(ctx)
 	if err != nil {
@@ -38,31 +38,34 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (*Log, error) {
 		if err != nil {
 			return nil, err
 		}
-		return files.maps()
+		return files.log()
 	}
 	sorted := slices.Clone(dirs)
 	slices.Sort(sorted)
 	digest := []byte(g.Root + "\x00" + strings.Join(sorted, "\x00"))
 	var prev walked
-	if g.Store.Value(walkKind, digest, &prev) && prev.Head != "" && prev.all(func(string, fileLog) bool { return true }) {
+	// (an entry that does not hold together is walked again)
+	if g.Store.Value(walkKind, digest, &prev) && prev.Head != "" {
 		if prev.Head == head {
-			return prev.maps()
-		}
-		if g.onFirstParents(ctx, prev.Head, head) {
-			newer, err := g.walk(ctx, []string{prev.Head + ".." + head}, dirs)
-			if err != nil {
-				return nil, err
+			if l, ok, err := prev.log(); ok {
+				return l, err
 			}
-			files := prev.files()
-			for name, n := range newer {
-				if o, ok := files[name]; ok && n.hash == "" {
-					// modified since, added before
-					n.hash, n.date = o.hash, o.date
+		} else if g.onFirstParents(ctx, prev.Head, head) {
+			if files, ok := prev.files(); ok {
+				newer, err := g.walk(ctx, []string{prev.Head + ".." + head}, dirs)
+				if err != nil {
+					return nil, err
 				}
-				files[name] = n
+				for name, n := range newer {
+					if o, ok := files[name]; ok && n.hash == "" {
+						// modified since, added before
+						n.hash, n.date = o.hash, o.date
+					}
+					files[name] = n
+				}
+				g.Store.PutValue(walkKind, digest, files.walked(head))
+				return files.log()
 			}
-			g.Store.PutValue(walkKind, digest, files.walked(head))
-			return files.maps()
 		}
 	}
 	files, err := g.walk(ctx, []string{head}, dirs)
@@ -70,7 +73,7 @@ func (g *Repo) AddedModified(ctx context.Context, dirs []string) (*Log, error) {
 		return nil, err
 	}
 	g.Store.PutValue(walkKind, digest, files.walked(head))
-	return files.maps()
+	return files.log()
 }
 
 // Store keeps what a walk of the history found from one run to the next
@@ -133,13 +136,15 @@ func (w *walked) all(yield func(string, fileLog) bool) (ok bool) {
 	return len(logs) == 0
 }
 
-func (w *walked) files() fileLogs {
-	m := fileLogs{}
-	w.all(func(name string, f fileLog) bool {
+// files is the stored walk as a walk's answer; ok is false when the entry
+// does not hold together.
+func (w *walked) files() (m fileLogs, ok bool) {
+	m = fileLogs{}
+	ok = w.all(func(name string, f fileLog) bool {
 		m[name] = f
 		return true
 	})
-	return m
+	return m, ok
 }
 
 func (m fileLogs) walked(head string) *walked {
@@ -170,15 +175,17 @@ func (m fileLogs) walked(head string) *walked {
 	return w
 }
 
-// maps turns a walk into AddedModified's answer.
-func (m fileLogs) maps() (*Log, error) {
+// log turns a walk into AddedModified's answer.
+func (m fileLogs) log() (*Log, error) {
 	return logOf(len(m), maps.All(m))
 }
 
-// maps is the answer of a stored walk that is still current, without the
-// fileLogs in between (a history of 100,000 migrations is 200,000 files).
-func (w *walked) maps() (*Log, error) {
-	return logOf(len(w.Logs), func(yield func(string, fileLog) bool) { w.all(yield) })
+// log is the answer of a stored walk that is still current, without the
+// fileLogs in between (a history of 100,000 migrations is 200,000 files);
+// ok is false when the entry does not hold together.
+func (w *walked) log() (l *Log, ok bool, err error) {
+	l, err = logOf(len(w.Logs), func(yield func(string, fileLog) bool) { ok = w.all(yield) })
+	return l, ok, err
 }
 
 // Log is AddedModified's answer: for each file under the directories, the
@@ -203,21 +210,6 @@ func (l *Log) Added(p string, c *Cursor) (Commit, bool) {
 func (l *Log) Modified(p string) bool {
 	e, _ := l.t.get(p, nil)
 	return e.modified
-}
-
-// Maps returns the log as the files added (with their commits) and those
-// modified since.
-func (l *Log) Maps() (map[string]Commit, map[string]bool) {
-	added, modified := map[string]Commit{}, map[string]bool{}
-	for i, p := range l.t.paths {
-		if e := l.t.vals[i]; e.added {
-			added[p] = e.c
-		}
-		if l.t.vals[i].modified {
-			modified[p] = true
-		}
-	}
-	return added, modified
 }
 
 func logOf(n int, logs iter.Seq2[string, fileLog]) (*Log, error) {

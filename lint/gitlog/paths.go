@@ -62,13 +62,9 @@ func (p Paths) All() iter.Seq[string] {
 				return
 			}
 		}
+		// (the paths asked by name are entries)
 		for path, st := range p.staged {
 			if st == 'D' && !p.index.entries.has(path, nil) && !yield(path) {
-				return
-			}
-		}
-		for path, has := range p.named {
-			if has && !p.index.entries.has(path, nil) && !yield(path) {
 				return
 			}
 		}

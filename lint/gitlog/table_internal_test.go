@@ -48,3 +48,29 @@ func TestTable(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkedHoldsTogether: a stored walk is read back as it was written,
+// and one that does not hold together (a commit it does not have, a log
+// missing or left over) says so, to be walked again.
+func TestWalkedHoldsTogether(t *testing.T) {
+	m := fileLogs{"db/1.sql": {hash: "a", date: "2024-01-01T00:00:00Z"}, "db/2.sql": {hash: "a", date: "2024-01-01T00:00:00Z", modified: true}, "db/3.sql": {modified: true}}
+	w := m.walked("h")
+	if got, ok := w.files(); !ok || fmt.Sprint(got) != fmt.Sprint(m) {
+		t.Fatalf("read back %v (%t), want %v", got, ok, m)
+	}
+	if _, ok, err := w.log(); !ok || err != nil {
+		t.Fatalf("log: %t, %v", ok, err)
+	}
+	for name, broken := range map[string]walked{
+		"a commit it does not have": {Head: "h", Commits: w.Commits, Names: w.Names, Logs: append([]byte{byte(len(w.Commits)+1) << 1}, w.Logs[1:]...)},
+		"a log missing":             {Head: "h", Commits: w.Commits, Names: w.Names, Logs: w.Logs[:len(w.Logs)-1]},
+		"a log left over":           {Head: "h", Commits: w.Commits, Names: w.Names, Logs: append(w.Logs[:len(w.Logs):len(w.Logs)], 0)},
+	} {
+		if _, ok := broken.files(); ok {
+			t.Errorf("%s: files holds together", name)
+		}
+		if _, ok, _ := broken.log(); ok {
+			t.Errorf("%s: log holds together", name)
+		}
+	}
+}
