@@ -108,6 +108,52 @@ func unknownCommand(app *ucli.Command, args []string) error {
 	return nil
 }
 
+// namedCommand is a command and its name, built on demand.
+type namedCommand struct {
+	name  string
+	build func() *ucli.Command
+}
+
+// commands are migsafe's commands, in the order the help lists them.
+func commands(env, statusEnv Env) []namedCommand {
+	return []namedCommand{
+		{"check", func() *ucli.Command { return checkCommand(env) }},
+		{"rules", func() *ucli.Command { return rulesCommand(env) }},
+		{"explain", func() *ucli.Command { return explainCommand(env) }},
+		{"status", func() *ucli.Command { return statusCommand(statusEnv) }},
+		{"scaffold", func() *ucli.Command { return scaffoldCommand(env) }},
+		{"rollout", func() *ucli.Command { return rolloutCommand(statusEnv) }},
+		{"readiness", func() *ucli.Command { return readinessCommand(statusEnv) }},
+		{"flags", func() *ucli.Command { return flagsCommand(statusEnv) }},
+		{"migrate", func() *ucli.Command { return migrateCommand(statusEnv) }},
+		{"verify-rollback", func() *ucli.Command { return verifyRollbackCommand(statusEnv) }},
+		{"version", func() *ucli.Command { return versionCommand(env) }},
+	}
+}
+
+// allCommands turns reachable's choice off (tests compare the two).
+var allCommands = false
+
+// reachable builds the commands a run can reach: only the one args name
+// when they name one, else all of them (the root's help lists them, and
+// an unknown name is compared with them). urfave/cli sets up every
+// command it is given on each run, their flags and help, which took half
+// of what a start costs above the two parsers' own.
+func reachable(cmds []namedCommand, args []string) []*ucli.Command {
+	if len(args) > 1 && !allCommands {
+		for _, c := range cmds {
+			if c.name == args[1] {
+				return []*ucli.Command{c.build()}
+			}
+		}
+	}
+	all := make([]*ucli.Command, len(cmds))
+	for i, c := range cmds {
+		all[i] = c.build()
+	}
+	return all
+}
+
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
@@ -147,28 +193,16 @@ func Main(ctx context.Context, args []string, env Env) int {
 		HideHelpCommand:       true,
 		EnableShellCompletion: false,
 		ExitErrHandler:        func(context.Context, *ucli.Command, error) {},
-		Commands: []*ucli.Command{
-			checkCommand(env),
-			rulesCommand(env),
-			explainCommand(env),
-			statusCommand(statusEnv),
-			scaffoldCommand(env),
-			rolloutCommand(statusEnv),
-			readinessCommand(statusEnv),
-			flagsCommand(statusEnv),
-			migrateCommand(statusEnv),
-			verifyRollbackCommand(statusEnv),
-			versionCommand(env),
-		},
 	}
-	for _, c := range app.Commands {
-		c.OnUsageError = onUsageError
-	}
-	app.OnUsageError = onUsageError
 	if len(args) > 1 && args[1] == "help" {
 		// "migsafe help check" is "migsafe check --help"
 		args = append(append([]string{args[0]}, args[2:]...), "--help")
 	}
+	app.Commands = reachable(commands(env, statusEnv), args)
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+	}
+	app.OnUsageError = onUsageError
 	if err := unknownCommand(app, args); err != nil {
 		// urfave/cli would say "No help topic for …"
 		fmt.Fprintf(env.Stderr, "migsafe: %v\n", err)
