@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Dialect names.
@@ -130,9 +131,11 @@ func (r *Rule) AppliesTo(dialect string) bool {
 	return false
 }
 
+// compiled on first use (Validate runs in tests): a package-level
+// regexp is compiled at every start of every command
 var (
-	codeRE = regexp.MustCompile(`^(MS|PG|MY)[0-9]{3}$`)
-	nameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	codeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(MS|PG|MY)[0-9]{3}$`) })
+	nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`) })
 )
 
 // Validate checks a rule set's metadata: codes and names well-formed and
@@ -143,10 +146,10 @@ func Validate(rules []*Rule) error {
 	var errs []string
 	for _, r := range rules {
 		id := r.Code + " " + r.Name
-		if !codeRE.MatchString(r.Code) {
+		if !codeRE().MatchString(r.Code) {
 			errs = append(errs, id+": code must look like PG101, MY101 or MS101")
 		}
-		if !nameRE.MatchString(r.Name) {
+		if !nameRE().MatchString(r.Name) {
 			errs = append(errs, id+": name must be kebab-case")
 		}
 		if codes[r.Code] {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -27,10 +28,10 @@ type ArgoMetric interface {
 // the cluster; the command must exist in it.
 var JobImage = "registry.example/rollout-gates:latest"
 
-var dns = regexp.MustCompile(`[^a-z0-9-]+`)
+var dns = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9-]+`) })
 
 func dnsName(s string) string {
-	s = strings.Trim(dns.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	s = strings.Trim(dns().ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if len(s) > 63 {
 		s = strings.TrimRight(s[:63], "-")
 	}

@@ -69,7 +69,7 @@ func (p *parser) flagStep(s *Step, key, val *yaml.Node) bool {
 		p.errf(key, "%s needs the flag's key: %s", s.Kind, map[Kind]string{Flag: "flag: {key: checkout.new_path, percent: 5}", FlagOff: "flag_off: checkout.new_path"}[s.Kind])
 		ok = false
 	}
-	if s.FlagKey != "" && !namePattern.MatchString(s.FlagKey) {
+	if s.FlagKey != "" && !namePattern().MatchString(s.FlagKey) {
 		p.errf(val, "flag key %q: use letters, digits, '.', '_' and '-'", s.FlagKey)
 		ok = false
 	}

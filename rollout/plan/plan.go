@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -301,7 +302,7 @@ func (p *parser) argv(n *yaml.Node, what string) []string {
 	return out
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`) })
 
 // Parse validates a plan from bytes; file names it in errors.
 func Parse(file string, data []byte, opt Options) (*Plan, error) {
@@ -340,7 +341,7 @@ func Parse(file string, data []byte, opt Options) (*Plan, error) {
 			pl.Name = p.str(v, key)
 		case "service":
 			pl.Service = p.str(v, key)
-			if pl.Service != "" && !namePattern.MatchString(pl.Service) {
+			if pl.Service != "" && !namePattern().MatchString(pl.Service) {
 				p.errf(v, "service %q: use letters, digits, '.', '_' and '-' (it names the run's lock)", pl.Service)
 			}
 		case "release":
@@ -574,9 +575,9 @@ func (p *parser) backend(n *yaml.Node, pl *Plan) {
 	}
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
-var tableName = regexp.MustCompile(`^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$`)
+var tableName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$`) })
 
 func (p *parser) migrations(n *yaml.Node, file string) *Migrations {
 	m := &Migrations{DatabaseEnv: DefaultDatabaseEnv, Line: n.Line, Col: n.Column}
@@ -587,7 +588,7 @@ func (p *parser) migrations(n *yaml.Node, file string) *Migrations {
 			m.Path = p.str(v, "migrations.path")
 		case "database_env":
 			m.DatabaseEnv = p.str(v, "migrations.database_env")
-			if m.DatabaseEnv != "" && !envName.MatchString(m.DatabaseEnv) {
+			if m.DatabaseEnv != "" && !envName().MatchString(m.DatabaseEnv) {
 				p.errf(v, "migrations.database_env %q: the name of an environment variable that holds the database URL (the URL itself never goes in the plan)", m.DatabaseEnv)
 			}
 		case "lock_wait":
@@ -609,7 +610,7 @@ func (p *parser) migrations(n *yaml.Node, file string) *Migrations {
 			m.TargetVersion = p.str(v, "migrations.target_version")
 		case "journal_table":
 			m.JournalTable = p.str(v, "migrations.journal_table")
-			if m.JournalTable != "" && !tableName.MatchString(m.JournalTable) {
+			if m.JournalTable != "" && !tableName().MatchString(m.JournalTable) {
 				p.errf(v, "migrations.journal_table %q: a table name (lower-case letters, digits and _, optionally schema.table)", m.JournalTable)
 			}
 		}

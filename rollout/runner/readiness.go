@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -257,14 +258,14 @@ func planQueries(p *plan.Plan) (queries []string, address string) {
 	return queries, address
 }
 
-var selector = regexp.MustCompile(`([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{`)
+var selector = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{`) })
 
 // metricNames are the metric names the queries select (name{…}), in
 // order, once each.
 func metricNames(queries []string) []string {
 	var out []string
 	for _, q := range queries {
-		for _, m := range selector.FindAllStringSubmatch(q, -1) {
+		for _, m := range selector().FindAllStringSubmatch(q, -1) {
 			if !contains(out, m[1]) {
 				out = append(out, m[1])
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	ucli "github.com/urfave/cli/v3"
@@ -125,15 +126,15 @@ name or a code (migsafe explain PG101).`,
 }
 
 var (
-	headingRE = regexp.MustCompile(`(?m)^(#{2,3}) (.*)$`)
-	fenceRE   = regexp.MustCompile("(?ms)^```[a-z]*\n(.*?)^```\n")
+	headingRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^(#{2,3}) (.*)$`) })
+	fenceRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("(?ms)^```[a-z]*\n(.*?)^```\n") })
 )
 
 // colorPage highlights a page for a terminal: headings bold, code blocks
 // cyan (the fences stay, so that copying a block still works).
 func colorPage(page string) string {
-	page = fenceRE.ReplaceAllStringFunc(page, func(block string) string {
+	page = fenceRE().ReplaceAllStringFunc(page, func(block string) string {
 		return "\x1b[36m" + block[:len(block)-1] + "\x1b[0m\n"
 	})
-	return headingRE.ReplaceAllString(page, "\x1b[1m$1 $2\x1b[0m")
+	return headingRE().ReplaceAllString(page, "\x1b[1m$1 $2\x1b[0m")
 }
