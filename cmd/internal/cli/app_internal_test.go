@@ -11,12 +11,10 @@ import (
 // command alone (reachable); each command, each of its subcommands, and
 // a usage error of each answer as with every command built.
 func TestReachableCommandsAnswerAlike(t *testing.T) {
-	run := func(all bool, args ...string) string {
-		allCommands = all
-		defer func() { allCommands = false }()
+	runWith := func(every bool, args ...string) string {
 		var out, errOut bytes.Buffer
 		env := Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-		code := Main(context.Background(), append([]string{"migsafe"}, args...), env)
+		code := run(context.Background(), append([]string{"migsafe"}, args...), env, every)
 		return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
 	var cases [][]string
@@ -32,12 +30,16 @@ func TestReachableCommandsAnswerAlike(t *testing.T) {
 	}
 	cases = append(cases, []string{"--help"}, []string{"chek"}, []string{"check", "--no-git", "--no-cache", "does-not-exist.sql"}, []string{"rollout", "no-such-subcommand"})
 	for _, args := range cases {
-		if got, want := run(false, args...), run(true, args...); got != want {
+		if got, want := runWith(false, args...), runWith(true, args...); got != want {
 			t.Errorf("migsafe %q with only the named command built:\n%s\nwith every command built:\n%s", args, got, want)
 		}
 	}
-	// the case that matters: a named command is built alone
-	if got := reachable(commands(Env{}, Env{}), []string{"migsafe", "check", "x.sql"}); len(got) != 1 || got[0].Name != "check" {
+	// the case that matters: a named command is built alone; and the
+	// comparison above was with the whole tree
+	if got := reachable(commands(Env{}, Env{}), []string{"migsafe", "check", "x.sql"}, false); len(got) != 1 || got[0].Name != "check" {
 		t.Errorf("reachable built %d commands for migsafe check", len(got))
+	}
+	if got, want := len(reachable(commands(Env{}, Env{}), []string{"migsafe", "check", "x.sql"}, true)), len(commands(Env{}, Env{})); got != want {
+		t.Errorf("with every set, reachable built %d commands, want %d", got, want)
 	}
 }
