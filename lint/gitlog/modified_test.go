@@ -2,10 +2,12 @@ package gitlog_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -250,4 +252,74 @@ func dbRepoInit(t *testing.T, args ...string) (dir string, run func(args ...stri
 		t.Fatal(err)
 	}
 	return dir, run, write
+}
+
+// TestWalkSplit: a whole walk cut into parts walked at once (two to four,
+// as many as the cores) answers as one walk does, on a history whose
+// files are added in one part and modified, deleted, re-added or merged
+// in from a side branch in later ones.
+func TestWalkSplit(t *testing.T) {
+	dir, run, write := dbRepo(t)
+	for i := 1; i <= 24; i++ {
+		if i == 18 {
+			// a side branch, merged in the next commit
+			run("checkout", "-q", "-b", "side")
+			write("side.sql", "side\n")
+			write("004.sql", "side edit\n")
+			run("add", "db")
+			run("commit", "-q", "-m", "side", "--date", "2024-01-02T00:00:00Z")
+			run("checkout", "-q", "main")
+		}
+		write(fmt.Sprintf("%03d.sql", i), fmt.Sprintf("add %d\n", i))
+		if i > 3 {
+			// an older file changed, each time another
+			write(fmt.Sprintf("%03d.sql", i/3), fmt.Sprintf("edit %d\n", i))
+		}
+		switch i {
+		case 9:
+			run("rm", "-q", "db/002.sql")
+		case 15:
+			write("002.sql", "again\n")
+		case 19:
+			run("merge", "-q", "--no-ff", "-m", "merge", "side")
+		}
+		if i%5 == 0 {
+			// a commit that does not touch the folder
+			if err := os.WriteFile(filepath.Join(dir, "app.go"), []byte(fmt.Sprint(i)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run("add", "-A")
+		run("commit", "-q", "-m", "c", "--date", fmt.Sprintf("2024-01-%02dT00:00:00Z", i+2))
+	}
+	ctx := context.Background()
+	walk := func() (map[string]gitlog.Commit, map[string]bool) {
+		t.Helper()
+		repo, err := gitlog.Locate(ctx, dir)
+		if err != nil || repo == nil {
+			t.Fatal(err)
+		}
+		l, err := repo.AddedModified(ctx, []string{"db"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Maps()
+	}
+	wantA, wantM := walk() // under splitFrom: one walk
+	if _, ok := wantA["db/side.sql"]; !ok || len(wantA) < 25 || len(wantM) < 5 {
+		t.Fatalf("the history is not what the test means: %d added, %d modified", len(wantA), len(wantM))
+	}
+	defer gitlog.SetSplitFrom(2)()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{2, 3, 4} {
+		runtime.GOMAXPROCS(procs)
+		before := gitlog.Walks()
+		gotA, gotM := walk()
+		if w := gitlog.Walks() - before; w != int64(procs) {
+			t.Errorf("%d cores: %d git log walks, want %d", procs, w, procs)
+		}
+		if !reflect.DeepEqual(wantA, gotA) || !reflect.DeepEqual(wantM, gotM) {
+			t.Errorf("%d cores, split:\nadded %v\nmodified %v\nwant\nadded %v\nmodified %v", procs, gotA, gotM, wantA, wantM)
+		}
+	}
 }
