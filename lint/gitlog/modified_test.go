@@ -293,11 +293,21 @@ func TestWalkSplit(t *testing.T) {
 		run("commit", "-q", "-m", "c", "--date", fmt.Sprintf("2024-01-%02dT00:00:00Z", i+2))
 	}
 	ctx := context.Background()
+	// with a store, a first walk is of the whole history from HEAD's
+	// commit; without, from HEAD
+	stored := false
 	walk := func() (map[string]gitlog.Commit, map[string]bool) {
 		t.Helper()
 		repo, err := gitlog.Locate(ctx, dir)
 		if err != nil || repo == nil {
 			t.Fatal(err)
+		}
+		if stored {
+			store, err := parsecache.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			repo.Store = store
 		}
 		l, err := repo.AddedModified(ctx, []string{"db"})
 		if err != nil {
@@ -311,15 +321,17 @@ func TestWalkSplit(t *testing.T) {
 	}
 	defer gitlog.SetSplitFrom(2)()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, procs := range []int{2, 3, 4} {
-		runtime.GOMAXPROCS(procs)
-		before := gitlog.Walks()
-		gotA, gotM := walk()
-		if w := gitlog.Walks() - before; w != int64(procs) {
-			t.Errorf("%d cores: %d git log walks, want %d", procs, w, procs)
-		}
-		if !reflect.DeepEqual(wantA, gotA) || !reflect.DeepEqual(wantM, gotM) {
-			t.Errorf("%d cores, split:\nadded %v\nmodified %v\nwant\nadded %v\nmodified %v", procs, gotA, gotM, wantA, wantM)
+	for _, stored = range []bool{false, true} {
+		for _, procs := range []int{2, 3, 4} {
+			runtime.GOMAXPROCS(procs)
+			before := gitlog.Walks()
+			gotA, gotM := walk()
+			if w := gitlog.Walks() - before; w != int64(procs) {
+				t.Errorf("%d cores (stored %v): %d git log walks, want %d", procs, stored, w, procs)
+			}
+			if !reflect.DeepEqual(wantA, gotA) || !reflect.DeepEqual(wantM, gotM) {
+				t.Errorf("%d cores (stored %v), split:\nadded %v\nmodified %v\nwant\nadded %v\nmodified %v", procs, stored, gotA, gotM, wantA, wantM)
+			}
 		}
 	}
 }
