@@ -283,14 +283,16 @@ func TestWalkSplit(t *testing.T) {
 		case 19:
 			run("merge", "-q", "--no-ff", "-m", "merge", "side")
 		}
+		run("add", "-A")
+		run("commit", "-q", "-m", "c", "--date", fmt.Sprintf("2024-01-%02dT00:00:00Z", i+2))
 		if i%5 == 0 {
 			// a commit that does not touch the folder
 			if err := os.WriteFile(filepath.Join(dir, "app.go"), []byte(fmt.Sprint(i)), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			run("add", "app.go")
+			run("commit", "-q", "-m", "app", "--date", fmt.Sprintf("2024-01-%02dT12:00:00Z", i+2))
 		}
-		run("add", "-A")
-		run("commit", "-q", "-m", "c", "--date", fmt.Sprintf("2024-01-%02dT00:00:00Z", i+2))
 	}
 	ctx := context.Background()
 	// with a store, a first walk is of the whole history from HEAD's
