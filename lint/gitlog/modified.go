@@ -295,29 +295,27 @@ func (g *Repo) walkWhole(ctx context.Context, head string, dirs []string) (fileL
 	if n < splitFrom || n < 2 {
 		return g.walk(ctx, whole, dirs)
 	}
-	// cuts[j] is the newest commit of part j (oldest first)
-	var cuts []string
-	last := -1
+	// each part's revisions, oldest first: the oldest ends at the first
+	// cut, each next runs from the cut before to its own, the last to rev
+	var ranges [][]string
+	prev, last := "", -1
 	for j := 1; j < p; j++ {
 		k := int(float64(n)*math.Sqrt(float64(j)/float64(p))) - 1 // from the oldest
 		if k <= last || k >= n-1 {
 			continue
 		}
-		last = k
-		cuts = append(cuts, hashes[n-1-k])
-	}
-	if len(cuts) == 0 {
-		return g.walk(ctx, whole, dirs)
-	}
-	ranges := make([][]string, 0, len(cuts)+1)
-	for j, c := range cuts {
-		if j == 0 {
+		c := hashes[n-1-k]
+		if prev == "" {
 			ranges = append(ranges, []string{c})
 		} else {
-			ranges = append(ranges, []string{cuts[j-1] + ".." + c})
+			ranges = append(ranges, []string{prev + ".." + c})
 		}
+		prev, last = c, k
 	}
-	ranges = append(ranges, []string{cuts[len(cuts)-1] + ".." + rev})
+	if prev == "" {
+		return g.walk(ctx, whole, dirs)
+	}
+	ranges = append(ranges, []string{prev + ".." + rev})
 	parts := make([]fileLogs, len(ranges))
 	errs := make([]error, len(ranges))
 	var wg sync.WaitGroup
